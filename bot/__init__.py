@@ -1,0 +1,1 @@
+"""Telegram channel adapter (to come)."""

@@ -1,0 +1,1 @@
+"""Channel-free core: cases, consents, labs, bookings and the intake dialogue."""

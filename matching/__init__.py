@@ -1,0 +1,1 @@
+"""Kinship engine: STR profiles, allele frequencies and forensic likelihood ratios (pure numpy)."""

@@ -1,0 +1,1 @@
+"""Notifications to officers and families (to come)."""

@@ -1,0 +1,1 @@
+"""SMS channel: Twilio webhook adapter for the intake dialogue."""
