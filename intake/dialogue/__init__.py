@@ -1,0 +1,1 @@
+"""The intake dialogue: one engine for every channel, state kept in the database."""

@@ -1,0 +1,36 @@
+"""What flows in and out of the dialogue engine: channel-free messages, replies and choices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from intake.models import Channel
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message from a person, as any channel adapter hands it to the engine."""
+
+    channel: Channel
+    address: str  # E.164 phone number, Telegram chat id, terminal user name
+    text: str
+    received_at: datetime
+    provider_id: str | None = None  # Twilio MessageSid, Telegram update id
+    media_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option offered to the person: SMS shows "reply KEY", Telegram shows a button sending KEY."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message back to the person, already translated, with the choices it offers (maybe none)."""
+
+    text: str
+    choices: tuple[Choice, ...] = field(default=())

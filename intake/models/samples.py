@@ -1,0 +1,29 @@
+"""DNA samples: a printable code, which of the five sources it comes from, and where it is in the lab."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from intake.db import Base
+from intake.models._common import SampleSource, SampleStatus, TZDateTime, enum_column, utcnow
+
+
+class Sample(Base):
+    """One biological sample, linked to its person, case and booking."""
+
+    __tablename__ = "samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    source: Mapped[SampleSource] = mapped_column(enum_column(SampleSource))
+    status: Mapped[SampleStatus] = mapped_column(
+        enum_column(SampleStatus), default=SampleStatus.AWAITING_COLLECTION
+    )
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, onupdate=utcnow)
