@@ -1,0 +1,69 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL (skipped, with the reason, if absent)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+import intake.models  # noqa: F401 - registers every table
+from intake.db import make_session_factory
+from tests.support import network
+from tests.support.databases import PostgresDatabase, postgres_unavailable_reason, sqlite_engine
+
+network.install()
+
+
+@pytest.fixture(scope="session")
+def _postgres() -> Iterator[PostgresDatabase | None]:
+    reason = postgres_unavailable_reason()
+    if reason is not None:
+        yield None
+        return
+    database = PostgresDatabase()
+    yield database
+    database.drop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Name the database backend this test runs on."""
+    return str(request.param)
+
+
+@pytest.fixture
+def engine(backend: str, tmp_path: Path, _postgres: PostgresDatabase | None) -> Iterator[Engine]:
+    """Yield an engine on an empty, current-schema database of the test's backend."""
+    if backend == "sqlite":
+        eng = sqlite_engine(tmp_path)
+        yield eng
+        eng.dispose()
+        return
+    if _postgres is None:
+        pytest.skip(postgres_unavailable_reason() or "PostgreSQL unavailable")
+    _postgres.truncate()
+    yield _postgres.engine
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory bound to the test database."""
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Yield one session on the test database (tests may commit)."""
+    s = session_factory()
+    yield s
+    s.rollback()
+    s.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    reason = postgres_unavailable_reason()
+    if reason is not None:
+        terminalreporter.write_line(f"NOTE: PostgreSQL runs were skipped ({reason}).", yellow=True)

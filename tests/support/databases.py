@@ -1,0 +1,65 @@
+"""Test databases: a fresh SQLite file per test, and a PostgreSQL database per run truncated between tests."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from intake import schema
+from intake.db import Base, make_engine
+
+PG_ADMIN_URL = os.environ.get(
+    "REUNITE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def postgres_unavailable_reason() -> str | None:
+    """Return why PostgreSQL cannot be used for tests, or None when it can."""
+    if os.environ.get("REUNITE_TEST_SKIP_PG"):
+        return "REUNITE_TEST_SKIP_PG is set"
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # any failure means: skip, and say why
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"PostgreSQL not reachable at {make_url(PG_ADMIN_URL).render_as_string()}: {first_line}"
+    return None
+
+
+class PostgresDatabase:
+    """A throw-away PostgreSQL database for one test run, migrated once with Alembic."""
+
+    def __init__(self) -> None:
+        self.name = f"reunite_test_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
+        admin.dispose()
+        self.url = make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(hide_password=False)
+        self.engine = make_engine(self.url, pool_size=20, max_overflow=40)
+        schema.upgrade(self.engine)
+
+    def truncate(self) -> None:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+    def drop(self) -> None:
+        self.engine.dispose()
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def sqlite_engine(folder: Path) -> Engine:
+    """Create a fresh SQLite database file in `folder` with every table."""
+    engine = make_engine(f"sqlite:///{folder / 'reunite.sqlite3'}")
+    Base.metadata.create_all(engine)
+    return engine
