@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -19,10 +19,9 @@ class Settings:
     twilio_auth_token: str | None = None
     twilio_account_sid: str | None = None
     twilio_from_number: str | None = None
-    default_language: str = "zh_CN"
-    sms_max_body_chars: int = 1600
     booking_horizon_days: int = 14
-    extra: dict[str, str] = field(default_factory=dict)
+    load_demo_labs: bool = True
+    trust_proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, load_dotenv_file: bool = True) -> Settings:
@@ -40,6 +39,7 @@ class Settings:
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
             twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
-            default_language=env.get("REUNITE_DEFAULT_LANGUAGE", "zh_CN"),
             booking_horizon_days=int(env.get("REUNITE_BOOKING_HORIZON_DAYS", "14")),
+            load_demo_labs=env.get("REUNITE_DEMO_LABS", "1").strip().lower() not in ("0", "false", "no", "off"),
+            trust_proxy_hops=int(env.get("REUNITE_TRUST_PROXY_HOPS", "0")),
         )

@@ -1,0 +1,50 @@
+# The two commands of the README: `make run` (set up and run the service) and `make test` (set up and test).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+setup: $(VENV)/.installed
+
+setup-test: $(VENV)/.installed-test
+
+run: setup
+	$(BIN)/reunite serve --host $(HOST) --port $(PORT)
+
+chat: setup
+	$(BIN)/reunite chat
+
+test: setup-test
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+check-migrations: setup-test
+	REUNITE_DATA_DIR=$$(mktemp -d) sh -c '$(BIN)/alembic upgrade head && $(BIN)/alembic check'
+
+check-catalogs: setup-test
+	$(BIN)/pybabel compile --statistics -d intake/locale -D messages
+
+bench: setup-test
+	$(BIN)/python benchmarks/bench_kinship.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,78 @@
+"""The `reunite` command: run the service, chat in the terminal, manage the database and the lab directory."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from intake.config import Settings
+from intake.runtime import Runtime
+
+
+def _runtime(demo_labs: bool | None = None) -> Runtime:
+    try:
+        return Runtime.start(Settings.from_env(), demo_labs=demo_labs)
+    except ValueError as exc:
+        raise click.ClickException(f"bad configuration: {exc}") from exc
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log more.")
+def main(verbose: bool) -> None:
+    """reunite: intake, sampling appointments and kinship matching for missing children."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+def serve(host: str, port: int, threads: int) -> None:
+    """Run the web service (SMS webhook, health check) with the waitress WSGI server."""
+    from waitress import serve as waitress_serve
+
+    from intake.web import create_app
+
+    rt = _runtime()
+    app = create_app(rt=rt)
+    click.echo(f"reunite listening on http://{host}:{port} (database: {rt.engine.url.render_as_string()})")
+    if not rt.settings.twilio_auth_token:
+        click.echo("SMS webhook disabled until TWILIO_AUTH_TOKEN is set; try `reunite chat` meanwhile.")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="reunite")
+
+
+@main.command()
+@click.option("--as", "address", default=None, help="Who you are in the conversation (default: your user name).")
+def chat(address: str | None) -> None:
+    """Talk to the intake dialogue in this terminal, as a parent would by SMS."""
+    from bot.terminal import chat as run_chat
+
+    rt = _runtime()
+    run_chat(rt.session_factory, sys.stdin, sys.stdout, address=address)
+
+
+@main.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the configured database to the current schema."""
+    rt = _runtime(demo_labs=False)
+    click.echo(f"database at {rt.engine.url.render_as_string()} is current")
+
+
+def _register_optional_commands() -> None:
+    from intake.cli_kinship import kinship_lr
+    from intake.cli_labs import make_labs_group
+
+    main.add_command(make_labs_group(lambda: _runtime(demo_labs=False).session_factory))
+    main.add_command(kinship_lr)
+
+
+_register_optional_commands()
