@@ -22,6 +22,10 @@ class Lab(Base):
     province: Mapped[str] = mapped_column(String(64), index=True)
     city: Mapped[str] = mapped_column(String(64), index=True)
     address: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    province_en: Mapped[str | None] = mapped_column(String(64))
+    city_en: Mapped[str | None] = mapped_column(String(64))
+    address_en: Mapped[str | None] = mapped_column(String(300))
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     phone: Mapped[str | None] = mapped_column(String(40))

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 915221aa4ad8
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 19:19:53.094172
+Create Date: 2026-11-28 20:02:03.592166
 """
 from collections.abc import Sequence
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = "0001"
+revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -50,6 +50,10 @@ def upgrade() -> None:
     sa.Column('province', sa.String(length=64), nullable=False),
     sa.Column('city', sa.String(length=64), nullable=False),
     sa.Column('address', sa.String(length=300), nullable=False),
+    sa.Column('name_en', sa.String(length=200), nullable=True),
+    sa.Column('province_en', sa.String(length=64), nullable=True),
+    sa.Column('city_en', sa.String(length=64), nullable=True),
+    sa.Column('address_en', sa.String(length=300), nullable=True),
     sa.Column('latitude', sa.Double(), nullable=True),
     sa.Column('longitude', sa.Double(), nullable=True),
     sa.Column('phone', sa.String(length=40), nullable=True),
