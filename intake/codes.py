@@ -1,13 +1,28 @@
 """Printable codes people read out and type back: sample codes, case references and case PINs.
 
-Codes use a 31-character alphabet without 0/O, 1/I and U/V, and end in a check character: a weighted sum of the
-characters modulo 31 (a prime), with distinct weights 1..n. Because 31 is prime and the weights differ, the check
-catches every single-character substitution and every transposition of two adjacent characters.
+Codes use a 31-character alphabet without 0/O, 1/I and U/V, and end in a check character c chosen so that
+1*d1 + 2*d2 + ... + n*dn + c = 0 (mod 31). Because 31 is prime, every weight is non-zero and neighbouring weights
+differ (the check character's weight 1 differs from n's), the check catches every single-character substitution
+and every transposition of two adjacent characters. Codes are random (`secrets`), and the database's unique
+constraints are the final word: `insert_with_unique_code` retries in a savepoint on the rare collision.
+
+    new_sample_code() -> "K7QX-M2PD"          is_valid_sample_code(text), normalise_sample_code(text)
+    new_case_reference(now=None) -> "MC-2026-4F7K2Q"      is_valid_case_reference(text)
+    new_case_pin() -> "042917"
 """
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZ" + "V"  # 31 characters; U is dropped (U/V look alike)
 _INDEX = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -56,17 +71,33 @@ def is_valid_sample_code(text: str) -> bool:
     return _valid(_compact(text), SAMPLE_DATA_CHARS)
 
 
-def new_case_reference() -> str:
-    """Return a new case reference such as "MC-7K2QX4" (five random characters and a check character)."""
+def new_case_reference(now: date | None = None) -> str:
+    """Return a new case reference such as "MC-2026-4F7K2Q": the year, five random characters, a check character."""
+    year = (now or datetime.now(UTC)).year
     data = _random(REFERENCE_DATA_CHARS)
-    return f"MC-{data}{check_character(data)}"
+    return f"MC-{year}-{data}{check_character(data)}"
 
 
 def is_valid_case_reference(text: str) -> bool:
-    """Tell whether `text` is a well-formed case reference ("MC-" optional, any case)."""
-    compact = _compact(text)
-    compact = compact[2:] if compact.startswith("MC") and len(compact) == REFERENCE_DATA_CHARS + 3 else compact
-    return _valid(compact, REFERENCE_DATA_CHARS)
+    """Tell whether `text` is a well-formed case reference ("MC-" and the year optional, any case)."""
+    m = re.fullmatch(rf"(?:MC)?(?:\d{{4}})?(\w{{{REFERENCE_DATA_CHARS + 1}}})", _compact(text))
+    return m is not None and _valid(m.group(1), REFERENCE_DATA_CHARS)
+
+
+def insert_with_unique_code(session: Session, build: Callable[[], T], *, attempts: int = 5) -> T:
+    """Add the object `build()` returns, rebuilding it (with a fresh random code) if a unique constraint rejects it.
+
+    Each attempt runs in a savepoint, so a collision rolls back only that insert and not the caller's transaction.
+    """
+    for _ in range(attempts):
+        obj = build()
+        try:
+            with session.begin_nested():
+                session.add(obj)
+        except IntegrityError:
+            continue
+        return obj
+    raise RuntimeError(f"no unique code after {attempts} attempts")
 
 
 def new_case_pin() -> str:

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -18,12 +18,23 @@ from sqlalchemy.orm import Session
 from intake.errors import InputError
 from intake.models import Lab, LabDay, audit
 
+CHINA = timezone(timedelta(hours=8), "CST")  # China has one zone and no daylight saving; needs no tzdata
 DEMO_LABS = Path(__file__).parent / "data" / "demo_labs.csv"
 REQUIRED = ("name", "province", "city", "address", "latitude", "longitude", "phone",
             "opening_days", "opening_hours", "daily_capacity")  # fmt: skip
 _WEEKDAYS_ZH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7}
 _WEEKDAYS_EN = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
-_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市", " province", " city")
+_SUFFIXES = (
+    "维吾尔自治区",
+    "壮族自治区",
+    "回族自治区",
+    "特别行政区",
+    "自治区",
+    "省",
+    "市",
+    " province",
+    " city",
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,9 @@ def parse_opening_hours(text: str) -> str:
 
 
 def _row_values(row: dict[str, str], demo: bool) -> dict[str, object]:
-    missing = [c for c in REQUIRED if c not in ("latitude", "longitude", "phone") and not (row.get(c) or "").strip()]
+    missing = [
+        c for c in REQUIRED if c not in ("latitude", "longitude", "phone") and not (row.get(c) or "").strip()
+    ]
     if missing:
         raise ValueError("missing " + ", ".join(missing))
     lat = float(row["latitude"]) if (row.get("latitude") or "").strip() else None
@@ -119,7 +132,9 @@ def _row_values(row: dict[str, str], demo: bool) -> dict[str, object]:
     }  # fmt: skip
 
 
-def import_labs(session: Session, source: Path | TextIO, *, demo: bool = False, actor: str = "cli") -> ImportReport:
+def import_labs(
+    session: Session, source: Path | TextIO, *, demo: bool = False, actor: str = "cli"
+) -> ImportReport:
     """Create or update labs (keyed by name and city) from CSV; nothing is imported if any row is invalid."""
     text = source.read_text(encoding="utf-8-sig") if isinstance(source, Path) else source.read()
     reader = csv.DictReader(io.StringIO(text))
@@ -133,12 +148,16 @@ def import_labs(session: Session, source: Path | TextIO, *, demo: bool = False, 
         except (ValueError, TypeError) as exc:
             errors.append(f"line {number}: {exc}")
     if errors:
-        raise InputError("The lab file has errors, nothing was imported: %(errors)s", errors="; ".join(errors))
+        raise InputError(
+            "The lab file has errors, nothing was imported: %(errors)s", errors="; ".join(errors)
+        )
     if not rows:
         raise InputError("The lab file has no labs.")
     created = updated = 0
     for values in rows:
-        lab = session.scalars(sa.select(Lab).where(Lab.name == values["name"], Lab.city == values["city"])).first()
+        lab = session.scalars(
+            sa.select(Lab).where(Lab.name == values["name"], Lab.city == values["city"])
+        ).first()
         if lab is None:
             session.add(Lab(**values))
             created += 1
@@ -163,17 +182,36 @@ def _key(text: str | None) -> str:
     return value.replace(" ", "")
 
 
-def find_labs(session: Session, query: str, *, today: date, limit: int = 5, horizon_days: int = 14) -> list[LabOption]:
-    """Return up to `limit` labs of the named city (or else province), in Chinese or English, with free days."""
+def matching_labs(session: Session, query: str) -> list[Lab]:
+    """Return the active labs of the named city, or else of the named province (Chinese or English, any case)."""
     wanted = _key(query)
     if not wanted:
         return []
+    # The directory is small (hundreds of labs), so matching in Python keeps the fuzzy rules in one place.
     labs = session.scalars(sa.select(Lab).where(Lab.active.is_(True)).order_by(Lab.id)).all()
     found = [lab for lab in labs if wanted in (_key(lab.city), _key(lab.city_en))]
     if not found:
         found = [lab for lab in labs if wanted in (_key(lab.province), _key(lab.province_en))]
-    options = [LabOption(lab, free_days(session, lab, today=today, horizon_days=horizon_days)) for lab in found]
-    return [o for o in options if o.days][:limit]
+    return found
+
+
+def find_labs(
+    session: Session, query: str, *, today: date, limit: int = 5, horizon_days: int = 14
+) -> list[LabOption]:
+    """Return up to `limit` labs of the named city (or else province) that have free days, with those days."""
+    options = []
+    for lab in matching_labs(session, query):
+        days = free_days(session, lab, today=today, horizon_days=horizon_days)
+        if days:  # a lab fully booked for the whole horizon is no use to offer
+            options.append(LabOption(lab, days))
+        if len(options) == limit:
+            break
+    return options
+
+
+def china_today() -> date:
+    """Return today's date in China, where every lab is (the server may run in another zone)."""
+    return datetime.now(CHINA).date()
 
 
 def bookable_days(lab: Lab, *, today: date, horizon_days: int = 14) -> list[date]:

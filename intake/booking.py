@@ -1,0 +1,236 @@
+"""Sampling appointments: book, reschedule and cancel, never overbooking a lab day.
+
+A place is taken by one guarded statement, `UPDATE lab_days SET booked = booked + 1 WHERE id = :id AND
+booked < capacity`, and the booking exists only if that statement changed a row. The database serialises the
+updates of one row, so however many people book the last place at once, exactly one gets it.
+Callers own the transaction: these functions flush but never commit (a sample-code collision is retried in a
+savepoint). A case has at most one active appointment: booking again raises ConflictError; move it with
+`reschedule`. `today` defaults to the current date in China.
+
+    book(session, *, case, lab_id, day, source, actor, person=None, contact=None, today=None) -> Booking
+    reschedule(session, booking, *, lab_id, day, actor, today=None) -> Booking
+    cancel(session, booking, *, actor) -> None
+    active_booking(session, case) -> Booking | None
+    booking_summary(session, booking, lang="zh_CN") -> BookingSummary
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from intake.codes import insert_with_unique_code, new_sample_code
+from intake.errors import ConflictError, ConsentRequiredError, InputError, NotFoundError, SlotFullError
+from intake.labs import bookable_days, china_today, ensure_lab_days
+from intake.models import (
+    Booking,
+    BookingStatus,
+    Case,
+    CaseStatus,
+    Consent,
+    ConsentScope,
+    Contact,
+    Lab,
+    LabDay,
+    Person,
+    Sample,
+    SampleSource,
+    SampleStatus,
+    audit,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class BookingSummary:
+    """What a person needs to attend: where, when, and the code to show."""
+
+    lab_name: str
+    address: str
+    phone: str | None
+    day: date
+    opening_hours: str
+    sample_code: str | None
+
+
+def has_sampling_consent(session: Session, case: Case) -> bool:
+    """Tell whether the case has a granted, unwithdrawn consent to DNA sampling."""
+    return bool(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Consent)
+            .where(
+                Consent.case_id == case.id,
+                Consent.scope == ConsentScope.DNA_SAMPLING,
+                Consent.granted.is_(True),
+                Consent.withdrawn_at.is_(None),
+            )
+        )
+    )
+
+
+def _take_place(session: Session, lab_id: int, day: date, *, today: date, horizon_days: int) -> LabDay:
+    lab = session.get(Lab, lab_id)
+    if lab is None or not lab.active:
+        raise NotFoundError("That lab is not in the directory.")
+    if day not in bookable_days(lab, today=today, horizon_days=horizon_days):
+        raise InputError("The lab does not take samples on %(day)s.", day=day.isoformat())
+    ensure_lab_days(session, lab, [day])
+    lab_day = session.scalars(sa.select(LabDay).where(LabDay.lab_id == lab_id, LabDay.day == day)).one()
+    taken = session.execute(
+        sa.update(LabDay)
+        .where(LabDay.id == lab_day.id, LabDay.booked < LabDay.capacity)
+        .values(booked=LabDay.booked + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise SlotFullError("%(day)s is fully booked at this lab.", day=day.isoformat())
+    session.refresh(lab_day)
+    return lab_day
+
+
+def _free_place(session: Session, lab_day_id: int) -> None:
+    session.execute(
+        sa.update(LabDay)
+        .where(LabDay.id == lab_day_id, LabDay.booked > 0)
+        .values(booked=LabDay.booked - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _lock_active(session: Session, booking: Booking) -> None:
+    # Re-read the booking under a row lock, so two simultaneous cancels or moves cannot both free its place.
+    session.refresh(booking, with_for_update=True)
+    if booking.status != BookingStatus.BOOKED:
+        raise ConflictError("This appointment is not active.")
+
+
+def active_booking(session: Session, case: Case) -> Booking | None:
+    """Return the case's current (booked, not cancelled) appointment, if any."""
+    return session.scalars(
+        sa.select(Booking)
+        .where(Booking.case_id == case.id, Booking.status == BookingStatus.BOOKED)
+        .order_by(Booking.id.desc())
+    ).first()
+
+
+def sample_for(session: Session, booking: Booking) -> Sample | None:
+    """Return the sample created with `booking`."""
+    return session.scalars(sa.select(Sample).where(Sample.booking_id == booking.id)).first()
+
+
+def book(
+    session: Session,
+    *,
+    case: Case,
+    lab_id: int,
+    day: date,
+    source: SampleSource,
+    actor: str,
+    person: Person | None = None,
+    contact: Contact | None = None,
+    today: date | None = None,
+    horizon_days: int = 14,
+) -> Booking:
+    """Book a sampling appointment and create its sample with a new code; consent must be on record."""
+    if not has_sampling_consent(session, case):
+        raise ConsentRequiredError("Consent to DNA sampling is needed before an appointment can be booked.")
+    # Lock the case row so two simultaneous requests of one family cannot both pass the check below
+    # (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers).
+    session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update())
+    if active_booking(session, case) is not None:
+        raise ConflictError("This case already has an appointment; reschedule or cancel it instead.")
+    lab_day = _take_place(session, lab_id, day, today=today or china_today(), horizon_days=horizon_days)
+    booking = Booking(
+        lab_day_id=lab_day.id,
+        case_id=case.id,
+        person_id=person.id if person else None,
+        contact_id=contact.id if contact else None,
+    )
+    session.add(booking)
+    session.flush()
+    sample = _new_sample(session, case, person, booking, source)
+    case.status = CaseStatus.SAMPLING_BOOKED
+    audit(session, actor, "booking.create", "booking", booking.id, lab_day=lab_day.id, sample=sample.code)
+    return booking
+
+
+def _new_sample(
+    session: Session, case: Case, person: Person | None, booking: Booking, source: SampleSource
+) -> Sample:
+    return insert_with_unique_code(
+        session,
+        lambda: Sample(
+            code=new_sample_code(), source=source, case_id=case.id, person_id=person.id if person else None,
+            booking_id=booking.id,
+        ),
+    )  # fmt: skip
+
+
+def cancel(session: Session, booking: Booking, *, actor: str) -> None:
+    """Cancel an appointment: free its place and cancel its sample."""
+    _lock_active(session, booking)
+    _free_place(session, booking.lab_day_id)
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = utcnow()
+    sample = sample_for(session, booking)
+    if sample is not None and sample.status == SampleStatus.AWAITING_COLLECTION:
+        sample.status = SampleStatus.CANCELLED
+    case = session.get_one(Case, booking.case_id)
+    if active_booking(session, case) is None and case.status == CaseStatus.SAMPLING_BOOKED:
+        case.status = CaseStatus.OPEN
+    audit(session, actor, "booking.cancel", "booking", booking.id)
+
+
+def reschedule(
+    session: Session,
+    booking: Booking,
+    *,
+    lab_id: int,
+    day: date,
+    actor: str,
+    today: date | None = None,
+    horizon_days: int = 14,
+) -> Booking:
+    """Move an appointment: take the new place first, then free the old; the sample keeps its code."""
+    _lock_active(session, booking)
+    old = session.get_one(LabDay, booking.lab_day_id)
+    if (old.lab_id, old.day) == (lab_id, day):
+        return booking  # moving to the same place would need a free place it already holds
+    new_day = _take_place(session, lab_id, day, today=today or china_today(), horizon_days=horizon_days)
+    _free_place(session, booking.lab_day_id)
+    old_day_id = booking.lab_day_id
+    booking.lab_day_id = new_day.id
+    session.flush()
+    session.expire(booking, ["lab_day"])
+    audit(
+        session,
+        actor,
+        "booking.reschedule",
+        "booking",
+        booking.id,
+        old_lab_day=old_day_id,
+        new_lab_day=new_day.id,
+    )
+    return booking
+
+
+def booking_summary(session: Session, booking: Booking, lang: str = "zh_CN") -> BookingSummary:
+    """Return what the person needs to attend the appointment, with lab names in `lang` where known."""
+    lab_day = session.get_one(LabDay, booking.lab_day_id)
+    lab = session.get_one(Lab, lab_day.lab_id)
+    sample = sample_for(session, booking)
+    english = lang == "en" and lab.name_en
+    name = lab.name_en if english else lab.name
+    address = (
+        f"{lab.address_en or lab.address}, {lab.city_en or lab.city}"
+        if english
+        else f"{lab.city}{lab.address}"
+    )
+    return BookingSummary(
+        lab_name=name or lab.name, address=address, phone=lab.phone, day=lab_day.day,
+        opening_hours=lab.opening_hours, sample_code=sample.code if sample else None,
+    )  # fmt: skip

@@ -1,0 +1,56 @@
+"""Printable codes: alphabet, check character, and the typos it must catch."""
+
+from __future__ import annotations
+
+from intake.codes import (
+    ALPHABET,
+    is_valid_case_reference,
+    is_valid_sample_code,
+    new_case_pin,
+    new_case_reference,
+    new_sample_code,
+    normalise_sample_code,
+)
+
+
+def test_alphabet_has_no_confusable_characters():
+    assert not set("01OIU") & set(ALPHABET)
+    assert len(set(ALPHABET)) == len(ALPHABET) == 31
+
+
+def test_new_codes_are_valid_and_shaped():
+    for _ in range(200):
+        code = new_sample_code()
+        assert len(code) == 9 and code[4] == "-" and is_valid_sample_code(code)
+        assert is_valid_case_reference(new_case_reference())
+        pin = new_case_pin()
+        assert len(pin) == 6 and pin.isdigit()
+
+
+def test_case_and_spacing_do_not_matter():
+    code = new_sample_code()
+    assert is_valid_sample_code(code.lower().replace("-", " "))
+    assert normalise_sample_code(code.lower().replace("-", "")) == code
+
+
+def test_every_single_substitution_is_caught():
+    for _ in range(20):
+        compact = new_sample_code().replace("-", "")
+        for i, original in enumerate(compact):
+            for ch in ALPHABET:
+                if ch != original:
+                    assert not is_valid_sample_code(compact[:i] + ch + compact[i + 1 :])
+
+
+def test_every_adjacent_transposition_is_caught():
+    for _ in range(200):
+        compact = new_sample_code().replace("-", "")
+        for i in range(len(compact) - 1):
+            if compact[i] != compact[i + 1]:
+                swapped = compact[:i] + compact[i + 1] + compact[i] + compact[i + 2 :]
+                assert not is_valid_sample_code(swapped)
+
+
+def test_malformed_codes_are_invalid():
+    for text in ["", "ABC", "ABCD-EFGH-JK", "0000-0000", "ABCD-EFG!"]:
+        assert not is_valid_sample_code(text)
