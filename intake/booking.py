@@ -23,8 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from intake.codes import insert_with_unique_code, new_sample_code
-from intake.errors import ConflictError, ConsentRequiredError, InputError, NotFoundError, SlotFullError
-from intake.labs import bookable_days, china_today, ensure_lab_days
+from intake.errors import ConflictError, ConsentRequiredError
 from intake.models import (
     Booking,
     BookingStatus,
@@ -42,63 +41,32 @@ from intake.models import (
     audit,
     utcnow,
 )
+from intake.slots import china_today, free_place, take_place
 
 
 @dataclass(frozen=True)
 class BookingSummary:
     """What a person needs to attend: where, when, and the code to show."""
 
+    lab_id: int
     lab_name: str
     address: str
     phone: str | None
     day: date
     opening_hours: str
     sample_code: str | None
+    is_demo: bool  # so a channel can warn that a demo lab is not a real place to go
 
 
 def has_sampling_consent(session: Session, case: Case) -> bool:
     """Tell whether the case has a granted, unwithdrawn consent to DNA sampling."""
-    return bool(
-        session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Consent)
-            .where(
-                Consent.case_id == case.id,
-                Consent.scope == ConsentScope.DNA_SAMPLING,
-                Consent.granted.is_(True),
-                Consent.withdrawn_at.is_(None),
-            )
-        )
-    )
-
-
-def _take_place(session: Session, lab_id: int, day: date, *, today: date, horizon_days: int) -> LabDay:
-    lab = session.get(Lab, lab_id)
-    if lab is None or not lab.active:
-        raise NotFoundError("That lab is not in the directory.")
-    if day not in bookable_days(lab, today=today, horizon_days=horizon_days):
-        raise InputError("The lab does not take samples on %(day)s.", day=day.isoformat())
-    ensure_lab_days(session, lab, [day])
-    lab_day = session.scalars(sa.select(LabDay).where(LabDay.lab_id == lab_id, LabDay.day == day)).one()
-    taken = session.execute(
-        sa.update(LabDay)
-        .where(LabDay.id == lab_day.id, LabDay.booked < LabDay.capacity)
-        .values(booked=LabDay.booked + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
-        raise SlotFullError("%(day)s is fully booked at this lab.", day=day.isoformat())
-    session.refresh(lab_day)
-    return lab_day
-
-
-def _free_place(session: Session, lab_day_id: int) -> None:
-    session.execute(
-        sa.update(LabDay)
-        .where(LabDay.id == lab_day_id, LabDay.booked > 0)
-        .values(booked=LabDay.booked - 1)
-        .execution_options(synchronize_session=False)
-    )
+    # The latest answer counts: a later refusal overrides an earlier yes.
+    latest = session.scalars(
+        sa.select(Consent)
+        .where(Consent.case_id == case.id, Consent.scope == ConsentScope.DNA_SAMPLING)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+    ).first()
+    return latest is not None and latest.granted and latest.withdrawn_at is None
 
 
 def _lock_active(session: Session, booking: Booking) -> None:
@@ -143,7 +111,7 @@ def book(
     session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update())
     if active_booking(session, case) is not None:
         raise ConflictError("This case already has an appointment; reschedule or cancel it instead.")
-    lab_day = _take_place(session, lab_id, day, today=today or china_today(), horizon_days=horizon_days)
+    lab_day = take_place(session, lab_id, day, today=today or china_today(), horizon_days=horizon_days)
     booking = Booking(
         lab_day_id=lab_day.id,
         case_id=case.id,
@@ -173,7 +141,7 @@ def _new_sample(
 def cancel(session: Session, booking: Booking, *, actor: str) -> None:
     """Cancel an appointment: free its place and cancel its sample."""
     _lock_active(session, booking)
-    _free_place(session, booking.lab_day_id)
+    free_place(session, booking.lab_day_id)
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = utcnow()
     sample = sample_for(session, booking)
@@ -200,9 +168,8 @@ def reschedule(
     old = session.get_one(LabDay, booking.lab_day_id)
     if (old.lab_id, old.day) == (lab_id, day):
         return booking  # moving to the same place would need a free place it already holds
-    new_day = _take_place(session, lab_id, day, today=today or china_today(), horizon_days=horizon_days)
-    _free_place(session, booking.lab_day_id)
-    old_day_id = booking.lab_day_id
+    new_day = take_place(session, lab_id, day, today=today or china_today(), horizon_days=horizon_days)
+    free_place(session, booking.lab_day_id)
     booking.lab_day_id = new_day.id
     session.flush()
     session.expire(booking, ["lab_day"])
@@ -212,7 +179,7 @@ def reschedule(
         "booking.reschedule",
         "booking",
         booking.id,
-        old_lab_day=old_day_id,
+        old_lab_day=old.id,
         new_lab_day=new_day.id,
     )
     return booking
@@ -223,14 +190,11 @@ def booking_summary(session: Session, booking: Booking, lang: str = "zh_CN") -> 
     lab_day = session.get_one(LabDay, booking.lab_day_id)
     lab = session.get_one(Lab, lab_day.lab_id)
     sample = sample_for(session, booking)
-    english = lang == "en" and lab.name_en
-    name = lab.name_en if english else lab.name
-    address = (
-        f"{lab.address_en or lab.address}, {lab.city_en or lab.city}"
-        if english
-        else f"{lab.city}{lab.address}"
-    )
+    if lang.lower().startswith("en") and lab.name_en:
+        name, address = lab.name_en, f"{lab.address_en or lab.address}, {lab.city_en or lab.city}"
+    else:
+        name, address = lab.name, f"{lab.city}{lab.address}"
     return BookingSummary(
-        lab_name=name or lab.name, address=address, phone=lab.phone, day=lab_day.day,
-        opening_hours=lab.opening_hours, sample_code=sample.code if sample else None,
+        lab_id=lab.id, lab_name=name, address=address, phone=lab.phone, day=lab_day.day,
+        opening_hours=lab.opening_hours, sample_code=sample.code if sample else None, is_demo=lab.is_demo,
     )  # fmt: skip

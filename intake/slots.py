@@ -1,0 +1,97 @@
+"""Bookable lab days and their place counters: created lazily, taken and freed by guarded single-row UPDATEs.
+
+A place is taken by `UPDATE lab_days SET booked = booked + 1 WHERE id = :id AND booked < capacity`, and it is
+taken only if that statement changed a row. The database serialises updates of one row (PostgreSQL re-checks the
+WHERE clause after waiting for the row lock; SQLite has one writer at a time), so a day is never overbooked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from intake.errors import InputError, NotFoundError, SlotFullError
+from intake.models import Lab, LabDay
+
+CHINA = timezone(timedelta(hours=8), "CST")  # China has one zone and no daylight saving; needs no tzdata
+
+
+@dataclass(frozen=True)
+class DayAvailability:
+    """One bookable day at a lab and how many places are left."""
+
+    day: date
+    free: int
+
+
+def china_today() -> date:
+    """Return today's date in China, where every lab is (the server may run in another zone)."""
+    return datetime.now(CHINA).date()
+
+
+def bookable_days(lab: Lab, *, today: date, horizon_days: int = 14) -> list[date]:
+    """Return the lab's opening days from tomorrow up to `horizon_days` ahead."""
+    open_weekdays = {int(d) for d in lab.opening_days.split(",")}
+    candidates = (today + timedelta(days=n) for n in range(1, horizon_days + 1))
+    return [d for d in candidates if d.isoweekday() in open_weekdays]
+
+
+def ensure_lab_days(session: Session, lab: Lab, days: list[date]) -> None:
+    """Create the LabDay rows that do not exist yet; safe when several requests do it at once."""
+    if not days:
+        return
+    rows = [{"lab_id": lab.id, "day": d, "capacity": lab.daily_capacity, "booked": 0} for d in days]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(LabDay).values(rows).on_conflict_do_nothing(index_elements=["lab_id", "day"]))
+
+
+def free_days(
+    session: Session, lab: Lab, *, today: date, horizon_days: int = 14, count: int = 3
+) -> list[DayAvailability]:
+    """Return the lab's next `count` bookable days that still have free places."""
+    days = bookable_days(lab, today=today, horizon_days=horizon_days)
+    ensure_lab_days(session, lab, days)
+    rows = session.execute(
+        sa.select(LabDay.day, LabDay.capacity - LabDay.booked)
+        .where(LabDay.lab_id == lab.id, LabDay.day.in_(days), LabDay.booked < LabDay.capacity)
+        .order_by(LabDay.day)
+        .limit(count)
+    ).all()
+    return [DayAvailability(day, int(free)) for day, free in rows]
+
+
+def take_place(session: Session, lab_id: int, day: date, *, today: date, horizon_days: int) -> LabDay:
+    """Take one place on the lab's `day`, or raise SlotFullError; the guarded UPDATE makes this safe at once."""
+    lab = session.get(Lab, lab_id)
+    if lab is None or not lab.active:
+        raise NotFoundError("That lab is not in the directory.")
+    if day not in bookable_days(lab, today=today, horizon_days=horizon_days):
+        raise InputError("The lab does not take samples on %(day)s.", day=day.isoformat())
+    ensure_lab_days(session, lab, [day])
+    lab_day = session.scalars(sa.select(LabDay).where(LabDay.lab_id == lab_id, LabDay.day == day)).one()
+    taken = session.execute(
+        sa.update(LabDay)
+        .where(LabDay.id == lab_day.id, LabDay.booked < LabDay.capacity)
+        .values(booked=LabDay.booked + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise SlotFullError("%(day)s is fully booked at this lab.", day=day.isoformat())
+    session.refresh(lab_day)
+    return lab_day
+
+
+def free_place(session: Session, lab_day_id: int) -> None:
+    """Give one place of a lab day back (never below zero)."""
+    session.execute(
+        sa.update(LabDay)
+        .where(LabDay.id == lab_day_id, LabDay.booked > 0)
+        .values(booked=LabDay.booked - 1)
+        .execution_options(synchronize_session=False)
+    )
