@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,10 +18,15 @@ from intake.models import (
     BookingStatus,
     Case,
     CaseStatus,
+    Channel,
+    Consent,
+    ConsentScope,
     LabDay,
     SampleSource,
     SampleStatus,
+    utcnow,
 )
+from intake.slots import china_today
 from tests.labs.factories import TODAY, make_case, make_lab
 
 MONDAY = date(2026, 11, 30)
@@ -161,3 +167,130 @@ def test_fifty_people_booking_the_last_ten_places_at_once_get_exactly_ten(sessio
             sa.select(sa.func.count()).select_from(Booking).where(Booking.status == BookingStatus.BOOKED)
         )
         assert booked == 60
+
+
+def _actions(session):
+    return [a for (a,) in session.execute(sa.select(AuditEvent.action).order_by(AuditEvent.id))]
+
+
+def test_a_withdrawn_or_later_refused_consent_blocks_booking(session):
+    lab, case = make_lab(session), make_case(session)
+    consent = session.scalars(sa.select(Consent)).one()
+    consent.withdrawn_at = utcnow()
+    with pytest.raises(ConsentRequiredError):
+        _book(session, case, lab)
+    other = make_case(session)
+    session.add(Consent(case_id=other.id, scope=ConsentScope.DNA_SAMPLING, granted=False, channel=Channel.SMS,
+                        language="en", text_version="2026-11", recorded_at=utcnow() + timedelta(seconds=1)))  # fmt: skip
+    session.flush()
+    with pytest.raises(ConsentRequiredError):
+        _book(session, other, lab)
+
+
+def test_book_cancel_and_reschedule_write_the_audit_log_and_guard_repeats(session):
+    lab, case = make_lab(session), make_case(session)
+    booking = _book(session, case, lab)
+    assert (
+        reschedule(session, booking, lab_id=lab.id, day=MONDAY, today=TODAY, actor="t") is booking
+    )  # no move
+    reschedule(session, booking, lab_id=lab.id, day=date(2026, 12, 2), today=TODAY, actor="t")
+    cancel(session, booking, actor="t")
+    with pytest.raises(ConflictError):
+        cancel(session, booking, actor="t")
+    with pytest.raises(ConflictError):
+        reschedule(session, booking, lab_id=lab.id, day=MONDAY, today=TODAY, actor="t")
+    session.commit()
+    assert [a for a in _actions(session) if a.startswith("booking.")] == [
+        "booking.create", "booking.reschedule", "booking.cancel"
+    ]  # fmt: skip
+    assert sum(session.scalars(sa.select(LabDay.booked))) == 0
+    # After a cancellation the case can book again, with a new sample code.
+    again = _book(session, case, lab)
+    assert sample_for(session, again).code != sample_for(session, booking).code
+
+
+def test_sample_code_is_grouped_and_summary_speaks_english(session):
+    lab, case = make_lab(session), make_case(session)
+    lab.name_en, lab.city_en, lab.address_en = "Test lab", "Beijing", "1 Test Road"
+    booking = _book(session, case, lab)
+    code = sample_for(session, booking).code
+    assert re.fullmatch(r"[2-9A-HJ-NP-TV-Z]{4}-[2-9A-HJ-NP-TV-Z]{4}", code)
+    summary = booking_summary(session, booking, "en")
+    assert (summary.lab_name, summary.address, summary.is_demo) == ("Test lab", "1 Test Road, Beijing", False)
+    assert booking_summary(session, booking).address == "北京测试路1号"
+
+
+def test_booking_defaults_to_today_in_china(session):
+    lab, case = make_lab(session, days="1,2,3,4,5,6,7"), make_case(session)
+    tomorrow = china_today() + timedelta(days=1)
+    booking = book(session, case=case, lab_id=lab.id, day=tomorrow, source=SOURCE, actor="t")
+    assert booking_summary(session, booking).day == tomorrow
+    with pytest.raises(InputError):
+        book(session, case=make_case(session), lab_id=lab.id, day=china_today(), source=SOURCE, actor="t")
+
+
+def _run_together(n, target, args):
+    barrier = threading.Barrier(n)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(arg):
+        barrier.wait(
+            timeout=60
+        )  # before the first query: on SQLite a transaction locks from its first statement
+        try:
+            result = target(arg)
+        except Exception as exc:  # collected, so the assertion shows every unexpected outcome
+            result = type(exc).__name__
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in args]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return outcomes
+
+
+def test_first_bookings_of_a_new_day_create_it_once_and_never_overbook(session_factory, backend):
+    with session_factory() as session:
+        lab_id = make_lab(session, capacity=5).id
+        case_ids = [make_case(session).id for _ in range(20)]
+        session.commit()
+
+    def attempt(case_id):
+        with session_factory() as s, s.begin():
+            book(
+                s,
+                case=s.get_one(Case, case_id),
+                lab_id=lab_id,
+                day=MONDAY,
+                today=TODAY,
+                source=SOURCE,
+                actor="t",
+            )
+        return "booked"
+
+    outcomes = _run_together(20, attempt, case_ids)
+    assert sorted(outcomes) == ["SlotFullError"] * 15 + ["booked"] * 5
+    with session_factory() as session:
+        assert session.scalars(sa.select(LabDay.booked)).all() == [5]
+
+
+def test_simultaneous_cancels_of_one_booking_free_one_place(session_factory, backend):
+    with session_factory() as session:
+        lab = make_lab(session)
+        booking_id = _book(session, make_case(session), lab).id
+        _book(session, make_case(session), lab)
+        session.commit()
+
+    def attempt(_):
+        with session_factory() as s, s.begin():
+            cancel(s, s.get_one(Booking, booking_id), actor="t")
+        return "cancelled"
+
+    outcomes = _run_together(8, attempt, range(8))
+    assert sorted(outcomes) == ["ConflictError"] * 7 + ["cancelled"]
+    with session_factory() as session:
+        assert session.scalars(sa.select(LabDay.booked)).all() == [1]
