@@ -1,6 +1,6 @@
 """Printable codes people read out and type back: sample codes, case references and case PINs.
 
-Codes use a 31-character alphabet without 0/O, 1/I and U/V, and end in a check character c chosen so that
+Codes use a 31-character alphabet without 0, O, 1, I and U (U and V look alike), and end in a check character c chosen so that
 1*d1 + 2*d2 + ... + n*dn + c = 0 (mod 31). Because 31 is prime, every weight is non-zero and neighbouring weights
 differ (the check character's weight 1 differs from n's), the check catches every single-character substitution
 and every transposition of two adjacent characters. Codes are random (`secrets`), and the database's unique
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import TypeVar
@@ -50,7 +51,9 @@ def _valid(compact: str, data_chars: int) -> bool:
 
 
 def _compact(text: str) -> str:
-    return "".join(ch for ch in text.upper() if ch not in " -_.")
+    # NFKC folds full-width letters from a Chinese input method; a typed U can only mean V, which codes use instead.
+    folded = unicodedata.normalize("NFKC", text).upper().replace("U", "V")
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "-_.–—")
 
 
 def new_sample_code() -> str:
@@ -61,7 +64,7 @@ def new_sample_code() -> str:
 
 
 def normalise_sample_code(text: str) -> str:
-    """Return `text` in the canonical "XXXX-XXXX" form (case, spaces and hyphens do not matter)."""
+    """Return `text` in the canonical "XXXX-XXXX" form (case, width, spaces and hyphens do not matter)."""
     compact = _compact(text)
     return f"{compact[:4]}-{compact[4:]}" if len(compact) == SAMPLE_DATA_CHARS + 1 else compact
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from intake.codes import (
     ALPHABET,
     is_valid_case_reference,
@@ -54,3 +57,21 @@ def test_every_adjacent_transposition_is_caught():
 def test_malformed_codes_are_invalid():
     for text in ["", "ABC", "ABCD-EFGH-JK", "0000-0000", "ABCD-EFG!"]:
         assert not is_valid_sample_code(text)
+
+
+def test_typing_variants_are_accepted():
+    code = "K7QX-M2PD"
+    code = code[:-1] + [c for c in ALPHABET if is_valid_sample_code(code[:-1] + c)][0]
+    wide = "".join(
+        chr(ord(c) + 0xFEE0) if c != "-" else "－" for c in code.lower()
+    )  # full-width, as an IME types
+    assert normalise_sample_code(wide) == code and is_valid_sample_code(f" {code[:4]} — {code[5:]} ")
+    with_v = next(c for c in (new_sample_code() for _ in range(1000)) if "V" in c)
+    assert is_valid_sample_code(with_v.replace("V", "u"))
+
+
+def test_case_references_carry_the_year_and_a_check():
+    ref = new_case_reference(date(2027, 3, 1))
+    assert re.fullmatch(r"MC-2027-[2-9A-HJ-NP-TV-Z]{6}", ref)
+    assert is_valid_case_reference(ref.lower()) and is_valid_case_reference(ref[8:])
+    assert not is_valid_case_reference(ref[:-2] + ref[-1] + ref[-2]) or ref[-1] == ref[-2]
