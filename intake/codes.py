@@ -91,7 +91,9 @@ def insert_with_unique_code(session: Session, build: Callable[[], T], *, attempt
     """Add the object `build()` returns, rebuilding it (with a fresh random code) if a unique constraint rejects it.
 
     Each attempt runs in a savepoint, so a collision rolls back only that insert and not the caller's transaction.
+    Use it as `insert_with_unique_code(session, lambda: Case(reference=new_case_reference(), pin=new_case_pin()))`.
     """
+    session.flush()  # so that only this object's INSERT is inside the savepoint and retried
     for _ in range(attempts):
         obj = build()
         try:

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from intake.booking import active_booking, book, booking_summary, cancel, reschedule, sample_for
-from intake.codes import is_valid_sample_code
+from intake.codes import insert_with_unique_code, is_valid_sample_code
 from intake.errors import ConflictError, ConsentRequiredError, InputError, SlotFullError
 from intake.models import (
     AuditEvent,
@@ -294,3 +294,20 @@ def test_simultaneous_cancels_of_one_booking_free_one_place(session_factory, bac
     assert sorted(outcomes) == ["ConflictError"] * 7 + ["cancelled"]
     with session_factory() as session:
         assert session.scalars(sa.select(LabDay.booked)).all() == [1]
+
+
+def test_a_colliding_code_is_retried_without_losing_the_transaction(session, monkeypatch):
+    lab, case = make_lab(session), make_case(session)
+    first = _book(session, case, lab)
+    taken = sample_for(session, first).code
+    fresh = iter([taken, taken, "ABCD-EFGH"])
+    monkeypatch.setattr("intake.booking.new_sample_code", lambda: next(fresh))
+    second = _book(session, make_case(session), lab)
+    session.commit()
+    assert sample_for(session, second).code == "ABCD-EFGH"
+    assert session.scalars(sa.select(LabDay.booked)).all() == [2]
+    refs = iter(["MC-2026-AAAAAA", "MC-2026-AAAAAA", "MC-2026-BBBBBB"])
+    cases = [
+        insert_with_unique_code(session, lambda: Case(reference=next(refs), pin="000000")) for _ in range(2)
+    ]
+    assert [c.reference for c in cases] == ["MC-2026-AAAAAA", "MC-2026-BBBBBB"]
