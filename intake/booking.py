@@ -165,11 +165,12 @@ def reschedule(
 ) -> Booking:
     """Move an appointment: take the new place first, then free the old; the sample keeps its code."""
     _lock_active(session, booking)
-    old = session.get_one(LabDay, booking.lab_day_id)
+    old = session.get_one(LabDay, booking.lab_day_id)  # moved from only once the new place is taken
     if (old.lab_id, old.day) == (lab_id, day):
         return booking  # moving to the same place would need a free place it already holds
-    new_day = take_place(session, lab_id, day, today=today or china_today(), horizon_days=horizon_days)
-    free_place(session, booking.lab_day_id)
+    new_day = take_place(
+        session, lab_id, day, today=today or china_today(), horizon_days=horizon_days, moving_from=old.id
+    )
     booking.lab_day_id = new_day.id
     session.flush()
     session.expire(booking, ["lab_day"])

@@ -66,8 +66,19 @@ def free_days(
     return [DayAvailability(day, int(free)) for day, free in rows]
 
 
-def take_place(session: Session, lab_id: int, day: date, *, today: date, horizon_days: int) -> LabDay:
-    """Take one place on the lab's `day`, or raise SlotFullError; the guarded UPDATE makes this safe at once."""
+def take_place(
+    session: Session,
+    lab_id: int,
+    day: date,
+    *,
+    today: date,
+    horizon_days: int,
+    moving_from: int | None = None,
+) -> LabDay:
+    """Take one place on the lab's `day`, or raise SlotFullError; the guarded UPDATE makes this safe at once.
+
+    With `moving_from` (a lab day id) the place there is given back once the new one is taken.
+    """
     lab = session.get(Lab, lab_id)
     if lab is None or not lab.active:
         raise NotFoundError("That lab is not in the directory.")
@@ -75,6 +86,10 @@ def take_place(session: Session, lab_id: int, day: date, *, today: date, horizon
         raise InputError("The lab does not take samples on %(day)s.", day=day.isoformat())
     ensure_lab_days(session, lab, [day])
     lab_day = session.scalars(sa.select(LabDay).where(LabDay.lab_id == lab_id, LabDay.day == day)).one()
+    if moving_from is not None:
+        # Lock both days in id order: two people swapping days in opposite directions would otherwise deadlock.
+        ids = sorted({lab_day.id, moving_from})
+        session.execute(sa.select(LabDay.id).where(LabDay.id.in_(ids)).order_by(LabDay.id).with_for_update())
     taken = session.execute(
         sa.update(LabDay)
         .where(LabDay.id == lab_day.id, LabDay.booked < LabDay.capacity)
@@ -83,6 +98,8 @@ def take_place(session: Session, lab_id: int, day: date, *, today: date, horizon
     )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         raise SlotFullError("%(day)s is fully booked at this lab.", day=day.isoformat())
+    if moving_from is not None:
+        free_place(session, moving_from)
     session.refresh(lab_day)
     return lab_day
 

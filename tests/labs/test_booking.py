@@ -311,3 +311,23 @@ def test_a_colliding_code_is_retried_without_losing_the_transaction(session, mon
         insert_with_unique_code(session, lambda: Case(reference=next(refs), pin="000000")) for _ in range(2)
     ]
     assert [c.reference for c in cases] == ["MC-2026-AAAAAA", "MC-2026-BBBBBB"]
+
+
+def test_people_swapping_days_in_opposite_directions_at_once_all_move(session_factory, backend):
+    tuesday = date(2026, 12, 1)
+    with session_factory() as session:
+        lab = make_lab(session, capacity=20)
+        lab_id = lab.id
+        moves = [(_book(session, make_case(session), lab, day=d).id, other)
+                 for d, other in [(MONDAY, tuesday), (tuesday, MONDAY)] for _ in range(10)]  # fmt: skip
+        session.commit()
+
+    def attempt(move):
+        booking_id, day = move
+        with session_factory() as s, s.begin():
+            reschedule(s, s.get_one(Booking, booking_id), lab_id=lab_id, day=day, today=TODAY, actor="t")
+        return "moved"
+
+    assert _run_together(20, attempt, moves) == ["moved"] * 20
+    with session_factory() as session:
+        assert sorted(session.execute(sa.select(LabDay.day, LabDay.booked))) == [(MONDAY, 10), (tuesday, 10)]
