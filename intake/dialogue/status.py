@@ -1,0 +1,71 @@
+"""The status a parent can ask for: each of their cases, its appointment and its sample, in words (never DNA data)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from babel.dates import format_date
+
+from intake.booking import active_booking, booking_summary
+from intake.dialogue.steps import Ctx, is_english
+from intake.i18n import Msg, _
+from intake.models import Case, CaseStatus, Sample, SampleStatus
+
+CASE_WORDS = {
+    CaseStatus.OPEN: _("open, waiting for a DNA sample"),
+    CaseStatus.SAMPLING_BOOKED: _("sampling appointment booked"),
+    CaseStatus.SAMPLED: _("sample taken, being tested"),
+    CaseStatus.PROFILED: _("tested, searching the database"),
+    CaseStatus.CANDIDATE_MATCH: _("a possible match is being checked; police will call you"),
+    CaseStatus.REUNITED: _("reunited"),
+    CaseStatus.CLOSED: _("closed"),
+    CaseStatus.WITHDRAWN: _("withdrawn"),
+}
+SAMPLE_WORDS = {
+    SampleStatus.AWAITING_COLLECTION: _("not taken yet"),
+    SampleStatus.COLLECTED: _("taken"),
+    SampleStatus.PROFILED: _("tested"),
+    SampleStatus.REJECTED: _("could not be used; the lab will contact you"),
+    SampleStatus.CANCELLED: _("cancelled"),
+}
+
+
+def day_label(ctx: Ctx, day: object) -> str:
+    """Format an appointment day short and clear in the contact's language ("12月4日周五", "Fri 4 Dec")."""
+    if is_english(ctx):
+        return format_date(day, "EEE d MMM", locale="en")  # type: ignore[arg-type]
+    return format_date(day, "M月d日EEE", locale="zh_CN")  # type: ignore[arg-type]
+
+
+def contact_cases(ctx: Ctx) -> list[Case]:
+    """Return the cases this contact reported, oldest first."""
+    query = sa.select(Case).where(Case.reported_by_contact_id == ctx.contact.id).order_by(Case.id)
+    return list(ctx.session.scalars(query))
+
+
+def case_status(ctx: Ctx, case: Case) -> Msg:
+    """Describe one case: reference, status, appointment and sample."""
+    head = _("Case %(reference)s: %(status)s.", reference=case.reference, status=CASE_WORDS[case.status])
+    booking = active_booking(ctx.session, case)
+    if booking is not None:
+        s = booking_summary(ctx.session, booking, ctx.lang)
+        return _("%(head)s Appointment: %(lab)s, %(day)s %(hours)s. Sample %(code)s: %(sample)s.", head=head,
+                 lab=s.lab_name, day=day_label(ctx, s.day), hours=s.opening_hours, code=s.sample_code or "-",
+                 sample=SAMPLE_WORDS[SampleStatus.AWAITING_COLLECTION])  # fmt: skip
+    sample = ctx.session.scalars(
+        sa.select(Sample)
+        .where(Sample.case_id == case.id, Sample.status != SampleStatus.CANCELLED)
+        .order_by(Sample.id.desc())
+    ).first()
+    if sample is not None:
+        return _("%(head)s Sample %(code)s: %(sample)s.", head=head, code=sample.code,
+                 sample=SAMPLE_WORDS[sample.status])  # fmt: skip
+    return _("%(head)s No appointment yet: send BOOK.", head=head)
+
+
+def say_status(ctx: Ctx) -> None:
+    """Reply with the status of each of the contact's cases, or how to report one."""
+    cases = contact_cases(ctx)
+    if not cases:
+        ctx.say(_("You have not reported a missing child yet. Send REPORT to start."))
+    for case in cases[-3:]:  # the latest three keep the reply short
+        ctx.say(case_status(ctx, case))

@@ -1,0 +1,55 @@
+"""Run a transcript through the dialogue engine and check each turn's replies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.dialogue.engine import handle
+from intake.dialogue.types import Incoming, Reply
+from intake.inbox import render_plain
+from intake.models import Channel
+from tests.dialogue.transcripts import Turn
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 23 November 2026, 10:00 in China
+PHONE = "+8613800138000"
+
+
+def say(
+    session: Session, text: str, *, address: str = PHONE, channel: Channel = Channel.SMS, now: datetime = NOW
+) -> list[Reply]:
+    """Send one message to the engine in `session` and flush (the caller commits, as an adapter would)."""
+    replies = handle(session, Incoming(channel, address, text, now), now)
+    session.flush()
+    return replies
+
+
+def run_transcript(
+    db: Session | sessionmaker[Session],
+    turns: list[Turn],
+    *,
+    address: str = PHONE,
+    channel: Channel = Channel.SMS,
+    now: datetime = NOW,
+) -> list[str]:
+    """Play `turns` and assert each turn's replies; with a session factory, each message gets a new session.
+
+    Returns every reply text, for tests that check more.
+    """
+    seen: list[str] = []
+    for number, (text, expected) in enumerate(turns, 1):
+        if isinstance(db, Session):
+            replies = say(db, text, address=address, channel=channel, now=now)
+        else:
+            with db() as session:  # a new session per message: the state must come from the database
+                replies = say(session, text, address=address, channel=channel, now=now)
+                session.commit()
+        rendered = "\n".join(render_plain(r) for r in replies)
+        seen.append(rendered)
+        if expected is None:
+            assert replies == [], f"turn {number} {text!r}: expected silence, got {rendered!r}"
+            continue
+        for part in expected:
+            assert part in rendered, f"turn {number} {text!r}: {part!r} not in reply:\n{rendered}"
+    return seen

@@ -1,0 +1,80 @@
+"""Keywords in both languages: opt-out and back, help, status, language detection and switching."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from intake.dialogue.keywords import Command, classify
+from intake.models import AuditEvent, Contact
+from tests.dialogue import transcripts as t
+from tests.dialogue.helpers import run_transcript, say
+
+
+def test_keyword_words():
+    assert classify(" stop ") is Command.OPT_OUT and classify("Stop All") is Command.OPT_OUT
+    assert classify("退订") is Command.OPT_OUT and classify("ＴＤ") is Command.OPT_OUT
+    assert classify("取消") is Command.CANCEL and classify("cancel") is Command.CANCEL
+    assert classify("start") is Command.OPT_IN and classify("帮助") is Command.HELP
+    assert classify("查询。") is Command.STATUS and classify("语言") is Command.LANGUAGE
+    assert classify("please stop") is None and classify("李明") is None
+
+
+def test_stop_silences_until_start(session):
+    run_transcript(session, t.STOP_START_EN)
+    contact = session.scalars(sa.select(Contact)).one()
+    assert not contact.opted_out and contact.opted_out_at is None
+    actions = session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["contact.opt_out", "contact.opt_in"]
+
+
+def test_stop_in_chinese_and_a_flow_is_dropped(session):
+    run_transcript(session, t.STOP_START_ZH)
+    run_transcript(session, [("1", ("请回复数字",))])  # the report flow was dropped at 退订
+
+
+def test_opted_out_state_is_recorded(session):
+    say(session, "STOP")
+    contact = session.scalars(sa.select(Contact)).one()
+    assert contact.opted_out and contact.opted_out_at is not None
+    assert say(session, "STOP") == [] and say(session, "hello") == []
+
+
+def test_language_from_first_message_and_switch(session):
+    run_transcript(
+        session,
+        [
+            ("hello", ("Reply a number",)),
+            ("你好", ("Please reply with one of the numbers",)),  # the first message decided: English
+            ("中文", ("请回复数字",)),
+            ("REPORT", ("DNA",)),
+            ("EN", ("DNA sample",)),  # switching re-asks the current step in the new language
+            ("LANGUAGE", ("1 中文", "2 English")),
+            ("1", ("同意",)),
+            ("1", ("保存",)),  # the step goes on after the language pick
+        ],
+    )
+    assert session.scalars(sa.select(Contact.language)).one() == "zh_CN"
+
+
+def test_digits_first_default_to_chinese_until_words(session):
+    assert "请回复数字" in say(session, "123")[0].text
+    assert "Reply a number" in say(session, "hi")[0].text  # the first words decide
+    assert "请" not in say(session, "好")[0].text
+
+
+def test_help_mid_flow_reasks(session):
+    run_transcript(session, [("REPORT", ("DNA",)), ("HELP", ("STATUS", "DNA sample")), ("1", ("family",))])
+
+
+def test_status_without_and_with_case(session):
+    run_transcript(session, [("STATUS", ("not reported a missing child", "REPORT"))])
+    run_transcript(session, t.REPORT_EN)
+    run_transcript(session, [("2", ("BOOK",)), ("STATUS", ("Case MC-", "open, waiting for a DNA sample"))])
+
+
+def test_cancel_outside_a_flow_without_booking(session):
+    run_transcript(session, [("取消", ("没有可取消",))])
+
+
+def test_book_without_a_case(session):
+    run_transcript(session, [("BOOK", ("no case", "REPORT"))])
