@@ -17,7 +17,9 @@ def chat(factory: sessionmaker[Session], stdin: TextIO, stdout: TextIO, *, addre
     address = address or f"terminal:{getpass.getuser()}"
     interactive = stdin.isatty()
     if interactive:
-        stdout.write("reunite terminal chat. Type a message (e.g. HELP, 帮助, REPORT, 报失); Ctrl-D to quit.\n")
+        stdout.write(
+            "reunite terminal chat. Type a message (e.g. HELP, 帮助, REPORT, 报失); Ctrl-D to quit.\n"
+        )
     handled = 0
     while True:
         if interactive:

@@ -40,6 +40,7 @@ class Settings:
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
             twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
             booking_horizon_days=int(env.get("REUNITE_BOOKING_HORIZON_DAYS", "14")),
-            load_demo_labs=env.get("REUNITE_DEMO_LABS", "1").strip().lower() not in ("0", "false", "no", "off"),
+            load_demo_labs=env.get("REUNITE_DEMO_LABS", "1").strip().lower()
+            not in ("0", "false", "no", "off"),
             trust_proxy_hops=int(env.get("REUNITE_TRUST_PROXY_HOPS", "0")),
         )

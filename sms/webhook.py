@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import phonenumbers
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -68,7 +68,9 @@ def inbound() -> Response:
     body = request.form.get("Body", "")
     num_media = request.form.get("NumMedia", "0")
     count = int(num_media) if num_media.isdigit() else 0
-    media = tuple(request.form[f"MediaUrl{i}"] for i in range(min(count, 10)) if f"MediaUrl{i}" in request.form)
+    media = tuple(
+        request.form[f"MediaUrl{i}"] for i in range(min(count, 10)) if f"MediaUrl{i}" in request.form
+    )
     incoming = Incoming(
         channel=Channel.SMS,
         address=_normalise_address(sender),

@@ -12,9 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 from intake import schema
 from intake.db import Base, make_engine
 
-PG_ADMIN_URL = os.environ.get(
-    "REUNITE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = os.environ.get("REUNITE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def postgres_unavailable_reason() -> str | None:
