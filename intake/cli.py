@@ -23,7 +23,8 @@ def _runtime(demo_labs: bool | None = None) -> Runtime:
 def main(verbose: bool) -> None:
     """reunite: intake, sampling appointments and kinship matching for missing children."""
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
 
@@ -46,7 +47,9 @@ def serve(host: str, port: int, threads: int) -> None:
 
 
 @main.command()
-@click.option("--as", "address", default=None, help="Who you are in the conversation (default: your user name).")
+@click.option(
+    "--as", "address", default=None, help="Who you are in the conversation (default: your user name)."
+)
 def chat(address: str | None) -> None:
     """Talk to the intake dialogue in this terminal, as a parent would by SMS."""
     from bot.terminal import chat as run_chat
@@ -67,7 +70,7 @@ def db_upgrade() -> None:
     click.echo(f"database at {rt.engine.url.render_as_string()} is current")
 
 
-def _register_optional_commands() -> None:
+def _register_commands() -> None:
     from intake.cli_kinship import kinship_lr
     from intake.cli_labs import make_labs_group
 
@@ -75,4 +78,4 @@ def _register_optional_commands() -> None:
     main.add_command(kinship_lr)
 
 
-_register_optional_commands()
+_register_commands()

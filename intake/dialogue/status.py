@@ -15,7 +15,8 @@ CASE_WORDS = {
     CaseStatus.SAMPLING_BOOKED: _("sampling appointment booked"),
     CaseStatus.SAMPLED: _("sample taken, being tested"),
     CaseStatus.PROFILED: _("tested, searching the database"),
-    CaseStatus.CANDIDATE_MATCH: _("a possible match is being checked; police will call you"),
+    # A candidate match is told to the family only after an officer confirms it, so until then it reads as searching.
+    CaseStatus.CANDIDATE_MATCH: _("tested, searching the database"),
     CaseStatus.REUNITED: _("reunited"),
     CaseStatus.CLOSED: _("closed"),
     CaseStatus.WITHDRAWN: _("withdrawn"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from intake.dialogue.keywords import Command, classify
-from intake.models import AuditEvent, Contact
+from intake.models import AuditEvent, Case, CaseStatus, Contact
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript, say
 
@@ -78,3 +78,10 @@ def test_cancel_outside_a_flow_without_booking(session):
 
 def test_book_without_a_case(session):
     run_transcript(session, [("BOOK", ("no case", "REPORT"))])
+
+
+def test_status_does_not_tell_of_an_unconfirmed_candidate_match(session):
+    run_transcript(session, t.REPORT_EN + [("2", ("BOOK",))])
+    session.execute(sa.update(Case).values(status=CaseStatus.CANDIDATE_MATCH))
+    reply = say(session, "STATUS")[0].text
+    assert "searching the database" in reply and "match" not in reply
