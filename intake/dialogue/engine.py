@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from intake.dialogue import booking, menu, report
+from intake.dialogue import booking, erase, menu, report
 from intake.dialogue.keywords import Command, classify
 from intake.dialogue.status import say_status
 from intake.dialogue.steps import END, STEPS, Ctx, Option
@@ -119,6 +119,8 @@ def _dispatch(ctx: Ctx, conversation: Conversation, command: Command | None) -> 
         _goto(ctx, conversation, report.start(ctx))
     elif command is Command.BOOK or (command is Command.RESTART and step and step.startswith("book.")):
         _goto(ctx, conversation, booking.start(ctx))
+    elif command is Command.DELETE:
+        _goto(ctx, conversation, erase.start(ctx))
     elif command is Command.CANCEL and step is not None and step != menu.MAIN:
         ctx.data.clear()
         ctx.say(_("Cancelled. Nothing more was saved. Send HELP to see what you can do."))

@@ -18,6 +18,7 @@ class Command(enum.StrEnum):
     BOOK = "book"
     STATUS = "status"
     CANCEL = "cancel"
+    DELETE = "delete"
     RESTART = "restart"
     LANGUAGE = "language"
     ENGLISH = "english"
@@ -35,6 +36,7 @@ WORDS: dict[Command, tuple[str, ...]] = {
     Command.BOOK: ("BOOK", "预约"),
     Command.STATUS: ("STATUS", "状态", "查询", "进度"),
     Command.CANCEL: ("CANCEL", "取消"),
+    Command.DELETE: ("DELETE", "删除", "删除信息", "删除我的信息"),
     Command.RESTART: ("RESTART", "重新开始", "重来"),
     Command.LANGUAGE: ("LANGUAGE", "LANG", "语言"),
     Command.ENGLISH: ("EN", "ENGLISH", "英文", "英语"),

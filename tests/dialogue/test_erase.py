@@ -1,0 +1,75 @@
+"""DELETE (删除) erases what a parent told reunite, after one confirmation, and keeps only the bare case record."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from intake.labs import load_demo_labs
+from intake.models import (
+    AuditEvent,
+    Booking,
+    BookingStatus,
+    Case,
+    CaseStatus,
+    Consent,
+    LabDay,
+    Message,
+    Person,
+    Sample,
+    SampleStatus,
+)
+from tests.dialogue import transcripts as t
+from tests.dialogue.helpers import PHONE, run_transcript
+
+
+@pytest.fixture
+def labs(session):
+    load_demo_labs(session)
+    session.flush()
+
+
+def test_delete_in_chinese_erases_the_report_and_frees_the_appointment(session, labs):
+    run_transcript(session, t.REPORT_ZH + t.BOOK_AFTER_REPORT_ZH)
+    reference = session.scalars(sa.select(Case.reference)).one()
+    run_transcript(session, [("删除", (reference, "无法恢复", "1 确定删除")), ("1", ("已删除",))])
+
+    case = session.scalars(sa.select(Case)).one()
+    assert case.status == CaseStatus.WITHDRAWN and case.reference == reference
+    assert (case.child_name, case.last_seen_place, case.description, case.child_age_years) == (None,) * 4
+    assert set(session.scalars(sa.select(Person.name))) == {None}
+    assert all(c.withdrawn_at is not None for c in session.scalars(sa.select(Consent)))
+    assert session.scalars(sa.select(Booking.status)).one() == BookingStatus.CANCELLED
+    assert session.scalars(sa.select(Sample.status)).one() == SampleStatus.CANCELLED
+    assert set(session.scalars(sa.select(LabDay.booked))) == {0}
+    event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "contact.erase")).one()
+    assert event.detail["cases"] == 1 and event.detail["appointments_cancelled"] == 1
+    assert "李小明" not in str(event.detail)
+
+
+def test_deleted_case_cannot_be_booked_and_status_says_withdrawn(session, labs):
+    run_transcript(session, t.REPORT_EN + [("2", ("BOOK",))])
+    run_transcript(session, [("DELETE", ("cannot be undone",)), ("yes", ("Deleted",))])
+    run_transcript(session, [("BOOK", ("no case to book",)), ("STATUS", ("withdrawn",))])
+
+
+def test_delete_can_be_declined(session):
+    run_transcript(session, t.REPORT_EN + [("2", ("BOOK",))])
+    run_transcript(session, [("DELETE", ("Delete your details",)), ("2", ("nothing was deleted",))])
+    case = session.scalars(sa.select(Case)).one()
+    assert case.status == CaseStatus.OPEN and case.child_name == "Li Ming"
+    assert all(c.withdrawn_at is None for c in session.scalars(sa.select(Consent)))
+
+
+def test_delete_blanks_the_stored_messages(session_factory):
+    from intake.dialogue.types import Incoming
+    from intake.inbox import process
+    from intake.models import Channel, utcnow
+
+    for number, (text, _expected) in enumerate(t.REPORT_EN + [("2", ()), ("DELETE", ()), ("1", ())]):
+        process(session_factory, Incoming(Channel.SMS, PHONE, text, utcnow(), provider_id=f"SM{number}"))
+    with session_factory() as s:
+        bodies = s.scalars(sa.select(Message.body)).all()
+        assert len(bodies) > 20
+        assert not any("Li Ming" in b or "Wang Wei" in b or "Shenzhen" in b for b in bodies)
+        assert any("Deleted" in b for b in bodies)  # the last reply, sent after the erasure
