@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench clean
+.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench bench-sms clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ check-catalogs: setup-test
 
 bench: setup-test
 	$(BIN)/python benchmarks/bench_kinship.py
+
+bench-sms: setup-test
+	$(BIN)/python benchmarks/bench_sms.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

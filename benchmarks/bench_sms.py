@@ -1,0 +1,85 @@
+"""How fast the SMS webhook answers: signed Twilio POSTs to /sms/inbound on the embedded SQLite default.
+
+Twilio waits at most 15 s for the TwiML reply. This plays the whole Chinese report-and-book conversation for many
+phones and prints the per-message latency (median, 95th percentile, worst), next to GET /healthz measured in the
+same run as the floor (the cost of Flask and one database round trip).
+
+    .venv/bin/python benchmarks/bench_sms.py [--phones 50] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from intake.config import Settings  # noqa: E402
+from intake.runtime import Runtime  # noqa: E402
+from intake.web import create_app  # noqa: E402
+from tests.dialogue.transcripts import BOOK_AFTER_REPORT_ZH, REPORT_ZH  # noqa: E402
+from tests.support.twilio import AUTH_TOKEN, PUBLIC_BASE_URL, Phone  # noqa: E402
+
+
+def _figures(name: str, seconds: list[float]) -> str:
+    ms = sorted(s * 1000 for s in seconds)
+    p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
+    return f"{name:<28} n={len(ms):>5}  median {statistics.median(ms):7.2f} ms  p95 {p95:7.2f} ms  max {ms[-1]:7.2f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phones", type=int, default=50)
+    parser.add_argument(
+        "--database-url", default=None, help="default: a new SQLite file in a temporary folder"
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = {"REUNITE_DATA_DIR": data_dir}
+        if args.database_url:
+            env["DATABASE_URL"] = args.database_url
+        settings = dataclasses.replace(
+            Settings.from_env(env, load_dotenv_file=False),
+            twilio_auth_token=AUTH_TOKEN,
+            public_base_url=PUBLIC_BASE_URL,
+        )
+        app = create_app(rt=Runtime.start(settings))
+        client = app.test_client()
+
+        health = []
+        for _ in range(200):
+            start = time.perf_counter()
+            assert client.get("/healthz").status_code == 200
+            health.append(time.perf_counter() - start)
+
+        turns = [text for text, _expected in REPORT_ZH + BOOK_AFTER_REPORT_ZH]
+        latencies = []
+        for n in range(args.phones):
+            phone = Phone(client, number=f"+86138{n:08d}")
+            for text in turns:
+                start = time.perf_counter()
+                phone.text(text)
+                latencies.append(time.perf_counter() - start)
+
+    print(
+        f"reunite SMS webhook benchmark: {args.phones} phones x {len(turns)} messages (Chinese report and booking)"
+    )
+    print(f"database: {args.database_url or 'SQLite file (embedded default)'}")
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or platform.system()}"
+    )
+    print(_figures("GET /healthz (floor)", health))
+    print(_figures("POST /sms/inbound (signed)", latencies))
+    print("reproduce: .venv/bin/python benchmarks/bench_sms.py --phones", args.phones)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
