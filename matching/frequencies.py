@@ -95,6 +95,23 @@ class FrequencyTable:
             values.setflags(write=False)
             self.loci[marker] = Locus(marker, alleles, values / values.sum())
 
+    @classmethod
+    def from_loci(cls, loci: Iterable[Locus], source: str = "") -> FrequencyTable:
+        """Return a table of ready loci, kept exactly as they are (no renormalisation)."""
+        table = cls({}, source)
+        table.loci = {locus.marker: locus for locus in loci}
+        return table
+
+    def with_alleles(
+        self, alleles: Mapping[str, Iterable[str]], policy: MissingAllelePolicy
+    ) -> FrequencyTable:
+        """Return the table with the absent alleles of {marker: alleles} added under `policy` (batch use)."""
+        loci = [
+            locus.with_alleles(alleles.get(marker, ()), policy) if marker in alleles else locus
+            for marker, locus in self.loci.items()
+        ]
+        return FrequencyTable.from_loci(loci, self.source)
+
     @property
     def markers(self) -> tuple[str, ...]:
         """Return the table's canonical marker names in table order."""
