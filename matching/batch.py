@@ -25,7 +25,6 @@ from matching.fast import Codes, FloatArray, IndexArray, sum_duo, sum_trio
 from matching.frequencies import FrequencyTable, Locus
 from matching.likelihood import GenotypeBatch, Typing, pedigree_likelihood
 from matching.mutation import MutationModel
-from matching.pedigree import Pedigree
 from matching.profiles import Profile
 from matching.relationships import RELATIONSHIPS
 
@@ -97,52 +96,71 @@ class GenotypeEncoding:
         return out
 
 
+@dataclass(frozen=True, eq=False)
+class _ChildMarker:
+    """A marker the child is typed at: its row in the code arrays, genotype list, child alleles and mutation."""
+
+    row: int
+    codes: LocusCodes
+    child: tuple[int, int]
+    mutation: FloatArray | None
+
+    @property
+    def p(self) -> FloatArray:
+        return self.codes.locus.frequencies
+
+
 class _ChildScorer:
-    """Per-marker log10 LR tables for one child, for one relationship's candidate roles."""
+    """Per-marker log10 LR tables for one child, over the genotypes a candidate can have."""
 
     def __init__(
-        self, encoding: GenotypeEncoding, child: Profile, mutation: MutationModel | None, theta: float
+        self,
+        encoding: GenotypeEncoding,
+        child: Profile,
+        mutation: MutationModel | None = None,
+        theta: float = 0.0,
     ) -> None:
         self.encoding = encoding
-        rows, tables, inconsistent = [], [], []
-        for row, marker in enumerate(encoding.markers):
-            genotype = child.genotype(marker)
-            if genotype is None:
-                continue
-            codes = encoding.loci[marker]
-            locus = codes.locus
-            c = allele_indices(locus, genotype)
-            m = mutation.matrix(locus) if mutation else None
-            rows.append(row)
-            tables.append(self._table(codes, c, m, theta, locus.frequencies))
-            inconsistent.append(self._table(codes, c, None, 0.0, locus.frequencies, zero_only=True))
-        self.rows: IndexArray = np.array(rows, dtype=np.int64)
-        self.tables, self.offsets = _concatenate(tables)
-        self.inconsistent_tables, _ = _concatenate(inconsistent)
-        self.strides: IndexArray = np.array([t.shape[-1] for t in tables], dtype=np.int64)
+        self.theta = theta
+        self.markers = [
+            _ChildMarker(
+                row,
+                encoding.loci[marker],
+                allele_indices(encoding.loci[marker].locus, genotype),
+                mutation.matrix(encoding.loci[marker].locus) if mutation else None,
+            )
+            for row, marker in enumerate(encoding.markers)
+            if (genotype := child.genotype(marker)) is not None
+        ]
+        self.rows: IndexArray = np.array([m.row for m in self.markers], dtype=np.int64)
+        self.strides: IndexArray = np.array([m.codes.untyped + 1 for m in self.markers], dtype=np.int64)
+        self._inconsistent: tuple[FloatArray, IndexArray] | None = None
+
+    def _tables(self, with_mutation: bool, theta: float, zero_only: bool) -> tuple[FloatArray, IndexArray]:
+        """Return the per-marker tables (log10 LR, or 1 where H1 is impossible) concatenated, and their offsets."""
+        tables = [
+            self._table(m, m.mutation if with_mutation else None, theta, zero_only) for m in self.markers
+        ]
+        sizes = [t.size for t in tables]
+        offsets = (
+            np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if tables else np.zeros(0, np.int64)
+        )
+        flat = np.concatenate([t.ravel() for t in tables]) if tables else np.zeros(0)
+        return np.ascontiguousarray(flat, dtype=np.float64), offsets
+
+    def _inconsistent_tables(self) -> tuple[FloatArray, IndexArray]:
+        if self._inconsistent is None:
+            self._inconsistent = self._tables(False, 0.0, True)
+        return self._inconsistent
 
     def _table(
-        self,
-        codes: LocusCodes,
-        child: tuple[int, int],
-        mutation: FloatArray | None,
-        theta: float,
-        p: FloatArray,
-        zero_only: bool = False,
+        self, marker: _ChildMarker, mutation: FloatArray | None, theta: float, zero_only: bool
     ) -> FloatArray:
         raise NotImplementedError
 
 
-def _concatenate(tables: list[FloatArray]) -> tuple[FloatArray, IndexArray]:
-    sizes = [t.size for t in tables]
-    offsets = (
-        np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if tables else np.zeros(0, np.int64)
-    )
-    flat = np.concatenate([t.ravel() for t in tables]) if tables else np.zeros(0)
-    return np.ascontiguousarray(flat, dtype=np.float64), offsets
-
-
-def _log10_ratio(h1: FloatArray, h2: FloatArray, zero_only: bool) -> FloatArray:
+def _ratio(h1: FloatArray, h2: FloatArray, zero_only: bool) -> FloatArray:
+    """Return log10(h1 / h2), or with `zero_only` 1 where h1 is 0 (a Mendelian inconsistency) and 0 elsewhere."""
     if zero_only:
         flags: FloatArray = (h1 == 0).astype(np.float64)
         return flags
@@ -151,35 +169,33 @@ def _log10_ratio(h1: FloatArray, h2: FloatArray, zero_only: bool) -> FloatArray:
     return logs
 
 
-def _lr(
-    pedigree: Pedigree,
-    h2: Pedigree,
-    typing: dict[str, Typing],
-    p: FloatArray,
-    m: FloatArray | None,
-    theta: float,
+def _hypotheses(
+    name: str, typing: dict[str, Typing], marker: _ChildMarker, mutation: FloatArray | None, theta: float
 ) -> tuple[FloatArray, FloatArray]:
-    return pedigree_likelihood(pedigree, typing, p, m, theta), pedigree_likelihood(h2, typing, p, m, theta)
+    rel = RELATIONSHIPS[name]
+    h1 = pedigree_likelihood(rel.h1, typing, marker.p, mutation, theta)
+    return h1, pedigree_likelihood(rel.h2, typing, marker.p, mutation, theta)
 
 
 class DuoScorer(_ChildScorer):
     """One child against many alleged parents: `log10_lr(parent_codes)`."""
 
-    relationship = RELATIONSHIPS["duo"]
+    def __init__(
+        self,
+        encoding: GenotypeEncoding,
+        child: Profile,
+        mutation: MutationModel | None = None,
+        theta: float = 0.0,
+    ) -> None:
+        super().__init__(encoding, child, mutation, theta)
+        self.tables, self.offsets = self._tables(True, theta, False)
 
     def _table(
-        self,
-        codes: LocusCodes,
-        child: tuple[int, int],
-        mutation: FloatArray | None,
-        theta: float,
-        p: FloatArray,
-        zero_only: bool = False,
+        self, marker: _ChildMarker, mutation: FloatArray | None, theta: float, zero_only: bool
     ) -> FloatArray:
-        batch = GenotypeBatch(codes.first, codes.second)
-        rel = self.relationship
-        h1, h2 = _lr(rel.h1, rel.h2, {"parent": batch, "child": child}, p, mutation, theta)
-        return np.append(_log10_ratio(h1, h2, zero_only), 0.0)
+        batch = GenotypeBatch(marker.codes.first, marker.codes.second)
+        h1, h2 = _hypotheses("duo", {"parent": batch, "child": marker.child}, marker, mutation, theta)
+        return np.append(_ratio(h1, h2, zero_only), 0.0)
 
     def log10_lr(self, parent_codes: Codes, *, use_numba: bool = True) -> FloatArray:
         """Return each candidate parent's combined log10 LR (shape (candidates,))."""
@@ -187,33 +203,47 @@ class DuoScorer(_ChildScorer):
 
     def inconsistent_counts(self, parent_codes: Codes) -> FloatArray:
         """Return each candidate's number of Mendel-inconsistent markers (as floats)."""
-        return sum_duo(self.inconsistent_tables, self.offsets, self.rows, parent_codes)
+        tables, offsets = self._inconsistent_tables()
+        return sum_duo(tables, offsets, self.rows, parent_codes)
 
 
 class TrioScorer(_ChildScorer):
-    """One child against many couples (reunite's central case): `log10_lr(father_codes, mother_codes)`."""
+    """One child against many couples (reunite's central case): `log10_lr(father_codes, mother_codes)`.
 
-    relationship = RELATIONSHIPS["trio_couple"]
+    The table of a marker holds log10 LR for every (father, mother) genotype pair, untyped included. With theta = 0
+    founders are independent and the LR factorises, LR = [t_F(c1) t_M(c2) + t_F(c2) t_M(c1)] / P(child), with
+    t_X(x) the probability that X passes x (mutation included; an untyped parent passes x with probability
+    sum_y p_y M[y, x]), so the table is one small matrix product; with theta > 0 it comes from the pedigree
+    likelihood with both parents batch-typed. Both untyped: the marker counts 1, as in the per-case path.
+    """
+
+    def __init__(
+        self,
+        encoding: GenotypeEncoding,
+        child: Profile,
+        mutation: MutationModel | None = None,
+        theta: float = 0.0,
+    ) -> None:
+        super().__init__(encoding, child, mutation, theta)
+        self.tables, self.offsets = self._tables(True, theta, False)
 
     def _table(
-        self,
-        codes: LocusCodes,
-        child: tuple[int, int],
-        mutation: FloatArray | None,
-        theta: float,
-        p: FloatArray,
-        zero_only: bool = False,
+        self, marker: _ChildMarker, mutation: FloatArray | None, theta: float, zero_only: bool
     ) -> FloatArray:
-        batch = GenotypeBatch(codes.first, codes.second)
-        rel = self.relationship
-        n = codes.untyped
+        if theta == 0.0 and not zero_only:
+            return factorised_trio_table(marker.codes, marker.child, mutation)
+        batch = GenotypeBatch(marker.codes.first, marker.codes.second)
+        n = marker.codes.untyped
         table = np.zeros((n + 1, n + 1))
-        both = _lr(rel.h1, rel.h2, {"father": batch, "mother": batch, "child": child}, p, mutation, theta)
-        table[:n, :n] = _log10_ratio(*both, zero_only)
-        no_father = _lr(rel.h1, rel.h2, {"mother": batch, "child": child}, p, mutation, theta)
-        table[n, :n] = _log10_ratio(*no_father, zero_only)
-        no_mother = _lr(rel.h1, rel.h2, {"father": batch, "child": child}, p, mutation, theta)
-        table[:n, n] = _log10_ratio(*no_mother, zero_only)
+        for where, typing in (
+            ((slice(0, n), slice(0, n)), {"father": batch, "mother": batch}),
+            ((n, slice(0, n)), {"mother": batch}),
+            ((slice(0, n), n), {"father": batch}),
+        ):
+            table[where] = _ratio(
+                *_hypotheses("trio_couple", {**typing, "child": marker.child}, marker, mutation, theta),
+                zero_only,
+            )
         return table
 
     def log10_lr(self, father_codes: Codes, mother_codes: Codes, *, use_numba: bool = True) -> FloatArray:
@@ -230,6 +260,25 @@ class TrioScorer(_ChildScorer):
 
     def inconsistent_counts(self, father_codes: Codes, mother_codes: Codes) -> FloatArray:
         """Return each candidate couple's number of Mendel-inconsistent markers (as floats)."""
-        return sum_trio(
-            self.inconsistent_tables, self.offsets, self.strides, self.rows, father_codes, mother_codes
+        tables, offsets = self._inconsistent_tables()
+        return sum_trio(tables, offsets, self.strides, self.rows, father_codes, mother_codes)
+
+
+def factorised_trio_table(
+    codes: LocusCodes, child: tuple[int, int], mutation: FloatArray | None
+) -> FloatArray:
+    """Return the theta = 0 trio table log10 LR[father genotype, mother genotype] (last row/column: untyped)."""
+    c1, c2 = child
+    p = codes.locus.frequencies
+    m = mutation if mutation is not None else np.eye(len(p))
+    passes = np.vstack([0.5 * (m[codes.first] + m[codes.second]), p @ m])  # [genotype or untyped, allele]
+    if c1 == c2:
+        lr = np.outer(passes[:, c1], passes[:, c1]) / p[c1] ** 2
+    else:
+        lr = (np.outer(passes[:, c1], passes[:, c2]) + np.outer(passes[:, c2], passes[:, c1])) / (
+            2 * p[c1] * p[c2]
         )
+    lr[-1, -1] = 1.0
+    with np.errstate(divide="ignore"):
+        table: FloatArray = np.log10(lr)
+    return table

@@ -16,7 +16,7 @@ FloatArray = npt.NDArray[np.float64]
 Codes = npt.NDArray[np.uint16]
 IndexArray = npt.NDArray[np.int64]
 
-BLOCK = 4096
+BLOCK = 2048
 
 try:
     import numba
@@ -58,13 +58,13 @@ def _duo_kernel(
     for b in numba.prange(n_blocks):
         start = b * BLOCK
         stop = min(n, start + BLOCK)
-        for c in range(start, stop):
-            out[c] = 0.0
+        acc = np.zeros(stop - start)
         for k in range(rows.shape[0]):
-            row = codes[rows[k]]
+            row = codes[rows[k], start:stop]
             base = offsets[k]
-            for c in range(start, stop):
-                out[c] += tables[base + row[c]]
+            for c in range(row.shape[0]):
+                acc[c] += tables[base + row[c]]
+        out[start:stop] = acc
 
 
 def _trio_kernel(
@@ -75,15 +75,15 @@ def _trio_kernel(
     for b in numba.prange(n_blocks):
         start = b * BLOCK
         stop = min(n, start + BLOCK)
-        for c in range(start, stop):
-            out[c] = 0.0
+        acc = np.zeros(stop - start)
         for k in range(rows.shape[0]):
-            f = first[rows[k]]
-            m = second[rows[k]]
+            f = first[rows[k], start:stop]
+            m = second[rows[k], start:stop]
             base = offsets[k]
             stride = strides[k]
-            for c in range(start, stop):
-                out[c] += tables[base + np.int64(f[c]) * stride + m[c]]
+            for c in range(f.shape[0]):
+                acc[c] += tables[base + np.int64(f[c]) * stride + m[c]]
+        out[start:stop] = acc
 
 
 if HAVE_NUMBA:
