@@ -135,6 +135,7 @@ class _ChildScorer:
         self.rows: IndexArray = np.array([m.row for m in self.markers], dtype=np.int64)
         self.strides: IndexArray = np.array([m.codes.untyped + 1 for m in self.markers], dtype=np.int64)
         self._inconsistent: tuple[FloatArray, IndexArray] | None = None
+        self.tables, self.offsets = self._tables(True, theta, False)
 
     def _tables(self, with_mutation: bool, theta: float, zero_only: bool) -> tuple[FloatArray, IndexArray]:
         """Return the per-marker tables (log10 LR, or 1 where H1 is impossible) concatenated, and their offsets."""
@@ -180,16 +181,6 @@ def _hypotheses(
 class DuoScorer(_ChildScorer):
     """One child against many alleged parents: `log10_lr(parent_codes)`."""
 
-    def __init__(
-        self,
-        encoding: GenotypeEncoding,
-        child: Profile,
-        mutation: MutationModel | None = None,
-        theta: float = 0.0,
-    ) -> None:
-        super().__init__(encoding, child, mutation, theta)
-        self.tables, self.offsets = self._tables(True, theta, False)
-
     def _table(
         self, marker: _ChildMarker, mutation: FloatArray | None, theta: float, zero_only: bool
     ) -> FloatArray:
@@ -216,16 +207,6 @@ class TrioScorer(_ChildScorer):
     sum_y p_y M[y, x]), so the table is one small matrix product; with theta > 0 it comes from the pedigree
     likelihood with both parents batch-typed. Both untyped: the marker counts 1, as in the per-case path.
     """
-
-    def __init__(
-        self,
-        encoding: GenotypeEncoding,
-        child: Profile,
-        mutation: MutationModel | None = None,
-        theta: float = 0.0,
-    ) -> None:
-        super().__init__(encoding, child, mutation, theta)
-        self.tables, self.offsets = self._tables(True, theta, False)
 
     def _table(
         self, marker: _ChildMarker, mutation: FloatArray | None, theta: float, zero_only: bool

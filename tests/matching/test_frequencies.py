@@ -1,0 +1,80 @@
+"""Frequency tables: the shipped Chinese table, long and wide CSV, renormalisation, missing alleles."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from matching.errors import FrequencyTableError
+from matching.frequencies import FrequencyTable, MissingAllelePolicy
+
+
+def test_shipped_table_has_23_markers_399_alleles_renormalised_and_its_citation():
+    table = FrequencyTable.default()
+    assert len(table.markers) == 23
+    assert sum(len(table.locus(m).alleles) for m in table.markers) == 399
+    for marker in table.markers:
+        assert table.locus(marker).frequencies.sum() == pytest.approx(1.0, abs=1e-12)
+    assert {"PentaD", "PentaE", "vWA", "TH01"} <= set(table.markers)
+    citation = resources.files("matching").joinpath("data", "CITATION.txt").read_text(encoding="utf-8")
+    assert "GB/T 37223" in citation and "5/(2N)" in citation
+
+
+def test_long_and_wide_forms_give_the_same_table(tmp_path):
+    long = tmp_path / "long.csv"
+    long.write_text(
+        "marker,allele,frequency\nTPOX,8,0.5\nTPOX,9,0.2\nTPOX,9.3,0.1\nTPOX,10,0.25\nPenta D,12,1\n"
+    )
+    wide = tmp_path / "wide.csv"
+    wide.write_text("Allele,TPOX,PENTA_D\n8,0.5,\n9,0.2,\n9.3,0.1,\n10,0.25,\n12,,1\nN,500,400\n")
+    a, b = FrequencyTable.from_csv(long), FrequencyTable.from_csv(wide)
+    assert a.markers == b.markers == ("TPOX", "PentaD")
+    locus = a.locus("TPOX")
+    assert locus.alleles == ("8", "9", "9.3", "10")  # by repeat number
+    np.testing.assert_allclose(locus.frequencies, np.array([0.5, 0.2, 0.1, 0.25]) / 1.05, rtol=1e-15)
+    np.testing.assert_array_equal(locus.frequencies, b.locus("TPOX").frequencies)
+
+
+def test_semicolon_wide_table_with_decimal_commas(tmp_path):
+    path = tmp_path / "familias.csv"
+    path.write_text("Allele;vWA;TH01\n14;0,3;0,5\n15;0,7;0,5\n")
+    table = FrequencyTable.from_csv(path)
+    assert table.locus("vWA").frequencies.tolist() == pytest.approx([0.3, 0.7])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("marker,allele,frequency\nTPOX,8,0.5\nTPOX,8,0.5\n", "listed twice"),
+        ("marker,allele,frequency\nTPOX,eight,0.5\n", "line 2"),
+        ("marker,allele,frequency\nTPOX,8,-1\n", "from 0 to 1"),
+        ("locus;x\n", "header"),
+    ],
+)
+def test_bad_tables_say_where(tmp_path, text, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(FrequencyTableError, match=message):
+        FrequencyTable.from_csv(path)
+
+
+def test_missing_allele_policy_default_and_options():
+    locus = FrequencyTable.default().locus("TPOX")
+    assert MissingAllelePolicy().frequency == 0.0005  # 5 / (2 * 5000)
+    assert locus.with_alleles(["8", "11"], MissingAllelePolicy()) is locus  # nothing missing: unchanged
+    added = locus.with_alleles(["15"], MissingAllelePolicy())
+    assert "15" in added.alleles and added.frequencies.sum() == pytest.approx(1.0)
+    assert added.frequencies[added.index("15")] == pytest.approx(0.0005 / 1.0005)
+    kept = locus.with_alleles(["15"], MissingAllelePolicy(n_individuals=1000, renormalise=False))
+    assert kept.frequencies[kept.index("15")] == 0.0025
+    np.testing.assert_array_equal(kept.frequencies[[kept.index(a) for a in locus.alleles]], locus.frequencies)
+    assert MissingAllelePolicy(min_frequency=0.001).frequency == 0.001
+    with pytest.raises(FrequencyTableError):
+        MissingAllelePolicy(n_individuals=0)
+
+
+def test_a_marker_missing_from_the_table_is_named():
+    with pytest.raises(FrequencyTableError, match="SE33"):
+        FrequencyTable.default().locus("SE33")
