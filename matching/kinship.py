@@ -115,17 +115,23 @@ def marker_lr(
     else:
         typing = {r: (locus.index(a), locus.index(b)) for r, (a, b) in genotypes.items()}
         p, m = locus.frequencies, mutation.matrix(locus)
+    if mutation is None and not consistent and float(pedigree_likelihood(rel.h2, *lumped, None, 0.0)) == 0.0:
+        _impossible_under_h2(locus.marker)
     if mutation is None and not consistent:
         return 0.0, False
     h1 = float(pedigree_likelihood(rel.h1, typing, p, m, theta))
     h2 = float(pedigree_likelihood(rel.h2, typing, p, m, theta))
     if h2 == 0.0:
-        # Only an undisputed mother who cannot have borne the child (no mutation model) gets here: 0/0
-        raise CaseError(
-            f"marker {locus.marker}: the genotypes are impossible even under H2 (the mother does not share an"
-            " allele with the child); check the samples, or give a mutation model"
-        )
+        _impossible_under_h2(locus.marker)
     return h1 / h2, consistent
+
+
+def _impossible_under_h2(marker: str) -> None:
+    """Raise for 0/0: only an undisputed mother who shares no allele with the child gets here."""
+    raise CaseError(
+        f"marker {marker}: the genotypes are impossible under both hypotheses (the undisputed mother shares no"
+        " allele with the child); check the samples, or give a mutation model"
+    )
 
 
 def kappa_lr(g1: Genotype, g2: Genotype, locus: Locus, kappa: Kappa) -> float:
