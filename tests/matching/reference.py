@@ -241,10 +241,18 @@ def pedigree_likelihood(
     p: np.ndarray,
     M: np.ndarray,
     theta: float,
+    *,
+    collapse: bool = False,
 ) -> float:
     """P(observed genotypes) in a pedigree: brute-force sum over ordered founder alleles and transmissions.
 
     `persons` lists parents before their children. Persons absent from `genotypes` are untyped.
+
+    `collapse=True` (only to make large theta cases fit in memory) gives an untyped founder with exactly one child
+    a single allele variable, the one it transmits, instead of two. That is exact: the Balding-Nichols sequence
+    is exchangeable and consistent, so summing out the founder's other allele leaves the same formula on the
+    remaining alleles, and 1/2 M[u, x] + 1/2 M[v, x] summed against a weight symmetric in (u, v) equals M[u, x]
+    summed against the marginal of u. A test checks it against the full enumeration.
     """
     n = len(p)
     by_name = {q.name: q for q in persons}
@@ -259,7 +267,9 @@ def pedigree_likelihood(
     def var(name: str, slot: int) -> int:
         return variables.setdefault((name, slot), len(variables))
 
-    untyped_vars = [var(f, s) for f in untyped_founders for s in (0, 1)]
+    n_children = {f: sum(f in (q.father, q.mother) for q in children) for f in untyped_founders}
+    single = {f for f in untyped_founders if collapse and n_children[f] == 1}
+    untyped_vars = [var(f, s) for f in untyped_founders for s in ((0,) if f in single else (0, 1))]
     if theta > 0 and n ** len(untyped_vars) > MAX_THETA_TENSOR:
         raise ValueError(f"theta tensor too large: n={n}, {len(untyped_vars)} untyped founder alleles")
     transmit = 0.5 * (M[:, None, :] + M[None, :, :])  # [u, v, x]: a parent with alleles (u, v) passes x
@@ -283,6 +293,8 @@ def pedigree_likelihood(
                 if parent in fixed:
                     u, v = fixed[parent]
                     operands += [0.5 * (M[u] + M[v]), [var(child.name, slot)]]
+                elif parent in single:
+                    operands += [M, [var(parent, 0), var(child.name, slot)]]
                 else:
                     operands += [transmit, [var(parent, 0), var(parent, 1), var(child.name, slot)]]
             if child.name in genotypes:
@@ -369,10 +381,19 @@ def pairwise_pedigree(relationship: str) -> list[Person]:
 
 
 def pairwise_pedigree_lr(
-    relationship: str, g1: Genotype, g2: Genotype, p: np.ndarray, M: np.ndarray, theta: float
+    relationship: str,
+    g1: Genotype,
+    g2: Genotype,
+    p: np.ndarray,
+    M: np.ndarray,
+    theta: float,
+    *,
+    collapse: bool = False,
 ) -> float:
     """LR of a pairwise relationship from its explicit pedigree (mutation on every transmission)."""
-    h1 = pedigree_likelihood(pairwise_pedigree(relationship), {"person1": g1, "person2": g2}, p, M, theta)
+    h1 = pedigree_likelihood(
+        pairwise_pedigree(relationship), {"person1": g1, "person2": g2}, p, M, theta, collapse=collapse
+    )
     return h1 / unrelated_likelihood([g1, g2], p, theta)
 
 
@@ -398,6 +419,7 @@ def marker_lr(
     theta: float,
     *,
     pairwise_mutation: bool = False,
+    collapse: bool = False,
 ) -> tuple[float, bool, bool]:
     """(LR, inconsistent, untyped) of one marker. `gts` maps every role of the relationship to a genotype or None.
 
@@ -415,7 +437,7 @@ def marker_lr(
             return 1.0, False, True
         ped = [Person("parent"), Person("other"), Person("child", "parent", "other")]
         g = {"parent": gts["parent"], "child": gts["child"]}
-        h1 = pedigree_likelihood(ped, g, p, M, theta)
+        h1 = pedigree_likelihood(ped, g, p, M, theta, collapse=collapse)
         h2 = unrelated_likelihood([g["parent"], g["child"]], p, theta)
         return h1 / h2, _mendel_h1_zero(ped, g, n), False
 
@@ -424,7 +446,7 @@ def marker_lr(
             return 1.0, False, True
         ped = [Person("father"), Person("mother"), Person("child", "father", "mother")]
         g = {r: gts[r] for r in ("father", "mother", "child") if typed(r)}
-        h1 = pedigree_likelihood(ped, g, p, M, theta)
+        h1 = pedigree_likelihood(ped, g, p, M, theta, collapse=collapse)
         h2 = unrelated_likelihood(list(g.values()), p, theta)
         return h1 / h2, _mendel_h1_zero(ped, g, n), False
 
@@ -439,8 +461,8 @@ def marker_lr(
             Person("alleged_father"),
             Person("child", "unknown_man", "mother"),
         ]
-        h1 = pedigree_likelihood(ped1, g, p, M, theta)
-        h2 = pedigree_likelihood(ped2, g, p, M, theta)
+        h1 = pedigree_likelihood(ped1, g, p, M, theta, collapse=collapse)
+        h2 = pedigree_likelihood(ped2, g, p, M, theta, collapse=collapse)
         if h2 == 0.0:  # the undisputed mother excluded without a mutation model: 0/0, no LR defined
             return math.nan, True, False
         return h1 / h2, _mendel_h1_zero(ped1, g, n), False
@@ -454,7 +476,7 @@ def marker_lr(
         return h1 / unrelated_likelihood([g1, g2], p, theta), g1 != g2, False
 
     if relationship == "full_siblings" or (pairwise_mutation and relationship in KAPPA):
-        return pairwise_pedigree_lr(relationship, g1, g2, p, M, theta), False, False
+        return pairwise_pedigree_lr(relationship, g1, g2, p, M, theta, collapse=collapse), False, False
 
     if relationship in KAPPA:
         return kappa_lr(g1, g2, KAPPA[relationship], p, theta), False, False
@@ -463,7 +485,11 @@ def marker_lr(
 
 
 def reference_lr(
-    case: Mapping[str, Any], freqs: Mapping[str, Locus] | None = None, *, pairwise_mutation: bool = False
+    case: Mapping[str, Any],
+    freqs: Mapping[str, Locus] | None = None,
+    *,
+    pairwise_mutation: bool = False,
+    collapse: bool = False,
 ) -> dict[str, Any]:
     """The output line for one input line of `reunite kinship-lr` (without "id"), computed by brute force."""
     loci = freqs if freqs is not None else load_frequencies()
@@ -489,7 +515,13 @@ def reference_lr(
     for marker in markers:
         gts = {role: typed[role].get(marker) for role in roles}
         lr, bad, missing = marker_lr(
-            relationship, gts, loci[marker], mutation, theta, pairwise_mutation=pairwise_mutation
+            relationship,
+            gts,
+            loci[marker],
+            mutation,
+            theta,
+            pairwise_mutation=pairwise_mutation,
+            collapse=collapse,
         )
         per_marker[marker] = float(lr)
         if bad:

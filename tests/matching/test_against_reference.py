@@ -3,7 +3,8 @@
 The first half checks the reference itself against textbook formulas and exact properties (no engine needed).
 The second half feeds a few hundred seeded random cases to the engine's CLI and compares every LR, per case and per
 marker, at relative tolerance 1e-9. Where the issue leaves a convention open, the cases sit in a separate,
-parametrised test that names the plausible readings and passes when the engine follows one of them consistently.
+parametrised test that computes every plausible reading, pins the one the engine follows (ENGINE_READING) and, on
+failure, says which readings the engine matches instead.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def test_sibling_pedigrees_equal_the_kappa_formula_without_mutation(marker, thet
     """The property the engine relies on: without mutation, pedigree = kappa formula (also under theta)."""
     locus = loci()[marker]
     identity = np.eye(locus.n)
-    pairs = list(itertools.combinations_with_replacement(_all_genotypes(locus.n)[::7], 2))
+    pairs = list(itertools.combinations_with_replacement(_all_genotypes(locus.n)[::9], 2))
     for g1, g2 in pairs:
         for relationship in ("full_siblings", "half_siblings"):
             ped = ref.pairwise_pedigree_lr(relationship, g1, g2, locus.p, identity, theta)
@@ -145,6 +146,25 @@ def test_grandparent_avuncular_cousin_pedigrees_equal_the_kappa_formula_without_
             ped = ref.pairwise_pedigree_lr(relationship, g1, g2, locus.p, identity, 0.0)
             kap = ref.kappa_lr(g1, g2, ref.KAPPA[relationship], locus.p, 0.0)
             assert ped == pytest.approx(kap, rel=1e-10), (relationship, g1, g2)
+
+
+@pytest.mark.parametrize("theta", [0.0, 0.03])
+def test_collapsing_single_child_founders_is_exact(theta):
+    """The memory-saving option of the reference gives the same likelihood as the full enumeration."""
+    locus = loci()["D3S1358"]
+    M = ref.mutation_matrix(locus, MUTATIONS["stepwise"])
+    relationships = ("half_siblings", "grandparent", "avuncular") + (("first_cousins",) if theta == 0 else ())
+    for g1, g2 in [((2, 3), (3, 4)), ((3, 3), (3, 5)), ((1, 2), (4, 6))]:
+        for relationship in relationships:
+            full = ref.pairwise_pedigree_lr(relationship, g1, g2, locus.p, M, theta)
+            short = ref.pairwise_pedigree_lr(relationship, g1, g2, locus.p, M, theta, collapse=True)
+            assert short == pytest.approx(full, rel=1e-12), (relationship, g1, g2)
+        for name in ("duo", "trio_known_mother"):
+            roles = ref.ROLES[name]
+            gts = dict(zip(roles, [g1, g2, (2, 4)][: len(roles)], strict=True))
+            full = ref.marker_lr(name, gts, locus, MUTATIONS["equal"], theta)[0]
+            short = ref.marker_lr(name, gts, locus, MUTATIONS["equal"], theta, collapse=True)[0]
+            assert short == pytest.approx(full, rel=1e-12), (name, gts)
 
 
 def test_half_siblings_pedigree_with_mutation_departs_slightly_from_the_kappa_formula():
@@ -389,6 +409,9 @@ def make_case(
     rng: np.random.Generator, case_id: str, relationship: str, mutation: dict[str, Any] | None, theta: float
 ) -> dict[str, Any]:
     all_markers = sorted(loci())
+    if relationship in ("avuncular", "first_cousins") and mutation is not None and theta > 0:
+        # Small loci only, so that the explicit pedigree under theta fits the naive enumeration.
+        all_markers = [m for m in all_markers if loci()[m].n <= 13]
     k = len(all_markers) if rng.random() < 0.1 else int(rng.integers(4, 10))
     markers = sorted(rng.choice(all_markers, size=k, replace=False).tolist())
     related = rng.random() < 0.7
@@ -487,17 +510,29 @@ def case_label(case: Mapping[str, Any]) -> str:
 @functools.lru_cache(maxsize=1)
 def _engine_outputs_cached() -> dict[str, dict[str, Any]]:
     from click.testing import CliRunner
+
     from intake.cli_kinship import kinship_lr
 
-    text = "".join(json.dumps(case) + "\n" for case in generate_cases())
-    result = CliRunner().invoke(kinship_lr, ["--frequencies", str(ref.FREQUENCIES)], input=text)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise RuntimeError(f"kinship-lr crashed: {result.exception!r}\n{result.output[-2000:]}")
-    outputs = {}
-    for line in result.stdout.splitlines():
-        if line.strip():
-            row = json.loads(line)
-            outputs[str(row.get("id"))] = row
+    def run(cases: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], BaseException | None]:
+        text = "".join(json.dumps(case) + "\n" for case in cases)
+        result = CliRunner().invoke(kinship_lr, ["--frequencies", str(ref.FREQUENCIES)], input=text)
+        outputs = {}
+        for line in result.stdout.splitlines():
+            if line.strip():
+                row = json.loads(line)
+                outputs[str(row.get("id"))] = row
+        crash = result.exception if not isinstance(result.exception, SystemExit | None) else None
+        return outputs, crash
+
+    outputs, crash = run(list(generate_cases()))
+    if crash is not None:
+        # One crashing line must not hide the others: rerun line by line and record each crash as an error.
+        outputs = {}
+        for case in generate_cases():
+            one, crash = run([case])
+            outputs.update(one)
+            if crash is not None:
+                outputs[case["id"]] = {"id": case["id"], "error": f"kinship-lr crashed: {crash!r}"}
     return outputs
 
 
@@ -616,9 +651,11 @@ def _swap(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pedigree_reading(case: dict[str, Any]) -> dict[str, Any] | None:
+    # Under theta, single-child founders are collapsed (exact: test_collapsing_single_child_founders_is_exact)
+    # so that the joint founder-allele tensor fits in memory.
     try:
-        return ref.reference_lr(case, loci(), pairwise_mutation=True)
-    except ValueError:  # theta tensor too large for the naive enumeration: this reading is not evaluated
+        return ref.reference_lr(case, loci(), pairwise_mutation=True, collapse=case["theta"] > 0)
+    except ValueError:  # still too large: this reading is not evaluated for this case
         return None
 
 
@@ -701,9 +738,23 @@ def _matches(expected: dict[str, Any] | str | None, got: Mapping[str, Any] | Non
     return not problems
 
 
+# The reading each open convention is pinned to: the one the engine was found to follow when this test was
+# written (all of them agree with forrel/pedprobr, which compute every relationship from its explicit pedigree,
+# mutation on every transmission and theta on all founder alleles). The issue does not decide them; if the engine
+# deliberately changes one (and says so in docs/kinship.md), change it here, naming another reading above.
+ENGINE_READING = {
+    "full_siblings_mutation": "pedigree with mutation",
+    "kappa_theta": "Balding-Nichols kappa",
+    "kappa_mutation": "explicit pedigree with mutation, person1 elder",
+    "kappa_mutation_theta": "explicit pedigree, mutation and theta, person1 elder",
+    "identity_theta": "Balding-Nichols",
+}
+
+
 @pytest.mark.parametrize("group", sorted(AMBIGUITIES))
-def test_engine_follows_one_reading_of_each_open_convention(group):
+def test_engine_keeps_its_reading_of_each_open_convention(group):
     explanation, readings = AMBIGUITIES[group]
+    pinned = ENGINE_READING[group]
     outputs = engine_outputs()
     cases = [
         c
@@ -715,38 +766,36 @@ def test_engine_follows_one_reading_of_each_open_convention(group):
     ]
     assert cases
     tally: dict[str, list[bool | None]] = {name: [] for name in readings}
-    detail: dict[str, list[tuple[float, str, list[str]]]] = {name: [] for name in readings}
+    against_pinned: list[tuple[float, str, list[str]]] = []
     for case in cases:
         got = outputs.get(case["id"])
         for name, reading in readings.items():
             expected = reading(case)
             ok = _matches(expected, got)
             tally[name].append(ok)
-            if ok is False and isinstance(expected, dict):
-                worst, problems = compare(expected, got)
-                detail[name].append((worst, case_label(case), problems))
-    followed = [name for name, oks in tally.items() if all(ok is not False for ok in oks) and any(oks)]
+            if name == pinned and ok is False:
+                worst, problems = compare(expected, got) if isinstance(expected, dict) else (math.inf, [])
+                against_pinned.append((worst, case_label(case), problems))
     summary = "\n".join(
         f"  {name}: matches {sum(ok is True for ok in oks)}/{len(oks)} cases"
         + (f" ({sum(ok is None for ok in oks)} not evaluable)" if any(ok is None for ok in oks) else "")
         for name, oks in tally.items()
     )
-    worst_default = _report(next(iter(detail.values())), limit=5) if next(iter(detail.values())) else ""
-    assert followed, (
+    message = (
         f"OPEN CONVENTION ({group}): {explanation}\n"
-        f"The engine follows none of the plausible readings consistently:\n{summary}\n"
-        f"Against the reference default: {worst_default}"
+        f"Pinned reading: {pinned!r} (see ENGINE_READING). Readings the engine matches:\n{summary}\n"
     )
+    assert any(ok is True for ok in tally[pinned]), message + "The pinned reading was never evaluated."
+    assert not against_pinned, message + _report(against_pinned, limit=5)
 
 
-def test_inconsistent_markers_under_a_mutation_model_are_reported_consistently():
+def test_inconsistent_markers_under_a_mutation_model_are_still_listed():
     """OPEN CONVENTION: with a mutation model, is a Mendelian-inconsistent marker still listed in
     `inconsistent_markers`? The issue says such a locus 'gives a small finite LR instead of zero' and that
-    'without a mutation model ... the number of inconsistent loci is reported'. The reference lists it either way
-    (the genotypes are inconsistent whatever the model); listing it only when its LR is 0 is also accepted, as long
-    as the engine does one or the other throughout."""
+    'without a mutation model ... the number of inconsistent loci is reported'. Pinned reading (the engine's, and
+    the reference's): listed whatever the model, since the genotypes are inconsistent either way."""
     outputs = engine_outputs()
-    listed = unlisted = 0
+    listed = 0
     others = []
     for case in generate_cases():
         if case["mutation"] is None or case["relationship"] not in (
@@ -762,12 +811,9 @@ def test_inconsistent_markers_under_a_mutation_model_are_reported_consistently()
         engine = _inconsistent_set(got)
         if engine == expected:
             listed += 1
-        elif not engine:
-            unlisted += 1
         else:
             others.append(f"{case_label(case)}: reference {sorted(expected)}, engine {sorted(engine)}")
-    assert listed + unlisted > 0
-    assert not others and (listed == 0 or unlisted == 0), (
-        f"inconsistent markers under a mutation model: listed in {listed} cases, not listed in {unlisted}; "
-        f"other disagreements: {others[:10]}"
+    assert listed > 0 and not others, (
+        "inconsistent markers under a mutation model (open convention, pinned to 'listed'): "
+        f"listed as the reference does in {listed} cases; differently in {len(others)}: {others[:10]}"
     )
