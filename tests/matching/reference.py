@@ -17,6 +17,9 @@ The likelihood is the sum over all these assignments. The sums over untyped foun
 done with `numpy.einsum`: it is the same sum, in a cheaper order. With theta > 0 the founder weight does not factor,
 so the untyped founders' alleles get one joint weight tensor of size n**(2 * number of untyped founders).
 
+Frequencies: each locus renormalised at load; an allele the table lacks is added at 5/(2N), N = 5,000 (the
+default docs/kinship.md documents), and the locus renormalised again, per case.
+
 Pairwise relationships other than full siblings and identity (half siblings, grandparent, avuncular, first
 cousins) use the kappa formula P(g1, g2 | H1) = k0 P0 + k1 P1 + k2 P2 with, under theta, each IBD state's distinct
 alleles drawn jointly by Balding-Nichols, and no mutation. `pairwise_pedigree_likelihood` offers the explicit
@@ -99,6 +102,31 @@ def load_frequencies(path: str | Path = FREQUENCIES) -> dict[str, Locus]:
         total = sum(f for _, f in items)
         loci[marker] = Locus(marker, tuple(a for a, _ in items), np.array([f / total for _, f in items]))
     return loci
+
+
+# docs/kinship.md: an allele the table lacks gets 5/(2N) with N = 5,000 by default, then the locus is renormalised.
+MISSING_N = 5000
+
+
+def extend_locus(
+    locus: Locus, alleles: Sequence[str], *, n_people: int = MISSING_N, renormalise: bool = True
+) -> Locus:
+    """The locus with every allele of `alleles` it lacks added at 5/(2N) (NRC II), then (by default) renormalised.
+
+    The table's own frequencies were already renormalised at load; the added alleles come on top of that.
+    """
+    new: dict[float, str] = {}
+    for allele in alleles:
+        try:
+            locus.index(allele)
+        except KeyError:
+            new.setdefault(round(float(allele), 4), str(allele).strip())
+    if not new:
+        return locus
+    p = np.concatenate([locus.p, np.full(len(new), 5.0 / (2 * n_people))])
+    if renormalise:
+        p = p / p.sum()
+    return Locus(locus.name, locus.alleles + tuple(new.values()), p)
 
 
 def _squash(name: str) -> str:
@@ -232,7 +260,7 @@ class Person:
         return self.father is None
 
 
-MAX_THETA_TENSOR = 6_000_000
+MAX_THETA_TENSOR = 8_000_000
 
 
 def pedigree_likelihood(
@@ -490,6 +518,8 @@ def reference_lr(
     *,
     pairwise_mutation: bool = False,
     collapse: bool = False,
+    missing_n: int = MISSING_N,
+    renormalise_missing: bool = True,
 ) -> dict[str, Any]:
     """The output line for one input line of `reunite kinship-lr` (without "id"), computed by brute force."""
     loci = freqs if freqs is not None else load_frequencies()
@@ -498,16 +528,22 @@ def reference_lr(
     mutation = case.get("mutation")
     theta = float(case.get("theta") or 0.0)
 
-    # role -> canonical marker -> genotype
-    typed: dict[str, dict[str, Genotype | None]] = {}
+    # role -> canonical marker -> alleles as written; then each locus extended with this case's missing alleles
+    written: dict[str, dict[str, Sequence[str]]] = {}
     for role in roles:
-        typed[role] = {}
+        written[role] = {}
         for marker, alleles in (case["persons"].get(role) or {}).items():
             name = canonical_marker(marker, loci)
-            if name is None:
-                continue
-            typed[role][name] = parse_genotype(alleles, loci[name])
-    markers = sorted({m for role in roles for m in typed[role]})
+            if name is not None:
+                written[role][name] = alleles or []
+    markers = sorted({m for role in roles for m in written[role]})
+    loci = dict(loci)
+    for marker in markers:
+        seen = [a for role in roles for a in written[role].get(marker, [])]
+        loci[marker] = extend_locus(loci[marker], seen, n_people=missing_n, renormalise=renormalise_missing)
+    typed = {
+        role: {m: parse_genotype(alleles, loci[m]) for m, alleles in written[role].items()} for role in roles
+    }
 
     per_marker: dict[str, float] = {}
     inconsistent: list[str] = []
