@@ -7,6 +7,7 @@ from babel.dates import format_date
 
 from intake.booking import active_booking, booking_summary
 from intake.dialogue.steps import Ctx, is_english
+from intake.erasure import reported_cases
 from intake.i18n import Msg, _
 from intake.models import Case, CaseStatus, Sample, SampleStatus
 
@@ -39,8 +40,7 @@ def day_label(ctx: Ctx, day: object) -> str:
 
 def contact_cases(ctx: Ctx) -> list[Case]:
     """Return the cases this contact reported, oldest first."""
-    query = sa.select(Case).where(Case.reported_by_contact_id == ctx.contact.id).order_by(Case.id)
-    return list(ctx.session.scalars(query))
+    return reported_cases(ctx.session, ctx.contact)
 
 
 def case_status(ctx: Ctx, case: Case) -> Msg:

@@ -45,11 +45,17 @@ def run_transcript(
             with db() as session:  # a new session per message: the state must come from the database
                 replies = say(session, text, address=address, channel=channel, now=now)
                 session.commit()
-        rendered = "\n".join(render_plain(r) for r in replies)
-        seen.append(rendered)
-        if expected is None:
-            assert replies == [], f"turn {number} {text!r}: expected silence, got {rendered!r}"
-            continue
-        for part in expected:
-            assert part in rendered, f"turn {number} {text!r}: {part!r} not in reply:\n{rendered}"
+        rendered = [render_plain(r) for r in replies]
+        check_turn(number, text, expected, rendered)
+        seen.append("\n".join(rendered))
     return seen
+
+
+def check_turn(number: int, text: str, expected: tuple[str, ...] | None, replies: list[str]) -> None:
+    """Assert one turn's rendered replies: silence for None, else every expected substring somewhere in them."""
+    joined = "\n".join(replies)
+    if expected is None:
+        assert replies == [], f"turn {number} {text!r}: expected silence, got {joined!r}"
+        return
+    for part in expected:
+        assert part in joined, f"turn {number} {text!r}: {part!r} not in reply:\n{joined}"

@@ -21,6 +21,7 @@ from intake.models import (
 )
 from sms.segments import segment_count
 from tests.dialogue import transcripts as t
+from tests.dialogue.helpers import check_turn
 from tests.dialogue.transcripts import Turn
 from tests.support.twilio import Phone
 
@@ -34,12 +35,7 @@ def play(phone: Phone, turns: list[Turn]) -> list[list[str]]:
     for number, (text, expected) in enumerate(turns, 1):
         replies = phone.text(text)
         seen.append(replies)
-        if expected is None:
-            assert replies == [], f"turn {number} {text!r}: expected silence, got {replies!r}"
-            continue
-        joined = "\n".join(replies)
-        for part in expected:
-            assert part in joined, f"turn {number} {text!r}: {part!r} not in reply:\n{joined}"
+        check_turn(number, text, expected, replies)
         for reply in replies:
             assert segment_count(reply) <= MAX_SEGMENTS, f"turn {number}: reply too long for SMS:\n{reply}"
     return seen
