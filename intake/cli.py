@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import logging
-import sys
+from importlib.metadata import entry_points
 
 import click
 
-from intake.config import Settings
-from intake.runtime import Runtime
+from intake.cli_support import runtime_from_env
 
-
-def _runtime(demo_labs: bool | None = None) -> Runtime:
-    try:
-        return Runtime.start(Settings.from_env(), demo_labs=demo_labs)
-    except ValueError as exc:
-        raise click.ClickException(f"bad configuration: {exc}") from exc
+COMMAND_GROUP = "reunite.commands"
 
 
 @click.group()
@@ -38,24 +32,12 @@ def serve(host: str, port: int, threads: int) -> None:
 
     from intake.web import create_app
 
-    rt = _runtime()
+    rt = runtime_from_env()
     app = create_app(rt=rt)
     click.echo(f"reunite listening on http://{host}:{port} (database: {rt.engine.url.render_as_string()})")
     if not rt.settings.twilio_auth_token:
         click.echo("SMS webhook disabled until TWILIO_AUTH_TOKEN is set; try `reunite chat` meanwhile.")
     waitress_serve(app, host=host, port=port, threads=threads, ident="reunite")
-
-
-@main.command()
-@click.option(
-    "--as", "address", default=None, help="Who you are in the conversation (default: your user name)."
-)
-def chat(address: str | None) -> None:
-    """Talk to the intake dialogue in this terminal, as a parent would by SMS."""
-    from bot.terminal import chat as run_chat
-
-    rt = _runtime()
-    run_chat(rt.session_factory, sys.stdin, sys.stdout, address=address)
 
 
 @main.group()
@@ -66,7 +48,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Bring the configured database to the current schema."""
-    rt = _runtime(demo_labs=False)
+    rt = runtime_from_env(demo_labs=False)
     click.echo(f"database at {rt.engine.url.render_as_string()} is current")
 
 
@@ -74,8 +56,11 @@ def _register_commands() -> None:
     from intake.cli_kinship import kinship_lr
     from intake.cli_labs import make_labs_group
 
-    main.add_command(make_labs_group(lambda: _runtime(demo_labs=False).session_factory))
+    main.add_command(make_labs_group(lambda: runtime_from_env(demo_labs=False).session_factory))
     main.add_command(kinship_lr)
+    # Adapters (the terminal chat, later Telegram, workers) add their commands through entry points.
+    for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name):
+        main.add_command(ep.load())
 
 
 _register_commands()

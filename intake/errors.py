@@ -7,8 +7,8 @@
     │   └── SlotFullError   the chosen lab day has no free place left
     └── ConsentRequiredError  the action needs a consent that was not given (or was withdrawn)
 
-Channel adapters turn these into a reply in the person's language (see `intake.i18n`) or an HTTP 4xx with a JSON
-body; they never become a 500.
+Channel adapters turn these into a reply in the person's language (see `intake.i18n`); the web layer
+(`intake.web.support.STATUS_OF_ERROR`) chooses the HTTP 4xx and JSON body. They never become a 500.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from typing import Any
 class ReuniteError(Exception):
     """Base of every error the core raises on purpose; `message` is a gettext msgid with %(name)s params."""
 
-    http_status = 400
-
     def __init__(self, message: str, **params: Any) -> None:
         self.message = message
         self.params = params
@@ -30,19 +28,13 @@ class ReuniteError(Exception):
 class InputError(ReuniteError):
     """The input cannot be used as given; the message says what would work."""
 
-    http_status = 400
-
 
 class NotFoundError(ReuniteError):
     """The referenced object does not exist."""
 
-    http_status = 404
-
 
 class ConflictError(ReuniteError):
     """The request clashes with the current state."""
-
-    http_status = 409
 
 
 class SlotFullError(ConflictError):
@@ -51,5 +43,3 @@ class SlotFullError(ConflictError):
 
 class ConsentRequiredError(ReuniteError):
     """A recorded, unwithdrawn consent is needed first."""
-
-    http_status = 403

@@ -12,7 +12,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from intake.dialogue.types import Incoming, Reply
 from intake.inbox import process, render_plain
 from intake.models import Channel, utcnow
-from intake.web_support import json_error, runtime
+from intake.web.support import json_error, runtime
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 log = logging.getLogger(__name__)

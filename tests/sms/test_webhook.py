@@ -21,7 +21,7 @@ def test_forged_signature_is_refused_and_nothing_is_stored(phone, session):
     params = phone.params("HELP")
     response = phone.post(params, signature="bm90IGEgc2lnbmF0dXJl")
     assert response.status_code == 403
-    assert "X-Twilio-Signature" in response.get_json()["error"]
+    assert "X-Twilio-Signature" in response.get_json()["error"]["message"]
     assert _count(session) == 0
 
 
@@ -96,11 +96,11 @@ def test_missing_fields_get_a_400_with_a_reason(phone):
     params = phone.params("hi")
     del params["MessageSid"]
     response = phone.post(params)
-    assert response.status_code == 400 and "MessageSid" in response.get_json()["error"]
+    assert response.status_code == 400 and "MessageSid" in response.get_json()["error"]["message"]
     params = phone.params("hi")
     del params["From"]
     response = phone.post(params)
-    assert response.status_code == 400 and "From" in response.get_json()["error"]
+    assert response.status_code == 400 and "From" in response.get_json()["error"]["message"]
 
 
 def test_empty_body_gets_a_polite_reply(phone):
@@ -111,7 +111,7 @@ def test_empty_body_gets_a_polite_reply(phone):
 def test_huge_request_gets_413_with_a_reason(phone):
     response = phone.post(phone.params("x" * 200_000))
     assert response.status_code == 413
-    assert response.get_json()["error"]
+    assert response.get_json()["error"]["message"]
 
 
 def test_a_long_body_is_stored_whole_and_answered(phone, session):

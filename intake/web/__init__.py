@@ -1,19 +1,37 @@
-"""The Flask application factory: health check, error handling and every channel's blueprint."""
+"""The Flask application factory: health check, error handling, and the blueprints the adapters register.
+
+The web layer knows no channel: each adapter package (`sms`, `bot`, ...) names its blueprint in the
+`reunite.blueprints` entry-point group of pyproject.toml, and `create_app` registers whatever is installed.
+"""
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from intake.config import Settings
 from intake.errors import ReuniteError
 from intake.runtime import Runtime
-from intake.web_support import json_error, runtime
+from intake.web.support import json_error, runtime, status_of
 
 MAX_REQUEST_BYTES = 64 * 1024
+BLUEPRINT_GROUP = "reunite.blueprints"
+
+
+def adapter_blueprints() -> list[Blueprint]:
+    """Return the blueprints the installed adapters register, in entry-point name order."""
+    found = sorted(entry_points(group=BLUEPRINT_GROUP), key=lambda ep: ep.name)
+    blueprints: list[Blueprint] = []
+    for ep in found:
+        bp = ep.load()
+        if not isinstance(bp, Blueprint):
+            raise TypeError(f"entry point {ep.name} = {ep.value} is not a Flask Blueprint")
+        blueprints.append(bp)
+    return blueprints
 
 
 def create_app(settings: Settings | None = None, *, rt: Runtime | None = None) -> Flask:
@@ -25,9 +43,8 @@ def create_app(settings: Settings | None = None, *, rt: Runtime | None = None) -
         hops = app.extensions["reunite"].settings.trust_proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
-    from sms.webhook import bp as sms_bp
-
-    app.register_blueprint(sms_bp)
+    for blueprint in adapter_blueprints():
+        app.register_blueprint(blueprint)
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
@@ -40,10 +57,11 @@ def create_app(settings: Settings | None = None, *, rt: Runtime | None = None) -
 
     @app.errorhandler(ReuniteError)
     def core_error(exc: ReuniteError) -> Response:
-        return json_error(exc.http_status, str(exc))
+        status, code = status_of(exc)
+        return json_error(status, str(exc), code)
 
     @app.errorhandler(UnicodeDecodeError)
     def bad_encoding(_exc: Any) -> Response:
-        return json_error(400, "The request is not valid UTF-8.")
+        return json_error(400, "The request is not valid UTF-8.", "bad_encoding")
 
     return app
