@@ -1,13 +1,16 @@
-"""The foundations: schema on both backends, migrations matching models, the network guard."""
+"""The foundations: schema on both backends, migrations matching models, the network guard, what is installed."""
 
 from __future__ import annotations
 
 import socket
+from importlib.metadata import metadata, requires
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from intake import schema
 from intake.db import Base, make_engine
@@ -43,3 +46,25 @@ def test_contact_is_unique_per_channel_and_address(session):
 def test_tests_cannot_reach_the_internet():
     with socket.socket() as s, pytest.raises(NetworkAccessDenied):
         s.connect(("203.0.113.7", 80))
+
+
+def _service_requirements() -> dict[str, str]:
+    """Return the installed package's unconditional requirements, by project name."""
+    found = {}
+    for line in requires("reunite") or []:
+        requirement = Requirement(line)
+        if requirement.marker is None:
+            found[canonicalize_name(requirement.name)] = str(requirement.specifier)
+    return found
+
+
+def test_the_service_installs_numba_and_nothing_it_does_not_import():
+    needed = _service_requirements()
+    assert "numba" in needed  # `make run` must not silently fall back to the 5-10x slower numpy path
+    assert "python-telegram-bot" not in needed  # no module imports it yet
+    assert not any("numba" in line for line in requires("reunite") or [] if "extra ==" in line)
+
+
+def test_the_license_is_an_spdx_expression():
+    # A license table makes setuptools print deprecation warnings on every install.
+    assert metadata("reunite")["License-Expression"] == "AGPL-3.0-or-later"
