@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from importlib.metadata import metadata, requires
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -68,3 +72,17 @@ def test_the_service_installs_numba_and_nothing_it_does_not_import():
 def test_the_license_is_an_spdx_expression():
     # A license table makes setuptools print deprecation warnings on every install.
     assert metadata("reunite")["License-Expression"] == "AGPL-3.0-or-later"
+
+
+def test_the_alembic_command_names_a_bad_setting_in_one_line(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "REUNITE_DATA_DIR": str(tmp_path), "DATABASE_URL": "not a url"}
+    alembic = Path(sys.executable).with_name("alembic")
+    result = subprocess.run(
+        [str(alembic), "upgrade", "head"], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "bad configuration: DATABASE_URL is not a database URL: expected e.g."
+        " postgresql+psycopg://user:pass@host:5432/reunite or sqlite:///path/to/reunite.sqlite3"
+    ]
