@@ -53,6 +53,7 @@ def test_chat_runs_a_conversation_on_a_fresh_data_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("reunite> ") >= 2
     assert (tmp_path / "data" / "reunite.sqlite3").exists()
+    assert "INFO" not in result.stdout + result.stderr  # no migration chatter before the conversation
 
 
 def test_db_upgrade_creates_the_database(tmp_path):
