@@ -60,6 +60,14 @@ class EngineState:
         self.offered = tuple(sorted(set().union(*map(option_words, options)))) if options else ()
 
 
+def command_of(text: str, state: EngineState) -> Command | None:
+    """Return the keyword a message is, unless it picks an option just offered (opt-out words always count)."""
+    command = classify(text)
+    if command is not Command.OPT_OUT and number_of(fold(text)) in state.offered:
+        return None  # the option wins: its step reads the message
+    return command
+
+
 def _contact(session: Session, incoming: Incoming) -> Contact:
     query = sa.select(Contact).where(Contact.channel == incoming.channel, Contact.address == incoming.address)
     contact = session.scalars(query).first()
@@ -97,10 +105,7 @@ def handle(session: Session, incoming: Incoming, now: datetime | None = None) ->
     data = dict(conversation.data or {})
     state = EngineState.pop_from(data)
     ctx = Ctx(session, contact, incoming, now, data)
-    command = classify(incoming.text)
-    answer = number_of(fold(incoming.text))
-    if command is not Command.OPT_OUT and answer in state.offered:
-        command = None  # the option just offered wins over a keyword of the same word
+    command = command_of(incoming.text, state)
     # Free text at a question without options (a name, a place) does not tell the reader's language.
     language.follow(
         contact, incoming.text, says_something=bool(command or not conversation.step or state.offered)
