@@ -1,9 +1,9 @@
 """The words people answer with, in one place: yes and no, option numbers, sexes and relatives, as parents type them.
 
 Every question with a yes/no answer uses the same words (so "好" confirms a booking as it confirms consent), and
-the report flow reads sex and relation from the same tables. Words are compared folded (intake/text.py), so
-Traditional characters, full-width letters, case and spaces need no entries of their own. No word here may be a
-global keyword that always wins (STOP and the other opt-out words): tests/dialogue/test_vocabulary.py checks it.
+the report flow can read sex and relation from the same tables. Words are compared folded (intake/text.py), so
+Traditional characters, full-width letters, case and spaces need no entries of their own. No option word may be
+an opt-out keyword, which always wins: tests/dialogue/test_precedence.py checks every option list.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ YES_WORDS = (
     "同意", "我同意", "愿意", "要", "确定", "确认", "没问题", "shi", "hao", "haode", "keyi", "tongyi", "dui",
 )  # fmt: skip
 NO_WORDS = (
-    "n", "no", "nope", "not", "don't", "disagree", "refuse",
+    "n", "no", "nope", "don't", "disagree", "refuse",
     "否", "不", "不是", "不要", "不用", "不行", "不好", "不对", "不同意", "不愿意", "不可以", "算了", "bu", "buyao",
 )  # fmt: skip
 YES_NO = (Option("1", _("Yes"), YES_WORDS), Option("2", _("No"), NO_WORDS))
