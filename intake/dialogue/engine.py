@@ -25,15 +25,13 @@ from sqlalchemy.orm.attributes import flag_modified
 from intake import clock
 from intake.booking import active_booking
 from intake.dialogue import booking, erase, language, menu, report
-from intake.dialogue.keywords import Command, classify
+from intake.dialogue.keywords import Command, classify, normalise
 from intake.dialogue.status import contact_cases, say_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, option_words, step_table
 from intake.dialogue.types import Incoming, Reply
-from intake.dialogue.vocabulary import number_of
 from intake.errors import ReuniteError
 from intake.i18n import Msg, _
 from intake.models import Contact, Conversation, audit
-from intake.text import fold
 
 FLOWS: tuple[Flow, ...] = (menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW)
 STEPS = step_table(FLOWS)
@@ -42,10 +40,11 @@ STATE_KEY = "_engine"  # the engine's own state, kept beside the flow's data in 
 
 @dataclass
 class EngineState:
-    """What the engine remembers between messages: a language pick in progress, and the options last offered."""
+    """What the engine remembers between messages: a language pick in progress, and the last question's options."""
 
     picking_language: bool = False
-    offered: tuple[str, ...] = ()  # folded words that pick one of the options of the last question
+    options: bool = False  # the last question offered options
+    option_keywords: tuple[str, ...] = ()  # words of those options that are also keywords: the options win
 
     @classmethod
     def pop_from(cls, data: dict[str, Any]) -> EngineState:
@@ -53,17 +52,19 @@ class EngineState:
         raw = data.pop(STATE_KEY, None)
         if not isinstance(raw, dict):
             return cls()
-        return cls(bool(raw.get("picking_language")), tuple(str(w) for w in raw.get("offered", ())))
+        words = tuple(str(w) for w in raw.get("option_keywords", ()))
+        return cls(bool(raw.get("picking_language")), bool(raw.get("options")), words)
 
     def offer(self, options: tuple[Option, ...]) -> None:
-        """Remember the words that pick one of `options`."""
-        self.offered = tuple(sorted(set().union(*map(option_words, options)))) if options else ()
+        """Remember that `options` were offered, and which of their words are also keywords."""
+        words = {normalise(w) for option in options for w in option_words(option)}
+        self.options, self.option_keywords = bool(options), tuple(sorted(w for w in words if classify(w)))
 
 
 def command_of(text: str, state: EngineState) -> Command | None:
     """Return the keyword a message is, unless it picks an option just offered (opt-out words always count)."""
     command = classify(text)
-    if command is not Command.OPT_OUT and number_of(fold(text)) in state.offered:
+    if command is not Command.OPT_OUT and normalise(text) in state.option_keywords:
         return None  # the option wins: its step reads the message
     return command
 
@@ -108,7 +109,7 @@ def handle(session: Session, incoming: Incoming, now: datetime | None = None) ->
     command = command_of(incoming.text, state)
     # Free text at a question without options (a name, a place) does not tell the reader's language.
     language.follow(
-        contact, incoming.text, says_something=bool(command or not conversation.step or state.offered)
+        contact, incoming.text, says_something=bool(command or not conversation.step or state.options)
     )
     if contact.opted_out:
         _while_opted_out(ctx, command)
