@@ -14,9 +14,9 @@ from intake.dialogue.steps import Ctx, Option, option_words
 from intake.dialogue.types import Incoming
 from intake.errors import InputError
 from intake.labs import load_demo_labs
-from intake.models import Booking, BookingStatus, Case, CaseStatus, Channel, Contact
+from intake.models import Booking, BookingStatus, Case, CaseStatus, Channel, Contact, Conversation
 from tests.dialogue import transcripts as t
-from tests.dialogue.helpers import run_transcript, say
+from tests.dialogue.helpers import NOW, run_transcript, say
 
 ALWAYS_WINS = {Command.OPT_OUT}
 
@@ -119,3 +119,38 @@ def test_cancel_at_the_delete_confirmation_keeps_everything(session):
     run_transcript(session, t.REPORT_EN + [("2", ("BOOK",)), ("DELETE", ("cannot be undone",)),
                                            ("取消", ("什么都没有删除",))])  # fmt: skip
     assert session.scalars(sa.select(Case.status)).one() == CaseStatus.OPEN
+
+
+# A walk that stops at every step the flows have, so each step's own question (with its options as asked) is seen.
+WALK = [
+    "你好", "1", "1", "1", "李小明", "男", "5岁", "3天前", "广州火车站", "跳过", "王芳", "1", "1", "1", "广州", "1",
+    "1", "1", "预约", "2", "2", "删除", "2",
+]  # fmt: skip
+
+
+def test_at_every_step_an_option_word_that_is_a_keyword_reaches_the_option(session, monkeypatch):
+    load_demo_labs(session)
+    session.flush()
+    picked: list[str] = []
+    choose = Ctx.choose
+    monkeypatch.setattr(Ctx, "choose", lambda ctx, options: picked.append(key := choose(ctx, options)) or key)
+    seen = set()
+    for message in WALK:
+        say(session, message)
+        conversation = session.scalars(sa.select(Conversation)).one()
+        if conversation.step is None:
+            continue
+        seen.add(conversation.step)
+        contact = session.get_one(Contact, conversation.contact_id)
+        ctx = Ctx(
+            session, contact, Incoming(Channel.SMS, contact.address, "", NOW), NOW, dict(conversation.data)
+        )
+        for option in engine.STEPS[conversation.step].ask(ctx).options:
+            for word in (w for w in option_words(option) if classify(w) is not None):
+                picked.clear()
+                savepoint = session.begin_nested()
+                say(session, word)
+                savepoint.rollback()
+                assert picked[-1:] == [option.key], f"{conversation.step}: {word!r} did not pick {option.key}"
+    with_options = {"menu.main", "book.manage", "book.cancel_confirm", "erase.confirm", "report.consent_dna"}
+    assert with_options <= seen
