@@ -55,10 +55,13 @@ class EngineState:
         words = tuple(str(w) for w in raw.get("option_keywords", ()))
         return cls(bool(raw.get("picking_language")), bool(raw.get("options")), words)
 
-    def offer(self, options: tuple[Option, ...]) -> None:
-        """Remember that `options` were offered, and which of their words are also keywords."""
+    def offer(self, options: tuple[Option, ...], *, besides_the_question: bool = False) -> None:
+        """Remember that `options` were offered (besides the question's own ones, or instead of them)."""
         words = {normalise(w) for option in options for w in option_words(option)}
-        self.options, self.option_keywords = bool(options), tuple(sorted(w for w in words if classify(w)))
+        keywords = {w for w in words if classify(w)} | (
+            set(self.option_keywords) if besides_the_question else set()
+        )
+        self.options, self.option_keywords = bool(options), tuple(sorted(keywords))
 
 
 def command_of(text: str, state: EngineState) -> Command | None:
@@ -157,7 +160,7 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
     elif command is Command.LANGUAGE:
         state.picking_language = True
         ctx.say(_("Choose a language:"), language.OPTIONS)
-        state.offer(language.OPTIONS)
+        state.offer(language.OPTIONS, besides_the_question=True)  # an answer to the question still counts
     elif command in (Command.HELP, Command.STATUS, Command.OPT_IN):
         if command is Command.STATUS:
             say_status(ctx)

@@ -154,3 +154,8 @@ def test_at_every_step_an_option_word_that_is_a_keyword_reaches_the_option(sessi
                 assert picked[-1:] == [option.key], f"{conversation.step}: {word!r} did not pick {option.key}"
     with_options = {"menu.main", "book.manage", "book.cancel_confirm", "erase.confirm", "report.consent_dna"}
     assert with_options <= seen
+
+
+def test_an_option_still_wins_after_the_language_list_was_shown(session, booked):
+    run_transcript(session, [("BOOK", ("Your appointment:",)), ("LANGUAGE", ("1 中文",)),
+                             ("cancel", ("Cancel your appointment at",))])  # fmt: skip
