@@ -25,7 +25,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from intake import clock
 from intake.booking import active_booking
 from intake.dialogue import booking, erase, language, menu, report
-from intake.dialogue.keywords import Command, classify, normalise
+from intake.dialogue.keywords import Command, classify, is_pinyin, normalise
 from intake.dialogue.status import contact_cases, say_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, option_words, step_table
 from intake.dialogue.types import Incoming, Reply
@@ -64,11 +64,17 @@ class EngineState:
         self.options, self.option_keywords = bool(options), tuple(sorted(keywords))
 
 
-def command_of(text: str, state: EngineState) -> Command | None:
-    """Return the keyword a message is, unless it picks an option just offered (opt-out words always count)."""
+def command_of(text: str, state: EngineState, *, free_text: bool = False) -> Command | None:
+    """Return the keyword a message is, unless it answers the question just asked (opt-out words always count).
+
+    `free_text` says the question asks for words, not options: there a pinyin keyword is read as the answer,
+    since a child may well be called "Yu Yue" or "Yu Yan".
+    """
     command = classify(text)
-    if command is not Command.OPT_OUT and normalise(text) in state.option_keywords:
-        return None  # the option wins: its step reads the message
+    if command is Command.OPT_OUT:
+        return command
+    if normalise(text) in state.option_keywords or (free_text and is_pinyin(text)):
+        return None  # the answer wins: the step reads the message
     return command
 
 
@@ -109,7 +115,7 @@ def handle(session: Session, incoming: Incoming, now: datetime | None = None) ->
     data = dict(conversation.data or {})
     state = EngineState.pop_from(data)
     ctx = Ctx(session, contact, incoming, now, data)
-    command = command_of(incoming.text, state)
+    command = command_of(incoming.text, state, free_text=bool(conversation.step) and not state.options)
     # Free text at a question without options (a name, a place) does not tell the reader's language.
     language.follow(
         contact, incoming.text, says_something=bool(command or not conversation.step or state.options)

@@ -159,3 +159,11 @@ def test_at_every_step_an_option_word_that_is_a_keyword_reaches_the_option(sessi
 def test_an_option_still_wins_after_the_language_list_was_shown(session, booked):
     run_transcript(session, [("BOOK", ("Your appointment:",)), ("LANGUAGE", ("1 中文",)),
                              ("cancel", ("Cancel your appointment at",))])  # fmt: skip
+
+
+def test_a_pinyin_name_at_a_free_text_question_is_an_answer_not_a_keyword(session):
+    run_transcript(session, [("REPORT", ("DNA sample",)), ("1", ("family",)), ("1", ("full name",)),
+                             ("Yu Yue", ("Is Yu Yue a boy or a girl?",))])  # fmt: skip
+    run_transcript(
+        session, [("yu yue", ("您还没有登记案件",))]
+    )  # with options, BOOK (and pinyin means Chinese)
