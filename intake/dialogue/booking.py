@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from intake import booking as appointments
 from intake.dialogue.status import contact_cases, day_label
-from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, is_english, register
+from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, is_english
+from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
 from intake.errors import InputError, SlotFullError
 from intake.i18n import _
 from intake.labs import find_labs, free_days
@@ -19,12 +20,18 @@ LAB, DAY, CONFIRM, CANCEL_CONFIRM = "book.lab", "book.day", "book.confirm", "boo
 
 CLOSED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 MANAGE_OPTIONS = (
-    Option("1", _("Change it"), ("改", "改期", "change")),
-    Option("2", _("Cancel it"), ("cancel",)),
-    Option("3", _("Keep it"), ("保留", "keep")),
+    Option("1", _("Change it"), CHANGE_WORDS),
+    Option("2", _("Cancel it"), CANCEL_WORDS),
+    Option("3", _("Keep it"), KEEP_WORDS),
 )
-CONFIRM_OPTIONS = (Option("1", _("Confirm"), ("确认", "yes", "ok")), Option("2", _("Another day"), ("换",)))
-CANCEL_OPTIONS = (Option("1", _("Yes, cancel"), ("yes", "是")), Option("2", _("No, keep it"), ("no", "否")))
+CONFIRM_OPTIONS = (
+    Option("1", _("Confirm"), YES_WORDS),
+    Option("2", _("Another day"), ("换", "换一天", "another")),
+)
+CANCEL_OPTIONS = (
+    Option("1", _("Yes, cancel"), YES_WORDS + CANCEL_WORDS),
+    Option("2", _("No, keep it"), NO_WORDS + KEEP_WORDS),
+)
 OTHER_LAB = Option("0", _("Another lab"))
 
 
@@ -235,19 +242,17 @@ def on_cancel_confirm(ctx: Ctx) -> str:
     return END
 
 
-FLOW = register(
-    Flow(
-        "book",
-        {PICK_CASE: "BOOK, several cases", MANAGE: "BOOK, has an appointment", PLACE: "BOOK",
-         CANCEL_CONFIRM: "CANCEL outside a flow"},
-        (
-            Step(PICK_CASE, ask_pick_case, on_pick_case, {MANAGE: "case has appointment", PLACE: "case"}),
-            Step(MANAGE, ask_manage, on_manage, {PLACE: "1 change", CANCEL_CONFIRM: "2 cancel", END: "3 keep"}),
-            Step(PLACE, ask_place, on_place, {LAB: "city or province"}),
-            Step(LAB, ask_lab, on_lab, {DAY: "lab", LAB: "another place"}),
-            Step(DAY, ask_day, on_day, {CONFIRM: "day", LAB: "0 another lab"}),
-            Step(CONFIRM, ask_confirm, on_confirm, {END: "booked / moved", DAY: "another day / day full"}),
-            Step(CANCEL_CONFIRM, ask_cancel_confirm, on_cancel_confirm, {END: "cancelled / kept"}),
-        ),
-    )
+FLOW = Flow(
+    "book",
+    {PICK_CASE: "BOOK, several cases", MANAGE: "BOOK, has an appointment", PLACE: "BOOK",
+     CANCEL_CONFIRM: "CANCEL outside a flow"},
+    (
+        Step(PICK_CASE, ask_pick_case, on_pick_case, {MANAGE: "case has appointment", PLACE: "case"}),
+        Step(MANAGE, ask_manage, on_manage, {PLACE: "1 change", CANCEL_CONFIRM: "2 cancel", END: "3 keep"}),
+        Step(PLACE, ask_place, on_place, {LAB: "city or province"}),
+        Step(LAB, ask_lab, on_lab, {DAY: "lab", LAB: "another place"}),
+        Step(DAY, ask_day, on_day, {CONFIRM: "day", LAB: "0 another lab"}),
+        Step(CONFIRM, ask_confirm, on_confirm, {END: "booked / moved", DAY: "another day / day full"}),
+        Step(CANCEL_CONFIRM, ask_cancel_confirm, on_cancel_confirm, {END: "cancelled / kept"}),
+    ),
 )  # fmt: skip

@@ -10,7 +10,8 @@ from datetime import date
 
 from intake.dates import parse_age_or_birth, parse_date
 from intake.dialogue import casefile
-from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, register
+from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
+from intake.dialogue.vocabulary import NO_WORDS, YES_WORDS
 from intake.errors import InputError
 from intake.i18n import _
 from intake.models import Role, Sex
@@ -37,10 +38,13 @@ RELATIONS = (
 )
 ROLE_VALUES = {"1": Role.MOTHER, "2": Role.FATHER, "3": Role.OTHER_RELATIVE}
 CONFIRM_OPTIONS = (
-    Option("1", _("Confirm"), ("确认", "对", "yes", "ok")),
+    Option("1", _("Confirm"), YES_WORDS),
     Option("2", _("Start again"), ("重填",)),
 )
-LATER = (Option("1", _("Book now"), ("yes", "要", "好")), Option("2", _("Later"), ("no", "以后", "不用")))
+LATER = (
+    Option("1", _("Book now"), YES_WORDS),
+    Option("2", _("Later"), NO_WORDS + ("以后", "以后再说", "later")),
+)
 SKIP_WORDS = ("skip", "跳过", "没有", "无", "none", "no")
 
 
@@ -197,25 +201,23 @@ def on_offer_booking(ctx: Ctx) -> str:
     return END
 
 
-FLOW = register(
-    Flow(
-        "report",
-        {CONSENT_DNA: "REPORT"},
-        (
-            Step(CONSENT_DNA, ask_consent_dna, on_consent_dna, {CONSENT_DATA: "yes", END: "no: refusal stored"}),
-            Step(CONSENT_DATA, ask_consent_data, on_consent_data, {CHILD_NAME: "yes", END: "no: refusal stored"}),
-            Step(CHILD_NAME, ask_child_name, on_child_name, {CHILD_SEX: "name"}),
-            Step(CHILD_SEX, ask_child_sex, on_child_sex, {CHILD_BIRTH: "boy / girl"}),
-            Step(CHILD_BIRTH, ask_child_birth, on_child_birth, {LAST_SEEN_DATE: "age or birth date"}),
-            Step(LAST_SEEN_DATE, ask_last_seen_date, on_last_seen_date, {LAST_SEEN_PLACE: "date"}),
-            Step(LAST_SEEN_PLACE, ask_last_seen_place, on_last_seen_place, {DESCRIPTION: "place"}),
-            Step(DESCRIPTION, ask_description, on_description, {REPORTER_NAME: "text or SKIP"}),
-            Step(REPORTER_NAME, ask_reporter_name, on_reporter_name, {RELATION: "name"}),
-            Step(RELATION, ask_relation, on_relation, {CONFIRM: "mother / father / other"}),
-            Step(CONFIRM, ask_confirm, on_confirm, {OFFER_BOOKING: "confirm: case created",
-                                                    CONSENT_DNA: "start again"}),
-            Step(OFFER_BOOKING, ask_offer_booking, on_offer_booking,
-                 {"book.place": "book now", "book.manage": "book now", END: "later"}),
-        ),
-    )
+FLOW = Flow(
+    "report",
+    {CONSENT_DNA: "REPORT"},
+    (
+        Step(CONSENT_DNA, ask_consent_dna, on_consent_dna, {CONSENT_DATA: "yes", END: "no: refusal stored"}),
+        Step(CONSENT_DATA, ask_consent_data, on_consent_data, {CHILD_NAME: "yes", END: "no: refusal stored"}),
+        Step(CHILD_NAME, ask_child_name, on_child_name, {CHILD_SEX: "name"}),
+        Step(CHILD_SEX, ask_child_sex, on_child_sex, {CHILD_BIRTH: "boy / girl"}),
+        Step(CHILD_BIRTH, ask_child_birth, on_child_birth, {LAST_SEEN_DATE: "age or birth date"}),
+        Step(LAST_SEEN_DATE, ask_last_seen_date, on_last_seen_date, {LAST_SEEN_PLACE: "date"}),
+        Step(LAST_SEEN_PLACE, ask_last_seen_place, on_last_seen_place, {DESCRIPTION: "place"}),
+        Step(DESCRIPTION, ask_description, on_description, {REPORTER_NAME: "text or SKIP"}),
+        Step(REPORTER_NAME, ask_reporter_name, on_reporter_name, {RELATION: "name"}),
+        Step(RELATION, ask_relation, on_relation, {CONFIRM: "mother / father / other"}),
+        Step(CONFIRM, ask_confirm, on_confirm, {OFFER_BOOKING: "confirm: case created",
+                                                CONSENT_DNA: "start again"}),
+        Step(OFFER_BOOKING, ask_offer_booking, on_offer_booking,
+             {"book.place": "book now", "book.manage": "book now", END: "later"}),
+    ),
 )  # fmt: skip
