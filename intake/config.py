@@ -22,6 +22,7 @@ class Settings:
     booking_horizon_days: int = 14
     load_demo_labs: bool = True
     trust_proxy_hops: int = 0
+    default_region: str = "CN"  # how a phone number written without + is read (ISO 3166 region)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, load_dotenv_file: bool = True) -> Settings:
@@ -43,4 +44,5 @@ class Settings:
             load_demo_labs=env.get("REUNITE_DEMO_LABS", "1").strip().lower()
             not in ("0", "false", "no", "off"),
             trust_proxy_hops=int(env.get("REUNITE_TRUST_PROXY_HOPS", "0")),
+            default_region=(env.get("REUNITE_DEFAULT_REGION") or "CN").strip().upper(),
         )

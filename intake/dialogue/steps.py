@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from intake.dialogue.types import Choice, Incoming, Reply
 from intake.errors import InputError
 from intake.i18n import ENGLISH, Msg, _, render
+from intake.models import contact_actor
 
 END = "end"
 CHINA = timezone(timedelta(hours=8), "CST")
@@ -67,8 +68,8 @@ class Ctx:
 
     @property
     def actor(self) -> str:
-        """Name the person for the audit log by channel and address."""
-        return f"{self.incoming.channel.value}:{self.incoming.address}"
+        """Name the person for the audit log by contact id, never by address (see intake.models.audit)."""
+        return contact_actor(self.contact.id)
 
     def t(self, message: Msg | str) -> str:
         """Return `message` in the contact's language."""
