@@ -4,6 +4,7 @@ Messages get an enum of states: the old free strings are mapped ("replied" -> "p
 "queued" was already answered inline in TwiML or the terminal -> "answered_inline"), so a notification worker
 that sends queued messages never resends an old reply. Media references (MMS photos) get their own table, and two
 partial unique indexes make the database refuse a second active appointment of a case (or of one person).
+Audit actors that named a contact by phone number ("sms:+86...") are renamed "contact:<id>".
 
 Revision ID: 0002_integrity
 Revises: 0001
@@ -42,6 +43,12 @@ def upgrade() -> None:
         batch_op.create_index('uq_bookings_active_case_person', ['case_id', 'person_id'], unique=True, sqlite_where=sa.text("status = 'booked'"), postgresql_where=sa.text("status = 'booked'"))
         batch_op.create_index('uq_bookings_active_case_without_person', ['case_id'], unique=True, sqlite_where=sa.text("status = 'booked' AND person_id IS NULL"), postgresql_where=sa.text("status = 'booked' AND person_id IS NULL"))
 
+    # Audit actors were "<channel>:<address>" (a phone number); name them by contact id, as the code now does.
+    op.execute(
+        "UPDATE audit_events SET actor = (SELECT 'contact:' || CAST(c.id AS VARCHAR(20)) FROM contacts c "
+        "WHERE c.channel || ':' || c.address = audit_events.actor) "
+        "WHERE EXISTS (SELECT 1 FROM contacts c WHERE c.channel || ':' || c.address = audit_events.actor)"
+    )
     op.execute("UPDATE messages SET status = 'processed' WHERE status = 'replied'")
     op.execute("UPDATE messages SET status = 'answered_inline' WHERE status = 'queued' AND direction = 'out'")
     with op.batch_alter_table('messages', schema=None) as batch_op:
