@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -127,36 +126,16 @@ def test_fifty_people_booking_the_last_ten_places_at_once_get_exactly_ten(sessio
         case_ids = [make_case(session).id for _ in range(50)]
         session.commit()
 
-    barrier = threading.Barrier(50)
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    def attempt(case_id: int) -> str:
+        with session_factory() as s, s.begin():
+            book(s, case=s.get_one(Case, case_id), lab_id=lab_id, day=MONDAY, today=TODAY, source=SOURCE,
+                 actor="test")  # fmt: skip
+        return "booked"
 
-    def attempt(case_id: int) -> None:
-        with session_factory() as s:
-            # Wait before the first query: on SQLite a transaction holds the write lock from its first statement.
-            barrier.wait(timeout=60)
-            try:
-                case = s.get_one(Case, case_id)
-                book(s, case=case, lab_id=lab_id, day=MONDAY, today=TODAY, source=SOURCE, actor="test")
-                s.commit()
-                result = "booked"
-            except SlotFullError:
-                s.rollback()
-                result = "full"
-            except Exception as exc:  # any other outcome is a failure the assertion below should show
-                s.rollback()
-                result = f"error: {exc!r}"
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=attempt, args=(cid,)) for cid in case_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    outcomes = run_together(50, attempt, case_ids)
     assert len(outcomes) == 50, "some booking threads did not finish"
-    assert [o for o in outcomes if o not in ("booked", "full")] == []
-    assert outcomes.count("booked") == 10 and outcomes.count("full") == 40
+    assert [o for o in outcomes if o not in ("booked", "SlotFullError")] == []
+    assert outcomes.count("booked") == 10 and outcomes.count("SlotFullError") == 40
     with session_factory() as session:
         day = session.scalars(sa.select(LabDay).where(LabDay.day == MONDAY)).one()
         assert day.booked == day.capacity == 60
