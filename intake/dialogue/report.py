@@ -14,7 +14,7 @@ from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
 from intake.dialogue.vocabulary import NO_WORDS, YES_WORDS
 from intake.errors import InputError
 from intake.i18n import _
-from intake.models import Role, Sex
+from intake.models import Role, Sex, attach_to_case, attachments_of
 
 CONSENT_DNA, CONSENT_DATA = "report.consent_dna", "report.consent_data"
 CHILD_NAME, CHILD_SEX, CHILD_BIRTH = "report.child_name", "report.child_sex", "report.child_birth"
@@ -151,7 +151,10 @@ def on_description(ctx: Ctx) -> str:
     text = " ".join(ctx.text.split())
     if len(text) > 500:
         raise InputError("That is too long. Please keep it under 500 characters.")
-    ctx.data["description"] = None if text.casefold() in SKIP_WORDS else text
+    ctx.data["description"] = None if not text or text.casefold() in SKIP_WORDS else text
+    if photos := attachments_of(ctx.session, ctx.incoming.channel, ctx.incoming.provider_id):
+        ctx.data["attachments"] = [*ctx.data.get("attachments", []), *photos]  # linked to the case on confirm
+        ctx.say(_("Thank you, we received the photo. It will be kept with your report."))
     return REPORTER_NAME
 
 
@@ -183,7 +186,8 @@ def on_confirm(ctx: Ctx) -> str:
     """Create the case from the answers, or start again."""
     if ctx.choose(CONFIRM_OPTIONS) == "2":
         return start(ctx)
-    casefile.create_case(ctx)
+    attachments = ctx.data.get("attachments", [])
+    attach_to_case(ctx.session, attachments, casefile.create_case(ctx).id)
     return OFFER_BOOKING
 
 
