@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from intake.dialogue.steps import END, STEPS, Question, Step
+from intake.dialogue.engine import STEPS
+from intake.dialogue.steps import END, Question, Step
 from intake.dialogue.types import Choice, Incoming, Media, Reply
 from intake.errors import InputError
 from intake.inbox import process, render_plain
