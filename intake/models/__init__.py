@@ -15,10 +15,23 @@ from intake.models._common import (
 from intake.models.audit import AuditEvent, audit
 from intake.models.cases import Case, Consent, Person
 from intake.models.contacts import Contact, Conversation, Message
+from intake.models.custody import CustodyEvent, CustodyEventType
+from intake.models.found import CaseKind, FoundChild
+from intake.models.labkeys import LabKey
 from intake.models.labs import Booking, Lab, LabDay
+from intake.models.linking import LinkAttempt, LinkCode
+from intake.models.profiles import DnaProfile
 from intake.models.samples import Sample
 
 __all__ = [
+    "LinkCode",
+    "LinkAttempt",
+    "LabKey",
+    "FoundChild",
+    "DnaProfile",
+    "CustodyEventType",
+    "CustodyEvent",
+    "CaseKind",
     "AuditEvent",
     "Booking",
     "BookingStatus",
