@@ -15,7 +15,7 @@ from intake.models._common import (
 from intake.models.audit import AuditEvent, audit
 from intake.models.cases import Case, Consent, Person
 from intake.models.contacts import Contact, Conversation, Message
-from intake.models.custody import CustodyEvent, CustodyEventType
+from intake.models.custody import CustodyEvent, CustodyEventType, CustodyState
 from intake.models.found import CaseKind, FoundChild
 from intake.models.labkeys import LabKey
 from intake.models.labs import Booking, Lab, LabDay
@@ -30,6 +30,7 @@ __all__ = [
     "FoundChild",
     "DnaProfile",
     "CustodyEventType",
+    "CustodyState",
     "CustodyEvent",
     "CaseKind",
     "AuditEvent",

@@ -86,13 +86,11 @@ class SampleSource(enum.StrEnum):
 
 
 class SampleStatus(enum.StrEnum):
-    """Where a sample is; for lab samples it is derived from the custody events (`intake.custody`)."""
+    """Where a sample is, as the family hears it; kept derived from the custody events (`intake.custody`)."""
 
     AWAITING_COLLECTION = "awaiting_collection"
     COLLECTED = "collected"
-    RECEIVED = "received"
-    PROFILED = "profiled"  # typed: a profile is stored
-    DESTROYED = "destroyed"
+    PROFILED = "profiled"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
 

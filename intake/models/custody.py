@@ -25,6 +25,17 @@ class CustodyEventType(enum.StrEnum):
     TRANSFERRED = "transferred"  # custody passed to another lab
 
 
+class CustodyState(enum.StrEnum):
+    """Where a sample is in the lab, derived from its custody events (finer than `SampleStatus`)."""
+
+    AWAITING_COLLECTION = "awaiting_collection"
+    COLLECTED = "collected"
+    RECEIVED = "received"
+    TYPED = "typed"
+    DESTROYED = "destroyed"
+    CANCELLED = "cancelled"  # the booking was cancelled before collection
+
+
 class CustodyEvent(Base):
     """One event in a sample's custody: what, when, by whom (a lab key, an officer, the system), at which lab.
 
