@@ -162,8 +162,8 @@ def append_event(
     if at > now + CLOCK_SKEW:
         raise CustodyError(N_("The time of the event is in the future."))
     events = custody_events(session, sample)
-    if events and (events[-1].type, _utc(events[-1].at), events[-1].by, events[-1].to_lab_id) == (
-        type, _utc(at), by, to_lab_id
+    if events and (events[-1].type, as_utc(events[-1].at), events[-1].by, events[-1].to_lab_id) == (
+        type, as_utc(at), by, to_lab_id
     ):  # fmt: skip
         return events[-1]
     state = derive_state(sample, events)
@@ -183,6 +183,7 @@ def append_event(
     return event
 
 
-def _utc(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
+    """Return a stored time as an aware UTC datetime."""
     # SQLite gives back naive datetimes: they were stored in UTC.
     return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)

@@ -39,6 +39,8 @@ def case_sample_progress(session: Session, case: Case) -> list[SampleProgress]:
             .where(DnaProfile.sample_id == sample.id, DnaProfile.replaced_at.is_(None))
         )
         progress.append(
-            SampleProgress(sample.code, person.role if person else None, state, state in _COLLECTED, bool(typed))
+            SampleProgress(
+                sample.code, person.role if person else None, state, state in _COLLECTED, bool(typed)
+            )
         )
     return progress
