@@ -158,7 +158,7 @@ def append_event(
     stored one and adds nothing.
     """
     now = utcnow()
-    at = at or now
+    at = as_utc(at).astimezone(now.tzinfo) if at else now  # stored in UTC: SQLite keeps no offset
     if at > now + CLOCK_SKEW:
         raise CustodyError(N_("The time of the event is in the future."))
     events = custody_events(session, sample)

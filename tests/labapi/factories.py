@@ -46,7 +46,9 @@ def lab_with_key(session: Session, city: str = "北京") -> tuple[Lab, str, int]
     return lab, secret, key.id
 
 
-def booked_sample(session: Session, lab: Lab, *, phone: str = "+8613800000001", consent: bool = True) -> Sample:
+def booked_sample(
+    session: Session, lab: Lab, *, phone: str = "+8613800000001", consent: bool = True
+) -> Sample:
     """Return the sample of a mother who reported by SMS and booked at `lab` (committed)."""
     contact = Contact(channel=Channel.SMS, address=phone)
     session.add(contact)

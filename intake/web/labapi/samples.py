@@ -11,8 +11,8 @@ from spectree import Response
 from intake.custody import (
     append_event,
     as_utc,
-    custody_events,
     custodian_lab_id,
+    custody_events,
     derive_state,
     find_sample,
     require_lab,
