@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.orm import Session
 
 from intake.booking import book, sample_for
 from intake.lab_keys import issue_key
-from intake.models import Channel, Contact, Lab, Person, Role, Sample, SampleSource
+from intake.models import Channel, Consent, ConsentScope, Contact, Lab, Person, Role, SampleSource
 from tests.labs.factories import TODAY, make_case, make_lab
 
 MONDAY = date(2026, 11, 30)
@@ -46,9 +47,19 @@ def lab_with_key(session: Session, city: str = "北京") -> tuple[Lab, str, int]
     return lab, secret, key.id
 
 
+@dataclass(frozen=True)
+class SampleRef:
+    """A sample's ids as plain values, so a test can end its own transaction (SQLite locks while one is open)."""
+
+    id: int
+    code: str
+    case_id: int
+    person_id: int
+
+
 def booked_sample(
     session: Session, lab: Lab, *, phone: str = "+8613800000001", consent: bool = True
-) -> Sample:
+) -> SampleRef:
     """Return the sample of a mother who reported by SMS and booked at `lab` (committed)."""
     contact = Contact(channel=Channel.SMS, address=phone)
     session.add(contact)
@@ -59,16 +70,15 @@ def booked_sample(
     session.add(mother)
     session.flush()
     if consent:
-        from intake.models import Consent, ConsentScope
-
         session.add(Consent(case_id=case.id, scope=ConsentScope.DATA_PROCESSING, granted=True, channel=Channel.SMS,
                             language="zh_CN", text_version="2026-11"))  # fmt: skip
     booking = book(session, case=case, lab_id=lab.id, day=MONDAY, today=TODAY, person=mother, contact=contact,
                    source=SampleSource.REPORTING_PARENT, actor="test")  # fmt: skip
     sample = sample_for(session, booking)
-    assert sample is not None
+    assert sample is not None and sample.case_id is not None and sample.person_id is not None
+    ref = SampleRef(sample.id, sample.code, sample.case_id, sample.person_id)
     session.commit()
-    return sample
+    return ref
 
 
 def bearer(secret: str) -> dict[str, str]:
