@@ -125,7 +125,7 @@ def _cell(cells: list[str], index: int | None) -> str:
 
 
 def read_genotypes_table(data: bytes) -> GenotypesTable:
-    """Return the samples of a Genotypes Table export, grouped by `Sample Name` in the order they appear."""
+    """Return the samples of a Genotypes Table export, grouped by sample code (else by `Sample Name`) in order."""
     text, encoding = decode(data)
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
@@ -137,8 +137,9 @@ def read_genotypes_table(data: bytes) -> GenotypesTable:
         name, marker = _cell(cells, named[SAMPLE]), _cell(cells, named[MARKER])
         if not name or not marker:
             continue
-        if name not in samples:
-            kind, code = classify(name, _cell(cells, named.get(TYPE)))
-            samples[name] = TableSample(name, kind, code, _cell(cells, named.get(PANEL)) or None)
-        samples[name].rows.append((marker, [a for a in (_cell(cells, i) for i in allele_columns) if a]))
+        kind, code = classify(name, _cell(cells, named.get(TYPE)))
+        key = code or name  # reruns named "K7QX-M2PD" and "K7QX-M2PD_2" are one sample: one profile
+        if key not in samples:
+            samples[key] = TableSample(name, kind, code, _cell(cells, named.get(PANEL)) or None)
+        samples[key].rows.append((marker, [a for a in (_cell(cells, i) for i in allele_columns) if a]))
     return GenotypesTable(list(samples.values()), encoding)
