@@ -66,7 +66,8 @@ class LinkOutcome(enum.StrEnum):
     CONSENT_MISSING = "consent_missing"
 
 
-FAILURES = {LinkOutcome.WRONG_CODE, LinkOutcome.WRONG_PIN, LinkOutcome.USED}
+# Failed LINK attempts, and failed JOINs (`intake.family`), which share the budget.
+FAILURES = ("wrong_code", "wrong_pin", "used", "join_wrong_pin", "join_unknown_case")
 
 
 @dataclass(frozen=True)
@@ -122,9 +123,7 @@ def register_walk_in(
 
 
 def _failures_since(session: Session, since: object, contact: Contact | None) -> int:
-    query = sa.select(sa.func.count()).where(
-        LinkAttempt.at >= since, LinkAttempt.outcome.in_([o.value for o in FAILURES])
-    )
+    query = sa.select(sa.func.count()).where(LinkAttempt.at >= since, LinkAttempt.outcome.in_(FAILURES))
     if contact is not None:
         query = query.where(LinkAttempt.contact_id == contact.id)
     return int(session.scalar(query) or 0)
@@ -154,13 +153,18 @@ def _finish(
     return LinkResult(outcome, **{k: v for k, v in detail.items() if k in ("sample_code", "case_reference")})  # type: ignore[arg-type]
 
 
-def link_walk_in(session: Session, contact: Contact, link_code: str, pin: str | None = None) -> LinkResult:
-    """Link the walk-in sample of `link_code` to the contact's case (or, with its PIN, to the sample's case)."""
+def guessing_locked(session: Session, contact: Contact) -> bool:
+    """Tell whether this contact, or everyone together, failed too often in the last hour to try a secret again."""
     hour_ago = utcnow() - timedelta(hours=1)
-    if (
+    return (
         _failures_since(session, hour_ago, contact) >= MAX_FAILURES_PER_CONTACT_HOUR
         or _failures_since(session, hour_ago, None) >= MAX_FAILURES_PER_HOUR
-    ):
+    )
+
+
+def link_walk_in(session: Session, contact: Contact, link_code: str, pin: str | None = None) -> LinkResult:
+    """Link the walk-in sample of `link_code` to the contact's case (or, with its PIN, to the sample's case)."""
+    if guessing_locked(session, contact):
         return _finish(session, contact, LinkOutcome.LOCKED, None)
     compact = _compact_link_code(link_code)
     code = (

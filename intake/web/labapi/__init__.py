@@ -4,7 +4,8 @@ An adapter on the core: registered through the `reunite.blueprints` entry point,
 The routes are in `samples` and `imports`, the request and response models in `schemas`; see docs/labs-api.md.
 """
 
-from intake.web.labapi import imports, samples
+import intake.web.labapi.imports  # noqa: F401 - its routes join the blueprint
+import intake.web.labapi.samples  # noqa: F401 - its routes join the blueprint
 from intake.web.labapi.api import bp
 
-__all__ = ["bp", "imports", "samples"]
+__all__ = ["bp"]
