@@ -129,6 +129,12 @@ def test_another_labs_sample_is_refused_until_it_is_transferred(client, session,
         url + "/events", json={"type": "transferred", "to_lab": 999}, headers=bearer(their_secret)
     )
     assert nowhere.status_code == 404
+    missing = client.post(url + "/events", json={"type": "transferred"}, headers=bearer(their_secret))
+    assert missing.status_code == 400
+    stray = client.post(
+        url + "/events", json={"type": "received", "to_lab": mine.id}, headers=bearer(their_secret)
+    )
+    assert stray.status_code == 400
 
 
 def test_missing_unknown_and_revoked_keys_get_401_and_change_nothing(client, session, lab):

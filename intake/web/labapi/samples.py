@@ -112,7 +112,9 @@ def post_event(code: str, json: EventIn) -> tuple[SampleOut, int]:
     lab_id = lab_key().lab_id
     require_lab(s, sample, lab_id)
     if json.type == "transferred":
-        target = s.get(Lab, json.to_lab) if json.to_lab else None
+        if json.to_lab is None:
+            raise InputError(N_("A transfer needs to_lab: the id of another active lab."))
+        target = s.get(Lab, json.to_lab)
         if target is None or not target.active or target.id == lab_id:
             raise NotFoundError(N_("A transfer needs to_lab: the id of another active lab."))
     elif json.to_lab is not None:
