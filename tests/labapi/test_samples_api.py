@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from intake.lab_keys import revoke_key
 from intake.models import AuditEvent, Case, CustodyEvent, LinkCode, Sample
-from tests.labapi.factories import bearer, booked_sample
+from tests.labapi.factories import IDENTIFILER, bearer, booked_sample, genotypes
 
 WALK_IN = {"source": "reporting_parent", "role": "father", "sex": "male"}
 
@@ -122,9 +122,12 @@ def test_another_labs_sample_is_refused_until_it_is_transferred(client, session,
         == 201
     )
     assert client.post(url + "/events", json={"type": "destroyed"}, headers=bearer(secret)).status_code == 403
-    assert (
-        client.get(url, headers=bearer(secret)).status_code == 200
-    )  # the lab it came from still sees custody
+    typed = {"kit": "Identifiler", "genotypes": genotypes(IDENTIFILER, 1)}
+    assert client.put(url + "/profile", json=typed, headers=bearer(their_secret)).status_code == 201
+    seen_before = client.get(url, headers=bearer(secret))  # the lab it came from still sees custody...
+    assert seen_before.status_code == 200 and seen_before.get_json()["state"] == "typed"
+    assert seen_before.get_json()["profile"] is None  # ...but never another lab's profile
+    assert client.get(url, headers=bearer(their_secret)).get_json()["profile"]["markers"] == 15
     nowhere = client.post(
         url + "/events", json={"type": "transferred", "to_lab": 999}, headers=bearer(their_secret)
     )
