@@ -139,3 +139,22 @@ def test_a_lab_does_it_all_against_a_real_reunite_serve(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_model_holds_a_volunteers_child_of_unknown_identity_and_refuses_a_parent_source(session):
+    from datetime import date
+
+    from intake.errors import InputError
+    from intake.found_children import case_kind, register_found_child
+    from intake.models import CaseKind
+
+    registered = register_found_child(
+        session, source=SampleSource.UNKNOWN_IDENTITY_CHILD, sex=Sex.UNKNOWN, age_years=12, found_place="深圳",
+        found_date=date(2026, 9, 1), actor="volunteer:42", today=date(2026, 11, 29),
+    )  # fmt: skip
+    assert case_kind(session, registered.case) is CaseKind.FOUND_CHILD and list(registered.samples) == [
+        "child"
+    ]
+    with pytest.raises(InputError):
+        register_found_child(session, source=SampleSource.REPORTING_PARENT, sex=Sex.MALE, age_years=3,
+                             found_place="x", found_date=date(2026, 9, 1), actor="officer:cli")  # fmt: skip
