@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from intake.cli_support import runtime_from_env
+from intake.cli.support import runtime_from_env
 
 
 @click.command("chat")

@@ -23,21 +23,23 @@ from intake.models import Case, CaseStatus, Consent, ConsentScope
 SAMPLE_USE_SCOPES = (ConsentScope.DNA_SAMPLING, ConsentScope.DATA_PROCESSING)
 
 
-def _latest(session: Session, case: Case, scope: ConsentScope) -> Consent | None:
-    return session.scalars(
-        sa.select(Consent)
-        .where(Consent.case_id == case.id, Consent.scope == scope)
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
-    ).first()
+def _latest(session: Session, case: Case, scope: ConsentScope, person_id: int | None) -> Consent | None:
+    query = sa.select(Consent).where(Consent.case_id == case.id, Consent.scope == scope)
+    if person_id is not None:  # a person's own answer, or one given for the whole case
+        query = query.where(sa.or_(Consent.person_id.is_(None), Consent.person_id == person_id))
+    return session.scalars(query.order_by(Consent.recorded_at.desc(), Consent.id.desc())).first()
 
 
-def missing_scopes(session: Session, case: Case) -> list[ConsentScope]:
-    """Return the scopes without a granted, unwithdrawn latest answer for the case (all, if it is withdrawn)."""
+def missing_scopes(session: Session, case: Case, person_id: int | None = None) -> list[ConsentScope]:
+    """Return the scopes without a granted, unwithdrawn latest answer for the case (all, if it is withdrawn).
+
+    With `person_id`, the latest answer of that person or of the case as a whole counts.
+    """
     if case.status == CaseStatus.WITHDRAWN:
         return list(SAMPLE_USE_SCOPES)
     missing = []
     for scope in SAMPLE_USE_SCOPES:
-        latest = _latest(session, case, scope)
+        latest = _latest(session, case, scope, person_id)
         if latest is None or not latest.granted or latest.withdrawn_at is not None:
             missing.append(scope)
     return missing

@@ -28,6 +28,7 @@ from intake.models import (
     Consent,
     Contact,
     Conversation,
+    DnaProfile,
     Message,
     Person,
     Sample,
@@ -64,6 +65,7 @@ def owned_rows(contact_id: int, case_ids: list[int]) -> dict[type[Base], ColumnE
         Message: Message.contact_id == contact_id,
         Conversation: Conversation.contact_id == contact_id,
         Attachment: sa.or_(Attachment.case_id.in_(case_ids), Attachment.message_id.in_(messages)),
+        DnaProfile: DnaProfile.sample_id.in_(sa.select(Sample.id).where(Sample.case_id.in_(case_ids))),
     }
 
 

@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 import click
 from twilio.request_validator import RequestValidator
 
-from intake.cli_support import settings_from_env
+from intake.cli.support import settings_from_env
 from sms.webhook import bp
 
 INBOUND_PATH = f"{bp.url_prefix}/inbound"

@@ -57,11 +57,11 @@ def test_the_tree_keeps_every_layer_contract(tree):
         ("intake/inbox.py", "import intake.web.support", "The core does not import the web layer or the CLI"),
         (
             "intake/labs.py",
-            "from intake import cli_support",
+            "from intake.cli import support",
             "The core does not import the web layer or the CLI",
         ),
         ("intake/web/support.py", "import sms.webhook", "No intake module imports an adapter"),
-        ("intake/cli.py", "import bot.terminal", "No intake module imports an adapter"),
+        ("intake/cli/__init__.py", "import bot.terminal", "No intake module imports an adapter"),
         ("sms/segments.py", "import bot.terminal", "Channel adapters are independent of each other"),
         ("matching/kinship.py", "import sqlalchemy", "The kinship engine is pure computation"),
         ("matching/batch.py", "from intake import models", "The kinship engine is pure computation"),

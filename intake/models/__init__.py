@@ -24,8 +24,13 @@ from intake.models.contacts import (
     Message,
     contact_for,
 )
+from intake.models.custody import CustodyEvent, CustodyEventType, CustodyState
+from intake.models.found import CaseKind, FoundChild
+from intake.models.labkeys import LabKey
 from intake.models.labs import Booking, Lab, LabDay
+from intake.models.linking import LinkAttempt, LinkCode
 from intake.models.media import MAX_CONTENT_TYPE_CHARS, Attachment, attach_to_case, attachments_of
+from intake.models.profiles import DnaProfile
 from intake.models.samples import Sample
 
 __all__ = [
@@ -33,6 +38,15 @@ __all__ = [
     "MAX_CONTENT_TYPE_CHARS",
     "MAX_PROVIDER_ID_CHARS",
     "Attachment",
+    "LinkCode",
+    "LinkAttempt",
+    "LabKey",
+    "FoundChild",
+    "DnaProfile",
+    "CustodyEventType",
+    "CustodyState",
+    "CustodyEvent",
+    "CaseKind",
     "AuditEvent",
     "Booking",
     "BookingStatus",

@@ -68,12 +68,21 @@ class CaseStatus(enum.StrEnum):
 
 
 class Role(enum.StrEnum):
+    """A person's role in a case; for relatives, their relationship to the missing (or found) child."""
+
     MOTHER = "mother"
     FATHER = "father"
     OTHER_RELATIVE = "other_relative"
     VOLUNTEER = "volunteer"
     OFFICER = "officer"
     CHILD = "child"
+    FULL_SIBLING = "full_sibling"
+    HALF_SIBLING = "half_sibling"
+    GRANDPARENT = "grandparent"
+    AUNT_UNCLE = "aunt_uncle"
+    # Adults who came with a child suspected of being kidnapped and said they were the parents (source 4).
+    CLAIMED_MOTHER = "claimed_mother"
+    CLAIMED_FATHER = "claimed_father"
 
 
 class Sex(enum.StrEnum):
@@ -93,6 +102,8 @@ class SampleSource(enum.StrEnum):
 
 
 class SampleStatus(enum.StrEnum):
+    """Where a sample is, as the family hears it; kept derived from the custody events (`intake.custody`)."""
+
     AWAITING_COLLECTION = "awaiting_collection"
     COLLECTED = "collected"
     PROFILED = "profiled"

@@ -8,11 +8,23 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.db import Base
-from intake.models._common import NOT_PERSONAL, SampleSource, SampleStatus, TZDateTime, enum_column, utcnow
+from intake.models._common import (
+    NOT_PERSONAL,
+    SampleSource,
+    SampleStatus,
+    Sex,
+    TZDateTime,
+    enum_column,
+    utcnow,
+)
 
 
 class Sample(Base):
-    """One biological sample, linked to its person, case and booking."""
+    """One biological sample of one person in one role of one case, linked to its booking.
+
+    A walk-in sample taken at a lab has no case or person until the person links it with its link code;
+    `lab_id` is the lab that took it (walk-ins, found children), `sex` the sex recorded when it was taken.
+    """
 
     __tablename__ = "samples"
 
@@ -22,7 +34,7 @@ class Sample(Base):
     status: Mapped[SampleStatus] = mapped_column(
         enum_column(SampleStatus), default=SampleStatus.AWAITING_COLLECTION, info=NOT_PERSONAL
     )
-    case_id: Mapped[int] = mapped_column(
+    case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
     )
     person_id: Mapped[int | None] = mapped_column(
@@ -31,6 +43,10 @@ class Sample(Base):
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("bookings.id", ondelete="SET NULL"), info=NOT_PERSONAL
     )
+    lab_id: Mapped[int | None] = mapped_column(
+        ForeignKey("labs.id", ondelete="RESTRICT"), index=True, info=NOT_PERSONAL
+    )
+    sex: Mapped[Sex] = mapped_column(enum_column(Sex), default=Sex.UNKNOWN, info=NOT_PERSONAL)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
     updated_at: Mapped[datetime] = mapped_column(
         TZDateTime(), default=utcnow, onupdate=utcnow, info=NOT_PERSONAL

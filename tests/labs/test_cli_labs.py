@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from intake.cli_labs import make_labs_group
+from intake.cli.labs import make_labs_group
 from intake.labs import DEMO_LABS
 from intake.models import Lab
 

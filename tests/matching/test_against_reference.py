@@ -551,7 +551,7 @@ def case_label(case: Mapping[str, Any]) -> str:
 def _engine_outputs_cached() -> dict[str, dict[str, Any]]:
     from click.testing import CliRunner
 
-    from intake.cli_kinship import kinship_lr
+    from intake.cli.kinship import kinship_lr
 
     def run(cases: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], BaseException | None]:
         text = "".join(json.dumps(case) + "\n" for case in cases)
@@ -579,10 +579,10 @@ def _engine_outputs_cached() -> dict[str, dict[str, Any]]:
 def engine_outputs() -> dict[str, dict[str, Any]]:
     """The engine's answer to every generated case, by id. Fails (never skips) if the engine is missing."""
     try:
-        import intake.cli_kinship  # noqa: F401
+        import intake.cli.kinship  # noqa: F401
     except Exception as exc:
         pytest.fail(
-            f"cannot import intake.cli_kinship.kinship_lr ({exc!r}): the kinship engine's CLI is missing, so it "
+            f"cannot import intake.cli.kinship.kinship_lr ({exc!r}): the kinship engine's CLI is missing, so it "
             "cannot be compared with the brute-force reference in tests/matching/reference.py"
         )
     return _engine_outputs_cached()

@@ -8,7 +8,7 @@ import math
 import pytest
 from click.testing import CliRunner
 
-from intake.cli_kinship import kinship_lr
+from intake.cli.kinship import kinship_lr
 from matching.frequencies import FrequencyTable
 
 TABLE = FrequencyTable.default()

@@ -7,7 +7,7 @@ from importlib.metadata import entry_points
 
 import click
 
-from intake.cli_support import runtime_from_env
+from intake.cli.support import runtime_from_env
 from intake.runtime import kinship_kernel
 
 COMMAND_GROUP = "reunite.commands"
@@ -66,11 +66,13 @@ def db_upgrade() -> None:
 
 
 def _register_commands() -> None:
-    from intake.cli_kinship import kinship_lr
-    from intake.cli_labs import make_labs_group
+    from intake.cli.children import children
+    from intake.cli.kinship import kinship_lr
+    from intake.cli.lab_keys import make_labs_group_with_keys
 
-    main.add_command(make_labs_group(lambda: runtime_from_env(demo_labs=False).session_factory))
+    main.add_command(make_labs_group_with_keys(lambda: runtime_from_env(demo_labs=False).session_factory))
     main.add_command(kinship_lr)
+    main.add_command(children)
     # Adapters (the terminal chat, later Telegram, workers) add their commands through entry points.
     for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name):
         main.add_command(ep.load())

@@ -1,0 +1,206 @@
+"""Store the STR profile a lab typed from a sample: validated by the kinship engine's parser, linked, audited.
+
+A profile is checked with `matching.profiles.parse_profile` (marker names folded by `matching.markers`), so the
+lab API, the GeneMapper import and the matcher agree on what a marker and an allele are. The same profile sent
+again is a retry and changes nothing; a different one is refused unless it replaces the old with a reason.
+Callers own the transaction: on any error they roll back, so nothing is half-stored.
+
+    check_genotypes(raw, min_markers=12) -> CheckedProfile
+    store_profile(session, sample, *, lab_id, actor, kit, genotypes, replace=False, reason=None) -> Stored
+    current_profile(session, sample) -> DnaProfile | None     read_profile(session, sample, *, actor) -> DnaProfile | None
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from intake.custody import append_event, require_lab
+from intake.errors import ConsentRequiredError
+from intake.i18n import N_
+from intake.lab_errors import ProfileConflictError, ProfileRejectedError
+from intake.models import CustodyEventType, DnaProfile, Sample, audit, utcnow
+from intake.sample_consent import profile_consents_recorded
+from matching.errors import (
+    AlleleFormatError,
+    EmptyProfileError,
+    ProfileError,
+    TriallelicError,
+    UnknownMarkerError,
+)
+from matching.markers import normalise_marker
+from matching.profiles import parse_profile
+
+DEFAULT_MIN_MARKERS = 12
+RawGenotypes = Mapping[str, Sequence[object] | str | None]
+
+
+@dataclass(frozen=True)
+class CheckedProfile:
+    """A profile as it will be stored: canonical marker names and alleles, and a digest to compare retries."""
+
+    genotypes: dict[str, list[str]]
+    autosomal_markers: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What `store_profile` did: "created", "unchanged" (an identical retry) or "replaced"."""
+
+    profile: DnaProfile
+    outcome: str
+
+
+def _reject(exc: ProfileError) -> ProfileRejectedError:
+    if isinstance(exc, UnknownMarkerError):
+        return ProfileRejectedError(
+            "unknown_marker", N_("Unknown marker %(marker)s: use a standard STR name such as D8S1179, vWA or "
+                                 "Penta E."), marker=exc.marker)  # fmt: skip
+    if isinstance(exc, TriallelicError):
+        return ProfileRejectedError(
+            "possible_mixture", N_("Marker %(marker)s has more than two alleles (%(alleles)s): a possible "
+                                   "mixture, not stored."), marker=exc.marker, alleles=", ".join(exc.alleles))  # fmt: skip
+    if isinstance(exc, AlleleFormatError):
+        return ProfileRejectedError(
+            "bad_allele", N_("Marker %(marker)s: %(allele)s is not an STR allele (a repeat number such as 12, "
+                             "9.3 or 30.2)."), marker=exc.marker, allele=str(exc.allele)[:20])  # fmt: skip
+    if isinstance(exc, EmptyProfileError):
+        return ProfileRejectedError("too_few_markers", N_("The profile has no typed STR marker."))
+    return ProfileRejectedError("bad_profile", N_("The profile cannot be used: %(detail)s"), detail=str(exc))
+
+
+def check_genotypes(raw: RawGenotypes, min_markers: int = DEFAULT_MIN_MARKERS) -> CheckedProfile:
+    """Return the canonical form of `raw` ({marker: [allele, allele]}), or raise ProfileRejectedError saying why."""
+    seen: dict[str, str] = {}
+    try:
+        for name in raw:
+            canonical = normalise_marker(name).name
+            if canonical in seen:
+                raise ProfileRejectedError(
+                    "marker_twice", N_("Marker %(marker)s is typed twice (%(first)s and %(second)s)."),
+                    marker=canonical, first=seen[canonical], second=name,
+                )  # fmt: skip
+            seen[canonical] = name
+        profile = parse_profile(raw)
+    except ProfileError as exc:
+        raise _reject(exc) from None
+    if len(profile.genotypes) < min_markers:
+        raise ProfileRejectedError(
+            "too_few_markers", N_("Only %(count)s STR markers are typed; at least %(minimum)s are needed."),
+            count=len(profile.genotypes), minimum=min_markers,
+        )  # fmt: skip
+    genotypes = {m: list(g) for m, g in profile.genotypes.items()} | {
+        m: list(v) for m, v in profile.other.items()
+    }
+    canonical_json = json.dumps(genotypes, sort_keys=True, separators=(",", ":"))
+    return CheckedProfile(
+        genotypes, len(profile.genotypes), hashlib.sha256(canonical_json.encode()).hexdigest()
+    )
+
+
+def current_profile(session: Session, sample: Sample) -> DnaProfile | None:
+    """Return the sample's current (unreplaced) profile, if any."""
+    return session.scalars(
+        sa.select(DnaProfile).where(DnaProfile.sample_id == sample.id, DnaProfile.replaced_at.is_(None))
+    ).first()
+
+
+def read_profile(session: Session, sample: Sample, *, lab_id: int, actor: str) -> DnaProfile | None:
+    """Return the sample's current profile if `lab_id` typed it (auditing the read), else None."""
+    profile = current_profile(session, sample)
+    if profile is None or profile.lab_id != lab_id:
+        return None
+    audit(session, actor, "profile.read", "profile", profile.id, sample=sample.id)
+    return profile
+
+
+def store_profile(
+    session: Session,
+    sample: Sample,
+    *,
+    lab_id: int,
+    actor: str,
+    kit: str,
+    genotypes: RawGenotypes,
+    replace: bool = False,
+    reason: str | None = None,
+    min_markers: int = DEFAULT_MIN_MARKERS,
+) -> Stored:
+    """Store a typed profile for `sample` at `lab_id`, link it to the sample's person and case, and audit it."""
+    require_lab(session, sample, lab_id)
+    if not profile_consents_recorded(session, sample):
+        raise ConsentRequiredError(
+            N_("The person's consents are not on record: the profile cannot be stored.")
+        )
+    checked = check_genotypes(genotypes, min_markers)
+    session.execute(sa.select(Sample.id).where(Sample.id == sample.id).with_for_update())
+    old = current_profile(session, sample)
+    if old is not None and old.digest == checked.digest:
+        audit(session, actor, "profile.upload", "profile", old.id, sample=sample.id, retry=True)
+        return Stored(old, "unchanged")
+    if old is not None and not replace:
+        raise ProfileConflictError(
+            N_(
+                "Sample %(code)s already has a different profile: send it with replace and a reason to replace it."
+            ),
+            code=sample.code,
+        )
+    if old is not None and not (reason or "").strip():
+        raise ProfileRejectedError("reason_required", N_("Replacing a profile needs a reason."))
+    if old is not None:
+        old.replaced_at = utcnow()
+        session.flush()  # the old profile leaves the one-current-profile index before the new one enters
+    profile = DnaProfile(
+        id=secrets.token_hex(16), sample_id=sample.id, lab_id=lab_id, kit=kit.strip()[:64] or "unknown",
+        genotypes=checked.genotypes, autosomal_markers=checked.autosomal_markers, digest=checked.digest,
+        uploaded_by=actor,
+    )  # fmt: skip
+    session.add(profile)
+    session.flush()
+    if old is None:
+        append_event(
+            session, sample, CustodyEventType.TYPED, actor=actor, lab_id=lab_id, profile_id=profile.id
+        )
+        audit(
+            session,
+            actor,
+            "profile.upload",
+            "profile",
+            profile.id,
+            sample=sample.id,
+            markers=len(checked.genotypes),
+        )
+    else:
+        old.replaced_by_id, old.replace_reason = profile.id, reason
+        append_event(
+            session, sample, CustodyEventType.REPLACED, actor=actor, lab_id=lab_id, profile_id=profile.id,
+            reason=reason,
+        )  # fmt: skip
+        audit(
+            session,
+            actor,
+            "profile.replace",
+            "profile",
+            profile.id,
+            sample=sample.id,
+            replaced=old.id,
+            reason=reason,
+        )
+    if sample.person_id is not None and sample.case_id is not None:
+        audit(
+            session,
+            actor,
+            "profile.link",
+            "profile",
+            profile.id,
+            person=sample.person_id,
+            case=sample.case_id,
+        )
+    return Stored(profile, "created" if old is None else "replaced")

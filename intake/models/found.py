@@ -1,0 +1,47 @@
+"""Found children (sample sources 3, 4 and 5): where and when they were found, registered by whom."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from intake.db import Base
+from intake.models._common import NOT_PERSONAL, SampleSource, TZDateTime, enum_column, personal, utcnow
+
+
+class CaseKind(enum.StrEnum):
+    """Which side of the database a case is on."""
+
+    MISSING_CHILD = "missing_child"  # a family looking for their child (sources 1 and 2)
+    FOUND_CHILD = "found_child"  # a child looking for their family (sources 3, 4 and 5)
+
+
+class FoundChild(Base):
+    """The found-child details of a case; a case with this row is a found-child case.
+
+    The child's sex and description are the case's `child_sex` and `description`; the child is the case's
+    person in role `child`, and for source 4 the adults who claimed to be the parents are persons too.
+    """
+
+    __tablename__ = "found_children"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, info=NOT_PERSONAL
+    )
+    source: Mapped[SampleSource] = mapped_column(enum_column(SampleSource), info=NOT_PERSONAL)
+    found_place: Mapped[str] = mapped_column(
+        String(200), info=personal(kept="a found child's case is kept by the police; no contact owns it")
+    )
+    found_date: Mapped[date] = mapped_column(
+        info=personal(kept="a found child's case is kept by the police; no contact owns it")
+    )
+    estimated_age_years: Mapped[int | None] = mapped_column(
+        info=personal(kept="a found child's case is kept by the police; no contact owns it")
+    )
+    registered_by: Mapped[str] = mapped_column(
+        String(120), info=personal(kept="who registered a found child stays accountable")
+    )
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)

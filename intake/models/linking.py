@@ -1,0 +1,48 @@
+"""Link codes that let a person sampled as a walk-in attach the sample to their case, and every attempt."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from intake.db import Base
+from intake.models._common import NOT_PERSONAL, Role, TZDateTime, enum_column, utcnow
+
+
+class LinkCode(Base):
+    """The one-time link code of a walk-in sample, stored as a hash, with the role the lab recorded."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    sample_id: Mapped[int] = mapped_column(
+        ForeignKey("samples.id", ondelete="CASCADE"), unique=True, info=NOT_PERSONAL
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True, info=NOT_PERSONAL)
+    role: Mapped[Role] = mapped_column(enum_column(Role), info=NOT_PERSONAL)
+    failed_attempts: Mapped[int] = mapped_column(
+        default=0, info=NOT_PERSONAL
+    )  # wrong PINs given with this code
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
+    used_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
+    used_by_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), info=NOT_PERSONAL
+    )
+
+
+class LinkAttempt(Base):
+    """One LINK attempt, right or wrong; counted to lock out guessing per contact and in total."""
+
+    __tablename__ = "link_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, index=True, info=NOT_PERSONAL)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
+    )
+    link_code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("link_codes.id", ondelete="SET NULL"), info=NOT_PERSONAL
+    )
+    outcome: Mapped[str] = mapped_column(String(24), info=NOT_PERSONAL)

@@ -1,0 +1,134 @@
+"""What every lab API request goes through: its settings, the rate limit, the key, the session and the errors.
+
+Settings come from the environment (and can be overridden in `app.config` by tests):
+
+    REUNITE_LAB_API_RATE_LIMIT           requests per key, e.g. "120/minute" (Flask-Limiter notation)
+    REUNITE_LAB_API_RATE_LIMIT_STORAGE   Flask-Limiter storage URI; "memory://" by default, "redis://..." to share
+    REUNITE_LAB_API_MIN_MARKERS          fewest autosomal STR markers a profile needs (12)
+    REUNITE_LAB_API_MAX_IMPORT_BYTES     largest GeneMapper file accepted (5 MB); JSON bodies keep the app's limit
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any, cast
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from flask.blueprints import BlueprintSetupState
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from sqlalchemy.orm import Session
+
+from intake.errors import ReuniteError
+from intake.i18n import N_, translate
+from intake.lab_errors import ForbiddenError, ProfileRejectedError
+from intake.lab_keys import authenticate
+from intake.models import LabKey
+from intake.web.support import json_error, runtime, status_of
+
+CONFIG_DEFAULTS = {
+    "LAB_API_RATE_LIMIT": ("REUNITE_LAB_API_RATE_LIMIT", "120/minute"),
+    "LAB_API_RATE_LIMIT_STORAGE": ("REUNITE_LAB_API_RATE_LIMIT_STORAGE", "memory://"),
+    "LAB_API_MIN_MARKERS": ("REUNITE_LAB_API_MIN_MARKERS", "12"),
+    "LAB_API_MAX_IMPORT_BYTES": ("REUNITE_LAB_API_MAX_IMPORT_BYTES", str(5 * 1024 * 1024)),
+}
+PUBLIC_ENDPOINTS = {"openapi_document"}
+UNAUTHENTICATED = {"unknown_key", "revoked_key", "no_key"}
+
+
+def setting(name: str) -> str:
+    """Return a lab API setting of the current app."""
+    return str(current_app.config[name])
+
+
+def _bearer() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _limit_key() -> str:
+    # Flask-Limiter checks before any view runs, so the key is read from the header, not from the database.
+    token = _bearer()
+    return "key:" + hashlib.sha256(token.encode()).hexdigest()[:24] if token else "ip:" + get_remote_address()
+
+
+def install(bp: Blueprint) -> None:
+    """Give each app that registers `bp` its settings and its own rate limiter for the blueprint."""
+
+    def setup(state: BlueprintSetupState) -> None:
+        app = cast(Flask, state.app)
+        for key, (env, default) in CONFIG_DEFAULTS.items():
+            app.config.setdefault(key, os.environ.get(env, default))
+        limiter = Limiter(
+            _limit_key, storage_uri=app.config["LAB_API_RATE_LIMIT_STORAGE"], headers_enabled=True
+        )
+        limiter.init_app(app)
+        limiter.limit(lambda: setting("LAB_API_RATE_LIMIT"))(bp)
+        app.extensions["reunite_lab_api_limiter"] = limiter
+
+    bp.record_once(setup)
+    bp.before_request(_authenticate)
+    bp.teardown_request(_close_session)
+    bp.register_error_handler(ReuniteError, _core_error)
+
+
+def session() -> Session:
+    """Return this request's database session (opened on first use, closed when the request ends)."""
+    if "lab_session" not in g:
+        g.lab_session = runtime().session_factory()
+    s: Session = g.lab_session
+    return s
+
+
+def lab_key() -> LabKey:
+    """Return the key the request authenticated with."""
+    key: LabKey = g.lab_key
+    return key
+
+
+def actor() -> str:
+    """Return the audit actor of this request: the acting lab key."""
+    return f"labkey:{lab_key().id}"
+
+
+def _authenticate() -> Response | None:
+    if request.endpoint and request.endpoint.rsplit(".", 1)[-1] in PUBLIC_ENDPOINTS:
+        return None
+    if request.endpoint and request.endpoint.endswith("import_genemapper"):
+        request.max_content_length = int(setting("LAB_API_MAX_IMPORT_BYTES"))
+    token = _bearer()
+    if token is None:
+        raise ForbiddenError("no_key", N_("Send your lab's API key as Authorization: Bearer <key>."))
+    g.lab_key = authenticate(session(), token)
+    return None
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    s = g.pop("lab_session", None)
+    if s is not None:
+        s.rollback()
+        s.close()
+
+
+def language() -> str:
+    """Return the language of the reader: Chinese if Accept-Language asks for it, else English."""
+    return "zh_CN" if request.accept_languages.best_match(["en", "zh"], default="en") == "zh" else "en"
+
+
+def render(message: str, params: dict[str, Any]) -> str:
+    """Return a core message in the reader's language."""
+    return translate(language(), message, **params)
+
+
+def _core_error(exc: ReuniteError) -> Response:
+    status, code = status_of(exc)
+    code = getattr(exc, "code", None) or code
+    if isinstance(exc, ForbiddenError):
+        status = 401 if exc.code in UNAUTHENTICATED else 403
+    elif isinstance(exc, ProfileRejectedError):
+        status = 422
+    response = json_error(status, render(exc.message, exc.params), code)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="reunite lab API"'
+    return response

@@ -1,0 +1,134 @@
+"""The lab API's request and response bodies as pydantic models: they validate requests and make the OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+from intake.models import CustodyEventType, CustodyState, Role, SampleSource, Sex
+
+Allele = StrictStr | StrictInt | StrictFloat
+MarkerName = Annotated[str, Field(min_length=1, max_length=40)]
+SAMPLE_CODE = "A sample code such as K7QX-M2PD (the last character is a check character)."
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused, so a typo is not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="A stable machine-readable reason, such as unknown_marker or other_lab.")
+    message: str = Field(description="What to change, in English or, with Accept-Language: zh, in Chinese.")
+
+
+class ErrorOut(BaseModel):
+    """Every refusal: a 4xx with a reason."""
+
+    error: ErrorDetail
+
+
+class WalkInIn(Strict):
+    """A sample taken at the lab from a person who walked in."""
+
+    source: SampleSource
+    role: Role
+    sex: Sex
+    case: str | None = Field(None, max_length=24, description="The case reference (MC-2026-...), if known.")
+    by: str | None = Field(None, max_length=120, description="Who took the sample (the lab's own staff id).")
+
+
+class WalkInOut(BaseModel):
+    code: str = Field(description="The sample code to write on the tube.")
+    link_code: str = Field(description="A one-time code for the person: they text LINK and this code.")
+
+
+class EventIn(Strict):
+    """A custody event: collected, received or destroyed; transferred hands the sample to another lab."""
+
+    type: Literal["collected", "received", "destroyed", "transferred"]
+    at: AwareDatetime | None = Field(
+        None, description="When it happened (ISO 8601 with offset); default now."
+    )
+    by: str | None = Field(None, max_length=120, description="Who did it (the lab's own staff id).")
+    to_lab: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="For transferred: the lab taking custody."
+    )
+    reason: str | None = Field(None, max_length=500)
+
+
+class EventOut(BaseModel):
+    type: CustodyEventType
+    at: datetime
+    recorded_at: datetime
+    lab: int | None
+    to_lab: int | None
+    by: str | None
+    reason: str | None
+    profile: str | None
+
+
+class ProfileIn(Strict):
+    """A typed STR profile: any common marker spelling; a homozygote as one allele or two."""
+
+    kit: str = Field(
+        min_length=1, max_length=64, description="The typing kit, e.g. Identifiler or Huaxia Platinum."
+    )
+    genotypes: dict[MarkerName, Annotated[list[Allele], Field(max_length=10)]] = Field(
+        max_length=100, description='{"D3S1358": ["15", "16"], "AMEL": ["X", "Y"]}'
+    )
+    replace: bool = Field(False, description="Replace a different profile stored before (needs a reason).")
+    reason: str | None = Field(
+        None, max_length=500, description="Why the profile is replaced; kept in custody."
+    )
+
+
+class ProfileOut(BaseModel):
+    profile: str = Field(description="The profile's opaque id.")
+    sample: str
+    kit: str
+    markers: int = Field(description="How many autosomal STR markers are stored.")
+    outcome: Literal["created", "unchanged", "replaced"] | None = Field(
+        None, description="What the upload did."
+    )
+    genotypes: dict[str, list[str]]
+
+
+class SampleOut(BaseModel):
+    """A sample as its lab sees it: no names, no phone numbers."""
+
+    code: str
+    source: SampleSource
+    sex: Sex
+    state: CustodyState
+    lab: int | None = Field(description="The lab holding the sample.")
+    linked: bool = Field(description="Whether the sample belongs to a person of a case.")
+    events: list[EventOut]
+    profile: ProfileOut | None = Field(description="The current profile, if your lab typed it.")
+
+
+class ImportQuery(Strict):
+    kit: str | None = Field(None, max_length=64, description="The kit typed (panel names are the lab's own).")
+
+
+class ImportSample(BaseModel):
+    name: str
+    kind: Literal["sample", "ladder", "positive_control", "negative_control", "unknown"]
+    status: Literal["stored", "unchanged", "refused", "skipped"]
+    code: str | None
+    profile: str | None
+    markers: int | None
+    left_out: list[str] = Field(description="Markers left out for an off-ladder (OL) call.")
+    reason: str | None
+    message: str | None
+
+
+class ImportOut(BaseModel):
+    stored: int
+    unchanged: int
+    refused: int
+    skipped: int
+    samples: list[ImportSample]

@@ -1,0 +1,118 @@
+"""The GeneMapper import through the API: realistic exports of two kits, each sample stored whole or not at all."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from intake.codes import check_character
+from intake.models import AuditEvent, DnaProfile, Sample
+from tests.labapi.factories import HUAXIA_PLATINUM, IDENTIFILER, bearer, booked_sample, genotypes
+from tests.labapi.genemapper_files import CHINESE, LADDER, table
+
+URL = "/api/v1/imports/genemapper"
+
+
+def _collected(client, session, lab, phone):
+    sample = booked_sample(session, lab[0], phone=phone)
+    client.post(f"/api/v1/samples/{sample.code}/events", json={"type": "collected"}, headers=bearer(lab[1]))
+    return sample
+
+
+def _import(client, secret, body: bytes, **query):
+    return client.post(URL, data=body, query_string=query, content_type="text/plain", headers=bearer(secret))
+
+
+def _stored(session) -> dict[int, dict[str, list[str]]]:
+    return {p.sample_id: p.genotypes for p in session.scalars(sa.select(DnaProfile))}
+
+
+def test_an_identifiler_export_stores_every_good_sample_and_answers_for_every_row(
+    client, session, lab, other_lab
+):
+    a, b, c, d = (_collected(client, session, lab, f"+861380000000{i}") for i in range(4))
+    theirs = _collected(client, session, other_lab, "+8613800000009")
+    homozygous_twice = genotypes(IDENTIFILER, 2) | {"TH01": ["9.3", "9.3"], "vWA": ["16"]}
+    off_ladder = genotypes(IDENTIFILER, 3) | {"D18S51": ["15", "OL"]}
+    mixture = genotypes(IDENTIFILER, 4) | {"FGA": ["21", "22", "24"]}
+    text = table([
+        ("Allelic Ladder", LADDER), ("PC", genotypes(IDENTIFILER, 9)), ("NC", {"D8S1179": []}),
+        (a.code, genotypes(IDENTIFILER, 1)), (b.code, homozygous_twice), (c.code, off_ladder), (d.code, mixture),
+        ("Sample_12", genotypes(IDENTIFILER, 5)), (theirs.code, genotypes(IDENTIFILER, 6)),
+    ], alleles=4)  # fmt: skip
+    answer = _import(client, lab[1], ("\ufeff" + text).encode("utf-8"), kit="Identifiler")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    by_name = {s["name"]: s for s in body["samples"]}
+    assert len(body["samples"]) == 9 and (body["stored"], body["refused"], body["skipped"]) == (3, 3, 3)
+    assert [by_name[n]["kind"] for n in ("Allelic Ladder", "PC", "NC")] == ["ladder", "positive_control",
+                                                                             "negative_control"]  # fmt: skip
+    assert by_name[a.code]["status"] == "stored" and by_name[a.code]["markers"] == 15
+    assert by_name[c.code]["status"] == "stored" and by_name[c.code]["left_out"] == ["D18S51"]
+    assert by_name[d.code]["reason"] == "possible_mixture" and "FGA" in by_name[d.code]["message"]
+    assert by_name["Sample_12"]["reason"] == "no_sample_code"
+    assert by_name[theirs.code]["reason"] == "other_lab"
+    stored = _stored(session)
+    assert set(stored) == {a.id, b.id, c.id}
+    assert stored[b.id]["TH01"] == ["9.3", "9.3"] and stored[b.id]["vWA"] == ["16", "16"]
+    assert stored[a.id]["Amelogenin"] == ["X", "Y"] and "D18S51" not in stored[c.id]
+    assert session.scalar(sa.select(DnaProfile.kit).where(DnaProfile.sample_id == a.id)) == "Identifiler"
+    session.rollback()
+    again = _import(client, lab[1], text.encode("utf-8")).get_json()
+    assert (again["stored"], again["unchanged"]) == (0, 3)
+
+
+def test_a_gbk_export_of_a_23_marker_kit_with_chinese_headers(client, session, lab):
+    samples = [_collected(client, session, lab, f"+861390000000{i}") for i in range(3)]
+    typed = []
+    for i, sample in enumerate(samples):
+        profile = {
+            ("VWA" if m == "vWA" else m.replace(" ", "")): v
+            for m, v in genotypes(HUAXIA_PLATINUM, 10 + i).items()
+        }
+        profile["AM"] = profile.pop("AMEL")
+        typed.append((f"{sample.code}-第{i + 1}次", profile))
+    text = table([("等位基因分型标准物", LADDER), *typed, ("阴性对照", {"D8S1179": []})], headers=CHINESE, alleles=20,
+                 newline="\n", panel="华夏白金")  # fmt: skip
+    body = _import(client, lab[1], text.encode("gbk")).get_json()
+    assert body["stored"] == 3 and body["skipped"] == 2 and len(body["samples"]) == 5
+    stored = _stored(session)
+    for i, sample in enumerate(samples):
+        assert len([m for m in stored[sample.id] if m != "Amelogenin"]) == 23
+        penta_e = genotypes(HUAXIA_PLATINUM, 10 + i)["Penta E"]
+        assert stored[sample.id]["PentaE"] == [penta_e[0], penta_e[-1]]
+    assert (
+        session.scalar(sa.select(DnaProfile.kit).where(DnaProfile.sample_id == samples[0].id)) == "华夏白金"
+    )
+    audit = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "genemapper.import")).one()
+    assert audit.actor == f"labkey:{lab[2]}" and audit.detail["encoding"] == "gbk"
+
+
+def test_a_sample_typed_twice_in_one_file_is_refused_whole(client, session, lab):
+    sample = _collected(client, session, lab, "+8613700000001")
+    rows = genotypes(IDENTIFILER, 1)
+    text = table([(sample.code, rows), (sample.code + "_rerun", {"D8S1179": ["10", "11"]})])
+    answer = _import(client, lab[1], text.encode()).get_json()
+    assert answer["refused"] == 1 and answer["samples"][0]["reason"] == "marker_twice"
+    assert _stored(session) == {}
+
+
+def test_a_file_that_is_no_genotypes_table_or_too_big_is_refused(app, client, lab):
+    bad = _import(client, lab[1], b"just some text\nnothing here\n")
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_genemapper_file"
+    app.config["LAB_API_MAX_IMPORT_BYTES"] = 1000
+    data = "2345"
+    code = f"{data}-678{check_character(data + '678')}"
+    big = table([(code, genotypes(IDENTIFILER, 1))] * 5).encode()
+    assert len(big) > 1000 and _import(client, lab[1], big).status_code == 413
+    assert _import(client, "nokey", b"x").status_code == 401
+
+
+def test_the_import_accepts_more_than_the_json_body_limit(client, session, lab):
+    samples = [_collected(client, session, lab, f"+86136000000{i:02d}") for i in range(2)]
+    filler = [(f"Ladder_{i}", LADDER) for i in range(600)]
+    body = table(
+        [*filler, *((s.code, genotypes(IDENTIFILER, 20 + n)) for n, s in enumerate(samples))]
+    ).encode()
+    assert len(body) > 64 * 1024
+    assert _import(client, lab[1], body).get_json()["stored"] == 2
+    assert session.scalar(sa.select(sa.func.count()).select_from(Sample)) == 2
