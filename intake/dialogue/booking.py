@@ -1,23 +1,33 @@
-"""The booking flow: pick a case, name a city or province, pick a lab and a day, confirm; or move or cancel."""
+"""The booking flow: pick a case, name a city or province, pick a lab and a day, confirm; or move or cancel.
+
+Only a case with both consents on record (DNA sampling and keeping the family's details) is offered for booking.
+Days are shown as labels ("Tue 24 Nov", "11月24日周二") and those labels are accepted back as answers.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from babel.dates import format_date
 
 from intake import booking as appointments
+from intake.dialogue.casefile import short
+from intake.dialogue.state import FlowState, need
 from intake.dialogue.status import contact_cases, day_label
-from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, is_english, register
+from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, is_english
 from intake.errors import InputError, SlotFullError
 from intake.i18n import _
 from intake.labs import find_labs, free_days
-from intake.models import Booking, Case, CaseStatus, Lab, Person, SampleSource
+from intake.models import Booking, Case, CaseStatus, Consent, ConsentScope, Lab, Person, SampleSource
 
 PICK_CASE, MANAGE, PLACE = "book.pick_case", "book.manage", "book.place"
 LAB, DAY, CONFIRM, CANCEL_CONFIRM = "book.lab", "book.day", "book.confirm", "book.cancel_confirm"
 
 CLOSED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
+NEEDED_CONSENTS = (ConsentScope.DNA_SAMPLING, ConsentScope.DATA_PROCESSING)
+PICKER_SIZE, PICKER_NAME = 5, 12  # cases offered at once, and the echo of each child's name, to fit an SMS
 MANAGE_OPTIONS = (
     Option("1", _("Change it"), ("改", "改期", "change")),
     Option("2", _("Cancel it"), ("cancel",)),
@@ -28,36 +38,53 @@ CANCEL_OPTIONS = (Option("1", _("Yes, cancel"), ("yes", "是")), Option("2", _("
 OTHER_LAB = Option("0", _("Another lab"))
 
 
-def _bookable(ctx: Ctx) -> list[Case]:
-    return [
-        c
-        for c in contact_cases(ctx)
-        if c.status not in CLOSED and appointments.has_sampling_consent(ctx.session, c)
-    ]
+@dataclass
+class BookingState(FlowState):
+    """The booking flow's choices so far."""
+
+    cases: list[int] = field(default_factory=list)  # the cases offered by the picker
+    more_cases: int = 0  # bookable cases not shown in the picker
+    case_id: int | None = None
+    booking_id: int | None = None  # the appointment being moved or cancelled
+    place: str | None = None
+    labs: list[int] = field(default_factory=list)
+    lab_id: int | None = None
+    days: list[date] = field(default_factory=list)
+    day: date | None = None
+
+
+def _has_consents(ctx: Ctx, case: Case) -> bool:
+    # The latest answer per scope counts: a later refusal or a withdrawal overrides an earlier yes.
+    rows = ctx.session.scalars(
+        sa.select(Consent).where(Consent.case_id == case.id).order_by(Consent.recorded_at, Consent.id)
+    )
+    latest = {c.scope: c.granted and c.withdrawn_at is None for c in rows}
+    return all(latest.get(scope, False) for scope in NEEDED_CONSENTS)
+
+
+def bookable_cases(ctx: Ctx) -> list[Case]:
+    """Return the contact's open cases that have both consents, oldest first."""
+    return [c for c in contact_cases(ctx) if c.status not in CLOSED and _has_consents(ctx, c)]
 
 
 def start(ctx: Ctx) -> str:
     """Begin booking for the contact's case, asking which one if there are several."""
-    cases = _bookable(ctx)
+    cases = bookable_cases(ctx)
     if not cases:
         ctx.say(_("You have no case to book for yet. Send REPORT to report a missing child first."))
         return END
     if len(cases) == 1:
         return start_for_case(ctx, cases[0].id)
-    ctx.data.clear()
-    ctx.data["cases"] = [c.id for c in cases[-5:]]
+    shown = cases[-PICKER_SIZE:]
+    BookingState(cases=[c.id for c in shown], more_cases=len(cases) - len(shown)).save(ctx)
     return PICK_CASE
 
 
 def start_for_case(ctx: Ctx, case_id: int) -> str:
     """Begin booking for one case: manage its appointment if it has one, else book a new one."""
-    ctx.data.clear()
-    ctx.data["case_id"] = case_id
     booking = appointments.active_booking(ctx.session, ctx.session.get_one(Case, case_id))
-    if booking is not None:
-        ctx.data["booking_id"] = booking.id
-        return MANAGE
-    return PLACE
+    BookingState(case_id=case_id, booking_id=booking.id if booking else None).save(ctx)
+    return MANAGE if booking is not None else PLACE
 
 
 def start_cancel(ctx: Ctx) -> str:
@@ -65,29 +92,34 @@ def start_cancel(ctx: Ctx) -> str:
     for case in reversed(contact_cases(ctx)):
         booking = appointments.active_booking(ctx.session, case)
         if booking is not None:
-            ctx.data.clear()
-            ctx.data.update(case_id=case.id, booking_id=booking.id)
+            BookingState(case_id=case.id, booking_id=booking.id).save(ctx)
             return CANCEL_CONFIRM
     ctx.say(_("There is nothing to cancel. Send HELP to see what you can do."))
     return END
 
 
 def _summary(ctx: Ctx) -> appointments.BookingSummary:
-    booking = ctx.session.get_one(Booking, ctx.data["booking_id"])
+    booking = ctx.session.get_one(Booking, need(BookingState.load(ctx.data).booking_id))
     return appointments.booking_summary(ctx.session, booking, ctx.lang)
 
 
 def ask_pick_case(ctx: Ctx) -> Question:
-    refs = [ctx.session.get_one(Case, i).reference for i in ctx.data["cases"]]
-    return Question(
-        _("Which case is the appointment for?"), tuple(Option(str(n), r) for n, r in enumerate(refs, 1))
+    st = BookingState.load(ctx.data)
+    cases = [ctx.session.get_one(Case, i) for i in st.cases]
+    options = tuple(
+        Option(str(n), f"{c.reference} {short(ctx, c.child_name or '', PICKER_NAME)}".strip(), (c.reference,))
+        for n, c in enumerate(cases, 1)
     )
+    if st.more_cases:
+        return Question(_("Which case is the appointment for? (the latest %(shown)s of %(total)s)",
+                          shown=len(cases), total=len(cases) + st.more_cases), options)  # fmt: skip
+    return Question(_("Which case is the appointment for?"), options)
 
 
 def on_pick_case(ctx: Ctx) -> str:
     """Take the case the appointment is for."""
     picked = ctx.choose(ask_pick_case(ctx).options)
-    return start_for_case(ctx, ctx.data["cases"][int(picked) - 1])
+    return start_for_case(ctx, BookingState.load(ctx.data).cases[int(picked) - 1])
 
 
 def ask_manage(ctx: Ctx) -> Question:
@@ -118,7 +150,9 @@ def on_place(ctx: Ctx) -> str:
         raise InputError(
             "Sorry, no lab with free days found there. Try a city or province, like 广州 or 广东."
         )
-    ctx.data["place"] = ctx.text
+    st = BookingState.load(ctx.data)
+    st.place = ctx.text
+    st.save(ctx)
     return LAB
 
 
@@ -127,8 +161,10 @@ def _lab_name(ctx: Ctx, lab: Lab) -> str:
 
 
 def ask_lab(ctx: Ctx) -> Question:
-    found = find_labs(ctx.session, ctx.data["place"], today=ctx.today, limit=5)
-    ctx.data["labs"] = [o.lab.id for o in found]
+    st = BookingState.load(ctx.data)
+    found = find_labs(ctx.session, need(st.place), today=ctx.today, limit=5)
+    st.labs = [o.lab.id for o in found]
+    st.save(ctx)
     options = tuple(
         Option(str(n), f"{_lab_name(ctx, o.lab)} {day_label(ctx, o.days[0].day)}")
         for n, o in enumerate(found, 1)
@@ -140,22 +176,36 @@ def ask_lab(ctx: Ctx) -> Question:
 
 def on_lab(ctx: Ctx) -> str:
     """Take the lab picked, or look again in another place."""
-    options = tuple(Option(str(n), "") for n in range(1, len(ctx.data.get("labs", [])) + 1))
+    st = BookingState.load(ctx.data)
+    options = tuple(Option(str(n), "") for n in range(1, len(st.labs) + 1))
     try:
-        ctx.data["lab_id"] = ctx.data["labs"][int(ctx.choose(options)) - 1]
+        st.lab_id = st.labs[int(ctx.choose(options)) - 1]
     except InputError:
         if find_labs(ctx.session, ctx.text, today=ctx.today, limit=1):
-            ctx.data["place"] = ctx.text
+            st.place = ctx.text
+            st.save(ctx)
             return LAB
         raise InputError("Reply with a lab's number, or another city or province.") from None
+    st.save(ctx)
     return DAY
 
 
+def _day_option(ctx: Ctx, key: str, day: date) -> Option:
+    """Offer a day by its label, and take back how people write it ("12月1日", "1 Dec", "Tue 1 Dec", ISO)."""
+    words = (
+        day.isoformat(), f"{day.month}月{day.day}日", f"{day.month}月{day.day}号",
+        str(format_date(day, "M月d日EEE", locale="zh_CN")), str(format_date(day, "EEE d MMM", locale="en")),
+        str(format_date(day, "d MMM", locale="en")), str(format_date(day, "MMM d", locale="en")),
+    )  # fmt: skip
+    return Option(key, day_label(ctx, day), words)
+
+
 def ask_day(ctx: Ctx) -> Question:
-    lab = ctx.session.get_one(Lab, ctx.data["lab_id"])
-    days = free_days(ctx.session, lab, today=ctx.today, count=5)
-    ctx.data["days"] = [d.day.isoformat() for d in days]
-    options = tuple(Option(str(n), day_label(ctx, d.day)) for n, d in enumerate(days, 1))
+    st = BookingState.load(ctx.data)
+    lab = ctx.session.get_one(Lab, need(st.lab_id))
+    st.days = [d.day for d in free_days(ctx.session, lab, today=ctx.today, count=5)]
+    st.save(ctx)
+    options = tuple(_day_option(ctx, str(n), d) for n, d in enumerate(st.days, 1))
     if not options:
         return Question(_("%(lab)s has no free day soon.", lab=_lab_name(ctx, lab)), (OTHER_LAB,))
     return Question(_("Choose a day at %(lab)s (open %(hours)s):", lab=_lab_name(ctx, lab), hours=lab.opening_hours),
@@ -163,19 +213,27 @@ def ask_day(ctx: Ctx) -> Question:
 
 
 def on_day(ctx: Ctx) -> str:
-    """Take the day picked, or go back to the labs."""
-    days = ctx.data.get("days", [])
-    picked = ctx.choose((*(Option(str(n), d) for n, d in enumerate(days, 1)), OTHER_LAB))
+    """Take the day picked (a day that has passed meanwhile offers the days again), or go back to the labs."""
+    st = BookingState.load(ctx.data)
+    picked = ctx.choose((*(_day_option(ctx, str(n), d) for n, d in enumerate(st.days, 1)), OTHER_LAB))
     if picked == OTHER_LAB.key:
         return LAB
-    ctx.data["day"] = days[int(picked) - 1]
+    st.day = st.days[int(picked) - 1]
+    _refuse_passed(ctx, st.day)
+    st.save(ctx)
     return CONFIRM
 
 
+def _refuse_passed(ctx: Ctx, day: date) -> None:
+    # Lab days start tomorrow: an answer that comes a day late must not book today or the past.
+    if day <= ctx.today:
+        raise InputError("%(day)s has passed. Please choose another day.", day=day_label(ctx, day))
+
+
 def ask_confirm(ctx: Ctx) -> Question:
-    lab = ctx.session.get_one(Lab, ctx.data["lab_id"])
-    day = day_label(ctx, date.fromisoformat(ctx.data["day"]))
-    return Question(_("Book %(lab)s on %(day)s, %(hours)s?", lab=_lab_name(ctx, lab), day=day,
+    st = BookingState.load(ctx.data)
+    lab = ctx.session.get_one(Lab, need(st.lab_id))
+    return Question(_("Book %(lab)s on %(day)s, %(hours)s?", lab=_lab_name(ctx, lab), day=day_label(ctx, need(st.day)),
                       hours=lab.opening_hours), CONFIRM_OPTIONS)  # fmt: skip
 
 
@@ -185,15 +243,18 @@ def _reporter(ctx: Ctx, case: Case) -> Person | None:
 
 
 def on_confirm(ctx: Ctx) -> str:
-    """Book or move the appointment; a day that just filled up offers the other days again."""
+    """Book or move the appointment; a day that has passed or just filled up offers the days again."""
     if ctx.choose(CONFIRM_OPTIONS) == "2":
         return DAY
-    case = ctx.session.get_one(Case, ctx.data["case_id"])
-    lab_id, day = int(ctx.data["lab_id"]), date.fromisoformat(ctx.data["day"])
+    st = BookingState.load(ctx.data)
+    case, lab_id, day = ctx.session.get_one(Case, need(st.case_id)), need(st.lab_id), need(st.day)
+    if day <= ctx.today:  # the person confirmed after the day: offer the days from now on
+        ctx.say(_("%(day)s has passed. Please choose another day.", day=day_label(ctx, day)))
+        return DAY
     try:
         with ctx.session.begin_nested():  # a full day must not leave half a booking behind
-            if "booking_id" in ctx.data:
-                booking = ctx.session.get_one(Booking, ctx.data["booking_id"])
+            if st.booking_id is not None:
+                booking = ctx.session.get_one(Booking, st.booking_id)
                 appointments.reschedule(
                     ctx.session, booking, lab_id=lab_id, day=day, actor=ctx.actor, today=ctx.today
                 )
@@ -205,7 +266,11 @@ def on_confirm(ctx: Ctx) -> str:
     except SlotFullError:
         ctx.say(_("Sorry, that day has just filled up. Please choose another day."))
         return DAY
-    ctx.data["booking_id"] = booking.id
+    except InputError:  # the lab no longer takes samples that day; the core's reason would show an ISO date
+        ctx.say(_("%(day)s can no longer be booked. Please choose another day.", day=day_label(ctx, day)))
+        return DAY
+    st.booking_id = booking.id
+    st.save(ctx)
     _say_booked(ctx)
     return END
 
@@ -230,24 +295,23 @@ def on_cancel_confirm(ctx: Ctx) -> str:
     if ctx.choose(CANCEL_OPTIONS) == "2":
         ctx.say(_("OK, your appointment stays as it is."))
         return END
-    appointments.cancel(ctx.session, ctx.session.get_one(Booking, ctx.data["booking_id"]), actor=ctx.actor)
+    booking = ctx.session.get_one(Booking, need(BookingState.load(ctx.data).booking_id))
+    appointments.cancel(ctx.session, booking, actor=ctx.actor)
     ctx.say(_("Your appointment is cancelled. Send BOOK to make a new one."))
     return END
 
 
-FLOW = register(
-    Flow(
-        "book",
-        {PICK_CASE: "BOOK, several cases", MANAGE: "BOOK, has an appointment", PLACE: "BOOK",
-         CANCEL_CONFIRM: "CANCEL outside a flow"},
-        (
-            Step(PICK_CASE, ask_pick_case, on_pick_case, {MANAGE: "case has appointment", PLACE: "case"}),
-            Step(MANAGE, ask_manage, on_manage, {PLACE: "1 change", CANCEL_CONFIRM: "2 cancel", END: "3 keep"}),
-            Step(PLACE, ask_place, on_place, {LAB: "city or province"}),
-            Step(LAB, ask_lab, on_lab, {DAY: "lab", LAB: "another place"}),
-            Step(DAY, ask_day, on_day, {CONFIRM: "day", LAB: "0 another lab"}),
-            Step(CONFIRM, ask_confirm, on_confirm, {END: "booked / moved", DAY: "another day / day full"}),
-            Step(CANCEL_CONFIRM, ask_cancel_confirm, on_cancel_confirm, {END: "cancelled / kept"}),
-        ),
-    )
+FLOW = Flow(
+    "book",
+    {PICK_CASE: "BOOK, several cases", MANAGE: "BOOK, has an appointment", PLACE: "BOOK",
+     CANCEL_CONFIRM: "CANCEL outside a flow"},
+    (
+        Step(PICK_CASE, ask_pick_case, on_pick_case, {MANAGE: "case has appointment", PLACE: "case"}),
+        Step(MANAGE, ask_manage, on_manage, {PLACE: "1 change", CANCEL_CONFIRM: "2 cancel", END: "3 keep"}),
+        Step(PLACE, ask_place, on_place, {LAB: "city or province"}),
+        Step(LAB, ask_lab, on_lab, {DAY: "lab", LAB: "another place"}),
+        Step(DAY, ask_day, on_day, {CONFIRM: "day", LAB: "0 another lab"}),
+        Step(CONFIRM, ask_confirm, on_confirm, {END: "booked / moved", DAY: "another day / day passed or full"}),
+        Step(CANCEL_CONFIRM, ask_cancel_confirm, on_cancel_confirm, {END: "cancelled / kept"}),
+    ),
 )  # fmt: skip

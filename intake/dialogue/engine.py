@@ -19,11 +19,15 @@ from sqlalchemy.orm.attributes import flag_modified
 from intake.dialogue import booking, erase, menu, report
 from intake.dialogue.keywords import Command, classify
 from intake.dialogue.status import say_status
-from intake.dialogue.steps import END, STEPS, Ctx, Option
+from intake.dialogue.steps import END, STEPS, Ctx, Option, register
 from intake.dialogue.types import Incoming, Reply
 from intake.errors import ReuniteError
 from intake.i18n import CHINESE, ENGLISH, Msg, _, detect_language
 from intake.models import Contact, Conversation, audit, utcnow
+
+# The flows are registered here, explicitly (menu and erase still also register themselves on import).
+for _flow in (menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW):
+    register(_flow)
 
 # Language picking is a one-message overlay on whatever step is current, not a step of its own.
 PICKING_LANGUAGE = "_picking_language"

@@ -76,7 +76,7 @@ def test_every_step_asks_again_with_a_reason(session):
             ("31/02/2026", ("no such date",)),
             ("1850-01-01", ("too long ago",)),
             ("20/11/2026", ("Where was",)),
-            ("x", ("full name", "Where was")),
+            ("x", ("Please write the place", "Where was")),
             ("Wuhan", ("Describe",)),
             ("y" * 501, ("too long",)),
             ("SKIP", ("your own full name",)),
