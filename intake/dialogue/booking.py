@@ -6,28 +6,28 @@ Days are shown as labels ("Tue 24 Nov", "11月24日周二") and those labels are
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-
-import sqlalchemy as sa
-from babel.dates import format_date
-
 from intake import booking as appointments
-from intake.dialogue.casefile import short
-from intake.dialogue.state import FlowState, need
+from intake.dialogue.bookable import (
+    PICKER_SIZE,
+    BookingState,
+    bookable_cases,
+    case_options,
+    day_option,
+    lab_name,
+    reporter,
+    summary,
+)
+from intake.dialogue.state import need
 from intake.dialogue.status import contact_cases, day_label
-from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, is_english
+from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step
 from intake.errors import InputError, SlotFullError
 from intake.i18n import _
 from intake.labs import find_labs, free_days
-from intake.models import Booking, Case, CaseStatus, Consent, ConsentScope, Lab, Person, SampleSource
+from intake.models import Booking, Case, Lab, SampleSource
 
 PICK_CASE, MANAGE, PLACE = "book.pick_case", "book.manage", "book.place"
 LAB, DAY, CONFIRM, CANCEL_CONFIRM = "book.lab", "book.day", "book.confirm", "book.cancel_confirm"
 
-CLOSED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
-NEEDED_CONSENTS = (ConsentScope.DNA_SAMPLING, ConsentScope.DATA_PROCESSING)
-PICKER_SIZE, PICKER_NAME = 5, 12  # cases offered at once, and the echo of each child's name, to fit an SMS
 MANAGE_OPTIONS = (
     Option("1", _("Change it"), ("改", "改期", "change")),
     Option("2", _("Cancel it"), ("cancel",)),
@@ -36,35 +36,6 @@ MANAGE_OPTIONS = (
 CONFIRM_OPTIONS = (Option("1", _("Confirm"), ("确认", "yes", "ok")), Option("2", _("Another day"), ("换",)))
 CANCEL_OPTIONS = (Option("1", _("Yes, cancel"), ("yes", "是")), Option("2", _("No, keep it"), ("no", "否")))
 OTHER_LAB = Option("0", _("Another lab"))
-
-
-@dataclass
-class BookingState(FlowState):
-    """The booking flow's choices so far."""
-
-    cases: list[int] = field(default_factory=list)  # the cases offered by the picker
-    more_cases: int = 0  # bookable cases not shown in the picker
-    case_id: int | None = None
-    booking_id: int | None = None  # the appointment being moved or cancelled
-    place: str | None = None
-    labs: list[int] = field(default_factory=list)
-    lab_id: int | None = None
-    days: list[date] = field(default_factory=list)
-    day: date | None = None
-
-
-def _has_consents(ctx: Ctx, case: Case) -> bool:
-    # The latest answer per scope counts: a later refusal or a withdrawal overrides an earlier yes.
-    rows = ctx.session.scalars(
-        sa.select(Consent).where(Consent.case_id == case.id).order_by(Consent.recorded_at, Consent.id)
-    )
-    latest = {c.scope: c.granted and c.withdrawn_at is None for c in rows}
-    return all(latest.get(scope, False) for scope in NEEDED_CONSENTS)
-
-
-def bookable_cases(ctx: Ctx) -> list[Case]:
-    """Return the contact's open cases that have both consents, oldest first."""
-    return [c for c in contact_cases(ctx) if c.status not in CLOSED and _has_consents(ctx, c)]
 
 
 def start(ctx: Ctx) -> str:
@@ -98,18 +69,9 @@ def start_cancel(ctx: Ctx) -> str:
     return END
 
 
-def _summary(ctx: Ctx) -> appointments.BookingSummary:
-    booking = ctx.session.get_one(Booking, need(BookingState.load(ctx.data).booking_id))
-    return appointments.booking_summary(ctx.session, booking, ctx.lang)
-
-
 def ask_pick_case(ctx: Ctx) -> Question:
     st = BookingState.load(ctx.data)
-    cases = [ctx.session.get_one(Case, i) for i in st.cases]
-    options = tuple(
-        Option(str(n), f"{c.reference} {short(ctx, c.child_name or '', PICKER_NAME)}".strip(), (c.reference,))
-        for n, c in enumerate(cases, 1)
-    )
+    cases, options = case_options(ctx, st.cases)
     if st.more_cases:
         return Question(_("Which case is the appointment for? (the latest %(shown)s of %(total)s)",
                           shown=len(cases), total=len(cases) + st.more_cases), options)  # fmt: skip
@@ -123,7 +85,7 @@ def on_pick_case(ctx: Ctx) -> str:
 
 
 def ask_manage(ctx: Ctx) -> Question:
-    s = _summary(ctx)
+    s = summary(ctx)
     return Question(
         _("Your appointment: %(lab)s, %(day)s.", lab=s.lab_name, day=day_label(ctx, s.day)), MANAGE_OPTIONS
     )
@@ -156,17 +118,13 @@ def on_place(ctx: Ctx) -> str:
     return LAB
 
 
-def _lab_name(ctx: Ctx, lab: Lab) -> str:
-    return lab.name_en if is_english(ctx) and lab.name_en else lab.name
-
-
 def ask_lab(ctx: Ctx) -> Question:
     st = BookingState.load(ctx.data)
     found = find_labs(ctx.session, need(st.place), today=ctx.today, limit=5)
     st.labs = [o.lab.id for o in found]
     st.save(ctx)
     options = tuple(
-        Option(str(n), f"{_lab_name(ctx, o.lab)} {day_label(ctx, o.days[0].day)}")
+        Option(str(n), f"{lab_name(ctx, o.lab)} {day_label(ctx, o.days[0].day)}")
         for n, o in enumerate(found, 1)
     )
     if not options:
@@ -190,56 +148,36 @@ def on_lab(ctx: Ctx) -> str:
     return DAY
 
 
-def _day_option(ctx: Ctx, key: str, day: date) -> Option:
-    """Offer a day by its label, and take back how people write it ("12月1日", "1 Dec", "Tue 1 Dec", ISO)."""
-    words = (
-        day.isoformat(), f"{day.month}月{day.day}日", f"{day.month}月{day.day}号",
-        str(format_date(day, "M月d日EEE", locale="zh_CN")), str(format_date(day, "EEE d MMM", locale="en")),
-        str(format_date(day, "d MMM", locale="en")), str(format_date(day, "MMM d", locale="en")),
-    )  # fmt: skip
-    return Option(key, day_label(ctx, day), words)
-
-
 def ask_day(ctx: Ctx) -> Question:
     st = BookingState.load(ctx.data)
     lab = ctx.session.get_one(Lab, need(st.lab_id))
     st.days = [d.day for d in free_days(ctx.session, lab, today=ctx.today, count=5)]
     st.save(ctx)
-    options = tuple(_day_option(ctx, str(n), d) for n, d in enumerate(st.days, 1))
+    options = tuple(day_option(ctx, str(n), d) for n, d in enumerate(st.days, 1))
     if not options:
-        return Question(_("%(lab)s has no free day soon.", lab=_lab_name(ctx, lab)), (OTHER_LAB,))
-    return Question(_("Choose a day at %(lab)s (open %(hours)s):", lab=_lab_name(ctx, lab), hours=lab.opening_hours),
+        return Question(_("%(lab)s has no free day soon.", lab=lab_name(ctx, lab)), (OTHER_LAB,))
+    return Question(_("Choose a day at %(lab)s (open %(hours)s):", lab=lab_name(ctx, lab), hours=lab.opening_hours),
                     (*options, OTHER_LAB))  # fmt: skip
 
 
 def on_day(ctx: Ctx) -> str:
     """Take the day picked (a day that has passed meanwhile offers the days again), or go back to the labs."""
     st = BookingState.load(ctx.data)
-    picked = ctx.choose((*(_day_option(ctx, str(n), d) for n, d in enumerate(st.days, 1)), OTHER_LAB))
+    picked = ctx.choose((*(day_option(ctx, str(n), d) for n, d in enumerate(st.days, 1)), OTHER_LAB))
     if picked == OTHER_LAB.key:
         return LAB
     st.day = st.days[int(picked) - 1]
-    _refuse_passed(ctx, st.day)
+    if st.day <= ctx.today:  # lab days start tomorrow: an answer a day late must not book today or the past
+        raise InputError("%(day)s has passed. Please choose another day.", day=day_label(ctx, st.day))
     st.save(ctx)
     return CONFIRM
-
-
-def _refuse_passed(ctx: Ctx, day: date) -> None:
-    # Lab days start tomorrow: an answer that comes a day late must not book today or the past.
-    if day <= ctx.today:
-        raise InputError("%(day)s has passed. Please choose another day.", day=day_label(ctx, day))
 
 
 def ask_confirm(ctx: Ctx) -> Question:
     st = BookingState.load(ctx.data)
     lab = ctx.session.get_one(Lab, need(st.lab_id))
-    return Question(_("Book %(lab)s on %(day)s, %(hours)s?", lab=_lab_name(ctx, lab), day=day_label(ctx, need(st.day)),
+    return Question(_("Book %(lab)s on %(day)s, %(hours)s?", lab=lab_name(ctx, lab), day=day_label(ctx, need(st.day)),
                       hours=lab.opening_hours), CONFIRM_OPTIONS)  # fmt: skip
-
-
-def _reporter(ctx: Ctx, case: Case) -> Person | None:
-    query = sa.select(Person).where(Person.case_id == case.id, Person.contact_id == ctx.contact.id)
-    return ctx.session.scalars(query.order_by(Person.id)).first()
 
 
 def on_confirm(ctx: Ctx) -> str:
@@ -260,7 +198,7 @@ def on_confirm(ctx: Ctx) -> str:
                 )
             else:
                 booking = appointments.book(
-                    ctx.session, case=case, lab_id=lab_id, day=day, person=_reporter(ctx, case), contact=ctx.contact,
+                    ctx.session, case=case, lab_id=lab_id, day=day, person=reporter(ctx, case), contact=ctx.contact,
                     source=SampleSource.REPORTING_PARENT, actor=ctx.actor, today=ctx.today,
                 )  # fmt: skip
     except SlotFullError:
@@ -276,7 +214,7 @@ def on_confirm(ctx: Ctx) -> str:
 
 
 def _say_booked(ctx: Ctx) -> None:
-    s = _summary(ctx)
+    s = summary(ctx)
     ctx.say(_("Booked: %(day)s %(hours)s, %(lab)s, %(address)s, tel %(phone)s. Sample code %(code)s: bring it "
               "and your ID card.", day=day_label(ctx, s.day), hours=s.opening_hours, lab=s.lab_name,
               address=s.address, phone=s.phone or "-", code=s.sample_code or "-"))  # fmt: skip
@@ -285,7 +223,7 @@ def _say_booked(ctx: Ctx) -> None:
 
 
 def ask_cancel_confirm(ctx: Ctx) -> Question:
-    s = _summary(ctx)
+    s = summary(ctx)
     return Question(_("Cancel your appointment at %(lab)s on %(day)s?", lab=s.lab_name, day=day_label(ctx, s.day)),
                     CANCEL_OPTIONS)  # fmt: skip
 
