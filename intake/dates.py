@@ -36,6 +36,11 @@ _AGO = re.compile(
 _YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
 _DMY = re.compile(r"(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})")
 _MD = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
+# "20 Nov 2026", "Nov 20", "Tue 24 Nov": how reunite itself shows a date in English, read back.
+_MONTHS = {name.lower(): n for n in range(1, 13) for name in (calendar.month_abbr[n], calendar.month_name[n])}
+_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s*)?"
+_DAY_MONTH = re.compile(rf"{_WEEKDAY}(\d{{1,2}})\s*([a-z]+)\.?,?\s*(\d{{4}})?")
+_MONTH_DAY = re.compile(rf"{_WEEKDAY}([a-z]+)\.?\s*(\d{{1,2}})(?:st|nd|rd|th)?,?\s*(\d{{4}})?")
 _YM = re.compile(r"(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*月?")
 _YEARS_WORD = r"(?:周岁|岁|歲|years?|yrs?|y)"
 _AGE_YEARS = re.compile(rf"(\d+)\s*(?:{_YEARS_WORD}\s*(半|and a half)?)?\s*(?:old|大)?")
@@ -116,8 +121,16 @@ def _ago(m: re.Match[str], today: date) -> date:
     return _check_past(months_before(today, months), today)
 
 
+def _month_day(month: int, day: int, year: str | None, today: date) -> date:
+    if year is not None:
+        return _check_past(_make(int(year), month, day), today)
+    # A month and day without a year means the latest such day up to today.
+    guess = _make(today.year, month, day)
+    return guess if guess <= today else _make(today.year - 1, month, day)
+
+
 def parse_date(text: str, *, today: date, lang: str = "zh_CN") -> date:
-    """Return the past date written in `text` ("2026-11-20", "20/11/2026", "11月20日", "十天前", "last month")."""
+    """Return the past date in `text` ("2026-11-20", "20/11/2026", "11月20日", "20 Nov", "十天前", "last month")."""
     value = _fold(text)
     if value in _RELATIVE_DAYS:
         return today - timedelta(days=_RELATIVE_DAYS[value])
@@ -131,14 +144,16 @@ def parse_date(text: str, *, today: date, lang: str = "zh_CN") -> date:
         # Day first, as in China's neighbours and Europe; month-first US dates would be ambiguous.
         return _check_past(_make(int(m.group(3)), int(m.group(2)), int(m.group(1))), today)
     if m := _MD.fullmatch(value):
-        # A month and day without a year means the latest such day up to today.
-        guess = _make(today.year, int(m.group(1)), int(m.group(2)))
-        return guess if guess <= today else _make(today.year - 1, guess.month, guess.day)
+        return _month_day(int(m.group(1)), int(m.group(2)), None, today)
+    if (m := _DAY_MONTH.fullmatch(value)) and m.group(2) in _MONTHS:
+        return _month_day(_MONTHS[m.group(2)], int(m.group(1)), m.group(3), today)
+    if (m := _MONTH_DAY.fullmatch(value)) and m.group(1) in _MONTHS:
+        return _month_day(_MONTHS[m.group(1)], int(m.group(2)), m.group(3), today)
     raise InputError("Sorry, I could not read that date. Please write it like 2026-11-20 or 3 days ago.")
 
 
 def _looks_like_date(value: str) -> bool:
-    return any(p.fullmatch(value) for p in (_YMD, _DMY, _MD))
+    return any(p.fullmatch(value) for p in (_YMD, _DMY, _MD, _DAY_MONTH, _MONTH_DAY))
 
 
 def _years_between(born: date, today: date) -> int:

@@ -19,12 +19,8 @@ from intake.models import Case, ConsentScope, Role, Sex
 
 CONSENT_DNA, CONSENT_DATA = "report.consent_dna", "report.consent_data"
 CHILD_NAME, CHILD_SEX, CHILD_BIRTH = "report.child_name", "report.child_sex", "report.child_birth"
-LAST_SEEN_DATE, DUPLICATE, LAST_SEEN_PLACE, DESCRIPTION = (
-    "report.last_seen_date",
-    "report.duplicate",
-    "report.last_seen_place",
-    "report.description",
-)
+LAST_SEEN_DATE, DUPLICATE = "report.last_seen_date", "report.duplicate"
+LAST_SEEN_PLACE, DESCRIPTION = "report.last_seen_place", "report.description"
 REPORTER_NAME, RELATION, CONFIRM = "report.reporter_name", "report.relation", "report.confirm"
 OFFER_BOOKING = "report.offer_booking"
 NAME_LIMIT, PLACE_LIMIT, DESCRIPTION_LIMIT = 60, 200, 500

@@ -52,6 +52,11 @@ TODAY = date(2026, 11, 23)
         ("last month", date(2026, 10, 23)),
         ("2 years ago", date(2024, 11, 23)),
         ("十一月二十日", date(2026, 11, 20)),
+        ("20 Nov 2026", date(2026, 11, 20)),  # how a summary shows a date in English, typed back
+        ("Nov 20", date(2026, 11, 20)),
+        ("November 20th, 2025", date(2025, 11, 20)),
+        ("Fri 20 Nov", date(2026, 11, 20)),
+        ("28 Nov", date(2025, 11, 28)),
     ],
 )
 def test_parse_date(text, expected):
@@ -76,6 +81,8 @@ def test_parse_date(text, expected):
         ("5000 years ago", "too long ago"),
         ("200年前", "too long ago"),
         ("9" * 5000 + " days ago", "too long ago"),  # int() of it would raise ValueError
+        ("20 Foo", "could not read"),
+        ("31 Feb", "no such date"),
     ],
 )
 def test_parse_date_refuses(text, reason):
@@ -111,6 +118,7 @@ def _years(n: int) -> tuple[None, Age]:
         ("二零一九年三月二日", (date(2019, 3, 2), None)),
         ("2019年3月", (date(2019, 3, 1), None)),
         ("2019-03", (date(2019, 3, 1), None)),
+        ("2 Mar 2019", (date(2019, 3, 2), None)),
     ],
 )
 def test_parse_age_or_birth(text, expected):
