@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from intake.dialogue.casefile import ReportState
 from intake.inbox import render_plain
@@ -207,3 +209,21 @@ def test_replies_stay_within_the_sms_budget_with_the_longest_answers(session, de
     case = session.scalars(sa.select(Case)).one()  # the answers are kept whole; only the echo is shortened
     assert case.child_name == messages[4] and case.last_seen_place == messages[8]
     assert session.scalars(sa.select(Booking)).one() is not None
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    number=st.integers(min_value=0, max_value=10**40),
+    unit=st.sampled_from(["天前", " months ago", "年前", "岁"]),
+)
+def test_any_number_at_the_date_and_age_questions_is_answered(session, number, unit):
+    for step, accepted in (("report.last_seen_date", "report.last_seen_place"), ("report.child_birth", None)):
+        say(session, "REPORT")
+        data = {**ReportState(child_name="Li Ming", sex=Sex.MALE, age_months=0).dump(), "last_seen": None}
+        session.execute(sa.update(Conversation).values(step=step, data=data))
+        replies = say(session, f"{number}{unit}")
+        where = session.scalars(sa.select(Conversation.step)).one()
+        assert (
+            len(replies) == 1 and replies[0].text
+        )  # an answer or a reason with the question again, never a crash
+        assert where == step or where in (accepted, "report.last_seen_date")
