@@ -7,8 +7,10 @@ persons and both consents written. Echoed answers are shortened so a summary sta
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, Self
 
 import sqlalchemy as sa
 from babel.dates import format_date
@@ -47,6 +49,13 @@ class ReportState(FlowState):
     reporter: str | None = None
     role: Role | None = None
     case_id: int | None = None  # the case created on confirmation
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> Self:
+        """Return the state in `data`; a conversation begun before ages were kept in months has "age" in years."""
+        if data.get("age") is not None and "age_months" not in data:
+            data = {**data, "age_months": int(data["age"]) * 12}
+        return super().load(data)
 
     @property
     def age(self) -> Age | None:

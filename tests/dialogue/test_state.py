@@ -48,3 +48,9 @@ def test_the_report_flow_stores_typed_answers_in_the_conversation(session):
     st = ReportState.load(session.scalars(sa.select(Conversation.data)).one())
     assert (st.child_name, st.sex, st.age_months, st.place) == ("李小明", Sex.MALE, 60, "广州火车站")
     assert st.last_seen == date(2026, 11, 20) and isinstance(st.consent_data_at, datetime)
+
+
+def test_a_report_begun_before_the_upgrade_keeps_its_age():
+    legacy = {"child_name": "Li Ming", "sex": "male", "birth": None, "age": 5, "last_seen": "2026-11-20"}
+    st = ReportState.load(legacy)
+    assert (st.age_months, st.sex, st.last_seen) == (60, Sex.MALE, date(2026, 11, 20))
