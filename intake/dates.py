@@ -184,6 +184,22 @@ def _age(value: str, today: date) -> Age | None:
     return None
 
 
+def parse_past_date(text: str, *, today: date) -> date:
+    """Return the date a child was last seen; an age typed here is told to give a day instead."""
+    try:
+        return parse_date(text, today=today)
+    except InputError:
+        try:
+            age = _age(_fold(text), today)
+        except InputError:
+            age = None
+        if age is not None:
+            raise InputError(
+                "That looks like an age. Please give the day, like 2026-11-20 or 3 days ago."
+            ) from None
+        raise
+
+
 def parse_age_or_birth(text: str, today: date) -> tuple[date | None, Age | None]:
     """Return (birth date, age) from "5", "十岁", "两岁半", "八个月", "2019-03-02" or "2019年3月"; one is None."""
     value = _fold(text)

@@ -7,7 +7,7 @@ one this contact already made (same child name, same date last seen) is pointed 
 
 from __future__ import annotations
 
-from intake.dates import parse_age_or_birth, parse_date
+from intake.dates import parse_age_or_birth, parse_past_date
 from intake.dialogue import booking, casefile
 from intake.dialogue.casefile import ReportState
 from intake.dialogue.state import need
@@ -138,7 +138,7 @@ def ask_last_seen_date(ctx: Ctx) -> Question:
 def on_last_seen_date(ctx: Ctx) -> str:
     """Keep the date last seen, which cannot be before the birth; point out a report made already."""
     st = ReportState.load(ctx.data)
-    seen = parse_date(ctx.text, today=ctx.today, lang=ctx.lang)
+    seen = parse_past_date(ctx.text, today=ctx.today)
     if st.birth and seen < st.birth:
         raise InputError("That is before the date of birth. Please check the date.")
     if (age := st.age) is not None and seen < age.earliest_birth(ctx.today):

@@ -9,12 +9,15 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from intake.inbox import render_plain
 from intake.labs import load_demo_labs
 from intake.models import Booking, Case, Channel, Consent, ConsentScope, Contact, LabDay, Person, Role
+from sms.segments import segment_count
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import NOW, PHONE, run_transcript, say
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+SMS_BUDGET = 4  # docs/dialogue.md
 TO_CONFIRM_EN = t.REPORT_EN + t.BOOK_AFTER_REPORT_EN[:4]  # "Book ... on Tue 24 Nov?" is on the screen
 
 
@@ -133,3 +136,13 @@ def test_a_later_refusal_overrides_an_earlier_consent(session, demo_labs):
                         channel=Channel.SMS, language="en", text_version="t", recorded_at=NOW + timedelta(hours=1)))  # fmt: skip
     session.flush()
     run_transcript(session, [("BOOK", ("no case to book for",))])
+
+
+def test_the_picker_fits_an_sms_with_the_longest_names(session, demo_labs):
+    contact = _contact(session)
+    for n in range(6):
+        _case(session, contact, chr(0x6B27 + n) * 60)  # six children with 60-character names
+    say(session, "中文")
+    (reply,) = say(session, "预约")
+    assert segment_count(render_plain(reply)) <= SMS_BUDGET and "…" in reply.choices[0].label
+    assert "最近的5个" in reply.text

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from intake.dates import MAX_AGE_YEARS, Age, parse_age_or_birth, parse_date
+from intake.dates import MAX_AGE_YEARS, Age, parse_age_or_birth, parse_date, parse_past_date
 from intake.errors import InputError
 
 TODAY = date(2026, 11, 23)
@@ -185,3 +185,12 @@ def test_any_age_is_an_age_or_a_reason(number, unit):
         assert str(refused)
     else:
         assert age is not None and 0 <= age.months <= MAX_AGE_YEARS * 12
+
+
+@pytest.mark.parametrize(("text", "reason"), [("5岁", "looks like an age"), ("5", "looks like an age"),
+                                              ("八个月", "looks like an age"), ("next friday", "could not read")])  # fmt: skip
+def test_an_age_at_the_date_question_is_told_to_give_a_day(text, reason):
+    with pytest.raises(InputError) as caught:
+        parse_past_date(text, today=TODAY)
+    assert reason in str(caught.value)
+    assert parse_past_date("3天前", today=TODAY) == date(2026, 11, 20)

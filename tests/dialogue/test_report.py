@@ -71,6 +71,7 @@ def test_every_step_asks_again_with_a_reason(session):
             ("twelve", ("age (like 5)",)),
             ("2030-01-01", ("in the future",)),
             ("3 years", ("last see",)),
+            ("5岁", ("looks like an age", "last see")),  # an age at the date question is told to give a day
             ("next friday", ("could not read that date", "last see")),
             ("2099-01-01", ("in the future",)),
             ("31/02/2026", ("no such date",)),
