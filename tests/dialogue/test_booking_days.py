@@ -146,3 +146,8 @@ def test_the_picker_fits_an_sms_with_the_longest_names(session, demo_labs):
     (reply,) = say(session, "预约")
     assert segment_count(render_plain(reply)) <= SMS_BUDGET and "…" in reply.choices[0].label
     assert "最近的5个" in reply.text
+
+
+def test_an_empty_message_picks_no_lab(session, demo_labs):
+    run_transcript(session, t.REPORT_EN + t.BOOK_AFTER_REPORT_EN[:2])  # the labs of Guangdong are offered
+    run_transcript(session, [("", ("lab's number", "Choose a lab")), ("1", ("Choose a day",))])
