@@ -135,9 +135,8 @@ def ask_lab(ctx: Ctx) -> Question:
 def on_lab(ctx: Ctx) -> str:
     """Take the lab picked, or look again in another place."""
     st = BookingState.load(ctx.data)
-    options = tuple(
-        Option(str(n), str(n)) for n in range(1, len(st.labs) + 1)
-    )  # no empty label: "" is no answer
+    # Each label is its number: an empty label would match an empty message (a photo alone) and pick lab 1.
+    options = tuple(Option(str(n), str(n)) for n in range(1, len(st.labs) + 1))
     try:
         st.lab_id = st.labs[int(ctx.choose(options)) - 1]
     except InputError:
