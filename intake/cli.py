@@ -8,16 +8,21 @@ from importlib.metadata import entry_points
 import click
 
 from intake.cli_support import runtime_from_env
+from intake.runtime import kinship_kernel
 
 COMMAND_GROUP = "reunite.commands"
+LOG_LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log more.")
-def main(verbose: bool) -> None:
+@click.option(
+    "-v", "--verbose", count=True, help="Log more: -v for progress (migrations, requests), -vv to debug."
+)
+def main(verbose: int) -> None:
     """reunite: intake, sampling appointments and kinship matching for missing children."""
+    # Warnings only by default, so a command's own output is not buried under migration and server chatter.
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=LOG_LEVELS[min(verbose, len(LOG_LEVELS) - 1)],
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
@@ -28,16 +33,24 @@ def main(verbose: bool) -> None:
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
 def serve(host: str, port: int, threads: int) -> None:
     """Run the web service (SMS webhook, health check) with the waitress WSGI server."""
-    from waitress import serve as waitress_serve
+    from waitress import create_server
 
     from intake.web import create_app
 
     rt = runtime_from_env()
     app = create_app(rt=rt)
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, ident="reunite")
+    except OSError as exc:  # the address is in use, or not one of this machine's
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo(f"reunite listening on http://{host}:{port} (database: {rt.engine.url.render_as_string()})")
     if not rt.settings.twilio_auth_token:
         click.echo("SMS webhook disabled until TWILIO_AUTH_TOKEN is set; try `reunite chat` meanwhile.")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="reunite")
+    if kinship_kernel() != "numba":
+        click.echo(
+            "warning: numba is not available: kinship scans use the numpy path (5-10x slower).", err=True
+        )
+    server.run()
 
 
 @main.group()

@@ -1,12 +1,77 @@
-"""Configuration read from environment variables (and an optional `.env` file in the working directory)."""
+"""Configuration read from environment variables (and an optional `.env` file in the working directory).
+
+A malformed setting raises `SettingError`, whose message names the variable, what it holds and what is expected,
+so that the `reunite` command can say it in one line.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+MAX_HORIZON_DAYS = 366
+MAX_PROXY_HOPS = 10
+
+
+class SettingError(ValueError):
+    """A setting that cannot be used; the message names the variable and what it should hold."""
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """Return the whole number in `env[name]` (default when unset or blank), between `low` and `high`."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise SettingError(f"{name}={raw!r}: expected a whole number from {low} to {high}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """Return the yes/no value of `env[name]` (default when unset or blank)."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in TRUE_WORDS or raw in FALSE_WORDS:
+        return raw in TRUE_WORDS
+    raise SettingError(f"{name}={raw!r}: expected 1 or 0 (also true/false, yes/no, on/off)")
+
+
+def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
+    """Return DATABASE_URL (default: SQLite in the data folder), checked to be a SQLAlchemy URL."""
+    url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{data_dir / 'reunite.sqlite3'}"
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise SettingError(
+            "DATABASE_URL is not a database URL: expected e.g. postgresql+psycopg://user:pass@host:5432/reunite"
+            " or sqlite:///path/to/reunite.sqlite3"
+        ) from None
+    return url
+
+
+def _base_url(env: Mapping[str, str]) -> str | None:
+    """Return PUBLIC_BASE_URL if set, checked to be an http(s) URL with a host."""
+    raw = env.get("PUBLIC_BASE_URL", "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingError(f"PUBLIC_BASE_URL={raw!r}: expected a URL such as https://reunite.example.org")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -24,23 +89,21 @@ class Settings:
     trust_proxy_hops: int = 0
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, *, load_dotenv_file: bool = True) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, load_dotenv_file: bool = True) -> Settings:
         """Build settings from `env` (default: the process environment, after loading `.env`)."""
         if env is None:
             if load_dotenv_file:
                 load_dotenv(Path.cwd() / ".env", override=False)
             env = dict(os.environ)
         data_dir = Path(env.get("REUNITE_DATA_DIR") or Path.cwd() / "data").expanduser().resolve()
-        database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'reunite.sqlite3'}"
         return cls(
             data_dir=data_dir,
-            database_url=database_url,
-            public_base_url=(env.get("PUBLIC_BASE_URL") or None),
+            database_url=_database_url(env, data_dir),
+            public_base_url=_base_url(env),
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
             twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
-            booking_horizon_days=int(env.get("REUNITE_BOOKING_HORIZON_DAYS", "14")),
-            load_demo_labs=env.get("REUNITE_DEMO_LABS", "1").strip().lower()
-            not in ("0", "false", "no", "off"),
-            trust_proxy_hops=int(env.get("REUNITE_TRUST_PROXY_HOPS", "0")),
+            booking_horizon_days=_whole_number(env, "REUNITE_BOOKING_HORIZON_DAYS", 14, 1, MAX_HORIZON_DAYS),
+            load_demo_labs=_flag(env, "REUNITE_DEMO_LABS", True),
+            trust_proxy_hops=_whole_number(env, "REUNITE_TRUST_PROXY_HOPS", 0, 0, MAX_PROXY_HOPS),
         )

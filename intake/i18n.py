@@ -6,8 +6,6 @@ contact's language; `translate(lang, msgid, **params)` translates at once. Extra
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,13 +17,13 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from intake.text import has_han, has_latin
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 CHINESE, ENGLISH = "zh_CN", "en"
 LANGUAGES = (CHINESE, ENGLISH)
 DEFAULT_LANGUAGE = CHINESE
-
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -92,9 +90,8 @@ def render(lang: str, value: Any) -> Any:
 
 def detect_language(text: str) -> str | None:
     """Guess the language of a message: Han characters mean Chinese, Latin letters English, else None."""
-    folded = unicodedata.normalize("NFKC", text)
-    if _HAN.search(folded):
+    if has_han(text):
         return CHINESE
-    if any(ch.isascii() and ch.isalpha() for ch in folded):
+    if has_latin(text):
         return ENGLISH
     return None

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake import clock
 from intake.dialogue.types import Incoming, Reply
-from intake.models import Channel, Contact, Direction, Message, utcnow
+from intake.models import Channel, Contact, Direction, Message
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def process(
     duplicate_wait_s: float = 5.0,
 ) -> list[Reply]:
     """Store `incoming`, run the dialogue on it and return the replies (stored too) for the channel to send."""
-    now = now or utcnow()
+    now = now or clock.now()
     handler = handler or _default_handler
     with factory() as session:
         inbound = store_inbound(session, incoming)

@@ -8,17 +8,16 @@ WHERE clause after waiting for the row lock; SQLite has one writer at a time), s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from intake.clock import today_in_china
 from intake.errors import InputError, NotFoundError, SlotFullError
 from intake.models import Lab, LabDay
-
-CHINA = timezone(timedelta(hours=8), "CST")  # China has one zone and no daylight saving; needs no tzdata
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class DayAvailability:
 
 def china_today() -> date:
     """Return today's date in China, where every lab is (the server may run in another zone)."""
-    return datetime.now(CHINA).date()
+    return today_in_china()
 
 
 def bookable_days(lab: Lab, *, today: date, horizon_days: int = 14) -> list[date]:

@@ -9,9 +9,10 @@ from flask import Blueprint, Response, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from intake import clock
 from intake.dialogue.types import Incoming, Reply
 from intake.inbox import process, render_plain
-from intake.models import Channel, utcnow
+from intake.models import Channel
 from intake.web.support import json_error, runtime
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -75,7 +76,7 @@ def inbound() -> Response:
         channel=Channel.SMS,
         address=_normalise_address(sender),
         text=body,
-        received_at=utcnow(),
+        received_at=clock.now(),
         provider_id=sid,
         media_urls=media,
     )

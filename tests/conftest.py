@@ -1,4 +1,7 @@
-"""Shared fixtures: every database test runs on SQLite and on PostgreSQL (skipped, with the reason, if absent)."""
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL (skipped, with the reason, if absent).
+
+With REUNITE_TEST_REQUIRE_PG=1 (as CI runs) an unreachable PostgreSQL stops the run with an error instead.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +15,23 @@ from sqlalchemy.orm import Session, sessionmaker
 import intake.models  # noqa: F401 - registers every table
 from intake.db import make_session_factory
 from tests.support import network
-from tests.support.databases import PostgresDatabase, postgres_unavailable_reason, sqlite_engine
+from tests.support.databases import (
+    REQUIRE_PG_VARIABLE,
+    PostgresDatabase,
+    postgres_required,
+    postgres_unavailable_reason,
+    sqlite_engine,
+)
 
 network.install()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop before any test when PostgreSQL is required and cannot be used (so CI cannot pass on SQLite alone)."""
+    if postgres_required() and not hasattr(config, "workerinput"):  # checked once, by the controller
+        reason = postgres_unavailable_reason()
+        if reason is not None:
+            raise pytest.UsageError(f"{REQUIRE_PG_VARIABLE} is set but {reason}")
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +60,10 @@ def engine(backend: str, tmp_path: Path, _postgres: PostgresDatabase | None) -> 
         eng.dispose()
         return
     if _postgres is None:
-        pytest.skip(postgres_unavailable_reason() or "PostgreSQL unavailable")
+        reason = postgres_unavailable_reason() or "PostgreSQL unavailable"
+        if postgres_required():
+            pytest.fail(f"{REQUIRE_PG_VARIABLE} is set but {reason}")
+        pytest.skip(reason)
     _postgres.truncate()
     yield _postgres.engine
 

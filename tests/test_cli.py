@@ -16,10 +16,28 @@ import pytest
 REUNITE = [sys.executable, "-c", "from intake.cli import main; main()"]
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TWILIO_AUTH_TOKEN")}
+def _env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "TWILIO_AUTH_TOKEN", "NUMBA_CACHE_DIR")
+    }
     env["REUNITE_DATA_DIR"] = str(tmp_path / "data")
+    env.update(settings)
     return env
+
+
+def _reunite(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """Run `reunite ARGS` in `tmp_path` with a fresh data folder and these extra environment settings."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [*REUNITE, *args],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path, **settings),
+        cwd=tmp_path,
+        timeout=120,
+    )
 
 
 def test_chat_runs_a_conversation_on_a_fresh_data_folder(tmp_path):
@@ -35,6 +53,7 @@ def test_chat_runs_a_conversation_on_a_fresh_data_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("reunite> ") >= 2
     assert (tmp_path / "data" / "reunite.sqlite3").exists()
+    assert "INFO" not in result.stdout + result.stderr  # no migration chatter before the conversation
 
 
 def test_db_upgrade_creates_the_database(tmp_path):
@@ -50,17 +69,27 @@ def test_db_upgrade_creates_the_database(tmp_path):
     assert "current" in result.stdout
 
 
+def test_commands_keep_migration_chatter_quiet_unless_verbose(tmp_path):
+    quiet = _reunite(tmp_path / "quiet", "db", "upgrade")
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    verbose = _reunite(tmp_path / "verbose", "-v", "db", "upgrade")
+    assert verbose.returncode == 0, verbose.stderr
+    assert "INFO alembic.runtime.migration: Running upgrade" in verbose.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def test_serve_answers_healthz_with_a_production_server(tmp_path):
+def _serve_and_ask_healthz(tmp_path: Path, **settings: str) -> tuple[dict[str, object], str, str]:
+    """Run `reunite serve`, wait for /healthz; return its body, the Server header and what serve printed."""
     port = _free_port()
     proc = subprocess.Popen(
         [*REUNITE, "serve", "--port", str(port)],
-        env=_env(tmp_path),
+        env=_env(tmp_path, **settings),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -78,8 +107,119 @@ def test_serve_answers_healthz_with_a_production_server(tmp_path):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"server did not come up: {proc.stdout.read() if proc.stdout else ''}")
                 time.sleep(0.2)
-        assert body == {"status": "ok", "database": "sqlite"}
-        assert "waitress" in server.lower() or "reunite" in server.lower()
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        output, _ = proc.communicate(timeout=10)
+    return body, server, output
+
+
+def test_serve_answers_healthz_with_a_production_server(tmp_path):
+    body, server, output = _serve_and_ask_healthz(tmp_path)
+    assert body == {"status": "ok", "database": "sqlite", "kinship_kernel": "numba"}
+    assert "waitress" in server.lower() or "reunite" in server.lower()
+    assert "numba" not in output
+    assert "INFO" not in output  # waitress's and Alembic's progress lines are for -v
+
+
+def test_serve_warns_in_one_line_and_in_healthz_when_numba_is_missing(tmp_path):
+    hidden = tmp_path / "no-numba"
+    (hidden / "numba").mkdir(parents=True)
+    (hidden / "numba" / "__init__.py").write_text('raise ImportError("numba hidden by the test")\n')
+    body, _server, output = _serve_and_ask_healthz(tmp_path, PYTHONPATH=str(hidden))
+    assert body["kinship_kernel"] == "numpy"
+    warnings = [line for line in output.splitlines() if "numba" in line]
+    assert warnings == ["warning: numba is not available: kinship scans use the numpy path (5-10x slower)."]
+
+
+# Where numba will keep matching.fast's kernels, after the runtime started; then one small function is compiled
+# and cached, to show the folder is really used (compiling the parallel kernels themselves takes far longer).
+CACHE_PATHS = """
+from intake.config import Settings
+from intake.runtime import Runtime
+Runtime.start(Settings.from_env())
+import numba
+from matching import fast
+@numba.njit(cache=True)
+def square(x):
+    return x * x
+assert square(3) == 9
+print(fast._duo_jit._cache._cache_path)
+print(fast._trio_jit._cache._cache_path)
+"""
+
+
+def test_numba_caches_its_kernels_in_the_data_folder_unless_told_otherwise(tmp_path):
+    script = tmp_path / "cache_paths.py"  # numba caches only functions defined in a file
+    script.write_text(CACHE_PATHS)
+    result = subprocess.run(
+        [sys.executable, str(script)], env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    cache = tmp_path / "data" / "numba-cache"
+    assert [Path(line).is_relative_to(cache) for line in result.stdout.split()] == [True, True]
+    assert list(cache.rglob("*.nbi")), "numba wrote no cache index under the data folder"
+
+    chosen = tmp_path / "my-cache"
+    env = {**_env(tmp_path), "NUMBA_CACHE_DIR": str(chosen)}
+    result = subprocess.run(
+        [sys.executable, str(script)], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert [Path(line).is_relative_to(chosen) for line in result.stdout.split()] == [True, True]
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        (
+            {"REUNITE_BOOKING_HORIZON_DAYS": "abc"},
+            "REUNITE_BOOKING_HORIZON_DAYS='abc': expected a whole number",
+        ),
+        (
+            {"REUNITE_BOOKING_HORIZON_DAYS": "0"},
+            "REUNITE_BOOKING_HORIZON_DAYS='0': expected a whole number from 1",
+        ),
+        ({"REUNITE_TRUST_PROXY_HOPS": "-1"}, "REUNITE_TRUST_PROXY_HOPS='-1': expected a whole number from 0"),
+        ({"REUNITE_DEMO_LABS": "maybe"}, "REUNITE_DEMO_LABS='maybe': expected 1 or 0"),
+        ({"PUBLIC_BASE_URL": "reunite.example.org"}, "PUBLIC_BASE_URL='reunite.example.org': expected a URL"),
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL is not a database URL"),
+        ({"DATABASE_URL": "nosuchdb://x/y"}, "DATABASE_URL names an unknown or missing database driver"),
+        (
+            {"DATABASE_URL": "postgresql+nosuch://x/y"},
+            "DATABASE_URL names an unknown or missing database driver",
+        ),
+    ],
+)
+def test_a_malformed_setting_is_one_line_that_names_it(tmp_path, settings, expected):
+    result = _reunite(tmp_path, "serve", "--port", str(_free_port()), **settings)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"Error: bad configuration: {expected}")
+
+
+def test_an_unreachable_postgresql_is_one_line_without_the_password(tmp_path):
+    url = f"postgresql+psycopg://postgres:s3cret@127.0.0.1:{_free_port()}/reunite"
+    result = _reunite(tmp_path, "chat", DATABASE_URL=url)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(
+        "Error: cannot start: cannot reach the database at postgresql+psycopg://postgres:***@127.0.0.1:"
+    )
+    assert "s3cret" not in result.stdout + result.stderr
+
+
+def test_serve_on_a_port_in_use_is_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _reunite(tmp_path, "serve", "--port", str(port))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )

@@ -1,13 +1,20 @@
-"""The foundations: schema on both backends, migrations matching models, the network guard."""
+"""The foundations: schema on both backends, migrations matching models, the network guard, what is installed."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+from importlib.metadata import metadata, requires
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from intake import schema
 from intake.db import Base, make_engine
@@ -43,3 +50,39 @@ def test_contact_is_unique_per_channel_and_address(session):
 def test_tests_cannot_reach_the_internet():
     with socket.socket() as s, pytest.raises(NetworkAccessDenied):
         s.connect(("203.0.113.7", 80))
+
+
+def _service_requirements() -> dict[str, str]:
+    """Return the installed package's unconditional requirements, by project name."""
+    found = {}
+    for line in requires("reunite") or []:
+        requirement = Requirement(line)
+        if requirement.marker is None:
+            found[canonicalize_name(requirement.name)] = str(requirement.specifier)
+    return found
+
+
+def test_the_service_installs_numba_and_nothing_it_does_not_import():
+    needed = _service_requirements()
+    assert "numba" in needed  # `make run` must not silently fall back to the 5-10x slower numpy path
+    assert "python-telegram-bot" not in needed  # no module imports it yet
+    assert not any("numba" in line for line in requires("reunite") or [] if "extra ==" in line)
+
+
+def test_the_license_is_an_spdx_expression():
+    # A license table makes setuptools print deprecation warnings on every install.
+    assert metadata("reunite")["License-Expression"] == "AGPL-3.0-or-later"
+
+
+def test_the_alembic_command_names_a_bad_setting_in_one_line(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "REUNITE_DATA_DIR": str(tmp_path), "DATABASE_URL": "not a url"}
+    alembic = Path(sys.executable).with_name("alembic")
+    result = subprocess.run(
+        [str(alembic), "upgrade", "head"], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "bad configuration: DATABASE_URL is not a database URL: expected e.g."
+        " postgresql+psycopg://user:pass@host:5432/reunite or sqlite:///path/to/reunite.sqlite3"
+    ]

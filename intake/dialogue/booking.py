@@ -20,6 +20,7 @@ from intake.dialogue.bookable import (
 from intake.dialogue.state import need
 from intake.dialogue.status import contact_cases, day_label
 from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step
+from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
 from intake.errors import InputError, SlotFullError
 from intake.i18n import _
 from intake.labs import find_labs, free_days
@@ -29,12 +30,18 @@ PICK_CASE, MANAGE, PLACE = "book.pick_case", "book.manage", "book.place"
 LAB, DAY, CONFIRM, CANCEL_CONFIRM = "book.lab", "book.day", "book.confirm", "book.cancel_confirm"
 
 MANAGE_OPTIONS = (
-    Option("1", _("Change it"), ("改", "改期", "change")),
-    Option("2", _("Cancel it"), ("cancel",)),
-    Option("3", _("Keep it"), ("保留", "keep")),
+    Option("1", _("Change it"), CHANGE_WORDS),
+    Option("2", _("Cancel it"), CANCEL_WORDS),
+    Option("3", _("Keep it"), KEEP_WORDS),
 )
-CONFIRM_OPTIONS = (Option("1", _("Confirm"), ("确认", "yes", "ok")), Option("2", _("Another day"), ("换",)))
-CANCEL_OPTIONS = (Option("1", _("Yes, cancel"), ("yes", "是")), Option("2", _("No, keep it"), ("no", "否")))
+CONFIRM_OPTIONS = (
+    Option("1", _("Confirm"), YES_WORDS),
+    Option("2", _("Another day"), ("换", "换一天", "another")),
+)
+CANCEL_OPTIONS = (
+    Option("1", _("Yes, cancel"), YES_WORDS + CANCEL_WORDS),
+    Option("2", _("No, keep it"), NO_WORDS + KEEP_WORDS),
+)
 OTHER_LAB = Option("0", _("Another lab"))
 
 

@@ -9,8 +9,8 @@ import re
 import sys
 from pathlib import Path
 
-from intake.dialogue import engine  # noqa: F401 - registers every flow
-from intake.dialogue.steps import END, FLOWS, Flow
+from intake.dialogue.engine import FLOWS
+from intake.dialogue.steps import END, Flow
 
 BLOCK = re.compile(r"(<!-- flow:(\w+) -->\n)(.*?)(<!-- /flow -->)", re.DOTALL)
 
@@ -38,8 +38,10 @@ def mermaid(flow: Flow) -> str:
 def render(document: str) -> str:
     """Return `document` with every flow block replaced by the current drawing of that flow."""
 
+    by_name = {flow.name: flow for flow in FLOWS}
+
     def block(m: re.Match[str]) -> str:
-        return f"{m.group(1)}```mermaid\n{mermaid(FLOWS[m.group(2)])}```\n{m.group(4)}"
+        return f"{m.group(1)}```mermaid\n{mermaid(by_name[m.group(2)])}```\n{m.group(4)}"
 
     return BLOCK.sub(block, document)
 

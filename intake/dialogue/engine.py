@@ -2,39 +2,80 @@
 
     handle(session, incoming, now=None) -> list[Reply]
 
-It upserts the contact, applies opt-out and keywords, runs the current step and saves where the conversation is.
-It neither stores the inbound message (the inbox does) nor commits (the caller does).
+It upserts the contact, applies opt-out, erasure and the other keywords, runs the current step and saves where
+the conversation is. It neither stores the inbound message (the inbox does) nor commits (the caller does).
+
+Keywords and answers (docs/dialogue.md): an opt-out word always wins; otherwise, when the message picks one of
+the options the person was just offered, the option wins over a keyword that is the same word; else a keyword
+acts, and anything else is the answer to the current step.
 """
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from intake.dialogue import booking, erase, menu, report
-from intake.dialogue.keywords import Command, classify
-from intake.dialogue.status import say_status
-from intake.dialogue.steps import END, STEPS, Ctx, Option, register
+from intake import clock
+from intake.booking import active_booking
+from intake.dialogue import booking, erase, language, menu, report
+from intake.dialogue.keywords import Command, classify, is_pinyin, normalise
+from intake.dialogue.status import contact_cases, say_status
+from intake.dialogue.steps import END, Ctx, Flow, Option, option_words, step_table
 from intake.dialogue.types import Incoming, Reply
 from intake.errors import ReuniteError
-from intake.i18n import CHINESE, ENGLISH, Msg, _, detect_language
-from intake.models import Contact, Conversation, audit, utcnow
+from intake.i18n import Msg, _
+from intake.models import Contact, Conversation, audit
 
-# The flows are registered here, explicitly (menu and erase still also register themselves on import).
-for _flow in (menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW):
-    register(_flow)
+FLOWS: tuple[Flow, ...] = (menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW)
+STEPS = step_table(FLOWS)
+STATE_KEY = "_engine"  # the engine's own state, kept beside the flow's data in the conversation row
 
-# Language picking is a one-message overlay on whatever step is current, not a step of its own.
-PICKING_LANGUAGE = "_picking_language"
-LANGUAGE_OPTIONS = (
-    Option("1", "中文", ("中文", "chinese", "zh")),
-    Option("2", "English", ("en", "english", "英文")),
-)
+
+@dataclass
+class EngineState:
+    """What the engine remembers between messages: a language pick in progress, and the last question's options."""
+
+    picking_language: bool = False
+    options: bool = False  # the last question offered options
+    option_keywords: tuple[str, ...] = ()  # words of those options that are also keywords: the options win
+
+    @classmethod
+    def pop_from(cls, data: dict[str, Any]) -> EngineState:
+        """Take the engine's state out of a conversation's data (a missing or old one reads as empty)."""
+        raw = data.pop(STATE_KEY, None)
+        if not isinstance(raw, dict):
+            return cls()
+        words = tuple(str(w) for w in raw.get("option_keywords", ()))
+        return cls(bool(raw.get("picking_language")), bool(raw.get("options")), words)
+
+    def offer(self, options: tuple[Option, ...], *, besides_the_question: bool = False) -> None:
+        """Remember that `options` were offered (besides the question's own ones, or instead of them)."""
+        words = {normalise(w) for option in options for w in option_words(option)}
+        keywords = {w for w in words if classify(w)} | (
+            set(self.option_keywords) if besides_the_question else set()
+        )
+        self.options, self.option_keywords = bool(options), tuple(sorted(keywords))
+
+
+def command_of(text: str, state: EngineState, *, free_text: bool = False) -> Command | None:
+    """Return the keyword a message is, unless it answers the question just asked (opt-out words always count).
+
+    `free_text` says the question asks for words, not options: there a pinyin keyword is read as the answer,
+    since a child may well be called "Yu Yue" or "Yu Yan".
+    """
+    command = classify(text)
+    if command is Command.OPT_OUT:
+        return command
+    if normalise(text) in state.option_keywords or (free_text and is_pinyin(text)):
+        return None  # the answer wins: the step reads the message
+    return command
 
 
 def _contact(session: Session, incoming: Incoming) -> Contact:
@@ -67,27 +108,38 @@ def _conversation(session: Session, contact: Contact) -> Conversation:
 
 
 def handle(session: Session, incoming: Incoming, now: datetime | None = None) -> list[Reply]:
-    """Answer one incoming message: return the replies to send (none to an opted-out contact)."""
-    now = now or utcnow()
+    """Answer one incoming message: return the replies to send (to an opted-out contact only OPT-IN and DELETE)."""
+    now = now or clock.now()
     contact = _contact(session, incoming)
     conversation = _conversation(session, contact)
-    ctx = Ctx(session, contact, incoming, now, dict(conversation.data or {}))
-    command = classify(incoming.text)
+    data = dict(conversation.data or {})
+    state = EngineState.pop_from(data)
+    ctx = Ctx(session, contact, incoming, now, data)
+    command = command_of(incoming.text, state, free_text=bool(conversation.step) and not state.options)
+    # Free text at a question without options (a name, a place) does not tell the reader's language.
+    language.follow(
+        contact, incoming.text, says_something=bool(command or not conversation.step or state.options)
+    )
     if contact.opted_out:
-        if command is Command.OPT_IN:
-            _opt(ctx, out=False)
-        return ctx.replies  # an opted-out contact hears nothing else
-    if command is Command.OPT_OUT:
+        _while_opted_out(ctx, command)
+    elif command is Command.OPT_OUT:
         _opt(ctx, out=True)
-        _goto(ctx, conversation, END)
+        _goto(ctx, state, conversation, END)
     else:
-        if not contact.language_chosen and (lang := detect_language(incoming.text)) is not None:
-            contact.language, contact.language_chosen = lang, True
-        _dispatch(ctx, conversation, command)
-    conversation.data = ctx.data
+        _dispatch(ctx, state, conversation, command)
+    conversation.data = ctx.data if state == EngineState() else {**ctx.data, STATE_KEY: asdict(state)}
     flag_modified(conversation, "data")
     conversation.updated_at = now
     return ctx.replies
+
+
+def _while_opted_out(ctx: Ctx, command: Command | None) -> None:
+    # An opted-out person is asked nothing: START re-subscribes, DELETE erases at once (there can be no
+    # confirmation question), and everything else gets no answer.
+    if command is Command.OPT_IN:
+        _opt(ctx, out=False)
+    elif command is Command.DELETE:
+        erase.erase_now(ctx)
 
 
 def _opt(ctx: Ctx, *, out: bool) -> None:
@@ -99,66 +151,82 @@ def _opt(ctx: Ctx, *, out: bool) -> None:
         ctx.say(_("Welcome back. Send HELP to see what you can do."))
 
 
-def _dispatch(ctx: Ctx, conversation: Conversation, command: Command | None) -> None:
+def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command: Command | None) -> None:
     step = conversation.step if conversation.step in STEPS else None
-    if ctx.data.pop(PICKING_LANGUAGE, False) and command is None:
+    flow = STEPS[step].flow if step else None
+    if state.picking_language and command is None:
+        state.picking_language = False
         # Anything but a language pick is read as an answer to the current step.
         with contextlib.suppress(ReuniteError):
-            command = Command.CHINESE if ctx.choose(LANGUAGE_OPTIONS) == "1" else Command.ENGLISH
-    if command in (Command.ENGLISH, Command.CHINESE):
-        ctx.contact.language = ENGLISH if command is Command.ENGLISH else CHINESE
-        ctx.contact.language_chosen = True
-        _reask(ctx, step or menu.MAIN, conversation)
+            command = Command.CHINESE if ctx.choose(language.OPTIONS) == "1" else Command.ENGLISH
+    state.picking_language = False
+    if command in language.CHOSEN:
+        language.choose(ctx.contact, language.CHOSEN[command])
+        _reask(ctx, state, conversation, step or menu.MAIN)
     elif command is Command.LANGUAGE:
-        ctx.data[PICKING_LANGUAGE] = True
-        ctx.say(_("Choose a language:"), LANGUAGE_OPTIONS)
+        state.picking_language = True
+        ctx.say(_("Choose a language:"), language.OPTIONS)
+        state.offer(language.OPTIONS, besides_the_question=True)  # an answer to the question still counts
     elif command in (Command.HELP, Command.STATUS, Command.OPT_IN):
         if command is Command.STATUS:
             say_status(ctx)
         else:
             ctx.say(menu.HELP)
         if step is not None:
-            _reask(ctx, step, conversation)
-    elif command is Command.REPORT or (command is Command.RESTART and step and step.startswith("report.")):
-        _goto(ctx, conversation, report.start(ctx))
-    elif command is Command.BOOK or (command is Command.RESTART and step and step.startswith("book.")):
-        _goto(ctx, conversation, booking.start(ctx))
+            _reask(ctx, state, conversation, step)
+    elif command is Command.REPORT or (command is Command.RESTART and flow == report.FLOW.name):
+        _goto(ctx, state, conversation, report.start(ctx))
+    elif command is Command.BOOK or (command is Command.RESTART and flow == booking.FLOW.name):
+        _goto(ctx, state, conversation, booking.start(ctx))
     elif command is Command.DELETE:
-        _goto(ctx, conversation, erase.start(ctx))
+        _goto(ctx, state, conversation, erase.start(ctx))
     elif command is Command.CANCEL and step is not None and step != menu.MAIN:
-        ctx.data.clear()
-        ctx.say(_("Cancelled. Nothing more was saved. Send HELP to see what you can do."))
-        _goto(ctx, conversation, END)
+        _say_cancelled(ctx, flow)
+        _goto(ctx, state, conversation, END)
     elif command is Command.CANCEL:
-        _goto(ctx, conversation, booking.start_cancel(ctx))
+        _goto(ctx, state, conversation, booking.start_cancel(ctx))
     elif step is None or command is Command.RESTART:
-        _goto(ctx, conversation, menu.MAIN)
+        _goto(ctx, state, conversation, menu.MAIN)
+    elif not ctx.text and not ctx.incoming.media_urls:
+        _reask(ctx, state, conversation, step, reason=_("Your message was empty."))
     else:
-        _answer(ctx, conversation, step)
+        _answer(ctx, state, conversation, step)
 
 
-def _answer(ctx: Ctx, conversation: Conversation, name: str) -> None:
+def _say_cancelled(ctx: Ctx, flow: str | None) -> None:
+    # "Cancelled" in the middle of moving an appointment would read as if the appointment were cancelled.
+    if flow == booking.FLOW.name and any(active_booking(ctx.session, case) for case in contact_cases(ctx)):
+        ctx.say(_("Stopped. Your appointment was not changed. Send HELP to see what you can do."))
+    else:
+        ctx.say(_("Cancelled. Nothing more was saved. Send HELP to see what you can do."))
+
+
+def _answer(ctx: Ctx, state: EngineState, conversation: Conversation, name: str) -> None:
     step = STEPS[name]
     try:
         with ctx.session.begin_nested():  # a refused answer leaves nothing half-written
             target = step.answer(ctx)
     except ReuniteError as exc:
-        _reask(ctx, name, conversation, reason=Msg(exc.message, exc.params))
+        _reask(ctx, state, conversation, name, reason=Msg(exc.message, exc.params))
         return
     if target not in step.next:
         raise RuntimeError(f"step {name} went to {target}, which its table does not allow")
-    _goto(ctx, conversation, target)
+    _goto(ctx, state, conversation, target)
 
 
-def _reask(ctx: Ctx, name: str, conversation: Conversation, *, reason: Msg | None = None) -> None:
+def _reask(
+    ctx: Ctx, state: EngineState, conversation: Conversation, name: str, *, reason: Msg | None = None
+) -> None:
     question = STEPS[name].ask(ctx)
     ctx.say(question.text, question.options, prefix=reason)
+    state.offer(question.options)
     conversation.flow, conversation.step = STEPS[name].flow, name
 
 
-def _goto(ctx: Ctx, conversation: Conversation, target: str) -> None:
+def _goto(ctx: Ctx, state: EngineState, conversation: Conversation, target: str) -> None:
     if target == END:
         conversation.flow = conversation.step = None
         ctx.data.clear()
+        state.offer(())
         return
-    _reask(ctx, target, conversation)
+    _reask(ctx, state, conversation, target)

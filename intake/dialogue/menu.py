@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from intake.dialogue import booking, report
 from intake.dialogue.status import say_status
-from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, register
+from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step
 from intake.i18n import _
 
 MAIN = "menu.main"
@@ -33,15 +33,13 @@ def on_main(ctx: Ctx) -> str:
     return END
 
 
-FLOW = register(
-    Flow(
-        "menu",
-        {MAIN: "greeting or any text outside a flow"},
-        (
-            Step(MAIN, ask_main, on_main, {
-                report.CONSENT_DNA: "1 report", booking.PICK_CASE: "2 book, several cases",
-                booking.MANAGE: "2 book, has appointment", booking.PLACE: "2 book", END: "3 status / 2 without case",
-            }),
-        ),
-    )
+FLOW = Flow(
+    "menu",
+    {MAIN: "greeting or any text outside a flow"},
+    (
+        Step(MAIN, ask_main, on_main, {
+            report.CONSENT_DNA: "1 report", booking.PICK_CASE: "2 book, several cases",
+            booking.MANAGE: "2 book, has appointment", booking.PLACE: "2 book", END: "3 status / 2 without case",
+        }),
+    ),
 )  # fmt: skip

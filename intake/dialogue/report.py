@@ -13,6 +13,7 @@ from intake.dialogue.casefile import ReportState
 from intake.dialogue.state import need
 from intake.dialogue.status import case_status
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
+from intake.dialogue.vocabulary import NO_WORDS, YES_WORDS
 from intake.errors import InputError
 from intake.i18n import N_, _
 from intake.models import Case, ConsentScope, Role, Sex
@@ -37,10 +38,13 @@ RELATIONS = (
 )
 ROLE_VALUES = {"1": Role.MOTHER, "2": Role.FATHER, "3": Role.OTHER_RELATIVE}
 CONFIRM_OPTIONS = (
-    Option("1", _("Confirm"), ("确认", "对", "yes", "ok")),
+    Option("1", _("Confirm"), YES_WORDS),
     Option("2", _("Start again"), ("重填",)),
 )
-LATER = (Option("1", _("Book now"), ("yes", "要", "好")), Option("2", _("Later"), ("no", "以后", "不用")))
+LATER = (
+    Option("1", _("Book now"), YES_WORDS),
+    Option("2", _("Later"), NO_WORDS + ("以后", "以后再说", "later")),
+)
 SKIP_WORDS = ("skip", "跳过", "没有", "无", "none", "no")
 DUPLICATE_OPTIONS = (
     Option("1", _("Continue with that case"), ("continue", "继续")),

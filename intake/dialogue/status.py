@@ -22,6 +22,7 @@ CASE_WORDS = {
     CaseStatus.CLOSED: _("closed"),
     CaseStatus.WITHDRAWN: _("withdrawn"),
 }
+FINISHED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 SAMPLE_WORDS = {
     SampleStatus.AWAITING_COLLECTION: _("not taken yet"),
     SampleStatus.COLLECTED: _("taken"),
@@ -46,6 +47,8 @@ def contact_cases(ctx: Ctx) -> list[Case]:
 def case_status(ctx: Ctx, case: Case) -> Msg:
     """Describe one case: reference, status, appointment and sample."""
     head = _("Case %(reference)s: %(status)s.", reference=case.reference, status=CASE_WORDS[case.status])
+    if case.status in FINISHED:
+        return head  # a withdrawn, closed or reunited case cannot be booked: no "send BOOK"
     booking = active_booking(ctx.session, case)
     if booking is not None:
         s = booking_summary(ctx.session, booking, ctx.lang)

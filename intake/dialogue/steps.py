@@ -1,42 +1,40 @@
-"""The step table every flow registers into, and the context a step handler works with.
+"""What a flow is made of (steps with their questions and options) and the context a step handler works with.
 
 A step asks a Question and reads the answer; the answer handler returns the name of the next step (or END) and
 may only go where its `next` table says, so the drawings in docs/dialogue.md are generated from the same table.
+Each flow module defines one `FLOW`; the engine builds its step table from the flows it lists (`step_table`).
 """
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from intake.dialogue.types import Choice, Incoming, Reply
+from intake import clock
+from intake.dialogue.types import Choice, Incoming, Option, Question, Reply
+from intake.dialogue.vocabulary import YES_NO, number_of
 from intake.errors import InputError
-from intake.i18n import ENGLISH, Msg, _, render
+from intake.i18n import ENGLISH, LANGUAGES, Msg, render
+from intake.models import Contact
+from intake.text import fold
+
+__all__ = ["END", "YES_NO", "Ctx", "Flow", "Option", "Question", "Step", "fold", "option_words", "step_table"]
 
 END = "end"
-CHINA = timezone(timedelta(hours=8), "CST")
 
 
-@dataclass(frozen=True)
-class Option:
-    """One offered choice: the key to reply, its label, and other words that mean it (any language)."""
-
-    key: str
-    label: Msg | str
-    aliases: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Question:
-    """What a step asks, with the options it offers (maybe none, for free text)."""
-
-    text: Msg | str
-    options: tuple[Option, ...] = ()
+def option_words(option: Option) -> set[str]:
+    """Return every folded word that picks `option`: its key, its label in each language and its aliases."""
+    words = {option.key, *option.aliases}
+    if isinstance(option.label, Msg):
+        words |= {option.label.msgid, *(str(render(lang, option.label)) for lang in LANGUAGES)}
+    else:
+        words.add(option.label)
+    return {folded for folded in map(fold, words) if folded}  # an empty label picks nothing
 
 
 @dataclass
@@ -44,7 +42,7 @@ class Ctx:
     """Everything a step handler needs: the database session, the contact, the flow data and the replies so far."""
 
     session: Session
-    contact: Any  # intake.models.Contact; Any keeps this module free of the model import cycle
+    contact: Contact
     incoming: Incoming
     now: datetime
     data: dict[str, Any]
@@ -63,7 +61,7 @@ class Ctx:
     @property
     def today(self) -> date:
         """Return today's date in China, where the families and the labs are."""
-        return self.now.astimezone(CHINA).date()
+        return clock.today_in_china(self.now)
 
     @property
     def actor(self) -> str:
@@ -80,23 +78,16 @@ class Ctx:
         self.replies.append(Reply(text, tuple(Choice(o.key, self.t(o.label)) for o in options)))
 
     def choose(self, options: tuple[Option, ...]) -> str:
-        """Return the key of the option the message picks (by key, label in either language, or alias)."""
-        answer = fold(self.text)
-        for option in options:
-            words = {option.key, *option.aliases}
-            if isinstance(option.label, Msg):
-                words |= {option.label.msgid, str(render(self.lang, option.label))}
-            else:
-                words.add(option.label)
-            if answer in {fold(w) for w in words}:
-                return option.key
+        """Return the key of the option the message picks (by key, numeral, label in either language, or alias).
+
+        An empty message picks nothing: a photo without text is no answer.
+        """
+        answer = number_of(fold(self.text))
+        if answer:
+            for option in options:
+                if answer in option_words(option):
+                    return option.key
         raise InputError("Please reply with one of the numbers shown.")
-
-
-def fold(text: str) -> str:
-    """Return `text` folded for comparing answers: full-width to ASCII, case, spaces and end punctuation."""
-    folded = unicodedata.normalize("NFKC", text).casefold().strip().rstrip(".!。！")
-    return "".join(folded.split())
 
 
 Ask = Callable[[Ctx], Question]
@@ -132,22 +123,15 @@ class Flow:
     steps: tuple[Step, ...]
 
 
-STEPS: dict[str, Step] = {}
-FLOWS: dict[str, Flow] = {}
-
-
-def register(flow: Flow) -> Flow:
-    """Add a flow and its steps to the step table."""
-    FLOWS[flow.name] = flow
-    for step in flow.steps:
-        STEPS[step.name] = step
-    return flow
-
-
-YES_NO = (
-    Option("1", _("Yes"), ("y", "yes", "ok", "是", "是的", "好", "对", "同意", "可以", "要")),
-    Option("2", _("No"), ("n", "no", "否", "不", "不是", "不同意", "不要", "不用")),
-)
+def step_table(flows: Iterable[Flow]) -> dict[str, Step]:
+    """Return the steps of `flows` by name; refuse two steps of one name."""
+    table: dict[str, Step] = {}
+    for flow in flows:
+        for step in flow.steps:
+            if step.name in table:
+                raise ValueError(f"two steps are named {step.name}")
+            table[step.name] = step
+    return table
 
 
 def is_english(ctx: Ctx) -> bool:

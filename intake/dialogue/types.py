@@ -1,10 +1,11 @@
-"""What flows in and out of the dialogue engine: channel-free messages, replies and choices."""
+"""What flows in and out of the dialogue engine: channel-free messages, questions with their options, replies."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from intake.i18n import Msg
 from intake.models import Channel
 
 
@@ -34,3 +35,20 @@ class Reply:
 
     text: str
     choices: tuple[Choice, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Option:
+    """One offered choice: the key to reply, its label, and other words that mean it (any language)."""
+
+    key: str
+    label: Msg | str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a step asks, with the options it offers (maybe none, for free text)."""
+
+    text: Msg | str
+    options: tuple[Option, ...] = ()

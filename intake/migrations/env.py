@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import intake.models  # noqa: F401 - registers every table on Base.metadata
-from intake.config import Settings
+from intake.config import SettingError, Settings
 from intake.db import Base, make_engine
 
 config = context.config
@@ -30,7 +30,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
+    try:
+        url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
+    except SettingError as exc:  # the alembic command, like reunite's, names a bad setting in one line
+        raise SystemExit(f"bad configuration: {exc}") from None
     engine = make_engine(url)
     with engine.connect() as conn:
         _run(conn)

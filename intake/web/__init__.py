@@ -1,4 +1,4 @@
-"""The Flask application factory: health check, error handling, and the blueprints the adapters register.
+"""The Flask application factory: front page and health check, error handling, and the adapters' blueprints.
 
 The web layer knows no channel: each adapter package (`sms`, `bot`, ...) names its blueprint in the
 `reunite.blueprints` entry-point group of pyproject.toml, and `create_app` registers whatever is installed.
@@ -9,14 +9,15 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint, Flask, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from intake.config import Settings
 from intake.errors import ReuniteError
 from intake.runtime import Runtime
-from intake.web.support import json_error, runtime, status_of
+from intake.web import home
+from intake.web.support import json_error, status_of
 
 MAX_REQUEST_BYTES = 64 * 1024
 BLUEPRINT_GROUP = "reunite.blueprints"
@@ -43,13 +44,9 @@ def create_app(settings: Settings | None = None, *, rt: Runtime | None = None) -
         hops = app.extensions["reunite"].settings.trust_proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
+    app.register_blueprint(home.bp)
     for blueprint in adapter_blueprints():
         app.register_blueprint(blueprint)
-
-    @app.get("/healthz")
-    def healthz() -> tuple[Response, int]:
-        ok, detail = runtime().database_ok()
-        return jsonify(status="ok" if ok else "error", database=detail), 200 if ok else 503
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -44,22 +44,57 @@ def test_language_from_first_message_and_switch(session):
         session,
         [
             ("hello", ("Reply a number",)),
-            ("你好", ("Please reply with one of the numbers",)),  # the first message decided: English
-            ("中文", ("请回复数字",)),
-            ("REPORT", ("DNA",)),
-            ("EN", ("DNA sample",)),  # switching re-asks the current step in the new language
+            (
+                "你好",
+                ("请回复数字",),
+            ),  # Latin letters did not fix English: the Chinese message is answered in Chinese
+            ("hello", ("请回复数字",)),  # and Chinese characters fixed Chinese
+            ("EN", ("Reply a number",)),
+            ("REPORT", ("DNA sample",)),
+            ("中文", ("DNA",)),  # switching re-asks the current step in the new language
             ("LANGUAGE", ("1 中文", "2 English")),
-            ("1", ("同意",)),
-            ("1", ("保存",)),  # the step goes on after the language pick
+            ("2", ("DNA sample",)),
+            ("1", ("family's details",)),  # the step goes on after the language pick
         ],
     )
-    assert session.scalars(sa.select(Contact.language)).one() == "zh_CN"
+    contact = session.scalars(sa.select(Contact)).one()
+    assert (contact.language, contact.language_chosen) == ("en", True)
 
 
 def test_digits_first_default_to_chinese_until_words(session):
     assert "请回复数字" in say(session, "123")[0].text
-    assert "Reply a number" in say(session, "hi")[0].text  # the first words decide
-    assert "请" not in say(session, "好")[0].text
+    assert "Reply a number" in say(session, "hi")[0].text  # words decide
+    assert "请回复数字" in say(session, "好")[0].text  # and Chinese words decide again, until fixed
+
+
+def test_a_chinese_parent_who_starts_with_hi_is_not_held_in_english(session):
+    run_transcript(
+        session,
+        [
+            ("Hi", ("Reply a number",)),
+            ("1", ("DNA sample", "1 Yes")),  # digits decide nothing
+            ("同意", ("保存孩子和家人的信息",)),  # an answer in Chinese: the conversation goes on in Chinese
+            ("ok", ("孩子叫什么名字",)),  # and stays Chinese: Chinese characters fixed it
+        ],
+    )
+    assert session.scalars(sa.select(Contact.language_chosen)).one() is True
+
+
+def test_pinyin_keywords_act_and_mean_chinese(session):
+    run_transcript(session, [("bao shi", ("DNA", "1 同意"))])
+    assert session.scalars(sa.select(Contact.language)).one() == "zh_CN"
+    assert classify("Yu Yue") is Command.BOOK and classify("chaxun") is Command.STATUS
+    assert classify("shan chu") is Command.DELETE and classify("tui ding") is Command.OPT_OUT
+
+
+def test_free_text_at_a_question_without_options_keeps_the_language(session):
+    run_transcript(session, [("REPORT", ("DNA sample",)), ("yes", ("family",)), ("1", ("full name",))])
+    run_transcript(session, [("李明", ("Is 李明 a boy or a girl?",))])  # a name does not switch to Chinese
+
+
+def test_a_first_stop_is_answered_in_its_language(session):
+    assert say(session, "STOP")[0].text.startswith("You will get no more messages")
+    assert say(session, "退订", address="+8613900000000")[0].text.startswith("已退订")
 
 
 def test_help_mid_flow_reasks(session):

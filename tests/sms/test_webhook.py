@@ -162,7 +162,7 @@ def test_sms_channel_is_disabled_without_a_token(client, app):
 def test_healthz_reports_the_database(client, backend):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": backend}
+    assert response.get_json() == {"status": "ok", "database": backend, "kinship_kernel": "numba"}
 
 
 def test_behind_a_proxy_the_forwarded_url_is_the_signed_one(settings, engine, session_factory):

@@ -13,6 +13,13 @@ from intake import schema
 from intake.db import Base, make_engine
 
 PG_ADMIN_URL = os.environ.get("REUNITE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# CI sets this so that a PostgreSQL that did not start fails the run instead of skipping half of it.
+REQUIRE_PG_VARIABLE = "REUNITE_TEST_REQUIRE_PG"
+
+
+def postgres_required() -> bool:
+    """Tell whether this run must fail, rather than skip, when PostgreSQL cannot be used."""
+    return os.environ.get(REQUIRE_PG_VARIABLE, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def postgres_unavailable_reason() -> str | None:

@@ -1,0 +1,66 @@
+"""The words people answer with, in one place: yes and no, option numbers, sexes and relatives, as parents type them.
+
+Every question with a yes/no answer uses the same words (so "好" confirms a booking as it confirms consent), and
+the report flow can read sex and relation from the same tables. Words are compared folded (intake/text.py), so
+Traditional characters, full-width letters, case and spaces need no entries of their own. No option word may be
+an opt-out keyword, which always wins: tests/dialogue/test_precedence.py checks every option list.
+"""
+
+from __future__ import annotations
+
+from intake.dialogue.types import Option
+from intake.i18n import _
+from intake.models import Role, Sex
+
+YES_WORDS = (
+    "y", "yes", "yeah", "yep", "yup", "ok", "okay", "sure", "agree", "i agree", "confirm", "correct", "right",
+    "是", "是的", "是啊", "好", "好的", "好啊", "嗯", "嗯嗯", "恩", "行", "可以", "对", "对的", "对啊", "没错",
+    "同意", "我同意", "愿意", "要", "确定", "确认", "没问题", "shi", "hao", "haode", "keyi", "tongyi", "dui",
+)  # fmt: skip
+NO_WORDS = (
+    "n", "no", "nope", "don't", "disagree", "refuse",
+    "否", "不", "不是", "不要", "不用", "不行", "不好", "不对", "不同意", "不愿意", "不可以", "算了", "bu", "buyao",
+)  # fmt: skip
+YES_NO = (Option("1", _("Yes"), YES_WORDS), Option("2", _("No"), NO_WORDS))
+
+# Options that mean a keyword's action take all its words, so the option wins at its step (docs/dialogue.md).
+CANCEL_WORDS = ("cancel", "取消", "quxiao", "取消预约")
+DELETE_WORDS = ("delete", "删除", "shanchu", "确定删除")
+KEEP_WORDS = ("keep", "保留", "不变", "baoliu")
+CHANGE_WORDS = ("change", "改", "改期", "改时间", "换", "换时间")
+
+# Chinese numerals (and the financial forms) a parent may write for an option number; ①…⑨ fold to digits already.
+_NUMERALS = ("零〇", "一壹幺", "二两贰", "三叁", "四肆", "五伍", "六陆", "七柒", "八捌", "九玖")
+NUMBER_WORDS: dict[str, str] = (
+    {
+        word: str(n)
+        for n, chars in enumerate(_NUMERALS)
+        for char in chars
+        for word in (char, f"第{char}", f"第{char}个", f"{char}号")
+    }
+    | {f"第{n}": str(n) for n in range(10)}
+    | {f"第{n}个": str(n) for n in range(10)}
+)
+
+SEX_WORDS: dict[Sex, tuple[str, ...]] = {
+    Sex.MALE: ("男", "男的", "男孩", "男孩子", "男生", "男娃", "儿子", "小子", "boy", "m", "male", "son", "nan"),
+    Sex.FEMALE: ("女", "女的", "女孩", "女孩子", "女生", "女娃", "女儿", "闺女", "girl", "f", "female", "daughter",
+                 "nv", "nu"),
+}  # fmt: skip
+
+# How the reporter is related to the child, by the names families use; the key is the everyday word.
+RELATIVE_WORDS: dict[str, Role] = {
+    **dict.fromkeys(("妈妈", "妈", "母亲", "娘", "我是妈妈", "mother", "mum", "mom", "mama"), Role.MOTHER),
+    **dict.fromkeys(("爸爸", "爸", "父亲", "爹", "我是爸爸", "father", "dad", "papa"), Role.FATHER),
+    **dict.fromkeys(
+        ("奶奶", "爷爷", "外婆", "外公", "姥姥", "姥爷", "哥哥", "姐姐", "弟弟", "妹妹", "叔叔", "阿姨", "舅舅",
+         "姑姑", "伯伯", "婶婶", "舅妈", "姨妈", "亲戚", "家人", "其他", "grandma", "grandmother", "grandpa",
+         "grandfather", "brother", "sister", "uncle", "aunt", "relative", "other"),
+        Role.OTHER_RELATIVE,
+    ),
+}  # fmt: skip
+
+
+def number_of(text: str) -> str:
+    """Return the option number a folded answer names ("一", "第2个" -> "1", "2"), or the answer unchanged."""
+    return NUMBER_WORDS.get(text, text)

@@ -1,0 +1,81 @@
+"""What parents really type: Traditional characters, pinyin, everyday yes words, numerals, empty messages."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from intake.dialogue.keywords import Command, classify
+from intake.dialogue.vocabulary import NO_WORDS, RELATIVE_WORDS, SEX_WORDS, YES_WORDS
+from intake.labs import load_demo_labs
+from intake.models import Booking, BookingStatus, Case, CaseStatus, Role, Sex
+from tests.dialogue import transcripts as t
+from tests.dialogue.helpers import run_transcript, say
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [("報失", Command.REPORT), ("刪除", Command.DELETE), ("預約", Command.BOOK), ("查詢", Command.STATUS),
+     ("bao shi", Command.REPORT), ("BaoShi", Command.REPORT), ("yu yue", Command.BOOK), ("cha xun", Command.STATUS),
+     ("shan chu", Command.DELETE), ("tui ding", Command.OPT_OUT), ("退訂", Command.OPT_OUT), ("？", Command.HELP)],
+)  # fmt: skip
+def test_traditional_and_pinyin_keywords(text, command):
+    assert classify(text) is command
+
+
+@pytest.mark.parametrize("word", ["好", "好的", "嗯", "行", "可以", "对的", "要", "ok", "Yeah", "是的。"])
+def test_everyday_yes_words_give_consent(session, word):
+    run_transcript(session, [("报失", ("DNA",)), (word, ("保存孩子和家人的信息",))])
+
+
+@pytest.mark.parametrize("word", ["一", "①", "１", "第一个"])
+def test_a_numeral_picks_option_one(session, word):
+    run_transcript(session, [("报失", ("DNA",)), (word, ("保存孩子和家人的信息",))])
+
+
+def test_yes_words_confirm_a_booking_as_they_confirm_consent(session):
+    load_demo_labs(session)
+    session.flush()
+    run_transcript(session, t.REPORT_ZH + t.BOOK_AFTER_REPORT_ZH[:5])
+    run_transcript(session, [("好", ("预约成功",))])
+    assert session.scalars(sa.select(Booking.status)).one() == BookingStatus.BOOKED
+
+
+def test_the_vocabulary_is_consistent():
+    assert not set(YES_WORDS) & set(NO_WORDS)
+    assert not set(SEX_WORDS[Sex.MALE]) & set(SEX_WORDS[Sex.FEMALE])
+    assert {"男的", "男孩", "儿子"} <= set(SEX_WORDS[Sex.MALE]) and {"女的", "女儿"} <= set(
+        SEX_WORDS[Sex.FEMALE]
+    )
+    assert RELATIVE_WORDS["妈妈"] is Role.MOTHER and RELATIVE_WORDS["母亲"] is Role.MOTHER
+    assert RELATIVE_WORDS["爸爸"] is Role.FATHER
+    assert {RELATIVE_WORDS[w] for w in ("奶奶", "外婆", "爷爷", "姥姥", "哥哥", "姐姐")} == {
+        Role.OTHER_RELATIVE
+    }
+    assert all(classify(w) is None for w in (*YES_WORDS, *NO_WORDS, *RELATIVE_WORDS))
+
+
+def test_an_empty_message_does_not_pick_the_first_lab(session):
+    load_demo_labs(session)
+    session.flush()
+    run_transcript(session, t.REPORT_EN + t.BOOK_AFTER_REPORT_EN[:2])
+    run_transcript(session, [("", ("Your message was empty.", "Choose a lab")), ("  ", ("Choose a lab",))])
+    run_transcript(session, [("1", ("Choose a day at Demo sampling point (Guangzhou)",))])
+
+
+def test_an_empty_message_at_a_free_text_question_stores_nothing(session):
+    run_transcript(session, t.REPORT_EN[:9] + [("", ("Your message was empty.", "Describe the child"))])
+
+
+def test_stop_then_delete_erases_at_once(session):
+    run_transcript(session, t.REPORT_ZH + [("2", ("预约",)), ("退订", ("已退订",))])
+    run_transcript(session, [("报失", t.SILENT), ("删除", ("已删除",)), ("1", t.SILENT)])
+    case = session.scalars(sa.select(Case)).one()
+    assert case.status == CaseStatus.WITHDRAWN and case.child_name is None
+
+
+def test_after_delete_status_does_not_say_book(session):
+    run_transcript(session, t.REPORT_EN + [("2", ("BOOK",)), ("DELETE", ()), ("1", ("Deleted",))])
+    status = say(session, "STATUS")[0].text
+    assert "withdrawn" in status and "BOOK" not in status
+    run_transcript(session, [("BOOK", ("no case to book",))])

@@ -1,0 +1,30 @@
+"""The sample conversations of docs/dialogue.md over signed Twilio webhooks, exactly, on the day they were printed.
+
+The webhook, the inbox and the dialogue read one clock (intake/clock.py), so pinning it here pins the dates the
+parent sees ("11月24日周二") and the date "yesterday" means, through the whole SMS path.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from intake import clock
+from tests.dialogue.golden import conversations, normalise
+from tests.dialogue.helpers import NOW
+
+CONVERSATIONS = conversations()
+
+
+@pytest.mark.parametrize("number", range(len(CONVERSATIONS)))
+def test_sample_conversation_by_sms(phone, number):
+    with clock.pinned(NOW):
+        for turn, exchange in enumerate(CONVERSATIONS[number], 1):
+            replies = [normalise(r) for r in phone.text(exchange.message)]
+            assert replies == [normalise(r) for r in exchange.replies], f"message {turn} {exchange.message!r}"
+
+
+def test_stop_is_answered_with_its_confirmation(phone):
+    assert phone.text("STOP") == [
+        "You will get no more messages from reunite. Send START to receive them again."
+    ]
+    assert phone.text("HELP") == []
