@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,6 +16,7 @@ from datetime import date, timedelta
 import cn2an
 
 from intake.errors import InputError
+from intake.text import END_MARKS, simplified
 
 EARLIEST = date(1900, 1, 1)
 MAX_AGE_YEARS = 40
@@ -42,10 +42,10 @@ _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s*)?"
 _DAY_MONTH = re.compile(rf"{_WEEKDAY}(\d{{1,2}})\s*([a-z]+)\.?,?\s*(\d{{4}})?")
 _MONTH_DAY = re.compile(rf"{_WEEKDAY}([a-z]+)\.?\s*(\d{{1,2}})(?:st|nd|rd|th)?,?\s*(\d{{4}})?")
 _YM = re.compile(r"(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*月?")
-_YEARS_WORD = r"(?:周岁|岁|歲|years?|yrs?|y)"
+_YEARS_WORD = r"(?:周岁|岁|years?|yrs?|y)"
 _AGE_YEARS = re.compile(rf"(\d+)\s*(?:{_YEARS_WORD}\s*(半|and a half)?)?\s*(?:old|大)?")
 _AGE_MONTHS = re.compile(
-    rf"(?:(\d+)\s*{_YEARS_WORD}\s*(?:and)?\s*)?(\d+|半)\s*(?:个月|個月|months?|mos?)\s*(?:old|大)?"
+    rf"(?:(\d+)\s*{_YEARS_WORD}\s*(?:and)?\s*)?(\d+|半)\s*(?:个月|months?|mos?)\s*(?:old|大)?"
 )
 
 
@@ -76,8 +76,8 @@ def _arabic(match: re.Match[str]) -> str:
 
 
 def _fold(text: str) -> str:
-    # NFKC turns full-width digits and punctuation from a Chinese input method into ASCII; cn2an reads "二十五".
-    folded = unicodedata.normalize("NFKC", text).strip().lower().rstrip("。.!！")
+    # `simplified` turns full-width digits into ASCII and 兩歲 into 两岁; cn2an then reads "二十五" as 25.
+    folded = simplified(text).strip().lower().rstrip(END_MARKS)
     return " ".join(_CN_NUMERAL.sub(_arabic, folded).split())
 
 

@@ -52,6 +52,8 @@ TODAY = date(2026, 11, 23)
         ("last month", date(2026, 10, 23)),
         ("2 years ago", date(2024, 11, 23)),
         ("十一月二十日", date(2026, 11, 20)),
+        ("三個月前", date(2026, 8, 23)),
+        ("上個月", date(2026, 10, 23)),
         ("20 Nov 2026", date(2026, 11, 20)),  # how a summary shows a date in English, typed back
         ("Nov 20", date(2026, 11, 20)),
         ("November 20th, 2025", date(2025, 11, 20)),
@@ -111,6 +113,8 @@ def _years(n: int) -> tuple[None, Age]:
         ("8 months", (None, Age(8, in_months=True))),
         ("18个月大", (None, Age(18, in_months=True))),
         ("两岁半", (None, Age(30, in_months=True))),
+        ("兩歲半", (None, Age(30, in_months=True))),  # Traditional, as a Hong Kong or Taiwan phone sends it
+        ("八個月", (None, Age(8, in_months=True))),
         ("2岁3个月", (None, Age(27, in_months=True))),
         ("1 year and 6 months", (None, Age(18, in_months=True))),
         ("2019-03-02", (date(2019, 3, 2), None)),
