@@ -4,8 +4,10 @@ A place is taken by one guarded statement, `UPDATE lab_days SET booked = booked 
 booked < capacity`, and the booking exists only if that statement changed a row. The database serialises the
 updates of one row, so however many people book the last place at once, exactly one gets it.
 Callers own the transaction: these functions flush but never commit (a sample-code collision is retried in a
-savepoint). A case has at most one active appointment: booking again raises ConflictError; move it with
-`reschedule`. `today` defaults to the current date in China.
+savepoint). A case has at most one active appointment per person (and one without a person): booking again
+raises ConflictError, and partial unique indexes on `bookings` make the database refuse it too, whatever the
+concurrency; move an appointment with `reschedule`. Booking and rescheduling need every consent that
+`intake.consent` checks. `today` defaults to the current date in China.
 
     book(session, *, case, lab_id, day, source, actor, person=None, contact=None, today=None) -> Booking
     reschedule(session, booking, *, lab_id, day, actor, today=None) -> Booking
@@ -20,17 +22,17 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.codes import insert_with_unique_code, new_sample_code
-from intake.errors import ConflictError, ConsentRequiredError
+from intake.consent import has_sample_consent, require_sample_consent
+from intake.errors import ConflictError
 from intake.models import (
     Booking,
     BookingStatus,
     Case,
     CaseStatus,
-    Consent,
-    ConsentScope,
     Contact,
     Lab,
     LabDay,
@@ -59,14 +61,8 @@ class BookingSummary:
 
 
 def has_sampling_consent(session: Session, case: Case) -> bool:
-    """Tell whether the case has a granted, unwithdrawn consent to DNA sampling."""
-    # The latest answer counts: a later refusal overrides an earlier yes.
-    latest = session.scalars(
-        sa.select(Consent)
-        .where(Consent.case_id == case.id, Consent.scope == ConsentScope.DNA_SAMPLING)
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
-    ).first()
-    return latest is not None and latest.granted and latest.withdrawn_at is None
+    """Tell whether the case may have a sample booked: every consent the guard in intake.consent checks."""
+    return has_sample_consent(session, case)
 
 
 def _lock_active(session: Session, booking: Booking) -> None:
@@ -83,6 +79,18 @@ def active_booking(session: Session, case: Case) -> Booking | None:
         .where(Booking.case_id == case.id, Booking.status == BookingStatus.BOOKED)
         .order_by(Booking.id.desc())
     ).first()
+
+
+def _active_of_person(session: Session, case: Case, person_id: int | None) -> Booking | None:
+    person = Booking.person_id.is_(None) if person_id is None else Booking.person_id == person_id
+    query = sa.select(Booking).where(
+        Booking.case_id == case.id, person, Booking.status == BookingStatus.BOOKED
+    )
+    return session.scalars(query).first()
+
+
+def _already_booked() -> ConflictError:
+    return ConflictError("This case already has an appointment; reschedule or cancel it instead.")
 
 
 def sample_for(session: Session, booking: Booking) -> Sample | None:
@@ -104,22 +112,28 @@ def book(
     horizon_days: int = 14,
 ) -> Booking:
     """Book a sampling appointment and create its sample with a new code; consent must be on record."""
-    if not has_sampling_consent(session, case):
-        raise ConsentRequiredError("Consent to DNA sampling is needed before an appointment can be booked.")
+    require_sample_consent(session, case)
     # Lock the case row so two simultaneous requests of one family cannot both pass the check below
     # (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers).
     session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update())
-    if active_booking(session, case) is not None:
-        raise ConflictError("This case already has an appointment; reschedule or cancel it instead.")
-    lab_day = take_place(session, lab_id, day, today=today or china_today(), horizon_days=horizon_days)
-    booking = Booking(
-        lab_day_id=lab_day.id,
-        case_id=case.id,
-        person_id=person.id if person else None,
-        contact_id=contact.id if contact else None,
-    )
-    session.add(booking)
-    session.flush()
+    person_id = person.id if person else None
+    if _active_of_person(session, case, person_id) is not None:
+        raise _already_booked()
+    try:
+        with session.begin_nested():  # a refused booking leaves the lab day's count as it was
+            lab_day = take_place(
+                session, lab_id, day, today=today or china_today(), horizon_days=horizon_days
+            )
+            booking = Booking(
+                lab_day_id=lab_day.id,
+                case_id=case.id,
+                person_id=person_id,
+                contact_id=contact.id if contact else None,
+            )
+            session.add(booking)
+            session.flush()
+    except IntegrityError as exc:  # the partial unique indexes on bookings have the last word
+        raise _already_booked() from exc
     sample = _new_sample(session, case, person, booking, source)
     case.status = CaseStatus.SAMPLING_BOOKED
     audit(session, actor, "booking.create", "booking", booking.id, lab_day=lab_day.id, sample=sample.code)
@@ -165,6 +179,7 @@ def reschedule(
 ) -> Booking:
     """Move an appointment: take the new place first, then free the old; the sample keeps its code."""
     _lock_active(session, booking)
+    require_sample_consent(session, session.get_one(Case, booking.case_id))
     old = session.get_one(LabDay, booking.lab_day_id)  # moved from only once the new place is taken
     if (old.lab_id, old.day) == (lab_id, day):
         return booking  # moving to the same place would need a free place it already holds

@@ -87,6 +87,7 @@ class Settings:
     booking_horizon_days: int = 14
     load_demo_labs: bool = True
     trust_proxy_hops: int = 0
+    default_region: str = "CN"  # how a phone number written without + is read (ISO 3166 region)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, load_dotenv_file: bool = True) -> Settings:
@@ -106,4 +107,5 @@ class Settings:
             booking_horizon_days=_whole_number(env, "REUNITE_BOOKING_HORIZON_DAYS", 14, 1, MAX_HORIZON_DAYS),
             load_demo_labs=_flag(env, "REUNITE_DEMO_LABS", True),
             trust_proxy_hops=_whole_number(env, "REUNITE_TRUST_PROXY_HOPS", 0, 0, MAX_PROXY_HOPS),
+            default_region=(env.get("REUNITE_DEFAULT_REGION") or "CN").strip().upper(),
         )

@@ -1,34 +1,39 @@
 """Erase what a contact told reunite: their cases' personal details, their messages, their appointments.
 
-A parent may ask for their data to be deleted at any time (DELETE / 删除). What stays is what the law and the
-other families need to know that a case existed and was withdrawn: the case reference and status, the sample
-codes and the audit log, which never holds personal details. Consents are marked withdrawn, so no lab may
-book, take or use a sample of the case from then on.
+A parent may ask for their data to be deleted at any time (DELETE / 删除). Which columns are personal data is
+declared once, on the columns themselves (`info=personal(...)` in intake/models); erasure writes each declared
+column's erased value into every row that belongs to the contact, so a new personal column is erased without a
+change here. What stays is what the law and the other families need to know that a case existed and was
+withdrawn: the case reference and status, the sample codes, the consents (marked withdrawn, so no lab may book,
+take or use a sample of the case from then on), the contact's address (declared kept: replies and STOP need it)
+and the audit log, whose actors are pseudonymous (`contact:<id>`) and whose details are ids and counts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from intake import booking as appointments
+from intake.db import Base
 from intake.models import (
+    Attachment,
     Case,
     CaseStatus,
     Consent,
     Contact,
+    Conversation,
     Message,
     Person,
     Sample,
     SampleStatus,
-    Sex,
     audit,
 )
-
-ERASED_BODY = ""
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,27 @@ class ErasureReport:
     messages_erased: int
 
 
+def erased_values(model: type[Base]) -> dict[str, Any]:
+    """Return the value erasure writes into each personal column of `model` that is not kept on purpose."""
+    return {
+        column.key: column.info["erased"]
+        for column in model.__table__.columns
+        if column.info.get("personal") and "erased" in column.info
+    }
+
+
+def owned_rows(contact_id: int, case_ids: list[int]) -> dict[type[Base], ColumnElement[bool]]:
+    """Return, for each model with personal data, which of its rows belong to the contact and their cases."""
+    messages = sa.select(Message.id).where(Message.contact_id == contact_id)
+    return {
+        Case: Case.id.in_(case_ids),
+        Person: sa.or_(Person.contact_id == contact_id, Person.case_id.in_(case_ids)),
+        Message: Message.contact_id == contact_id,
+        Conversation: Conversation.contact_id == contact_id,
+        Attachment: sa.or_(Attachment.case_id.in_(case_ids), Attachment.message_id.in_(messages)),
+    }
+
+
 def reported_cases(session: Session, contact: Contact) -> list[Case]:
     """Return the cases this contact reported, oldest first."""
     query = sa.select(Case).where(Case.reported_by_contact_id == contact.id).order_by(Case.id)
@@ -48,7 +74,7 @@ def reported_cases(session: Session, contact: Contact) -> list[Case]:
 
 
 def erase_contact(session: Session, contact: Contact, *, actor: str, now: datetime) -> ErasureReport:
-    """Withdraw the contact's cases and consents, cancel their appointments and blank their personal details."""
+    """Withdraw the contact's cases and consents, cancel their appointments and erase their personal data."""
     cases = reported_cases(session, contact)
     cancelled = 0
     for case in cases:
@@ -56,7 +82,6 @@ def erase_contact(session: Session, contact: Contact, *, actor: str, now: dateti
         if booking is not None:
             appointments.cancel(session, booking, actor=actor)
             cancelled += 1
-        _blank_case(case)
         case.status = CaseStatus.WITHDRAWN
         session.execute(
             sa.update(Sample)
@@ -64,11 +89,6 @@ def erase_contact(session: Session, contact: Contact, *, actor: str, now: dateti
             .values(status=SampleStatus.CANCELLED)
         )
     case_ids = [c.id for c in cases]
-    session.execute(
-        sa.update(Person)
-        .where(sa.or_(Person.contact_id == contact.id, Person.case_id.in_(case_ids)))
-        .values(name=None, relation_note=None)
-    )
     withdrawn = session.execute(
         sa.update(Consent)
         .where(
@@ -78,19 +98,10 @@ def erase_contact(session: Session, contact: Contact, *, actor: str, now: dateti
         )
         .values(withdrawn_at=now)
     ).rowcount  # type: ignore[attr-defined]
-    erased = session.execute(
-        sa.update(Message).where(Message.contact_id == contact.id).values(body=ERASED_BODY)
-    ).rowcount  # type: ignore[attr-defined]
-    report = ErasureReport(len(cases), cancelled, withdrawn, erased)
+    erased: dict[type[Base], int] = {}
+    for model, rows in owned_rows(contact.id, case_ids).items():
+        result = session.execute(sa.update(model).where(rows).values(erased_values(model)))
+        erased[model] = result.rowcount  # type: ignore[attr-defined]
+    report = ErasureReport(len(cases), cancelled, withdrawn, erased[Message])
     audit(session, actor, "contact.erase", "contact", contact.id, **report.__dict__)
     return report
-
-
-def _blank_case(case: Case) -> None:
-    case.child_name = None
-    case.child_sex = Sex.UNKNOWN
-    case.child_birth_date = None
-    case.child_age_years = None
-    case.last_seen_date = None
-    case.last_seen_place = None
-    case.description = None

@@ -2,10 +2,13 @@
 
 A delivery is stored and committed before any work is done, keyed by (channel, provider id) with a unique
 constraint, so a retried or simultaneous duplicate delivery gets the first delivery's replies and changes nothing.
+That first commit holds everything needed to answer the person later even if the dialogue then fails: the
+message, its sender's contact (created there on a first message) and its media references.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -17,12 +20,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake import clock
 from intake.dialogue.types import Incoming, Reply
-from intake.models import Channel, Contact, Direction, Message
+from intake.errors import InputError
+from intake.models import (
+    MAX_ADDRESS_CHARS,
+    MAX_CONTENT_TYPE_CHARS,
+    MAX_PROVIDER_ID_CHARS,
+    Attachment,
+    Channel,
+    Contact,
+    Direction,
+    Message,
+    MessageStatus,
+    contact_for,
+)
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Incoming, datetime], list[Reply]]
-RECEIVED, REPLIED, FAILED = "received", "replied", "failed"
 
 
 def _default_handler(session: Session, incoming: Incoming, now: datetime) -> list[Reply]:
@@ -57,17 +71,41 @@ def _stored_replies(session: Session, inbound_id: int) -> list[Reply]:
     return [Reply(m.body) for m in rows]
 
 
+def check_incoming(incoming: Incoming) -> None:
+    """Refuse what the database would refuse (over-long or control characters), before it is stored."""
+    if not incoming.address.strip() or len(incoming.address) > MAX_ADDRESS_CHARS:
+        raise InputError("The sender address is empty or longer than %(n)s characters.", n=MAX_ADDRESS_CHARS)
+    if incoming.provider_id is not None and (
+        len(incoming.provider_id) > MAX_PROVIDER_ID_CHARS or not incoming.provider_id.isprintable()
+    ):
+        raise InputError(
+            "The message id is longer than %(n)s characters or unprintable.", n=MAX_PROVIDER_ID_CHARS
+        )
+    if any("\x00" in text for text in (incoming.address, *(m.url for m in incoming.media))):
+        raise InputError("The sender address or a media URL holds a NUL character.")
+    if any(len(m.content_type) > MAX_CONTENT_TYPE_CHARS for m in incoming.media):
+        raise InputError("A media content type is longer than %(n)s characters.", n=MAX_CONTENT_TYPE_CHARS)
+
+
 def store_inbound(session: Session, incoming: Incoming) -> Message:
-    """Add the inbound message to the session (the caller commits before doing anything else)."""
+    """Add the inbound message, its sender's contact and its media to the session (the caller commits first)."""
+    check_incoming(incoming)
     message = Message(
         channel=incoming.channel,
         direction=Direction.INBOUND,
+        contact_id=contact_for(session, incoming.channel, incoming.address).id,
         provider_id=incoming.provider_id,
         body=incoming.text,
-        status=RECEIVED,
+        status=MessageStatus.RECEIVED,
         created_at=incoming.received_at,
     )
     session.add(message)
+    if incoming.media:
+        session.flush()
+    session.add_all(
+        Attachment(message_id=message.id, position=i, url=m.url, content_type=m.content_type)
+        for i, m in enumerate(incoming.media)
+    )
     return message
 
 
@@ -80,7 +118,7 @@ def _wait_for_first_delivery(
             first = session.scalars(
                 sa.select(Message).where(Message.channel == channel, Message.provider_id == provider_id)
             ).one()
-            if first.status != RECEIVED or time.monotonic() >= deadline:
+            if first.status != MessageStatus.RECEIVED or time.monotonic() >= deadline:
                 return _stored_replies(session, first.id)
         time.sleep(0.05)
 
@@ -96,9 +134,11 @@ def process(
     """Store `incoming`, run the dialogue on it and return the replies (stored too) for the channel to send."""
     now = now or clock.now()
     handler = handler or _default_handler
+    # No phone or keyboard types a NUL and PostgreSQL cannot store one: drop it, keep the rest of the text.
+    incoming = dataclasses.replace(incoming, text=incoming.text.replace("\x00", ""))
     with factory() as session:
-        inbound = store_inbound(session, incoming)
         try:
+            inbound = store_inbound(session, incoming)
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -110,14 +150,14 @@ def process(
     try:
         with factory() as session:
             replies = handler(session, incoming, now)
-            _record_replies(session, inbound_id, incoming, replies, status=REPLIED)
+            _record_replies(session, inbound_id, replies, status=MessageStatus.PROCESSED)
             session.commit()
             return replies
     except Exception as exc:  # the person still gets an answer; the message is kept for an operator
         log.exception("dialogue failed on message %s", inbound_id)
         replies = _fallback_reply(factory, incoming)
         with factory() as session:
-            _record_replies(session, inbound_id, incoming, replies, status=FAILED, error=repr(exc))
+            _record_replies(session, inbound_id, replies, status=MessageStatus.FAILED, error=repr(exc))
             session.commit()
         return replies
 
@@ -125,28 +165,25 @@ def process(
 def _record_replies(
     session: Session,
     inbound_id: int,
-    incoming: Incoming,
     replies: list[Reply],
     *,
-    status: str,
+    status: MessageStatus,
     error: str | None = None,
 ) -> None:
-    contact_id = session.scalars(
-        sa.select(Contact.id).where(Contact.channel == incoming.channel, Contact.address == incoming.address)
-    ).first()
     inbound = session.get_one(Message, inbound_id)
     inbound.status = status
     inbound.error = error
-    inbound.contact_id = contact_id
     for reply in replies:
+        # The channel gives these back in its answer (TwiML, the terminal): stored as answered, never queued,
+        # so nothing that sends queued messages sends them a second time.
         session.add(
             Message(
-                channel=incoming.channel,
+                channel=inbound.channel,
                 direction=Direction.OUTBOUND,
-                contact_id=contact_id,
+                contact_id=inbound.contact_id,
                 in_reply_to_id=inbound_id,
                 body=render_plain(reply),
-                status="queued",
+                status=MessageStatus.ANSWERED_INLINE,
             )
         )
 

@@ -1,8 +1,21 @@
-"""Twilio's inbound SMS webhook: check the signature, hand the text to the intake inbox, answer with TwiML."""
+"""Twilio's inbound SMS webhook: check the signature and the form, hand the message to the intake inbox, answer
+with TwiML.
+
+Every field is checked before the database sees it, with a 400 and a reason for what cannot be used, so no
+delivery ever gets a 500: a MessageSid must be 1-64 letters and digits; From must be a printable SMS sender of
+at most 64 characters; NumMedia a number from 0 to 10 with its MediaUrlN. Body is kept as sent, but for NUL
+characters, which PostgreSQL cannot store and no phone types: the inbox drops them.
+
+Senders: a number is stored in E.164; a national number without `+` is read in REUNITE_DEFAULT_REGION (CN by
+default). `whatsapp:` and other channel prefixes are refused with a 400: those are other channels, each with
+its own adapter, and must never be merged into the SMS contact of the same number. Short codes and
+alphanumeric sender ids are kept as sent.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 
 import phonenumbers
 from flask import Blueprint, Response, request
@@ -10,15 +23,20 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from intake import clock
-from intake.dialogue.types import Incoming, Reply
+from intake.dialogue.types import Incoming, Media, Reply
+from intake.errors import InputError
 from intake.inbox import process, render_plain
-from intake.models import Channel
+from intake.models import MAX_ADDRESS_CHARS, MAX_CONTENT_TYPE_CHARS, MAX_PROVIDER_ID_CHARS, Channel
 from intake.web.support import json_error, runtime
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 log = logging.getLogger(__name__)
 
-MAX_SID_CHARS = 64
+MAX_MEDIA = 10  # Twilio sends at most ten media per MMS
+MAX_MEDIA_URL_CHARS = 2048
+_SID = re.compile(rf"[A-Za-z0-9]{{1,{MAX_PROVIDER_ID_CHARS}}}", re.ASCII)
+_NUM_MEDIA = re.compile(r"[0-9]{1,2}", re.ASCII)
+_CHANNEL_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def _signed_url() -> str:
@@ -30,13 +48,61 @@ def _signed_url() -> str:
     return base.rstrip("/") + request.path + (f"?{query}" if query else "")
 
 
-def _normalise_address(raw: str) -> str:
-    """Return the sender as E.164 when it parses as a phone number, else as given (short codes, aliases)."""
+def normalise_sender(raw: str, region: str) -> str:
+    """Return an SMS sender as E.164 (national numbers read in `region`), or as given when it is no number."""
+    sender = raw.strip()
+    if not sender:
+        raise InputError("From is missing.")
+    if len(sender) > MAX_ADDRESS_CHARS or not sender.isprintable():
+        raise InputError(
+            "From is longer than %(n)s characters or holds control characters.", n=MAX_ADDRESS_CHARS
+        )
+    if _CHANNEL_PREFIX.match(sender):
+        raise InputError("From is not an SMS sender: this endpoint takes SMS only, not %(prefix)s.",
+                         prefix=sender.split(":", 1)[0] + ":")  # fmt: skip
     try:
-        number = phonenumbers.parse(raw, None)
+        number = phonenumbers.parse(sender, region)
     except phonenumbers.NumberParseException:
-        return raw.strip()
+        return sender  # an alphanumeric sender id
+    if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return sender  # a short code (possible only locally) or no phone number at all
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _media(form: dict[str, str]) -> tuple[Media, ...]:
+    raw = form.get("NumMedia", "0").strip() or "0"
+    if not _NUM_MEDIA.fullmatch(raw) or int(raw) > MAX_MEDIA:
+        raise InputError("NumMedia must be a number from 0 to %(n)s.", n=MAX_MEDIA)
+    media = []
+    for i in range(int(raw)):
+        url = form.get(f"MediaUrl{i}", "").strip()
+        kind = form.get(f"MediaContentType{i}", "").strip() or "application/octet-stream"
+        if (
+            not url.startswith(("https://", "http://"))
+            or len(url) > MAX_MEDIA_URL_CHARS
+            or not url.isprintable()
+        ):
+            raise InputError("MediaUrl%(i)s is missing or is not a URL of at most %(n)s characters.",
+                             i=i, n=MAX_MEDIA_URL_CHARS)  # fmt: skip
+        if len(kind) > MAX_CONTENT_TYPE_CHARS or not kind.isprintable():
+            raise InputError("MediaContentType%(i)s is not a content type.", i=i)
+        media.append(Media(url, kind))
+    return tuple(media)
+
+
+def read_form(form: dict[str, str], region: str) -> Incoming:
+    """Turn Twilio's form into an Incoming, or raise InputError saying which field cannot be used."""
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    if not _SID.fullmatch(sid):
+        raise InputError("MessageSid is missing or malformed.")
+    return Incoming(
+        channel=Channel.SMS,
+        address=normalise_sender(form.get("From", ""), region),
+        text=form.get("Body", ""),  # the inbox drops NUL characters
+        received_at=clock.now(),
+        provider_id=sid,
+        media=_media(form),
+    )
 
 
 def twiml(replies: list[Reply]) -> Response:
@@ -50,7 +116,8 @@ def twiml(replies: list[Reply]) -> Response:
 @bp.post("/inbound")
 def inbound() -> Response:
     """Take one inbound SMS from Twilio and answer it in TwiML."""
-    token = runtime().settings.twilio_auth_token
+    settings = runtime().settings
+    token = settings.twilio_auth_token
     if not token:
         return json_error(503, "The SMS channel is not configured: set TWILIO_AUTH_TOKEN.")
     signature = request.headers.get("X-Twilio-Signature", "")
@@ -59,26 +126,8 @@ def inbound() -> Response:
     if not RequestValidator(token).validate(_signed_url(), request.form, signature):
         log.warning("forged or mis-signed request to %s", request.path)
         return json_error(403, "Invalid X-Twilio-Signature for this URL.")
-
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
-    sender = request.form.get("From", "")
-    if not sid or len(sid) > MAX_SID_CHARS:
-        return json_error(400, "MessageSid is missing or malformed.")
-    if not sender.strip():
-        return json_error(400, "From is missing.")
-    body = request.form.get("Body", "")
-    num_media = request.form.get("NumMedia", "0")
-    count = int(num_media) if num_media.isdigit() else 0
-    media = tuple(
-        request.form[f"MediaUrl{i}"] for i in range(min(count, 10)) if f"MediaUrl{i}" in request.form
-    )
-    incoming = Incoming(
-        channel=Channel.SMS,
-        address=_normalise_address(sender),
-        text=body,
-        received_at=clock.now(),
-        provider_id=sid,
-        media_urls=media,
-    )
-    replies = process(runtime().session_factory, incoming)
-    return twiml(replies)
+    try:
+        incoming = read_form(request.form.to_dict(), settings.default_region)
+    except InputError as exc:
+        return json_error(400, str(exc), "bad_request")
+    return twiml(process(runtime().session_factory, incoming))

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
-from intake.dialogue.types import Choice, Incoming, Reply
+from intake.dialogue.engine import STEPS
+from intake.dialogue.steps import END, Question, Step
+from intake.dialogue.types import Choice, Incoming, Media, Reply
+from intake.errors import InputError
 from intake.inbox import process, render_plain
-from intake.models import Channel, Direction, Message, utcnow
+from intake.models import (
+    Attachment,
+    AuditEvent,
+    Channel,
+    Contact,
+    Conversation,
+    Direction,
+    Message,
+    MessageStatus,
+    audit,
+    utcnow,
+)
 
 
 def _incoming(text: str, sid: str | None = "SM1") -> Incoming:
@@ -35,7 +50,7 @@ def test_a_failing_handler_still_answers_and_keeps_the_message(session_factory):
     assert len(replies) == 1 and replies[0].text
     with session_factory() as session:
         inbound = session.scalars(sa.select(Message).where(Message.direction == Direction.INBOUND)).one()
-        assert inbound.status == "failed" and "boom" in (inbound.error or "")
+        assert inbound.status is MessageStatus.FAILED and "boom" in (inbound.error or "")
         bodies = session.scalars(sa.select(Message.body).where(Message.direction == Direction.OUTBOUND)).all()
         assert bodies == [replies[0].text]  # the half-done work was rolled back
 
@@ -50,3 +65,82 @@ def test_messages_without_provider_id_are_all_processed(session_factory):
     process(session_factory, _incoming("a", sid=None), handler=handler)
     process(session_factory, _incoming("a", sid=None), handler=handler)
     assert calls == ["a", "a"]
+
+
+def _photo_message(sid: str = "SM9") -> Incoming:
+    photo = Media("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", "image/jpeg")
+    return Incoming(Channel.SMS, "+8613800138000", "", utcnow(), provider_id=sid, media=(photo,))
+
+
+def test_a_first_message_that_fails_keeps_its_sender_and_media_to_answer_later(session_factory):
+    def handler(session, incoming, now):
+        raise RuntimeError("boom")
+
+    process(session_factory, _photo_message(), handler=handler)
+    with session_factory() as session:
+        inbound = session.scalars(sa.select(Message).where(Message.direction == Direction.INBOUND)).one()
+        contact = session.get_one(Contact, inbound.contact_id)  # the person can be answered later
+        assert (contact.channel, contact.address) == (Channel.SMS, "+8613800138000")
+        media = session.execute(
+            sa.select(Attachment.message_id, Attachment.url, Attachment.content_type)
+        ).all()
+        assert media == [(inbound.id, _photo_message().media[0].url, "image/jpeg")]
+        assert inbound.status is MessageStatus.FAILED
+
+
+def test_inbound_is_processed_and_inline_replies_are_never_queued(session_factory):
+    replies = process(session_factory, _incoming("HELP"))
+    process(session_factory, _incoming("hi", sid="SM2"), handler=lambda *_: 1 / 0)
+    with session_factory() as session:
+        statuses = session.execute(sa.select(Message.direction, Message.status).order_by(Message.id)).all()
+    assert statuses == (
+        [(Direction.INBOUND, MessageStatus.PROCESSED)]
+        + [(Direction.OUTBOUND, MessageStatus.ANSWERED_INLINE)] * len(replies)
+        + [(Direction.INBOUND, MessageStatus.FAILED), (Direction.OUTBOUND, MessageStatus.ANSWERED_INLINE)]
+    )
+
+
+@pytest.mark.parametrize(
+    "incoming",
+    [
+        Incoming(Channel.SMS, "+86" + "1" * 70, "hi", utcnow(), provider_id="SM1"),
+        Incoming(Channel.SMS, "+8613800138000", "hi", utcnow(), provider_id="SM" + "1" * 63),
+        Incoming(Channel.SMS, "+86138\x00", "hi", utcnow(), provider_id="SM1"),
+        Incoming(Channel.SMS, "+8613800138000", "hi", utcnow(), provider_id="SM\x01"),
+        Incoming(Channel.SMS, "+8613800138000", "", utcnow(), "SM1", (Media("https://x", "x" * 101),)),
+    ],
+)
+def test_what_the_database_would_refuse_is_refused_before_anything_is_stored(session_factory, incoming):
+    with pytest.raises(InputError):
+        process(session_factory, incoming)
+    with session_factory() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+
+
+def test_a_nul_in_the_text_is_dropped_before_storing_and_handling(session_factory):
+    seen: list[str] = []
+    process(
+        session_factory,
+        _incoming("a\x00b"),
+        handler=lambda _s, incoming, _n: seen.append(incoming.text) or [],
+    )
+    with session_factory() as session:
+        assert session.scalars(sa.select(Message.body)).all() == seen == ["ab"]
+
+
+def test_a_refused_answer_leaves_nothing_half_written(session_factory, monkeypatch):
+    def answer(ctx):
+        """Write, then refuse the answer."""
+        audit(ctx.session, ctx.actor, "half.written")
+        raise InputError("Please reply with one of the numbers shown.")
+
+    step = Step("test.half", lambda ctx: Question("Half?"), answer, {END: "never"})
+    monkeypatch.setitem(STEPS, step.name, step)
+    process(session_factory, _incoming("HELP", sid="SM1"))
+    with session_factory() as session, session.begin():
+        session.get_one(Conversation, 1).step = step.name
+    replies = process(session_factory, _incoming("anything", sid="SM2"))
+    assert [r.text for r in replies] == ["Please reply with one of the numbers shown.\nHalf?"]
+    with session_factory() as session:
+        assert session.scalars(sa.select(AuditEvent.action)).all() == []
+        assert session.get_one(Conversation, 1).step == step.name  # asked again, not moved on

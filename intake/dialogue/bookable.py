@@ -13,14 +13,14 @@ import sqlalchemy as sa
 from babel.dates import format_date
 
 from intake.booking import BookingSummary, booking_summary
+from intake.consent import has_sample_consent
 from intake.dialogue.casefile import short
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.status import contact_cases, day_label
 from intake.dialogue.steps import Ctx, Option, is_english
-from intake.models import Booking, Case, CaseStatus, Consent, ConsentScope, Lab, Person
+from intake.models import Booking, Case, CaseStatus, Lab, Person
 
 CLOSED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
-NEEDED_CONSENTS = (ConsentScope.DNA_SAMPLING, ConsentScope.DATA_PROCESSING)
 PICKER_SIZE, PICKER_NAME = 5, 12  # cases offered at once, and the echo of each child's name, to fit an SMS
 
 
@@ -39,19 +39,10 @@ class BookingState(FlowState):
     day: date | None = None
 
 
-def has_consents(ctx: Ctx, case: Case) -> bool:
-    """Tell whether the case's latest answers grant both consents, neither withdrawn."""
-    # The latest answer per scope counts: a later refusal or a withdrawal overrides an earlier yes.
-    rows = ctx.session.scalars(
-        sa.select(Consent).where(Consent.case_id == case.id).order_by(Consent.recorded_at, Consent.id)
-    )
-    latest = {c.scope: c.granted and c.withdrawn_at is None for c in rows}
-    return all(latest.get(scope, False) for scope in NEEDED_CONSENTS)
-
-
 def bookable_cases(ctx: Ctx) -> list[Case]:
     """Return the contact's open cases that have both consents, oldest first."""
-    return [c for c in contact_cases(ctx) if c.status not in CLOSED and has_consents(ctx, c)]
+    # The same guard the booking service applies: the dialogue must not offer what the service would refuse.
+    return [c for c in contact_cases(ctx) if c.status not in CLOSED and has_sample_consent(ctx.session, c)]
 
 
 def day_option(ctx: Ctx, key: str, day: date) -> Option:

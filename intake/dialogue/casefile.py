@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Self
 
@@ -48,6 +48,7 @@ class ReportState(FlowState):
     description: str | None = None
     reporter: str | None = None
     role: Role | None = None
+    attachments: list[int] = field(default_factory=list)  # photos sent during the report, linked on confirm
     case_id: int | None = None  # the case created on confirmation
 
     @classmethod

@@ -31,7 +31,7 @@ from intake.dialogue.steps import END, Ctx, Flow, Option, option_words, step_tab
 from intake.dialogue.types import Incoming, Reply
 from intake.errors import ReuniteError
 from intake.i18n import Msg, _
-from intake.models import Contact, Conversation, audit
+from intake.models import Contact, Conversation, audit, contact_for
 
 FLOWS: tuple[Flow, ...] = (menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW)
 STEPS = step_table(FLOWS)
@@ -78,20 +78,6 @@ def command_of(text: str, state: EngineState, *, free_text: bool = False) -> Com
     return command
 
 
-def _contact(session: Session, incoming: Incoming) -> Contact:
-    query = sa.select(Contact).where(Contact.channel == incoming.channel, Contact.address == incoming.address)
-    contact = session.scalars(query).first()
-    if contact is not None:
-        return contact
-    try:  # two first messages at once: the second finds the contact the first created
-        with session.begin_nested():
-            contact = Contact(channel=incoming.channel, address=incoming.address)
-            session.add(contact)
-        return contact
-    except IntegrityError:
-        return session.scalars(query).one()
-
-
 def _conversation(session: Session, contact: Contact) -> Conversation:
     # The row lock makes two quick messages of one person run one after the other on PostgreSQL.
     query = sa.select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
@@ -110,7 +96,7 @@ def _conversation(session: Session, contact: Contact) -> Conversation:
 def handle(session: Session, incoming: Incoming, now: datetime | None = None) -> list[Reply]:
     """Answer one incoming message: return the replies to send (to an opted-out contact only OPT-IN and DELETE)."""
     now = now or clock.now()
-    contact = _contact(session, incoming)
+    contact = contact_for(session, incoming.channel, incoming.address)
     conversation = _conversation(session, contact)
     data = dict(conversation.data or {})
     state = EngineState.pop_from(data)
@@ -187,7 +173,7 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         _goto(ctx, state, conversation, booking.start_cancel(ctx))
     elif step is None or command is Command.RESTART:
         _goto(ctx, state, conversation, menu.MAIN)
-    elif not ctx.text and not ctx.incoming.media_urls:
+    elif not ctx.text and not ctx.incoming.media:
         _reask(ctx, state, conversation, step, reason=_("Your message was empty."))
     else:
         _answer(ctx, state, conversation, step)

@@ -16,7 +16,7 @@ from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
 from intake.dialogue.vocabulary import NO_WORDS, YES_WORDS
 from intake.errors import InputError
 from intake.i18n import N_, _
-from intake.models import Case, ConsentScope, Role, Sex
+from intake.models import Case, ConsentScope, Role, Sex, attach_to_case, attachments_of
 
 CONSENT_DNA, CONSENT_DATA = "report.consent_dna", "report.consent_data"
 CHILD_NAME, CHILD_SEX, CHILD_BIRTH = "report.child_name", "report.child_sex", "report.child_birth"
@@ -199,7 +199,10 @@ def on_description(ctx: Ctx) -> str:
     if len(text) > DESCRIPTION_LIMIT:
         raise InputError("That is too long. Please keep it under 500 characters.")
     st = ReportState.load(ctx.data)
-    st.description = None if text.casefold() in SKIP_WORDS else text
+    st.description = None if not text or text.casefold() in SKIP_WORDS else text
+    if photos := attachments_of(ctx.session, ctx.incoming.channel, ctx.incoming.provider_id):
+        st.attachments = [*st.attachments, *photos]  # linked to the case on confirm
+        ctx.say(_("Thank you, we received the photo. It will be kept with your report."))
     st.save(ctx)
     return REPORTER_NAME
 
@@ -236,7 +239,8 @@ def on_confirm(ctx: Ctx) -> str:
     """Create the case from the answers, or start again."""
     if ctx.choose(CONFIRM_OPTIONS) == "2":
         return start(ctx)
-    casefile.create_case(ctx, ReportState.load(ctx.data))
+    st = ReportState.load(ctx.data)
+    attach_to_case(ctx.session, st.attachments, casefile.create_case(ctx, st).id)
     return OFFER_BOOKING
 
 

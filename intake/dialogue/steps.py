@@ -19,7 +19,7 @@ from intake.dialogue.types import Choice, Incoming, Option, Question, Reply
 from intake.dialogue.vocabulary import YES_NO, number_of
 from intake.errors import InputError
 from intake.i18n import ENGLISH, LANGUAGES, Msg, render
-from intake.models import Contact
+from intake.models import Contact, contact_actor
 from intake.text import fold
 
 __all__ = ["END", "YES_NO", "Ctx", "Flow", "Option", "Question", "Step", "fold", "option_words", "step_table"]
@@ -65,8 +65,8 @@ class Ctx:
 
     @property
     def actor(self) -> str:
-        """Name the person for the audit log by channel and address."""
-        return f"{self.incoming.channel.value}:{self.incoming.address}"
+        """Name the person for the audit log by contact id, never by address (see intake.models.audit)."""
+        return contact_actor(self.contact.id)
 
     def t(self, message: Msg | str) -> str:
         """Return `message` in the contact's language."""

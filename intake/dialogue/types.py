@@ -10,6 +10,14 @@ from intake.models import Channel
 
 
 @dataclass(frozen=True)
+class Media:
+    """A photo or other file sent with a message, as the provider references it (downloaded later)."""
+
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True)
 class Incoming:
     """One message from a person, as any channel adapter hands it to the engine."""
 
@@ -18,7 +26,7 @@ class Incoming:
     text: str
     received_at: datetime
     provider_id: str | None = None  # Twilio MessageSid, Telegram update id
-    media_urls: tuple[str, ...] = ()
+    media: tuple[Media, ...] = ()
 
 
 @dataclass(frozen=True)

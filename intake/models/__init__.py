@@ -6,19 +6,33 @@ from intake.models._common import (
     Channel,
     ConsentScope,
     Direction,
+    MessageStatus,
     Role,
     SampleSource,
     SampleStatus,
     Sex,
+    personal,
     utcnow,
 )
-from intake.models.audit import AuditEvent, audit
+from intake.models.audit import AuditEvent, audit, contact_actor
 from intake.models.cases import Case, Consent, Person
-from intake.models.contacts import Contact, Conversation, Message
+from intake.models.contacts import (
+    MAX_ADDRESS_CHARS,
+    MAX_PROVIDER_ID_CHARS,
+    Contact,
+    Conversation,
+    Message,
+    contact_for,
+)
 from intake.models.labs import Booking, Lab, LabDay
+from intake.models.media import MAX_CONTENT_TYPE_CHARS, Attachment, attach_to_case, attachments_of
 from intake.models.samples import Sample
 
 __all__ = [
+    "MAX_ADDRESS_CHARS",
+    "MAX_CONTENT_TYPE_CHARS",
+    "MAX_PROVIDER_ID_CHARS",
+    "Attachment",
     "AuditEvent",
     "Booking",
     "BookingStatus",
@@ -33,12 +47,18 @@ __all__ = [
     "Lab",
     "LabDay",
     "Message",
+    "MessageStatus",
     "Person",
     "Role",
     "Sample",
     "SampleSource",
     "SampleStatus",
     "Sex",
+    "attach_to_case",
+    "attachments_of",
     "audit",
+    "contact_actor",
+    "contact_for",
+    "personal",
     "utcnow",
 ]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, Enum
 
+from intake import clock
+
 
 def utcnow() -> datetime:
-    """Return the current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
+    """Return the current time, timezone-aware, in UTC, from the service's one clock (tests may pin it)."""
+    return clock.now()
 
 
 def TZDateTime() -> DateTime:  # noqa: N802 - reads like a type in column definitions
@@ -27,6 +30,19 @@ def enum_column(enum_cls: type[enum.Enum]) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+# Every column says whether it holds personal data (tests/test_personal_data.py walks them all), so a new
+# column forces a decision. Erasure (intake/erasure.py) writes each personal column's "erased" value; a personal
+# column that erasure keeps on purpose says why in "kept".
+NOT_PERSONAL: dict[str, Any] = {"personal": False}
+
+
+def personal(erased: object = None, *, kept: str | None = None) -> dict[str, Any]:
+    """Return the column info of personal data: what erasure writes into it, or why erasure keeps it."""
+    if kept is not None:
+        return {"personal": True, "kept": kept}
+    return {"personal": True, "erased": erased}
 
 
 class Channel(enum.StrEnum):
@@ -94,3 +110,18 @@ class BookingStatus(enum.StrEnum):
 class ConsentScope(enum.StrEnum):
     DNA_SAMPLING = "dna_sampling"
     DATA_PROCESSING = "data_processing"
+
+
+class MessageStatus(enum.StrEnum):
+    """Where a message is. Inbound: received, then processed or failed. Outbound: answered_inline when the
+    reply went back in the provider's answer (TwiML, the terminal), so nothing may send it again; queued, sent,
+    delivered, undelivered for messages a notification worker sends."""
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    FAILED = "failed"
+    ANSWERED_INLINE = "answered_inline"
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"

@@ -1,4 +1,8 @@
-"""The audit log: who did or read what, and when."""
+"""The audit log: who did or read what, and when.
+
+Actors are pseudonymous (`contact:<id>`, `system`, a staff account), never a phone number or a name, so the log
+can outlive an erasure without keeping personal details.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,12 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from intake.db import Base
-from intake.models._common import TZDateTime, utcnow
+from intake.models._common import NOT_PERSONAL, TZDateTime, utcnow
+
+
+def contact_actor(contact_id: int) -> str:
+    """Name a contact in the audit log by its id, not its address."""
+    return f"contact:{contact_id}"
 
 
 class AuditEvent(Base):
@@ -17,13 +26,13 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(120))
-    action: Mapped[str] = mapped_column(String(64), index=True)
-    entity_type: Mapped[str | None] = mapped_column(String(32))
-    entity_id: Mapped[str | None] = mapped_column(String(64))
-    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, index=True, info=NOT_PERSONAL)
+    actor: Mapped[str] = mapped_column(String(120), info=NOT_PERSONAL)  # pseudonymous: see contact_actor
+    action: Mapped[str] = mapped_column(String(64), index=True, info=NOT_PERSONAL)
+    entity_type: Mapped[str | None] = mapped_column(String(32), info=NOT_PERSONAL)
+    entity_id: Mapped[str | None] = mapped_column(String(64), info=NOT_PERSONAL)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict, info=NOT_PERSONAL)  # ids and counts only
 
 
 def audit(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.db import Base
 from intake.models._common import (
+    NOT_PERSONAL,
     CaseStatus,
     Channel,
     ConsentScope,
@@ -16,6 +17,7 @@ from intake.models._common import (
     Sex,
     TZDateTime,
     enum_column,
+    personal,
     utcnow,
 )
 
@@ -25,22 +27,26 @@ class Case(Base):
 
     __tablename__ = "cases"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    reference: Mapped[str] = mapped_column(String(24), unique=True)
-    pin: Mapped[str] = mapped_column(String(8))
-    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.OPEN)
-    child_name: Mapped[str | None] = mapped_column(String(120))
-    child_sex: Mapped[Sex] = mapped_column(enum_column(Sex), default=Sex.UNKNOWN)
-    child_birth_date: Mapped[date | None]
-    child_age_years: Mapped[int | None]
-    last_seen_date: Mapped[date | None]
-    last_seen_place: Mapped[str | None] = mapped_column(String(200))
-    description: Mapped[str | None] = mapped_column(Text)
-    reported_by_contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    reference: Mapped[str] = mapped_column(String(24), unique=True, info=NOT_PERSONAL)
+    pin: Mapped[str] = mapped_column(String(8), info=NOT_PERSONAL)  # a random secret, says nothing of anyone
+    status: Mapped[CaseStatus] = mapped_column(
+        enum_column(CaseStatus), default=CaseStatus.OPEN, info=NOT_PERSONAL
     )
-    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, onupdate=utcnow)
+    child_name: Mapped[str | None] = mapped_column(String(120), info=personal())
+    child_sex: Mapped[Sex] = mapped_column(enum_column(Sex), default=Sex.UNKNOWN, info=personal(Sex.UNKNOWN))
+    child_birth_date: Mapped[date | None] = mapped_column(info=personal())
+    child_age_years: Mapped[int | None] = mapped_column(info=personal())
+    last_seen_date: Mapped[date | None] = mapped_column(info=personal())
+    last_seen_place: Mapped[str | None] = mapped_column(String(200), info=personal())
+    description: Mapped[str | None] = mapped_column(Text, info=personal())
+    reported_by_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
+    )
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
+    updated_at: Mapped[datetime] = mapped_column(
+        TZDateTime(), default=utcnow, onupdate=utcnow, info=NOT_PERSONAL
+    )
 
     persons: Mapped[list[Person]] = relationship(back_populates="case", cascade="all, delete-orphan")
 
@@ -50,30 +56,43 @@ class Person(Base):
 
     __tablename__ = "persons"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(enum_column(Role))
-    name: Mapped[str | None] = mapped_column(String(120))
-    relation_note: Mapped[str | None] = mapped_column(String(120))
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
-    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    role: Mapped[Role] = mapped_column(enum_column(Role), info=NOT_PERSONAL)
+    name: Mapped[str | None] = mapped_column(String(120), info=personal())
+    relation_note: Mapped[str | None] = mapped_column(String(120), info=personal())
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
+    )
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
 
     case: Mapped[Case] = relationship(back_populates="persons")
 
 
 class Consent(Base):
-    """One recorded answer to one consent question: what, when, by whom, on which channel."""
+    """One recorded answer to one consent question: what, when, by whom, on which channel.
+
+    Nothing here is personal: it is the legal record of what was agreed, kept (marked withdrawn) after erasure.
+    """
 
     __tablename__ = "consents"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
-    scope: Mapped[ConsentScope] = mapped_column(enum_column(ConsentScope))
-    granted: Mapped[bool]
-    channel: Mapped[Channel] = mapped_column(enum_column(Channel))
-    language: Mapped[str] = mapped_column(String(8))
-    text_version: Mapped[str] = mapped_column(String(32))
-    recorded_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(TZDateTime())
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
+    )
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), info=NOT_PERSONAL
+    )
+    scope: Mapped[ConsentScope] = mapped_column(enum_column(ConsentScope), info=NOT_PERSONAL)
+    granted: Mapped[bool] = mapped_column(info=NOT_PERSONAL)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel), info=NOT_PERSONAL)
+    language: Mapped[str] = mapped_column(String(8), info=NOT_PERSONAL)
+    text_version: Mapped[str] = mapped_column(String(32), info=NOT_PERSONAL)
+    recorded_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.db import Base
-from intake.models._common import SampleSource, SampleStatus, TZDateTime, enum_column, utcnow
+from intake.models._common import NOT_PERSONAL, SampleSource, SampleStatus, TZDateTime, enum_column, utcnow
 
 
 class Sample(Base):
@@ -16,14 +16,22 @@ class Sample(Base):
 
     __tablename__ = "samples"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
-    source: Mapped[SampleSource] = mapped_column(enum_column(SampleSource))
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    code: Mapped[str] = mapped_column(String(16), unique=True, info=NOT_PERSONAL)
+    source: Mapped[SampleSource] = mapped_column(enum_column(SampleSource), info=NOT_PERSONAL)
     status: Mapped[SampleStatus] = mapped_column(
-        enum_column(SampleStatus), default=SampleStatus.AWAITING_COLLECTION
+        enum_column(SampleStatus), default=SampleStatus.AWAITING_COLLECTION, info=NOT_PERSONAL
     )
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
-    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, onupdate=utcnow)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="SET NULL"), info=NOT_PERSONAL
+    )
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
+    updated_at: Mapped[datetime] = mapped_column(
+        TZDateTime(), default=utcnow, onupdate=utcnow, info=NOT_PERSONAL
+    )

@@ -37,6 +37,7 @@ def test_delete_in_chinese_erases_the_report_and_frees_the_appointment(session, 
     case = session.scalars(sa.select(Case)).one()
     assert case.status == CaseStatus.WITHDRAWN and case.reference == reference
     assert (case.child_name, case.last_seen_place, case.description, case.child_age_years) == (None,) * 4
+    assert (case.child_birth_date, case.last_seen_date) == (None, None)
     assert set(session.scalars(sa.select(Person.name))) == {None}
     assert all(c.withdrawn_at is not None for c in session.scalars(sa.select(Consent)))
     assert session.scalars(sa.select(Booking.status)).one() == BookingStatus.CANCELLED
@@ -45,6 +46,15 @@ def test_delete_in_chinese_erases_the_report_and_frees_the_appointment(session, 
     event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "contact.erase")).one()
     assert event.detail["cases"] == 1 and event.detail["appointments_cancelled"] == 1
     assert "李小明" not in str(event.detail)
+    assert set(session.scalars(sa.select(AuditEvent.actor))) == {f"contact:{event.entity_id}", "system"}
+    assert not any(PHONE in str(e.detail) for e in session.scalars(sa.select(AuditEvent)))
+
+
+def test_delete_erases_the_date_of_birth_too(session, labs):
+    run_transcript(session, t.REPORT_EN + [("2", ("BOOK",))])
+    assert session.scalars(sa.select(Case.child_birth_date)).one() is not None
+    run_transcript(session, [("DELETE", ("cannot be undone",)), ("yes", ("Deleted",))])
+    assert session.execute(sa.select(Case.child_birth_date, Case.last_seen_date)).one() == (None, None)
 
 
 def test_deleted_case_cannot_be_booked_and_status_says_withdrawn(session, labs):

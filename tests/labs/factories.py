@@ -26,16 +26,11 @@ def make_case(session: Session, *, consent: bool = True) -> Case:
     case = Case(reference=new_case_reference(), pin=new_case_pin(), child_name="小明")
     session.add(case)
     session.flush()
-    if consent:
-        session.add(
-            Consent(
-                case_id=case.id,
-                scope=ConsentScope.DNA_SAMPLING,
-                granted=True,
-                channel=Channel.SMS,
-                language="zh_CN",
-                text_version="2026-11",
-            )  # fmt: skip
-        )
+    if consent:  # both consents a booking needs (intake.consent)
+        session.add_all(
+            Consent(case_id=case.id, scope=scope, granted=True, channel=Channel.SMS, language="zh_CN",
+                    text_version="2026-11")
+            for scope in (ConsentScope.DNA_SAMPLING, ConsentScope.DATA_PROCESSING)
+        )  # fmt: skip
     session.flush()
     return case

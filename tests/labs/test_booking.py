@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -18,16 +17,13 @@ from intake.models import (
     BookingStatus,
     Case,
     CaseStatus,
-    Channel,
-    Consent,
-    ConsentScope,
     LabDay,
     SampleSource,
     SampleStatus,
-    utcnow,
 )
 from intake.slots import china_today
 from tests.labs.factories import TODAY, make_case, make_lab
+from tests.support.concurrency import run_together
 
 MONDAY = date(2026, 11, 30)
 SOURCE = SampleSource.REPORTING_PARENT
@@ -130,36 +126,16 @@ def test_fifty_people_booking_the_last_ten_places_at_once_get_exactly_ten(sessio
         case_ids = [make_case(session).id for _ in range(50)]
         session.commit()
 
-    barrier = threading.Barrier(50)
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    def attempt(case_id: int) -> str:
+        with session_factory() as s, s.begin():
+            book(s, case=s.get_one(Case, case_id), lab_id=lab_id, day=MONDAY, today=TODAY, source=SOURCE,
+                 actor="test")  # fmt: skip
+        return "booked"
 
-    def attempt(case_id: int) -> None:
-        with session_factory() as s:
-            # Wait before the first query: on SQLite a transaction holds the write lock from its first statement.
-            barrier.wait(timeout=60)
-            try:
-                case = s.get_one(Case, case_id)
-                book(s, case=case, lab_id=lab_id, day=MONDAY, today=TODAY, source=SOURCE, actor="test")
-                s.commit()
-                result = "booked"
-            except SlotFullError:
-                s.rollback()
-                result = "full"
-            except Exception as exc:  # any other outcome is a failure the assertion below should show
-                s.rollback()
-                result = f"error: {exc!r}"
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=attempt, args=(cid,)) for cid in case_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    outcomes = run_together(50, attempt, case_ids)
     assert len(outcomes) == 50, "some booking threads did not finish"
-    assert [o for o in outcomes if o not in ("booked", "full")] == []
-    assert outcomes.count("booked") == 10 and outcomes.count("full") == 40
+    assert [o for o in outcomes if o not in ("booked", "SlotFullError")] == []
+    assert outcomes.count("booked") == 10 and outcomes.count("SlotFullError") == 40
     with session_factory() as session:
         day = session.scalars(sa.select(LabDay).where(LabDay.day == MONDAY)).one()
         assert day.booked == day.capacity == 60
@@ -171,20 +147,6 @@ def test_fifty_people_booking_the_last_ten_places_at_once_get_exactly_ten(sessio
 
 def _actions(session):
     return [a for (a,) in session.execute(sa.select(AuditEvent.action).order_by(AuditEvent.id))]
-
-
-def test_a_withdrawn_or_later_refused_consent_blocks_booking(session):
-    lab, case = make_lab(session), make_case(session)
-    consent = session.scalars(sa.select(Consent)).one()
-    consent.withdrawn_at = utcnow()
-    with pytest.raises(ConsentRequiredError):
-        _book(session, case, lab)
-    other = make_case(session)
-    session.add(Consent(case_id=other.id, scope=ConsentScope.DNA_SAMPLING, granted=False, channel=Channel.SMS,
-                        language="en", text_version="2026-11", recorded_at=utcnow() + timedelta(seconds=1)))  # fmt: skip
-    session.flush()
-    with pytest.raises(ConsentRequiredError):
-        _book(session, other, lab)
 
 
 def test_book_cancel_and_reschedule_write_the_audit_log_and_guard_repeats(session):
@@ -229,30 +191,6 @@ def test_booking_defaults_to_today_in_china(session):
         book(session, case=make_case(session), lab_id=lab.id, day=china_today(), source=SOURCE, actor="t")
 
 
-def _run_together(n, target, args):
-    barrier = threading.Barrier(n)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(arg):
-        barrier.wait(
-            timeout=60
-        )  # before the first query: on SQLite a transaction locks from its first statement
-        try:
-            result = target(arg)
-        except Exception as exc:  # collected, so the assertion shows every unexpected outcome
-            result = type(exc).__name__
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in args]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
-
-
 def test_first_bookings_of_a_new_day_create_it_once_and_never_overbook(session_factory, backend):
     with session_factory() as session:
         lab_id = make_lab(session, capacity=5).id
@@ -272,7 +210,7 @@ def test_first_bookings_of_a_new_day_create_it_once_and_never_overbook(session_f
             )
         return "booked"
 
-    outcomes = _run_together(20, attempt, case_ids)
+    outcomes = run_together(20, attempt, case_ids)
     assert sorted(outcomes) == ["SlotFullError"] * 15 + ["booked"] * 5
     with session_factory() as session:
         assert session.scalars(sa.select(LabDay.booked)).all() == [5]
@@ -290,7 +228,7 @@ def test_simultaneous_cancels_of_one_booking_free_one_place(session_factory, bac
             cancel(s, s.get_one(Booking, booking_id), actor="t")
         return "cancelled"
 
-    outcomes = _run_together(8, attempt, range(8))
+    outcomes = run_together(8, attempt, range(8))
     assert sorted(outcomes) == ["ConflictError"] * 7 + ["cancelled"]
     with session_factory() as session:
         assert session.scalars(sa.select(LabDay.booked)).all() == [1]
@@ -328,6 +266,6 @@ def test_people_swapping_days_in_opposite_directions_at_once_all_move(session_fa
             reschedule(s, s.get_one(Booking, booking_id), lab_id=lab_id, day=day, today=TODAY, actor="t")
         return "moved"
 
-    assert _run_together(20, attempt, moves) == ["moved"] * 20
+    assert run_together(20, attempt, moves) == ["moved"] * 20
     with session_factory() as session:
         assert sorted(session.execute(sa.select(LabDay.day, LabDay.booked))) == [(MONDAY, 10), (tuesday, 10)]

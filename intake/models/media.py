@@ -1,0 +1,55 @@
+"""Photos and other media sent with a message (MMS today, Telegram later), and the case they belong to.
+
+A row holds the provider's reference (URL and content type), stored with the message in its first commit; the
+file itself is downloaded with the account's credentials later. A report links its media to the case it creates.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from intake.db import Base
+from intake.models._common import NOT_PERSONAL, Channel, personal
+from intake.models.contacts import Message
+
+MAX_CONTENT_TYPE_CHARS = 100
+
+
+class Attachment(Base):
+    """One media reference of one message, and the case it was sent for (once that case exists)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    position: Mapped[int] = mapped_column(info=NOT_PERSONAL)  # MediaUrl0, MediaUrl1, ...
+    url: Mapped[str | None] = mapped_column(Text, info=personal())  # a photo of the child, most likely
+    content_type: Mapped[str] = mapped_column(String(MAX_CONTENT_TYPE_CHARS), info=NOT_PERSONAL)
+
+
+def attachments_of(session: Session, channel: Channel, provider_id: str | None) -> list[int]:
+    """Return the ids of the attachments stored with the message `provider_id` of `channel`, in order."""
+    if provider_id is None:
+        return []
+    query = (
+        sa.select(Attachment.id)
+        .join(Message, Message.id == Attachment.message_id)
+        .where(Message.channel == channel, Message.provider_id == provider_id)
+        .order_by(Attachment.position)
+    )
+    return list(session.scalars(query))
+
+
+def attach_to_case(session: Session, attachment_ids: list[int], case_id: int) -> None:
+    """Link attachments sent during a report to the case the report created."""
+    if attachment_ids:
+        session.execute(
+            sa.update(Attachment).where(Attachment.id.in_(attachment_ids)).values(case_id=case_id)
+        )

@@ -1,0 +1,90 @@
+"""Which columns hold personal data is declared once, on every column, and erasure follows that declaration:
+a new column forces a decision, and DELETE leaves no declared personal detail behind."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from intake.db import Base
+from intake.dialogue.types import Incoming, Media
+from intake.erasure import erased_values, owned_rows
+from intake.inbox import process
+from intake.labs import load_demo_labs
+from intake.models import AuditEvent, Case, Channel, Contact, Message, utcnow
+from tests.dialogue import transcripts as t
+from tests.dialogue.helpers import PHONE
+
+COLUMNS = [(table.name, column) for table in Base.metadata.sorted_tables for column in table.columns]
+MODELS = {mapper.class_ for mapper in Base.registry.mappers}
+
+
+@pytest.mark.parametrize(("table", "column"), COLUMNS, ids=[f"{t}.{c.key}" for t, c in COLUMNS])
+def test_every_column_says_whether_it_is_personal_data(table, column):
+    assert isinstance(column.info.get("personal"), bool), (
+        f"{table}.{column.key}: declare info=personal(...) or info=NOT_PERSONAL (intake/models/_common.py)"
+    )
+    if column.info["personal"]:
+        erased, kept = "erased" in column.info, "kept" in column.info
+        assert erased != kept, f"{table}.{column.key}: say what erasure writes, or why it keeps the value"
+        if kept:
+            assert len(column.info["kept"]) > 20, "say why in words"
+        elif not column.nullable:
+            assert column.info["erased"] is not None, (
+                f"{table}.{column.key} cannot be NULL: give an erased value"
+            )
+
+
+def test_erasure_knows_the_rows_of_every_model_with_personal_data():
+    with_personal_data = {model for model in MODELS if erased_values(model)}
+    assert with_personal_data == set(owned_rows(0, []))
+
+
+def test_the_declaration_names_the_details_a_report_gives():
+    assert set(erased_values(Case)) == {
+        "child_name", "child_sex", "child_birth_date", "child_age_years", "last_seen_date", "last_seen_place",
+        "description",
+    }  # fmt: skip
+
+
+def _say(session_factory, text, number, media=()):
+    incoming = Incoming(Channel.SMS, PHONE, text, utcnow(), provider_id=f"SM{number}", media=media)
+    return process(session_factory, incoming)
+
+
+def test_delete_erases_every_declared_personal_column_and_the_audit_log_never_names_the_phone(
+    session_factory,
+):
+    with session_factory() as session, session.begin():
+        load_demo_labs(session)
+    photo = (Media("https://api.twilio.com/Media/ME1", "image/jpeg"),)
+    turns = [text for text, _ in t.REPORT_EN[:9]] + ["red coat"] + [text for text, _ in t.REPORT_EN[10:]]
+    for number, text in enumerate(turns + [x for x, _ in t.BOOK_AFTER_REPORT_EN[:5]]):
+        _say(session_factory, text, number, photo if text == "red coat" else ())
+    with session_factory() as session:
+        case = session.scalars(sa.select(Case)).one()
+        assert case.child_birth_date is not None and case.last_seen_date is not None and case.description
+    _say(session_factory, "DELETE", 100)
+    _say(session_factory, "1", 101)
+
+    with session_factory() as session:
+        contact = session.scalars(sa.select(Contact)).one()
+        last_in = session.scalar(sa.select(Message.id).where(Message.provider_id == "SM101"))
+        rows = owned_rows(contact.id, list(session.scalars(sa.select(Case.id))))
+        seen = set()
+        for model, where in rows.items():
+            erased = erased_values(model)
+            query = sa.select(model).where(where)
+            if model is Message:  # the reply that says "Deleted" is written after the erasure
+                query = query.where(
+                    sa.or_(Message.in_reply_to_id.is_(None), Message.in_reply_to_id != last_in)
+                )
+            for row in session.scalars(query):
+                for key, value in erased.items():
+                    assert getattr(row, key) == value, f"{model.__name__}.{key} survived erasure"
+                seen.add(model)
+        assert seen == set(rows)  # every model with personal data had rows to erase
+        actors = set(session.scalars(sa.select(AuditEvent.actor)))
+        assert actors == {f"contact:{contact.id}", "system"}  # "system" loaded the demo labs
+        details = " ".join(str(d) for d in session.scalars(sa.select(AuditEvent.detail)))
+        assert PHONE not in details and PHONE[3:] not in details and "Li Ming" not in details
