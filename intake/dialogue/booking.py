@@ -1,24 +1,34 @@
-"""The booking flow: pick a case, name a city or province, pick a lab and a day, confirm; or move or cancel."""
+"""The booking flow: pick a case, name a city or province, pick a lab and a day, confirm; or move or cancel.
+
+Only a case with both consents on record (DNA sampling and keeping the family's details) is offered for booking.
+Days are shown as labels ("Tue 24 Nov", "11月24日周二") and those labels are accepted back as answers.
+"""
 
 from __future__ import annotations
 
-from datetime import date
-
-import sqlalchemy as sa
-
 from intake import booking as appointments
+from intake.dialogue.bookable import (
+    PICKER_SIZE,
+    BookingState,
+    bookable_cases,
+    case_options,
+    day_option,
+    lab_name,
+    reporter,
+    summary,
+)
+from intake.dialogue.state import need
 from intake.dialogue.status import contact_cases, day_label
-from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, is_english
+from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step
 from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
 from intake.errors import InputError, SlotFullError
 from intake.i18n import _
 from intake.labs import find_labs, free_days
-from intake.models import Booking, Case, CaseStatus, Lab, Person, SampleSource
+from intake.models import Booking, Case, Lab, SampleSource
 
 PICK_CASE, MANAGE, PLACE = "book.pick_case", "book.manage", "book.place"
 LAB, DAY, CONFIRM, CANCEL_CONFIRM = "book.lab", "book.day", "book.confirm", "book.cancel_confirm"
 
-CLOSED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 MANAGE_OPTIONS = (
     Option("1", _("Change it"), CHANGE_WORDS),
     Option("2", _("Cancel it"), CANCEL_WORDS),
@@ -35,36 +45,24 @@ CANCEL_OPTIONS = (
 OTHER_LAB = Option("0", _("Another lab"))
 
 
-def _bookable(ctx: Ctx) -> list[Case]:
-    return [
-        c
-        for c in contact_cases(ctx)
-        if c.status not in CLOSED and appointments.has_sampling_consent(ctx.session, c)
-    ]
-
-
 def start(ctx: Ctx) -> str:
     """Begin booking for the contact's case, asking which one if there are several."""
-    cases = _bookable(ctx)
+    cases = bookable_cases(ctx)
     if not cases:
         ctx.say(_("You have no case to book for yet. Send REPORT to report a missing child first."))
         return END
     if len(cases) == 1:
         return start_for_case(ctx, cases[0].id)
-    ctx.data.clear()
-    ctx.data["cases"] = [c.id for c in cases[-5:]]
+    shown = cases[-PICKER_SIZE:]
+    BookingState(cases=[c.id for c in shown], more_cases=len(cases) - len(shown)).save(ctx)
     return PICK_CASE
 
 
 def start_for_case(ctx: Ctx, case_id: int) -> str:
     """Begin booking for one case: manage its appointment if it has one, else book a new one."""
-    ctx.data.clear()
-    ctx.data["case_id"] = case_id
     booking = appointments.active_booking(ctx.session, ctx.session.get_one(Case, case_id))
-    if booking is not None:
-        ctx.data["booking_id"] = booking.id
-        return MANAGE
-    return PLACE
+    BookingState(case_id=case_id, booking_id=booking.id if booking else None).save(ctx)
+    return MANAGE if booking is not None else PLACE
 
 
 def start_cancel(ctx: Ctx) -> str:
@@ -72,33 +70,29 @@ def start_cancel(ctx: Ctx) -> str:
     for case in reversed(contact_cases(ctx)):
         booking = appointments.active_booking(ctx.session, case)
         if booking is not None:
-            ctx.data.clear()
-            ctx.data.update(case_id=case.id, booking_id=booking.id)
+            BookingState(case_id=case.id, booking_id=booking.id).save(ctx)
             return CANCEL_CONFIRM
     ctx.say(_("There is nothing to cancel. Send HELP to see what you can do."))
     return END
 
 
-def _summary(ctx: Ctx) -> appointments.BookingSummary:
-    booking = ctx.session.get_one(Booking, ctx.data["booking_id"])
-    return appointments.booking_summary(ctx.session, booking, ctx.lang)
-
-
 def ask_pick_case(ctx: Ctx) -> Question:
-    refs = [ctx.session.get_one(Case, i).reference for i in ctx.data["cases"]]
-    return Question(
-        _("Which case is the appointment for?"), tuple(Option(str(n), r) for n, r in enumerate(refs, 1))
-    )
+    st = BookingState.load(ctx.data)
+    cases, options = case_options(ctx, st.cases)
+    if st.more_cases:
+        return Question(_("Which case is the appointment for? (the latest %(shown)s of %(total)s)",
+                          shown=len(cases), total=len(cases) + st.more_cases), options)  # fmt: skip
+    return Question(_("Which case is the appointment for?"), options)
 
 
 def on_pick_case(ctx: Ctx) -> str:
     """Take the case the appointment is for."""
     picked = ctx.choose(ask_pick_case(ctx).options)
-    return start_for_case(ctx, ctx.data["cases"][int(picked) - 1])
+    return start_for_case(ctx, BookingState.load(ctx.data).cases[int(picked) - 1])
 
 
 def ask_manage(ctx: Ctx) -> Question:
-    s = _summary(ctx)
+    s = summary(ctx)
     return Question(
         _("Your appointment: %(lab)s, %(day)s.", lab=s.lab_name, day=day_label(ctx, s.day)), MANAGE_OPTIONS
     )
@@ -125,19 +119,19 @@ def on_place(ctx: Ctx) -> str:
         raise InputError(
             "Sorry, no lab with free days found there. Try a city or province, like 广州 or 广东."
         )
-    ctx.data["place"] = ctx.text
+    st = BookingState.load(ctx.data)
+    st.place = ctx.text
+    st.save(ctx)
     return LAB
 
 
-def _lab_name(ctx: Ctx, lab: Lab) -> str:
-    return lab.name_en if is_english(ctx) and lab.name_en else lab.name
-
-
 def ask_lab(ctx: Ctx) -> Question:
-    found = find_labs(ctx.session, ctx.data["place"], today=ctx.today, limit=5)
-    ctx.data["labs"] = [o.lab.id for o in found]
+    st = BookingState.load(ctx.data)
+    found = find_labs(ctx.session, need(st.place), today=ctx.today, limit=5)
+    st.labs = [o.lab.id for o in found]
+    st.save(ctx)
     options = tuple(
-        Option(str(n), f"{_lab_name(ctx, o.lab)} {day_label(ctx, o.days[0].day)}")
+        Option(str(n), f"{lab_name(ctx, o.lab)} {day_label(ctx, o.days[0].day)}")
         for n, o in enumerate(found, 1)
     )
     if not options:
@@ -147,78 +141,88 @@ def ask_lab(ctx: Ctx) -> Question:
 
 def on_lab(ctx: Ctx) -> str:
     """Take the lab picked, or look again in another place."""
-    options = tuple(Option(str(n), "") for n in range(1, len(ctx.data.get("labs", [])) + 1))
+    st = BookingState.load(ctx.data)
+    # Each label is its number: an empty label would match an empty message (a photo alone) and pick lab 1.
+    options = tuple(Option(str(n), str(n)) for n in range(1, len(st.labs) + 1))
     try:
-        ctx.data["lab_id"] = ctx.data["labs"][int(ctx.choose(options)) - 1]
+        st.lab_id = st.labs[int(ctx.choose(options)) - 1]
     except InputError:
         if find_labs(ctx.session, ctx.text, today=ctx.today, limit=1):
-            ctx.data["place"] = ctx.text
+            st.place = ctx.text
+            st.save(ctx)
             return LAB
         raise InputError("Reply with a lab's number, or another city or province.") from None
+    st.save(ctx)
     return DAY
 
 
 def ask_day(ctx: Ctx) -> Question:
-    lab = ctx.session.get_one(Lab, ctx.data["lab_id"])
-    days = free_days(ctx.session, lab, today=ctx.today, count=5)
-    ctx.data["days"] = [d.day.isoformat() for d in days]
-    options = tuple(Option(str(n), day_label(ctx, d.day)) for n, d in enumerate(days, 1))
+    st = BookingState.load(ctx.data)
+    lab = ctx.session.get_one(Lab, need(st.lab_id))
+    st.days = [d.day for d in free_days(ctx.session, lab, today=ctx.today, count=5)]
+    st.save(ctx)
+    options = tuple(day_option(ctx, str(n), d) for n, d in enumerate(st.days, 1))
     if not options:
-        return Question(_("%(lab)s has no free day soon.", lab=_lab_name(ctx, lab)), (OTHER_LAB,))
-    return Question(_("Choose a day at %(lab)s (open %(hours)s):", lab=_lab_name(ctx, lab), hours=lab.opening_hours),
+        return Question(_("%(lab)s has no free day soon.", lab=lab_name(ctx, lab)), (OTHER_LAB,))
+    return Question(_("Choose a day at %(lab)s (open %(hours)s):", lab=lab_name(ctx, lab), hours=lab.opening_hours),
                     (*options, OTHER_LAB))  # fmt: skip
 
 
 def on_day(ctx: Ctx) -> str:
-    """Take the day picked, or go back to the labs."""
-    days = ctx.data.get("days", [])
-    picked = ctx.choose((*(Option(str(n), d) for n, d in enumerate(days, 1)), OTHER_LAB))
+    """Take the day picked (a day that has passed meanwhile offers the days again), or go back to the labs."""
+    st = BookingState.load(ctx.data)
+    picked = ctx.choose((*(day_option(ctx, str(n), d) for n, d in enumerate(st.days, 1)), OTHER_LAB))
     if picked == OTHER_LAB.key:
         return LAB
-    ctx.data["day"] = days[int(picked) - 1]
+    st.day = st.days[int(picked) - 1]
+    if st.day <= ctx.today:  # lab days start tomorrow: an answer a day late must not book today or the past
+        raise InputError("%(day)s has passed. Please choose another day.", day=day_label(ctx, st.day))
+    st.save(ctx)
     return CONFIRM
 
 
 def ask_confirm(ctx: Ctx) -> Question:
-    lab = ctx.session.get_one(Lab, ctx.data["lab_id"])
-    day = day_label(ctx, date.fromisoformat(ctx.data["day"]))
-    return Question(_("Book %(lab)s on %(day)s, %(hours)s?", lab=_lab_name(ctx, lab), day=day,
+    st = BookingState.load(ctx.data)
+    lab = ctx.session.get_one(Lab, need(st.lab_id))
+    return Question(_("Book %(lab)s on %(day)s, %(hours)s?", lab=lab_name(ctx, lab), day=day_label(ctx, need(st.day)),
                       hours=lab.opening_hours), CONFIRM_OPTIONS)  # fmt: skip
 
 
-def _reporter(ctx: Ctx, case: Case) -> Person | None:
-    query = sa.select(Person).where(Person.case_id == case.id, Person.contact_id == ctx.contact.id)
-    return ctx.session.scalars(query.order_by(Person.id)).first()
-
-
 def on_confirm(ctx: Ctx) -> str:
-    """Book or move the appointment; a day that just filled up offers the other days again."""
+    """Book or move the appointment; a day that has passed or just filled up offers the days again."""
     if ctx.choose(CONFIRM_OPTIONS) == "2":
         return DAY
-    case = ctx.session.get_one(Case, ctx.data["case_id"])
-    lab_id, day = int(ctx.data["lab_id"]), date.fromisoformat(ctx.data["day"])
+    st = BookingState.load(ctx.data)
+    case, lab_id, day = ctx.session.get_one(Case, need(st.case_id)), need(st.lab_id), need(st.day)
+    if day <= ctx.today:  # the person confirmed after the day: offer the days from now on
+        ctx.say(_("%(day)s has passed. Please choose another day.", day=day_label(ctx, day)))
+        return DAY
     try:
         with ctx.session.begin_nested():  # a full day must not leave half a booking behind
-            if "booking_id" in ctx.data:
-                booking = ctx.session.get_one(Booking, ctx.data["booking_id"])
+            if st.booking_id is not None:
+                booking = ctx.session.get_one(Booking, st.booking_id)
                 appointments.reschedule(
                     ctx.session, booking, lab_id=lab_id, day=day, actor=ctx.actor, today=ctx.today
                 )
             else:
                 booking = appointments.book(
-                    ctx.session, case=case, lab_id=lab_id, day=day, person=_reporter(ctx, case), contact=ctx.contact,
+                    ctx.session, case=case, lab_id=lab_id, day=day, person=reporter(ctx, case), contact=ctx.contact,
                     source=SampleSource.REPORTING_PARENT, actor=ctx.actor, today=ctx.today,
                 )  # fmt: skip
     except SlotFullError:
         ctx.say(_("Sorry, that day has just filled up. Please choose another day."))
         return DAY
-    ctx.data["booking_id"] = booking.id
+    except InputError:  # the lab no longer takes samples that day; the core's reason would show an ISO date
+        ctx.say(_("%(day)s can no longer be booked. Please choose another day.", day=day_label(ctx, day)))
+        return DAY
+    st.booking_id = booking.id
+    st.save(ctx)
     _say_booked(ctx)
     return END
 
 
 def _say_booked(ctx: Ctx) -> None:
-    s = _summary(ctx)
+    s = summary(ctx)
     ctx.say(_("Booked: %(day)s %(hours)s, %(lab)s, %(address)s, tel %(phone)s. Sample code %(code)s: bring it "
               "and your ID card.", day=day_label(ctx, s.day), hours=s.opening_hours, lab=s.lab_name,
               address=s.address, phone=s.phone or "-", code=s.sample_code or "-"))  # fmt: skip
@@ -227,7 +231,7 @@ def _say_booked(ctx: Ctx) -> None:
 
 
 def ask_cancel_confirm(ctx: Ctx) -> Question:
-    s = _summary(ctx)
+    s = summary(ctx)
     return Question(_("Cancel your appointment at %(lab)s on %(day)s?", lab=s.lab_name, day=day_label(ctx, s.day)),
                     CANCEL_OPTIONS)  # fmt: skip
 
@@ -237,7 +241,8 @@ def on_cancel_confirm(ctx: Ctx) -> str:
     if ctx.choose(CANCEL_OPTIONS) == "2":
         ctx.say(_("OK, your appointment stays as it is."))
         return END
-    appointments.cancel(ctx.session, ctx.session.get_one(Booking, ctx.data["booking_id"]), actor=ctx.actor)
+    booking = ctx.session.get_one(Booking, need(BookingState.load(ctx.data).booking_id))
+    appointments.cancel(ctx.session, booking, actor=ctx.actor)
     ctx.say(_("Your appointment is cancelled. Send BOOK to make a new one."))
     return END
 
@@ -252,7 +257,7 @@ FLOW = Flow(
         Step(PLACE, ask_place, on_place, {LAB: "city or province"}),
         Step(LAB, ask_lab, on_lab, {DAY: "lab", LAB: "another place"}),
         Step(DAY, ask_day, on_day, {CONFIRM: "day", LAB: "0 another lab"}),
-        Step(CONFIRM, ask_confirm, on_confirm, {END: "booked / moved", DAY: "another day / day full"}),
+        Step(CONFIRM, ask_confirm, on_confirm, {END: "booked / moved", DAY: "another day / day passed or full"}),
         Step(CANCEL_CONFIRM, ask_cancel_confirm, on_cancel_confirm, {END: "cancelled / kept"}),
     ),
 )  # fmt: skip

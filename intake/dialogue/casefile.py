@@ -1,19 +1,111 @@
-"""What the report flow stores: a refused consent alone, or the confirmed case with its persons and consents."""
+"""What the report flow keeps and stores: its typed answers, a refused consent alone, or the confirmed case.
+
+The answers stay in a ReportState in the conversation until the parent confirms; only then are the case, its
+persons and both consents written. Echoed answers are shortened so a summary stays within the SMS budget.
+"""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, Self
+
+import sqlalchemy as sa
+from babel.dates import format_date
 
 from intake.codes import insert_with_unique_code, new_case_pin, new_case_reference
-from intake.dialogue.steps import END, Ctx
+from intake.dates import Age
+from intake.dialogue.state import FlowState, need
+from intake.dialogue.steps import END, YES_NO, Ctx, fold, is_english
+from intake.errors import InputError
 from intake.i18n import Msg, _
-from intake.models import Case, Consent, ConsentScope, Person, Role, Sex, audit
+from intake.models import Case, CaseStatus, Consent, ConsentScope, Person, Role, Sex, audit
 
 # Bump when the consent questions' wording changes, so each recorded answer says which text was shown.
 CONSENT_TEXT_VERSION = "consent-2026-01"
+# Longest echo of a typed name or place: the summary then fits the 4-segment SMS budget (docs/dialogue.md).
+ECHO_NAME, ECHO_PLACE = 20, 30
 
 SEX_WORDS = {Sex.MALE: _("boy"), Sex.FEMALE: _("girl"), Sex.UNKNOWN: _("not known")}
 ROLE_WORDS = {Role.MOTHER: _("mother"), Role.FATHER: _("father"), Role.OTHER_RELATIVE: _("other relative")}
+
+
+@dataclass
+class ReportState(FlowState):
+    """The report flow's answers so far; every field is set by one step."""
+
+    consent_dna_at: datetime | None = None
+    consent_data_at: datetime | None = None
+    child_name: str | None = None
+    sex: Sex | None = None
+    birth: date | None = None
+    age_months: int | None = None
+    age_in_months: bool = False  # the parent gave months (a baby), so the age is known to the month
+    last_seen: date | None = None
+    place: str | None = None
+    description: str | None = None
+    reporter: str | None = None
+    role: Role | None = None
+    attachments: list[int] = field(default_factory=list)  # photos sent during the report, linked on confirm
+    case_id: int | None = None  # the case created on confirmation
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> Self:
+        """Return the state in `data`; a conversation begun before ages were kept in months has "age" in years."""
+        if data.get("age") is not None and "age_months" not in data:
+            data = {**data, "age_months": int(data["age"]) * 12}
+        return super().load(data)
+
+    @property
+    def age(self) -> Age | None:
+        """Return the age given, if the parent gave an age rather than a date of birth."""
+        return None if self.age_months is None else Age(self.age_months, self.age_in_months)
+
+
+def short(ctx: Ctx, text: str, limit: int) -> str:
+    """Return `text` cut to `limit` characters with an ellipsis (three dots in English, which keeps GSM-7)."""
+    if len(text) <= limit:
+        return text
+    mark = "..." if is_english(ctx) else "…"
+    return text[: limit - len(mark)].rstrip() + mark
+
+
+def _is_answer_word(ctx: Ctx) -> bool:
+    # "是的" at the name question answers a yes/no question; it is not a name.
+    try:
+        ctx.choose(YES_NO)
+    except InputError:
+        return False
+    return True
+
+
+def typed_text(ctx: Ctx, limit: int, *, unusable: str, too_long: str) -> str:
+    """Return the typed name or place, or refuse it with a reason that fits the question (msgids `unusable`...)."""
+    text = " ".join(ctx.text.split())
+    if len(text) > limit:
+        raise InputError(too_long, max=limit)
+    has_letters = any(unicodedata.category(ch).startswith("L") for ch in text)
+    if len(text) < 2 or not has_letters or _is_answer_word(ctx):
+        raise InputError(unusable)
+    return text
+
+
+def date_label(ctx: Ctx, day: date) -> str:
+    """Format a past date in the contact's language ("20 Nov 2026", "2026年11月20日"), never as ISO."""
+    if is_english(ctx):
+        return str(format_date(day, "d MMM y", locale="en"))
+    return str(format_date(day, "y年M月d日", locale="zh_CN"))
+
+
+def age_label(age: Age) -> Msg:
+    """Describe an age the way it was given: years, months for a baby, or both ("2 years 6 months")."""
+    if not age.in_months or age.months % 12 == 0:
+        return _("%(age)s years", age=age.years)
+    if age.months < 12:
+        return _("%(months)s months", months=age.months)
+    return _("%(years)s years %(months)s months", years=age.years, months=age.months % 12)
 
 
 def _consent(ctx: Ctx, scope: ConsentScope, granted: bool, at: datetime) -> Consent:
@@ -23,68 +115,65 @@ def _consent(ctx: Ctx, scope: ConsentScope, granted: bool, at: datetime) -> Cons
     )  # fmt: skip
 
 
-def refuse(ctx: Ctx, scope: str) -> str:
+def refuse(ctx: Ctx, scope: ConsentScope) -> str:
     """Store the refusal of one consent, forget every other answer, and end the report politely."""
     ctx.data.clear()
-    consent = _consent(ctx, ConsentScope(scope), False, ctx.now)
+    consent = _consent(ctx, scope, False, ctx.now)
     ctx.session.add(consent)
     ctx.session.flush()
-    audit(ctx.session, ctx.actor, "consent.refuse", "consent", consent.id, scope=scope)
+    audit(ctx.session, ctx.actor, "consent.refuse", "consent", consent.id, scope=scope.value)
     ctx.say(_("We understand. We have kept only your answer, nothing else. You can send REPORT at any time."))
     return END
 
 
-def _age(data: dict[str, object]) -> Msg | str:
-    if data.get("birth"):
-        return str(data["birth"])
-    return _("%(age)s years", age=data.get("age"))
-
-
-def summary(ctx: Ctx) -> Msg:
+def summary(ctx: Ctx, st: ReportState) -> Msg:
     """Return the short summary the parent confirms before the case is created."""
-    d = ctx.data
+    age = date_label(ctx, st.birth) if st.birth else age_label(need(st.age))
     return _(
         "Please check: %(child)s, %(sex)s, %(age)s, last seen %(date)s at %(place)s. You: %(reporter)s (%(role)s).",
-        child=d["child_name"], sex=SEX_WORDS[Sex(d["sex"])], age=_age(d), date=d["last_seen"],
-        place=d["place"], reporter=d["reporter"], role=ROLE_WORDS[Role(d["role"])],
+        child=short(ctx, need(st.child_name), ECHO_NAME), sex=SEX_WORDS[need(st.sex)], age=age,
+        date=date_label(ctx, need(st.last_seen)), place=short(ctx, need(st.place), ECHO_PLACE),
+        reporter=short(ctx, need(st.reporter), ECHO_NAME), role=ROLE_WORDS[need(st.role)],
     )  # fmt: skip
 
 
-def create_case(ctx: Ctx) -> Case:
+def likely_duplicate(ctx: Ctx, name: str, last_seen: date) -> Case | None:
+    """Return an open case this contact already reported for the same child name and date last seen."""
+    query = sa.select(Case).where(
+        Case.reported_by_contact_id == ctx.contact.id,
+        Case.last_seen_date == last_seen,
+        Case.status.not_in((CaseStatus.WITHDRAWN, CaseStatus.CLOSED)),
+    )
+    same = (c for c in ctx.session.scalars(query.order_by(Case.id)) if fold(c.child_name or "") == fold(name))
+    return next(same, None)
+
+
+def create_case(ctx: Ctx, st: ReportState) -> Case:
     """Create the case, the reporter and the child, and attach both consents; tell the parent the reference."""
-    d, session = ctx.data, ctx.session
-    birth = d.get("birth")
+    session, age = ctx.session, st.age
     case = insert_with_unique_code(
         session,
         lambda: Case(
-            reference=new_case_reference(ctx.now), pin=new_case_pin(), child_name=d["child_name"],
-            child_sex=Sex(d["sex"]), child_birth_date=date.fromisoformat(birth) if birth else None,
-            child_age_years=d.get("age"), last_seen_date=date.fromisoformat(d["last_seen"]),
-            last_seen_place=d["place"], description=d.get("description"), reported_by_contact_id=ctx.contact.id,
+            reference=new_case_reference(ctx.now), pin=new_case_pin(), child_name=need(st.child_name),
+            child_sex=need(st.sex), child_birth_date=st.birth, child_age_years=age.years if age else None,
+            last_seen_date=need(st.last_seen), last_seen_place=need(st.place), description=st.description,
+            reported_by_contact_id=ctx.contact.id,
         ),
     )  # fmt: skip
-    reporter = Person(case_id=case.id, role=Role(d["role"]), name=d["reporter"], contact_id=ctx.contact.id)
-    child = Person(case_id=case.id, role=Role.CHILD, name=d["child_name"])
+    reporter = Person(case_id=case.id, role=need(st.role), name=need(st.reporter), contact_id=ctx.contact.id)
+    child = Person(case_id=case.id, role=Role.CHILD, name=need(st.child_name))
     session.add_all([reporter, child])
     session.flush()
-    for scope, key in (
-        (ConsentScope.DNA_SAMPLING, "consent_dna_at"),
-        (ConsentScope.DATA_PROCESSING, "consent_data_at"),
+    for scope, at in (
+        (ConsentScope.DNA_SAMPLING, need(st.consent_dna_at)),
+        (ConsentScope.DATA_PROCESSING, need(st.consent_data_at)),
     ):
-        consent = _consent(ctx, scope, True, datetime.fromisoformat(d[key]))
+        consent = _consent(ctx, scope, True, at)
         consent.case_id, consent.person_id = case.id, reporter.id
         session.add(consent)
-    audit(
-        session,
-        ctx.actor,
-        "case.create",
-        "case",
-        case.id,
-        reference=case.reference,
-        channel=ctx.incoming.channel.value,
-    )
-    ctx.data.clear()
-    ctx.data["case_id"] = case.id
+    audit(session, ctx.actor, "case.create", "case", case.id, reference=case.reference,
+          channel=ctx.incoming.channel.value)  # fmt: skip
+    ReportState(case_id=case.id).save(ctx)
     ctx.say(_("Thank you. Your case number is %(reference)s. Your PIN is %(pin)s: a real officer who calls you "
               "will know it. Never pay anyone who asks for money.", reference=case.reference, pin=case.pin))  # fmt: skip
     return case

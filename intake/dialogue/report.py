@@ -1,30 +1,30 @@
 """The report flow: two separate consents, the child, when and where last seen, the reporter, then a case.
 
-Answers stay in the conversation until the parent confirms; only then are the case, persons and consents stored.
-A refused consent stores that refusal and nothing else.
+Answers stay in the conversation (a typed ReportState) until the parent confirms; only then are the case,
+persons and consents stored. A refused consent stores that refusal and nothing else. A report that repeats
+one this contact already made (same child name, same date last seen) is pointed out before a second case is made.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
-from intake.dates import parse_age_or_birth, parse_date
-from intake.dialogue import casefile
+from intake.dates import parse_age_or_birth, parse_past_date
+from intake.dialogue import booking, casefile
+from intake.dialogue.casefile import ReportState
+from intake.dialogue.state import need
+from intake.dialogue.status import case_status
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
 from intake.dialogue.vocabulary import NO_WORDS, YES_WORDS
 from intake.errors import InputError
-from intake.i18n import _
-from intake.models import Role, Sex, attach_to_case, attachments_of
+from intake.i18n import N_, _
+from intake.models import Case, ConsentScope, Role, Sex, attach_to_case, attachments_of
 
 CONSENT_DNA, CONSENT_DATA = "report.consent_dna", "report.consent_data"
 CHILD_NAME, CHILD_SEX, CHILD_BIRTH = "report.child_name", "report.child_sex", "report.child_birth"
-LAST_SEEN_DATE, LAST_SEEN_PLACE, DESCRIPTION = (
-    "report.last_seen_date",
-    "report.last_seen_place",
-    "report.description",
-)
+LAST_SEEN_DATE, DUPLICATE = "report.last_seen_date", "report.duplicate"
+LAST_SEEN_PLACE, DESCRIPTION = "report.last_seen_place", "report.description"
 REPORTER_NAME, RELATION, CONFIRM = "report.reporter_name", "report.relation", "report.confirm"
 OFFER_BOOKING = "report.offer_booking"
+NAME_LIMIT, PLACE_LIMIT, DESCRIPTION_LIMIT = 60, 200, 500
 
 SEXES = (
     Option("1", _("Boy"), ("男", "男孩", "儿子", "m", "male", "son")),
@@ -46,19 +46,21 @@ LATER = (
     Option("2", _("Later"), NO_WORDS + ("以后", "以后再说", "later")),
 )
 SKIP_WORDS = ("skip", "跳过", "没有", "无", "none", "no")
+DUPLICATE_OPTIONS = (
+    Option("1", _("Continue with that case"), ("continue", "继续")),
+    Option("2", _("Make a new report anyway"), ("new", "新的", "新登记")),
+)
 
 
 def start(ctx: Ctx) -> str:
     """Begin a report with empty answers."""
-    ctx.data.clear()
+    ReportState().save(ctx)
     return CONSENT_DNA
 
 
-def _name(ctx: Ctx, limit: int = 60) -> str:
-    text = " ".join(ctx.text.split())
-    if len(text) < 2 or len(text) > limit or text.isdigit():
-        raise InputError("Please write the full name.")
-    return text
+def _name(ctx: Ctx) -> str:
+    return casefile.typed_text(ctx, NAME_LIMIT, unusable=N_("Please write the full name."),
+                               too_long=N_("That name is too long. Please write at most %(max)s characters."))  # fmt: skip
 
 
 def ask_consent_dna(ctx: Ctx) -> Question:
@@ -69,8 +71,8 @@ def ask_consent_dna(ctx: Ctx) -> Question:
 def on_consent_dna(ctx: Ctx) -> str:
     """Record the answer to the DNA sampling consent; a refusal ends the report."""
     if ctx.choose(YES_NO) == "2":
-        return casefile.refuse(ctx, "dna_sampling")
-    ctx.data["consent_dna_at"] = ctx.now.isoformat()
+        return casefile.refuse(ctx, ConsentScope.DNA_SAMPLING)
+    ReportState(consent_dna_at=ctx.now).save(ctx)
     return CONSENT_DATA
 
 
@@ -82,8 +84,10 @@ def ask_consent_data(ctx: Ctx) -> Question:
 def on_consent_data(ctx: Ctx) -> str:
     """Record the answer to the personal data consent; a refusal ends the report."""
     if ctx.choose(YES_NO) == "2":
-        return casefile.refuse(ctx, "data_processing")
-    ctx.data["consent_data_at"] = ctx.now.isoformat()
+        return casefile.refuse(ctx, ConsentScope.DATA_PROCESSING)
+    st = ReportState.load(ctx.data)
+    st.consent_data_at = ctx.now
+    st.save(ctx)
     return CHILD_NAME
 
 
@@ -93,17 +97,22 @@ def ask_child_name(ctx: Ctx) -> Question:
 
 def on_child_name(ctx: Ctx) -> str:
     """Keep the child's name."""
-    ctx.data["child_name"] = _name(ctx)
+    st = ReportState.load(ctx.data)
+    st.child_name = _name(ctx)
+    st.save(ctx)
     return CHILD_SEX
 
 
 def ask_child_sex(ctx: Ctx) -> Question:
-    return Question(_("Is %(name)s a boy or a girl?", name=ctx.data.get("child_name", "")), SEXES)
+    name = casefile.short(ctx, ReportState.load(ctx.data).child_name or "", casefile.ECHO_NAME)
+    return Question(_("Is %(name)s a boy or a girl?", name=name), SEXES)
 
 
 def on_child_sex(ctx: Ctx) -> str:
     """Keep the child's sex."""
-    ctx.data["sex"] = SEX_VALUES[ctx.choose(SEXES)].value
+    st = ReportState.load(ctx.data)
+    st.sex = SEX_VALUES[ctx.choose(SEXES)]
+    st.save(ctx)
     return CHILD_BIRTH
 
 
@@ -112,24 +121,57 @@ def ask_child_birth(ctx: Ctx) -> Question:
 
 
 def on_child_birth(ctx: Ctx) -> str:
-    """Keep the child's date of birth or age."""
-    born, age = parse_age_or_birth(ctx.text, ctx.today)
-    ctx.data["birth"], ctx.data["age"] = born.isoformat() if born else None, age
+    """Keep the child's date of birth, or age in years (or months for a baby)."""
+    st = ReportState.load(ctx.data)
+    st.birth, age = parse_age_or_birth(ctx.text, ctx.today)
+    st.age_months, st.age_in_months = (age.months, age.in_months) if age else (None, False)
+    st.save(ctx)
     return LAST_SEEN_DATE
 
 
 def ask_last_seen_date(ctx: Ctx) -> Question:
-    return Question(_("When did you last see the child? (like 2026-11-20, yesterday, 3 days ago)"))
+    question = _("When did you last see the child? (like 2026-11-20, yesterday, 3 days ago)")
+    born = ReportState.load(ctx.data).birth
+    if born is None:
+        return Question(question)
+    # Say how the answer was read: a date at the age question is kept as the date of birth.
+    noted = _("Date of birth noted: %(born)s.", born=casefile.date_label(ctx, born))
+    return Question(f"{ctx.t(noted)}\n{ctx.t(question)}")
 
 
 def on_last_seen_date(ctx: Ctx) -> str:
-    """Keep the date the child was last seen, which cannot be before the birth."""
-    seen = parse_date(ctx.text, today=ctx.today, lang=ctx.lang)
-    born = ctx.data.get("birth")
-    if born and seen < date.fromisoformat(born):
+    """Keep the date last seen, which cannot be before the birth; point out a report made already."""
+    st = ReportState.load(ctx.data)
+    seen = parse_past_date(ctx.text, today=ctx.today)
+    if st.birth and seen < st.birth:
         raise InputError("That is before the date of birth. Please check the date.")
-    ctx.data["last_seen"] = seen.isoformat()
+    if (age := st.age) is not None and seen < age.earliest_birth(ctx.today):
+        raise InputError("A child who is %(age)s now was not born yet on that date. Please check the date.",
+                         age=casefile.age_label(age))  # fmt: skip
+    st.last_seen = seen
+    st.save(ctx)
+    if casefile.likely_duplicate(ctx, need(st.child_name), seen) is not None:
+        return DUPLICATE
     return LAST_SEEN_PLACE
+
+
+def ask_duplicate(ctx: Ctx) -> Question:
+    st = ReportState.load(ctx.data)
+    case = need(casefile.likely_duplicate(ctx, need(st.child_name), need(st.last_seen)))
+    return Question(_("You already reported %(name)s, last seen %(date)s: case %(reference)s.",
+                      name=casefile.short(ctx, case.child_name or "", casefile.ECHO_NAME),
+                      date=casefile.date_label(ctx, need(st.last_seen)), reference=case.reference),
+                    DUPLICATE_OPTIONS)  # fmt: skip
+
+
+def on_duplicate(ctx: Ctx) -> str:
+    """Keep the case reported already (and show it), or go on with a new report of the same child."""
+    if ctx.choose(DUPLICATE_OPTIONS) == "2":
+        return LAST_SEEN_PLACE
+    st = ReportState.load(ctx.data)
+    case: Case = need(casefile.likely_duplicate(ctx, need(st.child_name), need(st.last_seen)))
+    ctx.say(case_status(ctx, case))
+    return END
 
 
 def ask_last_seen_place(ctx: Ctx) -> Question:
@@ -138,7 +180,12 @@ def ask_last_seen_place(ctx: Ctx) -> Question:
 
 def on_last_seen_place(ctx: Ctx) -> str:
     """Keep the place the child was last seen."""
-    ctx.data["place"] = _name(ctx, 200)
+    st = ReportState.load(ctx.data)
+    st.place = casefile.typed_text(
+        ctx, PLACE_LIMIT, unusable=N_("Please write the place: a town, street or landmark."),
+        too_long=N_("That is too long. Please name the place in at most %(max)s characters."),
+    )  # fmt: skip
+    st.save(ctx)
     return DESCRIPTION
 
 
@@ -149,12 +196,14 @@ def ask_description(ctx: Ctx) -> Question:
 def on_description(ctx: Ctx) -> str:
     """Keep a short description, or none when the parent skips."""
     text = " ".join(ctx.text.split())
-    if len(text) > 500:
+    if len(text) > DESCRIPTION_LIMIT:
         raise InputError("That is too long. Please keep it under 500 characters.")
-    ctx.data["description"] = None if not text or text.casefold() in SKIP_WORDS else text
+    st = ReportState.load(ctx.data)
+    st.description = None if not text or text.casefold() in SKIP_WORDS else text
     if photos := attachments_of(ctx.session, ctx.incoming.channel, ctx.incoming.provider_id):
-        ctx.data["attachments"] = [*ctx.data.get("attachments", []), *photos]  # linked to the case on confirm
+        st.attachments = [*st.attachments, *photos]  # linked to the case on confirm
         ctx.say(_("Thank you, we received the photo. It will be kept with your report."))
+    st.save(ctx)
     return REPORTER_NAME
 
 
@@ -164,7 +213,9 @@ def ask_reporter_name(ctx: Ctx) -> Question:
 
 def on_reporter_name(ctx: Ctx) -> str:
     """Keep the reporter's name."""
-    ctx.data["reporter"] = _name(ctx)
+    st = ReportState.load(ctx.data)
+    st.reporter = _name(ctx)
+    st.save(ctx)
     return RELATION
 
 
@@ -174,20 +225,22 @@ def ask_relation(ctx: Ctx) -> Question:
 
 def on_relation(ctx: Ctx) -> str:
     """Keep how the reporter is related to the child."""
-    ctx.data["role"] = ROLE_VALUES[ctx.choose(RELATIONS)].value
+    st = ReportState.load(ctx.data)
+    st.role = ROLE_VALUES[ctx.choose(RELATIONS)]
+    st.save(ctx)
     return CONFIRM
 
 
 def ask_confirm(ctx: Ctx) -> Question:
-    return Question(casefile.summary(ctx), CONFIRM_OPTIONS)
+    return Question(casefile.summary(ctx, ReportState.load(ctx.data)), CONFIRM_OPTIONS)
 
 
 def on_confirm(ctx: Ctx) -> str:
     """Create the case from the answers, or start again."""
     if ctx.choose(CONFIRM_OPTIONS) == "2":
         return start(ctx)
-    attachments = ctx.data.get("attachments", [])
-    attach_to_case(ctx.session, attachments, casefile.create_case(ctx).id)
+    st = ReportState.load(ctx.data)
+    attach_to_case(ctx.session, st.attachments, casefile.create_case(ctx, st).id)
     return OFFER_BOOKING
 
 
@@ -198,9 +251,7 @@ def ask_offer_booking(ctx: Ctx) -> Question:
 def on_offer_booking(ctx: Ctx) -> str:
     """Go on to booking, or end with how to book later."""
     if ctx.choose(LATER) == "1":
-        from intake.dialogue import booking  # booking imports the report flow's neighbours; import late
-
-        return booking.start_for_case(ctx, int(ctx.data["case_id"]))
+        return booking.start_for_case(ctx, need(ReportState.load(ctx.data).case_id))
     ctx.say(_("OK. Send BOOK when you are ready."))
     return END
 
@@ -214,14 +265,15 @@ FLOW = Flow(
         Step(CHILD_NAME, ask_child_name, on_child_name, {CHILD_SEX: "name"}),
         Step(CHILD_SEX, ask_child_sex, on_child_sex, {CHILD_BIRTH: "boy / girl"}),
         Step(CHILD_BIRTH, ask_child_birth, on_child_birth, {LAST_SEEN_DATE: "age or birth date"}),
-        Step(LAST_SEEN_DATE, ask_last_seen_date, on_last_seen_date, {LAST_SEEN_PLACE: "date"}),
+        Step(LAST_SEEN_DATE, ask_last_seen_date, on_last_seen_date,
+             {LAST_SEEN_PLACE: "date", DUPLICATE: "same child and date reported already"}),
+        Step(DUPLICATE, ask_duplicate, on_duplicate, {END: "1 that case: its status", LAST_SEEN_PLACE: "2 new report"}),
         Step(LAST_SEEN_PLACE, ask_last_seen_place, on_last_seen_place, {DESCRIPTION: "place"}),
         Step(DESCRIPTION, ask_description, on_description, {REPORTER_NAME: "text or SKIP"}),
         Step(REPORTER_NAME, ask_reporter_name, on_reporter_name, {RELATION: "name"}),
         Step(RELATION, ask_relation, on_relation, {CONFIRM: "mother / father / other"}),
-        Step(CONFIRM, ask_confirm, on_confirm, {OFFER_BOOKING: "confirm: case created",
-                                                CONSENT_DNA: "start again"}),
+        Step(CONFIRM, ask_confirm, on_confirm, {OFFER_BOOKING: "confirm: case created", CONSENT_DNA: "start again"}),
         Step(OFFER_BOOKING, ask_offer_booking, on_offer_booking,
-             {"book.place": "book now", "book.manage": "book now", END: "later"}),
+             {booking.PLACE: "book now", booking.MANAGE: "book now", END: "later"}),
     ),
 )  # fmt: skip

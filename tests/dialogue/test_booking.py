@@ -95,12 +95,16 @@ def test_choosing_again_and_other_lab(session, labs):
 
 def test_later_then_book_and_pick_among_several_cases(session, labs):
     run_transcript(session, t.REPORT_EN + [("2", ("Send BOOK",))])
-    run_transcript(session, [("REPORT", ("DNA",))] + t.REPORT_EN[2:] + [("2", ("Send BOOK",))])
+    same_child_again = [("yesterday", ("You already reported Li Ming",)), ("2", ("Where was the child",))]
+    run_transcript(
+        session,
+        [("REPORT", ("DNA",))] + t.REPORT_EN[2:7] + same_child_again + t.REPORT_EN[8:] + [("2", ("BOOK",))],
+    )
     refs = session.scalars(sa.select(Case.reference).order_by(Case.id)).all()
     run_transcript(
         session,
         [
-            ("BOOK", ("Which case", f"1 {refs[0]}", f"2 {refs[1]}")),
+            ("BOOK", ("Which case", f"1 {refs[0]} Li Ming", f"2 {refs[1]} Li Ming")),
             (refs[1], ("city",)),  # the reference itself picks the case
             ("Wuhan", ("Wuhan",)),
             ("1", ("Choose a day",)),

@@ -33,12 +33,12 @@ REPORT_EN: list[Turn] = [
     ("1", ("child's full name",)),
     ("Li Ming", ("Is Li Ming a boy or a girl?",)),
     ("girl", ("How old",)),
-    ("2019-03-02", ("last see",)),
+    ("2019-03-02", ("Date of birth noted: 2 Mar 2019", "last see")),
     ("yesterday", ("Where was the child",)),
     ("Shenzhen bus station", ("Describe",)),
     ("skip", ("your own full name",)),
     ("Wang Wei", ("1 Mother", "2 Father", "3 Other relative")),
-    ("2", ("Please check", "Li Ming", "girl", "2019-03-02", "Shenzhen bus station", "Wang Wei (father)")),
+    ("2", ("Please check", "Li Ming", "girl", "2 Mar 2019", "Shenzhen bus station", "Wang Wei (father)")),
     ("1", ("case number is MC-", "PIN", "Never pay", "Book a DNA sampling appointment now?")),
 ]
 BOOK_AFTER_REPORT_ZH: list[Turn] = [

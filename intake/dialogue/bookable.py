@@ -1,0 +1,82 @@
+"""What the booking flow keeps and offers: its typed state, the cases that may be booked, and the day options.
+
+A case is offered for booking only while it is open and both consents (DNA sampling, keeping the family's details)
+stand; the core booking service checks consent again, this filter keeps the dialogue from offering what it refuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from babel.dates import format_date
+
+from intake.booking import BookingSummary, booking_summary
+from intake.consent import has_sample_consent
+from intake.dialogue.casefile import short
+from intake.dialogue.state import FlowState, need
+from intake.dialogue.status import contact_cases, day_label
+from intake.dialogue.steps import Ctx, Option, is_english
+from intake.models import Booking, Case, CaseStatus, Lab, Person
+
+CLOSED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
+PICKER_SIZE, PICKER_NAME = 5, 12  # cases offered at once, and the echo of each child's name, to fit an SMS
+
+
+@dataclass
+class BookingState(FlowState):
+    """The booking flow's choices so far."""
+
+    cases: list[int] = field(default_factory=list)  # the cases offered by the picker
+    more_cases: int = 0  # bookable cases not shown in the picker
+    case_id: int | None = None
+    booking_id: int | None = None  # the appointment being moved or cancelled
+    place: str | None = None
+    labs: list[int] = field(default_factory=list)
+    lab_id: int | None = None
+    days: list[date] = field(default_factory=list)
+    day: date | None = None
+
+
+def bookable_cases(ctx: Ctx) -> list[Case]:
+    """Return the contact's open cases that have both consents, oldest first."""
+    # The same guard the booking service applies: the dialogue must not offer what the service would refuse.
+    return [c for c in contact_cases(ctx) if c.status not in CLOSED and has_sample_consent(ctx.session, c)]
+
+
+def day_option(ctx: Ctx, key: str, day: date) -> Option:
+    """Offer a day by its label, and take back how people write it ("12月1日", "1 Dec", "Tue 1 Dec", ISO)."""
+    words = (
+        day.isoformat(), f"{day.month}月{day.day}日", f"{day.month}月{day.day}号",
+        str(format_date(day, "M月d日EEE", locale="zh_CN")), str(format_date(day, "EEE d MMM", locale="en")),
+        str(format_date(day, "d MMM", locale="en")), str(format_date(day, "MMM d", locale="en")),
+    )  # fmt: skip
+    return Option(key, day_label(ctx, day), words)
+
+
+def case_options(ctx: Ctx, ids: list[int]) -> tuple[list[Case], tuple[Option, ...]]:
+    """Return the cases and their picker options: reference and child's name, the reference alone also picks."""
+    cases = [ctx.session.get_one(Case, i) for i in ids]
+    options = tuple(
+        Option(str(n), f"{c.reference} {short(ctx, c.child_name or '', PICKER_NAME)}".strip(), (c.reference,))
+        for n, c in enumerate(cases, 1)
+    )
+    return cases, options
+
+
+def lab_name(ctx: Ctx, lab: Lab) -> str:
+    """Return the lab's name in the contact's language."""
+    return lab.name_en if is_english(ctx) and lab.name_en else lab.name
+
+
+def reporter(ctx: Ctx, case: Case) -> Person | None:
+    """Return the person this contact is in the case (the parent who reported it)."""
+    query = sa.select(Person).where(Person.case_id == case.id, Person.contact_id == ctx.contact.id)
+    return ctx.session.scalars(query.order_by(Person.id)).first()
+
+
+def summary(ctx: Ctx) -> BookingSummary:
+    """Return where and when the appointment being moved or cancelled is."""
+    booking = ctx.session.get_one(Booking, need(BookingState.load(ctx.data).booking_id))
+    return booking_summary(ctx.session, booking, ctx.lang)

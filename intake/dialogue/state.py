@@ -1,0 +1,83 @@
+"""Typed flow state: one dataclass per flow, loaded from and saved to the JSON dict kept in Conversation.data.
+
+A flow reads `State.load(ctx.data)`, changes fields with their real types (dates, enums, ids) and calls
+`save(ctx)`; the JSON conversion lives here once, so no flow passes loosely named dict keys to another.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Self, TypeVar
+
+from intake.dialogue.steps import Ctx
+
+T = TypeVar("T")
+
+
+def _plain(kind: Any) -> Any:
+    """Return the type inside `X | None`."""
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        return next(k for k in typing.get_args(kind) if k is not type(None))
+    return kind
+
+
+def _decode(kind: Any, value: Any) -> Any:
+    kind = _plain(kind)
+    if value is None:
+        return None
+    if typing.get_origin(kind) is list:
+        (item,) = typing.get_args(kind)
+        return [_decode(item, v) for v in value]
+    if kind is datetime:
+        return datetime.fromisoformat(value)
+    if kind is date:
+        return date.fromisoformat(value)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(value)
+    return value
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+class FlowState:
+    """Base of a flow's state dataclass: load it from the conversation's JSON dict and save it back."""
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> Self:
+        """Return the state stored in `data` (keys this state does not know are ignored)."""
+        hints = typing.get_type_hints(cls)
+        values = {
+            f.name: _decode(hints[f.name], data[f.name])
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if f.name in data
+        }
+        return cls(**values)
+
+    def dump(self) -> dict[str, Any]:
+        """Return the state as a JSON-ready dict."""
+        return {f.name: _encode(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    def save(self, ctx: Ctx) -> None:
+        """Make this state the conversation's whole flow data."""
+        ctx.data.clear()
+        ctx.data.update(self.dump())
+
+
+def need(value: T | None) -> T:
+    """Return `value`, which an earlier step has set; a missing one means the flow was entered wrongly."""
+    if value is None:
+        raise RuntimeError("the flow state lacks a value an earlier step sets")
+    return value
