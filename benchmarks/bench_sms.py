@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.sms_phone import AUTH_TOKEN, PUBLIC_BASE_URL, REPORT_AND_BOOK_ZH, Phone  # noqa: E402
 from intake.config import Settings  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
 from intake.web import create_app  # noqa: E402
-from benchmarks.sms_phone import AUTH_TOKEN, PUBLIC_BASE_URL, REPORT_AND_BOOK_ZH, Phone  # noqa: E402
 
 
 def _figures(name: str, seconds: list[float]) -> str:
