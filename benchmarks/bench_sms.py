@@ -20,11 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.sms_phone import AUTH_TOKEN, PUBLIC_BASE_URL, REPORT_AND_BOOK_ZH, Phone  # noqa: E402
 from intake.config import Settings  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
 from intake.web import create_app  # noqa: E402
-from tests.dialogue.transcripts import BOOK_AFTER_REPORT_ZH, REPORT_ZH  # noqa: E402
-from tests.support.twilio import AUTH_TOKEN, PUBLIC_BASE_URL, Phone  # noqa: E402
 
 
 def _figures(name: str, seconds: list[float]) -> str:
@@ -59,14 +58,17 @@ def main() -> int:
             assert client.get("/healthz").status_code == 200
             health.append(time.perf_counter() - start)
 
-        turns = [text for text, _expected in REPORT_ZH + BOOK_AFTER_REPORT_ZH]
+        turns = REPORT_AND_BOOK_ZH
         latencies = []
         for n in range(args.phones):
             phone = Phone(client, number=f"+86138{n:08d}")
             for text in turns:
                 start = time.perf_counter()
-                phone.text(text)
+                replies = phone.text(text)
                 latencies.append(time.perf_counter() - start)
+            if not any("已预约" in r for r in replies):  # else the run measured some other conversation
+                print(f"the conversation did not end booked; last replies: {replies}", file=sys.stderr)
+                return 1
 
     print(
         f"reunite SMS webhook benchmark: {args.phones} phones x {len(turns)} messages (Chinese report and booking)"

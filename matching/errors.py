@@ -4,6 +4,9 @@
     ├── ProfileError             a DNA profile cannot be used as given
     │   ├── UnknownMarkerError   a marker name that no kit or table knows
     │   ├── AlleleFormatError    an allele that is not a repeat number such as 12, 9.3 or 30.2
+    │   ├── ImplausibleAlleleError  a repeat number no person carries at that marker (a placeholder such as 0
+    │   │                        or 1000, a typo): outside the table's range with a margin, or a decimal of 5 to 9
+    │   ├── DuplicateMarkerError a marker given twice in one profile (under one spelling or two)
     │   ├── TriallelicError      three or more alleles at one autosomal marker (reported, never dropped)
     │   └── EmptyProfileError    no typed autosomal marker at all
     ├── FrequencyTableError      an allele-frequency table that cannot be read or lacks a marker
@@ -45,6 +48,25 @@ class AlleleFormatError(ProfileError):
         super().__init__(
             f"marker {marker}: allele {allele!r} is not a repeat number such as 12, 9.3 or 30.2{detail}"
         )
+
+
+class ImplausibleAlleleError(ProfileError):
+    """An allele is a repeat number, but not one a person can carry at this marker (a placeholder or a typo)."""
+
+    def __init__(self, marker: str, allele: str, reason: str) -> None:
+        self.marker = marker
+        self.allele = allele
+        super().__init__(f"marker {marker}: allele {allele} is not plausible: {reason}")
+
+
+class DuplicateMarkerError(ProfileError):
+    """A profile gives one marker twice, under one spelling or two (which one holds is not for us to guess)."""
+
+    def __init__(self, marker: str, spellings: tuple[str, ...]) -> None:
+        self.marker = marker
+        self.spellings = spellings
+        written = f" (as {' and '.join(repr(s) for s in spellings)})" if len(set(spellings)) > 1 else ""
+        super().__init__(f"marker {marker} is given twice{written}; give each marker once")
 
 
 class TriallelicError(ProfileError):

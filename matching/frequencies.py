@@ -63,9 +63,13 @@ class Locus:
         """Return the position of an allele in `alleles` (ValueError if absent)."""
         return self.alleles.index(allele)
 
+    def absent(self, alleles: Iterable[str]) -> tuple[str, ...]:
+        """Return those of `alleles` this locus lacks, by repeat number."""
+        return tuple(sorted(set(alleles) - set(self.alleles), key=allele_sort_key))
+
     def with_alleles(self, alleles: Iterable[str], policy: MissingAllelePolicy) -> Locus:
         """Return this locus with the absent `alleles` added under `policy` (itself when none is absent)."""
-        missing = sorted(set(alleles) - set(self.alleles), key=allele_sort_key)
+        missing = self.absent(alleles)
         if not missing:
             return self
         freqs = dict(zip(self.alleles, self.frequencies.tolist(), strict=True))
@@ -137,10 +141,10 @@ class FrequencyTable:
     def from_csv(cls, path: str | Path) -> FrequencyTable:
         """Return the table in a CSV file, long (`marker,allele,frequency`) or wide (`Allele`, one column a marker)."""
         try:
-            text = Path(path).read_text(encoding="utf-8-sig")
+            data = Path(path).read_bytes()
         except OSError as exc:
             raise FrequencyTableError(f"cannot read frequency table {path}: {exc.strerror or exc}") from None
-        return cls.from_csv_text(text, source=str(path))
+        return cls.from_csv_text(decode_table(data, str(path)), source=str(path))
 
     @classmethod
     def from_csv_text(cls, text: str, source: str = "") -> FrequencyTable:
@@ -161,6 +165,29 @@ class FrequencyTable:
             f"{source}: the header must be 'marker,allele,frequency' (long form) or 'Allele' followed by one"
             f" column per marker (wide form), not {','.join(rows[0][:4])}"
         )
+
+
+def decode_table(data: bytes, source: str) -> str:
+    """Return the text of a CSV file as spreadsheets save it: UTF-8 (with or without BOM), UTF-16 or GBK.
+
+    Excel in China saves "CSV" in GBK and "Unicode text" in UTF-16; anything else is refused in one line.
+    """
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FrequencyTableError(
+            f"{source}: this is a spreadsheet workbook, not CSV; save it as CSV (UTF-8)"
+        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ["utf-16"]
+    elif b"\x00" in data[:4096]:  # UTF-16 without a byte order mark: every ASCII character has a zero byte
+        encodings = ["utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"]
+    else:
+        encodings = ["utf-8-sig", "gb18030"]
+    for encoding in encodings:
+        try:
+            return data.decode(encoding).lstrip("\ufeff")
+        except UnicodeDecodeError:
+            continue
+    raise FrequencyTableError(f"{source}: not text in UTF-8, UTF-16 or GBK; save the table as CSV (UTF-8)")
 
 
 def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:

@@ -37,13 +37,18 @@ class KinshipCase:
 
 @dataclass(frozen=True)
 class KinshipResult:
-    """The combined LR, its log10, the LR per marker (1 where untyped) and the markers to look at."""
+    """The combined LR, its log10, the LR per marker (1 where untyped) and what to look at.
+
+    `imputed_alleles` lists, per marker that entered the LR, the alleles the frequency table lacks and the
+    missing-allele policy gave a frequency (5/(2N) by default): an officer sees which LRs rest on them.
+    """
 
     lr: float
     log10_lr: float
     per_marker: dict[str, float]
     inconsistent_markers: tuple[str, ...] = ()
     untyped_markers: tuple[str, ...] = field(default=())
+    imputed_alleles: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def kinship_lr(
@@ -58,12 +63,12 @@ def kinship_lr(
         raise CaseError(
             "explicit kappa takes neither theta nor mutation; name a relationship (a pedigree) instead"
         )
-    unknown = set(case.persons) - set(rel.roles)
-    missing = set(rel.roles) - set(case.persons)
+    unknown = [r for r in case.persons if r not in rel.roles]
+    missing = [r for r in rel.roles if r not in case.persons]
     if unknown or missing:
-        raise CaseError(
-            f"{rel.name} needs the roles {', '.join(rel.roles)}; got {', '.join(case.persons) or 'none'}"
-        )
+        said = [f"no {', '.join(missing)}"] if missing else []
+        said += [f"{', '.join(unknown)} is not one of them"] if unknown else []
+        raise CaseError(f"{rel.name} needs the roles {', '.join(rel.roles)}: {'; '.join(said)}")
     for role, profile in case.persons.items():
         if not profile.genotypes:
             raise EmptyProfileError(role)
@@ -71,13 +76,17 @@ def kinship_lr(
     per_marker: dict[str, float] = {}
     inconsistent: list[str] = []
     untyped: list[str] = []
+    imputed: dict[str, tuple[str, ...]] = {}
     for marker in _markers(case, table):
         genotypes = {r: g for r, p in case.persons.items() if (g := p.genotype(marker)) is not None}
         if not rel.typed_enough(genotypes):
             per_marker[marker] = 1.0
             untyped.append(marker)
             continue
-        locus = table.locus(marker).with_alleles((a for g in genotypes.values() for a in g), policy)
+        alleles = {a for g in genotypes.values() for a in g}
+        if absent := table.locus(marker).absent(alleles):
+            imputed[marker] = absent
+        locus = table.locus(marker).with_alleles(alleles, policy)
         lr, consistent = marker_lr(rel, genotypes, locus, case.mutation, case.theta, kappa)
         per_marker[marker] = lr
         if not consistent:
@@ -90,6 +99,7 @@ def kinship_lr(
         per_marker=per_marker,
         inconsistent_markers=tuple(inconsistent),
         untyped_markers=tuple(untyped),
+        imputed_alleles=imputed,
     )
 
 

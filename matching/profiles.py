@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from matching.alleles import allele_sort_key, canonical_allele
-from matching.errors import AlleleFormatError, EmptyProfileError, TriallelicError
+from matching.alleles import allele_sort_key, check_allele
+from matching.errors import AlleleFormatError, DuplicateMarkerError, EmptyProfileError, TriallelicError
 from matching.markers import MarkerKind, normalise_marker
+
+if TYPE_CHECKING:
+    from matching.frequencies import FrequencyTable
 
 Genotype = tuple[str, str]
 
@@ -33,37 +37,42 @@ class Profile:
 def parse_profile(
     raw: Mapping[str, Sequence[object] | str | int | float | None],
     *,
+    table: FrequencyTable | None = None,
     extra_markers: Iterable[str] = (),
     who: str = "profile",
 ) -> Profile:
     """Return the Profile of a raw {marker: [allele, allele]} mapping, or raise a ProfileError naming the problem.
 
-    A marker given as None, [] or [""] is untyped and left out. `extra_markers` are the marker names of the
-    frequency table in use (so a local table's loci are accepted). A profile with no typed autosomal marker
-    raises EmptyProfileError.
+    A marker given as None, [] or [""] is untyped and left out. With `table` (the frequency table in use) its
+    markers are known too and every autosomal allele is checked by `matching.alleles.check_allele` (a
+    placeholder such as 0 or 1000 is refused with ImplausibleAlleleError); `extra_markers` adds marker names
+    without that check. A marker given twice raises DuplicateMarkerError; a profile with no typed autosomal
+    marker raises EmptyProfileError.
     """
     if not isinstance(raw, Mapping):
         raise EmptyProfileError(who)
-    extra = tuple(extra_markers)
+    extra = (*extra_markers, *(table.markers if table is not None else ()))
     genotypes: dict[str, Genotype] = {}
     other: dict[str, tuple[str, ...]] = {}
+    spelling: dict[str, str] = {}
     for name, value in raw.items():
         marker = normalise_marker(name, extra)
+        if marker.name in spelling:
+            raise DuplicateMarkerError(marker.name, (spelling[marker.name], str(name)))
+        spelling[marker.name] = str(name)
         values = _allele_list(marker.name, value)
         if not values:
             continue
         if marker.kind is MarkerKind.SEX:
             other[marker.name] = _amelogenin(marker.name, values)
             continue
-        alleles = tuple(_allele(marker.name, v) for v in values)
         if marker.kind is MarkerKind.Y:
-            other[marker.name] = alleles
+            other[marker.name] = tuple(check_allele(marker.name, v) for v in values)
             continue
+        alleles = tuple(check_allele(marker.name, v, table) for v in values)
         distinct = tuple(sorted(set(alleles), key=allele_sort_key))
         if len(distinct) > 2 or len(alleles) > 2:
             raise TriallelicError(marker.name, tuple(sorted(alleles, key=allele_sort_key)))
-        if marker.name in genotypes:
-            raise AlleleFormatError(marker.name, name, "the marker is given twice under different spellings")
         genotypes[marker.name] = (distinct[0], distinct[-1])
     if not genotypes:
         raise EmptyProfileError(who)
@@ -79,13 +88,6 @@ def _allele_list(marker: str, value: object) -> list[object]:
     if not isinstance(value, Sequence):
         raise AlleleFormatError(marker, value, "give the alleles as a list such as ['12', '14']")
     return [v for v in value if not (isinstance(v, str) and not v.strip())]
-
-
-def _allele(marker: str, value: object) -> str:
-    try:
-        return canonical_allele(value)
-    except ValueError as exc:
-        raise AlleleFormatError(marker, value, str(exc)) from None
 
 
 def _amelogenin(marker: str, values: list[object]) -> tuple[str, ...]:

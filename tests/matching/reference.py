@@ -39,7 +39,8 @@ from typing import Any
 
 import numpy as np
 
-FREQUENCIES = Path("/work/shared/data/frequencies/china_paternity_std_appD.csv")
+# The shipped table, read here by its own plain CSV reader (independent of matching.frequencies).
+FREQUENCIES = Path(__file__).resolve().parents[2] / "matching" / "data" / "china_paternity_std_appD.csv"
 
 AMELOGENIN = {"AMEL", "AMELOGENIN", "AM"}
 

@@ -78,3 +78,33 @@ def test_missing_allele_policy_default_and_options():
 def test_a_marker_missing_from_the_table_is_named():
     with pytest.raises(FrequencyTableError, match="SE33"):
         FrequencyTable.default().locus("SE33")
+
+
+WIDE_WITH_CHINESE_NOTE = "Allele,TPOX,备注\n8,0.6,\n9,0.4,\n"
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gbk", "gb18030"]
+)
+def test_tables_saved_by_spreadsheets_in_any_usual_encoding_are_read(tmp_path, encoding):
+    path = tmp_path / f"{encoding}.csv"
+    path.write_bytes(WIDE_WITH_CHINESE_NOTE.encode(encoding))
+    table = FrequencyTable.from_csv(path)
+    assert table.markers == ("TPOX",)
+    assert table.locus("TPOX").alleles == ("8", "9")
+    assert table.locus("TPOX").frequencies.tolist() == pytest.approx([0.6, 0.4])
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"PK\x03\x04" + b"\x00" * 40, "spreadsheet workbook, not CSV"),
+        (b"Allele,TPOX\n8,\xff\xfe\x80\x81\n", "not text in UTF-8, UTF-16 or GBK"),
+    ],
+)
+def test_unreadable_bytes_are_refused_in_one_line(tmp_path, data, message):
+    path = tmp_path / "table.csv"
+    path.write_bytes(data)
+    with pytest.raises(FrequencyTableError, match=message) as info:
+        FrequencyTable.from_csv(path)
+    assert "\n" not in str(info.value) and str(path) in str(info.value)

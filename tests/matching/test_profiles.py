@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from matching.alleles import canonical_allele, tenths
+from matching.alleles import PLAUSIBLE_MARGIN, canonical_allele, check_allele, tenths
 from matching.errors import (
     AlleleFormatError,
+    DuplicateMarkerError,
     EmptyProfileError,
+    ImplausibleAlleleError,
     ProfileError,
     TriallelicError,
     UnknownMarkerError,
 )
+from matching.frequencies import FrequencyTable
 from matching.markers import MarkerKind, normalise_marker
 from matching.profiles import parse_profile
+
+TABLE = FrequencyTable.default()
 
 
 @pytest.mark.parametrize(
@@ -101,6 +106,56 @@ def test_empty_profile():
         parse_profile({"AMEL": ["X"], "TH01": []})
 
 
-def test_same_marker_under_two_spellings_is_refused():
-    with pytest.raises(AlleleFormatError, match="twice"):
+def test_same_marker_under_two_spellings_is_refused_saying_just_that():
+    with pytest.raises(DuplicateMarkerError) as info:
         parse_profile({"vWA": ["14", "15"], "VWA": ["14", "16"]})
+    assert str(info.value) == "marker vWA is given twice (as 'vWA' and 'VWA'); give each marker once"
+    with pytest.raises(DuplicateMarkerError, match="marker TH01 is given twice"):
+        parse_profile({"TH01": [], "THO1": ["9"]})  # even when one of them is empty: which one holds?
+
+
+@pytest.mark.parametrize("marker", TABLE.markers)
+def test_placeholders_and_slipped_digits_are_implausible_at_every_shipped_marker(marker):
+    for placeholder in ("0", "99", "99.9", "999", "1000", "150", 0, 1000):
+        with pytest.raises(ImplausibleAlleleError) as info:
+            check_allele(marker, placeholder, TABLE)
+        assert info.value.marker == marker and str(info.value).startswith(f"marker {marker}: allele ")
+    alleles = TABLE.locus(marker).alleles
+    for allele in alleles:  # every allele of the table, microvariants included
+        assert check_allele(marker, allele, TABLE) == allele
+    low, high = int(float(alleles[0])) - PLAUSIBLE_MARGIN, int(float(alleles[-1])) + PLAUSIBLE_MARGIN
+    assert check_allele(marker, f"{high}.3", TABLE) == f"{high}.3"
+    with pytest.raises(ImplausibleAlleleError, match=f"outside {max(low, 1)} to {high} repeats"):
+        check_allele(marker, str(high + 1), TABLE)
+    if low > 1:
+        assert check_allele(marker, str(low), TABLE) == str(low)
+        with pytest.raises(ImplausibleAlleleError):
+            check_allele(marker, str(low - 1), TABLE)
+
+
+@pytest.mark.parametrize(
+    ("allele", "valid"), [("9.3", True), ("30.2", True), ("15.4", True), ("15.5", False)]
+)
+def test_a_microvariant_decimal_counts_extra_bases_of_a_repeat(allele, valid):
+    if valid:
+        assert check_allele("D6S477", allele) == allele  # no table for this marker: only the form is checked
+    else:
+        with pytest.raises(ImplausibleAlleleError, match=r"\.1 to \.4"):
+            check_allele("D6S477", allele)
+
+
+def test_without_a_table_only_zero_and_malformed_alleles_are_refused():
+    assert check_allele("D6S477", "45") == "45"
+    with pytest.raises(ImplausibleAlleleError, match="fewer than 1 repeat"):
+        check_allele("D6S477", "0")
+    with pytest.raises(AlleleFormatError, match="D6S477.*'1e3'"):
+        check_allele("D6S477", "1e3")
+
+
+def test_a_profile_parsed_with_the_table_refuses_placeholders_and_keeps_other_markers_apart():
+    raw = {"TH01": ["9.3", "13"], "AMEL": ["X", "Y"], "DYS19": ["14"]}
+    profile = parse_profile(raw, table=TABLE)
+    assert profile.genotypes == {"TH01": ("9.3", "13")}
+    with pytest.raises(ImplausibleAlleleError, match="marker TH01: allele 1000"):
+        parse_profile({**raw, "TH01": ["1000", "9"]}, table=TABLE)
+    assert parse_profile({"TH01": ["1000", "9"]}).genotypes == {"TH01": ("9", "1000")}  # no table, no range

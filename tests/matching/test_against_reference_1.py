@@ -1,0 +1,5 @@
+"""Shard 1 of the comparison of `reunite kinship-lr` with the brute-force reference (tests in reference_checks.py)."""
+
+from tests.matching.reference_checks import *  # noqa: F403  the comparison's tests, run here on shard 1
+
+SHARD = 1
