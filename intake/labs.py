@@ -14,9 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 
-import opencc
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -25,6 +23,7 @@ from intake.lab_csv import parse_opening_days, parse_opening_hours
 from intake.lab_import import DEMO_LABS, ImportReport, import_labs, load_demo_labs, set_active
 from intake.models import Lab
 from intake.slots import DayAvailability, free_days, horizon_of
+from intake.text import has_han, simplified
 
 # Re-exported so the dialogue and the CLI need only this module.
 __all__ = ["DEMO_LABS", "DayAvailability", "ImportReport", "LabOption", "find_labs", "free_days", "import_labs",
@@ -51,7 +50,6 @@ _LEVEL = {
     "县": DISTRICT,
     "旗": DISTRICT,
 }
-_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -62,15 +60,11 @@ class LabOption:
     days: list[DayAvailability]
 
 
-@cache
-def _simplifier() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s.json")
-
-
 def fold_text(text: str) -> str:
-    """Return `text` folded for comparison: full width, Traditional Chinese, case and accents taken away."""
-    # The common part of every fold in reunite (keywords, places, names); intake.text.fold is to take it over.
-    value = _simplifier().convert(unicodedata.normalize("NFKC", text or "")).lower()
+    """Return `text` folded for comparing places: width and script as everywhere, then case and accents taken away."""
+    value = simplified(
+        text or ""
+    ).casefold()  # intake.text: full width and Traditional Chinese, as for keywords
     return "".join(ch for ch in unicodedata.normalize("NFKD", value) if not unicodedata.combining(ch))
 
 
@@ -109,7 +103,7 @@ def _match(labs: list[Lab], query: str) -> list[Lab]:
     if not whole:
         return []
     # Chinese written without separators may hold a province and a city in one part: 广东深圳, 新疆乌鲁木齐市.
-    plain = [key for key, level in parts if level in (CITY, None) and _HAN.search(key)]
+    plain = [key for key, level in parts if level in (CITY, None) and has_han(key)]
     provinces = {whole} | {key for key, level in parts if level in (PROVINCE, None)}
     provinces |= {
         p for lab in labs for p in _provinces(lab) for key in plain if len(p) > 1 and key.startswith(p)
