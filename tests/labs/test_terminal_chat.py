@@ -18,6 +18,7 @@ from intake.db import make_engine
 from intake.models import Direction, Message
 
 pty = pytest.importorskip("pty")  # POSIX only
+termios = pytest.importorskip("termios")
 
 LEFT_ARROW = b"\x1b[D"
 
@@ -52,6 +53,10 @@ class Terminal:
         return self.output
 
     def type(self, keys: bytes) -> None:
+        """Type `keys` once readline reads keys one by one (a key typed before it does could be lost: Ctrl-D)."""
+        deadline = time.monotonic() + 30
+        while termios.tcgetattr(self.fd)[3] & termios.ICANON and time.monotonic() < deadline:
+            time.sleep(0.05)
         os.write(self.fd, keys)
 
     def exit_status(self) -> int:
@@ -84,9 +89,10 @@ def _inbound(data_dir: Path) -> list[str]:
 @pytest.mark.parametrize(("key", "name"), [(b"\x04", "Ctrl-D"), (b"\x03", "Ctrl-C")])
 def test_the_prompt_edits_lines_and_quits_with_a_goodbye(tmp_path, key, name):
     term = Terminal(tmp_path / "data")
-    term.read_until(PROMPT.encode())
+    assert PROMPT.encode() in term.read_until(PROMPT.encode()), term.output
     term.type(b"HEP" + LEFT_ARROW + b"L\r")  # the arrow key moves the cursor back: the message is HELP
-    term.read_until(PROMPT.encode(), count=2)  # the reply, then the next prompt: the chat waits for a key
+    # The reply, then the next prompt: only then is the chat waiting for a key (a key typed earlier would race).
+    assert term.read_until(PROMPT.encode(), count=2).count(PROMPT.encode()) == 2, term.output
     term.type(key)
     output = term.read_until(GOODBYE.encode())
     assert term.exit_status() == 0, f"{name}: {output!r}"
