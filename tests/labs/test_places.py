@@ -7,7 +7,7 @@ import io
 import pytest
 
 from intake.errors import InputError
-from intake.labs import find_labs, import_labs, load_demo_labs, matching_labs, no_labs_reason
+from intake.labs import find_labs, free_days, import_labs, load_demo_labs, matching_labs, no_labs_reason
 from intake.models import Lab
 from tests.labs.factories import TODAY
 
@@ -72,6 +72,7 @@ def test_retired_labs_are_never_found_unless_asked_for(directory):
     assert _cities(directory, "深圳") == []
     assert _cities(directory, "广东") == ["广州"]
     assert [lab.city for lab in matching_labs(directory, "深圳", include_inactive=True)] == ["深圳"]
+    assert free_days(directory, shenzhen[0], today=TODAY) == []  # nor are its days, asked for directly
 
 
 def test_a_place_without_labs_gets_a_reason_and_what_to_send(session):
