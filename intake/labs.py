@@ -62,9 +62,8 @@ class LabOption:
 
 def fold_text(text: str) -> str:
     """Return `text` folded for comparing places: width and script as everywhere, then case and accents taken away."""
-    value = simplified(
-        text or ""
-    ).casefold()  # intake.text: full width and Traditional Chinese, as for keywords
+    # intake.text.simplified folds full width and Traditional Chinese exactly as for keywords and answers.
+    value = simplified(text or "").casefold()
     return "".join(ch for ch in unicodedata.normalize("NFKD", value) if not unicodedata.combining(ch))
 
 
