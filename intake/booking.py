@@ -109,7 +109,7 @@ def book(
     person: Person | None = None,
     contact: Contact | None = None,
     today: date | None = None,
-    horizon_days: int = 14,
+    horizon_days: int | None = None,
 ) -> Booking:
     """Book a sampling appointment and create its sample with a new code; consent must be on record."""
     require_sample_consent(session, case)
@@ -175,7 +175,7 @@ def reschedule(
     day: date,
     actor: str,
     today: date | None = None,
-    horizon_days: int = 14,
+    horizon_days: int | None = None,
 ) -> Booking:
     """Move an appointment: take the new place first, then free the old; the sample keeps its code."""
     _lock_active(session, booking)

@@ -1,44 +1,55 @@
-"""The lab directory: import it from CSV, find labs by city or province, and list their next free days.
+"""The lab directory as parents search it: find the labs of the place a person writes, with their next free days.
 
-import_labs(session, source: Path | TextIO, *, demo=False, actor="cli") -> ImportReport   (all-or-nothing)
-load_demo_labs(session) -> ImportReport
-find_labs(session, query, *, today, limit=5) -> list[LabOption]       (LabOption: lab, days)
-free_days(session, lab, *, today, horizon_days=14, count=3) -> list[DayAvailability]   (day, free)
+find_labs(session, query, *, today, limit=5, horizon_days=None) -> list[LabOption]       (LabOption: lab, days)
+matching_labs(session, query, *, include_inactive=False) -> list[Lab]
+no_labs_reason(session, query, *, today, horizon_days=None) -> InputError    (why nothing was found, what to send)
+A place may be a city or a province, in Chinese (Simplified or Traditional) or English/pinyin, with its
+administrative suffixes, a province before the city (广东深圳) or a district after it (北京市朝阳区).
+Importing and retiring labs: intake.lab_import; bookable days: intake.slots.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
-from pathlib import Path
-from typing import TextIO
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from intake.lab_csv import parse_opening_days, parse_opening_hours, read_lab_rows
-from intake.models import Lab, LabDay, audit
-from intake.slots import DayAvailability, china_today, free_days
+from intake.errors import InputError
+from intake.lab_csv import parse_opening_days, parse_opening_hours
+from intake.lab_import import DEMO_LABS, ImportReport, import_labs, load_demo_labs, set_active
+from intake.models import Lab
+from intake.slots import DayAvailability, free_days, horizon_of
+from intake.text import has_han, simplified
 
-# DayAvailability, free_days and the parsers are re-exported so the dialogue needs only this module.
-__all__ = ["DayAvailability", "ImportReport", "LabOption", "find_labs", "free_days", "import_labs", "load_demo_labs",
-           "matching_labs", "parse_opening_days", "parse_opening_hours"]  # fmt: skip
+# Re-exported so the dialogue and the CLI need only this module.
+__all__ = ["DEMO_LABS", "DayAvailability", "ImportReport", "LabOption", "find_labs", "free_days", "import_labs",
+           "load_demo_labs", "matching_labs", "no_labs_reason", "parse_opening_days", "parse_opening_hours",
+           "set_active"]  # fmt: skip
 
-DEMO_LABS = Path(__file__).parent / "data" / "demo_labs.csv"
 _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "地区", "省", "市",
-             "autonomousregion", "province", "municipality", "city", "shi", "sheng")  # fmt: skip
-# Pinyin and older spellings people type for the places whose English names are not their pinyin.
+             "autonomousregion", "province", "municipality", "district", "county", "city", "shi", "sheng")  # fmt: skip
+# Pinyin, older spellings and short forms people type for places whose directory names differ.
 _ALIASES = {"xizang": "tibet", "wulumuqi": "urumqi", "huhehaote": "hohhot", "haerbin": "harbin", "lasa": "lhasa",
-            "neimenggu": "innermongolia", "peking": "beijing", "canton": "guangzhou"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What an import did."""
-
-    created: int
-    updated: int
+            "neimenggu": "innermongolia", "neimeng": "innermongolia", "peking": "beijing", "canton": "guangzhou",
+            "内蒙": "内蒙古"}  # fmt: skip
+PROVINCE, CITY, DISTRICT = "province", "city", "district"
+# Chinese addresses run from the largest unit to the smallest, each closed by its suffix: 广东省深圳市南山区.
+_ADMIN = re.compile(
+    r"(.+?)(维吾尔自治区|壮族自治区|回族自治区|特别行政区|自治区|省|自治州|地区|市|盟|区|县|旗)"
+)
+_LEVEL = {
+    "自治州": CITY,
+    "地区": CITY,
+    "市": CITY,
+    "盟": CITY,
+    "区": DISTRICT,
+    "县": DISTRICT,
+    "旗": DISTRICT,
+}
 
 
 @dataclass(frozen=True)
@@ -49,70 +60,77 @@ class LabOption:
     days: list[DayAvailability]
 
 
-def import_labs(
-    session: Session, source: Path | TextIO, *, demo: bool = False, actor: str = "cli"
-) -> ImportReport:
-    """Create or update labs (keyed by name and city) from CSV; nothing is imported if any row is invalid.
-
-    Labs absent from the file are left as they are (deactivate them by setting `active`); a changed capacity
-    also applies to the lab's future days, never below what is already booked.
-    """
-    text = source.read_text(encoding="utf-8-sig") if isinstance(source, Path) else source.read()
-    rows = read_lab_rows(text, demo=demo)
-    created = updated = 0
-    for values in rows:
-        lab = session.scalars(
-            sa.select(Lab).where(Lab.name == values["name"], Lab.city == values["city"])
-        ).first()
-        if lab is None:
-            session.add(Lab(**values))
-            created += 1
-            continue
-        for key, value in values.items():
-            setattr(lab, key, value)
-        updated += 1
-        session.flush()
-        capacity = lab.daily_capacity
-        session.execute(
-            sa.update(LabDay)
-            .where(LabDay.lab_id == lab.id, LabDay.day > china_today() - timedelta(days=1))
-            .values(capacity=sa.case((LabDay.booked > capacity, LabDay.booked), else_=capacity))
-        )
-    session.flush()
-    audit(session, actor, "labs.import", "lab", None, created=created, updated=updated, demo=demo)
-    return ImportReport(created, updated)
+def fold_text(text: str) -> str:
+    """Return `text` folded for comparing places: width and script as everywhere, then case and accents taken away."""
+    # intake.text.simplified folds full width and Traditional Chinese exactly as for keywords and answers.
+    value = simplified(text or "").casefold()
+    return "".join(ch for ch in unicodedata.normalize("NFKD", value) if not unicodedata.combining(ch))
 
 
-def load_demo_labs(session: Session) -> ImportReport:
-    """Import the shipped demo directory (fictional labs, one per provincial capital)."""
-    return import_labs(session, DEMO_LABS, demo=True, actor="system")
-
-
-def _key(text: str | None) -> str:
-    # NFKC folds full-width letters and spaces typed with a Chinese input method; dropping accents lets "Ürümqi" match.
-    value = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text or "").lower())
-    value = "".join(ch for ch in value if ch.isalnum() and not unicodedata.combining(ch))
+def _key(folded: str) -> str:
+    value = "".join(ch for ch in folded if ch.isalnum())
     for suffix in _SUFFIXES:
         if value != suffix:
             value = value.removesuffix(suffix)
     return _ALIASES.get(value, value)
 
 
-def matching_labs(session: Session, query: str) -> list[Lab]:
-    """Return the active labs of the named city, or else of the named province (Chinese or English, any case)."""
-    wanted = _key(query)
-    if not wanted:
+def _parts(folded: str) -> list[tuple[str, str | None]]:
+    """Split a folded place into (key, level) parts at punctuation, spaces and Chinese administrative suffixes."""
+    parts: list[tuple[str, str | None]] = []
+    for chunk in re.split(r"[\W_]+", folded):
+        end = 0
+        for m in _ADMIN.finditer(chunk):
+            parts.append((_key(m.group(1)), _LEVEL.get(m.group(2), PROVINCE)))
+            end = m.end()
+        parts.append((_key(chunk[end:]), None))
+    return [(key, level) for key, level in parts if key]
+
+
+def _cities(lab: Lab) -> set[str]:
+    return {_key(fold_text(lab.city)), _key(fold_text(lab.city_en or ""))} - {""}
+
+
+def _provinces(lab: Lab) -> set[str]:
+    return {_key(fold_text(lab.province)), _key(fold_text(lab.province_en or ""))} - {""}
+
+
+def _match(labs: list[Lab], query: str) -> list[Lab]:
+    """Return the labs of the city the query names, narrowed by its province; else of its province."""
+    folded = fold_text(query)
+    whole, parts = _key(folded), _parts(folded)
+    if not whole:
         return []
+    # Chinese written without separators may hold a province and a city in one part: 广东深圳, 新疆乌鲁木齐市.
+    plain = [key for key, level in parts if level in (CITY, None) and has_han(key)]
+    provinces = {whole} | {key for key, level in parts if level in (PROVINCE, None)}
+    provinces |= {
+        p for lab in labs for p in _provinces(lab) for key in plain if len(p) > 1 and key.startswith(p)
+    }
+    in_province = [lab for lab in labs if _provinces(lab) & provinces]
+    towns = {whole} | {key for key, level in parts if level in (CITY, None)}
+    found = [lab for lab in labs if _cities(lab) & towns]
+    if not found:  # a city inside such a part, or followed by its district: 深圳宝安
+        found = [lab for lab in labs if any(len(c) > 1 and c in key for c in _cities(lab) for key in plain)]
+    if found:
+        return [lab for lab in found if lab in in_province] or found
+    if in_province:
+        return in_province
+    # A district alone (海淀区) names a city only when the directory has a city of that name.
+    return [lab for lab in labs if _cities(lab) & {key for key, level in parts if level == DISTRICT}]
+
+
+def matching_labs(session: Session, query: str, *, include_inactive: bool = False) -> list[Lab]:
+    """Return the active labs of the named city, or else of the named province (Chinese or English, any case)."""
+    query_labs = sa.select(Lab).order_by(Lab.id)
+    if not include_inactive:
+        query_labs = query_labs.where(Lab.active.is_(True))
     # The directory is small (hundreds of labs), so matching in Python keeps the fuzzy rules in one place.
-    labs = session.scalars(sa.select(Lab).where(Lab.active.is_(True)).order_by(Lab.id)).all()
-    found = [lab for lab in labs if wanted in (_key(lab.city), _key(lab.city_en))]
-    if not found:
-        found = [lab for lab in labs if wanted in (_key(lab.province), _key(lab.province_en))]
-    return found
+    return _match(list(session.scalars(query_labs)), query)
 
 
 def find_labs(
-    session: Session, query: str, *, today: date, limit: int = 5, horizon_days: int = 14
+    session: Session, query: str, *, today: date, limit: int = 5, horizon_days: int | None = None
 ) -> list[LabOption]:
     """Return up to `limit` labs of the named city (or else province) that have free days, with those days."""
     options = []
@@ -123,3 +141,23 @@ def find_labs(
         if len(options) == limit:
             break
     return options
+
+
+def no_labs_reason(
+    session: Session, query: str, *, today: date, horizon_days: int | None = None
+) -> InputError:
+    """Return the error to answer when `find_labs` found nothing: why, and what to send instead."""
+    if not _key(fold_text(query)):
+        return InputError("Please write the name of a city or province, like 广州 or 广东.")
+    place = query.strip()
+    place = place if len(place) <= 20 else place[:19] + "…"  # an echo must not eat the SMS budget
+    if matching_labs(session, query):
+        return InputError(
+            "The labs in %(place)s have no free day in the next %(days)s days. Send a nearby city or province.",
+            place=place, days=horizon_days or horizon_of(session),
+        )  # fmt: skip
+    return InputError(
+        "No lab found in %(place)s. Send the city (like 广州), or the province (like 广东) to see the labs in "
+        "its cities, often in the provincial capital.",
+        place=place,
+    )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake import schema
 from intake.config import SettingError, Settings
 from intake.db import make_engine, make_session_factory
+from intake.slots import HORIZON_INFO_KEY
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,10 @@ class Runtime:
             ) from None
         use_data_dir_for_numba_cache(settings.data_dir)
         engine = _connect(settings, migrate)
-        runtime = cls(settings, engine, make_session_factory(engine))
+        factory = make_session_factory(engine)
+        # Every session carries the booking horizon, so the dialogue, the web layer and the CLI book alike.
+        factory.configure(info={HORIZON_INFO_KEY: settings.booking_horizon_days})
+        runtime = cls(settings, engine, factory)
         if demo_labs if demo_labs is not None else settings.load_demo_labs:
             runtime.load_demo_labs_if_empty()
         return runtime

@@ -19,6 +19,11 @@ from intake.clock import today_in_china
 from intake.errors import InputError, NotFoundError, SlotFullError
 from intake.models import Lab, LabDay
 
+# Where a session carries the configured booking horizon (REUNITE_BOOKING_HORIZON_DAYS); the runtime's session
+# factory puts it there, so every caller that has a session books within the same horizon.
+HORIZON_INFO_KEY = "booking_horizon_days"
+DEFAULT_HORIZON_DAYS = 14
+
 
 @dataclass(frozen=True)
 class DayAvailability:
@@ -33,8 +38,15 @@ def china_today() -> date:
     return today_in_china()
 
 
-def bookable_days(lab: Lab, *, today: date, horizon_days: int = 14) -> list[date]:
-    """Return the lab's opening days from tomorrow up to `horizon_days` ahead."""
+def horizon_of(session: Session) -> int:
+    """Return how many days ahead appointments can be booked, as configured for this session's runtime."""
+    return int(session.info.get(HORIZON_INFO_KEY, DEFAULT_HORIZON_DAYS))
+
+
+def bookable_days(lab: Lab, *, today: date, horizon_days: int) -> list[date]:
+    """Return the lab's opening days from tomorrow up to `horizon_days` ahead (none for a retired lab)."""
+    if not lab.active:
+        return []
     open_weekdays = {int(d) for d in lab.opening_days.split(",")}
     candidates = (today + timedelta(days=n) for n in range(1, horizon_days + 1))
     return [d for d in candidates if d.isoweekday() in open_weekdays]
@@ -51,10 +63,10 @@ def ensure_lab_days(session: Session, lab: Lab, days: list[date]) -> None:
 
 
 def free_days(
-    session: Session, lab: Lab, *, today: date, horizon_days: int = 14, count: int = 3
+    session: Session, lab: Lab, *, today: date, horizon_days: int | None = None, count: int = 3
 ) -> list[DayAvailability]:
-    """Return the lab's next `count` bookable days that still have free places."""
-    days = bookable_days(lab, today=today, horizon_days=horizon_days)
+    """Return the lab's next `count` bookable days that still have free places (default horizon: the session's)."""
+    days = bookable_days(lab, today=today, horizon_days=horizon_days or horizon_of(session))
     ensure_lab_days(session, lab, days)
     rows = session.execute(
         sa.select(LabDay.day, LabDay.capacity - LabDay.booked)
@@ -71,17 +83,21 @@ def take_place(
     day: date,
     *,
     today: date,
-    horizon_days: int,
+    horizon_days: int | None = None,
     moving_from: int | None = None,
 ) -> LabDay:
     """Take one place on the lab's `day`, or raise SlotFullError; the guarded UPDATE makes this safe at once.
 
-    With `moving_from` (a lab day id) the place there is given back once the new one is taken.
+    With `moving_from` (a lab day id) the place there is given back once the new one is taken. The day must be
+    within `horizon_days` (default: the session's configured horizon).
     """
     lab = session.get(Lab, lab_id)
     if lab is None or not lab.active:
         raise NotFoundError("That lab is not in the directory.")
-    if day not in bookable_days(lab, today=today, horizon_days=horizon_days):
+    horizon = horizon_days or horizon_of(session)
+    if day > today + timedelta(days=horizon):
+        raise InputError("Appointments can be booked up to %(days)s days ahead.", days=horizon)
+    if day not in bookable_days(lab, today=today, horizon_days=horizon):
         raise InputError("The lab does not take samples on %(day)s.", day=day.isoformat())
     ensure_lab_days(session, lab, [day])
     lab_day = session.scalars(sa.select(LabDay).where(LabDay.lab_id == lab_id, LabDay.day == day)).one()

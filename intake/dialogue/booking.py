@@ -23,7 +23,7 @@ from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step
 from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
 from intake.errors import InputError, SlotFullError
 from intake.i18n import _
-from intake.labs import find_labs, free_days
+from intake.labs import find_labs, free_days, no_labs_reason
 from intake.models import Booking, Case, Lab, SampleSource
 
 PICK_CASE, MANAGE, PLACE = "book.pick_case", "book.manage", "book.place"
@@ -116,9 +116,7 @@ def ask_place(ctx: Ctx) -> Question:
 def on_place(ctx: Ctx) -> str:
     """Take the city or province to look for labs in."""
     if not find_labs(ctx.session, ctx.text, today=ctx.today, limit=1):
-        raise InputError(
-            "Sorry, no lab with free days found there. Try a city or province, like 广州 or 广东."
-        )
+        raise no_labs_reason(ctx.session, ctx.text, today=ctx.today)
     st = BookingState.load(ctx.data)
     st.place = ctx.text
     st.save(ctx)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
+import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from intake.codes import new_case_pin, new_case_reference
+from intake.errors import InputError
+from intake.labs import import_labs
 from intake.models import Case, Channel, Consent, ConsentScope, Lab
 
 TODAY = date(2026, 11, 27)  # a Friday
@@ -34,3 +39,11 @@ def make_case(session: Session, *, consent: bool = True) -> Case:
         )  # fmt: skip
     session.flush()
     return case
+
+
+def import_errors(session: Session, text: str) -> str:
+    """Import a lab file that must be refused; return the refusal and check that no lab was saved."""
+    with pytest.raises(InputError) as err:
+        import_labs(session, io.StringIO(text))
+    assert session.scalar(sa.select(sa.func.count()).select_from(Lab)) == 0
+    return str(err.value)
