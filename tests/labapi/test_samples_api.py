@@ -50,6 +50,8 @@ def test_a_walk_in_for_a_known_case_and_refusals_of_bad_bodies(client, session, 
         {**WALK_IN, "extra": 1},
         {"role": "father"},
         {**WALK_IN, "role": "officer"},
+        {**WALK_IN, "by": "\x00"},  # PostgreSQL cannot store a NUL: refused before it gets there
+        {**WALK_IN, "by": "nurse\nLi"},
     ):
         answer = client.post("/api/v1/samples", json=bad, headers=bearer(secret))
         assert answer.status_code in (400, 422) and answer.get_json()["error"]["message"], bad

@@ -10,7 +10,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, S
 from intake.models import CustodyEventType, CustodyState, Role, SampleSource, Sex
 
 Allele = StrictStr | StrictInt | StrictFloat
-MarkerName = Annotated[str, Field(min_length=1, max_length=40)]
+# Free text a lab sends (staff ids, reasons, kit names) is one line of printable characters: a NUL or another
+# control character is refused here, with a 422 and a reason, before any database sees it.
+PlainText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$")]
+MarkerName = Annotated[PlainText, Field(min_length=1, max_length=40)]
 SAMPLE_CODE = "A sample code such as K7QX-M2PD (the last character is a check character)."
 
 
@@ -37,8 +40,12 @@ class WalkInIn(Strict):
     source: SampleSource
     role: Role
     sex: Sex
-    case: str | None = Field(None, max_length=24, description="The case reference (MC-2026-...), if known.")
-    by: str | None = Field(None, max_length=120, description="Who took the sample (the lab's own staff id).")
+    case: PlainText | None = Field(
+        None, max_length=24, description="The case reference (MC-2026-...), if known."
+    )
+    by: PlainText | None = Field(
+        None, max_length=120, description="Who took the sample (the lab's own staff id)."
+    )
 
 
 class WalkInOut(BaseModel):
@@ -53,11 +60,11 @@ class EventIn(Strict):
     at: AwareDatetime | None = Field(
         None, description="When it happened (ISO 8601 with offset); default now."
     )
-    by: str | None = Field(None, max_length=120, description="Who did it (the lab's own staff id).")
+    by: PlainText | None = Field(None, max_length=120, description="Who did it (the lab's own staff id).")
     to_lab: int | None = Field(
         None, ge=1, le=2**31 - 1, description="For transferred: the lab taking custody."
     )
-    reason: str | None = Field(None, max_length=500)
+    reason: PlainText | None = Field(None, max_length=500)
 
 
 class EventOut(BaseModel):
@@ -74,14 +81,14 @@ class EventOut(BaseModel):
 class ProfileIn(Strict):
     """A typed STR profile: any common marker spelling; a homozygote as one allele or two."""
 
-    kit: str = Field(
+    kit: PlainText = Field(
         min_length=1, max_length=64, description="The typing kit, e.g. Identifiler or Huaxia Platinum."
     )
     genotypes: dict[MarkerName, Annotated[list[Allele], Field(max_length=10)]] = Field(
         max_length=100, description='{"D3S1358": ["15", "16"], "AMEL": ["X", "Y"]}'
     )
     replace: bool = Field(False, description="Replace a different profile stored before (needs a reason).")
-    reason: str | None = Field(
+    reason: PlainText | None = Field(
         None, max_length=500, description="Why the profile is replaced; kept in custody."
     )
 
@@ -111,7 +118,9 @@ class SampleOut(BaseModel):
 
 
 class ImportQuery(Strict):
-    kit: str | None = Field(None, max_length=64, description="The kit typed (panel names are the lab's own).")
+    kit: PlainText | None = Field(
+        None, max_length=64, description="The kit typed (panel names are the lab's own)."
+    )
 
 
 class ImportSample(BaseModel):
