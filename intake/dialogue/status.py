@@ -77,15 +77,27 @@ def _progress_line(ctx: Ctx, progress: list[SampleProgress]) -> str:
 
 
 def case_status(ctx: Ctx, case: Case) -> Msg:
-    """Describe one case: reference, status, the contact's appointment, and each person's sample."""
-    status = _one_sample_status(ctx, case)
+    """Describe one case: reference, status, the contact's appointment or sample, and each person's sample."""
+    own = _own_samples(ctx, case)
+    status = _own_status(ctx, case, own)
     progress = case_sample_progress(ctx.session, case)
-    if case.status in FINISHED or len(progress) < 2:
+    if case.status in FINISHED or not any(p.code not in {o.code for o in own} for p in progress):
         return status
     return _("%(status)s Samples: %(samples)s.", status=status, samples=_progress_line(ctx, progress))
 
 
-def _one_sample_status(ctx: Ctx, case: Case) -> Msg:
+def _own_samples(ctx: Ctx, case: Case) -> list[Sample]:
+    # The contact's own samples (and any of the case without a person, booked before persons were recorded).
+    mine = sa.select(Person.id).where(Person.case_id == case.id, Person.contact_id == ctx.contact.id)
+    query = sa.select(Sample).where(
+        Sample.case_id == case.id,
+        Sample.status != SampleStatus.CANCELLED,
+        sa.or_(Sample.person_id.is_(None), Sample.person_id.in_(mine)),
+    )
+    return list(ctx.session.scalars(query.order_by(Sample.id.desc())))
+
+
+def _own_status(ctx: Ctx, case: Case, own: list[Sample]) -> Msg:
     head = _("Case %(reference)s: %(status)s.", reference=case.reference, status=CASE_WORDS[case.status])
     if case.status in FINISHED:
         return head  # a withdrawn, closed or reunited case cannot be booked: no "send BOOK"
@@ -95,14 +107,9 @@ def _one_sample_status(ctx: Ctx, case: Case) -> Msg:
         return _("%(head)s Appointment: %(lab)s, %(day)s %(hours)s. Sample %(code)s: %(sample)s.", head=head,
                  lab=s.lab_name, day=day_label(ctx, s.day), hours=s.opening_hours, code=s.sample_code or "-",
                  sample=SAMPLE_WORDS[SampleStatus.AWAITING_COLLECTION])  # fmt: skip
-    sample = ctx.session.scalars(
-        sa.select(Sample)
-        .where(Sample.case_id == case.id, Sample.status != SampleStatus.CANCELLED)
-        .order_by(Sample.id.desc())
-    ).first()
-    if sample is not None:
-        return _("%(head)s Sample %(code)s: %(sample)s.", head=head, code=sample.code,
-                 sample=SAMPLE_WORDS[sample.status])  # fmt: skip
+    if own:
+        return _("%(head)s Sample %(code)s: %(sample)s.", head=head, code=own[0].code,
+                 sample=SAMPLE_WORDS[own[0].status])  # fmt: skip
     return _("%(head)s No appointment yet: send BOOK.", head=head)
 
 
