@@ -119,9 +119,11 @@ def _consent(ctx: Ctx, scope: ConsentScope, granted: bool, at: datetime) -> Cons
     )  # fmt: skip
 
 
-def record_consent(ctx: Ctx, scope: ConsentScope, granted: bool, *, case_id: int, person_id: int) -> None:
-    """Record one person's own answer to one consent question of a case they joined (JOIN)."""
-    consent = _consent(ctx, scope, granted, ctx.now)
+def record_consent(
+    ctx: Ctx, scope: ConsentScope, granted: bool, *, case_id: int, person_id: int, at: datetime | None = None
+) -> None:
+    """Record one person's own answer to one consent question of a case they joined (JOIN, LINK with a PIN)."""
+    consent = _consent(ctx, scope, granted, at or ctx.now)
     consent.case_id, consent.person_id = case_id, person_id
     ctx.session.add(consent)
     ctx.session.flush()

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from intake.codes import check_character
 from intake.labs import load_demo_labs
-from intake.models import Case, Lab, Person, Role, Sample, SampleSource, Sex
+from intake.models import Case, Consent, ConsentScope, Lab, Person, Role, Sample, SampleSource, Sex
 from intake.walkins import LINK_DATA_CHARS, MAX_FAILURES_PER_CONTACT_HOUR, register_walk_in
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript, say
@@ -58,14 +58,33 @@ def test_a_sample_of_a_case_not_joined_needs_its_pin(session, lab):
     case = _report(session)
     sample, code = _walk_in(session, lab, Role.FATHER, case)
     wrong = "000000" if case.pin != "000000" else "111111"
+    consents: list = [("yes", ("family's details",)), ("yes", ("This sample was taken for a case you have not joined",
+                                                                "PIN (6 digits)"))]  # fmt: skip
     run_transcript(session, [
-        (f"LINK {code}", ("This sample was taken for a case you have not joined", "PIN (6 digits)")),
+        (f"LINK {code}", ("may a police lab take a DNA sample from you",)),
+        *consents,
         ("12345", ("The PIN is 6 digits",)),
         (wrong, ("That PIN is not right",)),
-        (f"LINK {code}", ("PIN (6 digits)",)),
+        (f"LINK {code}", ("DNA sample",)),
+        *consents,
         (case.pin, ("Linked: sample", case.reference)),
     ], address=FATHER)  # fmt: skip
-    assert session.get_one(Person, sample.person_id).role == Role.FATHER
+    father = session.get_one(Person, sample.person_id)
+    assert father.role == Role.FATHER
+    own = session.scalars(sa.select(Consent).where(Consent.person_id == father.id)).all()
+    assert {(c.scope, c.granted) for c in own} == {(ConsentScope.DNA_SAMPLING, True),
+                                                   (ConsentScope.DATA_PROCESSING, True)}  # fmt: skip
+
+
+def test_a_person_who_refuses_consent_is_not_linked_to_a_case_not_joined(session, lab):
+    case = _report(session)
+    sample, code = _walk_in(session, lab, Role.FATHER, case)
+    run_transcript(session, [(f"LINK {code}", ("DNA sample",)), ("no", ("The sample will not be linked",))],
+                   address=FATHER)  # fmt: skip
+    assert sample.person_id is None
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(Person).where(Person.role == Role.FATHER)) == 0
+    )
 
 
 def test_a_person_with_several_cases_picks_one(session, lab):
