@@ -7,7 +7,7 @@ hour (so guessing across many phone numbers fails too), wrong case PINs per code
 the record of a failed attempt too.
 
     register_walk_in(session, *, lab_id, actor, source, role, sex, case_reference=None, by=None) -> (Sample, code)
-    link_walk_in(session, contact, link_code, pin=None) -> LinkResult
+    link_walk_in(session, contact, link_code, pin=None, *, case_reference=None) -> LinkResult
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def _failures_since(session: Session, since: object, contact: Contact | None) ->
     return int(session.scalar(query) or 0)
 
 
-def _contact_cases(session: Session, contact: Contact) -> list[Case]:
+def contact_cases(session: Session, contact: Contact) -> list[Case]:
     member = sa.select(Person.case_id).where(Person.contact_id == contact.id)
     return list(
         session.scalars(
@@ -162,8 +162,18 @@ def guessing_locked(session: Session, contact: Contact) -> bool:
     )
 
 
-def link_walk_in(session: Session, contact: Contact, link_code: str, pin: str | None = None) -> LinkResult:
-    """Link the walk-in sample of `link_code` to the contact's case (or, with its PIN, to the sample's case)."""
+def link_walk_in(
+    session: Session,
+    contact: Contact,
+    link_code: str,
+    pin: str | None = None,
+    *,
+    case_reference: str | None = None,
+) -> LinkResult:
+    """Link the walk-in sample of `link_code` to the contact's case (or, with its PIN, to the sample's case).
+
+    A contact with several cases names the one the sample is for with `case_reference` (one of their own).
+    """
     if guessing_locked(session, contact):
         return _finish(session, contact, LinkOutcome.LOCKED, None)
     compact = _compact_link_code(link_code)
@@ -179,7 +189,7 @@ def link_walk_in(session: Session, contact: Contact, link_code: str, pin: str | 
     if code.failed_attempts >= MAX_WRONG_PINS_PER_CODE:
         return _finish(session, contact, LinkOutcome.LOCKED, code)
     sample = session.get_one(Sample, code.sample_id)
-    mine = _contact_cases(session, contact)
+    mine = contact_cases(session, contact)
     if sample.case_id is not None:
         case = session.get_one(Case, sample.case_id)
         if case not in mine:
@@ -188,9 +198,13 @@ def link_walk_in(session: Session, contact: Contact, link_code: str, pin: str | 
             if not secrets.compare_digest(pin.strip(), case.pin):
                 code.failed_attempts += 1
                 return _finish(session, contact, LinkOutcome.WRONG_PIN, code)
-    elif len(mine) != 1:
-        return _finish(session, contact, LinkOutcome.NO_CASE if not mine else LinkOutcome.SEVERAL_CASES, code)
     else:
+        if case_reference is not None:
+            mine = [c for c in mine if c.reference == case_reference.strip().upper()] or mine
+        if len(mine) != 1:
+            return _finish(
+                session, contact, LinkOutcome.NO_CASE if not mine else LinkOutcome.SEVERAL_CASES, code
+            )
         case = mine[0]
     return _link(session, contact, code, sample, case)
 

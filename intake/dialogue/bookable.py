@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from babel.dates import format_date
 
 from intake.booking import BookingSummary, booking_summary
-from intake.consent import has_sample_consent
+from intake.consent import missing_scopes
 from intake.dialogue.casefile import short
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.status import contact_cases, day_label
 from intake.dialogue.steps import Ctx, Option, is_english
+from intake.i18n import _
 from intake.models import Booking, Case, CaseStatus, Lab, Person
 
 CLOSED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
@@ -42,7 +43,13 @@ class BookingState(FlowState):
 def bookable_cases(ctx: Ctx) -> list[Case]:
     """Return the contact's open cases that have both consents, oldest first."""
     # The same guard the booking service applies: the dialogue must not offer what the service would refuse.
-    return [c for c in contact_cases(ctx) if c.status not in CLOSED and has_sample_consent(ctx.session, c)]
+    return [c for c in contact_cases(ctx) if c.status not in CLOSED and _consented(ctx, c)]
+
+
+def _consented(ctx: Ctx, case: Case) -> bool:
+    # A parent who joined the case must have consented themselves; the reporter's consent is not theirs.
+    person = reporter(ctx, case)
+    return not missing_scopes(ctx.session, case, person.id if person else None)
 
 
 def day_option(ctx: Ctx, key: str, day: date) -> Option:
@@ -80,3 +87,13 @@ def summary(ctx: Ctx) -> BookingSummary:
     """Return where and when the appointment being moved or cancelled is."""
     booking = ctx.session.get_one(Booking, need(BookingState.load(ctx.data).booking_id))
     return booking_summary(ctx.session, booking, ctx.lang)
+
+
+def say_booked(ctx: Ctx) -> None:
+    """Tell the person where and when to go, and the sample code to bring."""
+    s = summary(ctx)
+    ctx.say(_("Booked: %(day)s %(hours)s, %(lab)s, %(address)s, tel %(phone)s. Sample code %(code)s: bring it "
+              "and your ID card.", day=day_label(ctx, s.day), hours=s.opening_hours, lab=s.lab_name,
+              address=s.address, phone=s.phone or "-", code=s.sample_code or "-"))  # fmt: skip
+    if s.is_demo:
+        ctx.say(_("Note: this is a DEMO lab for testing, not a real place."))

@@ -7,6 +7,7 @@ Days are shown as labels ("Tue 24 Nov", "11月24日周二") and those labels are
 from __future__ import annotations
 
 from intake import booking as appointments
+from intake.dialogue import other_parent
 from intake.dialogue.bookable import (
     PICKER_SIZE,
     BookingState,
@@ -15,10 +16,12 @@ from intake.dialogue.bookable import (
     day_option,
     lab_name,
     reporter,
+    say_booked,
     summary,
 )
+from intake.dialogue.other_parent import OTHER_PARENT
 from intake.dialogue.state import need
-from intake.dialogue.status import contact_cases, day_label
+from intake.dialogue.status import contact_cases, day_label, own_booking
 from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step
 from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
 from intake.errors import InputError, SlotFullError
@@ -60,7 +63,7 @@ def start(ctx: Ctx) -> str:
 
 def start_for_case(ctx: Ctx, case_id: int) -> str:
     """Begin booking for one case: manage its appointment if it has one, else book a new one."""
-    booking = appointments.active_booking(ctx.session, ctx.session.get_one(Case, case_id))
+    booking = own_booking(ctx, ctx.session.get_one(Case, case_id))
     BookingState(case_id=case_id, booking_id=booking.id if booking else None).save(ctx)
     return MANAGE if booking is not None else PLACE
 
@@ -68,7 +71,7 @@ def start_for_case(ctx: Ctx, case_id: int) -> str:
 def start_cancel(ctx: Ctx) -> str:
     """Offer to cancel the contact's latest appointment (CANCEL sent outside any flow)."""
     for case in reversed(contact_cases(ctx)):
-        booking = appointments.active_booking(ctx.session, case)
+        booking = own_booking(ctx, case)
         if booking is not None:
             BookingState(case_id=case.id, booking_id=booking.id).save(ctx)
             return CANCEL_CONFIRM
@@ -213,19 +216,11 @@ def on_confirm(ctx: Ctx) -> str:
     except InputError:  # the lab no longer takes samples that day; the core's reason would show an ISO date
         ctx.say(_("%(day)s can no longer be booked. Please choose another day.", day=day_label(ctx, day)))
         return DAY
+    moved = st.booking_id is not None
     st.booking_id = booking.id
     st.save(ctx)
-    _say_booked(ctx)
-    return END
-
-
-def _say_booked(ctx: Ctx) -> None:
-    s = summary(ctx)
-    ctx.say(_("Booked: %(day)s %(hours)s, %(lab)s, %(address)s, tel %(phone)s. Sample code %(code)s: bring it "
-              "and your ID card.", day=day_label(ctx, s.day), hours=s.opening_hours, lab=s.lab_name,
-              address=s.address, phone=s.phone or "-", code=s.sample_code or "-"))  # fmt: skip
-    if s.is_demo:
-        ctx.say(_("Note: this is a DEMO lab for testing, not a real place."))
+    say_booked(ctx)
+    return END if moved else other_parent.after_booking(ctx)
 
 
 def ask_cancel_confirm(ctx: Ctx) -> Question:
@@ -255,7 +250,9 @@ FLOW = Flow(
         Step(PLACE, ask_place, on_place, {LAB: "city or province"}),
         Step(LAB, ask_lab, on_lab, {DAY: "lab", LAB: "another place"}),
         Step(DAY, ask_day, on_day, {CONFIRM: "day", LAB: "0 another lab"}),
-        Step(CONFIRM, ask_confirm, on_confirm, {END: "booked / moved", DAY: "another day / day passed or full"}),
+        Step(CONFIRM, ask_confirm, on_confirm, {END: "booked / moved", DAY: "another day / day passed or full",
+                                                OTHER_PARENT: "booked, a parent"}),
+        Step(OTHER_PARENT, other_parent.ask_other_parent, other_parent.on_other_parent, {END: "yes: how to JOIN / no"}),
         Step(CANCEL_CONFIRM, ask_cancel_confirm, on_cancel_confirm, {END: "cancelled / kept"}),
     ),
 )  # fmt: skip

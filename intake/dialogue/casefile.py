@@ -29,7 +29,11 @@ CONSENT_TEXT_VERSION = "consent-2026-01"
 ECHO_NAME, ECHO_PLACE = 20, 30
 
 SEX_WORDS = {Sex.MALE: _("boy"), Sex.FEMALE: _("girl"), Sex.UNKNOWN: _("not known")}
-ROLE_WORDS = {Role.MOTHER: _("mother"), Role.FATHER: _("father"), Role.OTHER_RELATIVE: _("other relative")}
+ROLE_WORDS = {
+    Role.MOTHER: _("mother"), Role.FATHER: _("father"), Role.OTHER_RELATIVE: _("other relative"),
+    Role.FULL_SIBLING: _("brother or sister"), Role.HALF_SIBLING: _("half brother or sister"),
+    Role.GRANDPARENT: _("grandparent"), Role.AUNT_UNCLE: _("aunt or uncle"),
+}  # fmt: skip
 
 
 @dataclass
@@ -113,6 +117,18 @@ def _consent(ctx: Ctx, scope: ConsentScope, granted: bool, at: datetime) -> Cons
         contact_id=ctx.contact.id, scope=scope, granted=granted, channel=ctx.incoming.channel,
         language=ctx.lang, text_version=CONSENT_TEXT_VERSION, recorded_at=at,
     )  # fmt: skip
+
+
+def record_consent(
+    ctx: Ctx, scope: ConsentScope, granted: bool, *, case_id: int, person_id: int, at: datetime | None = None
+) -> None:
+    """Record one person's own answer to one consent question of a case they joined (JOIN, LINK with a PIN)."""
+    consent = _consent(ctx, scope, granted, at or ctx.now)
+    consent.case_id, consent.person_id = case_id, person_id
+    ctx.session.add(consent)
+    ctx.session.flush()
+    action = "consent.grant" if granted else "consent.refuse"
+    audit(ctx.session, ctx.actor, action, "consent", consent.id, scope=scope.value, person=person_id)
 
 
 def refuse(ctx: Ctx, scope: ConsentScope) -> str:

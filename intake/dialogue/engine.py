@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from intake import clock
 from intake.booking import active_booking
-from intake.dialogue import booking, erase, language, menu, report
+from intake.dialogue import booking, erase, join, language, link, menu, report
 from intake.dialogue.keywords import Command, classify, is_pinyin, normalise
 from intake.dialogue.status import contact_cases, say_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, option_words, step_table
@@ -33,7 +33,7 @@ from intake.errors import ReuniteError
 from intake.i18n import Msg, _
 from intake.models import Contact, Conversation, audit, contact_for
 
-FLOWS: tuple[Flow, ...] = (menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW)
+FLOWS: tuple[Flow, ...] = (menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW, join.FLOW, link.FLOW)
 STEPS = step_table(FLOWS)
 STATE_KEY = "_engine"  # the engine's own state, kept beside the flow's data in the conversation row
 
@@ -166,6 +166,10 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         _goto(ctx, state, conversation, booking.start(ctx))
     elif command is Command.DELETE:
         _goto(ctx, state, conversation, erase.start(ctx))
+    elif command is Command.JOIN:
+        _goto(ctx, state, conversation, join.start(ctx))
+    elif command is Command.LINK:
+        _goto(ctx, state, conversation, link.start(ctx))
     elif command is Command.CANCEL and step is not None and step != menu.MAIN:
         _say_cancelled(ctx, flow)
         _goto(ctx, state, conversation, END)

@@ -11,6 +11,7 @@ the Twilio number's Advanced Opt-Out must drop CANCEL from its opt-out words (se
 from __future__ import annotations
 
 import enum
+import re
 
 from intake.text import fold
 
@@ -28,6 +29,10 @@ class Command(enum.StrEnum):
     LANGUAGE = "language"
     ENGLISH = "english"
     CHINESE = "chinese"
+    JOIN = (
+        "join"  # JOIN <case ref> <PIN>: the other parent or a relative joins a case (intake/dialogue/join.py)
+    )
+    LINK = "link"  # LINK <link code>: a walk-in sample joins the contact's case (intake/dialogue/link.py)
 
 
 # Carrier and Twilio opt-out words, plus the Chinese "回复TD退订" convention. YES is not an opt-in word here
@@ -46,6 +51,8 @@ WORDS: dict[Command, tuple[str, ...]] = {
     Command.LANGUAGE: ("LANGUAGE", "LANG", "语言"),
     Command.ENGLISH: ("EN", "ENGLISH", "英文", "英语"),
     Command.CHINESE: ("中文", "ZH", "CHINESE", "汉语"),
+    Command.JOIN: ("JOIN", "加入"),
+    Command.LINK: ("LINK", "关联"),
 }  # fmt: skip
 
 # The same keywords in pinyin without tones, for phones that cannot type characters; written with or without
@@ -62,6 +69,8 @@ PINYIN: dict[Command, tuple[str, ...]] = {
     Command.RESTART: ("chongxinkaishi", "chonglai"),
     Command.LANGUAGE: ("yuyan",),
     Command.CHINESE: ("zhongwen", "hanyu"),
+    Command.JOIN: ("jiaru",),
+    Command.LINK: ("guanlian",),
 }
 
 
@@ -79,9 +88,27 @@ _LOOKUP = {
 _PINYIN = {normalise(word) for words in PINYIN.values() for word in words}
 
 
+# JOIN and LINK carry their secrets on the same line ("JOIN MC-2026-ACL9KQ 180262", "关联K7QX-M2PD-4F7"); the
+# rest must look like a case reference or a link code, so a name such as "Link Wang" stays an answer.
+_WITH_ARGUMENT = {  # matched against the folded message, which has no spaces
+    Command.JOIN: re.compile(r"(?:join|加入|jiaru)[:：]?(mc-?\d{4}-?[a-z0-9]{6}(?:[,，.。]?\d{6})?)"),
+    Command.LINK: re.compile(r"(?:link|关联|guanlian)[:：]?([a-z0-9]{4}-?[a-z0-9]{4}-?[a-z0-9]{3})"),
+}
+
+
+def argument_of(text: str, command: Command) -> str | None:
+    """Return what follows JOIN or LINK in a message ("MC-2026-ACL9KQ 180262"), or None if nothing does."""
+    pattern = _WITH_ARGUMENT.get(command)
+    m = pattern.fullmatch(fold(text)) if pattern else None
+    return m.group(1) if m else None
+
+
 def classify(text: str) -> Command | None:
     """Return the command a whole message is, or None when it is an answer or free text."""
-    return _LOOKUP.get(normalise(text))
+    command = _LOOKUP.get(normalise(text))
+    if command is None:
+        command = next((c for c in _WITH_ARGUMENT if argument_of(text, c) is not None), None)
+    return command
 
 
 def is_pinyin(text: str) -> bool:

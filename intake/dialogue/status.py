@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from babel.dates import format_date
 
-from intake.booking import active_booking, booking_summary
+from intake.booking import booking_summary
+from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.steps import Ctx, is_english
-from intake.erasure import reported_cases
 from intake.i18n import Msg, _
-from intake.models import Case, CaseStatus, Sample, SampleStatus
+from intake.models import Booking, BookingStatus, Case, CaseStatus, CustodyState, Person, Sample, SampleStatus
+from intake.sample_progress import SampleProgress, case_sample_progress
+from intake.walkins import contact_cases as cases_of_contact
 
 CASE_WORDS = {
     CaseStatus.OPEN: _("open, waiting for a DNA sample"),
@@ -31,6 +33,15 @@ SAMPLE_WORDS = {
     SampleStatus.CANCELLED: _("cancelled"),
 }
 
+# Each person's sample in the family's status, from its custody: how far the lab got, never what it found.
+PROGRESS_WORDS = {
+    CustodyState.AWAITING_COLLECTION: _("booked"),
+    CustodyState.COLLECTED: _("taken"),
+    CustodyState.RECEIVED: _("at the lab"),
+    CustodyState.TYPED: _("typed"),
+    CustodyState.DESTROYED: _("could not be used"),
+}
+
 
 def day_label(ctx: Ctx, day: object) -> str:
     """Format an appointment day short and clear in the contact's language ("12月4日周五", "Fri 4 Dec")."""
@@ -40,29 +51,65 @@ def day_label(ctx: Ctx, day: object) -> str:
 
 
 def contact_cases(ctx: Ctx) -> list[Case]:
-    """Return the cases this contact reported, oldest first."""
-    return reported_cases(ctx.session, ctx.contact)
+    """Return the cases this contact reported or joined, oldest first."""
+    return cases_of_contact(ctx.session, ctx.contact)
+
+
+def own_booking(ctx: Ctx, case: Case) -> Booking | None:
+    """Return the contact's own active appointment in the case (each person books their own)."""
+    person = ctx.session.scalars(
+        sa.select(Person.id)
+        .where(Person.case_id == case.id, Person.contact_id == ctx.contact.id)
+        .order_by(Person.id)
+    ).first()
+    query = sa.select(Booking).where(Booking.case_id == case.id, Booking.status == BookingStatus.BOOKED)
+    query = query.where(Booking.person_id.is_(None) if person is None else Booking.person_id == person)
+    return ctx.session.scalars(query.order_by(Booking.id.desc())).first()
+
+
+def _progress_line(ctx: Ctx, progress: list[SampleProgress]) -> str:
+    items = [
+        ctx.t(_("%(who)s: %(state)s", who=ROLE_WORDS.get(p.role, p.code) if p.role else p.code,
+                state=PROGRESS_WORDS.get(p.state, p.state.value)))
+        for p in progress
+    ]  # fmt: skip
+    return (", " if is_english(ctx) else "，").join(items)
 
 
 def case_status(ctx: Ctx, case: Case) -> Msg:
-    """Describe one case: reference, status, appointment and sample."""
+    """Describe one case: reference, status, the contact's appointment or sample, and each person's sample."""
+    own = _own_samples(ctx, case)
+    status = _own_status(ctx, case, own)
+    progress = case_sample_progress(ctx.session, case)
+    if case.status in FINISHED or not any(p.code not in {o.code for o in own} for p in progress):
+        return status
+    return _("%(status)s Samples: %(samples)s.", status=status, samples=_progress_line(ctx, progress))
+
+
+def _own_samples(ctx: Ctx, case: Case) -> list[Sample]:
+    # The contact's own samples (and any of the case without a person, booked before persons were recorded).
+    mine = sa.select(Person.id).where(Person.case_id == case.id, Person.contact_id == ctx.contact.id)
+    query = sa.select(Sample).where(
+        Sample.case_id == case.id,
+        Sample.status != SampleStatus.CANCELLED,
+        sa.or_(Sample.person_id.is_(None), Sample.person_id.in_(mine)),
+    )
+    return list(ctx.session.scalars(query.order_by(Sample.id.desc())))
+
+
+def _own_status(ctx: Ctx, case: Case, own: list[Sample]) -> Msg:
     head = _("Case %(reference)s: %(status)s.", reference=case.reference, status=CASE_WORDS[case.status])
     if case.status in FINISHED:
         return head  # a withdrawn, closed or reunited case cannot be booked: no "send BOOK"
-    booking = active_booking(ctx.session, case)
+    booking = own_booking(ctx, case)
     if booking is not None:
         s = booking_summary(ctx.session, booking, ctx.lang)
         return _("%(head)s Appointment: %(lab)s, %(day)s %(hours)s. Sample %(code)s: %(sample)s.", head=head,
                  lab=s.lab_name, day=day_label(ctx, s.day), hours=s.opening_hours, code=s.sample_code or "-",
                  sample=SAMPLE_WORDS[SampleStatus.AWAITING_COLLECTION])  # fmt: skip
-    sample = ctx.session.scalars(
-        sa.select(Sample)
-        .where(Sample.case_id == case.id, Sample.status != SampleStatus.CANCELLED)
-        .order_by(Sample.id.desc())
-    ).first()
-    if sample is not None:
-        return _("%(head)s Sample %(code)s: %(sample)s.", head=head, code=sample.code,
-                 sample=SAMPLE_WORDS[sample.status])  # fmt: skip
+    if own:
+        return _("%(head)s Sample %(code)s: %(sample)s.", head=head, code=own[0].code,
+                 sample=SAMPLE_WORDS[own[0].status])  # fmt: skip
     return _("%(head)s No appointment yet: send BOOK.", head=head)
 
 

@@ -60,6 +60,14 @@ RELATIVE_WORDS: dict[str, Role] = {
     ),
 }  # fmt: skip
 
+# Relatives whose DNA helps a match most, by their everyday names, for JOIN's "you are the child's" question:
+# RELATIVE_WORDS files them under "other relative" for the report, JOIN asks which they are.
+KIN_WORDS: dict[str, Role] = {
+    **dict.fromkeys(("哥哥", "姐姐", "弟弟", "妹妹", "兄弟", "姐妹", "brother", "sister", "sibling"), Role.FULL_SIBLING),
+    **dict.fromkeys(("奶奶", "爷爷", "外婆", "外公", "姥姥", "姥爷", "grandma", "grandmother", "grandpa",
+                     "grandfather", "grandparent"), Role.GRANDPARENT),
+}  # fmt: skip
+
 
 def number_of(text: str) -> str:
     """Return the option number a folded answer names ("一", "第2个" -> "1", "2"), or the answer unchanged."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from intake.dialogue.keywords import Command, classify
+from intake.dialogue.keywords import Command, argument_of, classify
 from intake.models import AuditEvent, Case, CaseStatus, Contact
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript, say
@@ -120,3 +120,16 @@ def test_status_does_not_tell_of_an_unconfirmed_candidate_match(session):
     session.execute(sa.update(Case).values(status=CaseStatus.CANDIDATE_MATCH))
     reply = say(session, "STATUS")[0].text
     assert "searching the database" in reply and "match" not in reply
+
+
+def test_join_and_link_carry_their_reference_pin_or_code_on_the_same_line():
+    assert (
+        classify("JOIN MC-2026-ACL9KQ 180262") is Command.JOIN
+        and classify("加入mc2026acl9kq，180262") is Command.JOIN
+    )
+    assert argument_of("加入 MC-2026-ACL9KQ 180262", Command.JOIN) == "mc-2026-acl9kq180262"
+    assert classify("关联 K7QX M2PD 4F7") is Command.LINK and classify("link") is Command.LINK
+    assert argument_of("LINK k7qx-m2pd-4f7", Command.LINK) == "k7qx-m2pd-4f7"
+    assert (
+        classify("Link Wang") is None and classify("Join us") is None and classify("jia ru") is Command.JOIN
+    )

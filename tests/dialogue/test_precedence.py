@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from intake.dialogue import booking, engine, erase, language, menu, report, vocabulary
+from intake.dialogue import booking, engine, erase, join, language, link, menu, report, vocabulary
 from intake.dialogue.engine import EngineState, command_of
 from intake.dialogue.keywords import Command, classify
 from intake.dialogue.steps import Ctx, Option, option_words
@@ -24,7 +24,7 @@ ALWAYS_WINS = {Command.OPT_OUT}
 def _offered() -> list[tuple[str, tuple[Option, ...]]]:
     """Return every fixed option list a flow offers, by module and name (lists of cases, labs and days are data)."""
     found = []
-    for module in (menu, report, booking, erase, language, vocabulary, engine):
+    for module in (menu, report, booking, erase, language, vocabulary, engine, join, link):
         for name, value in vars(module).items():
             if isinstance(value, Option):
                 value = (value,)

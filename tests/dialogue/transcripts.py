@@ -47,7 +47,8 @@ BOOK_AFTER_REPORT_ZH: list[Turn] = [
     ("广州", ("请选采血点", "1 演示采血点（广州）")),
     ("1", ("请选演示采血点（广州）的日期", "0 换采血点")),
     ("1", ("确定预约", "1 确认")),
-    ("1", ("预约成功", "样本编号", "身份证", "演示采血点")),
+    ("1", ("预约成功", "样本编号", "身份证", "演示采血点", "孩子的爸爸也能来采血吗？")),
+    ("不用", ("好的。随时回复“查询”",)),
     ("查询", ("案件MC-", "已预约采血", "还没采")),
 ]
 BOOK_AFTER_REPORT_EN: list[Turn] = [
@@ -55,7 +56,8 @@ BOOK_AFTER_REPORT_EN: list[Turn] = [
     ("Guangdong", ("Choose a lab", "1 Demo sampling point (Guangzhou)")),
     ("1", ("Choose a day at Demo sampling point (Guangzhou)",)),
     ("1", ("Book Demo sampling point (Guangzhou)", "1 Confirm")),
-    ("1", ("Booked:", "Sample code", "ID card", "DEMO lab")),
+    ("1", ("Booked:", "Sample code", "ID card", "DEMO lab", "Can the child's mother give a DNA sample too?")),
+    ("no", ("OK. Send STATUS at any time",)),
     ("STATUS", ("Case MC-", "sampling appointment booked", "not taken yet")),
 ]
 RESCHEDULE_AND_CANCEL_EN: list[Turn] = [

@@ -6,21 +6,27 @@ parent sees ("11月24日周二") and the date "yesterday" means, through the who
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from intake import clock
-from tests.dialogue.golden import conversations, normalise
+from tests.dialogue.golden import conversations, play
 from tests.dialogue.helpers import NOW
 
 CONVERSATIONS = conversations()
 
 
 @pytest.mark.parametrize("number", range(len(CONVERSATIONS)))
-def test_sample_conversation_by_sms(phone, number):
+def test_sample_conversation_by_sms(phone, session_factory, number):
+    phones = {}
+
+    def send(address: str, text: str) -> list[str]:
+        sender = phones.setdefault(address, dataclasses.replace(phone, number=address, sent=[]))
+        return sender.text(text)
+
     with clock.pinned(NOW):
-        for turn, exchange in enumerate(CONVERSATIONS[number], 1):
-            replies = [normalise(r) for r in phone.text(exchange.message)]
-            assert replies == [normalise(r) for r in exchange.replies], f"message {turn} {exchange.message!r}"
+        play(CONVERSATIONS[number], send, session_factory)
 
 
 def test_stop_is_answered_with_its_confirmation(phone):
