@@ -23,6 +23,8 @@ from intake import booking as appointments
 from intake.db import Base
 from intake.models import (
     Attachment,
+    Booking,
+    BookingStatus,
     Case,
     CaseStatus,
     Consent,
@@ -56,16 +58,26 @@ def erased_values(model: type[Base]) -> dict[str, Any]:
     }
 
 
+def persons_of(contact_id: int) -> sa.Select[int]:
+    """Return a query of the ids of the persons the contact is, in every case they reported or joined."""
+    return sa.select(Person.id).where(Person.contact_id == contact_id)
+
+
 def owned_rows(contact_id: int, case_ids: list[int]) -> dict[type[Base], ColumnElement[bool]]:
     """Return, for each model with personal data, which of its rows belong to the contact and their cases."""
     messages = sa.select(Message.id).where(Message.contact_id == contact_id)
+    own_persons = persons_of(contact_id)
     return {
         Case: Case.id.in_(case_ids),
         Person: sa.or_(Person.contact_id == contact_id, Person.case_id.in_(case_ids)),
         Message: Message.contact_id == contact_id,
         Conversation: Conversation.contact_id == contact_id,
         Attachment: sa.or_(Attachment.case_id.in_(case_ids), Attachment.message_id.in_(messages)),
-        DnaProfile: DnaProfile.sample_id.in_(sa.select(Sample.id).where(Sample.case_id.in_(case_ids))),
+        DnaProfile: DnaProfile.sample_id.in_(
+            sa.select(Sample.id).where(
+                sa.or_(Sample.case_id.in_(case_ids), Sample.person_id.in_(own_persons))
+            )
+        ),
     }
 
 
@@ -78,19 +90,27 @@ def reported_cases(session: Session, contact: Contact) -> list[Case]:
 def erase_contact(session: Session, contact: Contact, *, actor: str, now: datetime) -> ErasureReport:
     """Withdraw the contact's cases and consents, cancel their appointments and erase their personal data."""
     cases = reported_cases(session, contact)
+    case_ids = [c.id for c in cases]
+    # Every appointment of a withdrawn case, and the contact's own appointments in cases they joined.
+    active = sa.select(Booking).where(
+        Booking.status == BookingStatus.BOOKED,
+        sa.or_(
+            Booking.case_id.in_(case_ids),
+            Booking.contact_id == contact.id,
+            Booking.person_id.in_(persons_of(contact.id)),
+        ),
+    )
     cancelled = 0
+    for booking in session.scalars(active.order_by(Booking.id)).all():
+        appointments.cancel(session, booking, actor=actor)
+        cancelled += 1
     for case in cases:
-        booking = appointments.active_booking(session, case)
-        if booking is not None:
-            appointments.cancel(session, booking, actor=actor)
-            cancelled += 1
         case.status = CaseStatus.WITHDRAWN
         session.execute(
             sa.update(Sample)
             .where(Sample.case_id == case.id, Sample.status == SampleStatus.AWAITING_COLLECTION)
             .values(status=SampleStatus.CANCELLED)
         )
-    case_ids = [c.id for c in cases]
     withdrawn = session.execute(
         sa.update(Consent)
         .where(

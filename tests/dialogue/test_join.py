@@ -117,3 +117,29 @@ def test_after_booking_the_mother_is_told_how_the_father_joins_from_his_own_phon
     assert (
         session.scalar(sa.select(sa.func.count()).select_from(Person).where(Person.role == Role.FATHER)) == 0
     )
+
+
+def test_a_joined_father_who_deletes_his_data_loses_his_booking_consents_name_and_profile(session, labs):
+    from intake.models import BookingStatus, CaseStatus, DnaProfile, Lab
+
+    case = _reported(session, t.BOOK_AFTER_REPORT_ZH)
+    run_transcript(session, [
+        (f"加入 {case.reference} {case.pin}", ("您是走失孩子的",)), ("爸爸", ("1 同意",)), ("同意", ("保存",)),
+        ("1", ("1 现在预约",)), ("1", ("哪个城市或省份",)), *BOOK_IN_GUANGZHOU, ("1", ("预约成功",)),
+    ], address=FATHER)  # fmt: skip
+    father = session.scalars(sa.select(Person).where(Person.role == Role.FATHER)).one()
+    sample = session.scalars(sa.select(Sample).where(Sample.person_id == father.id)).one()
+    session.add(DnaProfile(id="f" * 32, sample_id=sample.id, lab_id=session.scalars(sa.select(Lab.id)).first(),
+                           kit="Identifiler", genotypes={"D3S1358": ["15", "16"]}, autosomal_markers=1,
+                           digest="d" * 64, uploaded_by="labkey:1"))  # fmt: skip
+    session.flush()
+    say(session, "删除", address=FATHER)
+    say(session, "1", address=FATHER)
+    session.expire_all()
+    bookings = {b.person_id: b.status for b in session.scalars(sa.select(Booking))}
+    assert bookings[father.id] is BookingStatus.CANCELLED
+    assert [s for p, s in bookings.items() if p != father.id] == [BookingStatus.BOOKED]  # the mother's stays
+    mine = session.scalars(sa.select(Consent).where(Consent.person_id == father.id)).all()
+    assert mine and all(c.withdrawn_at is not None for c in mine)
+    assert session.get_one(DnaProfile, "f" * 32).genotypes == {}
+    assert session.get_one(Case, case.id).status is not CaseStatus.WITHDRAWN  # the mother's report stands
