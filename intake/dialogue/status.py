@@ -104,9 +104,10 @@ def _own_status(ctx: Ctx, case: Case, own: list[Sample]) -> Msg:
     booking = own_booking(ctx, case)
     if booking is not None:
         s = booking_summary(ctx.session, booking, ctx.lang)
+        taken = next((x.status for x in own if x.code == s.sample_code), SampleStatus.AWAITING_COLLECTION)
         return _("%(head)s Appointment: %(lab)s, %(day)s %(hours)s. Sample %(code)s: %(sample)s.", head=head,
                  lab=s.lab_name, day=day_label(ctx, s.day), hours=s.opening_hours, code=s.sample_code or "-",
-                 sample=SAMPLE_WORDS[SampleStatus.AWAITING_COLLECTION])  # fmt: skip
+                 sample=SAMPLE_WORDS[taken])  # fmt: skip
     if own:
         return _("%(head)s Sample %(code)s: %(sample)s.", head=head, code=own[0].code,
                  sample=SAMPLE_WORDS[own[0].status])  # fmt: skip

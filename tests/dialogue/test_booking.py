@@ -126,3 +126,19 @@ def test_book_keep(session, labs):
     run_transcript(session, t.REPORT_EN + t.BOOK_AFTER_REPORT_EN)
     run_transcript(session, [("BOOK", ("3 Keep it",)), ("3", ("stays as it is",))])
     assert say(session, "STATUS")[0].text.count("Appointment") == 1
+
+
+def test_status_says_the_booked_sample_was_taken_once_the_lab_collected_it(session_factory, labs):
+    from intake.custody import append_event
+    from intake.models import CustodyEventType
+
+    run_transcript(session_factory, t.REPORT_ZH + t.BOOK_AFTER_REPORT_ZH)
+    with session_factory() as s:
+        assert "还没采" in say(s, "查询")[0].text
+        s.commit()
+        sample = s.scalars(sa.select(Sample)).one()
+        lab_id = s.get_one(LabDay, s.get_one(Booking, sample.booking_id).lab_day_id).lab_id
+        append_event(s, sample, CustodyEventType.COLLECTED, actor="labkey:1", lab_id=lab_id)
+        s.commit()
+        status = say(s, "查询")[0].text
+    assert f"样本{sample.code}：已采" in status and "还没采" not in status
