@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from intake.cli_labs import make_labs_group
 
 from intake import booking as appointments
+from intake.cli.labs import make_labs_group
 from intake.config import Settings
 from intake.errors import NotFoundError
 from intake.labs import find_labs, load_demo_labs
