@@ -37,7 +37,9 @@ class WalkInIn(Strict):
     source: SampleSource
     role: Role
     sex: Sex
-    case: str | None = Field(None, max_length=24, description="The case reference (MC-2026-...), if known.")
+    case: str | None = Field(
+        None, max_length=24, description="The case reference (MC-2026-... or FC-2026-...), if known."
+    )
     by: str | None = Field(None, max_length=120, description="Who took the sample (the lab's own staff id).")
 
 
