@@ -205,6 +205,7 @@ def on_description(ctx: Ctx) -> str:
     if photos := attachments_of(ctx.session, ctx.incoming.channel, ctx.incoming.provider_id):
         st.attachments = [*st.attachments, *photos]  # linked to the case on confirm
         ctx.say(_("Thank you, we received the photo. It will be kept with your report."))
+        ctx.photos_noted = True
     st.save(ctx)
     return REPORTER_NAME
 
