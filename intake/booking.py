@@ -6,7 +6,8 @@ updates of one row, so however many people book the last place at once, exactly 
 Callers own the transaction: these functions flush but never commit (a sample-code collision is retried in a
 savepoint). A case has at most one active appointment per person (and one without a person): booking again
 raises ConflictError, and partial unique indexes on `bookings` make the database refuse it too, whatever the
-concurrency; move an appointment with `reschedule`. Booking and rescheduling need every consent that
+concurrency; move an appointment with `reschedule`. A booking writes its sample's first custody event
+(`booked`, at the lab), and a move to another lab writes another. Booking and rescheduling need every consent that
 `intake.consent` checks. `today` defaults to the current date in China.
 
     book(session, *, case, lab_id, day, source, actor, person=None, contact=None, today=None) -> Booking
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from intake.codes import insert_with_unique_code, new_sample_code
 from intake.consent import has_sample_consent, require_sample_consent
+from intake.custody import append_event, record_booked
 from intake.errors import ConflictError
 from intake.models import (
     Booking,
@@ -34,6 +36,7 @@ from intake.models import (
     Case,
     CaseStatus,
     Contact,
+    CustodyEventType,
     Lab,
     LabDay,
     Person,
@@ -135,6 +138,7 @@ def book(
     except IntegrityError as exc:  # the partial unique indexes on bookings have the last word
         raise _already_booked() from exc
     sample = _new_sample(session, case, person, booking, source)
+    record_booked(session, sample, at=booking.created_at, actor=actor)  # custody starts with the booking
     case.status = CaseStatus.SAMPLING_BOOKED
     audit(session, actor, "booking.create", "booking", booking.id, lab_day=lab_day.id, sample=sample.code)
     return booking
@@ -189,6 +193,9 @@ def reschedule(
     booking.lab_day_id = new_day.id
     session.flush()
     session.expire(booking, ["lab_day"])
+    if new_day.lab_id != old.lab_id and (sample := sample_for(session, booking)) is not None:
+        # Custody says which lab expects the sample: booked again, at the new lab.
+        append_event(session, sample, CustodyEventType.BOOKED, actor=actor, lab_id=new_day.lab_id)
     audit(
         session,
         actor,

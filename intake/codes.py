@@ -7,7 +7,8 @@ and every transposition of two adjacent characters. Codes are random (`secrets`)
 constraints are the final word: `insert_with_unique_code` retries in a savepoint on the rare collision.
 
     new_sample_code() -> "K7QX-M2PD"          is_valid_sample_code(text), normalise_sample_code(text)
-    new_case_reference(now=None) -> "MC-2026-4F7K2Q"      is_valid_case_reference(text)
+    new_case_reference(now=None, kind="MC") -> "MC-2026-4F7K2Q"
+    is_valid_case_reference(text), normalise_case_reference(text) -> "MC-2026-4F7K2Q" | "FC-..." | None
     new_case_pin() -> "042917"
 """
 
@@ -74,17 +75,30 @@ def is_valid_sample_code(text: str) -> bool:
     return _valid(_compact(text), SAMPLE_DATA_CHARS)
 
 
-def new_case_reference(now: date | None = None) -> str:
-    """Return a new case reference such as "MC-2026-4F7K2Q": the year, five random characters, a check character."""
+# The kinds of case reference: a missing child's (reported by the family) and a found child's (intake.found_children).
+CASE_KINDS = ("MC", "FC")
+_REFERENCE = re.compile(rf"({'|'.join(CASE_KINDS)})?(\d{{4}})?(\w{{{REFERENCE_DATA_CHARS + 1}}})")
+
+
+def new_case_reference(now: date | None = None, kind: str = "MC") -> str:
+    """Return a new case reference such as "MC-2026-4F7K2Q": the kind, the year, five random characters, a check."""
     year = (now or datetime.now(UTC)).year
     data = _random(REFERENCE_DATA_CHARS)
-    return f"MC-{year}-{data}{check_character(data)}"
+    return f"{kind}-{year}-{data}{check_character(data)}"
 
 
 def is_valid_case_reference(text: str) -> bool:
-    """Tell whether `text` is a well-formed case reference ("MC-" and the year optional, any case)."""
-    m = re.fullmatch(rf"(?:MC)?(?:\d{{4}})?(\w{{{REFERENCE_DATA_CHARS + 1}}})", _compact(text))
-    return m is not None and _valid(m.group(1), REFERENCE_DATA_CHARS)
+    """Tell whether `text` is a well-formed case reference of either kind (kind and year optional, any case)."""
+    m = _REFERENCE.fullmatch(_compact(text))
+    return m is not None and _valid(m.group(3), REFERENCE_DATA_CHARS)
+
+
+def normalise_case_reference(text: str) -> str | None:
+    """Return a typed reference ("fc 2026 4f7k2q", full-width) as stored ("FC-2026-4F7K2Q"), or None if not one."""
+    m = _REFERENCE.fullmatch(_compact(text))
+    if m is None or not (m.group(1) and m.group(2)) or not _valid(m.group(3), REFERENCE_DATA_CHARS):
+        return None
+    return "-".join(m.groups())
 
 
 def insert_with_unique_code(session: Session, build: Callable[[], T], *, attempts: int = 5) -> T:

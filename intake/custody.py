@@ -3,8 +3,8 @@
 A sample's state is never set directly: each event moves it (`NEXT_STATE`) if the state before allows it
 (`ALLOWED_FROM`), and `Sample.status` keeps the coarser state the family hears (`FAMILY_STATUS`), so that
 queries need not replay the list. A sample
-booked through the intake gets its `booked` event the first time the lab side looks at it (booking predates
-custody; the booking service can call `record_booked` directly once it is wired in).
+booked through the intake gets its `booked` event from the booking itself (`intake.booking.book` calls
+`record_booked`), so its chain of custody starts when the appointment is made.
 
     find_sample(session, code) -> Sample                        custody_events(session, sample) -> [CustodyEvent]
     custodian_lab_id(session, sample) -> int | None             require_lab(session, sample, lab_id)
@@ -92,16 +92,12 @@ def record_booked(session: Session, sample: Sample, *, at: datetime, actor: str 
 
 
 def custody_events(session: Session, sample: Sample) -> list[CustodyEvent]:
-    """Return the sample's custody events in order, first writing the booked event a booking implies."""
-    events = list(
+    """Return the sample's custody events in order."""
+    return list(
         session.scalars(
             sa.select(CustodyEvent).where(CustodyEvent.sample_id == sample.id).order_by(CustodyEvent.id)
         )
     )
-    if not events and sample.booking_id is not None and sample.status != SampleStatus.CANCELLED:
-        booking = session.get_one(Booking, sample.booking_id)
-        events = [record_booked(session, sample, at=booking.created_at)]
-    return events
 
 
 def derive_state(sample: Sample, events: list[CustodyEvent]) -> CustodyState:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from intake.codes import normalise_case_reference
 from intake.errors import InputError
 from intake.i18n import N_
 from intake.models import Case, Contact, LinkAttempt, Person, Role, audit
@@ -65,7 +66,8 @@ def join_case(session: Session, contact: Contact, reference: str, pin: str, role
         raise InputError(N_("Only a parent or a relative of the child can join a case."))
     if guessing_locked(session, contact):
         return _record(session, contact, JoinOutcome.LOCKED, None, None)
-    case = session.scalars(sa.select(Case).where(Case.reference == reference.strip().upper())).first()
+    wanted = normalise_case_reference(reference) or reference.strip().upper()
+    case = session.scalars(sa.select(Case).where(Case.reference == wanted)).first()
     if case is None:
         return _record(session, contact, JoinOutcome.UNKNOWN_CASE, None, None)
     if not secrets.compare_digest(pin.strip(), case.pin):

@@ -11,7 +11,6 @@ the lab.
 
 from __future__ import annotations
 
-import secrets
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,12 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from intake.codes import (
-    ALPHABET,
-    REFERENCE_DATA_CHARS,
-    check_character,
     insert_with_unique_code,
     new_case_pin,
+    new_case_reference,
     new_sample_code,
+    normalise_case_reference,
 )
 from intake.errors import InputError, NotFoundError
 from intake.i18n import N_
@@ -48,15 +46,9 @@ class Registered:
     samples: dict[str, str]
 
 
-def new_found_child_reference(today: date) -> str:
-    """Return a new found-child case reference such as "FC-2026-4F7K2Q"."""
-    data = "".join(secrets.choice(ALPHABET) for _ in range(REFERENCE_DATA_CHARS))
-    return f"FC-{today.year}-{data}{check_character(data)}"
-
-
 def find_case(session: Session, reference: str) -> Case:
-    """Return the case with this reference (any case and width), or raise NotFoundError."""
-    wanted = unicodedata.normalize("NFKC", reference).strip().upper()
+    """Return the case with this reference of either kind (any case, width, spaces or dashes), or NotFoundError."""
+    wanted = normalise_case_reference(reference) or unicodedata.normalize("NFKC", reference).strip().upper()
     case = session.scalars(sa.select(Case).where(Case.reference == wanted)).first()
     if case is None:
         raise NotFoundError(N_("There is no case %(reference)s."), reference=wanted[:24])
@@ -124,7 +116,7 @@ def register_found_child(
     case = insert_with_unique_code(
         session,
         lambda: Case(
-            reference=new_found_child_reference(today), pin=new_case_pin(), child_sex=sex,
+            reference=new_case_reference(today, kind="FC"), pin=new_case_pin(), child_sex=sex,
             child_age_years=age_years, description=(description or "").strip() or None,
         ),
     )  # fmt: skip

@@ -18,11 +18,12 @@ IndexArray = npt.NDArray[np.int64]
 
 BLOCK = 2048
 
+# numba is a service dependency; without it (a broken install) start-up and /healthz say so.
 try:
     import numba
 
     HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - numba is in the `fast` extra
+except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -11,18 +10,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import runtime as runtime_module
-from intake.config import Settings
-from intake.runtime import Runtime
-from intake.web import create_app
+from tests.support.webapp import web_app, web_settings
 
 
 @pytest.fixture
 def client(tmp_path: Path, engine: Engine, session_factory: sessionmaker[Session]) -> FlaskClient:
-    base = Settings.from_env({"REUNITE_DATA_DIR": str(tmp_path)}, load_dotenv_file=False)
-    settings = dataclasses.replace(base, database_url=engine.url.render_as_string(hide_password=False))
-    app = create_app(rt=Runtime(settings, engine, session_factory))
-    app.testing = True
-    return app.test_client()
+    return web_app(web_settings(tmp_path, engine), engine, session_factory).test_client()
 
 
 def test_the_front_page_says_what_the_service_is_and_links_to_the_health_check(client):

@@ -30,9 +30,9 @@ ECHO_NAME, ECHO_PLACE = 20, 30
 
 SEX_WORDS = {Sex.MALE: _("boy"), Sex.FEMALE: _("girl"), Sex.UNKNOWN: _("not known")}
 ROLE_WORDS = {
-    Role.MOTHER: _("mother"), Role.FATHER: _("father"), Role.OTHER_RELATIVE: _("other relative"),
+    Role.MOTHER: _("mother"), Role.FATHER: _("father"), Role.GRANDPARENT: _("grandparent"),
     Role.FULL_SIBLING: _("brother or sister"), Role.HALF_SIBLING: _("half brother or sister"),
-    Role.GRANDPARENT: _("grandparent"), Role.AUNT_UNCLE: _("aunt or uncle"),
+    Role.AUNT_UNCLE: _("aunt or uncle"), Role.OTHER_RELATIVE: _("other relative"),
 }  # fmt: skip
 
 

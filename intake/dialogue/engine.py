@@ -113,6 +113,7 @@ def handle(session: Session, incoming: Incoming, now: datetime | None = None) ->
         _goto(ctx, state, conversation, END)
     else:
         _dispatch(ctx, state, conversation, command)
+        _note_photos(ctx)
     conversation.data = ctx.data if state == EngineState() else {**ctx.data, STATE_KEY: asdict(state)}
     flag_modified(conversation, "data")
     conversation.updated_at = now
@@ -177,10 +178,24 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         _goto(ctx, state, conversation, booking.start_cancel(ctx))
     elif step is None or command is Command.RESTART:
         _goto(ctx, state, conversation, menu.MAIN)
-    elif not ctx.text and not ctx.incoming.media:
-        _reask(ctx, state, conversation, step, reason=_("Your message was empty."))
+    elif not ctx.text and (not ctx.incoming.media or step != report.DESCRIPTION):
+        # A photo alone answers only the description; elsewhere it is kept (see _note_photos), not an answer.
+        _reask(
+            ctx,
+            state,
+            conversation,
+            step,
+            reason=None if ctx.incoming.media else _("Your message was empty."),
+        )
     else:
         _answer(ctx, state, conversation, step)
+
+
+def _note_photos(ctx: Ctx) -> None:
+    # A photo sent at any step is stored with its message (intake.inbox); say so first, unless the step did.
+    if ctx.incoming.media and not ctx.photos_noted:
+        ctx.say(_("Thank you, we received your photo and kept it with your message."))
+        ctx.replies.insert(0, ctx.replies.pop())
 
 
 def _say_cancelled(ctx: Ctx, flow: str | None) -> None:

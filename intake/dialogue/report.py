@@ -13,7 +13,7 @@ from intake.dialogue.casefile import ReportState
 from intake.dialogue.state import need
 from intake.dialogue.status import case_status
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
-from intake.dialogue.vocabulary import NO_WORDS, YES_WORDS
+from intake.dialogue.vocabulary import NO_WORDS, SEX_WORDS, YES_WORDS, relative_of, relative_words
 from intake.errors import InputError
 from intake.i18n import N_, _
 from intake.models import Case, ConsentScope, Role, Sex, attach_to_case, attachments_of
@@ -26,17 +26,19 @@ REPORTER_NAME, RELATION, CONFIRM = "report.reporter_name", "report.relation", "r
 OFFER_BOOKING = "report.offer_booking"
 NAME_LIMIT, PLACE_LIMIT, DESCRIPTION_LIMIT = 60, 200, 500
 
-SEXES = (
-    Option("1", _("Boy"), ("男", "男孩", "儿子", "m", "male", "son")),
-    Option("2", _("Girl"), ("女", "女孩", "女儿", "f", "female", "daughter")),
-)
+SEXES = (Option("1", _("Boy"), SEX_WORDS[Sex.MALE]), Option("2", _("Girl"), SEX_WORDS[Sex.FEMALE]))
 SEX_VALUES = {"1": Sex.MALE, "2": Sex.FEMALE}
-RELATIONS = (
-    Option("1", _("Mother"), ("妈妈", "母亲", "mum", "mom")),
-    Option("2", _("Father"), ("爸爸", "父亲", "dad")),
-    Option("3", _("Other relative"), ("亲戚", "其他", "relative", "other")),
+# Relatives are recorded by their relationship, which matching needs; a half sibling is understood, not offered.
+ROLE_VALUES = {
+    "1": Role.MOTHER, "2": Role.FATHER, "3": Role.GRANDPARENT, "4": Role.FULL_SIBLING, "5": Role.AUNT_UNCLE,
+    "6": Role.OTHER_RELATIVE,
+}  # fmt: skip
+_ROLE_LABELS = (_("Mother"), _("Father"), _("Grandparent"), _("Brother or sister"), _("Aunt or uncle"),
+                _("Other relative"))  # fmt: skip
+RELATIONS = tuple(
+    Option(key, label, relative_words(role))
+    for (key, role), label in zip(ROLE_VALUES.items(), _ROLE_LABELS, strict=True)
 )
-ROLE_VALUES = {"1": Role.MOTHER, "2": Role.FATHER, "3": Role.OTHER_RELATIVE}
 CONFIRM_OPTIONS = (
     Option("1", _("Confirm"), YES_WORDS),
     Option("2", _("Start again"), ("重填",)),
@@ -203,6 +205,7 @@ def on_description(ctx: Ctx) -> str:
     if photos := attachments_of(ctx.session, ctx.incoming.channel, ctx.incoming.provider_id):
         st.attachments = [*st.attachments, *photos]  # linked to the case on confirm
         ctx.say(_("Thank you, we received the photo. It will be kept with your report."))
+        ctx.photos_noted = True
     st.save(ctx)
     return REPORTER_NAME
 
@@ -224,9 +227,9 @@ def ask_relation(ctx: Ctx) -> Question:
 
 
 def on_relation(ctx: Ctx) -> str:
-    """Keep how the reporter is related to the child."""
+    """Keep how the reporter is related to the child, by option or as they say it ("孩子他妈", "外婆")."""
     st = ReportState.load(ctx.data)
-    st.role = ROLE_VALUES[ctx.choose(RELATIONS)]
+    st.role = relative_of(ctx.text) or ROLE_VALUES[ctx.choose(RELATIONS)]
     st.save(ctx)
     return CONFIRM
 

@@ -47,6 +47,7 @@ class Ctx:
     now: datetime
     data: dict[str, Any]
     replies: list[Reply] = field(default_factory=list)
+    photos_noted: bool = False  # a step told the person what became of the photos sent with this message
 
     @property
     def lang(self) -> str:

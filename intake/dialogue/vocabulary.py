@@ -11,6 +11,7 @@ from __future__ import annotations
 from intake.dialogue.types import Option
 from intake.i18n import _
 from intake.models import Role, Sex
+from intake.text import fold
 
 YES_WORDS = (
     "y", "yes", "yeah", "yep", "yup", "ok", "okay", "sure", "agree", "i agree", "confirm", "correct", "right",
@@ -48,25 +49,70 @@ SEX_WORDS: dict[Sex, tuple[str, ...]] = {
                  "nv", "nu"),
 }  # fmt: skip
 
-# How the reporter is related to the child, by the names families use; the key is the everyday word.
+# How the reporter is related to the child, by the names families use; the key is the everyday word. Only blood
+# relatives get a kinship role: an aunt or uncle by marriage (婶婶, 舅妈, 姑父) shares no DNA with the child, and
+# 阿姨 alone also names a nanny or any woman, so those stay "other relative" for an officer to ask about.
 RELATIVE_WORDS: dict[str, Role] = {
-    **dict.fromkeys(("妈妈", "妈", "母亲", "娘", "我是妈妈", "mother", "mum", "mom", "mama"), Role.MOTHER),
-    **dict.fromkeys(("爸爸", "爸", "父亲", "爹", "我是爸爸", "father", "dad", "papa"), Role.FATHER),
+    **dict.fromkeys(("妈妈", "妈", "母亲", "娘", "老妈", "亲妈", "mother", "mum", "mom", "mama", "mummy", "mommy",
+                     "mami"), Role.MOTHER),
+    **dict.fromkeys(("爸爸", "爸", "父亲", "爹", "老爸", "亲爸", "father", "dad", "papa", "daddy", "baba"),
+                    Role.FATHER),
     **dict.fromkeys(
-        ("奶奶", "爷爷", "外婆", "外公", "姥姥", "姥爷", "哥哥", "姐姐", "弟弟", "妹妹", "叔叔", "阿姨", "舅舅",
-         "姑姑", "伯伯", "婶婶", "舅妈", "姨妈", "亲戚", "家人", "其他", "grandma", "grandmother", "grandpa",
-         "grandfather", "brother", "sister", "uncle", "aunt", "relative", "other"),
+        ("奶奶", "爷爷", "外婆", "外公", "姥姥", "姥爷", "祖母", "祖父", "外祖母", "外祖父", "阿婆", "阿公", "grandma",
+         "grandmother", "grandpa", "grandfather", "granny", "grandparent", "nainai", "yeye", "waipo", "waigong",
+         "laolao", "laoye"),
+        Role.GRANDPARENT,
+    ),
+    **dict.fromkeys(
+        ("哥哥", "姐姐", "弟弟", "妹妹", "哥", "姐", "弟", "妹", "亲哥哥", "亲姐姐", "brother", "sister", "sibling",
+         "gege", "jiejie", "didi", "meimei"),
+        Role.FULL_SIBLING,
+    ),
+    **dict.fromkeys(
+        ("同父异母", "同母异父", "同父异母的哥哥", "同父异母的姐姐", "同母异父的哥哥", "同母异父的姐姐",
+         "halfbrother", "halfsister", "half-brother", "half-sister", "halfsibling"),
+        Role.HALF_SIBLING,
+    ),
+    **dict.fromkeys(
+        ("舅舅", "姑姑", "姑妈", "姨妈", "大姨", "小姨", "叔叔", "伯伯", "伯父", "叔父", "亲叔叔", "舅", "姑", "姨", "uncle",
+         "aunt", "auntie", "aunty", "jiujiu", "gugu"),
+        Role.AUNT_UNCLE,
+    ),
+    **dict.fromkeys(
+        ("亲戚", "家人", "其他", "其他亲属", "婶婶", "舅妈", "姑父", "姨父", "阿姨", "relative", "other",
+         "family"),
         Role.OTHER_RELATIVE,
     ),
 }  # fmt: skip
 
 # Relatives whose DNA helps a match most, by their everyday names, for JOIN's "you are the child's" question:
-# RELATIVE_WORDS files them under "other relative" for the report, JOIN asks which they are.
+# the blood relatives JOIN asks about beside the parents.
 KIN_WORDS: dict[str, Role] = {
     **dict.fromkeys(("哥哥", "姐姐", "弟弟", "妹妹", "兄弟", "姐妹", "brother", "sister", "sibling"), Role.FULL_SIBLING),
     **dict.fromkeys(("奶奶", "爷爷", "外婆", "外公", "姥姥", "姥爷", "grandma", "grandmother", "grandpa",
                      "grandfather", "grandparent"), Role.GRANDPARENT),
 }  # fmt: skip
+
+
+# What people put before the relation ("我是孩子的奶奶", "孩子他妈", "孩他爸", "I'm his grandma"), dropped one by one.
+_LEAD_INS = ("我是", "孩子的", "孩子", "孩", "他的", "她的", "他", "她", "的", "iam", "i'm", "i’m", "im", "the",
+             "his", "her", "their", "child's")  # fmt: skip
+
+
+def relative_words(role: Role) -> tuple[str, ...]:
+    """Return the everyday words that name `role` (the aliases of its option)."""
+    return tuple(word for word, named in RELATIVE_WORDS.items() if named is role)
+
+
+def relative_of(text: str) -> Role | None:
+    """Return the relation a typed answer names ("孩子他妈", "我是奶奶", "I'm his grandma"), or None."""
+    word = fold(text)
+    while word not in RELATIVE_WORDS:
+        lead = next((lead for lead in _LEAD_INS if word.startswith(lead) and len(word) > len(lead)), None)
+        if lead is None:
+            return None
+        word = word[len(lead) :]
+    return RELATIVE_WORDS[word]
 
 
 def number_of(text: str) -> str:

@@ -7,7 +7,6 @@ The web layer knows no channel: each adapter package (`sms`, `bot`, ...) names i
 from __future__ import annotations
 
 from importlib.metadata import entry_points
-from typing import Any
 
 from flask import Blueprint, Flask, Response
 from werkzeug.exceptions import HTTPException
@@ -56,9 +55,5 @@ def create_app(settings: Settings | None = None, *, rt: Runtime | None = None) -
     def core_error(exc: ReuniteError) -> Response:
         status, code = status_of(exc)
         return json_error(status, str(exc), code)
-
-    @app.errorhandler(UnicodeDecodeError)
-    def bad_encoding(_exc: Any) -> Response:
-        return json_error(400, "The request is not valid UTF-8.", "bad_encoding")
 
     return app

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from intake.dialogue.keywords import Command, classify
 from intake.dialogue.vocabulary import NO_WORDS, RELATIVE_WORDS, SEX_WORDS, YES_WORDS
 from intake.labs import load_demo_labs
-from intake.models import Booking, BookingStatus, Case, CaseStatus, Role, Sex
+from intake.models import Booking, BookingStatus, Case, CaseStatus, Person, Role, Sex
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript, say
 
@@ -49,9 +49,8 @@ def test_the_vocabulary_is_consistent():
     )
     assert RELATIVE_WORDS["妈妈"] is Role.MOTHER and RELATIVE_WORDS["母亲"] is Role.MOTHER
     assert RELATIVE_WORDS["爸爸"] is Role.FATHER
-    assert {RELATIVE_WORDS[w] for w in ("奶奶", "外婆", "爷爷", "姥姥", "哥哥", "姐姐")} == {
-        Role.OTHER_RELATIVE
-    }
+    assert {RELATIVE_WORDS[w] for w in ("奶奶", "外婆", "爷爷", "姥姥", "外公")} == {Role.GRANDPARENT}
+    assert {RELATIVE_WORDS[w] for w in ("哥哥", "姐姐")} == {Role.FULL_SIBLING}
     assert all(classify(w) is None for w in (*YES_WORDS, *NO_WORDS, *RELATIVE_WORDS))
 
 
@@ -79,3 +78,57 @@ def test_after_delete_status_does_not_say_book(session):
     status = say(session, "STATUS")[0].text
     assert "withdrawn" in status and "BOOK" not in status
     run_transcript(session, [("BOOK", ("no case to book",))])
+
+
+@pytest.mark.parametrize(
+    ("word", "sex", "shown"),
+    [("男的", Sex.MALE, "男孩"), ("男孩子", Sex.MALE, "男孩"), ("儿子", Sex.MALE, "男孩"), ("女的", Sex.FEMALE, "女孩"),
+     ("女儿", Sex.FEMALE, "女孩"), ("闺女", Sex.FEMALE, "女孩")],
+)  # fmt: skip
+def test_the_sex_question_understands_how_parents_say_it(session, word, sex, shown):
+    run_transcript(
+        session, [*t.REPORT_ZH[:5], (word, ("几岁",)), *t.REPORT_ZH[6:11], ("1", (f"李小明，{shown}",))]
+    )
+    run_transcript(session, [t.REPORT_ZH[12]])
+    assert session.scalars(sa.select(Case.child_sex)).one() is sex
+
+
+@pytest.mark.parametrize(
+    ("word", "role", "shown"),
+    [("奶奶", Role.GRANDPARENT, "祖辈"), ("外婆", Role.GRANDPARENT, "祖辈"), ("姥姥", Role.GRANDPARENT, "祖辈"),
+     ("爷爷", Role.GRANDPARENT, "祖辈"), ("外公", Role.GRANDPARENT, "祖辈"), ("我是孩子的奶奶", Role.GRANDPARENT, "祖辈"),
+     ("母亲", Role.MOTHER, "妈妈"), ("父亲", Role.FATHER, "爸爸"), ("孩子他妈", Role.MOTHER, "妈妈"),
+     ("孩他爸", Role.FATHER, "爸爸"), ("姐姐", Role.FULL_SIBLING, "兄弟姐妹"), ("舅舅", Role.AUNT_UNCLE, "姑舅姨伯叔"),
+     ("同父异母的哥哥", Role.HALF_SIBLING, "同父异母"), ("舅妈", Role.OTHER_RELATIVE, "其他亲属"),
+     ("3", Role.GRANDPARENT, "祖辈"), ("4", Role.FULL_SIBLING, "兄弟姐妹"), ("5", Role.AUNT_UNCLE, "姑舅姨伯叔"),
+     ("6", Role.OTHER_RELATIVE, "其他亲属")],
+)  # fmt: skip
+def test_the_relation_is_recorded_as_the_family_says_it(session, word, role, shown):
+    run_transcript(
+        session, [*t.REPORT_ZH[:10], ("王芳", ("您是孩子的", "3 爷爷奶奶/外公外婆", "6 其他亲属"))]
+    )
+    run_transcript(session, [(word, (f"您：王芳（{shown}",)), t.REPORT_ZH[12]])
+    reporter = session.scalars(sa.select(Person).where(Person.role != Role.CHILD)).one()
+    assert reporter.role is role
+
+
+@pytest.mark.parametrize(
+    ("word", "role", "shown"),
+    [("grandma", Role.GRANDPARENT, "grandparent"), ("I'm his grandmother", Role.GRANDPARENT, "grandparent"),
+     ("sister", Role.FULL_SIBLING, "brother or sister"), ("Uncle", Role.AUNT_UNCLE, "aunt or uncle"),
+     ("mum", Role.MOTHER, "mother")],
+)  # fmt: skip
+def test_the_relation_in_english(session, word, role, shown):
+    run_transcript(session, [*t.REPORT_EN[:11], (word, ("Please check", f"You: Wang Wei ({shown})."))])
+    run_transcript(session, [t.REPORT_EN[12]])
+    assert session.scalars(sa.select(Person.role).where(Person.role != Role.CHILD)).one() is role
+
+
+def test_a_word_that_names_no_relation_is_asked_again(session):
+    run_transcript(
+        session,
+        [
+            *t.REPORT_EN[:11],
+            ("neighbour", ("Please reply with one of the numbers shown.", "6 Other relative")),
+        ],
+    )

@@ -83,7 +83,7 @@ def test_every_step_asks_again_with_a_reason(session):
             ("SKIP", ("your own full name",)),
             ("1", ("Please write the full name",)),
             ("Zhang San", ("1 Mother",)),
-            ("uncle", ("one of the numbers",)),
+            ("neighbour", ("one of the numbers",)),
             ("other", ("Please check", "other relative", "3 years")),
             ("3", ("one of the numbers", "1 Confirm")),
         ],

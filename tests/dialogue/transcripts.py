@@ -37,7 +37,7 @@ REPORT_EN: list[Turn] = [
     ("yesterday", ("Where was the child",)),
     ("Shenzhen bus station", ("Describe",)),
     ("skip", ("your own full name",)),
-    ("Wang Wei", ("1 Mother", "2 Father", "3 Other relative")),
+    ("Wang Wei", ("1 Mother", "2 Father", "3 Grandparent", "6 Other relative")),
     ("2", ("Please check", "Li Ming", "girl", "2 Mar 2019", "Shenzhen bus station", "Wang Wei (father)")),
     ("1", ("case number is MC-", "PIN", "Never pay", "Book a DNA sampling appointment now?")),
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -11,19 +10,13 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.config import Settings
-from intake.runtime import Runtime
-from intake.web import create_app
 from tests.labapi.factories import lab_with_key
+from tests.support.webapp import web_app, web_settings
 
 
 @pytest.fixture
 def app(tmp_path: Path, engine: Engine, session_factory: sessionmaker[Session]) -> Flask:
-    base = Settings.from_env({"REUNITE_DATA_DIR": str(tmp_path)}, load_dotenv_file=False)
-    settings = dataclasses.replace(base, database_url=engine.url.render_as_string(hide_password=False))
-    flask_app = create_app(rt=Runtime(settings, engine, session_factory))
-    flask_app.testing = True
-    return flask_app
+    return web_app(web_settings(tmp_path, engine), engine, session_factory)
 
 
 @pytest.fixture

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 
+from intake.found_children import register_found_child
 from intake.lab_keys import revoke_key
-from intake.models import AuditEvent, Case, CustodyEvent, LinkCode, Sample
+from intake.models import AuditEvent, Case, CustodyEvent, LinkCode, Sample, SampleSource, Sex
 from tests.labapi.factories import IDENTIFILER, bearer, booked_sample, genotypes
 
 WALK_IN = {"source": "reporting_parent", "role": "father", "sex": "male"}
@@ -174,3 +177,40 @@ def test_requests_per_key_are_rate_limited(app, client, lab, other_lab):
 def test_a_body_over_the_size_limit_is_refused(client, lab):
     huge = {**WALK_IN, "by": "x" * 70_000}
     assert client.post("/api/v1/samples", json=huge, headers=bearer(lab[1])).status_code == 413
+
+
+def test_a_walk_in_names_a_found_childs_case_as_typed(client, session, lab):
+    _lab, secret, _ = lab
+    found = register_found_child(
+        session, source=SampleSource.RESCUED_CHILD, sex=Sex.MALE, age_years=6, found_place="深圳",
+        found_date=date(2026, 9, 1), actor="officer:1", today=date(2026, 11, 29),
+    )  # fmt: skip
+    reference = found.case.reference
+    session.commit()
+    typed = " ".join(reference.lower().split("-"))
+    ok = client.post("/api/v1/samples", json={**WALK_IN, "case": typed}, headers=bearer(secret))
+    assert ok.status_code == 201, ok.get_json()
+    sample = session.scalars(sa.select(Sample).where(Sample.code == ok.get_json()["code"])).one()
+    assert session.get_one(Case, sample.case_id).reference == reference
+
+
+def test_a_body_that_is_not_utf8_json_gets_a_400_that_says_so(client, lab):
+    # Flask reads such a body as none at all; the schema then said "source: Field required".
+    _lab, secret, _ = lab
+    for method, url, body in (
+        ("post", "/api/v1/samples", b'{"source": "reporting_parent", "role": "\xff\xfe", "sex": "male"}'),
+        ("post", "/api/v1/samples", b"\xff\xfe\x00{"),
+        ("post", "/api/v1/samples", b'{"source": '),
+        ("put", "/api/v1/samples/K7QX-M2PD/profile?kit=x", b'{"markers": {"\xff": [1]}}'),
+    ):
+        answer = getattr(client, method)(
+            url, data=body, content_type="application/json", headers=bearer(secret)
+        )
+        assert answer.status_code == 400, (url, body, answer.get_json())
+        assert "not valid JSON in UTF-8" in answer.get_json()["error"]["message"], (url, body)
+
+
+def test_a_path_that_is_not_utf8_is_read_leniently_and_refused_with_a_reason(client, lab):
+    # Werkzeug 3.1 decodes paths and forms with replacement characters: no UnicodeDecodeError reaches Flask.
+    answer = client.get("/api/v1/samples/%FF%FE", headers=bearer(lab[1]))
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_sample_code"

@@ -7,11 +7,13 @@ from datetime import date
 
 from intake.codes import (
     ALPHABET,
+    CASE_KINDS,
     is_valid_case_reference,
     is_valid_sample_code,
     new_case_pin,
     new_case_reference,
     new_sample_code,
+    normalise_case_reference,
     normalise_sample_code,
 )
 
@@ -75,3 +77,15 @@ def test_case_references_carry_the_year_and_a_check():
     assert re.fullmatch(r"MC-2027-[2-9A-HJ-NP-TV-Z]{6}", ref)
     assert is_valid_case_reference(ref.lower()) and is_valid_case_reference(ref[8:])
     assert not is_valid_case_reference(ref[:-2] + ref[-1] + ref[-2]) or ref[-1] == ref[-2]
+
+
+def test_found_child_references_are_read_as_missing_child_references_are():
+    for kind in CASE_KINDS:
+        ref = new_case_reference(date(2026, 5, 1), kind)
+        assert re.fullmatch(rf"{kind}-2026-[2-9A-HJ-NP-TV-Z]{{6}}", ref) and is_valid_case_reference(ref)
+        typed = " ".join(ref.lower().split("-"))  # "fc 2026 4f7k2q", as a phone keyboard gives it
+        wide = "".join(chr(ord(c) + 0xFEE0) for c in ref.replace("-", ""))  # full-width, as an IME types
+        assert normalise_case_reference(typed) == normalise_case_reference(wide) == ref
+    assert normalise_case_reference("XC-2026-" + ref[8:]) is None  # an unknown kind
+    assert normalise_case_reference(ref[8:]) is None  # kind and year are needed to find the case
+    assert normalise_case_reference(ref[:-1] + next(c for c in ALPHABET if c != ref[-1])) is None

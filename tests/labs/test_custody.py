@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
-from intake.booking import cancel
+from intake.booking import cancel, reschedule
 from intake.custody import append_event, custodian_lab_id, custody_events, derive_state, require_lab
 from intake.lab_errors import CustodyError, ForbiddenError
 from intake.models import Booking, CustodyEvent, CustodyEventType, CustodyState, Sample, SampleStatus
-from tests.labapi.factories import booked_sample
+from tests.labapi.factories import MONDAY, TODAY, booked_sample
 from tests.labs.factories import make_lab
 
 E = CustodyEventType
@@ -55,3 +57,24 @@ def test_a_booked_sample_belongs_to_the_lab_of_its_booking_and_a_cancelled_one_t
     assert derive_state(sample, custody_events(session, sample)) is CustodyState.CANCELLED
     with pytest.raises(CustodyError):
         append_event(session, sample, E.COLLECTED, actor="labkey:1", lab_id=lab.id)
+
+
+def _events(session, sample_id):
+    # Read the table itself: custody_events() once wrote the booked event lazily, on the lab's first look.
+    query = sa.select(CustodyEvent).where(CustodyEvent.sample_id == sample_id).order_by(CustodyEvent.id)
+    return [(e.type, e.lab_id, e.actor) for e in session.scalars(query)]
+
+
+def test_booking_starts_the_chain_of_custody_and_a_move_to_another_lab_books_it_there(session):
+    lab, other = make_lab(session), make_lab(session, city="上海")
+    ref = booked_sample(session, lab)
+    assert _events(session, ref.id) == [(E.BOOKED, lab.id, "test")]
+    booking = session.scalars(
+        sa.select(Booking).where(Booking.id == Sample.booking_id, Sample.id == ref.id)
+    ).one()
+    reschedule(session, booking, lab_id=lab.id, day=MONDAY + timedelta(days=1), today=TODAY, actor="test")
+    assert _events(session, ref.id) == [(E.BOOKED, lab.id, "test")]  # same lab: nothing to record
+    reschedule(session, booking, lab_id=other.id, day=MONDAY, today=TODAY, actor="contact:1")
+    assert _events(session, ref.id) == [(E.BOOKED, lab.id, "test"), (E.BOOKED, other.id, "contact:1")]
+    sample = session.get_one(Sample, ref.id)
+    assert custodian_lab_id(session, sample) == other.id and sample.status is SampleStatus.AWAITING_COLLECTION

@@ -40,3 +40,35 @@ def test_a_photo_with_text_keeps_both(phone, session):
     play(phone, t.REPORT_EN[10:])
     assert session.scalars(sa.select(Case.description)).one() == "red coat"
     assert len(session.scalars(sa.select(Attachment.case_id)).all()) == 2
+
+
+def _kept(session, phone):
+    sid = phone.sent[-1]["MessageSid"]
+    query = sa.select(Attachment.url).join(Message, Message.id == Attachment.message_id)
+    urls = session.scalars(query.where(Message.provider_id == sid).order_by(Attachment.position)).all()
+    session.rollback()  # end the read: on SQLite every transaction holds the write lock
+    return urls
+
+
+def test_a_photo_alone_at_another_question_is_acknowledged_and_the_question_asked_again(phone, session):
+    play(phone, t.REPORT_EN[:4])  # "What is your child's full name?"
+    replies = phone.text("", **MMS)
+    assert replies == [
+        "Thank you, we received your photo and kept it with your message.",
+        "Thank you. What is your child's full name?",
+    ]  # no "Please write the full name.": a photo is not a wrong answer
+    assert _kept(session, phone) == [PHOTO, PHOTO + "b"]
+
+
+def test_a_photo_with_an_answer_is_acknowledged_and_the_answer_taken_in_the_persons_language(phone, session):
+    play(phone, t.REPORT_ZH[:5])  # "李小明是男孩还是女孩？"
+    replies = phone.text("男的", **MMS)
+    assert replies[0] == "谢谢，照片已收到，已和您的短信一起保存。" and "几岁" in replies[-1]
+    assert _kept(session, phone) == [PHOTO, PHOTO + "b"]
+
+
+def test_a_photo_outside_any_conversation_is_acknowledged_before_the_menu(phone, session):
+    replies = phone.text("", **MMS)
+    # A Chinese number that wrote nothing is answered in Chinese.
+    assert replies[0] == "谢谢，照片已收到，已和您的短信一起保存。" and "1 登记走失孩子" in replies[1]
+    assert _kept(session, phone) == [PHOTO, PHOTO + "b"]

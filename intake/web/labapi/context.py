@@ -11,6 +11,7 @@ Settings come from the environment (and can be overridden in `app.config` by tes
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from typing import Any, cast
 
@@ -20,7 +21,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from sqlalchemy.orm import Session
 
-from intake.errors import ReuniteError
+from intake.errors import InputError, ReuniteError
 from intake.i18n import N_, translate
 from intake.lab_errors import ForbiddenError, ProfileRejectedError
 from intake.lab_keys import authenticate
@@ -69,6 +70,7 @@ def install(bp: Blueprint) -> None:
 
     bp.record_once(setup)
     bp.before_request(_authenticate)
+    bp.before_request(_readable_json)
     bp.teardown_request(_close_session)
     bp.register_error_handler(ReuniteError, _core_error)
 
@@ -102,6 +104,19 @@ def _authenticate() -> Response | None:
         raise ForbiddenError("no_key", N_("Send your lab's API key as Authorization: Bearer <key>."))
     g.lab_key = authenticate(session(), token)
     return None
+
+
+def _readable_json() -> None:
+    # Flask reads a body that is not UTF-8 JSON as no body at all, and the schema would then report the first
+    # field as missing: say what is really wrong.
+    if not request.is_json or not request.content_length:
+        return
+    try:
+        json.loads(request.get_data().decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
+        raise InputError(
+            N_("The request body is not valid JSON in UTF-8: %(problem)s."), problem=str(exc)[:120]
+        ) from exc
 
 
 def _close_session(_exc: BaseException | None) -> None:

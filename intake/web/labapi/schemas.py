@@ -41,7 +41,7 @@ class WalkInIn(Strict):
     role: Role
     sex: Sex
     case: PlainText | None = Field(
-        None, max_length=24, description="The case reference (MC-2026-...), if known."
+        None, max_length=24, description="The case reference (MC-2026-... or FC-2026-...), if known."
     )
     by: PlainText | None = Field(
         None, max_length=120, description="Who took the sample (the lab's own staff id)."

@@ -1,0 +1,34 @@
+"""The web app tests talk to: `create_app` on the test's own database and data folder, as `reunite serve` builds it."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.config import Settings
+from intake.runtime import Runtime
+from intake.web import create_app
+
+
+def web_settings(data_dir: Path, engine: Engine, **changes: Any) -> Settings:
+    """Return the settings of a service on `engine`'s database with `data_dir` as its data folder."""
+    base = Settings.from_env({"REUNITE_DATA_DIR": str(data_dir)}, load_dotenv_file=False)
+    url = engine.url.render_as_string(hide_password=False)
+    return dataclasses.replace(base, database_url=url, **changes)
+
+
+def web_app(
+    settings: Settings, engine: Engine, session_factory: sessionmaker[Session], *, demo_labs: bool = False
+) -> Flask:
+    """Return the Flask app in testing mode, with the demo lab directory loaded if asked."""
+    rt = Runtime(settings, engine, session_factory)
+    if demo_labs:
+        rt.load_demo_labs_if_empty()
+    app = create_app(rt=rt)
+    app.testing = True
+    return app
