@@ -98,14 +98,14 @@ def test_the_sex_question_understands_how_parents_say_it(session, word, sex, sho
     [("奶奶", Role.GRANDPARENT, "祖辈"), ("外婆", Role.GRANDPARENT, "祖辈"), ("姥姥", Role.GRANDPARENT, "祖辈"),
      ("爷爷", Role.GRANDPARENT, "祖辈"), ("外公", Role.GRANDPARENT, "祖辈"), ("我是孩子的奶奶", Role.GRANDPARENT, "祖辈"),
      ("母亲", Role.MOTHER, "妈妈"), ("父亲", Role.FATHER, "爸爸"), ("孩子他妈", Role.MOTHER, "妈妈"),
-     ("孩他爸", Role.FATHER, "爸爸"), ("姐姐", Role.FULL_SIBLING, "兄弟姐妹"), ("舅舅", Role.AUNT_UNCLE, "姑舅姨伯叔"),
+     ("孩他爸", Role.FATHER, "爸爸"), ("姐姐", Role.FULL_SIBLING, "兄弟姐妹"), ("舅舅", Role.AUNT_UNCLE, "叔伯姑舅姨"),
      ("同父异母的哥哥", Role.HALF_SIBLING, "同父异母"), ("舅妈", Role.OTHER_RELATIVE, "其他亲属"),
-     ("3", Role.GRANDPARENT, "祖辈"), ("4", Role.FULL_SIBLING, "兄弟姐妹"), ("5", Role.AUNT_UNCLE, "姑舅姨伯叔"),
+     ("3", Role.GRANDPARENT, "祖辈"), ("4", Role.FULL_SIBLING, "兄弟姐妹"), ("5", Role.AUNT_UNCLE, "叔伯姑舅姨"),
      ("6", Role.OTHER_RELATIVE, "其他亲属")],
 )  # fmt: skip
 def test_the_relation_is_recorded_as_the_family_says_it(session, word, role, shown):
     run_transcript(
-        session, [*t.REPORT_ZH[:10], ("王芳", ("您是孩子的", "3 爷爷奶奶/外公外婆", "6 其他亲属"))]
+        session, [*t.REPORT_ZH[:10], ("王芳", ("您是孩子的", "3 爷爷奶奶或外公外婆", "6 其他亲属"))]
     )
     run_transcript(session, [(word, (f"您：王芳（{shown}",)), t.REPORT_ZH[12]])
     reporter = session.scalars(sa.select(Person).where(Person.role != Role.CHILD)).one()
