@@ -17,7 +17,7 @@ from intake.dialogue import booking, casefile, report
 from intake.dialogue.keywords import Command, argument_of
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, fold
-from intake.dialogue.vocabulary import KIN_WORDS, RELATIVE_WORDS
+from intake.dialogue.vocabulary import RELATIVE_WORDS
 from intake.errors import InputError
 from intake.family import JoinOutcome, join_case
 from intake.i18n import _
@@ -31,7 +31,7 @@ _PIN = re.compile(r"\d{6}")
 
 
 def _words(role: Role) -> tuple[str, ...]:
-    return tuple(w for table in (KIN_WORDS, RELATIVE_WORDS) for w, r in table.items() if r is role)
+    return tuple(w for w, r in RELATIVE_WORDS.items() if r is role)
 
 
 ROLES = (
@@ -39,7 +39,7 @@ ROLES = (
     Option("2", _("Father"), _words(Role.FATHER)),
     Option("3", _("Brother or sister"), _words(Role.FULL_SIBLING)),
     Option("4", _("Grandparent"), _words(Role.GRANDPARENT)),
-    Option("5", _("Other relative"), tuple(w for w in _words(Role.OTHER_RELATIVE) if w not in KIN_WORDS)),
+    Option("5", _("Other relative"), _words(Role.OTHER_RELATIVE)),
 )
 ROLE_VALUES = {"1": Role.MOTHER, "2": Role.FATHER, "3": Role.FULL_SIBLING, "4": Role.GRANDPARENT,
                "5": Role.OTHER_RELATIVE}  # fmt: skip

@@ -64,7 +64,8 @@ RELATIVE_WORDS: dict[str, Role] = {
         Role.GRANDPARENT,
     ),
     **dict.fromkeys(
-        ("哥哥", "姐姐", "弟弟", "妹妹", "哥", "姐", "弟", "妹", "亲哥哥", "亲姐姐", "brother", "sister", "sibling",
+        ("哥哥", "姐姐", "弟弟", "妹妹", "兄弟", "姐妹", "哥", "姐", "弟", "妹", "亲哥哥", "亲姐姐", "brother", "sister",
+         "sibling",
          "gege", "jiejie", "didi", "meimei"),
         Role.FULL_SIBLING,
     ),
@@ -84,15 +85,6 @@ RELATIVE_WORDS: dict[str, Role] = {
         Role.OTHER_RELATIVE,
     ),
 }  # fmt: skip
-
-# Relatives whose DNA helps a match most, by their everyday names, for JOIN's "you are the child's" question:
-# the blood relatives JOIN asks about beside the parents.
-KIN_WORDS: dict[str, Role] = {
-    **dict.fromkeys(("哥哥", "姐姐", "弟弟", "妹妹", "兄弟", "姐妹", "brother", "sister", "sibling"), Role.FULL_SIBLING),
-    **dict.fromkeys(("奶奶", "爷爷", "外婆", "外公", "姥姥", "姥爷", "grandma", "grandmother", "grandpa",
-                     "grandfather", "grandparent"), Role.GRANDPARENT),
-}  # fmt: skip
-
 
 # What people put before the relation ("我是孩子的奶奶", "孩子他妈", "孩他爸", "I'm his grandma"), dropped one by one.
 _LEAD_INS = ("我是", "孩子的", "孩子", "孩", "他的", "她的", "他", "她", "的", "iam", "i'm", "i’m", "im", "the",
