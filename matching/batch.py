@@ -26,7 +26,7 @@ from matching.fast import (
     Codes,
     FloatArray,
     IndexArray,
-    informative_order,
+    marker_loss,
     sum_above,
     sum_duo,
     sum_trio,
@@ -96,6 +96,14 @@ class GenotypeEncoding:
         self.table = table
         self.markers = tuple(markers) if markers is not None else table.markers
         self.loci = {m: LocusCodes.of(table.locus(m)) for m in self.markers}
+        self._matrices: dict[tuple[MutationModel, str], FloatArray] = {}
+
+    def mutation_matrix(self, mutation: MutationModel, marker: str) -> FloatArray:
+        """Return the mutation matrix of a marker, computed once per encoding (every child's tables reuse it)."""
+        key = (mutation, marker)
+        if key not in self._matrices:
+            self._matrices[key] = mutation.matrix(self.loci[marker].locus)
+        return self._matrices[key]
 
     @property
     def smallest_dtype(self) -> type[np.unsignedinteger[Any]]:
@@ -149,7 +157,7 @@ class _ChildScorer:
                 row,
                 encoding.loci[marker],
                 allele_indices(encoding.loci[marker].locus, genotype),
-                mutation.matrix(encoding.loci[marker].locus) if mutation else None,
+                encoding.mutation_matrix(mutation, marker) if mutation else None,
             )
             for row, marker in enumerate(encoding.markers)
             if (genotype := child.genotype(marker)) is not None
@@ -162,15 +170,16 @@ class _ChildScorer:
 
     def _tables(self, with_mutation: bool, theta: float, zero_only: bool) -> tuple[FloatArray, IndexArray]:
         """Return the per-marker tables (log10 LR, or 1 where H1 is impossible) concatenated, and their offsets."""
-        tables = [
-            self._table(m, m.mutation if with_mutation else None, theta, zero_only) for m in self.markers
-        ]
-        sizes = [t.size for t in tables]
-        offsets = (
-            np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if tables else np.zeros(0, np.int64)
-        )
-        flat = np.concatenate([t.ravel() for t in tables]) if tables else np.zeros(0)
-        return np.ascontiguousarray(flat, dtype=np.float64), offsets
+        sizes = [self._size(m) for m in self.markers]
+        offsets: IndexArray = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)[: len(sizes)]
+        flat = np.empty(sum(sizes))
+        for m, start, size in zip(self.markers, offsets, sizes, strict=True):
+            table = self._table(m, m.mutation if with_mutation else None, theta, zero_only)
+            flat[start : start + size] = table.ravel()
+        return flat, offsets
+
+    def _size(self, marker: _ChildMarker) -> int:
+        raise NotImplementedError
 
     def _inconsistent_tables(self) -> tuple[FloatArray, IndexArray]:
         if self._inconsistent is None:
@@ -182,17 +191,20 @@ class _ChildScorer:
     ) -> FloatArray:
         raise NotImplementedError
 
-    def _weights(self, marker: _ChildMarker) -> FloatArray:
-        """Return how often a random candidate has each entry of the marker's table (for `informative_order`)."""
+    def _loss(self, marker: _ChildMarker, table: FloatArray) -> float:
+        """Return how much a random candidate loses on this marker against its best entry (`marker_loss`)."""
         raise NotImplementedError
 
     @property
     def order(self) -> IndexArray:
         """Return the markers (positions in `rows`) in the order the pruned scan tries them, most excluding first."""
         if self._order is None:
-            weights = [self._weights(m).ravel() for m in self.markers]
-            flat = np.concatenate(weights) if weights else np.zeros(0)
-            self._order = informative_order(self.tables, self.offsets, flat)
+            ends = np.append(self.offsets[1:], len(self.tables))
+            losses = [
+                self._loss(m, self.tables[a:z])
+                for m, a, z in zip(self.markers, self.offsets, ends, strict=True)
+            ]
+            self._order = np.argsort(-np.array(losses), kind="stable").astype(np.int64)
         return self._order
 
 
@@ -206,6 +218,14 @@ def _ratio(h1: FloatArray, h2: FloatArray, zero_only: bool) -> FloatArray:
     return logs
 
 
+def _log_ratio_in_place(h1: FloatArray, h2: FloatArray) -> FloatArray:
+    """Return log10(h1 / h2) written over h1 (a temporary of the caller): two passes, no new array."""
+    np.divide(h1, h2, out=h1)
+    with np.errstate(divide="ignore"):
+        np.log10(h1, out=h1)
+    return h1
+
+
 class DuoScorer(_ChildScorer):
     """One child against many alleged parents: `log10_lr(parent_codes)`."""
 
@@ -216,8 +236,12 @@ class DuoScorer(_ChildScorer):
         h1, h2 = trio_likelihoods(marker.codes, marker.child, mutation, theta, one_parent=True)
         return np.append(_ratio(h1, h2, zero_only), 0.0)
 
-    def _weights(self, marker: _ChildMarker) -> FloatArray:
-        return np.append(genotype_frequencies(marker.codes), 0.0)
+    def _size(self, marker: _ChildMarker) -> int:
+        return marker.codes.untyped + 1
+
+    def _loss(self, marker: _ChildMarker, table: FloatArray) -> float:
+        freq = genotype_frequencies(marker.codes)
+        return marker_loss(table[:-1], freq)
 
     def log10_lr(self, parent_codes: Codes, *, use_numba: bool = True) -> FloatArray:
         """Return each candidate parent's combined log10 LR (shape (candidates,))."""
@@ -262,7 +286,7 @@ class TrioScorer(_ChildScorer):
         self, marker: _ChildMarker, mutation: FloatArray | None, theta: float, zero_only: bool
     ) -> FloatArray:
         h1, h2 = trio_likelihoods(marker.codes, marker.child, mutation, theta)
-        table = _ratio(h1, h2, zero_only)
+        table = _ratio(h1, h2, True) if zero_only else _log_ratio_in_place(h1, h2)
         table[-1, -1] = 0.0  # both parents untyped: the marker says nothing
         return table
 
@@ -278,10 +302,13 @@ class TrioScorer(_ChildScorer):
             use_numba=use_numba,
         )
 
-    def _weights(self, marker: _ChildMarker) -> FloatArray:
-        freq = np.append(genotype_frequencies(marker.codes), 0.0)
-        weights: FloatArray = np.outer(freq, freq)
-        return weights
+    def _size(self, marker: _ChildMarker) -> int:
+        return (marker.codes.untyped + 1) ** 2
+
+    def _loss(self, marker: _ChildMarker, table: FloatArray) -> float:
+        freq = genotype_frequencies(marker.codes)
+        g = len(freq)
+        return marker_loss(table.reshape(g + 1, g + 1)[:g, :g], freq, freq)
 
     def above(
         self, father_codes: Codes, mother_codes: Codes, log10_threshold: float, *, use_numba: bool = True
@@ -374,12 +401,17 @@ def trio_likelihoods(
     one_h2 = urn(k1, k2, 2)
     if one_parent:
         return one_h1, one_h2
-    h1 = np.ones((g + 1, g + 1))
-    h2 = np.ones((g + 1, g + 1))
-    h1[:g, :g] = transmitted(
-        passes[:, c1, None], passes[:, c2, None], passes[None, :, c1], passes[None, :, c2]
-    )
-    h2[:g, :g] = urn(k1[:, None] + k1[None, :], k2[:, None] + k2[None, :], 4)
+    h1 = np.empty((g + 1, g + 1))
+    # Both parents typed: a rank-2 (heterozygous child) or rank-1 product, one matrix multiplication.
+    sides = passes[:, [c1, c2]] if het else passes[:, [c1]]
+    np.matmul(sides, sides[:, ::-1].T, out=h1[:g, :g])
+    h1[g, g] = 1.0
+    if theta == 0.0:  # founders independent: P(child | parents) = P(child), the same for every pair
+        h2 = np.full((g + 1, g + 1), urn(np.zeros(1), np.zeros(1), 4)[0])
+        h2[g, g] = 1.0
+    else:
+        h2 = np.ones((g + 1, g + 1))
+        h2[:g, :g] = urn(k1[:, None] + k1[None, :], k2[:, None] + k2[None, :], 4)
     h1[g, :g] = h1[:g, g] = one_h1
     h2[g, :g] = h2[:g, g] = one_h2
     return h1, h2
