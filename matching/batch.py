@@ -199,7 +199,7 @@ class _ChildScorer:
     def order(self) -> IndexArray:
         """Return the markers (positions in `rows`) in the order the pruned scan tries them, most excluding first."""
         if self._order is None:
-            ends = np.append(self.offsets[1:], len(self.tables))
+            ends = np.append(self.offsets[1:], len(self.tables))[: len(self.offsets)]
             losses = [
                 self._loss(m, self.tables[a:z])
                 for m, a, z in zip(self.markers, self.offsets, ends, strict=True)

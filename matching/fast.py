@@ -166,7 +166,7 @@ def informative_order(
     `weights` (same layout as `tables`) are the candidates' genotype frequencies (uniform when None). Any order
     gives the same results.
     """
-    ends = np.append(offsets[1:], len(tables)).astype(np.int64)
+    ends = np.append(offsets[1:], len(tables)).astype(np.int64)[: len(offsets)]
     w = np.ones_like(tables) if weights is None else weights
     losses = [marker_loss(tables[a:z], w[a:z]) for a, z in zip(offsets, ends, strict=True)]
     order: IndexArray = np.argsort(-np.array(losses), kind="stable").astype(np.int64)
