@@ -382,7 +382,9 @@ def main() -> int:
     for line in theta_rows(enc, rng, args.repeats, not args.no_before):
         print(line, flush=True)
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
-    threads = f" --threads {args.threads}" if args.threads else ""
+    threads = (f" --threads {args.threads}" if args.threads else "") + (
+        " --no-before" if args.no_before else ""
+    )
     print(
         f"reproduce: {COMMAND} --families {args.families} --repeats {args.repeats}{threads}   (or: make bench)"
     )
