@@ -11,7 +11,19 @@ from intake.dialogue.types import Incoming, Media
 from intake.erasure import erased_values, owned_rows
 from intake.inbox import process
 from intake.labs import load_demo_labs
-from intake.models import AuditEvent, Case, Channel, Contact, DnaProfile, Lab, Message, Sample, utcnow
+from intake.models import (
+    AuditEvent,
+    Case,
+    Channel,
+    Contact,
+    CustodyEventType,
+    DnaProfile,
+    Lab,
+    Message,
+    Sample,
+    utcnow,
+)
+from intake.outbox import notify_sample_event
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import PHONE
 
@@ -69,6 +81,7 @@ def test_delete_erases_every_declared_personal_column_and_the_audit_log_never_na
         session.add(DnaProfile(id="p" * 32, sample_id=sample.id, lab_id=session.scalars(sa.select(Lab.id)).first(),
                                kit="Identifiler", genotypes={"D3S1358": ["15", "16"]}, autosomal_markers=1,
                                digest="d" * 64, uploaded_by="labkey:1"))  # fmt: skip
+        assert notify_sample_event(session, sample, CustodyEventType.TYPED) is not None  # the family is told
     _say(session_factory, "DELETE", 100)
     _say(session_factory, "1", 101)
 
