@@ -31,3 +31,12 @@ def notifications(session: Session) -> list[Notification]:
     rows = list(session.scalars(sa.select(Notification).order_by(Notification.id)))
     session.commit()
     return rows
+
+
+def queue_on_telegram(session: Session, family: SampleRef, contact: Contact, key: str, template: str) -> int:
+    """Queue a sample message to the family's Telegram contact (committed) and return its id."""
+    n = notify_family(session, contact=contact, key=key, template=template, params={"code": family.code},
+                      case_id=family.case_id)  # fmt: skip
+    assert n is not None
+    session.commit()
+    return n.id

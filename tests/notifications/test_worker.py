@@ -10,7 +10,7 @@ from intake.models import AuditEvent, NotificationStatus
 from notifications.providers import Accepted, Outcome
 from notifications.worker import Worker
 from tests.notifications.conftest import CHAT, PHONE, add_telegram_contact, at
-from tests.notifications.helpers import notifications, queue_received
+from tests.notifications.helpers import notifications, queue_on_telegram, queue_received
 
 St = NotificationStatus
 
@@ -28,7 +28,7 @@ def test_a_queued_message_is_sent_once_with_its_idempotency_key(session, family,
     assert (n.id, n.status, n.attempts) == (nid, St.SENT, 1)
     assert n.provider_id == fake_twilio.messages[0]["sid"]
     assert fake_twilio.headers_seen[0]["I-Twilio-Idempotency-Token"].endswith(f"sample:{family.id}:received")
-    assert fake_twilio.messages[0]["status_callback"] == f"https://reunite.example.org/sms/status?n={nid}"
+    assert fake_twilio.status_callbacks[0] == f"https://reunite.example.org/sms/status?n={nid}"
 
 
 def test_provider_down_then_back_delivers_each_message_once(session, family, lab, make_worker, fake_twilio):
@@ -130,11 +130,7 @@ def test_a_worker_killed_mid_send_on_telegram_is_counted(
     session, session_factory, family, make_worker, fake_twilio, fake_telegram
 ):
     contact = add_telegram_contact(session, family.case_id)
-    from intake.outbox import notify_family
-
-    notify_family(session, contact=contact, key="t:1", template="sample.received", params={"code": family.code},
-                  case_id=family.case_id)  # fmt: skip
-    session.commit()
+    queue_on_telegram(session, family, contact, "t:1", "sample.received")
     with contextlib.suppress(Killed):
         DiesAfterSending(session_factory, make_worker().settings).run_once()
     with at(301):
@@ -168,11 +164,7 @@ def test_opted_out_number_at_twilio_stops_and_falls_back_to_telegram(
 
 def test_blocked_bot_falls_back_to_sms(session, family, make_worker, fake_twilio, fake_telegram):
     contact = add_telegram_contact(session, family.case_id)
-    from intake.outbox import notify_family
-
-    notify_family(session, contact=contact, key="t:2", template="sample.typed", params={"code": family.code},
-                  case_id=family.case_id)  # fmt: skip
-    session.commit()
+    queue_on_telegram(session, family, contact, "t:2", "sample.typed")
     fake_telegram.blocked.add(CHAT)
     worker = make_worker()
     worker.run_once()
@@ -209,11 +201,7 @@ def test_a_provider_down_for_good_is_given_up_after_max_attempts(session, family
 
 def test_telegram_429_waits_the_retry_after_it_gives(session, family, make_worker, fake_telegram):
     contact = add_telegram_contact(session, family.case_id)
-    from intake.outbox import notify_family
-
-    notify_family(session, contact=contact, key="t:3", template="sample.typed", params={"code": family.code},
-                  case_id=family.case_id)  # fmt: skip
-    session.commit()
+    queue_on_telegram(session, family, contact, "t:3", "sample.typed")
     fake_telegram.answers.append((429, "Too Many Requests: retry after 7", 7))
     worker = make_worker()
     worker.run_once()

@@ -46,6 +46,7 @@ class FakeTwilio:
     invalid: set[str] = field(default_factory=set)
     tokens: dict[str, dict[str, object]] = field(default_factory=dict)
     headers_seen: list[dict[str, str]] = field(default_factory=list)
+    status_callbacks: list[str | None] = field(default_factory=list)  # the StatusCallback of each message
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -89,6 +90,7 @@ class FakeTwilio:
                 return self._error(400, 21610)
             message = self._message(form)
             self.messages.append(message)
+            self.status_callbacks.append(form.get("StatusCallback"))
             if token:
                 self.tokens[token] = message
             return 201, {"Content-Type": "application/json"}, json.dumps(message).encode()
@@ -103,5 +105,5 @@ class FakeTwilio:
             "error_code": None, "error_message": None, "from": form.get("From"), "messaging_service_sid": None,
             "num_media": "0", "num_segments": "1", "price": None, "price_unit": "USD", "sid": sid,
             "status": "queued", "subresource_uris": {"media": uri.replace(".json", "/Media.json")},
-            "to": form.get("To"), "uri": uri, "status_callback": form.get("StatusCallback"),
+            "to": form.get("To"), "uri": uri,
         }  # fmt: skip
