@@ -29,6 +29,16 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     return value
 
 
+def _hours(env: Mapping[str, str], name: str, default: tuple[int, int]) -> tuple[int, int]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    start, _, end = raw.partition("-")
+    if start.isdigit() and end.isdigit() and 0 <= int(start) < int(end) <= 24:
+        return int(start), int(end)
+    raise SettingError(f"{name}={raw!r}: expected hours FROM-TO in China time, e.g. 8-21 (0-24: any hour)")
+
+
 @dataclass(frozen=True)
 class WorkerSettings:
     """Providers and retry policy of `reunite worker`; see docs/notifications.md."""
@@ -52,6 +62,8 @@ class WorkerSettings:
     max_attempts: int = 10
     lease_seconds: float = 300.0  # a claimed row not finished by then is taken over by another worker
     batch_size: int = 20
+    # Hours of the day in China (from, to) in which families are messaged; officers' alerts go at any hour.
+    family_hours: tuple[int, int] = (8, 21)
 
     @classmethod
     def from_env(cls, settings: Settings, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -73,4 +85,5 @@ class WorkerSettings:
             base_delay_seconds=_number(env, "REUNITE_RETRY_BASE_SECONDS", 30, 0.01, 86400),
             max_delay_seconds=_number(env, "REUNITE_RETRY_MAX_SECONDS", 3600, 0.01, 7 * 86400),
             max_attempts=int(_number(env, "REUNITE_NOTIFY_MAX_ATTEMPTS", 10, 1, 100)),
+            family_hours=_hours(env, "REUNITE_FAMILY_HOURS", (8, 21)),
         )

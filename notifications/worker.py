@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake import clock
 from intake.db import transaction
-from intake.models import Contact, Notification, NotificationChannel, NotificationStatus
+from intake.models import Audience, Contact, Notification, NotificationChannel, NotificationStatus
 from intake.outbox import (
     TEMPLATES,
     advance,
@@ -133,15 +133,19 @@ class Worker:
     # -- claim, send, record ----------------------------------------------------------------------------
 
     def claim(self) -> list[int]:
-        """Claim due notifications of the channels this worker can send, for `lease_seconds`."""
+        """Claim due notifications of the channels this worker can send, for `lease_seconds` (families' only
+        within `family_hours`, China time)."""
         if not self.providers:
             return []
         now = clock.now()
+        start, end = self.settings.family_hours
+        audiences = list(Audience) if start <= now.astimezone(clock.CHINA).hour < end else [Audience.OFFICER]
         with transaction(self.session_factory) as session:
             due = (
                 sa.select(Notification)
                 .where(
                     Notification.channel.in_(list(self.providers)),
+                    Notification.audience.in_(audiences),  # no family is woken at night
                     sa.or_(
                         sa.and_(Notification.status == St.PENDING, Notification.next_attempt_at <= now),
                         sa.and_(Notification.status == St.SENDING, Notification.claimed_until < now),

@@ -210,3 +210,27 @@ def test_telegram_429_waits_the_retry_after_it_gives(session, family, make_worke
     with at(8):
         worker.run_once()
     assert len(fake_telegram.texts_to(CHAT)) == 1
+
+
+def test_families_are_not_messaged_at_night_but_officers_are(
+    session, family, make_worker, fake_twilio, mailbox
+):
+    from intake.models import NotificationChannel
+    from intake.outbox import OfficerAddress, notify_officers
+
+    box, _port = mailbox
+    queue_received(session, family)
+    notify_officers(session, recipients=[OfficerAddress(1, NotificationChannel.EMAIL, "duty@police.example.cn")],
+                    key="candidate:1", template="candidate.stored", case_id=family.case_id,
+                    params={"reference": "C-1", "band": "strong", "province": "北京市", "url": "https://x/1"})  # fmt: skip
+    session.commit()
+    worker = make_worker()
+    with at(13 * 3600):  # 23:00 in China
+        worker.run_once()
+    assert len(box.messages) == 1 and fake_twilio.requests == 0
+    with at(21 * 3600 + 60):  # 07:01: the day-before reminder is queued, not sent
+        worker.run_once()
+    assert fake_twilio.requests == 0
+    with at(22 * 3600 + 60):  # 08:01
+        worker.run_once()
+    assert len(fake_twilio.messages) == 2  # the sample received overnight, and the reminder

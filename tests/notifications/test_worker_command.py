@@ -26,7 +26,7 @@ def _env(tmp_path: Path, fake_twilio) -> dict[str, str]:
         if not k.startswith(("TWILIO_", "TELEGRAM_", "SMTP_", "DATABASE_"))
     }
     env.update(REUNITE_DATA_DIR=str(tmp_path / "data"), TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-               TWILIO_FROM_NUMBER=FROM_NUMBER, TWILIO_API_BASE_URL=fake_twilio.base_url)  # fmt: skip
+               TWILIO_FROM_NUMBER=FROM_NUMBER, TWILIO_API_BASE_URL=fake_twilio.base_url, REUNITE_FAMILY_HOURS="0-24")  # fmt: skip
     return env
 
 
