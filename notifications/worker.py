@@ -185,7 +185,10 @@ class Worker:
             contact = session.get(Contact, n.contact_id) if n.contact_id is not None else None
             address = contact.address if contact is not None else n.address
             reason = "opted_out" if opted_out(session, n) else None if address else "no_address"
-            if set(n.params) != TEMPLATES[n.template].params:
+            template = TEMPLATES.get(n.template)
+            if template is None:
+                reason = "unknown_template"  # queued by a release that had it: never sent half-rendered
+            elif set(n.params) != template.params:
                 reason = "erased"  # the family deleted their data (DELETE) before it went out
             if reason is not None:
                 n.error_code, n.claimed_until = reason, None
@@ -217,8 +220,8 @@ class Worker:
             if isinstance(outcome, Accepted):
                 n.provider_id = outcome.provider_id or n.provider_id
                 n.sent_at = now
-                n.last_error = n.error_code = None
-                advance(n, St.SENT)  # a status callback may have told us more already
+                if advance(n, St.SENT):  # unless a status callback told us more already
+                    n.last_error = n.error_code = None
                 return
             n.last_error = outcome.error[:2000]
             if isinstance(outcome, Retry) and n.attempts < self.settings.max_attempts:

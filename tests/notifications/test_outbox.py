@@ -183,3 +183,15 @@ def test_officers_on_telegram_get_the_alert_there(session, family, make_worker, 
     make_worker().run_once()
     (text,) = fake_telegram.texts_to("555")
     assert text.startswith("New candidate match for case C-2026-000123 (strong)")
+
+
+def test_a_notification_of_a_template_no_longer_known_is_cancelled_not_sent(
+    session, family, make_worker, fake_twilio
+):
+    nid = queue_received(session, family)
+    session.get_one(Notification, nid).template = "retired.template"
+    session.commit()
+    make_worker().run_once()
+    assert fake_twilio.requests == 0
+    (n,) = notifications(session)
+    assert (n.status, n.error_code) == (St.CANCELLED, "unknown_template")
