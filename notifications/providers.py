@@ -89,7 +89,7 @@ def _retry_after(headers: Any) -> float | None:
 class TwilioSms:
     """SMS through Twilio's Messages API with the twilio client; TWILIO_API_BASE_URL points it elsewhere."""
 
-    deduplicates = True  # I-Twilio-Idempotency-Token
+    deduplicates = True  # the I-Twilio-Idempotency-Token header carries the notification's key
 
     def __init__(self, settings: WorkerSettings) -> None:
         if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from_number):

@@ -12,8 +12,9 @@ A pass (`Worker.run_once`):
    channel if they have one.
 
 A worker killed between the provider's acceptance and its commit leaves the row `sending`; when the lease ends
-another worker takes it over and sends again with the same idempotency key, which Twilio uses to refuse a second
-copy. Telegram and SMTP have no such key: there the takeover is counted in `uncertain_attempts`.
+another worker takes it over and sends again with the same idempotency key (Twilio: the I-Twilio-Idempotency-Token
+header), so a provider that honours the key refuses a second copy. Telegram and SMTP have no such key. Every
+takeover is counted in `uncertain_attempts` and logged, so a possible second copy is seen.
 """
 
 from __future__ import annotations
@@ -159,9 +160,10 @@ class Worker:
             rows = list(session.scalars(due))
             for n in rows:
                 if n.status == St.SENDING:  # its worker died mid-send: the provider may have it already
-                    log.warning("notification %s: taking over an attempt whose outcome is unknown", n.id)
-                    if not self.providers[n.channel].deduplicates:
-                        n.uncertain_attempts += 1
+                    dedup = self.providers[n.channel].deduplicates
+                    log.warning("notification %s: taking over an attempt whose outcome is unknown (%s)", n.id,
+                                "same idempotency key" if dedup else "a second copy is possible")  # fmt: skip
+                    n.uncertain_attempts += 1  # counted on every channel, so a possible copy is seen
                 n.status = St.SENDING
                 n.attempts += 1
                 n.claimed_until = now + timedelta(seconds=self.settings.lease_seconds)

@@ -78,8 +78,8 @@ class Notification(Base):
     )
     provider_status: Mapped[str | None] = mapped_column(String(32), info=NOT_PERSONAL)  # as the provider said
     attempts: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
-    # Attempts whose outcome no one recorded (the worker died mid-send) on a channel without an idempotency
-    # key: the family may have received a second copy. Counted, so it is seen.
+    # Attempts whose outcome no one recorded (the worker died mid-send) and that another worker took over: the
+    # recipient may have a second copy where the provider does not deduplicate on the key. Counted, so it is seen.
     uncertain_attempts: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
     next_attempt_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
     claimed_until: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)

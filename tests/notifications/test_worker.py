@@ -122,7 +122,12 @@ def test_a_worker_killed_after_twilio_accepted_sends_no_second_copy(
     assert fake_twilio.requests == 2  # sent again, with the same idempotency token ...
     assert len(fake_twilio.messages) == 1  # ... so Twilio made no second message
     (n,) = notifications(session)
-    assert (n.id, n.status, n.attempts, n.uncertain_attempts) == (nid, St.SENT, 2, 0)
+    assert (n.id, n.status, n.attempts, n.uncertain_attempts) == (
+        nid,
+        St.SENT,
+        2,
+        1,
+    )  # the takeover is counted
     assert n.provider_id == fake_twilio.messages[0]["sid"]
 
 
