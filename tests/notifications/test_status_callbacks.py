@@ -117,3 +117,19 @@ def test_callbacks_in_any_order_never_move_a_state_backwards(client, session, fa
     assert [rank(s) for s in seen] == sorted(rank(s) for s in seen)
     final = [PROVIDER_STATES[s] for s in order if rank(PROVIDER_STATES[s]) == 3]
     assert seen[-1] == (final[0] if final else St.SENT)  # the first final report wins, for good
+
+
+def test_an_undelivered_sms_falls_back_to_the_familys_telegram(
+    client, session, family, make_worker, fake_telegram
+):
+    from tests.notifications.conftest import CHAT, add_telegram_contact
+
+    add_telegram_contact(session, family.case_id, language="en")
+    nid, sid = _sent(session, family)
+    assert post(client, nid, sid, "undelivered", error_code="30005").status_code == 200
+    make_worker().run_once()
+    first, second = notifications(session)
+    assert (first.status, first.error_code) == (St.UNDELIVERED, "twilio_30005")
+    assert (second.fallback_of_id, second.status) == (first.id, St.SENT)
+    (text,) = fake_telegram.texts_to(CHAT)
+    assert text.startswith("reunite: the lab has received your DNA sample")
