@@ -239,3 +239,22 @@ def test_families_are_not_messaged_at_night_but_officers_are(
     with at(22 * 3600 + 60):  # 08:01
         worker.run_once()
     assert len(fake_twilio.messages) == 2  # the sample received overnight, and the reminder
+
+
+def test_other_queues_registered_by_entry_point_run_in_each_pass(session_factory, make_worker, monkeypatch):
+    import notifications.worker as worker_module
+
+    calls: list[object] = []
+
+    class EntryPoint:
+        name = "match_jobs"
+
+        def load(self):
+            return lambda factory: calls.append(factory) or 3
+
+    monkeypatch.setattr(
+        worker_module, "entry_points", lambda group: [EntryPoint()] if group == "reunite.worker_tasks" else []
+    )
+    tasks = worker_module.installed_tasks()
+    worker = Worker(session_factory, make_worker().settings, tasks=tasks)
+    assert worker.run_once() == 3 and calls == [session_factory]
