@@ -35,10 +35,6 @@ from intake.models.profiles import DnaProfile
 from intake.models.samples import Sample
 
 __all__ = [
-    "Audience",
-    "Notification",
-    "NotificationChannel",
-    "NotificationStatus",
     "MAX_ADDRESS_CHARS",
     "MAX_CONTENT_TYPE_CHARS",
     "MAX_PROVIDER_ID_CHARS",
@@ -80,4 +76,8 @@ __all__ = [
     "contact_for",
     "personal",
     "utcnow",
+    "Audience",
+    "Notification",
+    "NotificationChannel",
+    "NotificationStatus",
 ]
