@@ -137,7 +137,11 @@ class TelegramBot:
     def __init__(self, settings: WorkerSettings) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("set TELEGRAM_BOT_TOKEN to send Telegram messages")
-        self.url = f"{settings.telegram_api_base_url}/bot{settings.telegram_bot_token}/sendMessage"
+        # TELEGRAM_API_BASE_URL may name the server (https://api.telegram.org) or, as python-telegram-bot's
+        # base_url does, end in /bot (http://127.0.0.1:8081/bot): the token follows "/bot" either way.
+        base = settings.telegram_api_base_url.rstrip("/")
+        prefix = base if base.endswith("/bot") else f"{base}/bot"
+        self.url = f"{prefix}{settings.telegram_bot_token}/sendMessage"
         self.timeout = settings.timeout_seconds
         self.http = requests.Session()
 

@@ -258,3 +258,12 @@ def test_other_queues_registered_by_entry_point_run_in_each_pass(session_factory
     tasks = worker_module.installed_tasks()
     worker = Worker(session_factory, make_worker().settings, tasks=tasks)
     assert worker.run_once() == 3 and calls == [session_factory]
+
+
+def test_a_telegram_base_url_ending_in_bot_works_as_reunite_bot_reads_it(
+    session, family, make_worker, fake_telegram
+):
+    contact = add_telegram_contact(session, family.case_id)
+    queue_on_telegram(session, family, contact, "t:4", "sample.typed")
+    make_worker(telegram_api_base_url=fake_telegram.base_url + "/bot").run_once()
+    assert len(fake_telegram.texts_to(CHAT)) == 1
