@@ -33,6 +33,7 @@ from intake.models import (
     audit,
     utcnow,
 )
+from intake.outbox import notify_sample_event
 
 E, S = CustodyEventType, CustodyState
 NEXT_STATE = {
@@ -176,6 +177,7 @@ def append_event(
     sample.status = FAMILY_STATUS[NEXT_STATE.get(type, state)]
     session.flush()
     audit(session, actor, f"custody.{type.value}", "sample", sample.id, lab=lab_id, to_lab=to_lab_id)
+    notify_sample_event(session, sample, type)  # received, typed: the family hears it, in this transaction
     return event
 
 

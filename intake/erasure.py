@@ -32,6 +32,7 @@ from intake.models import (
     Conversation,
     DnaProfile,
     Message,
+    Notification,
     Person,
     Sample,
     SampleStatus,
@@ -73,6 +74,7 @@ def owned_rows(contact_id: int, case_ids: list[int]) -> dict[type[Base], ColumnE
         Message: Message.contact_id == contact_id,
         Conversation: Conversation.contact_id == contact_id,
         Attachment: sa.or_(Attachment.case_id.in_(case_ids), Attachment.message_id.in_(messages)),
+        Notification: sa.or_(Notification.contact_id == contact_id, Notification.case_id.in_(case_ids)),
         DnaProfile: DnaProfile.sample_id.in_(
             sa.select(Sample.id).where(
                 sa.or_(Sample.case_id.in_(case_ids), Sample.person_id.in_(own_persons))

@@ -113,11 +113,9 @@ def twiml(replies: list[Reply]) -> Response:
     return Response(str(response), mimetype="application/xml")
 
 
-@bp.post("/inbound")
-def inbound() -> Response:
-    """Take one inbound SMS from Twilio and answer it in TwiML."""
-    settings = runtime().settings
-    token = settings.twilio_auth_token
+def refuse_unsigned() -> Response | None:
+    """Return the error answer for a request Twilio did not sign (503 unconfigured, 403 forged), else None."""
+    token = runtime().settings.twilio_auth_token
     if not token:
         return json_error(503, "The SMS channel is not configured: set TWILIO_AUTH_TOKEN.")
     signature = request.headers.get("X-Twilio-Signature", "")
@@ -126,6 +124,16 @@ def inbound() -> Response:
     if not RequestValidator(token).validate(_signed_url(), request.form, signature):
         log.warning("forged or mis-signed request to %s", request.path)
         return json_error(403, "Invalid X-Twilio-Signature for this URL.")
+    return None
+
+
+@bp.post("/inbound")
+def inbound() -> Response:
+    """Take one inbound SMS from Twilio and answer it in TwiML."""
+    settings = runtime().settings
+    refused = refuse_unsigned()
+    if refused is not None:
+        return refused
     try:
         incoming = read_form(request.form.to_dict(), settings.default_region)
     except InputError as exc:

@@ -66,6 +66,10 @@ def test_delete_erases_every_declared_personal_column_and_the_audit_log_never_na
         assert case.child_birth_date is not None and case.last_seen_date is not None and case.description
     with session_factory() as session, session.begin():  # the lab typed the booked sample
         sample = session.scalars(sa.select(Sample)).one()
+        from intake.models.custody import CustodyEventType
+        from intake.outbox import notify_sample_event
+
+        assert notify_sample_event(session, sample, CustodyEventType.TYPED) is not None  # the family is told
         session.add(DnaProfile(id="p" * 32, sample_id=sample.id, lab_id=session.scalars(sa.select(Lab.id)).first(),
                                kit="Identifiler", genotypes={"D3S1358": ["15", "16"]}, autosomal_markers=1,
                                digest="d" * 64, uploaded_by="labkey:1"))  # fmt: skip

@@ -1,0 +1,247 @@
+"""The notification worker: claim queued notifications, send them, record what the provider said.
+
+A pass (`Worker.run_once`):
+
+1. queues the reminders that are due (`intake.outbox.schedule_reminders`, idempotent);
+2. claims up to `batch_size` due rows in one short transaction: `SELECT ... FOR UPDATE SKIP LOCKED` on
+   PostgreSQL, so workers running at once never claim the same row (SQLite: one worker; its BEGIN IMMEDIATE
+   serialises claims anyway). A claimed row is `sending` with a lease (`claimed_until`);
+3. sends each claimed row with no transaction open, then records the outcome under a row lock: `sent` with the
+   provider's id; a retry later (exponential backoff with full jitter, or the provider's Retry-After); or a
+   permanent failure, shown to officers in the audit log, with the family's message queued on their other
+   channel if they have one.
+
+A worker killed between the provider's acceptance and its commit leaves the row `sending`; when the lease ends
+another worker takes it over and sends again with the same idempotency key (Twilio: the I-Twilio-Idempotency-Token
+header), so a provider that honours the key refuses a second copy. Telegram and SMTP have no such key. Every
+takeover is counted in `uncertain_attempts` and logged, so a possible second copy is seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from importlib.metadata import entry_points
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake import clock
+from intake.db import transaction
+from intake.models import Audience, Contact, Notification, NotificationChannel, NotificationStatus
+from intake.outbox import (
+    TEMPLATES,
+    advance,
+    opted_out,
+    record_failure,
+    render,
+    render_subject,
+    schedule_reminders,
+)
+from notifications.config import WorkerSettings
+from notifications.providers import (
+    Accepted,
+    Outcome,
+    Outgoing,
+    Permanent,
+    Provider,
+    Retry,
+    Smtp,
+    TelegramBot,
+    TwilioSms,
+)
+from notifications.render import fit_sms
+
+log = logging.getLogger(__name__)
+St = NotificationStatus
+TASK_GROUP = "reunite.worker_tasks"  # other queues (the matching service's jobs) plug in here
+REMINDER_PASS_SECONDS = 60.0
+Task = Callable[[sessionmaker[Session]], int]
+
+
+def providers_from_settings(settings: WorkerSettings) -> dict[NotificationChannel, Provider]:
+    """Return a provider for each channel whose settings are present (the others' rows wait, unclaimed)."""
+    found: dict[NotificationChannel, Provider] = {}
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from_number:
+        found[NotificationChannel.SMS] = TwilioSms(settings)
+    if settings.telegram_bot_token:
+        found[NotificationChannel.TELEGRAM] = TelegramBot(settings)
+    if settings.smtp_host:
+        found[NotificationChannel.EMAIL] = Smtp(settings)
+    return found
+
+
+def installed_tasks() -> list[Task]:
+    """Return the extra queue passes that installed packages register in `reunite.worker_tasks`."""
+    return [ep.load() for ep in sorted(entry_points(group=TASK_GROUP), key=lambda ep: ep.name)]
+
+
+class Worker:
+    """One notification worker; several may run at once on PostgreSQL."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: WorkerSettings,
+        providers: Mapping[NotificationChannel, Provider] | None = None,
+        *,
+        tasks: list[Task] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.settings = settings
+        self.providers = dict(providers_from_settings(settings) if providers is None else providers)
+        self.tasks = tasks if tasks is not None else []
+        self.rng = rng or random.Random()
+        self._last_reminder_pass: float | None = None
+
+    # -- the loop ---------------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, interval: float = 2.0) -> None:
+        """Run passes until `stop` is set, resting `interval` seconds when a pass found nothing to do."""
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # a database hiccup must not end the worker: log, rest, try again
+                log.exception("worker pass failed")
+                busy = 0
+            if not busy:
+                stop.wait(interval)
+
+    def run_once(self) -> int:
+        """Run one pass: reminders, other queues, then one batch of notifications; return how much was done."""
+        done = self.queue_reminders()
+        for task in self.tasks:
+            done += task(self.session_factory)
+        for nid in self.claim():
+            self.process(nid)
+            done += 1
+        return done
+
+    def queue_reminders(self, *, force: bool = False) -> int:
+        """Queue due reminders, at most once a minute (every call when `force`)."""
+        now = clock.now().timestamp()
+        last = self._last_reminder_pass
+        if not force and last is not None and now - last < REMINDER_PASS_SECONDS:
+            return 0
+        self._last_reminder_pass = now
+        with transaction(self.session_factory) as session:
+            return schedule_reminders(session)
+
+    # -- claim, send, record ----------------------------------------------------------------------------
+
+    def claim(self) -> list[int]:
+        """Claim due notifications of the channels this worker can send, for `lease_seconds` (families' only
+        within `family_hours`, China time)."""
+        if not self.providers:
+            return []
+        now = clock.now()
+        start, end = self.settings.family_hours
+        audiences = list(Audience) if start <= now.astimezone(clock.CHINA).hour < end else [Audience.OFFICER]
+        with transaction(self.session_factory) as session:
+            due = (
+                sa.select(Notification)
+                .where(
+                    Notification.channel.in_(list(self.providers)),
+                    Notification.audience.in_(audiences),  # no family is woken at night
+                    sa.or_(
+                        sa.and_(Notification.status == St.PENDING, Notification.next_attempt_at <= now),
+                        sa.and_(Notification.status == St.SENDING, Notification.claimed_until < now),
+                    ),
+                )
+                .order_by(Notification.next_attempt_at, Notification.id)
+                .limit(self.settings.batch_size)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            rows = list(session.scalars(due))
+            for n in rows:
+                if n.status == St.SENDING:  # its worker died mid-send: the provider may have it already
+                    dedup = self.providers[n.channel].deduplicates
+                    log.warning("notification %s: taking over an attempt whose outcome is unknown (%s)", n.id,
+                                "same idempotency key" if dedup else "a second copy is possible")  # fmt: skip
+                    n.uncertain_attempts += 1  # counted on every channel, so a possible copy is seen
+                n.status = St.SENDING
+                n.attempts += 1
+                n.claimed_until = now + timedelta(seconds=self.settings.lease_seconds)
+            return [n.id for n in rows]
+
+    def process(self, nid: int) -> None:
+        """Send one claimed notification and record the outcome."""
+        message = self.prepare(nid)
+        if message is None:
+            return
+        channel, outgoing = message
+        outcome = self.providers[channel].send(outgoing)
+        self.record(nid, outcome)
+
+    def prepare(self, nid: int) -> tuple[NotificationChannel, Outgoing] | None:
+        """Return what to send, or None when nothing must be sent (opted out since, or no address)."""
+        with transaction(self.session_factory) as session:
+            n = session.get_one(Notification, nid)
+            if n.status != St.SENDING:
+                return None
+            contact = session.get(Contact, n.contact_id) if n.contact_id is not None else None
+            address = contact.address if contact is not None else n.address
+            reason = "opted_out" if opted_out(session, n) else None if address else "no_address"
+            template = TEMPLATES.get(n.template)
+            if template is None:
+                reason = "unknown_template"  # queued by a release that had it: never sent half-rendered
+            elif set(n.params) != template.params:
+                reason = "erased"  # the family deleted their data (DELETE) before it went out
+            if reason is not None:
+                n.error_code, n.claimed_until = reason, None
+                advance(n, St.CANCELLED)
+                return None
+            assert address is not None
+            language = contact.language if contact is not None else n.language
+            if n.channel == NotificationChannel.SMS:
+                text = fit_sms(n.template, language, n.params)
+            else:
+                text = render(n.template, language, n.params)
+            callback = None
+            if n.channel == NotificationChannel.SMS and self.settings.status_callback_base_url:
+                callback = f"{self.settings.status_callback_base_url.rstrip('/')}/sms/status?n={n.id}"
+            return n.channel, Outgoing(
+                address=address,
+                text=text,
+                idempotency_key=f"reunite-notification-{n.idempotency_key}",
+                subject=render_subject(n.template, language, n.params),
+                status_callback=callback,
+            )
+
+    def record(self, nid: int, outcome: Outcome) -> None:
+        """Record a provider's answer about one notification, under a row lock."""
+        with transaction(self.session_factory) as session:
+            n = session.get_one(Notification, nid, with_for_update=True)
+            now = clock.now()
+            n.claimed_until = None
+            if isinstance(outcome, Accepted):
+                n.provider_id = outcome.provider_id or n.provider_id
+                n.sent_at = now
+                if advance(n, St.SENT):  # unless a status callback told us more already
+                    n.last_error = n.error_code = None
+                return
+            n.last_error = outcome.error[:2000]
+            if isinstance(outcome, Retry) and n.attempts < self.settings.max_attempts:
+                if n.status == St.SENDING:
+                    n.status = St.PENDING
+                    n.next_attempt_at = now + timedelta(seconds=self.delay(n.attempts, outcome.retry_after))
+                log.info("notification %s: retry at %s (%s)", n.id, n.next_attempt_at, outcome.error)
+                return
+            n.error_code = outcome.code if isinstance(outcome, Permanent) else "gave_up"
+            if advance(n, St.FAILED):
+                log.warning("notification %s failed for good: %s", n.id, outcome.error)
+                session.flush()
+                record_failure(session, n)
+
+    def delay(self, attempts: int, retry_after: float | None) -> float:
+        """Seconds to wait before the next attempt: the provider's Retry-After when it gave one, else
+        exponential backoff with full jitter (half to all of base * 2^(attempts-1), capped)."""
+        if retry_after is not None:
+            return retry_after
+        ceiling = min(self.settings.max_delay_seconds, self.settings.base_delay_seconds * 2 ** (attempts - 1))
+        return self.rng.uniform(ceiling / 2, ceiling)
