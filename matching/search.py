@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matching.batch import CODE_DTYPE, DuoScorer, TrioScorer
+from matching.batch import DuoScorer, TrioScorer
 from matching.family_scan import RELATIVE_RELATIONSHIP, FamilyScorer, PairScorer, above
 from matching.fast import Codes
 from matching.frequencies import FrequencyTable
@@ -162,7 +162,14 @@ _CHILD_POOL = "child"
 _PARENT_ROLES = ("father", "mother")
 
 
-@dataclass
+def _parent_units(fathers: list[int], mothers: list[int]) -> list[tuple[str, tuple[int, ...]]]:
+    """Return a case's parent units: every father with every mother as a couple, else each parent alone."""
+    if fathers and mothers:
+        return [("trio_couple", (f, m)) for f in fathers for m in mothers]
+    return [("duo", (s,)) for s in fathers + mothers]
+
+
+@dataclass(slots=True)
 class _Case:
     members: list[int] = field(default_factory=list)  # person slots
     units: list[tuple[str, int]] = field(default_factory=list)  # (pool, column)
@@ -222,57 +229,81 @@ class MatchIndex:
         return []
 
     def add_many(self, entries: Iterable[Entry]) -> list[Flag]:
-        """Add many entries (the start-up build): new cases in blocks, anything else through `add`."""
+        """Add many entries (the start-up build): profiles of new cases in one block, anything else via `add`."""
         flags: list[Flag] = []
         fresh: list[Entry] = []
-        fresh_cases: set[int] = set()
         later: list[Entry] = []
+        pids: set[str] = set()
+        persons: set[int] = set()
         for entry in entries:
             if (
                 entry.profile_id in self._by_pid
+                or entry.profile_id in pids
                 or entry.person_id in self._by_person
-                or (entry.case_id in self._cases and entry.case_id not in fresh_cases)
+                or entry.person_id in persons
+                or entry.case_id in self._cases
             ):
-                later.append(entry)
+                later.append(entry)  # a replacement, or a case already indexed: one by one
                 continue
-            flag = sex_conflict(entry)
-            if flag is not None:
+            if entry.sex != "unknown" and (flag := sex_conflict(entry)) is not None:
                 flags.append(flag)
                 continue
+            pids.add(entry.profile_id)
+            persons.add(entry.person_id)
             fresh.append(entry)
-            fresh_cases.add(entry.case_id)
-        self._add_block(fresh, flags, later)
+        del pids, persons
+        if fresh:
+            self._add_block(fresh)
         for entry in later:
             flags += self.add(entry)
         return flags
 
-    def _add_block(self, entries: list[Entry], flags: list[Flag], later: list[Entry]) -> None:
-        encode = self.encoder.encode
-        columns = np.empty((len(self.encoder.markers), len(entries)), dtype=CODE_DTYPE)
-        kept: list[Entry] = []
-        for entry in entries:
-            if entry.profile_id in self._by_pid or entry.person_id in self._by_person:
-                later.append(entry)  # the same person twice in one batch: the later one replaces
-                continue
-            column, odd = encode(entry.profile)
-            columns[:, len(kept)] = column
-            self._put(entry, None, odd)
-            kept.append(entry)
-        if not kept:
-            return
-        slots = np.array([self._by_pid[e.profile_id] for e in kept], dtype=np.int64)
-        codes = self._persons._codes[0]
-        codes[:, slots] = columns[:, : len(kept)]
-        units: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
-        for case_id in dict.fromkeys(e.case_id for e in kept):
-            for kind, owners in self._units_of(self._cases[case_id]):
-                units.setdefault(kind, []).append((case_id, owners))
+    def _add_block(self, entries: list[Entry]) -> None:
+        """Append entries of cases not yet indexed, and their units, with a few numpy operations per pool."""
+        codes, odd = self.encoder.encode_many([e.profile for e in entries])
+        slots = self._persons.add_block((codes,), np.array([[e.person_id for e in entries]], dtype=np.int64))
+        slot_list = slots.tolist()
+        self._pid.extend(e.profile_id for e in entries)
+        self._person.extend(e.person_id for e in entries)
+        self._case.extend(e.case_id for e in entries)
+        self._side.extend(e.side if type(e.side) is Side else Side(e.side) for e in entries)
+        self._role.extend(e.role for e in entries)
+        self._by_pid.update(zip(self._pid[slot_list[0] :], slot_list, strict=True))
+        self._by_person.update(zip(self._person[slot_list[0] :], slot_list, strict=True))
+        for i in np.flatnonzero(odd).tolist():
+            self._odd[slot_list[i]] = entries[i].profile
+        cases = self._cases
+        units: dict[str, list[tuple[int, tuple[int, ...]]]] = {kind: [] for kind in self._pools}
+        parents: dict[int, tuple[list[int], list[int]]] = {}
+        for slot, entry in zip(slot_list, entries, strict=True):
+            case_id = entry.case_id
+            case = cases.get(case_id)
+            if case is None:
+                case = cases[case_id] = _Case()
+            case.members.append(slot)
+            side, role = self._side[slot], entry.role
+            if side is Side.CHILD:
+                units[_CHILD_POOL].append((case_id, (slot,)))
+            elif side is Side.FAMILY:
+                if role == "father" or role == "mother":
+                    pair = parents.get(case_id)
+                    if pair is None:
+                        pair = parents[case_id] = ([], [])
+                    pair[role == "mother"].append(slot)
+                elif role in RELATIVE_RELATIONSHIP:
+                    units[RELATIVE_RELATIONSHIP[role]].append((case_id, (slot,)))
+        for case_id, (fathers, mothers) in parents.items():
+            for kind, owners in _parent_units(fathers, mothers):
+                units[kind].append((case_id, owners))
+        all_codes = self._persons._codes[0]
         for kind, rows in units.items():
+            if not rows:
+                continue
             pool = self._pools[kind]
             owner_slots = np.array([o for _, o in rows], dtype=np.int64).T
-            cols = pool.add_block(tuple(codes[:, owner_slots[k]] for k in range(pool.width)), owner_slots)
+            cols = pool.add_block(tuple(all_codes[:, owner_slots[k]] for k in range(pool.width)), owner_slots)
             for (case_id, _), col in zip(rows, cols.tolist(), strict=True):
-                self._cases[case_id].units.append((kind, col))
+                cases[case_id].units.append((kind, col))
 
     def _put(self, entry: Entry, column: Codes | None, odd: bool) -> int:
         slot = self._persons.add(
@@ -325,10 +356,7 @@ class MatchIndex:
         units: list[tuple[str, tuple[int, ...]]] = [
             (_CHILD_POOL, (s,)) for s in case.members if side[s] is Side.CHILD
         ]
-        if fathers and mothers:
-            units += [("trio_couple", (f, m)) for f in fathers for m in mothers]
-        else:
-            units += [("duo", (s,)) for s in fathers + mothers]
+        units += _parent_units(fathers, mothers)
         units += [(RELATIVE_RELATIONSHIP[role[s]], (s,)) for s in family if role[s] in RELATIVE_RELATIONSHIP]
         return units
 

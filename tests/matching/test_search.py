@@ -416,3 +416,34 @@ def test_shard_splits_families_and_keeps_children() -> None:
     assert sum(len(p) for p in parts) == len(index) + 2  # the child is in every shard
     assert all("kid" in p for p in parts)
     assert math.isclose(sum(len(p._pools["trio_couple"]) for p in parts), len(index._pools["trio_couple"]))
+
+
+def test_add_many_gives_the_same_index_as_adding_one_by_one() -> None:
+    rng = np.random.default_rng(20)
+    father, mother = random_profile(TABLE, rng), random_profile(TABLE, rng)
+    child = child_of(father, mother, rng)
+    odd = Profile({**random_profile(TABLE, rng).genotypes, "SE33": ("20", "21")})
+    batch = [
+        Entry("dad", 1, 1, Side.FAMILY, "father", "male", father),
+        Entry("mum", 2, 1, Side.FAMILY, "mother", "female", mother),
+        Entry("sib", 3, 1, Side.FAMILY, "full_sibling", "unknown", child_of(father, mother, rng)),
+        Entry("odd", 4, 2, Side.FAMILY, "father", "unknown", odd),
+        Entry("xy-mum", 5, 3, Side.FAMILY, "mother", "female", random_profile(TABLE, rng, sex="male")),
+        Entry("kid", 6, 4, Side.CHILD, "child", "unknown", child),
+        Entry("kid-retyped", 6, 4, Side.CHILD, "child", "unknown", child),  # the same person again
+        Entry("claimer", 7, 4, Side.CLAIMED, "mother", "female", random_profile(TABLE, rng)),
+    ]
+    bulk, single = MatchIndex(TABLE), MatchIndex(TABLE)
+    single.add(batch[0])  # case 1 already indexed: the rest of it goes one by one
+    flags = bulk.add_many(batch)
+    single_flags = [f for e in batch[1:] for f in single.add(e)]
+    assert [f.kind for f in flags] == [f.kind for f in single_flags] == [FlagKind.SEX_MISMATCH]
+    assert len(bulk) == len(single) == 6 and "kid" not in bulk and "kid-retyped" in bulk
+    assert bulk.profile("odd") == odd
+    for pid in ("dad", "mum", "sib", "odd", "kid-retyped", "claimer"):
+        assert bulk.search(pid) == single.search(pid)
+    assert {c.relationship for c in bulk.search("kid-retyped").comparisons} == {
+        "trio_couple",
+        "full_siblings",
+        "duo",
+    }
