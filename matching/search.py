@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from matching.batch import DuoScorer, TrioScorer
-from matching.family_scan import RELATIVE_RELATIONSHIP, FamilyScorer, PairScorer, above
+from matching.family_scan import RELATIVE_RELATIONSHIP, FamilyScorer, PairScorer
 from matching.fast import Codes
 from matching.frequencies import FrequencyTable
 from matching.index import Encoder, Pool, identical_columns
@@ -493,12 +493,14 @@ class MatchIndex:
             compared += len(pool)
             if kind == "trio_couple":
                 trio = TrioScorer(encoding, child, s.mutation, s.theta)
-                scores = trio.log10_lr(pool.codes(0), pool.codes(1))
+                found, _ = trio.above(pool.codes(0), pool.codes(1), threshold)
             elif kind == "duo":
-                scores = DuoScorer(encoding, child, s.mutation, s.theta).log10_lr(pool.codes())
+                found, _ = DuoScorer(encoding, child, s.mutation, s.theta).above(pool.codes(), threshold)
             else:
-                scores = PairScorer(encoding, kind, child, s.mutation, s.theta).log10_lr(pool.codes())
-            for col in above(scores, threshold).tolist():
+                found, _ = PairScorer(encoding, kind, child, s.mutation, s.theta).above(
+                    pool.codes(), threshold
+                )
+            for col in found.tolist():
                 if pool.valid[col]:
                     hits.append(_Hit(kind, slot, self._family_roles(kind, pool.owner[:, col].tolist())))
         return compared, hits
@@ -528,7 +530,8 @@ class MatchIndex:
                 s.theta,
             )
             compared += len(children)
-            for hit in above(scorer.log10_lr(children.codes()), threshold).tolist():
+            found, _ = scorer.above(children.codes(), threshold)
+            for hit in found.tolist():
                 if children.valid[hit]:
                     hits.append(_Hit(kind, int(children.owner[0, hit]), family))
         return compared, hits

@@ -65,6 +65,10 @@ def test_family_scorer_equals_kinship_lr_per_child(
         else:
             assert got[k] == pytest.approx(want, rel=1e-9, abs=1e-9)
     np.testing.assert_allclose(got, numpy_path, rtol=1e-12)
+    for threshold in (-np.inf, -2.0, 0.0, 3.0):  # the pruned scan finds exactly the columns of the full sum
+        found, values = scorer.above(codes, threshold)
+        assert found.tolist() == np.flatnonzero(got >= threshold).tolist()
+        np.testing.assert_array_equal(values, got[found])
 
 
 @pytest.mark.parametrize("relationship", RELATIVE_RELATIONSHIP.values())
