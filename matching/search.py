@@ -8,6 +8,7 @@ worker, and stores each `Comparison` as a candidate row and each `Flag` as a fla
 from __future__ import annotations
 
 import enum
+import gc
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -228,13 +229,28 @@ class MatchIndex:
         self._rebuild(entry.case_id)
         return []
 
-    def add_many(self, entries: Iterable[Entry]) -> list[Flag]:
-        """Add many entries (the start-up build): profiles of new cases in one block, anything else via `add`."""
+    def add_many(self, entries: Iterable[Entry], chunk: int = 100_000) -> list[Flag]:
+        """Add many entries (the start-up build), streaming: profiles of cases not yet indexed go in blocks of
+        `chunk`; replacements, and members of a case already indexed, go one by one through `add` at the end.
+
+        The cyclic garbage collector is paused meanwhile: the index creates millions of small containers and no
+        cycles, and the collector's repeated passes over them would take most of the build time.
+        """
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._add_many(entries, chunk)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _add_many(self, entries: Iterable[Entry], chunk: int) -> list[Flag]:
         flags: list[Flag] = []
         fresh: list[Entry] = []
         later: list[Entry] = []
         pids: set[str] = set()
         persons: set[int] = set()
+        later_keys: set[object] = set()
         for entry in entries:
             if (
                 entry.profile_id in self._by_pid
@@ -242,8 +258,11 @@ class MatchIndex:
                 or entry.person_id in self._by_person
                 or entry.person_id in persons
                 or entry.case_id in self._cases
+                or entry.profile_id in later_keys
+                or ("person", entry.person_id) in later_keys
             ):
-                later.append(entry)  # a replacement, or a case already indexed: one by one
+                later.append(entry)
+                later_keys.update((entry.profile_id, ("person", entry.person_id)))
                 continue
             if entry.sex != "unknown" and (flag := sex_conflict(entry)) is not None:
                 flags.append(flag)
@@ -251,12 +270,19 @@ class MatchIndex:
             pids.add(entry.profile_id)
             persons.add(entry.person_id)
             fresh.append(entry)
-        del pids, persons
-        if fresh:
-            self._add_block(fresh)
+            if len(fresh) >= chunk:
+                self._flush(fresh, pids, persons)
+        self._flush(fresh, pids, persons)
         for entry in later:
             flags += self.add(entry)
         return flags
+
+    def _flush(self, fresh: list[Entry], pids: set[str], persons: set[int]) -> None:
+        if fresh:
+            self._add_block(fresh)
+        fresh.clear()
+        pids.clear()
+        persons.clear()
 
     def _add_block(self, entries: list[Entry]) -> None:
         """Append entries of cases not yet indexed, and their units, with a few numpy operations per pool."""
