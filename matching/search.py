@@ -652,7 +652,7 @@ class MatchIndex:
             skipped_markers=tuple(skipped),
             evidence=evidence,
             compared=compared,
-            expected_unrelated=compared * 10.0 ** (-log10_lr) if log10_lr > -math.inf else math.inf,
+            expected_unrelated=compared * 10.0 ** -max(log10_lr, 0.0),  # a probability is at most 1
             ask_for=self._ask_for(hit.relationship, band, len(shared)),
         )
 

@@ -17,6 +17,7 @@ from matching.search import (
     Entry,
     FlagKind,
     MatchIndex,
+    SearchResult,
     Settings,
     Side,
     sex_conflict,
@@ -75,6 +76,15 @@ def crowd() -> tuple[MatchIndex, Profile, Profile, Profile]:
     return index, father, mother, child_of(father, mother, rng)
 
 
+def search_with(index: MatchIndex, added: Entry, searched: str) -> SearchResult:
+    """Return the search of `searched` with `added` in the (shared) index, leaving the index as it was."""
+    index.add(added)
+    try:
+        return index.search(searched)
+    finally:
+        index.remove(added.profile_id)
+
+
 def kinship(relationship: str, persons: dict[str, Profile]) -> float:
     return kinship_lr(KinshipCase(relationship, persons, DEFAULT_MUTATION), TABLE).log10_lr
 
@@ -83,11 +93,7 @@ def test_planted_family_is_the_one_candidate_among_thousands(
     crowd: tuple[MatchIndex, Profile, Profile, Profile],
 ) -> None:
     index, father, mother, child = crowd
-    index.add(entry(child, Side.CHILD, "child", 5, pid="street-child"))
-    try:
-        result = index.search("street-child")
-    finally:
-        index.remove("street-child")
+    result = search_with(index, entry(child, Side.CHILD, "child", 5, pid="street-child"), "street-child")
     assert [(c.relationship, c.family_profile_ids, c.band) for c in result.comparisons] == [
         ("trio_couple", ("true-father", "true-mother"), Band.CANDIDATE)
     ]
@@ -111,11 +117,7 @@ def test_family_side_search_finds_the_child_with_the_same_lr(
     index, father, mother, child = crowd
     rng = np.random.default_rng(5)
     index.add_many(entry(random_profile(TABLE, rng), Side.CHILD, "child", 500 + i) for i in range(300))
-    index.add(entry(child, Side.CHILD, "child", 7, pid="found-child"))
-    try:
-        result = index.search("true-mother")
-    finally:
-        index.remove("found-child")
+    result = search_with(index, entry(child, Side.CHILD, "child", 7, pid="found-child"), "true-mother")
     assert [(c.child_profile_id, c.relationship, c.band) for c in result.comparisons] == [
         ("found-child", "trio_couple", Band.CANDIDATE)
     ]
@@ -244,6 +246,7 @@ def test_claimed_parents_are_checked_and_an_exclusion_flags_the_case() -> None:
     result = index.search("kid")
     by_family = {c.family_profile_ids: c for c in result.comparisons}
     assert by_family[("claims-father", "claims-mother")].band is Band.EXCLUDED
+    assert by_family[("claims-father", "claims-mother")].expected_unrelated == 1.0  # capped: a probability
     assert by_family[("dad", "mum")].band is Band.CANDIDATE  # searched against the database anyway
     assert [(f.kind, f.profile_ids) for f in result.flags] == [
         (FlagKind.CLAIMED_PARENTS_EXCLUDED, ("kid", "claims-father", "claims-mother"))
