@@ -72,6 +72,14 @@ class Settings:
     mutation: MutationModel | None = field(default=DEFAULT_MUTATION)
     theta: float = 0.0
 
+    def __post_init__(self) -> None:
+        if self.min_shared_markers < 1 or self.exclude_inconsistent < 1:
+            raise ValueError("min_shared_markers and exclude_inconsistent must be at least 1")
+        if not 0.0 < self.exclude_lr <= self.inconclusive_lr <= self.candidate_lr:
+            raise ValueError("the thresholds must satisfy 0 < exclude_lr <= inconclusive_lr <= candidate_lr")
+        if self.max_expected_unrelated <= 0.0 or not 0.0 <= self.theta < 1.0:
+            raise ValueError("max_expected_unrelated must be positive and theta in [0, 1)")
+
 
 class Band(enum.StrEnum):
     """The reporting band of one comparison."""

@@ -452,3 +452,18 @@ def test_add_many_gives_the_same_index_as_adding_one_by_one() -> None:
         "full_siblings",
         "duo",
     }
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"min_shared_markers": 0},
+        {"inconclusive_lr": 20_000.0},
+        {"exclude_lr": 0.0},
+        {"theta": 1.0},
+        {"max_expected_unrelated": 0.0},
+    ],
+)
+def test_settings_refuse_thresholds_out_of_order(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="must"):
+        Settings(**bad)  # type: ignore[arg-type]
