@@ -178,10 +178,22 @@ def _parent_units(fathers: list[int], mothers: list[int]) -> list[tuple[str, tup
     return [("duo", (s,)) for s in fathers + mothers]
 
 
-@dataclass(slots=True)
-class _Case:
-    members: list[int] = field(default_factory=list)  # person slots
-    units: list[tuple[str, int]] = field(default_factory=list)  # (pool, column)
+# The pools of units, and a case's bookkeeping as one flat list (a few bytes per case at a million cases): its
+# members' person slots (>= 0), then its units, each as -1 - (column * len(_KINDS) + the pool's position).
+_KINDS: tuple[str, ...] = (_CHILD_POOL, "trio_couple", "duo", *RELATIVE_RELATIONSHIP.values())
+_KIND_INDEX = {kind: i for i, kind in enumerate(_KINDS)}
+
+
+def _members(case: list[int]) -> list[int]:
+    return [x for x in case if x >= 0]
+
+
+def _units(case: list[int]) -> list[tuple[str, int]]:
+    return [(_KINDS[u % len(_KINDS)], u // len(_KINDS)) for x in case if x < 0 for u in (-1 - x,)]
+
+
+def _unit_code(kind: str, column: int) -> int:
+    return -1 - (column * len(_KINDS) + _KIND_INDEX[kind])
 
 
 @dataclass(frozen=True)
@@ -206,10 +218,7 @@ class MatchIndex:
         untyped = self.encoder.untyped
         self._persons = Pool(untyped)
         self._pools: dict[str, Pool] = {
-            _CHILD_POOL: Pool(untyped),
-            "trio_couple": Pool(untyped, 2),
-            "duo": Pool(untyped),
-            **{rel: Pool(untyped) for rel in RELATIVE_RELATIONSHIP.values()},
+            kind: Pool(untyped, 2 if kind == "trio_couple" else 1) for kind in _KINDS
         }
         self._pid: list[str] = []
         self._person: list[int] = []
@@ -219,7 +228,7 @@ class MatchIndex:
         self._odd: dict[int, Profile] = {}
         self._by_pid: dict[str, int] = {}
         self._by_person: dict[int, int] = {}
-        self._cases: dict[int, _Case] = {}
+        self._cases: dict[int, list[int]] = {}
 
     # ---- storage -------------------------------------------------------------------------------------------
 
@@ -313,8 +322,8 @@ class MatchIndex:
             case_id = entry.case_id
             case = cases.get(case_id)
             if case is None:
-                case = cases[case_id] = _Case()
-            case.members.append(slot)
+                case = cases[case_id] = []
+            case.append(slot)
             side, role = self._side[slot], entry.role
             if side is Side.CHILD:
                 units[_CHILD_POOL].append((case_id, (slot,)))
@@ -337,7 +346,7 @@ class MatchIndex:
             owner_slots = np.array([o for _, o in rows], dtype=np.int64).T
             cols = pool.add_block(tuple(all_codes[:, owner_slots[k]] for k in range(pool.width)), owner_slots)
             for (case_id, _), col in zip(rows, cols.tolist(), strict=True):
-                cases[case_id].units.append((kind, col))
+                cases[case_id].append(_unit_code(kind, col))
 
     def _put(self, entry: Entry, column: Codes | None, odd: bool) -> int:
         slot = self._persons.add(
@@ -354,7 +363,7 @@ class MatchIndex:
             self._odd[slot] = entry.profile
         self._by_pid[entry.profile_id] = slot
         self._by_person[entry.person_id] = slot
-        self._cases.setdefault(entry.case_id, _Case()).members.append(slot)
+        self._cases.setdefault(entry.case_id, []).append(slot)
         return slot
 
     def _stores(self) -> tuple[object, ...]:
@@ -368,8 +377,7 @@ class MatchIndex:
 
     def remove_case(self, case_id: int) -> None:
         """Remove every profile of a case."""
-        case = self._cases.get(case_id)
-        for slot in list(case.members if case else ()):
+        for slot in _members(self._cases.get(case_id, [])):
             self._remove_slot(slot)
 
     def _remove_slot(self, slot: int) -> None:
@@ -378,17 +386,17 @@ class MatchIndex:
         del self._by_person[self._person[slot]]
         self._odd.pop(slot, None)
         self._persons.remove(slot)
-        self._cases[case_id].members.remove(slot)
+        self._cases[case_id].remove(slot)
         self._rebuild(case_id)
 
-    def _units_of(self, case: _Case) -> list[tuple[str, tuple[int, ...]]]:
+    def _units_of(self, members: list[int]) -> list[tuple[str, tuple[int, ...]]]:
         """Return the units a case's members form: each child; a couple, else single parents; each relative."""
         side, role = self._side, self._role
-        family = [s for s in case.members if side[s] is Side.FAMILY]
+        family = [s for s in members if side[s] is Side.FAMILY]
         fathers = [s for s in family if role[s] == "father"]
         mothers = [s for s in family if role[s] == "mother"]
         units: list[tuple[str, tuple[int, ...]]] = [
-            (_CHILD_POOL, (s,)) for s in case.members if side[s] is Side.CHILD
+            (_CHILD_POOL, (s,)) for s in members if side[s] is Side.CHILD
         ]
         units += _parent_units(fathers, mothers)
         units += [(RELATIVE_RELATIONSHIP[role[s]], (s,)) for s in family if role[s] in RELATIVE_RELATIONSHIP]
@@ -398,16 +406,17 @@ class MatchIndex:
         case = self._cases.get(case_id)
         if case is None:
             return
-        for kind, col in case.units:
+        for kind, col in _units(case):
             self._pools[kind].remove(col)
-        case.units = []
-        if not case.members:
+        members = _members(case)
+        if not members:
             del self._cases[case_id]
             return
-        for kind, owners in self._units_of(case):
+        for kind, owners in self._units_of(members):
             pool = self._pools[kind]
             col = pool.add(tuple(self._persons.column(o) for o in owners), owners)
-            case.units.append((kind, col))
+            members.append(_unit_code(kind, col))
+        self._cases[case_id] = members
 
     def __contains__(self, profile_id: object) -> bool:
         return profile_id in self._by_pid
@@ -552,7 +561,7 @@ class MatchIndex:
         threshold = self._scan_threshold()
         hits: list[_Hit] = []
         compared = 0
-        for kind, col in case.units if case and len(children) else ():
+        for kind, col in _units(case) if case and len(children) else ():
             if kind == _CHILD_POOL:
                 continue
             family = self._family_roles(kind, self._pools[kind].owner[:, col].tolist())
@@ -572,8 +581,7 @@ class MatchIndex:
 
     def _claimed_checks(self, case_id: int) -> tuple[list[Comparison], list[Flag]]:
         """The children of a case against the adults who came with them claiming to be the parents."""
-        case = self._cases.get(case_id)
-        members = case.members if case else []
+        members = _members(self._cases.get(case_id, []))
         children = [s for s in members if self._side[s] is Side.CHILD]
         adults = [s for s in members if self._side[s] is Side.CLAIMED and self._role[s] in _PARENT_ROLES]
         fathers = [s for s in adults if self._role[s] == "father"]
