@@ -2,7 +2,7 @@
 
 Pure computation (numpy and matching.*): the DB service maps its rows to `Entry`, keeps one `MatchIndex` in the
 worker, and stores each `Comparison` as a candidate row and each `Flag` as a flag row. See docs/matching.md,
-"Who is compared with whom", and /work/wt/matching-interface.md for the contract.
+"Who is compared with whom".
 """
 
 from __future__ import annotations
@@ -433,7 +433,12 @@ class MatchIndex:
         return odd if odd is not None else self.encoder.decode(self._persons.column(slot))
 
     def shard(self, i: int, n: int) -> MatchIndex:
-        """Return a new index with every child and claimed adult, and the families whose case id is i modulo n."""
+        """Return a new index with every child and claimed adult, and the families whose case id is i modulo n.
+
+        For a distributed re-match: each shard searches its families against every child. A shard's `compared`
+        counts its own families only (add the shards' counts for the database-wide bound), and identity flags
+        between two profiles kept in every shard (two children) come from every shard: write them once.
+        """
         part = MatchIndex(self.table, self.settings)
         part.add_many(
             Entry(
@@ -464,7 +469,7 @@ class MatchIndex:
         slot = self._by_pid.get(profile_id)
         if slot is None:
             raise KeyError(f"profile {profile_id} is not in the index")
-        identical, flags = self._identity(slot)
+        flags = self._identity(slot)
         side = self._side[slot]
         hits: list[_Hit] = []
         compared = 0
@@ -475,8 +480,8 @@ class MatchIndex:
         comparisons: list[Comparison] = []
         threshold = self.candidate_threshold(compared)
         for hit in hits:
-            if hit.child in identical or any(s in identical for _, s in hit.family):
-                continue  # two samples of one person are linked by the identity flag, never matched as kin
+            if any(self._identical(hit.child, s) for _, s in hit.family):
+                continue  # identical profiles are flagged as one person or a mix-up, never matched as kin
             comparison = self._compare(hit, compared, threshold)
             if comparison.log10_lr < math.log10(self.settings.inconclusive_lr):
                 continue
@@ -492,17 +497,22 @@ class MatchIndex:
         comparisons.sort(key=lambda c: -c.log10_lr)
         return SearchResult(profile_id, tuple(comparisons), tuple(flags), compared)
 
-    def _identity(self, slot: int) -> tuple[set[int], list[Flag]]:
+    def _identical(self, a: int, b: int) -> bool:
+        """Return whether two indexed profiles are equal on at least `min_shared_markers` markers typed in both."""
+        untyped = self.encoder.untyped
+        x, y = self._persons.column(a), self._persons.column(b)
+        both = (x != untyped) & (y != untyped)
+        return bool(np.all(x[both] == y[both])) and int(both.sum()) >= self.settings.min_shared_markers
+
+    def _identity(self, slot: int) -> list[Flag]:
         persons = self._persons
         shared, mismatch = identical_columns(persons.column(slot), self.encoder.untyped, persons.codes())
         same = (~mismatch) & (shared >= self.settings.min_shared_markers) & persons.valid[: persons.size]
         same[slot] = False
-        identical: set[int] = set()
         flags = []
         for other in np.flatnonzero(same).tolist():
             if self._person[other] == self._person[slot]:
                 continue
-            identical.add(other)
             sides = {self._side[slot], self._side[other]}
             kind = FlagKind.SAMPLE_MIXUP if Side.CHILD in sides and len(sides) == 2 else FlagKind.SAME_PERSON
             flags.append(
@@ -517,7 +527,7 @@ class MatchIndex:
                     },
                 )
             )
-        return identical, flags
+        return flags
 
     def _scan_threshold(self) -> float:
         return math.log10(self.settings.inconclusive_lr) - 1e-6

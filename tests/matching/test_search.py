@@ -210,6 +210,8 @@ def test_same_person_sampled_twice_and_sample_mixup_are_flagged_never_matched() 
         (FlagKind.SAME_PERSON, ("dad-again", "dad"))
     }
     assert not any(f.kind is FlagKind.SAME_PERSON for f in index.search("kid").flags)
+    # searched from the father's side: the "mother" is not the searched profile, and still no trio with the child
+    assert all(c.relationship != "trio_couple" for c in index.search("dad").comparisons)
 
 
 def test_sex_conflict_is_flagged_and_held_out() -> None:
