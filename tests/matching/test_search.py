@@ -469,3 +469,31 @@ def test_add_many_gives_the_same_index_as_adding_one_by_one() -> None:
 def test_settings_refuse_thresholds_out_of_order(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must"):
         Settings(**bad)  # type: ignore[arg-type]
+
+
+def test_planted_families_with_mutations_are_found_and_no_unrelated_one() -> None:
+    """Children with one-step mutations: found as candidates unless 3+ markers are inconsistent (the standard's
+    exclusion), and no unrelated family among 2,000 reaches the band."""
+    rng = np.random.default_rng(30)
+    index = MatchIndex(TABLE)
+    population(index, rng, 2000, start=1)
+    tolerated = 0
+    for k in range(6):
+        father, mother = random_profile(TABLE, rng), random_profile(TABLE, rng)
+        index.add(entry(father, Side.FAMILY, "father", 50_000 + k, pid=f"dad{k}"))
+        index.add(entry(mother, Side.FAMILY, "mother", 50_000 + k, pid=f"mum{k}"))
+        kid = child_of(father, mother, rng, mutation_rate=0.02, table=TABLE)
+        index.add(entry(kid, Side.CHILD, "child", 60_000 + k, pid=f"kid{k}"))
+        exact = kinship_lr(
+            KinshipCase("trio_couple", {"father": father, "mother": mother, "child": kid}, DEFAULT_MUTATION),
+            TABLE,
+        )
+        found = index.search(f"kid{k}").comparisons
+        if len(exact.inconsistent_markers) >= 3 or exact.log10_lr < 4:
+            assert found == ()
+            continue
+        assert [(c.family_profile_ids, c.band, c.inconsistent_markers) for c in found] == [
+            ((f"dad{k}", f"mum{k}"), Band.CANDIDATE, exact.inconsistent_markers)
+        ]
+        tolerated += bool(exact.inconsistent_markers)
+    assert tolerated >= 2  # the stepwise model keeps a mutated child a candidate
