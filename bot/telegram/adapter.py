@@ -33,7 +33,7 @@ from pathlib import Path
 
 import segno
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -73,6 +73,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 JOIN_WORDS = {ENGLISH: "JOIN", CHINESE: "加入"}
 GREETING = {ENGLISH: "Hello", CHINESE: "你好"}
+newer_inbound = aliased(Message)
 STALE_CHOICE = N_("This choice is no longer open. Please answer the latest question.")
 CHOSEN = "✓ "
 
@@ -271,15 +272,23 @@ class TelegramChannel:
 
     @staticmethod
     def _is_stale(session: Session, inbound: Message, asked_by: int) -> bool:
-        """Tell whether a button press came after the chat sent anything newer than the message that offered it."""
+        """Tell whether the chat was answered anything newer than the message whose replies offered the button.
+
+        A message that was answered moved the dialogue on (a typed answer, a press, a keyword): the buttons
+        offered before it are old. An old button's press gets no answer, so it leaves the current buttons valid.
+        """
+        answered = sa.select(sa.literal(1)).where(
+            Message.direction == Direction.OUTBOUND, Message.in_reply_to_id == newer_inbound.id
+        )
         newer = session.scalar(
             sa.select(sa.func.count())
-            .select_from(Message)
+            .select_from(newer_inbound)
             .where(
-                Message.contact_id == inbound.contact_id,
-                Message.direction == Direction.INBOUND,
-                Message.id > asked_by,
-                Message.id < inbound.id,
+                newer_inbound.contact_id == inbound.contact_id,
+                newer_inbound.direction == Direction.INBOUND,
+                newer_inbound.id > asked_by,
+                newer_inbound.id < inbound.id,
+                answered.exists(),
             )
         )
         asker = session.get(Message, asked_by)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 TOKEN = "123456789:TEST-token-for-the-fake-bot-api-xyz"
 STRING_FIELDS = {"text", "caption", "callback_query_id", "url", "secret_token", "file_id", "language_code"}
@@ -253,7 +253,7 @@ class FakeTelegram:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                path = urlsplit(self.path).path
+                path = unquote(urlsplit(self.path).path)
                 prefix = f"/file/bot{fake.token}/"
                 if not path.startswith(prefix):
                     self._reply(404, b"not found", "text/plain")
@@ -262,7 +262,7 @@ class FakeTelegram:
                 self._reply(status, body, "application/octet-stream")
 
             def do_POST(self) -> None:  # noqa: N802
-                path = urlsplit(self.path).path
+                path = unquote(urlsplit(self.path).path)
                 prefix = f"/bot{fake.token}/"
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
