@@ -44,6 +44,9 @@ class BookingState(FlowState):
     case_id: int | None = None
     booking_id: int | None = None  # the appointment being moved or cancelled
     place: str | None = None
+    near: list[float] = field(
+        default_factory=list
+    )  # a shared location (latitude, longitude), instead of a place
     labs: list[int] = field(default_factory=list)
     lab_id: int | None = None
     days: list[date] = field(default_factory=list)

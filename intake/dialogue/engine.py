@@ -187,7 +187,7 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         _goto(ctx, state, conversation, booking.start_cancel(ctx))
     elif step is None or command is Command.RESTART:
         _goto(ctx, state, conversation, menu.MAIN)
-    elif not ctx.text and (not ctx.incoming.media or step not in PHOTO_STEPS):
+    elif not ctx.text and not ctx.incoming.location and (not ctx.incoming.media or step not in PHOTO_STEPS):
         # A photo alone answers only the description; elsewhere it is kept (see _note_photos), not an answer.
         _reask(
             ctx,

@@ -27,6 +27,7 @@ class Incoming:
     received_at: datetime
     provider_id: str | None = None  # Twilio MessageSid, Telegram update id
     media: tuple[Media, ...] = ()
+    location: tuple[float, float] | None = None  # (latitude, longitude) a chat app shared, in degrees
 
 
 @dataclass(frozen=True)
