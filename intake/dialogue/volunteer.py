@@ -35,7 +35,7 @@ from intake.dialogue.vocabulary import YES_WORDS
 from intake.errors import InputError
 from intake.found_children import MAX_CHILD_AGE, register_found_child
 from intake.i18n import N_, Msg, _
-from intake.labs import find_labs
+from intake.labs import check_location, find_labs
 from intake.models import (
     Booking,
     BookingStatus,
@@ -81,6 +81,7 @@ class FoundState(FlowState):
 
     consent_at: datetime | None = None  # the volunteer agreed to their own details being kept
     place: str | None = None
+    near: list[float] = field(default_factory=list)  # a shared location (latitude, longitude) of the place
     found_on: date | None = None
     age_years: int | None = None
     sex: Sex | None = None
@@ -154,8 +155,15 @@ def ask_place(ctx: Ctx) -> Question:
 
 
 def on_place(ctx: Ctx) -> str:
-    """Keep the place the child was found."""
+    """Keep the place the child was found, as written or as a shared location (a chat app)."""
     st = FoundState.load(ctx.data)
+    if ctx.incoming.location is not None:
+        latitude, longitude = ctx.incoming.location
+        check_location(latitude, longitude)
+        st.place, st.near = f"GPS {latitude:.5f},{longitude:.5f}", [latitude, longitude]
+        st.save(ctx)
+        return DATE
+    st.near = []
     st.place = casefile.typed_text(
         ctx, PLACE_LIMIT, unusable=N_("Please write the place: a town, street or landmark."),
         too_long=N_("That is too long. Please name the place in at most %(max)s characters."),
@@ -339,6 +347,9 @@ def on_confirm(ctx: Ctx) -> str:
     ctx.say(_("Registered: case %(reference)s. The child's sample code is %(code)s.", reference=case.reference,
               code=registered.samples[Role.CHILD.value]))  # fmt: skip
     ctx.say(_("Now book the child's DNA sampling at a lab near where the child was found."))
+    if st.near:  # the labs nearest the shared location
+        BookingState(case_id=case.id, near=st.near).save(ctx)
+        return booking.LAB
     BookingState(case_id=case.id, place=st.place).save(ctx)
     return booking.LAB if find_labs(ctx.session, need(st.place), today=ctx.today, limit=1) else booking.PLACE
 
@@ -388,7 +399,7 @@ FLOW = Flow(
     {CONSENT: "FOUND", PLACE: "NEXT (a volunteer registered before)"},
     (
         Step(CONSENT, ask_consent, on_consent, {PLACE: "yes", END: "no: nothing saved"}),
-        Step(PLACE, ask_place, on_place, {DATE: "place"}),
+        Step(PLACE, ask_place, on_place, {DATE: "place or shared location"}),
         Step(DATE, ask_date, on_date, {AGE: "date, not in the future"}),
         Step(AGE, ask_age, on_age, {SEX: "estimated age"}),
         Step(SEX, ask_sex, on_sex, {SAYS: "boy / girl / not sure"}),
@@ -399,7 +410,7 @@ FLOW = Flow(
         Step(PHONE, ask_phone, on_phone, {SAFE_WITH: "mobile number"}),
         Step(SAFE_WITH, ask_safe_with, on_safe_with, {CONFIRM: "police / shelter / me / written"}),
         Step(CONFIRM, ask_confirm, on_confirm,
-             {booking.LAB: "confirm: registered, labs near the place", booking.PLACE: "confirm: no lab there",
+             {booking.LAB: "confirm: registered, labs near the place or location", booking.PLACE: "confirm: no lab there",
               CONSENT: "start again", PLACE: "start again (NEXT)"}),
     ),
 )  # fmt: skip
