@@ -221,3 +221,16 @@ def test_the_police_order_opens_booking_for_source_5_only(session):
             booking = book(session, case=case, lab_id=lab.id, day=date(2026, 11, 24), source=source, actor="t",
                            person=child, today=date(2026, 11, 23))  # fmt: skip
             assert booking.person_id == child.id
+
+
+def test_a_volunteer_who_deletes_their_data_keeps_the_child_case_and_booking(chat, session_factory):
+    _all(chat, REGISTER_EN + BOOK)
+    chat("DELETE")
+    chat("DELETE")  # confirms
+    with session_factory() as s:
+        volunteer = s.scalars(sa.select(Person).where(Person.role == Role.VOLUNTEER)).one()
+        assert volunteer.name is None  # the volunteer's own details are erased
+        case = s.scalars(sa.select(Case)).one()
+        assert has_sample_consent(s, case)  # the police-order basis is not the volunteer's to withdraw
+        assert s.scalars(sa.select(Booking.status)).one().value == "booked"
+        assert s.get_one(FoundChild, case.id).found_place == "Guangzhou East station"
