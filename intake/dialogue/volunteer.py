@@ -52,7 +52,6 @@ from intake.models import (
     SampleStatus,
     Sex,
     attach_to_case,
-    attachments_of,
     audit,
 )
 
@@ -61,7 +60,7 @@ SAYS, DESCRIPTION, NAME, PHONE = "found.says", "found.description", "found.name"
 SAFE_WITH, CONFIRM = "found.safe_with", "found.confirm"
 # Bump when the volunteer's consent question changes, so each recorded answer says which text was shown.
 VOLUNTEER_CONSENT_VERSION = "volunteer-2026-01"
-PLACE_LIMIT, TEXT_LIMIT, SAFE_LIMIT, LIST_SIZE = 200, 300, 100, 5
+TEXT_LIMIT, SAFE_LIMIT, LIST_SIZE = 300, 100, 5
 
 NOT_SURE = Option("3", _("Not sure"), ("不确定", "不知道", "unknown", "not sure", "?"))
 FOUND_SEXES = (*SEXES, NOT_SURE)
@@ -164,10 +163,7 @@ def on_place(ctx: Ctx) -> str:
         st.save(ctx)
         return DATE
     st.near = []
-    st.place = casefile.typed_text(
-        ctx, PLACE_LIMIT, unusable=N_("Please write the place: a town, street or landmark."),
-        too_long=N_("That is too long. Please name the place in at most %(max)s characters."),
-    )  # fmt: skip
+    st.place = casefile.typed_place(ctx)
     st.save(ctx)
     return DATE
 
@@ -238,10 +234,7 @@ def on_description(ctx: Ctx) -> str:
     """Keep a description and the photos sent with it (a photo alone is an answer here)."""
     st = FoundState.load(ctx.data)
     st.description = _typed(ctx, TEXT_LIMIT)
-    if photos := attachments_of(ctx.session, ctx.incoming.channel, ctx.incoming.provider_id):
-        st.attachments = [*st.attachments, *photos]  # linked to the case on confirmation
-        ctx.say(_("Thank you, we received the photo. It will be kept with your report."))
-        ctx.photos_noted = True
+    st.attachments = casefile.take_photos(ctx, st.attachments)  # linked to the case on confirmation
     st.save(ctx)
     return SAFE_WITH if st.known_volunteer else NAME
 
@@ -253,9 +246,7 @@ def ask_name(ctx: Ctx) -> Question:
 def on_name(ctx: Ctx) -> str:
     """Keep the volunteer's name; ask a phone number only where the channel is not a phone."""
     st = FoundState.load(ctx.data)
-    st.volunteer = casefile.typed_text(ctx, casefile.ECHO_NAME * 3, unusable=N_("Please write the full name."),
-                                       too_long=N_("That name is too long. Please write at most %(max)s "
-                                                   "characters."))  # fmt: skip
+    st.volunteer = casefile.typed_name(ctx)
     st.save(ctx)
     return SAFE_WITH if ctx.incoming.channel is Channel.SMS else PHONE
 
