@@ -234,3 +234,29 @@ def test_a_volunteer_who_deletes_their_data_keeps_the_child_case_and_booking(cha
         assert has_sample_consent(s, case)  # the police-order basis is not the volunteer's to withdraw
         assert s.scalars(sa.select(Booking.status)).one().value == "booked"
         assert s.get_one(FoundChild, case.id).found_place == "Guangzhou East station"
+
+
+def test_book_later_books_the_found_child_not_the_volunteer(chat, session_factory):
+    _all(chat, REGISTER_EN)
+    assert "Nothing more was saved" not in chat("STATUS")[0]
+    chat("CANCEL")  # not now: the case stays registered
+    assert "Which city or province" in chat("BOOK")[0]
+    _all(chat, ["广州", "1", "1"])
+    assert "Booked for the child" in chat("1")[0]
+    with session_factory() as s:
+        child = s.scalars(sa.select(Person).where(Person.role == Role.CHILD)).one()
+        assert s.scalars(sa.select(Booking.person_id)).one() == child.id
+        assert len(s.scalars(sa.select(Sample)).all()) == 1
+
+
+def test_police_order_rows_on_a_missing_child_case_count_for_nothing(session):
+    case = Case(reference="MC-2026-ACL9KQ", pin="180262", child_name="李小明")
+    session.add(case)
+    session.flush()
+    for scope in (ConsentScope.DNA_SAMPLING, ConsentScope.DATA_PROCESSING):
+        session.add(Consent(case_id=case.id, scope=scope, granted=True, channel=Channel.SMS, language="zh_CN",
+                            text_version=POLICE_ORDER, recorded_at=NOW))  # fmt: skip
+    session.flush()
+    assert not has_sample_consent(session, case)
+    with pytest.raises(ValueError):
+        record_police_order(session, case, person_id=1, channel=Channel.SMS, language="zh_CN", at=NOW)
