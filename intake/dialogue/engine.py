@@ -209,7 +209,9 @@ def _note_photos(ctx: Ctx) -> None:
 
 def _say_cancelled(ctx: Ctx, flow: str | None) -> None:
     # "Cancelled" in the middle of moving an appointment would read as if the appointment were cancelled.
-    if flow == booking.FLOW.name and any(active_booking(ctx.session, case) for case in contact_cases(ctx)):
+    if flow == booking.FLOW.name and volunteer.booking_found_child(ctx):
+        ctx.say(_("Stopped. The child stays registered: send BOOK to book the sampling later."))
+    elif flow == booking.FLOW.name and any(active_booking(ctx.session, case) for case in contact_cases(ctx)):
         ctx.say(_("Stopped. Your appointment was not changed. Send HELP to see what you can do."))
     else:
         ctx.say(_("Cancelled. Nothing more was saved. Send HELP to see what you can do."))

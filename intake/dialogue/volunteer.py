@@ -345,6 +345,12 @@ def on_confirm(ctx: Ctx) -> str:
     return booking.LAB if find_labs(ctx.session, need(st.place), today=ctx.today, limit=1) else booking.PLACE
 
 
+def booking_found_child(ctx: Ctx) -> bool:
+    """Tell whether the booking flow in progress is for a found child (CANCEL then leaves the child registered)."""
+    case_id = BookingState.load(ctx.data).case_id
+    return case_id is not None and ctx.session.get(FoundChild, case_id) is not None
+
+
 def registered_by(ctx: Ctx) -> list[Case]:
     """Return the found children this contact registered, oldest first."""
     mine = sa.select(Person.case_id).where(Person.contact_id == ctx.contact.id, Person.role == Role.VOLUNTEER)
