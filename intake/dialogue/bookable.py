@@ -135,11 +135,11 @@ def say_booked(ctx: Ctx) -> None:
         ctx.say(_("Booked for the child: %(day)s %(hours)s, %(lab)s, %(address)s, tel %(phone)s. The child's "
                   "sample code is %(code)s: whoever brings the child shows it.", day=day_label(ctx, s.day),
                   hours=s.opening_hours, lab=s.lab_name, address=s.address, phone=s.phone or "-",
-                  code=s.sample_code or "-"))  # fmt: skip
+                  code=s.sample_code or "-"), code=s.sample_code)  # fmt: skip
     else:
         ctx.say(_("Booked: %(day)s %(hours)s, %(lab)s, %(address)s, tel %(phone)s. Sample code %(code)s: bring it "
                   "and your ID card.", day=day_label(ctx, s.day), hours=s.opening_hours, lab=s.lab_name,
-                  address=s.address, phone=s.phone or "-", code=s.sample_code or "-"))  # fmt: skip
+                  address=s.address, phone=s.phone or "-", code=s.sample_code or "-"), code=s.sample_code)  # fmt: skip
     if s.is_demo:
         ctx.say(_("Note: this is a DEMO lab for testing, not a real place."))
     if found:

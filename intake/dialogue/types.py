@@ -44,6 +44,9 @@ class Reply:
 
     text: str
     choices: tuple[Choice, ...] = field(default=())
+    code: str | None = (
+        None  # a code the person shows at a lab (a sample code): a chat app may add it as a QR code
+    )
 
 
 @dataclass(frozen=True)

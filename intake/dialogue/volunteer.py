@@ -335,8 +335,9 @@ def on_confirm(ctx: Ctx) -> str:
     attach_to_case(ctx.session, st.attachments, case.id)
     audit(ctx.session, ctx.actor, "found_child.volunteer", "case", case.id, volunteer=volunteer.id,
           photos=len(st.attachments), basis="police_order")  # fmt: skip
+    code = registered.samples[Role.CHILD.value]
     ctx.say(_("Registered: case %(reference)s. The child's sample code is %(code)s.", reference=case.reference,
-              code=registered.samples[Role.CHILD.value]))  # fmt: skip
+              code=code), code=code)  # fmt: skip
     ctx.say(_("Now book the child's DNA sampling at a lab near where the child was found."))
     if st.near:  # the labs nearest the shared location
         BookingState(case_id=case.id, near=st.near).save(ctx)
