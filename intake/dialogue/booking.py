@@ -12,10 +12,10 @@ from intake.dialogue.bookable import (
     PICKER_SIZE,
     BookingState,
     bookable_cases,
+    booking_party,
     case_options,
     day_option,
     lab_name,
-    reporter,
     say_booked,
     summary,
 )
@@ -27,7 +27,7 @@ from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, N
 from intake.errors import InputError, SlotFullError
 from intake.i18n import _
 from intake.labs import LabOption, find_labs, free_days, nearest_labs, no_labs_reason
-from intake.models import Booking, Case, Lab, SampleSource
+from intake.models import Booking, Case, Lab
 
 PICK_CASE, MANAGE, PLACE = "book.pick_case", "book.manage", "book.place"
 LAB, DAY, CONFIRM, CANCEL_CONFIRM = "book.lab", "book.day", "book.confirm", "book.cancel_confirm"
@@ -233,9 +233,11 @@ def on_confirm(ctx: Ctx) -> str:
                     ctx.session, booking, lab_id=lab_id, day=day, actor=ctx.actor, today=ctx.today
                 )
             else:
+                party = booking_party(ctx, case)
                 booking = appointments.book(
-                    ctx.session, case=case, lab_id=lab_id, day=day, person=reporter(ctx, case), contact=ctx.contact,
-                    source=SampleSource.REPORTING_PARENT, actor=ctx.actor, today=ctx.today,
+                    ctx.session, case=case, lab_id=lab_id, day=day, person=party.person,
+                    contact=None if party.for_child else ctx.contact,  # a volunteer's erasure keeps the child's
+                    source=party.source, actor=ctx.actor, today=ctx.today, sample=party.sample,
                 )  # fmt: skip
     except SlotFullError:
         ctx.say(_("Sorry, that day has just filled up. Please choose another day."))
