@@ -70,6 +70,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "cancel": ("CANCEL", "取消", N_("Stop what you are doing")),
     "stop": ("STOP", "退订", N_("No more messages")),
     "delete": ("DELETE", "删除", N_("Erase your data")),
+    "found": ("FOUND", "发现", N_("Volunteers: register a child found alone")),
+    "next": ("NEXT", "下一个", N_("Volunteers: register the next child")),
+    "children": ("CHILDREN", "名单", N_("Volunteers: the children you registered")),
 }
 JOIN_WORDS = {ENGLISH: "JOIN", CHINESE: "加入"}
 GREETING = {ENGLISH: "Hello", CHINESE: "你好"}

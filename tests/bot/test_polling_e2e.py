@@ -201,3 +201,41 @@ def test_a_poison_update_is_parked_apologised_for_and_the_next_is_handled(tg, bo
         failed = s.scalars(sa.select(Message).where(Message.status == MessageStatus.FAILED)).one()
         assert failed.error and failed.channel == Channel.TELEGRAM
     assert "Reply a number" in chat.text(chat.say("hello"))
+
+
+def test_a_volunteer_registers_a_child_with_a_photo_and_a_location_and_books(
+    tg, bot, session_factory, tmp_path
+):
+    chat = Chat(tg, 505)
+    consent = chat.say("/found")
+    where = chat.press(_with_buttons(consent), "1")
+    assert "Where did you find the child" in chat.text(where)
+    assert "When did you find" in chat.text(chat.say(location=GUANGZHOU))
+    chat.say("yesterday")
+    sex = chat.say("6")
+    chat.press(_with_buttons(sex), "1")
+    chat.say("He says his name is Xiaobao")
+    described = chat.say(photo=photo_with_gps(), caption="blue coat")
+    assert "photo" in chat.text(described)
+    chat.say("Zhang Wei")
+    safe = chat.say("13800138000")
+    check = chat.press(_with_buttons(safe), "2")
+    registered = chat.press(_with_buttons(check), "1")
+    text = chat.text(registered)
+    assert "Registered: case FC-" in text and "1 Demo sampling point (Guangzhou)" in text
+    (qr,) = tg.calls_of("sendPhoto", 505)  # the child's sample code as a QR code
+    assert qr.params["caption"] in text
+    days = chat.press(_with_buttons(registered), "1")
+    confirm = chat.press(_with_buttons(days), "1")
+    assert "Demo sampling point (Guangzhou)" in chat.text(chat.press(_with_buttons(confirm), "1"))
+    with session_factory() as s:
+        case = s.scalars(sa.select(Case)).one()
+        assert case.reference.startswith("FC-")
+        assert s.scalars(sa.select(Booking.case_id)).all() == [case.id]
+        attachment = s.scalars(sa.select(Attachment)).one()
+        assert attachment.case_id == case.id and attachment.photo_id
+        volunteer = s.scalars(sa.select(Person).where(Person.role == Role.VOLUNTEER)).one()
+        assert volunteer.name == "Zhang Wei"
+    kept = (tmp_path / "photos" / f"{attachment.photo_id}.jpg").read_bytes()
+    assert not Image.open(io.BytesIO(kept)).getexif().get_ifd(GPS_IFD)
+    assert "Children you registered (1):" in chat.text(chat.say("/children"))
