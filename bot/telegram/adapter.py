@@ -52,7 +52,7 @@ from intake.dialogue.types import Incoming, Media, Reply
 from intake.i18n import CHINESE, ENGLISH, N_, translate
 from intake.inbox import process
 from intake.models import Attachment, Channel, Contact, Direction, Message, contact_for
-from intake.photos import MAX_PHOTO_BYTES, PhotoError, store_photo
+from intake.photos import MAX_PHOTO_BYTES, PhotoError, delete_photo, store_photo
 
 log = logging.getLogger(__name__)
 
@@ -269,7 +269,11 @@ class TelegramChannel:
                 incoming, before = self._keep_photos(session, inbound, incoming)
             if not incoming.text and not incoming.media and not incoming.location and before:
                 return before  # only a photo that could not be used: its reason is the answer
-            return before + run_dialogue(session, incoming, now)
+            photos = self._photos_of(session, inbound.contact_id)
+            replies = run_dialogue(session, incoming, now)
+            if photos:
+                self._delete_erased(session, photos)
+            return before + replies
 
         return handler
 
@@ -322,6 +326,28 @@ class TelegramChannel:
             kept.append(media)
         session.flush()
         return dataclasses.replace(incoming, media=tuple(kept)), before
+
+    @staticmethod
+    def _photos_of(session: Session, contact_id: int | None) -> dict[int, str]:
+        """Return the stored photos the chat sent (attachment id: photo id)."""
+        rows = session.execute(
+            sa.select(Attachment.id, Attachment.photo_id)
+            .join(Message, Message.id == Attachment.message_id)
+            .where(Message.contact_id == contact_id, Attachment.photo_id.is_not(None))
+        ).all()
+        return {attachment_id: str(photo_id) for attachment_id, photo_id in rows}
+
+    def _delete_erased(self, session: Session, photos: dict[int, str]) -> None:
+        """Delete the files of the photos the dialogue just erased (DELETE): erasure clears their photo ids."""
+        session.flush()
+        still = set(
+            session.scalars(
+                sa.select(Attachment.id).where(Attachment.id.in_(photos), Attachment.photo_id.is_not(None))
+            )
+        )
+        for attachment_id, photo_id in photos.items():
+            if attachment_id not in still:
+                delete_photo(self.data_dir, photo_id)
 
     def _settle_press(self, query: CallbackQuery, *, stale: bool, lang: str) -> None:
         """Answer a button press and take the buttons off its message, showing the choice made."""

@@ -6,7 +6,7 @@ import threading
 
 import sqlalchemy as sa
 
-from intake.models import Channel, Direction, Message, MessageStatus
+from intake.models import Attachment, Channel, Direction, Message, MessageStatus
 from tests.bot.conftest import SECRET
 
 
@@ -92,3 +92,31 @@ def test_fifty_updates_from_ten_chats_in_parallel_each_chat_in_order(webhook, tg
     assert len(inbound) == 55 and all(m.status == MessageStatus.PROCESSED for m in inbound)
     for chat in chats:
         assert [c.params["text"] for c in tg.sent_to(chat)] == expected, chat
+
+
+def test_a_photo_is_kept_by_id_and_its_file_deleted_with_the_persons_data(webhook, tg, session_factory, app):
+    from tests.bot.test_photos import photo_with_gps
+
+    replies = webhook.say(8, photo=photo_with_gps(), language_code="en")
+    assert replies[0] == "Thank you, we received your photo and kept it with your message."
+    with session_factory() as s:
+        (photo_id,) = s.scalars(sa.select(Attachment.photo_id)).all()
+    kept = app.extensions["reunite"].settings.data_dir / "photos" / f"{photo_id}.jpg"
+    assert kept.exists()
+    webhook.say(8, "DELETE")
+    assert kept.exists()  # asked, not yet confirmed
+    webhook.say(8, "1")
+    with session_factory() as s:
+        assert s.scalars(sa.select(Attachment.photo_id)).all() == [None]
+    assert not kept.exists()
+
+
+def test_a_file_that_is_no_photo_is_refused_in_words_and_not_kept(webhook, tg, session_factory, app):
+    replies = webhook.say(9, photo=b"%PDF-1.4 not a photo", language_code="en")
+    assert replies == ["That file is not a photo we can read. Please send a JPEG, PNG or WebP photo."]
+    with session_factory() as s:
+        assert s.scalars(sa.select(Attachment)).all() == []
+        assert s.scalars(sa.select(Message.status).where(Message.direction == Direction.INBOUND)).all() == [
+            MessageStatus.PROCESSED
+        ]
+    assert not (app.extensions["reunite"].settings.data_dir / "photos").exists()
