@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from intake.dialogue.engine import handle
@@ -23,11 +24,16 @@ def _send(session_factory, text: str = "", location: tuple[float, float] | None 
     return "\n".join(render_plain(r) for r in replies)
 
 
-def test_a_shared_location_offers_the_nearest_labs_and_books(session_factory):
+@pytest.fixture
+def reported(session_factory):
+    """A parent on Telegram who reported a case in English, with the demo labs loaded."""
     with session_factory() as s:
         load_demo_labs(s)
         s.commit()
     run_transcript(session_factory, t.REPORT_EN, address=CHAT, channel=Channel.TELEGRAM)
+
+
+def test_a_shared_location_offers_the_nearest_labs_and_books(session_factory, reported):
     assert "Which city or province" in _send(session_factory, "1")
     offered = _send(session_factory, location=GUANGZHOU)
     assert "1 Demo sampling point (Guangzhou)" in offered
@@ -41,22 +47,14 @@ def test_a_shared_location_offers_the_nearest_labs_and_books(session_factory):
         assert s.get_one(Lab, lab_day.lab_id).city == "广州"
 
 
-def test_a_location_at_the_lab_question_looks_again_and_a_typed_city_still_works(session_factory):
-    with session_factory() as s:
-        load_demo_labs(s)
-        s.commit()
-    run_transcript(session_factory, t.REPORT_EN, address=CHAT, channel=Channel.TELEGRAM)
+def test_a_location_at_the_lab_question_looks_again_and_a_typed_city_still_works(session_factory, reported):
     _send(session_factory, "1")
     assert "1 Demo sampling point (Beijing)" in _send(session_factory, "Beijing")
     assert "1 Demo sampling point (Guangzhou)" in _send(session_factory, location=GUANGZHOU)
     assert "1 Demo sampling point (Shanghai)" in _send(session_factory, "Shanghai")
 
 
-def test_a_location_off_the_earth_is_asked_again_with_the_reason(session_factory):
-    with session_factory() as s:
-        load_demo_labs(s)
-        s.commit()
-    run_transcript(session_factory, t.REPORT_EN, address=CHAT, channel=Channel.TELEGRAM)
+def test_a_location_off_the_earth_is_asked_again_with_the_reason(session_factory, reported):
     _send(session_factory, "1")
     reply = _send(session_factory, location=(123.0, 10.0))
     assert "not a place on Earth" in reply and "Which city or province" in reply

@@ -117,11 +117,14 @@ def test_report_and_book_with_buttons_a_photo_and_a_shared_location(tg, bot, ses
     assert len(tg.calls_of("answerCallbackQuery")) == 1
     data = chat.press(_with_buttons(consent), "1")
     chat.press(_with_buttons(data), "1")  # the name question has no buttons: typed answers from here
-    chat.say("Li Ming")
-    chat.say("girl")  # a typed answer at a question with buttons works too
-    chat.say("5")
-    chat.say("yesterday")
-    chat.say("Guangzhou station")
+    for text in (
+        "Li Ming",
+        "girl",
+        "5",
+        "yesterday",
+        "Guangzhou station",
+    ):  # "girl": typed, where buttons are
+        chat.say(text)
     described = chat.say(photo=photo_with_gps(), caption="red coat")
     assert "photo" in chat.text(described)
     chat.say("Wang Fang")
@@ -211,10 +214,8 @@ def test_a_volunteer_registers_a_child_with_a_photo_and_a_location_and_books(
     where = chat.press(_with_buttons(consent), "1")
     assert "Where did you find the child" in chat.text(where)
     assert "When did you find" in chat.text(chat.say(location=GUANGZHOU))
-    chat.say("yesterday")
-    sex = chat.say("6")
-    chat.press(_with_buttons(sex), "1")
-    chat.say("He says his name is Xiaobao")
+    for text in ("yesterday", "6", "boy", "He says his name is Xiaobao"):
+        chat.say(text)
     described = chat.say(photo=photo_with_gps(), caption="blue coat")
     assert "photo" in chat.text(described)
     chat.say("Zhang Wei")
