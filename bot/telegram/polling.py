@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
+from telegram import Update
 from telegram.error import TelegramError
 
 from bot.telegram.adapter import TelegramChannel
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "callback_query")
 RETRY_PAUSE_S = 2.0
+MAX_TRIES = 5
 
 
 def run_polling(
@@ -31,6 +32,7 @@ def run_polling(
     channel.register_commands()
     offset: int | None = None
     handled = 0
+    failures: dict[int, int] = {}
     while not stop.is_set():
         try:
             updates = api.run(
@@ -41,15 +43,28 @@ def run_polling(
             stop.wait(RETRY_PAUSE_S)
             continue
         for update in updates:  # in update id order, so one chat's messages are handled in order
-            channel.handle(update)
+            if not _handled(channel, update, failures):
+                stop.wait(RETRY_PAUSE_S)
+                break  # not confirmed: getUpdates gives it again, and the inbox takes it once
             offset = update.update_id + 1
             handled += 1
     return handled
 
 
-def wait_for(condition: threading.Event, seconds: float) -> bool:
-    """Wait until `condition` is set or `seconds` pass (for callers that stop the loop from another thread)."""
-    deadline = time.monotonic() + seconds
-    while not condition.is_set() and time.monotonic() < deadline:
-        condition.wait(0.05)
-    return condition.is_set()
+def _handled(channel: TelegramChannel, update: Update, failures: dict[int, int]) -> bool:
+    """Handle one update; tell whether to confirm it. One that cannot even be stored is tried MAX_TRIES times.
+
+    A failure in the dialogue never gets here (the inbox parks it and apologises); this is the database or the
+    Bot API being away, which passes, or an update no retry will help, which must not stall every chat.
+    """
+    try:
+        channel.handle(update)
+    except Exception:
+        failures[update.update_id] = failures.get(update.update_id, 0) + 1
+        tries = failures[update.update_id]
+        log.exception("update %s could not be handled (try %s of %s)", update.update_id, tries, MAX_TRIES)
+        if tries < MAX_TRIES:
+            return False
+        log.error("update %s skipped after %s tries", update.update_id, tries)
+    failures.pop(update.update_id, None)
+    return True
