@@ -1,7 +1,7 @@
 """telegram: the stored photo of an attachment (intake.photos)
 
 Revision ID: 0004_telegram
-Revises: 0003_profiles
+Revises: 0004_outbox
 Create Date: 2026-11-29 14:40:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0004_telegram'
-down_revision: str | None = '0003_profiles'
+down_revision: str | None = '0004_outbox'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
