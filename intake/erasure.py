@@ -66,7 +66,7 @@ def persons_of(contact_id: int) -> sa.Select[int]:
     return sa.select(Person.id).where(Person.contact_id == contact_id)
 
 
-def owned_profiles(contact_id: int, case_ids: list[int]) -> sa.Select[tuple[str]]:
+def owned_profiles(contact_id: int, case_ids: list[int]) -> sa.Select[Any]:
     """Return a query of the ids of the DNA profiles of the contact's cases and of the contact's own samples."""
     samples = sa.select(Sample.id).where(
         sa.or_(Sample.case_id.in_(case_ids), Sample.person_id.in_(persons_of(contact_id)))
@@ -74,7 +74,9 @@ def owned_profiles(contact_id: int, case_ids: list[int]) -> sa.Select[tuple[str]
     return sa.select(DnaProfile.id).where(DnaProfile.sample_id.in_(samples))
 
 
-def _names_a_profile(column: sa.ColumnElement[str], profiles: sa.Select[tuple[str]]) -> ColumnElement[bool]:
+def _names_a_profile(
+    column: sa.orm.InstrumentedAttribute[str], profiles: sa.Select[Any]
+) -> ColumnElement[bool]:
     """Tell whether a comma-joined list of profile ids (matching's candidates and flags) names one of `profiles`."""
     owned = profiles.subquery()
     return sa.exists().where(column.contains(owned.c.id))
@@ -146,7 +148,9 @@ def erase_contact(session: Session, contact: Contact, *, actor: str, now: dateti
         .values(withdrawn_at=now)
     ).rowcount  # type: ignore[attr-defined]
     # The matching worker drops these profiles from its index and withdraws their open candidates.
-    enqueue_withdraw(session, profile_ids=session.scalars(owned_profiles(contact.id, case_ids)), case_ids=case_ids)
+    enqueue_withdraw(
+        session, profile_ids=session.scalars(owned_profiles(contact.id, case_ids)), case_ids=case_ids
+    )
     erased: dict[type[Base], int] = {}
     for model, rows in owned_rows(contact.id, case_ids).items():
         result = session.execute(sa.update(model).where(rows).values(erased_values(model)))

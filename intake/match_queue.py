@@ -6,6 +6,7 @@ A search of a profile is queued at most once at a time (a partial unique index),
 
     enqueue_search(session, profile_id, kind=JobKind.SEARCH) -> MatchJob | None
     enqueue_withdraw(session, *, profile_ids=(), case_ids=()) -> list[MatchJob]
+    resolve_flag(session, flag_id, *, actor, note) -> MatchFlag
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake.models import JobKind, JobState, MatchJob
+from intake.errors import InputError, NotFoundError
+from intake.i18n import N_
+from intake.models import JobKind, JobState, MatchFlag, MatchJob, audit, utcnow
+from matching.search import FlagKind
 
 
 def queued_search(session: Session, profile_id: str) -> MatchJob | None:
@@ -58,3 +62,24 @@ def enqueue_withdraw(
     session.add_all(jobs)
     session.flush()
     return jobs
+
+
+def resolve_flag(session: Session, flag_id: int, *, actor: str, note: str) -> MatchFlag:
+    """Mark a matching flag resolved (by whom, how) and audit it; a resolved sex mismatch is searched again.
+
+    Resolving a sex mismatch means the lab or officer checked the sample and accepts the profile: it then enters
+    the index with its recorded sex set aside. A wrong profile is fixed by the lab replacing it instead.
+    """
+    flag = session.get(MatchFlag, flag_id)
+    if flag is None:
+        raise NotFoundError(N_("There is no matching flag %(flag)s."), flag=flag_id)
+    if flag.resolved_at is not None:
+        raise InputError(N_("Flag %(flag)s was resolved already."), flag=flag_id)
+    if not note.strip():
+        raise InputError(N_("Say how the flag was resolved."))
+    flag.resolved_at, flag.resolved_by, flag.resolution = utcnow(), actor, note.strip()[:200]
+    audit(session, actor, "match_flag.resolve", "match_flag", flag.id, kind=flag.kind)
+    if flag.kind == FlagKind.SEX_MISMATCH.value:
+        for profile_id in flag.profile_ids.split(","):
+            enqueue_search(session, profile_id)
+    return flag

@@ -22,7 +22,9 @@ class JobKind(enum.StrEnum):
     """What a match job asks of the worker."""
 
     SEARCH = "search"  # a profile was stored, replaced or linked: (re)index it and search it
-    WITHDRAW = "withdraw"  # consent withdrawn or data deleted: out of the index, its open candidates withdrawn
+    WITHDRAW = (
+        "withdraw"  # consent withdrawn or data deleted: out of the index, its open candidates withdrawn
+    )
     REMATCH = "rematch"  # `reunite match --all`: search an indexed profile again (new table, new engine)
 
 
@@ -62,9 +64,7 @@ class MatchJob(Base):
     kind: Mapped[JobKind] = mapped_column(enum_column(JobKind), info=NOT_PERSONAL)
     profile_id: Mapped[str | None] = mapped_column(String(32), index=True, info=NOT_PERSONAL)
     case_id: Mapped[int | None] = mapped_column(info=NOT_PERSONAL)  # withdraw: the whole case
-    state: Mapped[JobState] = mapped_column(
-        enum_column(JobState), default=JobState.QUEUED, info=NOT_PERSONAL
-    )
+    state: Mapped[JobState] = mapped_column(enum_column(JobState), default=JobState.QUEUED, info=NOT_PERSONAL)
     attempts: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
     not_before: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)  # retry backoff
     claimed_by: Mapped[str | None] = mapped_column(String(120), info=NOT_PERSONAL)  # host:pid of the worker
@@ -83,7 +83,11 @@ class Candidate(Base):
     """
 
     __tablename__ = "match_candidates"
-    __table_args__ = (UniqueConstraint("child_profile_id", "family_profile_ids", "relationship"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "child_profile_id", "family_profile_ids", "relationship", name="uq_match_candidates_pair"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
     relationship: Mapped[str] = mapped_column(String(24), info=NOT_PERSONAL)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -80,7 +81,9 @@ class _Consents:
     @classmethod
     def load(cls, session: Session, case_ids: Collection[int] | None) -> _Consents:
         query = (
-            sa.select(Consent.case_id, Consent.person_id, Consent.scope, Consent.granted, Consent.withdrawn_at)
+            sa.select(
+                Consent.case_id, Consent.person_id, Consent.scope, Consent.granted, Consent.withdrawn_at
+            )
             .join(Case, Case.id == Consent.case_id)
             .where(Case.reported_by_contact_id.is_not(None))
             .order_by(Consent.recorded_at, Consent.id)
@@ -89,6 +92,7 @@ class _Consents:
             query = query.where(Consent.case_id.in_(case_ids))
         rows: dict[int, list[tuple[int | None, ConsentScope, bool]]] = defaultdict(list)
         for case_id, person_id, scope, granted, withdrawn_at in session.execute(query):
+            assert case_id is not None  # joined to its case
             rows[case_id].append((person_id, scope, bool(granted) and withdrawn_at is None))
         return cls(rows)
 
@@ -98,14 +102,23 @@ class _Consents:
         for who, scope, valid in self.rows.get(case_id, ()):
             if who is None or who == person_id:
                 latest[scope] = valid
-        return all(latest.get(scope, False) for scope in (ConsentScope.DNA_SAMPLING, ConsentScope.DATA_PROCESSING))
+        return all(
+            latest.get(scope, False) for scope in (ConsentScope.DNA_SAMPLING, ConsentScope.DATA_PROCESSING)
+        )
 
 
-def _rows(session: Session, profile_ids: Collection[str] | None) -> sa.Select[tuple[object, ...]]:
-    query = (
+def _rows(session: Session, profile_ids: Collection[str] | None) -> sa.Select[Unpack[tuple[Any, ...]]]:
+    query: sa.Select[Unpack[tuple[Any, ...]]] = (
         sa.select(
-            DnaProfile.id, DnaProfile.genotypes, Sample.source, Sample.sex, Person.id, Person.role, Case.id,
-            Case.child_sex, Case.reported_by_contact_id,
+            DnaProfile.id,
+            DnaProfile.genotypes,
+            Sample.source,
+            Sample.sex,
+            Person.id,
+            Person.role,
+            Case.id,
+            Case.child_sex,
+            Case.reported_by_contact_id,
         )  # fmt: skip
         .join(Sample, Sample.id == DnaProfile.sample_id)
         .join(Person, Person.id == Sample.person_id)

@@ -134,7 +134,9 @@ def store_candidate(session: Session, c: Comparison, versions: Versions) -> tupl
         existing = session.scalars(same).one()
     # The same pair found again (the other side's search, a rematch) updates an unreviewed row, never adds one.
     session.execute(
-        sa.update(Candidate).where(Candidate.id == existing, Candidate.status == CandidateStatus.NEW).values(values)
+        sa.update(Candidate)
+        .where(Candidate.id == existing, Candidate.status == CandidateStatus.NEW)
+        .values(values)
     )
     return int(existing), False
 
@@ -165,7 +167,9 @@ def supersede_replaced(session: Session, profile_id: str) -> list[str]:
     old: list[str] = []
     frontier = [profile_id]
     while frontier:  # a profile replaced twice: follow the chain back
-        frontier = list(session.scalars(sa.select(DnaProfile.id).where(DnaProfile.replaced_by_id.in_(frontier))))
+        frontier = list(
+            session.scalars(sa.select(DnaProfile.id).where(DnaProfile.replaced_by_id.in_(frontier)))
+        )
         old += frontier
     if old:
         session.execute(
@@ -250,8 +254,12 @@ def store_result(
     flags = store_flags(session, result.flags)
     session.add(
         MatchSearch(
-            profile_id=result.profile_id, job_id=job_id, compared=result.compared, candidates=added,
-            flags=flags, duration_ms=duration_ms,
+            profile_id=result.profile_id,
+            job_id=job_id,
+            compared=result.compared,
+            candidates=added,
+            flags=flags,
+            duration_ms=duration_ms,
         )  # fmt: skip
     )
     return StoreCounts(added, flags, superseded)

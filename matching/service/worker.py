@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -73,6 +74,13 @@ class RunSummary:
     flags: int = 0
     superseded: int = 0
 
+    def add(self, other: RunSummary) -> None:
+        """Add another run's counts to these."""
+        self.jobs.update(other.jobs)
+        self.candidates += other.candidates
+        self.flags += other.flags
+        self.superseded += other.superseded
+
 
 def _progress_entries(session: Session, progress: bool) -> tuple[Callable[[], None], object]:
     """Return (close, iterable of entries) with a rich progress bar when `progress`."""
@@ -81,9 +89,15 @@ def _progress_entries(session: Session, progress: bool) -> tuple[Callable[[], No
         return (lambda: None), stream
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    total = session.scalar(sa.select(sa.func.count()).select_from(DnaProfile).where(DnaProfile.replaced_at.is_(None)))
+    total = session.scalar(
+        sa.select(sa.func.count()).select_from(DnaProfile).where(DnaProfile.replaced_at.is_(None))
+    )
     bar = Progress(
-        TextColumn("indexing profiles"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+        TextColumn("indexing profiles"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
     )
     bar.start()
     task = bar.add_task("index", total=total or None)
@@ -143,7 +157,10 @@ def enqueue_all(session: Session) -> int:
     now = utcnow()
     rows = (
         sa.select(
-            sa.literal(JobKind.REMATCH.value), DnaProfile.id, sa.literal(JobState.QUEUED.value), sa.literal(0),
+            sa.literal(JobKind.REMATCH.value),
+            DnaProfile.id,
+            sa.literal(JobState.QUEUED.value),
+            sa.literal(0),
             sa.literal(now, type_=MatchJob.__table__.c.created_at.type),
         )  # fmt: skip
         .join(Sample, Sample.id == DnaProfile.sample_id)
@@ -151,9 +168,12 @@ def enqueue_all(session: Session) -> int:
         .order_by(DnaProfile.created_at, DnaProfile.id)
     )
     insert_of = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert_of(MatchJob).from_select(["kind", "profile_id", "state", "attempts", "created_at"], rows)
+    statement = insert_of(MatchJob).from_select(
+        ["kind", "profile_id", "state", "attempts", "created_at"], rows
+    )
     statement = statement.on_conflict_do_nothing(
-        index_elements=["profile_id"], index_where=sa.text("state = 'queued' AND kind IN ('search', 'rematch')")
+        index_elements=["profile_id"],
+        index_where=sa.text("state = 'queued' AND kind IN ('search', 'rematch')"),
     )
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
@@ -190,7 +210,7 @@ class Worker:
         return summary
 
     # -- the queue -------------------------------------------------------------------------------------------
-    def _claimable(self, withdrawals: bool) -> sa.Select[tuple[MatchJob]]:
+    def _claimable(self, withdrawals: bool) -> sa.Select[Any]:
         now = utcnow()
         kind = MatchJob.kind == JobKind.WITHDRAW if withdrawals else MatchJob.kind != JobKind.WITHDRAW
         query = (
@@ -217,7 +237,7 @@ class Worker:
         """
         with self.session_factory() as session, session.begin():
             while True:
-                job = session.scalars(self._claimable(True)).first()
+                job: MatchJob | None = session.scalars(self._claimable(True)).first()
                 job = job or session.scalars(self._claimable(False)).first()
                 if job is None:
                     return None
@@ -248,7 +268,7 @@ class Worker:
         total = RunSummary()
         while not stop.is_set():
             summary = self.run_pending(limit=100)
-            _merge(total, summary)
+            total.add(summary)
             if not summary.jobs:
                 stop.wait(poll)
         return total
@@ -342,7 +362,9 @@ class Worker:
         assert job.profile_id is not None
         flags: list[Flag] = []
         if job.kind is JobKind.SEARCH:
-            flags = self._refresh(session, job.profile_id)  # sync applied it already; the flags come from here
+            flags = self._refresh(
+                session, job.profile_id
+            )  # sync applied it already; the flags come from here
             supersede_replaced(session, job.profile_id)
         held = store_flags(session, flags)
         if job.profile_id not in self.index:  # unusable (no consent, withdrawn, unlinked) or held out
@@ -352,10 +374,3 @@ class Worker:
         duration_ms = (time.perf_counter() - started) * 1000
         counts = store_result(session, result, self.versions, job_id=job.id, duration_ms=duration_ms)
         return StoreCounts(counts.candidates, counts.flags + held, counts.superseded)
-
-
-def _merge(total: RunSummary, part: RunSummary) -> None:
-    total.jobs.update(part.jobs)
-    total.candidates += part.candidates
-    total.flags += part.flags
-    total.superseded += part.superseded
