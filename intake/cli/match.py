@@ -156,7 +156,7 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
         with get_factory()() as session:
             rows = session.scalars(query).all()
             references = dict(session.execute(sa.select(Case.id, Case.reference).where(
-                Case.id.in_({c for f in rows for c in f.case_ids}))).tuples().all())  # fmt: skip
+                Case.id.in_({c for f in rows for c in f.case_ids}))).all())  # fmt: skip
         if not rows:
             click.echo("no flags")
         for f in rows:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -107,8 +107,8 @@ class _Consents:
         )
 
 
-def _rows(session: Session, profile_ids: Collection[str] | None) -> sa.Select[Unpack[tuple[Any, ...]]]:
-    query: sa.Select[Unpack[tuple[Any, ...]]] = (
+def _rows(session: Session, profile_ids: Collection[str] | None) -> sa.Select[*tuple[Any, ...]]:
+    query: sa.Select[*tuple[Any, ...]] = (
         sa.select(
             DnaProfile.id,
             DnaProfile.genotypes,

@@ -175,7 +175,7 @@ def enqueue_all(session: Session) -> int:
         index_elements=["profile_id"],
         index_where=sa.text("state = 'queued' AND kind IN ('search', 'rematch')"),
     )
-    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    return len(session.execute(statement.returning(MatchJob.id)).all())
 
 
 class Worker:
