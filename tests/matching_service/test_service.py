@@ -173,3 +173,27 @@ def test_a_withdrawn_family_leaves_the_index_at_once_and_is_never_in_a_later_can
 
     fresh = _worker(world)  # a worker started later never sees them either
     assert len(fresh.index) == 2
+
+
+def test_match_pending_then_match_all_from_the_command_line_find_the_family_once(world):
+    parents = world.family(Role.MOTHER, Role.FATHER)
+    child = world.found_child()
+    mother, father = world.person("female"), world.person("male")
+    world.upload(parents.codes["mother"], mother)
+    world.upload(parents.codes["father"], father)
+    world.upload(child["child"], world.child(father, mother))
+    first = _cli(world, "match", "--pending", "--no-progress")
+    assert "family profiles" in first and "new candidates" in first
+    assert len(world.candidates()) == 1
+    again = _cli(world, "match", "--all")  # with its progress bar
+    assert "queued 3 profiles" in again
+    [candidate] = world.candidates()
+    assert candidate.status is CandidateStatus.NEW
+    with world.factory() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(MatchSearch)) == 6
+
+
+def test_match_needs_pending_or_all(world):
+    commands = {c.name: c for c in make_match_commands(lambda: world.factory)}
+    result = CliRunner().invoke(commands["match"], [])
+    assert result.exit_code == 2 and "--pending or --all" in result.output

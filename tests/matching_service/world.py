@@ -52,7 +52,7 @@ class World:
         self.phones = iter(range(13800000001, 13800009999))
 
     # -- people ----------------------------------------------------------------------------------------------
-    def family(self, *roles: Role) -> Family:
+    def family(self, *roles: Role, source: SampleSource = SampleSource.REPORTING_PARENT) -> Family:
         """A case reported by SMS by the first role's person, with a booked sample for each role."""
         with self.factory() as session:
             contact = Contact(channel=Channel.SMS, address=f"+86{next(self.phones)}")
@@ -66,7 +66,7 @@ class World:
                 session.add(person)
                 session.flush()
                 booking = book(session, case=case, lab_id=self.lab_id, day=MONDAY, today=TODAY, person=person,
-                               contact=contact, source=SampleSource.REPORTING_PARENT, actor="test")  # fmt: skip
+                               contact=contact, source=source, actor="test")  # fmt: skip
                 sample = sample_for(session, booking)
                 assert sample is not None
                 family.codes[role.value] = sample.code
