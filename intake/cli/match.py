@@ -60,13 +60,49 @@ def _run_summary(summary: RunSummary, session: Session) -> Table:
     return table
 
 
+def _search_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the search's settings (the bands of the Chinese parentage standard by default) to a command."""
+    options = [
+        click.option("--frequencies", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="Allele-frequency CSV. Default: the shipped Chinese table."),
+        click.option("--min-shared-markers", type=click.IntRange(1), default=15, show_default=True,
+                     help="Fewer shared markers: 'not enough shared markers', never a candidate."),
+        click.option("--candidate-lr", type=click.FloatRange(1, min_open=True), default=10_000.0,
+                     show_default=True, help="Combined LR from which a pair is a candidate."),
+        click.option("--inconclusive-lr", type=click.FloatRange(1, min_open=True), default=2_000.0,
+                     show_default=True, help="Combined LR from which a pair is inconclusive."),
+        click.option("--scale-threshold", is_flag=True, help="Raise the candidate LR with the database "
+                     "size (expected unrelated candidates per search at most 0.01)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _settings(options: dict[str, Any]) -> Any:
+    from matching.search import Settings
+
+    if options["inconclusive_lr"] > options["candidate_lr"]:
+        raise click.UsageError("--inconclusive-lr must not be above --candidate-lr")
+    return Settings(
+        min_shared_markers=options["min_shared_markers"], candidate_lr=options["candidate_lr"],
+        inconclusive_lr=options["inconclusive_lr"], scale_threshold=options["scale_threshold"],
+    )  # fmt: skip
+
+
 def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
     """Return the matching commands, opening sessions from `get_factory()`."""
 
-    def start(progress: bool) -> Worker:
+    def start(progress: bool, options: dict[str, Any]) -> Worker:
+        from matching.errors import KinshipError
+        from matching.frequencies import FrequencyTable
         from matching.service.worker import Worker
 
-        worker = Worker(get_factory())
+        try:
+            table = FrequencyTable.from_csv(options["frequencies"]) if options["frequencies"] else None
+        except KinshipError as exc:
+            raise click.ClickException(str(exc)) from exc
+        worker = Worker(get_factory(), table, _settings(options))
         summary = worker.start(progress=progress)
         Console().print(_build_summary(summary))
         return worker
@@ -75,9 +111,10 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
     @click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.05, 60), help="Seconds "
                   "between looks at an empty queue.")  # fmt: skip
     @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the index build.")
-    def match_worker(poll: float, progress: bool) -> None:
+    @_search_options
+    def match_worker(poll: float, progress: bool, **options: Any) -> None:
         """Run the matching worker until SIGTERM or Ctrl-C: search each new profile as it is stored."""
-        worker = start(progress)
+        worker = start(progress, options)
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
@@ -92,11 +129,12 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
     @click.option("--all", "mode", flag_value="all", help="Search every current profile again (a new "
                   "frequency table or engine), then exit.")  # fmt: skip
     @click.option("--progress/--no-progress", default=True, show_default=True)
-    def match(mode: str | None, progress: bool) -> None:
+    @_search_options
+    def match(mode: str | None, progress: bool, **options: Any) -> None:
         """Run the matching queue once: --pending, or --all to re-match everything."""
         if mode is None:
             raise click.UsageError("say --pending or --all")
-        worker = start(progress)
+        worker = start(progress, options)
         if mode == "all":
             from matching.service.worker import enqueue_all
 

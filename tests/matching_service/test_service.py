@@ -197,3 +197,17 @@ def test_match_needs_pending_or_all(world):
     commands = {c.name: c for c in make_match_commands(lambda: world.factory)}
     result = CliRunner().invoke(commands["match"], [])
     assert result.exit_code == 2 and "--pending or --all" in result.output
+    wrong = CliRunner().invoke(commands["match"], ["--pending", "--inconclusive-lr", "50000"])
+    assert wrong.exit_code == 2 and "--inconclusive-lr" in wrong.output
+
+
+def test_the_bands_are_settings_of_the_worker(world):
+    parents = world.family(Role.MOTHER, Role.FATHER)
+    child = world.found_child()
+    mother, father = world.person("female"), world.person("male")
+    world.upload(parents.codes["mother"], mother)
+    world.upload(parents.codes["father"], father)
+    world.upload(child["child"], world.child(father, mother))
+    _cli(world, "match", "--pending", "--no-progress", "--candidate-lr", "1e40", "--inconclusive-lr", "10")
+    [candidate] = world.candidates()
+    assert candidate.relationship == "trio_couple" and candidate.band == "inconclusive"
