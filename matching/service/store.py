@@ -32,7 +32,7 @@ from intake.models import (
     utcnow,
 )
 from matching.frequencies import FrequencyTable
-from matching.search import Comparison, Flag, SearchResult
+from matching.search import Comparison, Flag, FlagKind, SearchResult
 
 TRIO = "trio_couple"
 DUO = "duo"
@@ -178,6 +178,24 @@ def supersede_replaced(session: Session, profile_id: str) -> list[str]:
             .values(status=CandidateStatus.SUPERSEDED, status_changed_at=utcnow())
         )
     return old
+
+
+def resolve_flags_of_replaced(session: Session, old_profile_ids: Collection[str]) -> int:
+    """Resolve the open sex-mismatch flags of profiles the lab replaced (the new profile is checked afresh)."""
+    if not old_profile_ids:
+        return 0
+    result = session.execute(
+        sa.update(MatchFlag)
+        .where(
+            MatchFlag.kind == FlagKind.SEX_MISMATCH.value,
+            MatchFlag.profile_ids.in_(list(old_profile_ids)),
+            MatchFlag.resolved_at.is_(None),
+        )
+        .values(
+            resolved_at=utcnow(), resolved_by="system:matching", resolution="the lab replaced the profile"
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def withdraw_candidates(

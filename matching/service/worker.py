@@ -38,6 +38,7 @@ from matching.service.entries import entries, entry_for
 from matching.service.store import (
     StoreCounts,
     Versions,
+    resolve_flags_of_replaced,
     store_flags,
     store_result,
     supersede_replaced,
@@ -288,9 +289,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - any failure of one job must not stop the queue
             log.exception("match job %s (%s %s) failed", job.id, job.kind, job.profile_id or job.case_id)
             self._failed(job, f"{type(exc).__name__}: {exc}"[:2000], summary)
-            self._seen.discard(job.id)
-            if job.profile_id:
-                self.index.remove(job.profile_id)  # re-read from the database when retried
+            self._seen.discard(job.id)  # the profile's entry is read again when the job is retried
             return
         summary.jobs[str(job.kind)] += 1
         summary.candidates += counts.candidates
@@ -362,10 +361,8 @@ class Worker:
         assert job.profile_id is not None
         flags: list[Flag] = []
         if job.kind is JobKind.SEARCH:
-            flags = self._refresh(
-                session, job.profile_id
-            )  # sync applied it already; the flags come from here
-            supersede_replaced(session, job.profile_id)
+            flags = self._refresh(session, job.profile_id)
+            resolve_flags_of_replaced(session, supersede_replaced(session, job.profile_id))
         held = store_flags(session, flags)
         if job.profile_id not in self.index:  # unusable (no consent, withdrawn, unlinked) or held out
             return StoreCounts(0, held, 0)

@@ -119,6 +119,23 @@ def test_a_mother_typed_male_is_flagged_and_held_out_until_the_flag_is_resolved(
     assert "resolved by operator:cli" in _cli(world, "flags", "list")
 
 
+def test_a_sex_mismatch_is_resolved_when_the_lab_replaces_the_profile(world):
+    parents = world.family(Role.MOTHER)
+    child = world.found_child()
+    mother, father = world.person("female"), world.person("male")
+    world.upload(parents.codes["mother"], mother, amelogenin=("X", "Y"))
+    world.upload(child["child"], world.child(father, mother))
+    worker = _worker(world)
+    worker.run_pending()
+    assert world.candidates() == [] and "open" in _cli(world, "flags", "list", "--open")
+    world.upload(parents.codes["mother"], mother, replace=True, reason="retyped: the first run was a mix-up")
+    worker.run_pending()
+    [flag] = world.flags()
+    assert flag.resolved_by == "system:matching" and "no flags" in _cli(world, "flags", "list", "--open")
+    [duo] = world.candidates()
+    assert duo.relationship == "duo"
+
+
 def test_a_person_sampled_twice_is_flagged_never_a_candidate_of_themself(world):
     first, second = world.family(Role.MOTHER), world.family(Role.MOTHER)  # she reported twice
     mother = world.person("female")
@@ -148,31 +165,34 @@ def test_claimed_parents_who_are_excluded_are_flagged_and_the_child_still_finds_
 
 
 def test_a_withdrawn_family_leaves_the_index_at_once_and_is_never_in_a_later_candidate(world):
-    parents = world.family(Role.MOTHER, Role.FATHER)
-    child = world.found_child()
-    mother, father = world.person("female"), world.person("male")
+    parents, others = world.family(Role.MOTHER, Role.FATHER), world.family(Role.MOTHER)
+    child, other_child = world.found_child(), world.found_child()
+    mother, father, other_mother = world.person("female"), world.person("male"), world.person("female")
     world.upload(parents.codes["mother"], mother)
     world.upload(parents.codes["father"], father)
     world.upload(child["child"], world.child(father, mother))
+    world.upload(others.codes["mother"], other_mother)
+    world.upload(other_child["child"], world.child(world.person("male"), other_mother))
     worker = _worker(world)
     worker.run_pending()
-    [candidate] = world.candidates()
+    candidate, kept = world.candidates()
+    assert candidate.family_case_id == parents.case_id and kept.family_case_id == others.case_id
 
     with world.factory() as session:  # the mother texts DELETE
         contact = session.get_one(Contact, parents.contact_id)
         erase_contact(session, contact, actor=f"contact:{contact.id}", now=datetime.now(UTC))
         session.commit()
         assert session.scalar(sa.select(sa.func.count()).where(MatchJob.kind == JobKind.WITHDRAW)) >= 1
-    [withdrawn] = world.candidates()
-    assert withdrawn.evidence == []  # erased in the erasure's own transaction
+    withdrawn, other = world.candidates()
+    assert withdrawn.evidence == [] and other.evidence  # erased in the erasure's own transaction, only theirs
     brother = world.found_child()
     world.upload(brother["child"], world.child(father, mother))
     worker.run_pending()
-    assert [c.status for c in world.candidates()] == [CandidateStatus.WITHDRAWN]
-    assert len(worker.index) == 2  # the two children
+    assert [c.status for c in world.candidates()] == [CandidateStatus.WITHDRAWN, CandidateStatus.NEW]
+    assert len(worker.index) == 4  # the three children and the other mother
 
     fresh = _worker(world)  # a worker started later never sees them either
-    assert len(fresh.index) == 2
+    assert len(fresh.index) == 4
 
 
 def test_match_pending_then_match_all_from_the_command_line_find_the_family_once(world):
