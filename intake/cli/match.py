@@ -3,7 +3,7 @@
 reunite match-worker                 build the index, then search every queued profile as it comes
 reunite match --pending | --all      run the queue once and exit (--all: queue every profile again first)
 reunite candidates [--status S] [--json]
-    reunite flags [list [--open]]        reunite flags resolve ID --note TEXT
+reunite flags [list [--open]]        reunite flags resolve ID --note TEXT
 """
 
 from __future__ import annotations
