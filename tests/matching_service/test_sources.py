@@ -127,3 +127,25 @@ def test_the_worker_loop_runs_jobs_as_they_come_and_stops_when_asked(world):
     loop.join(10)
     assert not loop.is_alive()
     assert len(worker.index) == 1
+
+
+def test_a_stored_profile_is_read_as_the_parser_reads_it():
+    import numpy as np
+
+    from intake.lab_profiles import check_genotypes
+    from matching.profiles import parse_profile
+    from matching.service.entries import stored_profile
+    from matching.simulate import random_profile
+    from tests.matching_service.world import KIT, TABLE
+
+    rng = np.random.default_rng(7)
+    for sex in ["female", "male", None] * 30:
+        profile = random_profile(TABLE, rng, KIT, sex=sex)
+        raw = {m: list(g) for m, g in profile.genotypes.items()} | {
+            m: list(v) for m, v in profile.other.items()
+        }
+        stored = check_genotypes(raw).genotypes  # as intake.lab_profiles stores it
+        assert stored_profile(stored) == parse_profile(stored) == profile
+    odd = {"VWA": "17,14", "AMEL": ["Y", "X"], "D3S1358": [15, "16"], "TH01": ["9.3", "10"]}
+    assert stored_profile(odd) == parse_profile(odd)
+    assert stored_profile({"D3S1358": ["15", "Q"]}) is None and stored_profile({"DYS391": ["10"]}) is None
