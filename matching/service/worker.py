@@ -254,10 +254,10 @@ class Worker:
             session.expunge(job)
             return job
 
-    def run_pending(self, limit: int | None = None) -> RunSummary:
-        """Run queued jobs until none is claimable (or `limit` were run); return what was done."""
+    def run_pending(self, limit: int | None = None, stop: threading.Event | None = None) -> RunSummary:
+        """Run queued jobs until none is claimable, `limit` were run or `stop` is set; return what was done."""
         summary = RunSummary()
-        while limit is None or sum(summary.jobs.values()) < limit:
+        while (limit is None or sum(summary.jobs.values()) < limit) and not (stop and stop.is_set()):
             job = self.claim()
             if job is None:
                 break
@@ -268,7 +268,7 @@ class Worker:
         """Run jobs as they come until `stop` is set (SIGTERM/SIGINT); finish the job in hand first."""
         total = RunSummary()
         while not stop.is_set():
-            summary = self.run_pending(limit=100)
+            summary = self.run_pending(limit=100, stop=stop)
             total.add(summary)
             if not summary.jobs:
                 stop.wait(poll)

@@ -174,3 +174,20 @@ def test_a_profile_on_too_few_shared_markers_is_never_a_candidate(world, kit_siz
     world.upload(child["child"], Profile(small, {"Amelogenin": ("X", "Y")}))
     Worker(world.factory).run_pending()
     assert [c for c in world.candidates() if c.band == "candidate"] == []
+
+
+def test_a_genemapper_import_queues_the_samples_it_stored_and_none_it_refused(world):
+    from tests.labapi.factories import bearer
+    from tests.labapi.genemapper_files import table
+
+    family = world.family(Role.MOTHER, Role.FATHER)
+    good = {m: list(g) for m, g in world.person("female").genotypes.items()}
+    mixture = {m: list(g) for m, g in world.person("male").genotypes.items()} | {"FGA": ["21", "22", "24"]}
+    text = table([(family.codes["mother"], good), (family.codes["father"], mixture)], alleles=3)
+    answer = world.client.post("/api/v1/imports/genemapper", data=text.encode(), content_type="text/plain",
+                               headers=bearer(world.secret))  # fmt: skip
+    assert answer.status_code == 200, answer.get_json()
+    statuses = sorted(s["status"] for s in answer.get_json()["samples"])
+    assert statuses == ["refused", "stored"]
+    stored = next(s["profile"] for s in answer.get_json()["samples"] if s["status"] == "stored")
+    assert [j.profile_id for j in _jobs(world)] == [stored]

@@ -110,7 +110,7 @@ def test_a_replaced_profile_supersedes_its_candidates_which_stay_in_the_history(
 
 
 def test_the_worker_loop_runs_jobs_as_they_come_and_stops_when_asked(world):
-    family = world.family(Role.MOTHER)
+    family = world.family(Role.MOTHER, Role.FATHER)
     worker = Worker(world.factory)
     worker.start()
     stop = threading.Event()
@@ -127,6 +127,8 @@ def test_the_worker_loop_runs_jobs_as_they_come_and_stops_when_asked(world):
     loop.join(10)
     assert not loop.is_alive()
     assert len(worker.index) == 1
+    world.upload(family.codes["father"], world.person("male"))
+    assert worker.run_pending(stop=stop).jobs == {}  # a stopped worker takes no further job
 
 
 def test_a_stored_profile_is_read_as_the_parser_reads_it():
