@@ -3,9 +3,9 @@ fixed child against every relative of one pairwise relationship.
 
 Both are per-marker log10 LR tables over the genotype codes of the batch side (`matching.batch` codes, `untyped`
 scoring 0), built by the exact pedigree likelihood of `matching.likelihood` with the batch person typed by a
-`GenotypeBatch`, mutation and theta included, and summed by the numba kernel of `matching.fast` (`sum_duo`, a
-plain 1-D lookup sum). A marker where the fixed side cannot say anything (a trio with neither parent typed) has
-no table, as in the per-case path. Genotypes with an allele the table lacks are left out of the tables (the
+`GenotypeBatch`, mutation and theta included, and summed by the numba kernels of `matching.fast` (`sum_above`,
+the exact pruned 1-D scan; `sum_duo`, the full sum). A marker where the fixed side cannot say anything (a trio
+with neither parent typed) has no table, as in the per-case path. Genotypes with an allele the table lacks are left out of the tables (the
 index stores them untyped); the exact per-pair recomputation includes them.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from matching.batch import GenotypeEncoding, LocusCodes
-from matching.fast import Codes, FloatArray, IndexArray, sum_duo
+from matching.fast import Codes, FloatArray, IndexArray, sum_above, sum_duo
 from matching.likelihood import GenotypeBatch, Typing, pedigree_likelihood
 from matching.mutation import MutationModel
 from matching.profiles import Genotype, Profile
@@ -55,8 +55,15 @@ class _TableScorer:
         """Return each batch person's combined log10 LR (shape (columns,))."""
         return sum_duo(self.tables, self.offsets, self.rows, codes, use_numba=use_numba)
 
+    def above(
+        self, codes: Codes, log10_threshold: float, *, use_numba: bool = True
+    ) -> tuple[IndexArray, FloatArray]:
+        """Return (indices, log10 LRs) of the columns reaching `log10_threshold`: the exact pruned scan."""
+        return sum_above(self.tables, self.offsets, self.rows, codes, log10_threshold, use_numba=use_numba)
+
 
 def _table(
+    encoding: GenotypeEncoding,
     relationship: str,
     fixed: Mapping[str, Typing],
     batch_role: str,
@@ -66,7 +73,7 @@ def _table(
 ) -> FloatArray:
     rel = RELATIONSHIPS[relationship]
     p = codes.locus.frequencies
-    m = mutation.matrix(codes.locus) if mutation is not None else None
+    m = encoding.mutation_matrix(mutation, codes.locus.marker) if mutation is not None else None
     typing = {**fixed, batch_role: GenotypeBatch(codes.first, codes.second)}
     h1 = pedigree_likelihood(rel.h1, typing, p, m, theta)
     h2 = pedigree_likelihood(rel.h2, typing, p, m, theta)
@@ -100,7 +107,7 @@ class FamilyScorer(_TableScorer):
             }
             if not rel.typed_enough([*fixed, child_role]):
                 continue
-            tables.append((row, _table(relationship, fixed, child_role, codes, mutation, theta)))
+            tables.append((row, _table(encoding, relationship, fixed, child_role, codes, mutation, theta)))
         super().__init__(encoding, tables)
 
 
@@ -122,12 +129,9 @@ class PairScorer(_TableScorer):
             if genotype is None:
                 continue
             tables.append(
-                (row, _table(relationship, {"person2": genotype}, "person1", codes, mutation, theta))
+                (
+                    row,
+                    _table(encoding, relationship, {"person2": genotype}, "person1", codes, mutation, theta),
+                )
             )
         super().__init__(encoding, tables)
-
-
-def above(scores: FloatArray, threshold: float) -> IndexArray:
-    """Return the positions whose score reaches `threshold` (where a pruned `.above` scan will slot in)."""
-    hits: IndexArray = np.flatnonzero(scores >= threshold).astype(np.int64)
-    return hits

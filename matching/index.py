@@ -73,6 +73,15 @@ class Encoder:
                 column[row] = code
         return column, odd or seen != len(genotypes)
 
+    def encode_many(self, profiles: list[Profile]) -> tuple[Codes, npt.NDArray[np.bool_]]:
+        """Return the code columns of many profiles (markers, n) and which of them are odd (as `encode`)."""
+        spec = list(zip(self.markers, self._lut, self.untyped.tolist(), strict=True))
+        rows = [[lut.get(g.get(m), u) for m, lut, u in spec] for g in (p.genotypes for p in profiles)]  # type: ignore[arg-type]
+        codes: Codes = np.array(rows, dtype=CODE_DTYPE).reshape(len(profiles), len(self.markers)).T
+        typed = (codes != self.untyped[:, None]).sum(axis=0)
+        lengths = np.fromiter((len(p.genotypes) for p in profiles), dtype=np.int64, count=len(profiles))
+        return np.ascontiguousarray(codes), typed != lengths
+
     def decode(self, column: Codes) -> Profile:
         """Return the profile of a code column (table markers only)."""
         untyped = self.untyped

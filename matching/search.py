@@ -8,14 +8,15 @@ worker, and stores each `Comparison` as a candidate row and each `Flag` as a fla
 from __future__ import annotations
 
 import enum
+import gc
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from matching.batch import CODE_DTYPE, DuoScorer, TrioScorer
-from matching.family_scan import RELATIVE_RELATIONSHIP, FamilyScorer, PairScorer, above
+from matching.batch import DuoScorer, TrioScorer
+from matching.family_scan import RELATIVE_RELATIONSHIP, FamilyScorer, PairScorer
 from matching.fast import Codes
 from matching.frequencies import FrequencyTable
 from matching.index import Encoder, Pool, identical_columns
@@ -162,7 +163,14 @@ _CHILD_POOL = "child"
 _PARENT_ROLES = ("father", "mother")
 
 
-@dataclass
+def _parent_units(fathers: list[int], mothers: list[int]) -> list[tuple[str, tuple[int, ...]]]:
+    """Return a case's parent units: every father with every mother as a couple, else each parent alone."""
+    if fathers and mothers:
+        return [("trio_couple", (f, m)) for f in fathers for m in mothers]
+    return [("duo", (s,)) for s in fathers + mothers]
+
+
+@dataclass(slots=True)
 class _Case:
     members: list[int] = field(default_factory=list)  # person slots
     units: list[tuple[str, int]] = field(default_factory=list)  # (pool, column)
@@ -221,58 +229,107 @@ class MatchIndex:
         self._rebuild(entry.case_id)
         return []
 
-    def add_many(self, entries: Iterable[Entry]) -> list[Flag]:
-        """Add many entries (the start-up build): new cases in blocks, anything else through `add`."""
+    def add_many(self, entries: Iterable[Entry], chunk: int = 100_000) -> list[Flag]:
+        """Add many entries (the start-up build), streaming: profiles of cases not yet indexed go in blocks of
+        `chunk`; replacements, and members of a case already indexed, go one by one through `add` at the end.
+
+        The cyclic garbage collector is paused meanwhile: the index creates millions of small containers and no
+        cycles, and the collector's repeated passes over them would take most of the build time.
+        """
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._add_many(entries, chunk)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _add_many(self, entries: Iterable[Entry], chunk: int) -> list[Flag]:
         flags: list[Flag] = []
         fresh: list[Entry] = []
-        fresh_cases: set[int] = set()
         later: list[Entry] = []
+        pids: set[str] = set()
+        persons: set[int] = set()
+        later_keys: set[object] = set()
         for entry in entries:
             if (
                 entry.profile_id in self._by_pid
+                or entry.profile_id in pids
                 or entry.person_id in self._by_person
-                or (entry.case_id in self._cases and entry.case_id not in fresh_cases)
+                or entry.person_id in persons
+                or entry.case_id in self._cases
+                or entry.profile_id in later_keys
+                or ("person", entry.person_id) in later_keys
             ):
                 later.append(entry)
+                later_keys.update((entry.profile_id, ("person", entry.person_id)))
                 continue
-            flag = sex_conflict(entry)
-            if flag is not None:
+            if entry.sex != "unknown" and (flag := sex_conflict(entry)) is not None:
                 flags.append(flag)
                 continue
+            pids.add(entry.profile_id)
+            persons.add(entry.person_id)
             fresh.append(entry)
-            fresh_cases.add(entry.case_id)
-        self._add_block(fresh, flags, later)
+            if len(fresh) >= chunk:
+                self._flush(fresh, pids, persons)
+        self._flush(fresh, pids, persons)
         for entry in later:
             flags += self.add(entry)
         return flags
 
-    def _add_block(self, entries: list[Entry], flags: list[Flag], later: list[Entry]) -> None:
-        encode = self.encoder.encode
-        columns = np.empty((len(self.encoder.markers), len(entries)), dtype=CODE_DTYPE)
-        kept: list[Entry] = []
-        for entry in entries:
-            if entry.profile_id in self._by_pid or entry.person_id in self._by_person:
-                later.append(entry)  # the same person twice in one batch: the later one replaces
-                continue
-            column, odd = encode(entry.profile)
-            columns[:, len(kept)] = column
-            self._put(entry, None, odd)
-            kept.append(entry)
-        if not kept:
-            return
-        slots = np.array([self._by_pid[e.profile_id] for e in kept], dtype=np.int64)
-        codes = self._persons._codes[0]
-        codes[:, slots] = columns[:, : len(kept)]
-        units: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
-        for case_id in dict.fromkeys(e.case_id for e in kept):
-            for kind, owners in self._units_of(self._cases[case_id]):
-                units.setdefault(kind, []).append((case_id, owners))
+    def _flush(self, fresh: list[Entry], pids: set[str], persons: set[int]) -> None:
+        if fresh:
+            self._add_block(fresh)
+        fresh.clear()
+        pids.clear()
+        persons.clear()
+
+    def _add_block(self, entries: list[Entry]) -> None:
+        """Append entries of cases not yet indexed, and their units, with a few numpy operations per pool."""
+        codes, odd = self.encoder.encode_many([e.profile for e in entries])
+        slots = self._persons.add_block((codes,), np.array([[e.person_id for e in entries]], dtype=np.int64))
+        slot_list = slots.tolist()
+        self._pid.extend(e.profile_id for e in entries)
+        self._person.extend(e.person_id for e in entries)
+        self._case.extend(e.case_id for e in entries)
+        self._side.extend(e.side if type(e.side) is Side else Side(e.side) for e in entries)
+        self._role.extend(e.role for e in entries)
+        self._by_pid.update(zip(self._pid[slot_list[0] :], slot_list, strict=True))
+        self._by_person.update(zip(self._person[slot_list[0] :], slot_list, strict=True))
+        for i in np.flatnonzero(odd).tolist():
+            self._odd[slot_list[i]] = entries[i].profile
+        cases = self._cases
+        units: dict[str, list[tuple[int, tuple[int, ...]]]] = {kind: [] for kind in self._pools}
+        parents: dict[int, tuple[list[int], list[int]]] = {}
+        for slot, entry in zip(slot_list, entries, strict=True):
+            case_id = entry.case_id
+            case = cases.get(case_id)
+            if case is None:
+                case = cases[case_id] = _Case()
+            case.members.append(slot)
+            side, role = self._side[slot], entry.role
+            if side is Side.CHILD:
+                units[_CHILD_POOL].append((case_id, (slot,)))
+            elif side is Side.FAMILY:
+                if role == "father" or role == "mother":
+                    pair = parents.get(case_id)
+                    if pair is None:
+                        pair = parents[case_id] = ([], [])
+                    pair[role == "mother"].append(slot)
+                elif role in RELATIVE_RELATIONSHIP:
+                    units[RELATIVE_RELATIONSHIP[role]].append((case_id, (slot,)))
+        for case_id, (fathers, mothers) in parents.items():
+            for kind, owners in _parent_units(fathers, mothers):
+                units[kind].append((case_id, owners))
+        all_codes = self._persons._codes[0]
         for kind, rows in units.items():
+            if not rows:
+                continue
             pool = self._pools[kind]
             owner_slots = np.array([o for _, o in rows], dtype=np.int64).T
-            cols = pool.add_block(tuple(codes[:, owner_slots[k]] for k in range(pool.width)), owner_slots)
+            cols = pool.add_block(tuple(all_codes[:, owner_slots[k]] for k in range(pool.width)), owner_slots)
             for (case_id, _), col in zip(rows, cols.tolist(), strict=True):
-                self._cases[case_id].units.append((kind, col))
+                cases[case_id].units.append((kind, col))
 
     def _put(self, entry: Entry, column: Codes | None, odd: bool) -> int:
         slot = self._persons.add(
@@ -325,10 +382,7 @@ class MatchIndex:
         units: list[tuple[str, tuple[int, ...]]] = [
             (_CHILD_POOL, (s,)) for s in case.members if side[s] is Side.CHILD
         ]
-        if fathers and mothers:
-            units += [("trio_couple", (f, m)) for f in fathers for m in mothers]
-        else:
-            units += [("duo", (s,)) for s in fathers + mothers]
+        units += _parent_units(fathers, mothers)
         units += [(RELATIVE_RELATIONSHIP[role[s]], (s,)) for s in family if role[s] in RELATIVE_RELATIONSHIP]
         return units
 
@@ -465,12 +519,14 @@ class MatchIndex:
             compared += len(pool)
             if kind == "trio_couple":
                 trio = TrioScorer(encoding, child, s.mutation, s.theta)
-                scores = trio.log10_lr(pool.codes(0), pool.codes(1))
+                found, _ = trio.above(pool.codes(0), pool.codes(1), threshold)
             elif kind == "duo":
-                scores = DuoScorer(encoding, child, s.mutation, s.theta).log10_lr(pool.codes())
+                found, _ = DuoScorer(encoding, child, s.mutation, s.theta).above(pool.codes(), threshold)
             else:
-                scores = PairScorer(encoding, kind, child, s.mutation, s.theta).log10_lr(pool.codes())
-            for col in above(scores, threshold).tolist():
+                found, _ = PairScorer(encoding, kind, child, s.mutation, s.theta).above(
+                    pool.codes(), threshold
+                )
+            for col in found.tolist():
                 if pool.valid[col]:
                     hits.append(_Hit(kind, slot, self._family_roles(kind, pool.owner[:, col].tolist())))
         return compared, hits
@@ -500,7 +556,8 @@ class MatchIndex:
                 s.theta,
             )
             compared += len(children)
-            for hit in above(scorer.log10_lr(children.codes()), threshold).tolist():
+            found, _ = scorer.above(children.codes(), threshold)
+            for hit in found.tolist():
                 if children.valid[hit]:
                     hits.append(_Hit(kind, int(children.owner[0, hit]), family))
         return compared, hits

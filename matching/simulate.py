@@ -42,6 +42,22 @@ def random_profile(
     return Profile(genotypes=genotypes, other=_amelogenin(sex))
 
 
+def random_profiles(
+    table: FrequencyTable, rng: np.random.Generator, n: int, markers: Iterable[str] | None = None
+) -> list[Profile]:
+    """Return `n` unrelated profiles at once (as `random_profile`, drawn marker by marker for speed)."""
+    columns = []
+    for marker in markers if markers is not None else table.markers:
+        locus = table.locus(marker)
+        genotypes = {}
+        draws = rng.choice(len(locus.alleles), size=(n, 2), p=locus.frequencies)
+        low, high = np.minimum(draws[:, 0], draws[:, 1]), np.maximum(draws[:, 0], draws[:, 1])
+        for a, b in set(zip(low.tolist(), high.tolist(), strict=True)):
+            genotypes[(a, b)] = (locus.alleles[a], locus.alleles[b])  # table alleles are in repeat order
+        columns.append((marker, [genotypes[g] for g in zip(low.tolist(), high.tolist(), strict=True)]))
+    return [Profile({marker: values[i] for marker, values in columns}) for i in range(n)]
+
+
 def _amelogenin(sex: str | None) -> dict[str, tuple[str, ...]]:
     if sex == "female":
         return {"Amelogenin": ("X", "X")}
