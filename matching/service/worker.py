@@ -15,13 +15,15 @@ goes on. Withdrawals are claimed first, so a withdrawn profile is out of the ind
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
 import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -83,61 +85,51 @@ class RunSummary:
         self.superseded += other.superseded
 
 
-def _progress_entries(session: Session, progress: bool) -> tuple[Callable[[], None], object]:
-    """Return (close, iterable of entries) with a rich progress bar when `progress`."""
-    stream = entries(session)
-    if not progress:
-        return (lambda: None), stream
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    total = session.scalar(
-        sa.select(sa.func.count()).select_from(DnaProfile).where(DnaProfile.replaced_at.is_(None))
-    )
-    bar = Progress(
-        TextColumn("indexing profiles"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-    )
-    bar.start()
-    task = bar.add_task("index", total=total or None)
-
-    def tick() -> object:
-        for entry in stream:
-            bar.advance(task)
-            yield entry
-
-    return bar.stop, tick()
+def _counted(stream: Iterable[Entry], counts: Counter[str], tick: Callable[[], None]) -> Iterator[Entry]:
+    for entry in stream:
+        counts[str(entry.side)] += 1
+        tick()
+        yield entry
 
 
 def build_index(
     session: Session, table: FrequencyTable, settings: Settings, *, progress: bool = False
 ) -> tuple[MatchIndex, BuildSummary]:
-    """Build the index of every usable current profile from the database (sex conflicts held out)."""
+    """Build the index of every usable current profile from the database, streamed (sex conflicts held out).
+
+    With `progress`, a rich progress bar counts the profiles read; the summary says how many are on each side.
+    """
     started = time.perf_counter()
     index = MatchIndex(table, settings)
     summary = BuildSummary()
-    close, stream = _progress_entries(session, progress)
-    try:
-        batch: list[Entry] = []
-        for entry in stream:  # type: ignore[attr-defined]
-            batch.append(entry)
-            if len(batch) >= 10_000:
-                summary.held_out += _add_many(index, batch, summary)
-                batch = []
-        summary.held_out += _add_many(index, batch, summary)
-    finally:
-        close()
+    seen: Counter[str] = Counter()
+    with contextlib.ExitStack() as stack:
+        tick: Callable[[], None] = lambda: None  # noqa: E731
+        if progress:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            current = sa.select(sa.func.count()).where(DnaProfile.replaced_at.is_(None))
+            bar = stack.enter_context(
+                Progress(TextColumn("indexing profiles"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                         transient=True)
+            )  # fmt: skip
+            task = bar.add_task("index", total=session.scalar(current) or None)
+            tick = functools.partial(bar.advance, task)
+        flags = index.add_many(_counted(entries(session), seen, tick))
+    held = Counter(
+        str(e.side)
+        for f in flags
+        if f.kind == FlagKind.SEX_MISMATCH
+        for e in _entries_of(session, f.profile_ids)
+    )
+    summary.indexed = seen - held
+    summary.held_out = sum(held.values())
     summary.seconds = time.perf_counter() - started
     return index, summary
 
 
-def _add_many(index: MatchIndex, batch: list[Entry], summary: BuildSummary) -> int:
-    flags = index.add_many(batch)
-    held = {p for f in flags if f.kind == FlagKind.SEX_MISMATCH for p in f.profile_ids}
-    summary.indexed.update(str(e.side) for e in batch if e.profile_id not in held)
-    return len(held)
+def _entries_of(session: Session, profile_ids: Iterable[str]) -> Iterator[Entry]:
+    return entries(session, list(profile_ids))
 
 
 def enqueue_all(session: Session) -> int:

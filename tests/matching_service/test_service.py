@@ -108,6 +108,8 @@ def test_a_mother_typed_male_is_flagged_and_held_out_until_the_flag_is_resolved(
         flag.kind == "sex_mismatch" and flag.profile_ids == mother_id and flag.case_ids == [parents.case_id]
     )
     assert world.candidates() == [] and mother_id not in worker.index
+    summary = Worker(world.factory).start(progress=True)  # a worker starting now holds her out too
+    assert summary.held_out == 1 and dict(summary.indexed) == {"child": 1} and summary.total == 1
 
     assert "sex_mismatch" in _cli(world, "flags")
     _cli(
