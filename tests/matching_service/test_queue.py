@@ -133,12 +133,7 @@ def test_a_failed_job_waits_for_its_backoff(world):
 
 
 def test_match_all_while_a_profile_arrives_searches_each_once_and_stores_no_candidate_twice(world):
-    parents = world.family(Role.MOTHER, Role.FATHER)
-    child = world.found_child()
-    mother, father = world.person("female"), world.person("male")
-    world.upload(parents.codes["mother"], mother)
-    world.upload(parents.codes["father"], father)
-    world.upload(child["child"], world.child(father, mother))
+    parents, child, mother, father = world.typed_trio()
     worker = Worker(world.factory)
     worker.start()
     worker.run_pending()

@@ -198,12 +198,7 @@ def test_a_withdrawn_family_leaves_the_index_at_once_and_is_never_in_a_later_can
 
 
 def test_match_pending_then_match_all_from_the_command_line_find_the_family_once(world):
-    parents = world.family(Role.MOTHER, Role.FATHER)
-    child = world.found_child()
-    mother, father = world.person("female"), world.person("male")
-    world.upload(parents.codes["mother"], mother)
-    world.upload(parents.codes["father"], father)
-    world.upload(child["child"], world.child(father, mother))
+    parents, child, mother, father = world.typed_trio()
     first = _cli(world, "match", "--pending", "--no-progress")
     assert "family profiles" in first and "new candidates" in first
     assert len(world.candidates()) == 1
@@ -224,12 +219,7 @@ def test_match_needs_pending_or_all(world):
 
 
 def test_the_bands_are_settings_of_the_worker(world):
-    parents = world.family(Role.MOTHER, Role.FATHER)
-    child = world.found_child()
-    mother, father = world.person("female"), world.person("male")
-    world.upload(parents.codes["mother"], mother)
-    world.upload(parents.codes["father"], father)
-    world.upload(child["child"], world.child(father, mother))
+    parents, child, mother, father = world.typed_trio()
     _cli(world, "match", "--pending", "--no-progress", "--candidate-lr", "1e40", "--inconclusive-lr", "10")
     [candidate] = world.candidates()
     assert candidate.relationship == "trio_couple" and candidate.band == "inconclusive"

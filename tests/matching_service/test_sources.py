@@ -92,12 +92,7 @@ def test_a_later_refusal_of_consent_keeps_the_profile_out_of_the_index(world):
 
 
 def test_a_replaced_profile_supersedes_its_candidates_which_stay_in_the_history(world):
-    parents = world.family(Role.MOTHER, Role.FATHER)
-    child = world.found_child()
-    mother, father = world.person("female"), world.person("male")
-    world.upload(parents.codes["mother"], mother)
-    world.upload(parents.codes["father"], father)
-    world.upload(child["child"], world.child(father, mother))
+    parents, child, mother, father = world.typed_trio()
     worker = Worker(world.factory)
     worker.start()
     worker.run_pending()

@@ -91,6 +91,17 @@ class World:
             self.collected(code)
         return registered.samples
 
+    def typed_trio(self) -> tuple[Family, dict[str, str], Profile, Profile]:
+        """A family whose mother and father are typed, and their found child, typed: (family, child's sample
+        codes, mother, father). Nothing is searched yet."""
+        family = self.family(Role.MOTHER, Role.FATHER)
+        child = self.found_child()
+        mother, father = self.person("female"), self.person("male")
+        self.upload(family.codes["mother"], mother)
+        self.upload(family.codes["father"], father)
+        self.upload(child["child"], self.child(father, mother))
+        return family, child, mother, father
+
     # -- genotypes -------------------------------------------------------------------------------------------
     def person(self, sex: str) -> Profile:
         return random_profile(TABLE, self.rng, KIT, sex=sex)
