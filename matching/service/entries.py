@@ -200,6 +200,10 @@ def entries(session: Session, profile_ids: Collection[str] | None = None) -> Ite
     if profile_ids is not None:
         case_ids = set(session.scalars(_rows(session, profile_ids).with_only_columns(Case.id)))
     consents = _Consents.load(session, case_ids)
+    if profile_ids is None and session.get_bind().dialect.name == "postgresql":
+        # Plan the streamed read for all its rows, not a fast start: a cursor's default plan (nested loops)
+        # took 50 times longer on tables not yet analysed, as right after a bulk load (measured, 20,000 rows).
+        session.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))
     result = session.execute(_rows(session, profile_ids).execution_options(yield_per=BATCH))
     for pid, genotypes, source, sample_sex, person_id, role, case_id, child_sex, reported in result:
         placed = side_of(source, role)

@@ -186,3 +186,19 @@ def test_a_genemapper_import_queues_the_samples_it_stored_and_none_it_refused(wo
     assert statuses == ["refused", "stored"]
     stored = next(s["profile"] for s in answer.get_json()["samples"] if s["status"] == "stored")
     assert [j.profile_id for j in _jobs(world)] == [stored]
+
+
+def test_every_workers_index_follows_what_the_others_did(world):
+    first, second = Worker(world.factory, name="first"), Worker(world.factory, name="second")
+    first.start()
+    second.start()
+    parents = world.family(Role.MOTHER, Role.FATHER)
+    mother, father = world.person("female"), world.person("male")
+    world.upload(parents.codes["mother"], mother)
+    world.upload(parents.codes["father"], father)
+    assert first.run_pending().jobs["search"] == 2  # the second worker has not seen these profiles
+    child = world.found_child()
+    world.upload(child["child"], world.child(father, mother))
+    assert second.run_pending().jobs["search"] == 1
+    [candidate] = world.candidates()
+    assert candidate.relationship == "trio_couple" and len(second.index) == 3
