@@ -90,19 +90,27 @@ def _settings(options: dict[str, Any]) -> Any:
     )  # fmt: skip
 
 
+def _table(options: dict[str, Any]) -> Any:
+    from matching.errors import KinshipError
+    from matching.frequencies import FrequencyTable
+
+    try:
+        return (
+            FrequencyTable.from_csv(options["frequencies"])
+            if options["frequencies"]
+            else FrequencyTable.default()
+        )
+    except KinshipError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
     """Return the matching commands, opening sessions from `get_factory()`."""
 
     def start(progress: bool, options: dict[str, Any]) -> Worker:
-        from matching.errors import KinshipError
-        from matching.frequencies import FrequencyTable
         from matching.service.worker import Worker
 
-        try:
-            table = FrequencyTable.from_csv(options["frequencies"]) if options["frequencies"] else None
-        except KinshipError as exc:
-            raise click.ClickException(str(exc)) from exc
-        worker = Worker(get_factory(), table, _settings(options))
+        worker = Worker(get_factory(), _table(options), _settings(options))
         summary = worker.start(progress=progress)
         Console().print(_build_summary(summary))
         return worker
@@ -129,11 +137,36 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
     @click.option("--all", "mode", flag_value="all", help="Search every current profile again (a new "
                   "frequency table or engine), then exit.")  # fmt: skip
     @click.option("--progress/--no-progress", default=True, show_default=True)
+    @click.option("--dask", "dask_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+                  help="With --all: run the re-match on Dask, families sharded across its workers (a local "
+                  "cluster without ADDRESS, e.g. tcp://10.0.0.5:8786).")  # fmt: skip
+    @click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True,
+                  help="Workers of the local Dask cluster.")  # fmt: skip
     @_search_options
-    def match(mode: str | None, progress: bool, **options: Any) -> None:
+    def match(
+        mode: str | None, progress: bool, dask_address: str | None, workers: int, **options: Any
+    ) -> None:
         """Run the matching queue once: --pending, or --all to re-match everything."""
         if mode is None:
             raise click.UsageError("say --pending or --all")
+        if dask_address is not None:
+            if mode != "all":
+                raise click.UsageError("--dask runs a re-match: use it with --all")
+            from matching.service.distributed import rematch_on_dask
+
+            done = rematch_on_dask(
+                get_factory(), _table(options), _settings(options),
+                address=None if dask_address == "local" else dask_address, workers=workers,
+            )  # fmt: skip
+            table = Table(title="re-match on Dask", show_header=False)
+            table.add_row("shards (Dask workers)", str(done.shards))
+            table.add_row("children searched", str(done.children))
+            table.add_row("new candidates", str(done.candidates))
+            table.add_row("new flags", str(done.flags))
+            table.add_row("seconds per shard", ", ".join(f"{s:.1f}" for s in done.shard_seconds))
+            table.add_row("took", f"{done.seconds:.1f} s")
+            Console().print(table)
+            return
         worker = start(progress, options)
         if mode == "all":
             from matching.service.worker import enqueue_all
