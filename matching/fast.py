@@ -205,6 +205,14 @@ def _filter(sums: FloatArray, threshold: float) -> tuple[IndexArray, FloatArray]
     return keep, sums[keep]
 
 
+def _scan_buffers(n: int) -> tuple[IndexArray, FloatArray, IndexArray]:
+    """Return the pruned kernels' outputs for n candidates: found indices, sums, survivors per block."""
+    if n >= 2**31:
+        raise ValueError("a pruned scan takes fewer than 2**31 candidates at a time: split the index")
+    counts = np.zeros((n + PRUNE_BLOCK - 1) // PRUNE_BLOCK, dtype=np.int64)
+    return np.empty(n, dtype=np.int64), np.empty(n), counts
+
+
 def _gather(found: IndexArray, sums: FloatArray, counts: IndexArray) -> tuple[IndexArray, FloatArray]:
     """Return the survivors that each block wrote at the start of its own range, in candidate order."""
     parts = [(b * PRUNE_BLOCK, b * PRUNE_BLOCK + int(n)) for b, n in enumerate(counts) if n]
@@ -380,10 +388,7 @@ def sum_above(
         return _filter(sum_duo_numpy(tables, offsets, rows, codes), threshold)
     if order is None:
         order = informative_order(tables, offsets)
-    n = codes.shape[1]
-    found = np.empty(n, dtype=np.int64)
-    sums = np.empty(n)
-    counts = np.zeros((n + PRUNE_BLOCK - 1) // PRUNE_BLOCK, dtype=np.int64)
+    found, sums, counts = _scan_buffers(codes.shape[1])
     bounds = _suffix_bounds(tables, offsets, order)
     dense = _dense_prefix(tables, offsets, order, bounds, threshold)
     _duo_above_jit(tables, offsets, rows, codes, order, bounds, dense, threshold, found, sums, counts)
@@ -413,10 +418,7 @@ def sum_trio_above(
         return _filter(full, threshold)
     if order is None:
         order = informative_order(tables, offsets)
-    n = first.shape[1]
-    found = np.empty(n, dtype=np.int64)
-    sums = np.empty(n)
-    counts = np.zeros((n + PRUNE_BLOCK - 1) // PRUNE_BLOCK, dtype=np.int64)
+    found, sums, counts = _scan_buffers(first.shape[1])
     bounds = _suffix_bounds(tables, offsets, order)
     dense = _dense_prefix(tables, offsets, order, bounds, threshold)
     _trio_above_jit(

@@ -2,7 +2,7 @@
 
 Pure computation (numpy and matching.*): the DB service maps its rows to `Entry`, keeps one `MatchIndex` in the
 worker, and stores each `Comparison` as a candidate row and each `Flag` as a flag row. See docs/matching.md,
-"Who is compared with whom", and /work/wt/matching-interface.md for the contract.
+"Who is compared with whom".
 """
 
 from __future__ import annotations
@@ -71,6 +71,14 @@ class Settings:
     max_expected_unrelated: float = 0.01
     mutation: MutationModel | None = field(default=DEFAULT_MUTATION)
     theta: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.min_shared_markers < 1 or self.exclude_inconsistent < 1:
+            raise ValueError("min_shared_markers and exclude_inconsistent must be at least 1")
+        if not 0.0 < self.exclude_lr <= self.inconclusive_lr <= self.candidate_lr:
+            raise ValueError("the thresholds must satisfy 0 < exclude_lr <= inconclusive_lr <= candidate_lr")
+        if self.max_expected_unrelated <= 0.0 or not 0.0 <= self.theta < 1.0:
+            raise ValueError("max_expected_unrelated must be positive and theta in [0, 1)")
 
 
 class Band(enum.StrEnum):
@@ -170,10 +178,22 @@ def _parent_units(fathers: list[int], mothers: list[int]) -> list[tuple[str, tup
     return [("duo", (s,)) for s in fathers + mothers]
 
 
-@dataclass(slots=True)
-class _Case:
-    members: list[int] = field(default_factory=list)  # person slots
-    units: list[tuple[str, int]] = field(default_factory=list)  # (pool, column)
+# The pools of units, and a case's bookkeeping as one flat list (a few bytes per case at a million cases): its
+# members' person slots (>= 0), then its units, each as -1 - (column * len(_KINDS) + the pool's position).
+_KINDS: tuple[str, ...] = (_CHILD_POOL, "trio_couple", "duo", *RELATIVE_RELATIONSHIP.values())
+_KIND_INDEX = {kind: i for i, kind in enumerate(_KINDS)}
+
+
+def _members(case: list[int]) -> list[int]:
+    return [x for x in case if x >= 0]
+
+
+def _units(case: list[int]) -> list[tuple[str, int]]:
+    return [(_KINDS[u % len(_KINDS)], u // len(_KINDS)) for x in case if x < 0 for u in (-1 - x,)]
+
+
+def _unit_code(kind: str, column: int) -> int:
+    return -1 - (column * len(_KINDS) + _KIND_INDEX[kind])
 
 
 @dataclass(frozen=True)
@@ -198,10 +218,7 @@ class MatchIndex:
         untyped = self.encoder.untyped
         self._persons = Pool(untyped)
         self._pools: dict[str, Pool] = {
-            _CHILD_POOL: Pool(untyped),
-            "trio_couple": Pool(untyped, 2),
-            "duo": Pool(untyped),
-            **{rel: Pool(untyped) for rel in RELATIVE_RELATIONSHIP.values()},
+            kind: Pool(untyped, 2 if kind == "trio_couple" else 1) for kind in _KINDS
         }
         self._pid: list[str] = []
         self._person: list[int] = []
@@ -211,7 +228,7 @@ class MatchIndex:
         self._odd: dict[int, Profile] = {}
         self._by_pid: dict[str, int] = {}
         self._by_person: dict[int, int] = {}
-        self._cases: dict[int, _Case] = {}
+        self._cases: dict[int, list[int]] = {}
 
     # ---- storage -------------------------------------------------------------------------------------------
 
@@ -305,8 +322,8 @@ class MatchIndex:
             case_id = entry.case_id
             case = cases.get(case_id)
             if case is None:
-                case = cases[case_id] = _Case()
-            case.members.append(slot)
+                case = cases[case_id] = []
+            case.append(slot)
             side, role = self._side[slot], entry.role
             if side is Side.CHILD:
                 units[_CHILD_POOL].append((case_id, (slot,)))
@@ -329,7 +346,7 @@ class MatchIndex:
             owner_slots = np.array([o for _, o in rows], dtype=np.int64).T
             cols = pool.add_block(tuple(all_codes[:, owner_slots[k]] for k in range(pool.width)), owner_slots)
             for (case_id, _), col in zip(rows, cols.tolist(), strict=True):
-                cases[case_id].units.append((kind, col))
+                cases[case_id].append(_unit_code(kind, col))
 
     def _put(self, entry: Entry, column: Codes | None, odd: bool) -> int:
         slot = self._persons.add(
@@ -346,7 +363,7 @@ class MatchIndex:
             self._odd[slot] = entry.profile
         self._by_pid[entry.profile_id] = slot
         self._by_person[entry.person_id] = slot
-        self._cases.setdefault(entry.case_id, _Case()).members.append(slot)
+        self._cases.setdefault(entry.case_id, []).append(slot)
         return slot
 
     def _stores(self) -> tuple[object, ...]:
@@ -360,8 +377,7 @@ class MatchIndex:
 
     def remove_case(self, case_id: int) -> None:
         """Remove every profile of a case."""
-        case = self._cases.get(case_id)
-        for slot in list(case.members if case else ()):
+        for slot in _members(self._cases.get(case_id, [])):
             self._remove_slot(slot)
 
     def _remove_slot(self, slot: int) -> None:
@@ -370,17 +386,17 @@ class MatchIndex:
         del self._by_person[self._person[slot]]
         self._odd.pop(slot, None)
         self._persons.remove(slot)
-        self._cases[case_id].members.remove(slot)
+        self._cases[case_id].remove(slot)
         self._rebuild(case_id)
 
-    def _units_of(self, case: _Case) -> list[tuple[str, tuple[int, ...]]]:
+    def _units_of(self, members: list[int]) -> list[tuple[str, tuple[int, ...]]]:
         """Return the units a case's members form: each child; a couple, else single parents; each relative."""
         side, role = self._side, self._role
-        family = [s for s in case.members if side[s] is Side.FAMILY]
+        family = [s for s in members if side[s] is Side.FAMILY]
         fathers = [s for s in family if role[s] == "father"]
         mothers = [s for s in family if role[s] == "mother"]
         units: list[tuple[str, tuple[int, ...]]] = [
-            (_CHILD_POOL, (s,)) for s in case.members if side[s] is Side.CHILD
+            (_CHILD_POOL, (s,)) for s in members if side[s] is Side.CHILD
         ]
         units += _parent_units(fathers, mothers)
         units += [(RELATIVE_RELATIONSHIP[role[s]], (s,)) for s in family if role[s] in RELATIVE_RELATIONSHIP]
@@ -390,16 +406,17 @@ class MatchIndex:
         case = self._cases.get(case_id)
         if case is None:
             return
-        for kind, col in case.units:
+        for kind, col in _units(case):
             self._pools[kind].remove(col)
-        case.units = []
-        if not case.members:
+        members = _members(case)
+        if not members:
             del self._cases[case_id]
             return
-        for kind, owners in self._units_of(case):
+        for kind, owners in self._units_of(members):
             pool = self._pools[kind]
             col = pool.add(tuple(self._persons.column(o) for o in owners), owners)
-            case.units.append((kind, col))
+            members.append(_unit_code(kind, col))
+        self._cases[case_id] = members
 
     def __contains__(self, profile_id: object) -> bool:
         return profile_id in self._by_pid
@@ -416,7 +433,12 @@ class MatchIndex:
         return odd if odd is not None else self.encoder.decode(self._persons.column(slot))
 
     def shard(self, i: int, n: int) -> MatchIndex:
-        """Return a new index with every child and claimed adult, and the families whose case id is i modulo n."""
+        """Return a new index with every child and claimed adult, and the families whose case id is i modulo n.
+
+        For a distributed re-match: each shard searches its families against every child. A shard's `compared`
+        counts its own families only (add the shards' counts for the database-wide bound), and identity flags
+        between two profiles kept in every shard (two children) come from every shard: write them once.
+        """
         part = MatchIndex(self.table, self.settings)
         part.add_many(
             Entry(
@@ -447,7 +469,7 @@ class MatchIndex:
         slot = self._by_pid.get(profile_id)
         if slot is None:
             raise KeyError(f"profile {profile_id} is not in the index")
-        identical, flags = self._identity(slot)
+        flags = self._identity(slot)
         side = self._side[slot]
         hits: list[_Hit] = []
         compared = 0
@@ -458,8 +480,8 @@ class MatchIndex:
         comparisons: list[Comparison] = []
         threshold = self.candidate_threshold(compared)
         for hit in hits:
-            if hit.child in identical or any(s in identical for _, s in hit.family):
-                continue  # two samples of one person are linked by the identity flag, never matched as kin
+            if any(self._identical(hit.child, s) for _, s in hit.family):
+                continue  # identical profiles are flagged as one person or a mix-up, never matched as kin
             comparison = self._compare(hit, compared, threshold)
             if comparison.log10_lr < math.log10(self.settings.inconclusive_lr):
                 continue
@@ -475,17 +497,22 @@ class MatchIndex:
         comparisons.sort(key=lambda c: -c.log10_lr)
         return SearchResult(profile_id, tuple(comparisons), tuple(flags), compared)
 
-    def _identity(self, slot: int) -> tuple[set[int], list[Flag]]:
+    def _identical(self, a: int, b: int) -> bool:
+        """Return whether two indexed profiles are equal on at least `min_shared_markers` markers typed in both."""
+        untyped = self.encoder.untyped
+        x, y = self._persons.column(a), self._persons.column(b)
+        both = (x != untyped) & (y != untyped)
+        return bool(np.all(x[both] == y[both])) and int(both.sum()) >= self.settings.min_shared_markers
+
+    def _identity(self, slot: int) -> list[Flag]:
         persons = self._persons
         shared, mismatch = identical_columns(persons.column(slot), self.encoder.untyped, persons.codes())
         same = (~mismatch) & (shared >= self.settings.min_shared_markers) & persons.valid[: persons.size]
         same[slot] = False
-        identical: set[int] = set()
         flags = []
         for other in np.flatnonzero(same).tolist():
             if self._person[other] == self._person[slot]:
                 continue
-            identical.add(other)
             sides = {self._side[slot], self._side[other]}
             kind = FlagKind.SAMPLE_MIXUP if Side.CHILD in sides and len(sides) == 2 else FlagKind.SAME_PERSON
             flags.append(
@@ -500,7 +527,7 @@ class MatchIndex:
                     },
                 )
             )
-        return identical, flags
+        return flags
 
     def _scan_threshold(self) -> float:
         return math.log10(self.settings.inconclusive_lr) - 1e-6
@@ -544,7 +571,7 @@ class MatchIndex:
         threshold = self._scan_threshold()
         hits: list[_Hit] = []
         compared = 0
-        for kind, col in case.units if case and len(children) else ():
+        for kind, col in _units(case) if case and len(children) else ():
             if kind == _CHILD_POOL:
                 continue
             family = self._family_roles(kind, self._pools[kind].owner[:, col].tolist())
@@ -564,8 +591,7 @@ class MatchIndex:
 
     def _claimed_checks(self, case_id: int) -> tuple[list[Comparison], list[Flag]]:
         """The children of a case against the adults who came with them claiming to be the parents."""
-        case = self._cases.get(case_id)
-        members = case.members if case else []
+        members = _members(self._cases.get(case_id, []))
         children = [s for s in members if self._side[s] is Side.CHILD]
         adults = [s for s in members if self._side[s] is Side.CLAIMED and self._role[s] in _PARENT_ROLES]
         fathers = [s for s in adults if self._role[s] == "father"]
@@ -652,7 +678,7 @@ class MatchIndex:
             skipped_markers=tuple(skipped),
             evidence=evidence,
             compared=compared,
-            expected_unrelated=compared * 10.0 ** (-log10_lr) if log10_lr > -math.inf else math.inf,
+            expected_unrelated=compared * 10.0 ** -max(log10_lr, 0.0),  # a probability is at most 1
             ask_for=self._ask_for(hit.relationship, band, len(shared)),
         )
 

@@ -177,3 +177,13 @@ def test_generic_scan_equals_the_full_filter(n_cand_blocks, sizes, seed, thresho
     full = fast.sum_duo_numpy(tables, offsets, rows, codes)
     for t in (threshold, float(full[rng.integers(n)])):
         assert_same(fast.sum_above(tables, offsets, rows, codes, t), full, t)
+
+
+def test_a_child_typed_on_no_marker_of_the_table_matches_everyone_at_lr_1():
+    child = Profile({})
+    _, fathers, mothers, _ = population(6, n=40)
+    trio = TrioScorer(ENCODING, child, STEPWISE)
+    assert trio.order.size == 0
+    got = trio.above(fathers, mothers, 0.0)
+    assert got[0].tolist() == list(range(40)) and not got[1].any()
+    assert trio.above(fathers, mothers, 1e-9)[0].size == 0

@@ -17,6 +17,7 @@ from matching.search import (
     Entry,
     FlagKind,
     MatchIndex,
+    SearchResult,
     Settings,
     Side,
     sex_conflict,
@@ -75,6 +76,15 @@ def crowd() -> tuple[MatchIndex, Profile, Profile, Profile]:
     return index, father, mother, child_of(father, mother, rng)
 
 
+def search_with(index: MatchIndex, added: Entry, searched: str) -> SearchResult:
+    """Return the search of `searched` with `added` in the (shared) index, leaving the index as it was."""
+    index.add(added)
+    try:
+        return index.search(searched)
+    finally:
+        index.remove(added.profile_id)
+
+
 def kinship(relationship: str, persons: dict[str, Profile]) -> float:
     return kinship_lr(KinshipCase(relationship, persons, DEFAULT_MUTATION), TABLE).log10_lr
 
@@ -83,11 +93,7 @@ def test_planted_family_is_the_one_candidate_among_thousands(
     crowd: tuple[MatchIndex, Profile, Profile, Profile],
 ) -> None:
     index, father, mother, child = crowd
-    index.add(entry(child, Side.CHILD, "child", 5, pid="street-child"))
-    try:
-        result = index.search("street-child")
-    finally:
-        index.remove("street-child")
+    result = search_with(index, entry(child, Side.CHILD, "child", 5, pid="street-child"), "street-child")
     assert [(c.relationship, c.family_profile_ids, c.band) for c in result.comparisons] == [
         ("trio_couple", ("true-father", "true-mother"), Band.CANDIDATE)
     ]
@@ -111,11 +117,7 @@ def test_family_side_search_finds_the_child_with_the_same_lr(
     index, father, mother, child = crowd
     rng = np.random.default_rng(5)
     index.add_many(entry(random_profile(TABLE, rng), Side.CHILD, "child", 500 + i) for i in range(300))
-    index.add(entry(child, Side.CHILD, "child", 7, pid="found-child"))
-    try:
-        result = index.search("true-mother")
-    finally:
-        index.remove("found-child")
+    result = search_with(index, entry(child, Side.CHILD, "child", 7, pid="found-child"), "true-mother")
     assert [(c.child_profile_id, c.relationship, c.band) for c in result.comparisons] == [
         ("found-child", "trio_couple", Band.CANDIDATE)
     ]
@@ -208,6 +210,8 @@ def test_same_person_sampled_twice_and_sample_mixup_are_flagged_never_matched() 
         (FlagKind.SAME_PERSON, ("dad-again", "dad"))
     }
     assert not any(f.kind is FlagKind.SAME_PERSON for f in index.search("kid").flags)
+    # searched from the father's side: the "mother" is not the searched profile, and still no trio with the child
+    assert all(c.relationship != "trio_couple" for c in index.search("dad").comparisons)
 
 
 def test_sex_conflict_is_flagged_and_held_out() -> None:
@@ -244,6 +248,7 @@ def test_claimed_parents_are_checked_and_an_exclusion_flags_the_case() -> None:
     result = index.search("kid")
     by_family = {c.family_profile_ids: c for c in result.comparisons}
     assert by_family[("claims-father", "claims-mother")].band is Band.EXCLUDED
+    assert by_family[("claims-father", "claims-mother")].expected_unrelated == 1.0  # capped: a probability
     assert by_family[("dad", "mum")].band is Band.CANDIDATE  # searched against the database anyway
     assert [(f.kind, f.profile_ids) for f in result.flags] == [
         (FlagKind.CLAIMED_PARENTS_EXCLUDED, ("kid", "claims-father", "claims-mother"))
@@ -449,3 +454,46 @@ def test_add_many_gives_the_same_index_as_adding_one_by_one() -> None:
         "full_siblings",
         "duo",
     }
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"min_shared_markers": 0},
+        {"inconclusive_lr": 20_000.0},
+        {"exclude_lr": 0.0},
+        {"theta": 1.0},
+        {"max_expected_unrelated": 0.0},
+    ],
+)
+def test_settings_refuse_thresholds_out_of_order(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="must"):
+        Settings(**bad)  # type: ignore[arg-type]
+
+
+def test_planted_families_with_mutations_are_found_and_no_unrelated_one() -> None:
+    """Children with one-step mutations: found as candidates unless 3+ markers are inconsistent (the standard's
+    exclusion), and no unrelated family among 2,000 reaches the band."""
+    rng = np.random.default_rng(30)
+    index = MatchIndex(TABLE)
+    population(index, rng, 2000, start=1)
+    tolerated = 0
+    for k in range(6):
+        father, mother = random_profile(TABLE, rng), random_profile(TABLE, rng)
+        index.add(entry(father, Side.FAMILY, "father", 50_000 + k, pid=f"dad{k}"))
+        index.add(entry(mother, Side.FAMILY, "mother", 50_000 + k, pid=f"mum{k}"))
+        kid = child_of(father, mother, rng, mutation_rate=0.02, table=TABLE)
+        index.add(entry(kid, Side.CHILD, "child", 60_000 + k, pid=f"kid{k}"))
+        exact = kinship_lr(
+            KinshipCase("trio_couple", {"father": father, "mother": mother, "child": kid}, DEFAULT_MUTATION),
+            TABLE,
+        )
+        found = index.search(f"kid{k}").comparisons
+        if len(exact.inconsistent_markers) >= 3 or exact.log10_lr < 4:
+            assert found == ()
+            continue
+        assert [(c.family_profile_ids, c.band, c.inconsistent_markers) for c in found] == [
+            ((f"dad{k}", f"mum{k}"), Band.CANDIDATE, exact.inconsistent_markers)
+        ]
+        tolerated += bool(exact.inconsistent_markers)
+    assert tolerated >= 2  # the stepwise model keeps a mutated child a candidate
