@@ -30,6 +30,7 @@ from intake.models.labkeys import LabKey
 from intake.models.labs import Booking, Lab, LabDay
 from intake.models.linking import LinkAttempt, LinkCode
 from intake.models.media import MAX_CONTENT_TYPE_CHARS, Attachment, attach_to_case, attachments_of
+from intake.models.officers import Officer, OfficerRole
 from intake.models.profiles import DnaProfile
 from intake.models.samples import Sample
 
@@ -39,6 +40,8 @@ __all__ = [
     "MAX_PROVIDER_ID_CHARS",
     "Attachment",
     "LinkCode",
+    "Officer",
+    "OfficerRole",
     "LinkAttempt",
     "LabKey",
     "FoundChild",

@@ -1,0 +1,64 @@
+"""Which cases an officer may see: those of their province, where a case's province is that of the labs of its
+samples and appointments. Admins (and accounts without a province) see every province.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort
+from sqlalchemy.orm import Session
+
+from intake.models import Booking, Case, Lab, LabDay, Officer, Sample, audit
+
+
+def _province_pairs() -> sa.Select[Any]:
+    by_sample = sa.select(Sample.case_id, Lab.province).join(Lab, Lab.id == Sample.lab_id)
+    by_booking = (
+        sa.select(Booking.case_id, Lab.province)
+        .join(LabDay, LabDay.id == Booking.lab_day_id)
+        .join(Lab, Lab.id == LabDay.lab_id)
+    )
+    return sa.union(by_sample, by_booking)  # type: ignore[return-value]
+
+
+def cases_in_province(province: str) -> sa.Select[Any]:
+    """Select the ids of the cases with a sample or an appointment at a lab of `province`."""
+    pairs = _province_pairs().subquery()
+    return sa.select(pairs.c.case_id).where(pairs.c.province == province)
+
+
+def visible(query: sa.Select[Case], officer: Officer, province: str | None = None) -> sa.Select[Case]:
+    """Restrict a query of cases to those the officer may see (and to `province`, if one is asked)."""
+    if not officer.national:
+        query = query.where(Case.id.in_(cases_in_province(str(officer.province))))
+    if province:
+        query = query.where(Case.id.in_(cases_in_province(province)))
+    return query
+
+
+def provinces_of(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
+    """Return the provinces of each case."""
+    if not case_ids:
+        return {}
+    pairs = _province_pairs().subquery()
+    rows = session.execute(sa.select(pairs.c.case_id, pairs.c.province).where(pairs.c.case_id.in_(case_ids)))
+    found: dict[int, list[str]] = defaultdict(list)
+    for case_id, province in rows:
+        if case_id is not None:
+            found[case_id].append(province)
+    return {k: sorted(v) for k, v in found.items()}
+
+
+def may_see(session: Session, officer: Officer, case: Case) -> bool:
+    return officer.national or officer.province in provinces_of(session, [case.id]).get(case.id, [])
+
+
+def require_case(session: Session, officer: Officer, case: Case) -> None:
+    """Refuse (403) a case outside the officer's province; the refusal is audited and committed."""
+    if not may_see(session, officer, case):
+        audit(session, officer.actor, "case.view_denied", "case", case.id)
+        session.commit()
+        abort(403)
