@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0004_console'
-down_revision: str | None = '0003_profiles'
+down_revision: str | None = '0004_service'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
