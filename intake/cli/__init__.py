@@ -69,8 +69,8 @@ def _register_commands() -> None:
     from intake.cli.children import children
     from intake.cli.kinship import kinship_lr
     from intake.cli.lab_keys import make_labs_group_with_keys
-    from intake.cli.officers import officers
     from intake.cli.match import match_commands
+    from intake.cli.officers import officers
 
     main.add_command(make_labs_group_with_keys(lambda: runtime_from_env(demo_labs=False).session_factory))
     main.add_command(kinship_lr)

@@ -41,6 +41,7 @@ from intake.models.matches import (
 from intake.models.media import MAX_CONTENT_TYPE_CHARS, Attachment, attach_to_case, attachments_of
 from intake.models.officers import Officer, OfficerRole
 from intake.models.profiles import DnaProfile
+from intake.models.reviews import CandidateDecision, CandidateReview, DecisionKind, ReviewState
 from intake.models.samples import Sample
 
 __all__ = [
@@ -57,6 +58,10 @@ __all__ = [
     "Attachment",
     "LinkCode",
     "Officer",
+    "CandidateDecision",
+    "CandidateReview",
+    "DecisionKind",
+    "ReviewState",
     "OfficerRole",
     "LinkAttempt",
     "LabKey",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -69,3 +70,44 @@ def log_in(client: FlaskClient, username: str, password: str = PASSWORD) -> int:
         "/console/login", data={"username": username, "password": password, "csrf_token": token}
     )
     return response.status_code
+
+
+def found_child_profile(session: Session, lab: Lab, age: int = 6) -> tuple[int, str]:
+    """A rescued child registered at `lab`, with a typed profile (committed): (case id, profile id)."""
+    from datetime import date
+
+    from intake.found_children import register_found_child
+    from intake.models import Sample, SampleSource, Sex
+
+    registered = register_found_child(session, source=SampleSource.RESCUED_CHILD, sex=Sex.MALE, age_years=age,
+                                      found_place="北京站", found_date=date(2026, 11, 1), actor="test",
+                                      lab_id=lab.id, today=date(2026, 11, 29))  # fmt: skip
+    sample = session.scalars(sa.select(Sample).where(Sample.case_id == registered.case.id)).one()
+    profile = DnaProfile(id=f"c{sample.id:08d}", sample_id=sample.id, lab_id=lab.id, kit="Identifiler",
+                         genotypes=genotypes(IDENTIFILER, 1000 + sample.id), autosomal_markers=len(IDENTIFILER),
+                         digest="y" * 64, uploaded_by="test")  # fmt: skip
+    session.add(profile)
+    session.commit()
+    return registered.case.id, profile.id
+
+
+def make_candidate(session: Session, lab: Lab, *, log10_lr: float = 7.3, band: str = "candidate",
+                   phone: str = "+8613800000001", age: int = 6) -> int:  # fmt: skip
+    """A stored candidate between a found child and a mother's case, both at `lab` (committed): its id."""
+    from intake.models import Candidate
+
+    family = case_with_profile(session, lab, phone)
+    child_case_id, child_profile = found_child_profile(session, lab, age)
+    evidence = [
+        {"marker": m, "genotypes": {"child": ["12", "14"], "mother": ["12", "13"]},
+         "log10_lr": (0.49 if i % 3 else -0.31) if m != "TPOX" else None, "inconsistent": m == "TPOX"}
+        for i, m in enumerate(IDENTIFILER)
+    ]  # fmt: skip
+    candidate = Candidate(relationship="mother_duo", child_profile_id=child_profile,
+                          family_profile_ids=family.profile_id, child_case_id=child_case_id,
+                          family_case_id=family.case_id, log10_lr=log10_lr, band=band,
+                          inconsistent_markers=["TPOX"], shared_markers=15, skipped_markers=[], evidence=evidence,
+                          frequency_table="test", engine_version="test", compared=100)  # fmt: skip
+    session.add(candidate)
+    session.commit()
+    return candidate.id

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from intake.models import Case, OfficerRole
 from intake.models.officers import MAX_FAILED_ATTEMPTS
-from tests.console.factories import PASSWORD, add_officer, case_with_profile, lab_in
+from tests.console.factories import PASSWORD, add_officer, case_with_profile, lab_in, make_candidate
 from tests.support.databases import postgres_required
 
 CHROMIUM = os.environ.get("REUNITE_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -151,3 +151,42 @@ def test_an_officer_of_another_province_is_refused(
     response = page.goto(f"{live_url}/console/cases/{ref.reference}")
     assert response is not None and response.status == 403
     expect(page.locator(".error")).to_have_text("You may not see this page.")
+
+
+def test_an_officer_confirms_a_candidate_and_a_different_supervisor_approves(
+    browser: Browser, live_url: str, session: Session
+) -> None:
+    lab = lab_in(session, "北京市", "北京")
+    first = make_candidate(session, lab, log10_lr=8.0, phone="+8613800000001")
+    second = make_candidate(session, lab, log10_lr=6.0, phone="+8613800000002")
+    add_officer(session, "li.wei")
+    add_officer(session, "boss", role=OfficerRole.SUPERVISOR)
+    add_officer(session, "boss2", role=OfficerRole.SUPERVISOR)
+    page = browser.new_page(locale="en-US")
+
+    _log_in(page, live_url, "li.wei")
+    page.click("nav >> text=Candidate matches")
+    page.click(f"a[href='/console/candidates/{first}']")
+    expect(page.locator("svg rect")).to_have_count(15)
+    expect(page.locator("dl")).to_contain_text("strongly supports")
+    page.click("button >> text=Confirm the match")
+    expect(page.locator("#review-state")).to_have_text("confirmed")
+    expect(page.locator("button >> text=Approve")).to_have_count(0)  # an officer cannot approve
+    page.click("text=Log out")
+
+    _log_in(page, live_url, "boss")
+    page.goto(f"{live_url}/console/candidates/{first}")
+    page.click("button >> text=Approve")
+    expect(page.locator("#review-state")).to_have_text("approved")
+    # the supervisor confirms the second candidate and cannot approve it too
+    page.goto(f"{live_url}/console/candidates/{second}")
+    page.click("button >> text=Confirm the match")
+    page.click("button >> text=Approve")
+    expect(page.locator(".flash")).to_contain_text("A different person must approve")
+    expect(page.locator("#review-state")).to_have_text("confirmed")
+    page.click("text=Log out")
+
+    _log_in(page, live_url, "boss2")
+    page.goto(f"{live_url}/console/candidates/{second}")
+    page.click("button >> text=Approve")
+    expect(page.locator("#review-state")).to_have_text("approved")
