@@ -10,7 +10,7 @@ concurrency; move an appointment with `reschedule`. A booking writes its sample'
 (`booked`, at the lab), and a move to another lab writes another. Booking and rescheduling need every consent that
 `intake.consent` checks. `today` defaults to the current date in China.
 
-    book(session, *, case, lab_id, day, source, actor, person=None, contact=None, today=None) -> Booking
+    book(session, *, case, lab_id, day, source, actor, person=None, contact=None, today=None, sample=None) -> Booking
     reschedule(session, booking, *, lab_id, day, actor, today=None) -> Booking
     cancel(session, booking, *, actor) -> None
     active_booking(session, case) -> Booking | None
@@ -113,9 +113,15 @@ def book(
     contact: Contact | None = None,
     today: date | None = None,
     horizon_days: int | None = None,
+    sample: Sample | None = None,
 ) -> Booking:
-    """Book a sampling appointment and create its sample with a new code; consent must be on record."""
+    """Book a sampling appointment and create its sample with a new code; consent must be on record.
+
+    `sample`: a sample the case has already (a found child's, coded when registered) is booked instead.
+    """
     require_sample_consent(session, case)
+    if sample is not None and (sample.case_id != case.id or sample.booking_id is not None):
+        raise ConflictError("This sample is not an unbooked sample of the case.")
     # Lock the case row so two simultaneous requests of one family cannot both pass the check below
     # (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers).
     session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update())
@@ -137,7 +143,11 @@ def book(
             session.flush()
     except IntegrityError as exc:  # the partial unique indexes on bookings have the last word
         raise _already_booked() from exc
-    sample = _new_sample(session, case, person, booking, source)
+    if sample is None:
+        sample = _new_sample(session, case, person, booking, source)
+    else:
+        sample.booking_id = booking.id
+        session.flush()
     record_booked(session, sample, at=booking.created_at, actor=actor)  # custody starts with the booking
     case.status = CaseStatus.SAMPLING_BOOKED
     audit(session, actor, "booking.create", "booking", booking.id, lab_day=lab_day.id, sample=sample.code)

@@ -9,18 +9,61 @@ and not withdrawn; a withdrawn case has no valid consent at all.
     missing_scopes(session, case) -> list[ConsentScope]
     has_sample_consent(session, case) -> bool
     require_sample_consent(session, case) -> None, or raises ConsentRequiredError
+    record_police_order(session, case, *, person_id, channel, language, at) -> list[Consent]
+
+A child of unknown identity found begging or alone (sample source 5) cannot consent and has no known guardian.
+The lawful basis for sampling such a child is not consent but the police: under the national anti-trafficking
+DNA programme the public security organs sample children of unknown identity. That basis is recorded explicitly,
+as the case's answer to each scope with the text version `POLICE_ORDER`, and the guard accepts such a record only
+for a found child of source 5: the same row on any other case counts as no answer at all.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from intake.errors import ConsentRequiredError
-from intake.models import Case, CaseStatus, Consent, ConsentScope
+from intake.models import Case, CaseStatus, Channel, Consent, ConsentScope, FoundChild, SampleSource
 
 # Every scope a sample's use depends on, in the order the report flow asks them.
 SAMPLE_USE_SCOPES = (ConsentScope.DNA_SAMPLING, ConsentScope.DATA_PROCESSING)
+# The recorded basis of sampling a child of unknown identity: the police's order under the national programme.
+POLICE_ORDER = "basis-police-order-source5"
+
+
+def police_order_applies(session: Session, case: Case) -> bool:
+    """Tell whether the case is a found child of unknown identity (source 5), sampled on the police's order."""
+    found = session.get(FoundChild, case.id)
+    return found is not None and found.source == SampleSource.UNKNOWN_IDENTITY_CHILD
+
+
+def record_police_order(
+    session: Session, case: Case, *, person_id: int, channel: Channel, language: str, at: datetime
+) -> list[Consent]:
+    """Record the police's order as the basis of sampling the child of a source-5 case (each scope)."""
+    if not police_order_applies(session, case):
+        raise ValueError(
+            "the police-order basis applies only to a found child of unknown identity (source 5)"
+        )
+    rows = [
+        Consent(
+            case_id=case.id,
+            person_id=person_id,
+            scope=scope,
+            granted=True,
+            channel=channel,
+            language=language,
+            text_version=POLICE_ORDER,
+            recorded_at=at,
+        )  # fmt: skip
+        for scope in SAMPLE_USE_SCOPES
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
 
 
 def _latest(session: Session, case: Case, scope: ConsentScope, person_id: int | None) -> Consent | None:
@@ -38,8 +81,13 @@ def missing_scopes(session: Session, case: Case, person_id: int | None = None) -
     if case.status == CaseStatus.WITHDRAWN:
         return list(SAMPLE_USE_SCOPES)
     missing = []
+    ordered: bool | None = None  # asked only when a police-order row is found
     for scope in SAMPLE_USE_SCOPES:
         latest = _latest(session, case, scope, person_id)
+        if latest is not None and latest.text_version == POLICE_ORDER:
+            ordered = police_order_applies(session, case) if ordered is None else ordered
+            if not ordered:
+                latest = None  # the police-order basis counts for source 5 only
         if latest is None or not latest.granted or latest.withdrawn_at is not None:
             missing.append(scope)
     return missing

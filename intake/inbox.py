@@ -130,8 +130,14 @@ def process(
     handler: Handler | None = None,
     now: datetime | None = None,
     duplicate_wait_s: float = 5.0,
+    replies_of_duplicate: bool = True,
 ) -> list[Reply]:
-    """Store `incoming`, run the dialogue on it and return the replies (stored too) for the channel to send."""
+    """Store `incoming`, run the dialogue on it and return the replies (stored too) for the channel to send.
+
+    A duplicate delivery gets the first delivery's replies, for channels that answer in the response (TwiML);
+    with `replies_of_duplicate=False` it gets none, for channels that send replies themselves (Telegram), so a
+    retried update is never answered twice.
+    """
     now = now or clock.now()
     handler = handler or _default_handler
     # No phone or keyboard types a NUL and PostgreSQL cannot store one: drop it, keep the rest of the text.
@@ -144,6 +150,8 @@ def process(
             session.rollback()
             assert incoming.provider_id is not None  # only provider ids are unique
             log.info("duplicate delivery %s on %s", incoming.provider_id, incoming.channel)
+            if not replies_of_duplicate:
+                return []
             return _wait_for_first_delivery(factory, incoming.channel, incoming.provider_id, duplicate_wait_s)
         inbound_id = inbound.id
 

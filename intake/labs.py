@@ -3,6 +3,7 @@
 find_labs(session, query, *, today, limit=5, horizon_days=None) -> list[LabOption]       (LabOption: lab, days)
 matching_labs(session, query, *, include_inactive=False) -> list[Lab]
 no_labs_reason(session, query, *, today, horizon_days=None) -> InputError    (why nothing was found, what to send)
+nearest_labs(session, latitude, longitude, limit=3) -> list[NearbyLab]      (NearbyLab: lab, distance_km)
 A place may be a city or a province, in Chinese (Simplified or Traditional) or English/pinyin, with its
 administrative suffixes, a province before the city (广东深圳) or a district after it (北京市朝阳区).
 Importing and retiring labs: intake.lab_import; bookable days: intake.slots.
@@ -10,6 +11,7 @@ Importing and retiring labs: intake.lab_import; bookable days: intake.slots.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -26,9 +28,9 @@ from intake.slots import DayAvailability, free_days, horizon_of
 from intake.text import has_han, simplified
 
 # Re-exported so the dialogue and the CLI need only this module.
-__all__ = ["DEMO_LABS", "DayAvailability", "ImportReport", "LabOption", "find_labs", "free_days", "import_labs",
-           "load_demo_labs", "matching_labs", "no_labs_reason", "parse_opening_days", "parse_opening_hours",
-           "set_active"]  # fmt: skip
+__all__ = ["DEMO_LABS", "DayAvailability", "ImportReport", "LabOption", "NearbyLab", "find_labs", "free_days",
+           "import_labs", "load_demo_labs", "matching_labs", "nearest_labs", "no_labs_reason", "parse_opening_days",
+           "parse_opening_hours", "set_active"]  # fmt: skip
 
 _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "地区", "省", "市",
              "autonomousregion", "province", "municipality", "district", "county", "city", "shi", "sheng")  # fmt: skip
@@ -161,3 +163,46 @@ def no_labs_reason(
         "its cities, often in the provincial capital.",
         place=place,
     )
+
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+@dataclass(frozen=True)
+class NearbyLab:
+    """An active lab with coordinates, and how far it is from a shared location (great-circle distance)."""
+
+    lab: Lab
+    distance_km: float
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Return the great-circle distance between two points in kilometres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def check_location(latitude: float, longitude: float) -> None:
+    """Refuse a location that is not a point on Earth (latitude -90..90, longitude -180..180, finite)."""
+    if (
+        not (math.isfinite(latitude) and math.isfinite(longitude))
+        or abs(latitude) > 90
+        or abs(longitude) > 180
+    ):
+        raise InputError("That location is not a place on Earth. Please share it again or write the city.")
+
+
+def nearest_labs(session: Session, latitude: float, longitude: float, limit: int = 3) -> list[NearbyLab]:
+    """Return up to `limit` active labs with coordinates, nearest first, with their distance from the point."""
+    check_location(latitude, longitude)
+    labs = session.scalars(
+        sa.select(Lab).where(Lab.active.is_(True), Lab.latitude.is_not(None), Lab.longitude.is_not(None))
+    )
+    near = [
+        NearbyLab(lab, distance_km(latitude, longitude, float(lab.latitude or 0), float(lab.longitude or 0)))
+        for lab in labs
+    ]
+    near.sort(key=lambda n: (n.distance_km, n.lab.id))
+    return near[: max(0, limit)]

@@ -16,10 +16,20 @@ from intake.booking import BookingSummary, booking_summary
 from intake.consent import missing_scopes
 from intake.dialogue.casefile import short
 from intake.dialogue.state import FlowState, need
-from intake.dialogue.status import contact_cases, day_label
+from intake.dialogue.status import contact_cases, day_label, sampled_person
 from intake.dialogue.steps import Ctx, Option, is_english
 from intake.i18n import _
-from intake.models import Booking, Case, CaseStatus, Lab, Person
+from intake.models import (
+    Booking,
+    Case,
+    CaseStatus,
+    FoundChild,
+    Lab,
+    Person,
+    Sample,
+    SampleSource,
+    SampleStatus,
+)
 
 CLOSED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 PICKER_SIZE, PICKER_NAME = 5, 12  # cases offered at once, and the echo of each child's name, to fit an SMS
@@ -34,6 +44,9 @@ class BookingState(FlowState):
     case_id: int | None = None
     booking_id: int | None = None  # the appointment being moved or cancelled
     place: str | None = None
+    near: list[float] = field(
+        default_factory=list
+    )  # a shared location (latitude, longitude), instead of a place
     labs: list[int] = field(default_factory=list)
     lab_id: int | None = None
     days: list[date] = field(default_factory=list)
@@ -47,8 +60,9 @@ def bookable_cases(ctx: Ctx) -> list[Case]:
 
 
 def _consented(ctx: Ctx, case: Case) -> bool:
-    # A parent who joined the case must have consented themselves; the reporter's consent is not theirs.
-    person = reporter(ctx, case)
+    # A parent who joined the case must have consented themselves; the reporter's consent is not theirs. A found
+    # child's sampling rests on the basis recorded for the child (intake.consent).
+    person = sampled_person(ctx, case)
     return not missing_scopes(ctx.session, case, person.id if person else None)
 
 
@@ -83,6 +97,30 @@ def reporter(ctx: Ctx, case: Case) -> Person | None:
     return ctx.session.scalars(query.order_by(Person.id)).first()
 
 
+@dataclass(frozen=True)
+class Party:
+    """Whose sample a booking is for, from which source, and the sample it books if the case has one already."""
+
+    person: Person | None
+    source: SampleSource
+    sample: Sample | None = None
+    for_child: bool = False  # a volunteer books a found child: the booking is not the volunteer's own
+
+
+def booking_party(ctx: Ctx, case: Case) -> Party:
+    """Return whose sample this contact books: their own, or a found child's (the sample coded when registered)."""
+    person = sampled_person(ctx, case)
+    found = ctx.session.get(FoundChild, case.id)
+    if found is None or person is None:
+        return Party(person, SampleSource.REPORTING_PARENT)
+    unbooked = sa.select(Sample).where(
+        Sample.person_id == person.id, Sample.booking_id.is_(None), Sample.status != SampleStatus.CANCELLED
+    )
+    return Party(
+        person, found.source, ctx.session.scalars(unbooked.order_by(Sample.id)).first(), for_child=True
+    )
+
+
 def summary(ctx: Ctx) -> BookingSummary:
     """Return where and when the appointment being moved or cancelled is."""
     booking = ctx.session.get_one(Booking, need(BookingState.load(ctx.data).booking_id))
@@ -90,10 +128,19 @@ def summary(ctx: Ctx) -> BookingSummary:
 
 
 def say_booked(ctx: Ctx) -> None:
-    """Tell the person where and when to go, and the sample code to bring."""
+    """Tell the person where and when to go, and the sample code to bring (a volunteer: the child's code)."""
     s = summary(ctx)
-    ctx.say(_("Booked: %(day)s %(hours)s, %(lab)s, %(address)s, tel %(phone)s. Sample code %(code)s: bring it "
-              "and your ID card.", day=day_label(ctx, s.day), hours=s.opening_hours, lab=s.lab_name,
-              address=s.address, phone=s.phone or "-", code=s.sample_code or "-"))  # fmt: skip
+    found = ctx.session.get(FoundChild, need(BookingState.load(ctx.data).case_id)) is not None
+    if found:
+        ctx.say(_("Booked for the child: %(day)s %(hours)s, %(lab)s, %(address)s, tel %(phone)s. The child's "
+                  "sample code is %(code)s: whoever brings the child shows it.", day=day_label(ctx, s.day),
+                  hours=s.opening_hours, lab=s.lab_name, address=s.address, phone=s.phone or "-",
+                  code=s.sample_code or "-"), code=s.sample_code)  # fmt: skip
+    else:
+        ctx.say(_("Booked: %(day)s %(hours)s, %(lab)s, %(address)s, tel %(phone)s. Sample code %(code)s: bring it "
+                  "and your ID card.", day=day_label(ctx, s.day), hours=s.opening_hours, lab=s.lab_name,
+                  address=s.address, phone=s.phone or "-", code=s.sample_code or "-"), code=s.sample_code)  # fmt: skip
     if s.is_demo:
         ctx.say(_("Note: this is a DEMO lab for testing, not a real place."))
+    if found:
+        ctx.say(_("Send NEXT to register another child, or CHILDREN to see the children you registered."))

@@ -12,10 +12,10 @@ from intake.dialogue.bookable import (
     PICKER_SIZE,
     BookingState,
     bookable_cases,
+    booking_party,
     case_options,
     day_option,
     lab_name,
-    reporter,
     say_booked,
     summary,
 )
@@ -26,8 +26,8 @@ from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step
 from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
 from intake.errors import InputError, SlotFullError
 from intake.i18n import _
-from intake.labs import find_labs, free_days, no_labs_reason
-from intake.models import Booking, Case, Lab, SampleSource
+from intake.labs import LabOption, find_labs, free_days, nearest_labs, no_labs_reason
+from intake.models import Booking, Case, Lab
 
 PICK_CASE, MANAGE, PLACE = "book.pick_case", "book.manage", "book.place"
 LAB, DAY, CONFIRM, CANCEL_CONFIRM = "book.lab", "book.day", "book.confirm", "book.cancel_confirm"
@@ -46,6 +46,7 @@ CANCEL_OPTIONS = (
     Option("2", _("No, keep it"), NO_WORDS + KEEP_WORDS),
 )
 OTHER_LAB = Option("0", _("Another lab"))
+NEAREST = 3  # labs offered near a shared location
 
 
 def start(ctx: Ctx) -> str:
@@ -116,19 +117,43 @@ def ask_place(ctx: Ctx) -> Question:
     return Question(_("Which city or province are you in? (like 广州 or 广东)"))
 
 
+def _near_location(ctx: Ctx) -> bool:
+    """Look for labs near the location the person shared (a chat app), if they shared one; tell whether they did."""
+    if ctx.incoming.location is None:
+        return False
+    near = nearest_labs(ctx.session, *ctx.incoming.location, limit=NEAREST)
+    if not any(free_days(ctx.session, n.lab, today=ctx.today, count=1) for n in near):
+        raise InputError("No lab near you has a free day soon. Send a city or province.")
+    st = BookingState.load(ctx.data)
+    st.place, st.near = None, list(ctx.incoming.location)
+    st.save(ctx)
+    return True
+
+
+def _offered_labs(ctx: Ctx, st: BookingState) -> list[LabOption]:
+    """Return the labs to offer: nearest the shared location, else of the place named; each with its free days."""
+    if st.near:
+        near = nearest_labs(ctx.session, st.near[0], st.near[1], limit=NEAREST)
+        options = [LabOption(n.lab, free_days(ctx.session, n.lab, today=ctx.today)) for n in near]
+        return [o for o in options if o.days]
+    return find_labs(ctx.session, need(st.place), today=ctx.today, limit=5)
+
+
 def on_place(ctx: Ctx) -> str:
     """Take the city or province to look for labs in."""
+    if _near_location(ctx):
+        return LAB
     if not find_labs(ctx.session, ctx.text, today=ctx.today, limit=1):
         raise no_labs_reason(ctx.session, ctx.text, today=ctx.today)
     st = BookingState.load(ctx.data)
-    st.place = ctx.text
+    st.place, st.near = ctx.text, []
     st.save(ctx)
     return LAB
 
 
 def ask_lab(ctx: Ctx) -> Question:
     st = BookingState.load(ctx.data)
-    found = find_labs(ctx.session, need(st.place), today=ctx.today, limit=5)
+    found = _offered_labs(ctx, st)
     st.labs = [o.lab.id for o in found]
     st.save(ctx)
     options = tuple(
@@ -148,8 +173,10 @@ def on_lab(ctx: Ctx) -> str:
     try:
         st.lab_id = st.labs[int(ctx.choose(options)) - 1]
     except InputError:
+        if _near_location(ctx):
+            return LAB
         if find_labs(ctx.session, ctx.text, today=ctx.today, limit=1):
-            st.place = ctx.text
+            st.place, st.near = ctx.text, []
             st.save(ctx)
             return LAB
         raise InputError("Reply with a lab's number, or another city or province.") from None
@@ -206,9 +233,11 @@ def on_confirm(ctx: Ctx) -> str:
                     ctx.session, booking, lab_id=lab_id, day=day, actor=ctx.actor, today=ctx.today
                 )
             else:
+                party = booking_party(ctx, case)
                 booking = appointments.book(
-                    ctx.session, case=case, lab_id=lab_id, day=day, person=reporter(ctx, case), contact=ctx.contact,
-                    source=SampleSource.REPORTING_PARENT, actor=ctx.actor, today=ctx.today,
+                    ctx.session, case=case, lab_id=lab_id, day=day, person=party.person,
+                    contact=None if party.for_child else ctx.contact,  # a volunteer's erasure keeps the child's
+                    source=party.source, actor=ctx.actor, today=ctx.today, sample=party.sample,
                 )  # fmt: skip
     except SlotFullError:
         ctx.say(_("Sorry, that day has just filled up. Please choose another day."))

@@ -20,13 +20,14 @@ from intake.dates import Age
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.steps import END, YES_NO, Ctx, fold, is_english
 from intake.errors import InputError
-from intake.i18n import Msg, _
-from intake.models import Case, CaseStatus, Consent, ConsentScope, Person, Role, Sex, audit
+from intake.i18n import N_, Msg, _
+from intake.models import Case, CaseStatus, Consent, ConsentScope, Person, Role, Sex, attachments_of, audit
 
 # Bump when the consent questions' wording changes, so each recorded answer says which text was shown.
 CONSENT_TEXT_VERSION = "consent-2026-01"
 # Longest echo of a typed name or place: the summary then fits the 4-segment SMS budget (docs/dialogue.md).
 ECHO_NAME, ECHO_PLACE = 20, 30
+NAME_LIMIT, PLACE_LIMIT = 60, 200  # longest name and place kept
 
 SEX_WORDS = {Sex.MALE: _("boy"), Sex.FEMALE: _("girl"), Sex.UNKNOWN: _("not known")}
 ROLE_WORDS = {
@@ -94,6 +95,27 @@ def typed_text(ctx: Ctx, limit: int, *, unusable: str, too_long: str) -> str:
     if len(text) < 2 or not has_letters or _is_answer_word(ctx):
         raise InputError(unusable)
     return text
+
+
+def typed_name(ctx: Ctx) -> str:
+    """Return a typed full name (the child's, the reporter's, a volunteer's), or refuse it with the reason."""
+    return typed_text(ctx, NAME_LIMIT, unusable=N_("Please write the full name."),
+                      too_long=N_("That name is too long. Please write at most %(max)s characters."))  # fmt: skip
+
+
+def typed_place(ctx: Ctx) -> str:
+    """Return a typed place (where a child was last seen, or found), or refuse it with the reason."""
+    return typed_text(ctx, PLACE_LIMIT, unusable=N_("Please write the place: a town, street or landmark."),
+                      too_long=N_("That is too long. Please name the place in at most %(max)s characters."))  # fmt: skip
+
+
+def take_photos(ctx: Ctx, kept: list[int]) -> list[int]:
+    """Return `kept` and the photos sent with this message (to link to the case once it exists); say so."""
+    photos = attachments_of(ctx.session, ctx.incoming.channel, ctx.incoming.provider_id)
+    if photos:
+        ctx.say(_("Thank you, we received the photo. It will be kept with your report."))
+        ctx.photos_noted = True
+    return [*kept, *photos]
 
 
 def date_label(ctx: Ctx, day: date) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from intake import clock
 from intake.booking import active_booking
-from intake.dialogue import booking, erase, join, language, link, menu, report
+from intake.dialogue import booking, erase, join, language, link, menu, report, volunteer
 from intake.dialogue.keywords import Command, classify, is_pinyin, normalise
 from intake.dialogue.status import contact_cases, say_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, option_words, step_table
@@ -33,7 +33,10 @@ from intake.errors import ReuniteError
 from intake.i18n import Msg, _
 from intake.models import Contact, Conversation, audit, contact_for
 
-FLOWS: tuple[Flow, ...] = (menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW, join.FLOW, link.FLOW)
+FLOWS: tuple[Flow, ...] = (
+    menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW, join.FLOW, link.FLOW, volunteer.FLOW,
+)  # fmt: skip
+PHOTO_STEPS = (report.DESCRIPTION, volunteer.DESCRIPTION)  # where a photo alone is the answer
 STEPS = step_table(FLOWS)
 STATE_KEY = "_engine"  # the engine's own state, kept beside the flow's data in the conversation row
 
@@ -154,9 +157,11 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         state.picking_language = True
         ctx.say(_("Choose a language:"), language.OPTIONS)
         state.offer(language.OPTIONS, besides_the_question=True)  # an answer to the question still counts
-    elif command in (Command.HELP, Command.STATUS, Command.OPT_IN):
+    elif command in (Command.HELP, Command.STATUS, Command.OPT_IN, Command.CHILDREN):
         if command is Command.STATUS:
             say_status(ctx)
+        elif command is Command.CHILDREN:
+            volunteer.say_children(ctx)
         else:
             ctx.say(menu.HELP)
         if step is not None:
@@ -165,6 +170,10 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         _goto(ctx, state, conversation, report.start(ctx))
     elif command is Command.BOOK or (command is Command.RESTART and flow == booking.FLOW.name):
         _goto(ctx, state, conversation, booking.start(ctx))
+    elif command is Command.FOUND or (command is Command.RESTART and flow == volunteer.FLOW.name):
+        _goto(ctx, state, conversation, volunteer.start(ctx))
+    elif command is Command.NEXT:
+        _goto(ctx, state, conversation, volunteer.start_next(ctx))
     elif command is Command.DELETE:
         _goto(ctx, state, conversation, erase.start(ctx))
     elif command is Command.JOIN:
@@ -178,7 +187,7 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         _goto(ctx, state, conversation, booking.start_cancel(ctx))
     elif step is None or command is Command.RESTART:
         _goto(ctx, state, conversation, menu.MAIN)
-    elif not ctx.text and (not ctx.incoming.media or step != report.DESCRIPTION):
+    elif not ctx.text and not ctx.incoming.location and (not ctx.incoming.media or step not in PHOTO_STEPS):
         # A photo alone answers only the description; elsewhere it is kept (see _note_photos), not an answer.
         _reask(
             ctx,
@@ -200,7 +209,9 @@ def _note_photos(ctx: Ctx) -> None:
 
 def _say_cancelled(ctx: Ctx, flow: str | None) -> None:
     # "Cancelled" in the middle of moving an appointment would read as if the appointment were cancelled.
-    if flow == booking.FLOW.name and any(active_booking(ctx.session, case) for case in contact_cases(ctx)):
+    if flow == booking.FLOW.name and volunteer.booking_found_child(ctx):
+        ctx.say(_("Stopped. The child stays registered: send BOOK to book the sampling later."))
+    elif flow == booking.FLOW.name and any(active_booking(ctx.session, case) for case in contact_cases(ctx)):
         ctx.say(_("Stopped. Your appointment was not changed. Send HELP to see what you can do."))
     else:
         ctx.say(_("Cancelled. Nothing more was saved. Send HELP to see what you can do."))

@@ -33,6 +33,9 @@ class Command(enum.StrEnum):
         "join"  # JOIN <case ref> <PIN>: the other parent or a relative joins a case (intake/dialogue/join.py)
     )
     LINK = "link"  # LINK <link code>: a walk-in sample joins the contact's case (intake/dialogue/link.py)
+    FOUND = "found"  # a volunteer registers a child found alone (intake/dialogue/volunteer.py)
+    NEXT = "next"  # the volunteer's next registration, keeping their name and phone
+    CHILDREN = "children"  # the children a volunteer registered, and how far their samples are
 
 
 # Carrier and Twilio opt-out words, plus the Chinese "回复TD退订" convention. YES is not an opt-in word here
@@ -53,6 +56,9 @@ WORDS: dict[Command, tuple[str, ...]] = {
     Command.CHINESE: ("中文", "ZH", "CHINESE", "汉语"),
     Command.JOIN: ("JOIN", "加入"),
     Command.LINK: ("LINK", "关联"),
+    Command.FOUND: ("FOUND", "发现", "发现儿童", "登记儿童", "发现孩子"),
+    Command.NEXT: ("NEXT", "下一个"),
+    Command.CHILDREN: ("CHILDREN", "LIST", "名单", "我登记的", "我登记的孩子"),
 }  # fmt: skip
 
 # The same keywords in pinyin without tones, for phones that cannot type characters; written with or without
@@ -71,6 +77,9 @@ PINYIN: dict[Command, tuple[str, ...]] = {
     Command.CHINESE: ("zhongwen", "hanyu"),
     Command.JOIN: ("jiaru",),
     Command.LINK: ("guanlian",),
+    Command.FOUND: ("faxian", "dengjiertong"),
+    Command.NEXT: ("xiayige",),
+    Command.CHILDREN: ("mingdan",),
 }
 
 

@@ -15,8 +15,8 @@ from intake.dialogue.status import case_status
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
 from intake.dialogue.vocabulary import NO_WORDS, SEX_WORDS, YES_WORDS, relative_of, relative_words
 from intake.errors import InputError
-from intake.i18n import N_, _
-from intake.models import Case, ConsentScope, Role, Sex, attach_to_case, attachments_of
+from intake.i18n import _
+from intake.models import Case, ConsentScope, Role, Sex, attach_to_case
 
 CONSENT_DNA, CONSENT_DATA = "report.consent_dna", "report.consent_data"
 CHILD_NAME, CHILD_SEX, CHILD_BIRTH = "report.child_name", "report.child_sex", "report.child_birth"
@@ -24,7 +24,7 @@ LAST_SEEN_DATE, DUPLICATE = "report.last_seen_date", "report.duplicate"
 LAST_SEEN_PLACE, DESCRIPTION = "report.last_seen_place", "report.description"
 REPORTER_NAME, RELATION, CONFIRM = "report.reporter_name", "report.relation", "report.confirm"
 OFFER_BOOKING = "report.offer_booking"
-NAME_LIMIT, PLACE_LIMIT, DESCRIPTION_LIMIT = 60, 200, 500
+DESCRIPTION_LIMIT = 500
 
 SEXES = (Option("1", _("Boy"), SEX_WORDS[Sex.MALE]), Option("2", _("Girl"), SEX_WORDS[Sex.FEMALE]))
 SEX_VALUES = {"1": Sex.MALE, "2": Sex.FEMALE}
@@ -58,11 +58,6 @@ def start(ctx: Ctx) -> str:
     """Begin a report with empty answers."""
     ReportState().save(ctx)
     return CONSENT_DNA
-
-
-def _name(ctx: Ctx) -> str:
-    return casefile.typed_text(ctx, NAME_LIMIT, unusable=N_("Please write the full name."),
-                               too_long=N_("That name is too long. Please write at most %(max)s characters."))  # fmt: skip
 
 
 def ask_consent_dna(ctx: Ctx) -> Question:
@@ -100,7 +95,7 @@ def ask_child_name(ctx: Ctx) -> Question:
 def on_child_name(ctx: Ctx) -> str:
     """Keep the child's name."""
     st = ReportState.load(ctx.data)
-    st.child_name = _name(ctx)
+    st.child_name = casefile.typed_name(ctx)
     st.save(ctx)
     return CHILD_SEX
 
@@ -183,10 +178,7 @@ def ask_last_seen_place(ctx: Ctx) -> Question:
 def on_last_seen_place(ctx: Ctx) -> str:
     """Keep the place the child was last seen."""
     st = ReportState.load(ctx.data)
-    st.place = casefile.typed_text(
-        ctx, PLACE_LIMIT, unusable=N_("Please write the place: a town, street or landmark."),
-        too_long=N_("That is too long. Please name the place in at most %(max)s characters."),
-    )  # fmt: skip
+    st.place = casefile.typed_place(ctx)
     st.save(ctx)
     return DESCRIPTION
 
@@ -202,10 +194,7 @@ def on_description(ctx: Ctx) -> str:
         raise InputError("That is too long. Please keep it under 500 characters.")
     st = ReportState.load(ctx.data)
     st.description = None if not text or text.casefold() in SKIP_WORDS else text
-    if photos := attachments_of(ctx.session, ctx.incoming.channel, ctx.incoming.provider_id):
-        st.attachments = [*st.attachments, *photos]  # linked to the case on confirm
-        ctx.say(_("Thank you, we received the photo. It will be kept with your report."))
-        ctx.photos_noted = True
+    st.attachments = casefile.take_photos(ctx, st.attachments)  # linked to the case on confirm
     st.save(ctx)
     return REPORTER_NAME
 
@@ -217,7 +206,7 @@ def ask_reporter_name(ctx: Ctx) -> Question:
 def on_reporter_name(ctx: Ctx) -> str:
     """Keep the reporter's name."""
     st = ReportState.load(ctx.data)
-    st.reporter = _name(ctx)
+    st.reporter = casefile.typed_name(ctx)
     st.save(ctx)
     return RELATION
 

@@ -9,7 +9,18 @@ from intake.booking import booking_summary
 from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.steps import Ctx, is_english
 from intake.i18n import Msg, _
-from intake.models import Booking, BookingStatus, Case, CaseStatus, CustodyState, Person, Sample, SampleStatus
+from intake.models import (
+    Booking,
+    BookingStatus,
+    Case,
+    CaseStatus,
+    CustodyState,
+    FoundChild,
+    Person,
+    Role,
+    Sample,
+    SampleStatus,
+)
 from intake.sample_progress import SampleProgress, case_sample_progress
 from intake.walkins import contact_cases as cases_of_contact
 
@@ -55,13 +66,21 @@ def contact_cases(ctx: Ctx) -> list[Case]:
     return cases_of_contact(ctx.session, ctx.contact)
 
 
+def sampled_person(ctx: Ctx, case: Case) -> Person | None:
+    """Return whose sample this contact books in the case: their own, or the child's of a found child they registered."""
+    if (
+        ctx.session.get(FoundChild, case.id) is not None
+    ):  # the volunteer who registered it books for the child
+        query = sa.select(Person).where(Person.case_id == case.id, Person.role == Role.CHILD)
+    else:
+        query = sa.select(Person).where(Person.case_id == case.id, Person.contact_id == ctx.contact.id)
+    return ctx.session.scalars(query.order_by(Person.id)).first()
+
+
 def own_booking(ctx: Ctx, case: Case) -> Booking | None:
-    """Return the contact's own active appointment in the case (each person books their own)."""
-    person = ctx.session.scalars(
-        sa.select(Person.id)
-        .where(Person.case_id == case.id, Person.contact_id == ctx.contact.id)
-        .order_by(Person.id)
-    ).first()
+    """Return the contact's own active appointment in the case (each person books their own; a volunteer the child's)."""
+    found = sampled_person(ctx, case)
+    person = found.id if found else None
     query = sa.select(Booking).where(Booking.case_id == case.id, Booking.status == BookingStatus.BOOKED)
     query = query.where(Booking.person_id.is_(None) if person is None else Booking.person_id == person)
     return ctx.session.scalars(query.order_by(Booking.id.desc())).first()
@@ -88,7 +107,8 @@ def case_status(ctx: Ctx, case: Case) -> Msg:
 
 def _own_samples(ctx: Ctx, case: Case) -> list[Sample]:
     # The contact's own samples (and any of the case without a person, booked before persons were recorded).
-    mine = sa.select(Person.id).where(Person.case_id == case.id, Person.contact_id == ctx.contact.id)
+    found = sampled_person(ctx, case)
+    mine = [found.id] if found else []
     query = sa.select(Sample).where(
         Sample.case_id == case.id,
         Sample.status != SampleStatus.CANCELLED,

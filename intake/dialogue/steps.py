@@ -73,10 +73,17 @@ class Ctx:
         """Return `message` in the contact's language."""
         return str(render(self.lang, message))
 
-    def say(self, message: Msg | str, options: tuple[Option, ...] = (), *, prefix: Msg | None = None) -> None:
-        """Add a reply (with an optional first line, such as the reason for asking again)."""
+    def say(
+        self,
+        message: Msg | str,
+        options: tuple[Option, ...] = (),
+        *,
+        prefix: Msg | None = None,
+        code: str | None = None,
+    ) -> None:
+        """Add a reply (with an optional first line, such as the reason for asking again, and a code to show)."""
         text = self.t(message) if prefix is None else f"{self.t(prefix)}\n{self.t(message)}"
-        self.replies.append(Reply(text, tuple(Choice(o.key, self.t(o.label)) for o in options)))
+        self.replies.append(Reply(text, tuple(Choice(o.key, self.t(o.label)) for o in options), code))
 
     def choose(self, options: tuple[Option, ...]) -> str:
         """Return the key of the option the message picks (by key, numeral, label in either language, or alias).

@@ -27,6 +27,7 @@ class Incoming:
     received_at: datetime
     provider_id: str | None = None  # Twilio MessageSid, Telegram update id
     media: tuple[Media, ...] = ()
+    location: tuple[float, float] | None = None  # (latitude, longitude) a chat app shared, in degrees
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class Reply:
 
     text: str
     choices: tuple[Choice, ...] = field(default=())
+    code: str | None = (
+        None  # a code the person shows at a lab (a sample code): a chat app may add it as a QR code
+    )
 
 
 @dataclass(frozen=True)

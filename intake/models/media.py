@@ -15,6 +15,7 @@ from intake.models._common import NOT_PERSONAL, Channel, personal
 from intake.models.contacts import Message
 
 MAX_CONTENT_TYPE_CHARS = 100
+PHOTO_ID_CHARS = 32
 
 
 class Attachment(Base):
@@ -32,6 +33,8 @@ class Attachment(Base):
     position: Mapped[int] = mapped_column(info=NOT_PERSONAL)  # MediaUrl0, MediaUrl1, ...
     url: Mapped[str | None] = mapped_column(Text, info=personal())  # a photo of the child, most likely
     content_type: Mapped[str] = mapped_column(String(MAX_CONTENT_TYPE_CHARS), info=NOT_PERSONAL)
+    # The photo as reunite keeps it (intake.photos: under the data folder, metadata stripped), once downloaded.
+    photo_id: Mapped[str | None] = mapped_column(String(PHOTO_ID_CHARS), info=personal())
 
 
 def attachments_of(session: Session, channel: Channel, provider_id: str | None) -> list[int]:

@@ -3,7 +3,7 @@
 A conversation is a fenced block of lines: "> message" from the person, "< reply" from reunite, and lines
 indented by two spaces continuing the reply above (its choices). "> [father] message" comes from another phone,
 the one named; "= lab: walk-in sample of the father, link code K7QX-M2PD-4F7" is the lab registering a walk-in
-sample. Only what is random each time is normalised: case references, PINs and sample codes; in the messages a
+sample. Only what is random each time is normalised: case references (MC- and FC-), PINs and sample codes; in the messages a
 person sends, the case reference, PIN and link code printed are replaced by the real ones of the run.
 """
 
@@ -27,6 +27,7 @@ _RANDOM = (
     (re.compile(r"MC-\d{4}-[2-9A-Z]{6}"), "MC-YYYY-REFERENCE"),
     (re.compile(r"(?<![\d-])\d{6}(?!\d)"), "PIN"),
     (re.compile(r"(?<![A-Z0-9])[2-9A-HJ-NP-TV-Z]{4}-[2-9A-HJ-NP-TV-Z]{4}(?![A-Z0-9])"), "SAMPLE-CODE"),
+    (re.compile(r"FC-\d{4}-[2-9A-Z]{6}"), "FC-YYYY-REFERENCE"),
 )
 
 

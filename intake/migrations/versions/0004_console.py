@@ -1,7 +1,7 @@
 """console: officer accounts, candidate reviews and decisions
 
 Revision ID: 0004_console
-Revises: 0004_service
+Revises: 0004_service, 0004_telegram
 Create Date: 2026-11-29 14:39:48.883647
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0004_console'
-down_revision: str | None = '0004_service'
+down_revision: str | tuple[str, ...] | None = ('0004_service', '0004_telegram')
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,70 @@
+"""A synchronous handle on python-telegram-bot's Bot, for the inbox's synchronous path and Flask's threads.
+
+python-telegram-bot is asynchronous; reunite's inbox and web service are not. BotApi runs one event loop in a
+daemon thread and runs each Bot API call there, so the polling loop and any number of web threads share one Bot
+and its connection pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.telegram.config import TelegramSettings
+from intake.photos import too_large
+
+T = TypeVar("T")
+CALL_TIMEOUT_S = 120.0
+POLL_TIMEOUT_S = 25  # getUpdates long polling: how long the Bot API server may hold the request
+
+
+class BotApi:
+    """The Bot API of one bot, called synchronously from any thread."""
+
+    def __init__(self, settings: TelegramSettings) -> None:
+        if not settings.token:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="telegram-api", daemon=True)
+        self._thread.start()
+        request = HTTPXRequest(connection_pool_size=16, pool_timeout=30.0, read_timeout=30.0)
+        updates_request = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT_S + 10.0)
+        self.bot = Bot(
+            settings.token,
+            base_url=settings.base_url,
+            base_file_url=settings.base_file_url,
+            request=request,
+            get_updates_request=updates_request,
+        )
+
+    def run(self, call: Coroutine[Any, Any, T]) -> T:
+        """Run one Bot API call on the bot's event loop and return its result (or raise its error)."""
+        return asyncio.run_coroutine_threadsafe(call, self._loop).result(CALL_TIMEOUT_S)
+
+    def start(self) -> None:
+        """Initialise the bot: getMe, which also checks the token."""
+        self.run(self.bot.initialize())
+
+    def download(self, file_id: str, max_bytes: int) -> bytes:
+        """Download a file the person sent (getFile, then the file URL); refuse one larger than `max_bytes`."""
+
+        async def fetch() -> bytes:
+            file = await self.bot.get_file(file_id)
+            if file.file_size is not None and file.file_size > max_bytes:
+                raise too_large()
+            return bytes(await file.download_as_bytearray())
+
+        return self.run(fetch())
+
+    def close(self) -> None:
+        """Close the bot's connections and stop its event loop."""
+        try:
+            self.run(self.bot.shutdown())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)

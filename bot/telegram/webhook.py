@@ -1,0 +1,83 @@
+"""Telegram's webhook on the web service: `POST /telegram/webhook` (registered by the `reunite.blueprints` entry point).
+
+The `X-Telegram-Bot-Api-Secret-Token` header must equal TELEGRAM_WEBHOOK_SECRET, compared in constant time;
+anything else is refused with 403 before anything is stored. An accepted update is stored by the inbox (unique on
+its update id) and committed before it is processed and before the 200: a crash loses nothing, and Telegram's
+retry of an update already stored changes nothing and is not answered twice. An update whose processing fails is
+parked by the inbox with its error and apologised for, and still answered 200, so Telegram does not retry it for
+a day and the chat is never stalled.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from telegram import Update
+
+from bot.telegram.adapter import TelegramChannel
+from bot.telegram.api import BotApi
+from bot.telegram.config import TelegramSettings
+from intake.config import SettingError
+from intake.web.support import json_error, runtime
+
+bp = Blueprint("telegram", __name__, url_prefix="/telegram")
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SETTINGS_KEY, CHANNEL_KEY = "telegram_settings", "telegram_channel"
+_start_lock = threading.Lock()
+
+
+def telegram_settings() -> TelegramSettings:
+    """Return the app's Telegram settings (read from the environment once, or set by whoever built the app)."""
+    settings = current_app.extensions.get(SETTINGS_KEY)
+    if settings is None:
+        settings = current_app.extensions[SETTINGS_KEY] = TelegramSettings.from_env()
+    assert isinstance(settings, TelegramSettings)
+    return settings
+
+
+def _channel(settings: TelegramSettings) -> TelegramChannel:
+    with _start_lock:
+        channel = current_app.extensions.get(CHANNEL_KEY)
+        if channel is None:
+            rt = runtime()
+            channel = TelegramChannel(rt.session_factory, BotApi(settings), rt.settings.data_dir)
+            current_app.extensions[CHANNEL_KEY] = channel
+    assert isinstance(channel, TelegramChannel)
+    return channel
+
+
+def _update(body: Any) -> Update | None:
+    if not isinstance(body, dict) or not isinstance(body.get("update_id"), int) or body["update_id"] < 0:
+        return None
+    try:
+        return Update.de_json(body, None)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+@bp.post("/webhook")
+def webhook() -> Response:
+    """Take one update from Telegram: check the secret, store it, process it once, answer 200."""
+    try:
+        settings = telegram_settings()
+    except SettingError as exc:
+        return json_error(503, f"The Telegram channel is misconfigured: {exc}")
+    if not settings.token or not settings.webhook_secret:
+        return json_error(
+            503, "The Telegram channel is not configured: set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET."
+        )
+    given = request.headers.get(SECRET_HEADER, "")
+    if not hmac.compare_digest(given.encode("utf-8", "replace"), settings.webhook_secret.encode()):
+        log.warning("webhook call without the right secret token")
+        return json_error(403, f"Missing or wrong {SECRET_HEADER} header.")
+    update = _update(request.get_json(silent=True))
+    if update is None:
+        return json_error(400, "The body is not a Telegram update (JSON with a non-negative update_id).")
+    _channel(settings).handle(update)
+    return jsonify(ok=True)
