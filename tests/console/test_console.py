@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -230,7 +231,70 @@ def test_language_switch(client: FlaskClient, session: Session) -> None:
     assert "Log in" in client.get("/console/login").get_data(as_text=True)
 
 
-def test_secret_key_is_made_once_in_the_data_folder(app: Flask, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_secret_key_is_made_once_in_the_data_folder(app: Flask, tmp_path: Path) -> None:
     key_file = tmp_path / SECRET_KEY_FILE
     assert key_file.read_text().strip() == app.secret_key
     assert key_file.stat().st_mode & 0o077 == 0
+
+
+def _png() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (40, 30), (200, 80, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _volunteer_registration_with_photo(
+    session: Session, data_dir: Path, lab_id: int | None = None
+) -> tuple[str, int]:
+    """A volunteer's registration (source 5) with one stored photo (committed): (reference, attachment id)."""
+    from datetime import date
+
+    from intake.found_children import register_found_child
+    from intake.models import Attachment, Channel, Direction, Message, Sex
+    from intake.photos import store_photo
+
+    registered = register_found_child(session, source=SampleSource.UNKNOWN_IDENTITY_CHILD, sex=Sex.FEMALE,
+                                      age_years=5, found_place="广州站", found_date=date(2026, 11, 2),
+                                      actor="contact:1", lab_id=lab_id, today=date(2026, 11, 29))  # fmt: skip
+    message = Message(channel=Channel.TELEGRAM, direction=Direction.INBOUND, provider_id="tg-1", body="")
+    session.add(message)
+    session.flush()
+    stored = store_photo(data_dir, _png())
+    attachment = Attachment(message_id=message.id, case_id=registered.case.id, position=0, content_type="image/jpeg",
+                            photo_id=stored.id)  # fmt: skip
+    session.add(attachment)
+    session.commit()
+    return registered.case.reference, attachment.id
+
+
+def test_volunteers_registrations_show_their_photos_to_officers_only(
+    app: Flask, client: FlaskClient, session: Session, tmp_path: Path
+) -> None:
+    reference, attachment_id = _volunteer_registration_with_photo(session, tmp_path)
+    assert client.get(f"/console/photos/{attachment_id}").status_code == 302  # not logged in: no photo
+    add_officer(session, "gz", province="广东省")
+    assert log_in(client, "gz") == 302
+    page = client.get("/console/volunteers").get_data(as_text=True)
+    assert (
+        reference in page and f"/console/photos/{attachment_id}" in page
+    )  # unassigned: every officer sees it
+    photo = client.get(f"/console/photos/{attachment_id}")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg" and photo.data[:2] == b"\xff\xd8"
+    assert photo.headers["Cache-Control"] == "no-store"
+    assert [entity for _actor, entity in _events(session, "photo.view")] == [str(attachment_id)]
+    assert client.get("/console/photos/999999").status_code == 404
+
+
+def test_a_photo_of_another_provinces_case_is_refused(
+    client: FlaskClient, session: Session, tmp_path: Path
+) -> None:
+    shanghai = lab_in(session, "上海市", "上海")
+    _reference, attachment_id = _volunteer_registration_with_photo(session, tmp_path, lab_id=shanghai.id)
+    add_officer(session, "bj", province="北京市")
+    assert log_in(client, "bj") == 302
+    assert client.get(f"/console/photos/{attachment_id}").status_code == 403
+    assert _events(session, "photo.view") == []

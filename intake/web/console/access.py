@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import Session
 
-from intake.models import Booking, Case, Lab, LabDay, Officer, Sample, audit
+from intake.models import Booking, Case, FoundChild, Lab, LabDay, Officer, Sample, SampleSource, audit
 
 
 def _province_pairs() -> sa.Select[Any]:
@@ -30,10 +30,20 @@ def cases_in_province(province: str) -> sa.Select[Any]:
     return sa.select(pairs.c.case_id).where(pairs.c.province == province)
 
 
+def unassigned_volunteer_cases() -> sa.Select[Any]:
+    """Select the volunteers' registrations (source 5) not yet at any lab: every officer may pick them up."""
+    pairs = _province_pairs().subquery()
+    assigned = sa.select(pairs.c.case_id).where(pairs.c.case_id.is_not(None))
+    return sa.select(FoundChild.case_id).where(
+        FoundChild.source == SampleSource.UNKNOWN_IDENTITY_CHILD, FoundChild.case_id.not_in(assigned)
+    )
+
+
 def visible(query: sa.Select[Case], officer: Officer, province: str | None = None) -> sa.Select[Case]:
     """Restrict a query of cases to those the officer may see (and to `province`, if one is asked)."""
     if not officer.national:
-        query = query.where(Case.id.in_(cases_in_province(str(officer.province))))
+        mine = cases_in_province(str(officer.province))
+        query = query.where(sa.or_(Case.id.in_(mine), Case.id.in_(unassigned_volunteer_cases())))
     if province:
         query = query.where(Case.id.in_(cases_in_province(province)))
     return query
@@ -53,7 +63,14 @@ def provinces_of(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
 
 
 def may_see(session: Session, officer: Officer, case: Case) -> bool:
-    return officer.national or officer.province in provinces_of(session, [case.id]).get(case.id, [])
+    """Tell whether the officer may see the case: national, of its province, or an unassigned volunteer's one."""
+    if officer.national:
+        return True
+    provinces = provinces_of(session, [case.id]).get(case.id, [])
+    if provinces:
+        return officer.province in provinces
+    found = session.get(FoundChild, case.id)
+    return found is not None and found.source is SampleSource.UNKNOWN_IDENTITY_CHILD
 
 
 def require_case(session: Session, officer: Officer, case: Case) -> None:

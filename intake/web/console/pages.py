@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort, request
+from flask import abort, request, send_file
 from flask.typing import ResponseReturnValue
 
 from intake.custody import as_utc
 from intake.i18n import N_
 from intake.models import (
+    Attachment,
     AuditEvent,
     Booking,
     Case,
@@ -35,8 +36,10 @@ from intake.models import (
     SampleSource,
     audit,
 )
+from intake.photos import CONTENT_TYPE, photo_path
 from intake.web.console.access import provinces_of, require_case, visible
 from intake.web.console.app import bp, db, login_required, officer, render, roles_required
+from intake.web.support import runtime
 
 PAGE_SIZE = 100
 # The values of the enumerations the pages show, translated in the templates with _(value).
@@ -252,13 +255,42 @@ def volunteers() -> ResponseReturnValue:
         )
     )
     found = list(s.scalars(query.order_by(Case.created_at.desc()).limit(PAGE_SIZE)))
+    photos: dict[int, list[int]] = {}
+    rows = s.execute(
+        sa.select(Attachment.case_id, Attachment.id)
+        .where(Attachment.case_id.in_([c.id for c in found]), Attachment.photo_id.is_not(None))
+        .order_by(Attachment.id)
+    )
+    for case_id, attachment_id in rows:
+        if case_id is not None:
+            photos.setdefault(case_id, []).append(attachment_id)
     details = {
         f.case_id: f
         for f in s.scalars(sa.select(FoundChild).where(FoundChild.case_id.in_([c.id for c in found])))
     }
     audit(s, me.actor, "volunteer_registration.list", "case", None, shown=len(found))
     s.commit()
-    return render("volunteers.html", cases=found, details=details)
+    return render("volunteers.html", cases=found, details=details, photos=photos)
+
+
+@bp.get("/photos/<int:attachment_id>")
+@login_required
+def photo(attachment_id: int) -> ResponseReturnValue:
+    """Send a stored photo to a logged-in officer who may see its case; audited, never cached."""
+    s, me = db(), officer()
+    attachment = s.get(Attachment, attachment_id)
+    if attachment is None or attachment.photo_id is None or attachment.case_id is None:
+        abort(404)
+    case = s.get(Case, attachment.case_id)
+    if case is None:
+        abort(404)
+    require_case(s, me, case)
+    path = photo_path(runtime().settings.data_dir, attachment.photo_id)
+    if not path.is_file():
+        abort(404)
+    audit(s, me.actor, "photo.view", "attachment", attachment.id, case=case.id)
+    s.commit()
+    return send_file(path, mimetype=CONTENT_TYPE, max_age=0, etag=False, conditional=False)
 
 
 @bp.get("/audit")
