@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,12 +15,12 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from intake.models import Case, OfficerRole
 from intake.models.officers import MAX_FAILED_ATTEMPTS
 from tests.console.factories import PASSWORD, add_officer, case_with_profile, lab_in, make_candidate
 from tests.support.databases import postgres_required
+from tests.support.webapp import served
 
 CHROMIUM = os.environ.get("REUNITE_TEST_CHROMIUM", "/usr/bin/chromium")
 
@@ -51,12 +50,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def live_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with served(app) as url:
+        yield url
 
 
 def _log_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
