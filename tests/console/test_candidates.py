@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from intake.models import AuditEvent, CandidateDecision, CandidateReview, OfficerRole, ReviewState
+from intake.models import AuditEvent, Candidate, CandidateDecision, CandidateReview, OfficerRole, ReviewState
 from tests.console.factories import add_officer, csrf_token, lab_in, log_in, make_candidate
 
 
@@ -166,3 +166,25 @@ def test_candidates_of_another_province_are_refused(client: FlaskClient, session
         ).status_code
         == 403
     )
+
+
+def test_flags_of_the_officers_province(client: FlaskClient, session: Session) -> None:
+    from intake.models import MatchFlag
+
+    beijing, shanghai = lab_in(session, "北京市", "北京"), lab_in(session, "上海市", "上海")
+    here = make_candidate(session, beijing, phone="+8613800000001")
+    there = make_candidate(session, shanghai, phone="+8613800000002")
+    cases = {cid: session.execute(sa.select(Candidate.child_case_id, Candidate.child_profile_id)
+                                  .where(Candidate.id == cid)).one() for cid in (here, there)}  # fmt: skip
+    for cid, kind in ((here, "sex_mismatch"), (there, "same_person")):
+        case_id, profile_id = cases[cid]
+        session.add(MatchFlag(kind=kind, profile_ids=profile_id, case_ids=[case_id], detail={}))
+    session.commit()
+    add_officer(session, "bj")
+    assert log_in(client, "bj") == 302
+    page = client.get("/console/flags", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "sex_mismatch" in page and "same_person" not in page
+    assert [
+        a for a in session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action == "flag.list"))
+    ] == ["flag.list"]
+    session.rollback()
