@@ -62,7 +62,7 @@ SAFE_WITH, CONFIRM = "found.safe_with", "found.confirm"
 VOLUNTEER_CONSENT_VERSION = "volunteer-2026-01"
 TEXT_LIMIT, SAFE_LIMIT, LIST_SIZE = 300, 100, 5
 
-NOT_SURE = Option("3", _("Not sure"), ("不确定", "不知道", "unknown", "not sure", "?"))
+NOT_SURE = Option("3", _("Not sure"), ("不确定", "不知道", "unknown", "not sure", "dont know"))
 FOUND_SEXES = (*SEXES, NOT_SURE)
 SAFE_OPTIONS = (
     Option("1", _("Police station"), ("派出所", "公安", "police", "警察")),

@@ -120,3 +120,17 @@ def test_a_file_that_is_no_photo_is_refused_in_words_and_not_kept(webhook, tg, s
             MessageStatus.PROCESSED
         ]
     assert not (app.extensions["reunite"].settings.data_dir / "photos").exists()
+
+
+def test_an_update_that_fails_is_parked_answered_200_apologised_for_once(webhook, tg, session_factory):
+    tg.broken_files.add("photo-1")
+    update = tg.message_update(10, photo=b"\xff\xd8 cannot be downloaded", language_code="en")
+    assert webhook.post(update).status_code == 200
+    assert (
+        webhook.post(update).status_code == 200
+    )  # Telegram's retry: not processed, not apologised for again
+    (apology,) = [c.params["text"] for c in tg.sent_to(10)]
+    assert apology.startswith("Sorry, something went wrong on our side.")
+    (message,) = _inbound(session_factory)
+    assert message.status == MessageStatus.FAILED and message.error
+    assert webhook.say(10, "HELP", language_code="en")[0].startswith("Send REPORT")  # the chat goes on
