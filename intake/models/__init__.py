@@ -40,7 +40,9 @@ from intake.models.matches import (
 )
 from intake.models.media import MAX_CONTENT_TYPE_CHARS, Attachment, attach_to_case, attachments_of
 from intake.models.outbox import Audience, Notification, NotificationChannel, NotificationStatus
+from intake.models.officers import Officer, OfficerRole
 from intake.models.profiles import DnaProfile
+from intake.models.reviews import CandidateDecision, CandidateReview, DecisionKind, ReviewState
 from intake.models.samples import Sample
 
 __all__ = [
@@ -56,6 +58,12 @@ __all__ = [
     "MAX_PROVIDER_ID_CHARS",
     "Attachment",
     "LinkCode",
+    "Officer",
+    "CandidateDecision",
+    "CandidateReview",
+    "DecisionKind",
+    "ReviewState",
+    "OfficerRole",
     "LinkAttempt",
     "LabKey",
     "FoundChild",

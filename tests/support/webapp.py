@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.serving import make_server
 
 from intake.config import Settings
 from intake.runtime import Runtime
@@ -32,3 +36,16 @@ def web_app(
     app = create_app(rt=rt)
     app.testing = True
     return app
+
+
+@contextmanager
+def served(app: Flask) -> Iterator[str]:
+    """Serve the app over real HTTP on a free loopback port, in a thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -1,0 +1,83 @@
+"""`reunite officers add|list`: console accounts. The first admin is made here, on the server's command line.
+
+The password is asked twice at the terminal (never an option, so it stays out of shell history and `ps`), or
+read from the first line of standard input when that is not a terminal (`--password-stdin`, for scripts).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import click
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.cli.support import runtime_from_env
+from intake.errors import ReuniteError
+from intake.i18n import ENGLISH, translate
+from intake.models import Officer, OfficerRole
+from intake.models.officers import create_officer
+
+ROLES = [r.value for r in OfficerRole]
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def make_officers_group(get_session_factory: Callable[[], sessionmaker[Session]]) -> click.Group:
+    """Return the `officers` group, opening sessions from `get_session_factory()`."""
+
+    @click.group("officers")
+    def officers() -> None:
+        """Console accounts of officers, supervisors and admins."""
+
+    @officers.command("add")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(ROLES), required=True)
+    @click.option(
+        "--province", default=None, help="The province whose cases they see (admins: none, national)."
+    )
+    @click.option("--name", "display_name", default=None, help="The name shown in the console.")
+    @click.option("--alert-channel", type=click.Choice(["email", "sms", "telegram"]), default=None)
+    @click.option("--alert-address", default=None, help="Where alerts of new candidates go.")
+    @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+    def add(
+        username: str, role: str, province: str | None, display_name: str | None, alert_channel: str | None,
+        alert_address: str | None, password_stdin: bool,
+    ) -> None:  # fmt: skip
+        """Create a console account; the password is prompted (or read from stdin)."""
+        password = _password(password_stdin)
+        with get_session_factory()() as session:
+            try:
+                officer = create_officer(
+                    session, username=username, display_name=display_name or username, role=OfficerRole(role),
+                    province=province, password=password, actor="officer:cli", alert_channel=alert_channel,
+                    alert_address=alert_address,
+                )  # fmt: skip
+            except ReuniteError as exc:
+                raise click.ClickException(translate(ENGLISH, exc.message, **exc.params)) from exc
+            session.commit()
+            click.echo(f"officer {officer.id} {officer.username} ({officer.role.value}, "
+                       f"{officer.province or 'all provinces'}) created")  # fmt: skip
+
+    @officers.command("list")
+    def list_() -> None:
+        """Show every account: id, username, role, province, state."""
+        with get_session_factory()() as session:
+            for o in session.scalars(sa.select(Officer).order_by(Officer.username)):
+                state = "active" if o.active else "inactive"
+                if o.locked_until is not None:
+                    state += f", locked until {o.locked_until:%Y-%m-%d %H:%M} UTC"
+                click.echo(
+                    f"{o.id}\t{o.username}\t{o.role.value}\t{o.province or '-'}\t{o.display_name}\t{state}"
+                )
+
+    return officers
+
+
+officers = make_officers_group(lambda: runtime_from_env(demo_labs=False).session_factory)

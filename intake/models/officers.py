@@ -1,0 +1,208 @@
+"""Officer accounts of the console: who may read cases and decide on matches, with a role and a province.
+
+Passwords are kept only as argon2 hashes (argon2-cffi). Repeated wrong passwords lock an account for a while
+(`MAX_FAILED_ATTEMPTS`, `LOCKOUT`). `session_token` is the account's current login session: a new random value
+at every login and logout, so a session cookie from before a login (fixation) or after a logout is worthless.
+
+    create_officer(session, username=..., display_name=..., role=..., province=..., password=...) -> Officer
+    check_login(session, username, password) -> LoginResult
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from intake.db import Base
+from intake.errors import ConflictError, InputError
+from intake.i18n import N_
+from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, personal, utcnow
+from intake.models.audit import audit
+
+MAX_FAILED_ATTEMPTS = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 256  # argon2 hashes anything, but a megabyte "password" is an attack, not a password
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so a wrong username takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class OfficerRole(enum.StrEnum):
+    """What an officer may do: officers review and confirm, supervisors also approve, admins see every province."""
+
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Officer(Base):
+    """One console account."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    username: Mapped[str] = mapped_column(
+        String(64), unique=True, info=personal(kept="staff accounts are kept for accountability")
+    )
+    display_name: Mapped[str] = mapped_column(
+        String(120), info=personal(kept="staff accounts are kept for accountability")
+    )
+    role: Mapped[OfficerRole] = mapped_column(enum_column(OfficerRole), info=NOT_PERSONAL)
+    province: Mapped[str | None] = mapped_column(String(64), index=True, info=NOT_PERSONAL)  # None: national
+    password_hash: Mapped[str] = mapped_column(String(200), info=NOT_PERSONAL)
+    failed_attempts: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
+    locked_until: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
+    session_token: Mapped[str | None] = mapped_column(String(64), unique=True, info=NOT_PERSONAL)
+    alert_channel: Mapped[str | None] = mapped_column(
+        String(16), info=NOT_PERSONAL
+    )  # "email", "sms", "telegram"
+    alert_address: Mapped[str | None] = mapped_column(
+        String(200), info=personal(kept="staff accounts are kept for accountability")
+    )
+    active: Mapped[bool] = mapped_column(default=True, info=NOT_PERSONAL)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
+    last_login_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
+
+    @property
+    def actor(self) -> str:
+        """Name this officer in the audit log."""
+        return f"officer:{self.id}"
+
+    @property
+    def national(self) -> bool:
+        """Tell whether this officer sees every province (admins, and accounts without a province)."""
+        return self.role is OfficerRole.ADMIN or not self.province
+
+    def may_supervise(self) -> bool:
+        return self.role in (OfficerRole.SUPERVISOR, OfficerRole.ADMIN)
+
+
+def check_password_rules(password: str) -> None:
+    """Refuse a password too short or too long to be one."""
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        raise InputError(
+            N_("A password has %(low)s to %(high)s characters."),
+            low=MIN_PASSWORD_CHARS,
+            high=MAX_PASSWORD_CHARS,
+        )
+
+
+def create_officer(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    role: OfficerRole,
+    province: str | None,
+    password: str,
+    actor: str,
+    alert_channel: str | None = None,
+    alert_address: str | None = None,
+) -> Officer:
+    """Add an officer account (the password is hashed with argon2); refuse a taken username."""
+    username = username.strip().lower()
+    if not username or len(username) > 64 or not username.replace(".", "").replace("_", "").isalnum():
+        raise InputError(N_("A username has up to 64 letters, digits, dots or underscores."))
+    check_password_rules(password)
+    if role is not OfficerRole.ADMIN and not (province or "").strip():
+        raise InputError(N_("An officer or supervisor needs a province."))
+    if session.scalar(sa.select(Officer.id).where(Officer.username == username)) is not None:
+        raise ConflictError(N_("The username %(username)s is taken."), username=username)
+    officer = Officer(
+        username=username,
+        display_name=(display_name or username).strip()[:120],
+        role=role,
+        province=(province or "").strip() or None,
+        password_hash=_hasher.hash(password),
+        alert_channel=alert_channel,
+        alert_address=alert_address,
+    )
+    session.add(officer)
+    session.flush()
+    audit(session, actor, "officer.create", "officer", officer.id, role=role.value)
+    return officer
+
+
+class LoginOutcome(enum.StrEnum):
+    OK = "ok"
+    WRONG = "wrong"  # unknown user, inactive account or wrong password: the page says the same for all
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    officer: Officer | None = None
+    locked_until: datetime | None = None
+
+
+def check_login(session: Session, username: str, password: str) -> LoginResult:
+    """Check a login; count failures, lock after MAX_FAILED_ATTEMPTS, rotate the session token on success.
+
+    The caller commits: the failure count and the audit event are written whatever the outcome.
+    """
+    now = utcnow()
+    officer = session.scalars(
+        sa.select(Officer).where(Officer.username == username.strip().lower()).with_for_update()
+    ).first()
+    if officer is None or not officer.active:
+        _verify(_DUMMY_HASH, password)
+        audit(session, "anonymous", "officer.login_failed", "officer", officer.id if officer else None)
+        return LoginResult(LoginOutcome.WRONG)
+    if officer.locked_until is not None and _aware(officer.locked_until) > now:
+        audit(session, officer.actor, "officer.login_locked", "officer", officer.id)
+        return LoginResult(LoginOutcome.LOCKED, locked_until=officer.locked_until)
+    if not _verify(officer.password_hash, password):
+        officer.failed_attempts += 1
+        if officer.failed_attempts >= MAX_FAILED_ATTEMPTS:
+            officer.locked_until = now + LOCKOUT
+            officer.failed_attempts = 0
+            audit(session, officer.actor, "officer.locked", "officer", officer.id)
+            return LoginResult(LoginOutcome.LOCKED, locked_until=officer.locked_until)
+        audit(session, officer.actor, "officer.login_failed", "officer", officer.id)
+        return LoginResult(LoginOutcome.WRONG)
+    officer.failed_attempts = 0
+    officer.locked_until = None
+    officer.last_login_at = now
+    officer.session_token = secrets.token_urlsafe(32)
+    if _hasher.check_needs_rehash(officer.password_hash):
+        officer.password_hash = _hasher.hash(password)
+    audit(session, officer.actor, "officer.login", "officer", officer.id)
+    return LoginResult(LoginOutcome.OK, officer)
+
+
+def end_session(session: Session, officer: Officer) -> None:
+    """Log an officer out: the session token is replaced, so the old cookie no longer logs anyone in."""
+    officer.session_token = secrets.token_urlsafe(32)
+    audit(session, officer.actor, "officer.logout", "officer", officer.id)
+
+
+def officer_by_session_token(session: Session, token: str) -> Officer | None:
+    """Return the active officer whose current login session is `token`."""
+    if not token:
+        return None
+    return session.scalars(
+        sa.select(Officer).where(Officer.session_token == token, Officer.active.is_(True))
+    ).first()
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password[:MAX_PASSWORD_CHARS])
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

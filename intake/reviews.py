@@ -1,0 +1,147 @@
+"""Officers' decisions on candidate matches, and the two-person rule before any family is told.
+
+    decide(session, candidate, officer, kind, reason=None, ask_for=None, wish=None) -> CandidateReview
+
+* confirm: an officer says the candidate is the family (from awaiting review or after more evidence came);
+* reject (a reason is required): tells no one;
+* more evidence (which relative or which markers): back to the lab and the family's officer;
+* wish: the found person's own answer, when they are 16 or older, recorded before anyone is told;
+* approve: a supervisor or admin who is NOT the officer who confirmed; a found person of 16 or older must have
+  said yes. Only then is the candidate `approved`: the family may be told.
+
+Every decision is a `CandidateDecision` row and an audit event, in the caller's transaction (the caller commits).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from intake.errors import ConflictError, InputError
+from intake.i18n import N_, _
+from intake.models import (
+    CandidateDecision,
+    CandidateReview,
+    Case,
+    DecisionKind,
+    FoundChild,
+    Officer,
+    ReviewState,
+    audit,
+    utcnow,
+)
+from intake.models.matches import Candidate, CandidateStatus
+from intake.slots import china_today
+
+ADULT_AGE = 16  # from this age the found person decides themselves whether to be put in touch
+MAX_TEXT = 2000
+
+
+def review_of(session: Session, candidate: Candidate) -> CandidateReview:
+    """Return the review of a candidate, starting one (awaiting review) the first time."""
+    review = session.get(CandidateReview, candidate.id)
+    if review is None:
+        review = CandidateReview(candidate_id=candidate.id, state=ReviewState.AWAITING_REVIEW)
+        session.add(review)
+        session.flush()
+    return review
+
+
+def found_person_age(session: Session, candidate: Candidate, today: date | None = None) -> int | None:
+    """Return the found person's age today (estimated when found, plus the years since), or None if unknown."""
+    today = today or china_today()
+    case = session.get(Case, candidate.child_case_id)
+    if case is None:
+        return None
+    found = session.get(FoundChild, case.id)
+    if case.child_birth_date is not None:
+        born = case.child_birth_date
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if found is not None and found.estimated_age_years is not None:
+        years_since = (
+            today.year
+            - found.found_date.year
+            - ((today.month, today.day) < (found.found_date.month, found.found_date.day))
+        )
+        return found.estimated_age_years + max(years_since, 0)
+    return case.child_age_years
+
+
+def needs_own_wish(session: Session, candidate: Candidate, today: date | None = None) -> bool:
+    """Tell whether the found person must say themselves that they wish contact (16 or older, or age unknown)."""
+    age = found_person_age(session, candidate, today)
+    return age is None or age >= ADULT_AGE
+
+
+def decide(
+    session: Session,
+    candidate: Candidate,
+    officer: Officer,
+    kind: DecisionKind,
+    *,
+    reason: str | None = None,
+    ask_for: str | None = None,
+    wish: bool | None = None,
+    today: date | None = None,
+) -> CandidateReview:
+    """Record one officer's decision on a candidate, or refuse it (InputError, ConflictError) with the reason."""
+    if candidate.status is not CandidateStatus.NEW:
+        raise ConflictError(
+            N_("This candidate is %(status)s: it can no longer be decided on."),
+            status=_(candidate.status.value),
+        )
+    review = review_of(session, candidate)
+    state = review.state
+    now = utcnow()
+    reason = (reason or "").strip()[:MAX_TEXT] or None
+    ask_for = (ask_for or "").strip()[:200] or None
+    if state in (ReviewState.APPROVED, ReviewState.REJECTED):
+        raise ConflictError(N_("This candidate is already %(state)s."), state=_(state.value))
+    if kind is DecisionKind.CONFIRM:
+        if state not in (ReviewState.AWAITING_REVIEW, ReviewState.MORE_EVIDENCE):
+            raise ConflictError(N_("This candidate is already %(state)s."), state=_(state.value))
+        review.state, review.confirmed_by_id, review.confirmed_at = ReviewState.CONFIRMED, officer.id, now
+    elif kind is DecisionKind.REJECT:
+        if reason is None:
+            raise InputError(N_("Say why the candidate is rejected."))
+        review.state = ReviewState.REJECTED
+    elif kind is DecisionKind.MORE_EVIDENCE:
+        if ask_for is None:
+            raise InputError(N_("Say which relative or which markers are needed."))
+        review.state, review.confirmed_by_id, review.confirmed_at = ReviewState.MORE_EVIDENCE, None, None
+    elif kind is DecisionKind.WISH:
+        if wish is None:
+            raise InputError(N_("Say whether the found person wishes to be put in touch."))
+        review.contact_wish = wish
+    elif kind is DecisionKind.APPROVE:
+        _check_approval(session, candidate, review, officer, today)
+        review.state, review.approved_by_id, review.approved_at = ReviewState.APPROVED, officer.id, now
+    session.add(
+        CandidateDecision(
+            candidate_id=candidate.id, kind=kind, officer_id=officer.id, reason=reason, ask_for=ask_for
+        )
+    )
+    detail: dict[str, object] = {"state": review.state.value}
+    if wish is not None and kind is DecisionKind.WISH:
+        detail["wish"] = wish
+    audit(session, officer.actor, f"candidate.{kind.value}", "candidate", candidate.id, **detail)
+    session.flush()
+    return review
+
+
+def _check_approval(
+    session: Session, candidate: Candidate, review: CandidateReview, officer: Officer, today: date | None
+) -> None:
+    if not officer.may_supervise():
+        raise ConflictError(N_("Only a supervisor can approve a confirmed candidate."))
+    if review.state is not ReviewState.CONFIRMED:
+        raise ConflictError(N_("An officer must confirm the candidate before a supervisor approves it."))
+    if review.confirmed_by_id == officer.id:
+        raise ConflictError(N_("A different person must approve: you confirmed this candidate yourself."))
+    if needs_own_wish(session, candidate, today) and review.contact_wish is not True:
+        if review.contact_wish is False:
+            raise ConflictError(N_("The found person does not wish to be put in touch: no one is told."))
+        raise ConflictError(
+            N_("The found person is 16 or older: record their own wish to be put in touch before approving.")
+        )

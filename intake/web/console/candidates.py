@@ -1,0 +1,244 @@
+"""Candidate matches: the review queue, the candidate page with its per-marker evidence and chart, the flags of
+the matching service, and the officers' decisions (`intake.reviews`: an officer confirms, a different supervisor
+approves; a rejected candidate tells no one).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from intake.errors import ReuniteError
+from intake.i18n import N_
+from intake.models import (
+    Candidate,
+    CandidateDecision,
+    CandidateReview,
+    CandidateStatus,
+    Case,
+    DecisionKind,
+    MatchFlag,
+    Officer,
+    ReviewState,
+    audit,
+)
+from intake.reviews import decide, found_person_age, needs_own_wish, review_of
+from intake.web.console.access import cases_in_province, may_see, provinces_of
+from intake.web.console.app import bp, db, login_required, officer, render, t
+
+BANDS = ("candidate", "inconclusive", "excluded", "not_enough_markers")
+MEANINGS = {
+    "candidate": N_(
+        "The DNA strongly supports the relationship: it is at least 10,000 times more likely if they are"
+        " related than if they are not. Still check both cases before anyone is told."
+    ),
+    "inconclusive": N_(
+        "The DNA neither supports nor excludes the relationship: ask for more markers or another relative."
+    ),
+    "excluded": N_("The DNA excludes the relationship."),
+    "not_enough_markers": N_("Too few markers were typed on both sides to say anything."),
+}
+STATES = [s.value for s in ReviewState] + [CandidateStatus.SUPERSEDED.value, CandidateStatus.WITHDRAWN.value]
+STATE_LABELS = (
+    N_("awaiting_review"), N_("confirmed"), N_("approved"), N_("more_evidence"), N_("superseded"),
+    N_("candidate"), N_("inconclusive"), N_("excluded"), N_("not_enough_markers"), N_("sex_mismatch"),
+    N_("same_person"), N_("sample_mixup"), N_("claimed_parents_excluded"), N_("confirm"), N_("reject"),
+    N_("approve"), N_("wish"),
+)  # fmt: skip
+CHART_WIDTH, CHART_ROW, LABEL_WIDTH, SCALE_MAX = 640, 18, 110, 3.0  # bars from -3 to +3 in log10 LR
+
+
+def _state_column() -> Any:
+    # Compared and shown as plain strings: the two enumerations share one column here.
+    text = sa.String(32)
+    return sa.type_coerce(
+        sa.case(
+            (Candidate.status != CandidateStatus.NEW, sa.type_coerce(Candidate.status, text)),
+            else_=sa.func.coalesce(
+                sa.type_coerce(CandidateReview.state, text), ReviewState.AWAITING_REVIEW.value
+            ),
+        ),
+        text,
+    )
+
+
+def _in_province(province: str) -> Any:
+    ids = cases_in_province(province)
+    return sa.or_(Candidate.child_case_id.in_(ids), Candidate.family_case_id.in_(ids))
+
+
+def _may_see(me: Officer, candidate: Candidate) -> bool:
+    s = db()
+    cases = [s.get(Case, candidate.child_case_id), s.get(Case, candidate.family_case_id)]
+    return any(c is not None and may_see(s, me, c) for c in cases)
+
+
+@bp.get("/candidates")
+@login_required
+def candidates() -> ResponseReturnValue:
+    s, me = db(), officer()
+    chosen = {k: request.args.get(k, "").strip()[:64] for k in ("province", "band", "status")}
+    if chosen["band"] and chosen["band"] not in BANDS:
+        abort(400, f"unknown band {chosen['band'][:32]!r}")
+    if chosen["status"] and chosen["status"] not in STATES:
+        abort(400, f"unknown status {chosen['status'][:32]!r}")
+    state = _state_column().label("state")
+    query = sa.select(Candidate, state).outerjoin(
+        CandidateReview, CandidateReview.candidate_id == Candidate.id
+    )
+    if not me.national:
+        query = query.where(_in_province(str(me.province)))
+    if chosen["province"]:
+        query = query.where(_in_province(chosen["province"]))
+    if chosen["band"]:
+        query = query.where(Candidate.band == chosen["band"])
+    if chosen["status"]:
+        query = query.where(state == chosen["status"])
+    query = query.order_by(
+        Candidate.log10_lr.desc().nulls_last(), Candidate.created_at.desc(), Candidate.id.desc()
+    )
+    rows = s.execute(query.limit(200)).all()
+    refs = _references([c.child_case_id for c, _ in rows] + [c.family_case_id for c, _ in rows])
+    audit(s, me.actor, "candidate.list", "candidate", None, shown=len(rows))
+    s.commit()
+    provinces = sorted({p for ps in provinces_of(s, list(refs)).values() for p in ps})
+    return render(
+        "candidates.html", rows=rows, refs=refs, chosen=chosen, bands=BANDS, states=STATES, provinces=provinces,
+        lr=combined_lr,
+    )  # fmt: skip
+
+
+def _references(case_ids: list[int]) -> dict[int, str]:
+    if not case_ids:
+        return {}
+    rows = db().execute(sa.select(Case.id, Case.reference).where(Case.id.in_(case_ids)))
+    return {case_id: reference for case_id, reference in rows}
+
+
+def combined_lr(log10_lr: float | None) -> str:
+    """Write a combined LR for people: "0" for an exclusion, plain below a million, else "3.2 × 10^7"."""
+    if log10_lr is None:
+        return "0"
+    if log10_lr < 6:
+        value = 10**log10_lr
+        return f"{value:,.0f}" if value >= 10 else f"{value:.3g}"
+    exponent = math.floor(log10_lr)
+    return f"{10 ** (log10_lr - exponent):.1f} × 10^{exponent}"
+
+
+@dataclass(frozen=True)
+class Bar:
+    marker: str
+    y: int
+    x: float
+    width: float
+    positive: bool
+    label: str
+
+
+def chart(evidence: list[dict[str, Any]]) -> tuple[list[Bar], int]:
+    """Lay out the per-marker log10 LR as horizontal bars around a zero line (clipped at ±SCALE_MAX)."""
+    half = (CHART_WIDTH - LABEL_WIDTH) / 2
+    zero = LABEL_WIDTH + half
+    bars = []
+    for i, row in enumerate(evidence):
+        value = row.get("log10_lr")
+        shown = -SCALE_MAX if value is None else max(-SCALE_MAX, min(SCALE_MAX, float(value)))
+        width = abs(shown) / SCALE_MAX * half
+        x = zero if shown >= 0 else zero - width
+        label = "−∞" if value is None else f"{float(value):+.2f}"
+        bars.append(Bar(str(row.get("marker", "?")), i * CHART_ROW, x, max(width, 1.0), shown >= 0, label))
+    return bars, len(evidence) * CHART_ROW + CHART_ROW
+
+
+@bp.get("/candidates/<int:candidate_id>")
+@login_required
+def candidate_page(candidate_id: int) -> ResponseReturnValue:
+    s, me = db(), officer()
+    candidate = s.get(Candidate, candidate_id)
+    if candidate is None:
+        abort(404)
+    if not _may_see(me, candidate):
+        audit(s, me.actor, "candidate.view_denied", "candidate", candidate.id)
+        s.commit()
+        abort(403)
+    review = review_of(s, candidate)
+    decisions = list(
+        s.execute(
+            sa.select(CandidateDecision, Officer)
+            .join(Officer, Officer.id == CandidateDecision.officer_id)
+            .where(CandidateDecision.candidate_id == candidate.id)
+            .order_by(CandidateDecision.id)
+        ).all()
+    )
+    child, family = s.get(Case, candidate.child_case_id), s.get(Case, candidate.family_case_id)
+    age = found_person_age(s, candidate)
+    own_wish = needs_own_wish(s, candidate)
+    audit(s, me.actor, "candidate.view", "candidate", candidate.id)
+    s.commit()
+    evidence = list(candidate.evidence or [])
+    bars, height = chart(evidence)
+    roles = sorted({who for row in evidence for who in (row.get("genotypes") or {})})
+    return render(
+        "candidate.html", c=candidate, review=review, decisions=decisions, child=child, family=family,
+        meaning=MEANINGS.get(candidate.band, ""), lr=combined_lr(candidate.log10_lr), evidence=evidence,
+        roles=roles, bars=bars, height=height, width=CHART_WIDTH, zero=LABEL_WIDTH + (CHART_WIDTH - LABEL_WIDTH) / 2,
+        age=age, own_wish=own_wish,
+    )  # fmt: skip
+
+
+@bp.post("/candidates/<int:candidate_id>/decide")
+@login_required
+def decide_candidate(candidate_id: int) -> ResponseReturnValue:
+    s, me = db(), officer()
+    candidate = s.get(Candidate, candidate_id)
+    if candidate is None:
+        abort(404)
+    if not _may_see(me, candidate):
+        abort(403)
+    try:
+        kind = DecisionKind(request.form.get("decision", ""))
+    except ValueError:
+        abort(400, "unknown decision")
+    wish_field = request.form.get("wish")
+    wish = {"yes": True, "no": False}.get(wish_field or "")
+    try:
+        review = decide(
+            s,
+            candidate,
+            me,
+            kind,
+            reason=request.form.get("reason"),
+            ask_for=request.form.get("ask_for"),
+            wish=wish,
+        )
+    except ReuniteError as exc:
+        s.rollback()
+        flash(t(exc.message, **exc.params))
+        return redirect(url_for("console.candidate_page", candidate_id=candidate_id)), 303
+    s.commit()
+    flash(t(N_("Recorded: %(decision)s. The candidate is now %(state)s."), decision=t(kind.value),
+            state=t(review.state.value)))  # fmt: skip
+    return redirect(url_for("console.candidate_page", candidate_id=candidate_id)), 303
+
+
+@bp.get("/flags")
+@login_required
+def flags() -> ResponseReturnValue:
+    s, me = db(), officer()
+    found = list(
+        s.scalars(sa.select(MatchFlag).order_by(MatchFlag.created_at.desc(), MatchFlag.id.desc()).limit(500))
+    )
+    case_ids = sorted({int(i) for f in found for i in (f.case_ids or [])})
+    refs = _references(case_ids)
+    if not me.national:
+        provinces = provinces_of(s, case_ids)
+        found = [f for f in found if any(me.province in provinces.get(int(i), []) for i in f.case_ids or [])]
+    audit(s, me.actor, "flag.list", "flag", None, shown=len(found))
+    s.commit()
+    return render("flags.html", flags=found, refs=refs)

@@ -1,0 +1,310 @@
+"""The console's reading pages: dashboard, cases and their timeline, profiles, labs, samples, the audit log.
+
+Every page that shows personal or genetic data writes its audit event (who, what, when) in the same database
+transaction as the reads, and commits it before the page is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import abort, request, send_file
+from flask.typing import ResponseReturnValue
+
+from intake.custody import as_utc
+from intake.i18n import N_
+from intake.models import (
+    Attachment,
+    AuditEvent,
+    Booking,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Consent,
+    CustodyEvent,
+    Direction,
+    DnaProfile,
+    FoundChild,
+    Lab,
+    LabDay,
+    Message,
+    OfficerRole,
+    Person,
+    Sample,
+    SampleSource,
+    audit,
+)
+from intake.photos import CONTENT_TYPE, photo_path
+from intake.web.console.access import provinces_of, require_case, visible
+from intake.web.console.app import bp, db, login_required, officer, render, roles_required
+from intake.web.support import runtime
+
+PAGE_SIZE = 100
+# The values of the enumerations the pages show, translated in the templates with _(value).
+ENUM_LABELS = (
+    N_("open"), N_("sampling_booked"), N_("sampled"), N_("profiled"), N_("candidate_match"), N_("reunited"),
+    N_("closed"), N_("withdrawn"), N_("missing_child"), N_("found_child"), N_("female"), N_("male"),
+    N_("unknown"), N_("confirmed_missing_parent"), N_("reporting_parent"), N_("rescued_child"),
+    N_("suspected_kidnapped_child"), N_("unknown_identity_child"), N_("awaiting_collection"), N_("collected"),
+    N_("rejected"), N_("cancelled"),
+)  # fmt: skip
+
+
+def _kind_filter(query: sa.Select[Case], kind: str) -> sa.Select[Case]:
+    found = sa.select(FoundChild.case_id)
+    if kind == CaseKind.FOUND_CHILD.value:
+        return query.where(Case.id.in_(found))
+    if kind == CaseKind.MISSING_CHILD.value:
+        return query.where(Case.id.not_in(found))
+    return query
+
+
+def _provinces() -> list[str]:
+    return list(db().scalars(sa.select(Lab.province).distinct().order_by(Lab.province)))
+
+
+@bp.get("/")
+@login_required
+def dashboard() -> ResponseReturnValue:
+    s, me = db(), officer()
+    counts = dict(
+        s.execute(
+            visible(sa.select(Case), me).with_only_columns(Case.status, sa.func.count()).group_by(Case.status)
+        ).all()
+    )
+    recent = list(s.scalars(visible(sa.select(Case), me).order_by(Case.created_at.desc()).limit(10)))
+    audit(s, me.actor, "console.dashboard", "case", None, shown=len(recent))
+    s.commit()
+    return render(
+        "dashboard.html",
+        counts=[(status, counts.get(status, 0)) for status in CaseStatus],
+        recent=recent,
+        provinces=provinces_of(s, [c.id for c in recent]),
+    )
+
+
+@bp.get("/cases")
+@login_required
+def cases() -> ResponseReturnValue:
+    s, me = db(), officer()
+    province = request.args.get("province", "").strip()[:64]
+    status = request.args.get("status", "").strip()
+    kind = request.args.get("kind", "").strip()
+    if status and status not in {c.value for c in CaseStatus}:
+        abort(400, f"unknown status {status[:32]!r}")
+    if kind and kind not in {k.value for k in CaseKind}:
+        abort(400, f"unknown kind {kind[:32]!r}")
+    query = _kind_filter(visible(sa.select(Case), me, province or None), kind)
+    if status:
+        query = query.where(Case.status == CaseStatus(status))
+    found = list(s.scalars(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(PAGE_SIZE)))
+    kinds = set(s.scalars(sa.select(FoundChild.case_id).where(FoundChild.case_id.in_([c.id for c in found]))))
+    audit(s, me.actor, "case.list", "case", None, shown=len(found))
+    s.commit()
+    return render(
+        "cases.html",
+        cases=found,
+        found_ids=kinds,
+        provinces=provinces_of(s, [c.id for c in found]),
+        all_provinces=_provinces(),
+        statuses=list(CaseStatus),
+        kinds=list(CaseKind),
+        chosen={"province": province, "status": status, "kind": kind},
+    )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a case's timeline."""
+
+    at: datetime
+    what: str  # a msgid, translated in the template
+    detail: str
+    link: str | None = None
+
+
+def _timeline(case: Case) -> list[Entry]:
+    s = db()
+    entries = [Entry(case.created_at, N_("Case opened"), case.reference)]
+    persons = list(s.scalars(sa.select(Person).where(Person.case_id == case.id)))
+    for p in persons:
+        entries.append(Entry(p.created_at, N_("Person added"), f"{p.role.value} {p.name or ''}".strip()))
+    for c in s.scalars(sa.select(Consent).where(Consent.case_id == case.id)):
+        state = "withdrawn" if c.withdrawn_at else ("granted" if c.granted else "refused")
+        entries.append(Entry(c.recorded_at, N_("Consent"), f"{c.scope.value}: {state} ({c.channel.value})"))
+    bookings = s.execute(
+        sa.select(Booking, LabDay, Lab)
+        .join(LabDay, LabDay.id == Booking.lab_day_id)
+        .join(Lab, Lab.id == LabDay.lab_id)
+        .where(Booking.case_id == case.id)
+    )
+    for b, day, lab in bookings:
+        entries.append(
+            Entry(b.created_at, N_("Appointment"), f"{day.day.isoformat()} {lab.name}: {b.status.value}")
+        )
+    samples = list(s.scalars(sa.select(Sample).where(Sample.case_id == case.id)))
+    by_id = {x.id: x for x in samples}
+    for x in samples:
+        entries.append(Entry(x.created_at, N_("Sample"), f"{x.code} {x.source.value}: {x.status.value}"))
+    events = s.scalars(sa.select(CustodyEvent).where(CustodyEvent.sample_id.in_(list(by_id))))
+    for e in events:
+        detail = f"{by_id[e.sample_id].code}: {e.type.value}" + (f" ({e.reason})" if e.reason else "")
+        entries.append(Entry(e.at, N_("Custody"), detail))
+    profiles = s.scalars(sa.select(DnaProfile).where(DnaProfile.sample_id.in_(list(by_id))))
+    for pr in profiles:
+        state = " (replaced)" if pr.replaced_at else ""
+        entries.append(
+            Entry(
+                pr.created_at,
+                N_("Profile"),
+                f"{by_id[pr.sample_id].code}: {pr.autosomal_markers} markers, {pr.kit}{state}",
+                f"profiles/{pr.id}",
+            )
+        )
+    contacts = {p.contact_id for p in persons if p.contact_id} | (
+        {case.reported_by_contact_id} if case.reported_by_contact_id else set()
+    )
+    messages = s.scalars(
+        sa.select(Message).where(Message.contact_id.in_(contacts)).order_by(Message.id).limit(200)
+    )
+    for m in messages:
+        what = N_("Message received") if m.direction is Direction.INBOUND else N_("Message sent")
+        entries.append(Entry(m.created_at, what, m.body))
+    return sorted(entries, key=lambda e: as_utc(e.at))
+
+
+@bp.get("/cases/<reference>")
+@login_required
+def case_page(reference: str) -> ResponseReturnValue:
+    s, me = db(), officer()
+    case = s.scalars(sa.select(Case).where(Case.reference == reference[:24].upper())).first()
+    if case is None:
+        abort(404)
+    require_case(s, me, case)
+    found = s.get(FoundChild, case.id)
+    timeline = _timeline(case)
+    audit(s, me.actor, "case.view", "case", case.id)
+    s.commit()
+    return render(
+        "case.html",
+        case=case,
+        found=found,
+        timeline=timeline,
+        provinces=provinces_of(s, [case.id]).get(case.id, []),
+    )
+
+
+@bp.get("/profiles/<profile_id>")
+@login_required
+def profile_page(profile_id: str) -> ResponseReturnValue:
+    s, me = db(), officer()
+    profile = s.get(DnaProfile, profile_id[:32])
+    if profile is None:
+        abort(404)
+    sample = s.get(Sample, profile.sample_id)
+    case = s.get(Case, sample.case_id) if sample and sample.case_id else None
+    if case is None:
+        abort(404)  # a walk-in sample not yet linked belongs to no case an officer reviews
+    require_case(s, me, case)
+    audit(s, me.actor, "profile.view", "profile", profile.id, case=case.id)
+    s.commit()
+    return render("profile.html", profile=profile, sample=sample, case=case)
+
+
+@bp.get("/labs")
+@login_required
+def labs() -> ResponseReturnValue:
+    s = db()
+    rows = s.execute(
+        sa.select(Lab, sa.func.count(Sample.id))
+        .outerjoin(Sample, Sample.lab_id == Lab.id)
+        .group_by(Lab.id)
+        .order_by(Lab.province, Lab.city, Lab.name)
+    ).all()
+    return render("labs.html", labs=rows)
+
+
+@bp.get("/samples")
+@login_required
+def samples() -> ResponseReturnValue:
+    s, me = db(), officer()
+    query = (
+        sa.select(Sample, Lab, Case)
+        .outerjoin(Lab, Lab.id == Sample.lab_id)
+        .outerjoin(Case, Case.id == Sample.case_id)
+        .order_by(Sample.created_at.desc(), Sample.id.desc())
+        .limit(PAGE_SIZE)
+    )
+    if not me.national:
+        query = query.where(Lab.province == me.province)
+    rows = s.execute(query).all()
+    audit(s, me.actor, "sample.list", "sample", None, shown=len(rows))
+    s.commit()
+    return render("samples.html", rows=rows)
+
+
+@bp.get("/volunteers")
+@login_required
+def volunteers() -> ResponseReturnValue:
+    s, me = db(), officer()
+    query = visible(sa.select(Case), me).where(
+        Case.id.in_(
+            sa.select(FoundChild.case_id).where(FoundChild.source == SampleSource.UNKNOWN_IDENTITY_CHILD)
+        )
+    )
+    found = list(s.scalars(query.order_by(Case.created_at.desc()).limit(PAGE_SIZE)))
+    photos: dict[int, list[int]] = {}
+    rows = s.execute(
+        sa.select(Attachment.case_id, Attachment.id)
+        .where(Attachment.case_id.in_([c.id for c in found]), Attachment.photo_id.is_not(None))
+        .order_by(Attachment.id)
+    )
+    for case_id, attachment_id in rows:
+        if case_id is not None:
+            photos.setdefault(case_id, []).append(attachment_id)
+    details = {
+        f.case_id: f
+        for f in s.scalars(sa.select(FoundChild).where(FoundChild.case_id.in_([c.id for c in found])))
+    }
+    audit(s, me.actor, "volunteer_registration.list", "case", None, shown=len(found))
+    s.commit()
+    return render("volunteers.html", cases=found, details=details, photos=photos)
+
+
+@bp.get("/photos/<int:attachment_id>")
+@login_required
+def photo(attachment_id: int) -> ResponseReturnValue:
+    """Send a stored photo to a logged-in officer who may see its case; audited, never cached."""
+    s, me = db(), officer()
+    attachment = s.get(Attachment, attachment_id)
+    if attachment is None or attachment.photo_id is None or attachment.case_id is None:
+        abort(404)
+    case = s.get(Case, attachment.case_id)
+    if case is None:
+        abort(404)
+    require_case(s, me, case)
+    path = photo_path(runtime().settings.data_dir, attachment.photo_id)
+    if not path.is_file():
+        abort(404)
+    audit(s, me.actor, "photo.view", "attachment", attachment.id, case=case.id)
+    s.commit()
+    return send_file(path, mimetype=CONTENT_TYPE, max_age=0, etag=False, conditional=False)
+
+
+@bp.get("/audit")
+@roles_required(OfficerRole.SUPERVISOR, OfficerRole.ADMIN)
+def audit_log() -> ResponseReturnValue:
+    s, me = db(), officer()
+    actor = request.args.get("actor", "").strip()[:120]
+    action = request.args.get("action", "").strip()[:64]
+    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    events = list(s.scalars(query))
+    audit(s, me.actor, "audit.view", None, None, shown=len(events))
+    s.commit()
+    return render("audit.html", events=events, chosen={"actor": actor, "action": action})

@@ -1,0 +1,190 @@
+"""Candidates in the console: the queue's order and filters, the evidence page, and the two-person rule."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from intake.models import AuditEvent, Candidate, CandidateDecision, CandidateReview, OfficerRole, ReviewState
+from tests.console.factories import add_officer, csrf_token, lab_in, log_in, make_candidate
+
+
+def _decide(client: FlaskClient, candidate_id: int, decision: str, **fields: str) -> str:
+    token = csrf_token(client, f"/console/candidates/{candidate_id}")
+    response = client.post(f"/console/candidates/{candidate_id}/decide",
+                           data={"decision": decision, "csrf_token": token, **fields},
+                           headers={"Accept-Language": "en"})  # fmt: skip
+    assert response.status_code == 303
+    return client.get(response.headers["Location"], headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def _state(session: Session, candidate_id: int) -> str | None:
+    try:
+        session.expire_all()
+        return session.scalar(
+            sa.select(CandidateReview.state).where(CandidateReview.candidate_id == candidate_id)
+        )
+    finally:
+        session.rollback()
+
+
+def _switch(client: FlaskClient, username: str) -> None:
+    client.post("/console/logout", data={"csrf_token": csrf_token(client, "/console/")})
+    assert log_in(client, username) == 302
+
+
+def test_queue_strongest_first_and_filters(client: FlaskClient, session: Session) -> None:
+    lab = lab_in(session, "北京市", "北京")
+    weak = make_candidate(session, lab, log10_lr=4.1, phone="+8613800000001")
+    strong = make_candidate(session, lab, log10_lr=9.0, phone="+8613800000002")
+    vague = make_candidate(session, lab, log10_lr=3.0, band="inconclusive", phone="+8613800000003")
+    add_officer(session, "bj")
+    assert log_in(client, "bj") == 302
+    page = client.get("/console/candidates").get_data(as_text=True)
+    order = [int(n) for n in re.findall(r'/console/candidates/(\d+)"', page)]
+    assert order == [strong, weak, vague]
+    only = client.get("/console/candidates?band=inconclusive").get_data(as_text=True)
+    assert re.findall(r'/console/candidates/(\d+)"', only) == [str(vague)]
+    assert client.get("/console/candidates?band=bogus").status_code == 400
+    _decide(client, weak, "confirm")
+    confirmed = client.get("/console/candidates?status=confirmed").get_data(as_text=True)
+    assert re.findall(r'/console/candidates/(\d+)"', confirmed) == [str(weak)]
+
+
+def test_candidate_page_shows_the_evidence_and_is_audited(client: FlaskClient, session: Session) -> None:
+    lab = lab_in(session, "北京市", "北京")
+    cid = make_candidate(session, lab, log10_lr=7.3)
+    add_officer(session, "bj")
+    assert log_in(client, "bj") == 302
+    page = client.get(f"/console/candidates/{cid}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "2.0 × 10^7" in page and "strongly supports" in page
+    assert "<svg" in page and page.count("<rect") == 15
+    assert "D8S1179" in page and "12/14" in page and "no: inconsistent" in page
+    events = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "candidate.view")).all()
+    assert [e.entity_id for e in events] == [str(cid)]
+    session.rollback()
+
+
+def test_an_officer_confirms_and_a_different_supervisor_approves(
+    client: FlaskClient, session: Session
+) -> None:
+    lab = lab_in(session, "北京市", "北京")
+    cid = make_candidate(session, lab)
+    add_officer(session, "bj")
+    add_officer(session, "boss", role=OfficerRole.SUPERVISOR)
+    add_officer(session, "boss2", role=OfficerRole.SUPERVISOR)
+    assert log_in(client, "bj") == 302
+    page = _decide(client, cid, "approve")
+    assert "Only a supervisor" in page and _state(session, cid) == ReviewState.AWAITING_REVIEW
+    _decide(client, cid, "confirm")
+    assert _state(session, cid) == ReviewState.CONFIRMED
+    _switch(client, "boss")
+    assert "批准：可以通知家属" in client.get(f"/console/candidates/{cid}").get_data(
+        as_text=True
+    )  # Chinese by default
+    _decide(client, cid, "approve")
+    assert _state(session, cid) == ReviewState.APPROVED
+    kinds = [
+        d.kind.value for d in session.scalars(sa.select(CandidateDecision).order_by(CandidateDecision.id))
+    ]
+    assert kinds == ["confirm", "approve"]
+    actions = set(session.scalars(sa.select(AuditEvent.action).where(AuditEvent.entity_type == "candidate")))
+    assert {"candidate.confirm", "candidate.approve"} <= actions
+    session.rollback()
+
+
+def test_nobody_approves_their_own_confirmation(client: FlaskClient, session: Session) -> None:
+    lab = lab_in(session, "北京市", "北京")
+    cid = make_candidate(session, lab)
+    add_officer(session, "boss", role=OfficerRole.SUPERVISOR)
+    assert log_in(client, "boss") == 302
+    _decide(client, cid, "confirm")
+    page = _decide(client, cid, "approve")
+    assert "A different person must approve" in page
+    assert _state(session, cid) == ReviewState.CONFIRMED
+
+
+def test_reject_needs_a_reason_and_tells_no_one(client: FlaskClient, session: Session) -> None:
+    lab = lab_in(session, "北京市", "北京")
+    cid = make_candidate(session, lab)
+    add_officer(session, "bj")
+    add_officer(session, "boss", role=OfficerRole.SUPERVISOR)
+    assert log_in(client, "bj") == 302
+    assert "Say why" in _decide(client, cid, "reject", reason="  ")
+    _decide(client, cid, "reject", reason="the claimed mother's sample was swapped")
+    assert _state(session, cid) == ReviewState.REJECTED
+    _switch(client, "boss")
+    assert "already rejected" in _decide(client, cid, "approve")
+    assert _state(session, cid) == ReviewState.REJECTED
+
+
+def test_more_evidence_names_what_is_needed(client: FlaskClient, session: Session) -> None:
+    lab = lab_in(session, "北京市", "北京")
+    cid = make_candidate(session, lab)
+    add_officer(session, "bj")
+    assert log_in(client, "bj") == 302
+    _decide(client, cid, "confirm")
+    assert "Say which relative" in _decide(client, cid, "more_evidence", ask_for="")
+    page = _decide(client, cid, "more_evidence", ask_for="the father; Penta E and D")
+    assert "the father; Penta E and D" in page
+    assert _state(session, cid) == ReviewState.MORE_EVIDENCE
+
+
+def test_a_found_person_of_16_decides_first(client: FlaskClient, session: Session) -> None:
+    lab = lab_in(session, "北京市", "北京")
+    cid = make_candidate(session, lab, age=17)
+    add_officer(session, "bj")
+    add_officer(session, "boss", role=OfficerRole.SUPERVISOR)
+    assert log_in(client, "bj") == 302
+    _decide(client, cid, "confirm")
+    _switch(client, "boss")
+    assert "record their own wish" in _decide(client, cid, "approve")
+    _decide(client, cid, "wish", wish="no")
+    assert "does not wish" in _decide(client, cid, "approve")
+    assert _state(session, cid) == ReviewState.CONFIRMED
+    _decide(client, cid, "wish", wish="yes")
+    _decide(client, cid, "approve")
+    assert _state(session, cid) == ReviewState.APPROVED
+
+
+def test_candidates_of_another_province_are_refused(client: FlaskClient, session: Session) -> None:
+    shanghai = lab_in(session, "上海市", "上海")
+    cid = make_candidate(session, shanghai)
+    add_officer(session, "bj", province="北京市")
+    assert log_in(client, "bj") == 302
+    assert str(cid) not in re.findall(
+        r'/console/candidates/(\d+)"', client.get("/console/candidates").get_data(as_text=True)
+    )
+    assert client.get(f"/console/candidates/{cid}").status_code == 403
+    token = csrf_token(client, "/console/")
+    assert (
+        client.post(
+            f"/console/candidates/{cid}/decide", data={"decision": "confirm", "csrf_token": token}
+        ).status_code
+        == 403
+    )
+
+
+def test_flags_of_the_officers_province(client: FlaskClient, session: Session) -> None:
+    from intake.models import MatchFlag
+
+    beijing, shanghai = lab_in(session, "北京市", "北京"), lab_in(session, "上海市", "上海")
+    here = make_candidate(session, beijing, phone="+8613800000001")
+    there = make_candidate(session, shanghai, phone="+8613800000002")
+    cases = {cid: session.execute(sa.select(Candidate.child_case_id, Candidate.child_profile_id)
+                                  .where(Candidate.id == cid)).one() for cid in (here, there)}  # fmt: skip
+    for cid, kind in ((here, "sex_mismatch"), (there, "same_person")):
+        case_id, profile_id = cases[cid]
+        session.add(MatchFlag(kind=kind, profile_ids=profile_id, case_ids=[case_id], detail={}))
+    session.commit()
+    add_officer(session, "bj")
+    assert log_in(client, "bj") == 302
+    page = client.get("/console/flags", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "sex_mismatch" in page and "same_person" not in page
+    assert [
+        a for a in session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action == "flag.list"))
+    ] == ["flag.list"]
+    session.rollback()
