@@ -39,8 +39,8 @@ from intake.models.matches import (
     MatchSearch,
 )
 from intake.models.media import MAX_CONTENT_TYPE_CHARS, Attachment, attach_to_case, attachments_of
-from intake.models.outbox import Audience, Notification, NotificationChannel, NotificationStatus
 from intake.models.officers import Officer, OfficerRole
+from intake.models.outbox import Audience, Notification, NotificationChannel, NotificationStatus
 from intake.models.profiles import DnaProfile
 from intake.models.reviews import CandidateDecision, CandidateReview, DecisionKind, ReviewState
 from intake.models.samples import Sample
