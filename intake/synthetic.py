@@ -16,6 +16,7 @@ transaction per chunk of families or children.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import secrets
@@ -31,6 +32,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from intake.db import Base
 from intake.dialogue.casefile import CONSENT_TEXT_VERSION
 from intake.models import (
     Case,
@@ -112,17 +114,58 @@ def _synthetic_lab(conn: Connection) -> int:
     return int(row.scalar_one())
 
 
-def _insert_ids(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert many rows and return their new ids in the order of `rows`."""
+def _insert_ids(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many rows and return their new ids in the order of `rows`.
+
+    PostgreSQL: ids are taken from the table's own sequence (so concurrent writers never collide) and the rows go
+    in by COPY; elsewhere an executemany INSERT ... RETURNING in parameter order.
+    """
     if not rows:
         return []
+    if conn.dialect.name == "postgresql":
+        ids = [
+            int(i)
+            for i in conn.execute(
+                sa.text(
+                    f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"
+                ),
+                {"n": len(rows)},
+            ).scalars()
+        ]
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
+        _copy(conn, table, rows)
+        return ids
     result = conn.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
     return [int(i) for i in result.scalars()]
 
 
-def _insert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
+def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, rows)
+    else:
         conn.execute(sa.insert(table), rows)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"))
+    return value
+
+
+def _copy(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """COPY rows (all with the keys of the first) into `table`, in the connection's transaction (psycopg 3)."""
+    columns = list(rows[0])
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([_plain(row[c]) for c in columns])
 
 
 class _Writer:
@@ -381,12 +424,39 @@ def populate(
     return summary
 
 
+def _unindexed_references(referred: set[str]) -> list[tuple[str, str]]:
+    """Return (table, column) of every foreign key into `referred` that no index starts with.
+
+    Deleting many referred rows makes the database look up each one's referrers (ON DELETE CASCADE / SET NULL);
+    without an index that is a full scan per deleted row, quadratic on a big synthetic population.
+    """
+    found = []
+    for table in Base.metadata.sorted_tables:
+        leading = {idx.columns[0].name for idx in table.indexes if idx.columns}
+        leading |= {c.name for c in table.primary_key.columns[:1]}
+        leading |= {
+            list(u.columns)[0].name
+            for u in table.constraints
+            if isinstance(u, sa.UniqueConstraint) and u.columns
+        }
+        for fk in table.foreign_keys:
+            if fk.column.table.name in referred and fk.parent.name not in leading:
+                found.append((table.name, fk.parent.name))
+    return sorted(set(found))
+
+
 def clear(engine: Engine, *, truth_dir: Path | None = None) -> dict[str, int]:
     """Delete every synthetic case (reference "SYN-...") and all that hangs off it; return the rows deleted."""
     cases = CASES
     samples = SAMPLES
     counts: dict[str, int] = {}
+    temporary = [
+        (f"tmp_synth_clear_{t}_{c}", t, c)
+        for t, c in _unindexed_references({"cases", "persons", "samples", "profiles", "labs"})
+    ]
     with engine.begin() as conn:
+        for index, on, column in temporary:  # dropped again below, in the same transaction
+            conn.execute(sa.text(f'CREATE INDEX "{index}" ON "{on}" ("{column}")'))
         synthetic_ids = sa.select(cases.c.id).where(cases.c.reference.like(f"{PREFIX}%"))
         synthetic_samples = sa.select(samples.c.id).where(samples.c.case_id.in_(synthetic_ids))
         profiles = PROFILES
@@ -412,6 +482,8 @@ def clear(engine: Engine, *, truth_dir: Path | None = None) -> dict[str, int]:
             )
             if not in_use:
                 conn.execute(sa.delete(labs).where(labs.c.id == lab))
+        for index, _on, _column in temporary:
+            conn.execute(sa.text(f'DROP INDEX "{index}"'))
     if truth_dir is not None and truth_dir.is_dir():
         removed = 0
         for path in truth_dir.glob("truth-*.json"):
