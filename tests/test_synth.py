@@ -124,7 +124,9 @@ def test_clear_removes_only_synthetic_data(engine, session, tmp_path):
     assert _count(session, DnaProfile) == 0 and _count(session, Consent) == 0
     assert _count(session, Lab, Lab.name == LAB_NAME) == 0
     assert not list((tmp_path / "synth").glob("truth-*.json"))
-    indexes = {i["name"] for t in ("consents", "profiles") for i in sa.inspect(engine).get_indexes(t)}
+    indexes = {
+        i["name"] for t in ("consents", "profiles") for i in sa.inspect(session.connection()).get_indexes(t)
+    }
     assert not any(name.startswith("tmp_synth") for name in indexes)  # the clear's helper indexes are gone
 
 
