@@ -21,16 +21,19 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from intake import booking as appointments
 from intake.db import Base
+from intake.match_queue import enqueue_withdraw
 from intake.models import (
     Attachment,
     Booking,
     BookingStatus,
+    Candidate,
     Case,
     CaseStatus,
     Consent,
     Contact,
     Conversation,
     DnaProfile,
+    MatchFlag,
     Message,
     Person,
     Sample,
@@ -63,11 +66,35 @@ def persons_of(contact_id: int) -> sa.Select[int]:
     return sa.select(Person.id).where(Person.contact_id == contact_id)
 
 
+def owned_profiles(contact_id: int, case_ids: list[int]) -> sa.Select[Any]:
+    """Return a query of the ids of the DNA profiles of the contact's cases and of the contact's own samples."""
+    samples = sa.select(Sample.id).where(
+        sa.or_(Sample.case_id.in_(case_ids), Sample.person_id.in_(persons_of(contact_id)))
+    )
+    return sa.select(DnaProfile.id).where(DnaProfile.sample_id.in_(samples))
+
+
+def _names_a_profile(
+    column: sa.orm.InstrumentedAttribute[str], profiles: sa.Select[Any]
+) -> ColumnElement[bool]:
+    """Tell whether a comma-joined list of profile ids (matching's candidates and flags) names one of `profiles`."""
+    owned = profiles.subquery()
+    return sa.exists().where(column.contains(owned.c.id))
+
+
 def owned_rows(contact_id: int, case_ids: list[int]) -> dict[type[Base], ColumnElement[bool]]:
     """Return, for each model with personal data, which of its rows belong to the contact and their cases."""
     messages = sa.select(Message.id).where(Message.contact_id == contact_id)
     own_persons = persons_of(contact_id)
+    profiles = owned_profiles(contact_id, case_ids)
     return {
+        Candidate: sa.or_(
+            Candidate.child_case_id.in_(case_ids),
+            Candidate.family_case_id.in_(case_ids),
+            Candidate.child_profile_id.in_(profiles),
+            _names_a_profile(Candidate.family_profile_ids, profiles),
+        ),
+        MatchFlag: _names_a_profile(MatchFlag.profile_ids, profiles),
         Case: Case.id.in_(case_ids),
         Person: sa.or_(Person.contact_id == contact_id, Person.case_id.in_(case_ids)),
         Message: Message.contact_id == contact_id,
@@ -120,6 +147,10 @@ def erase_contact(session: Session, contact: Contact, *, actor: str, now: dateti
         )
         .values(withdrawn_at=now)
     ).rowcount  # type: ignore[attr-defined]
+    # The matching worker drops these profiles from its index and withdraws their open candidates.
+    enqueue_withdraw(
+        session, profile_ids=session.scalars(owned_profiles(contact.id, case_ids)), case_ids=case_ids
+    )
     erased: dict[type[Base], int] = {}
     for model, rows in owned_rows(contact.id, case_ids).items():
         result = session.execute(sa.update(model).where(rows).values(erased_values(model)))

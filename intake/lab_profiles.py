@@ -25,6 +25,7 @@ from intake.custody import append_event, require_lab
 from intake.errors import ConsentRequiredError
 from intake.i18n import N_
 from intake.lab_errors import ProfileConflictError, ProfileRejectedError
+from intake.match_queue import enqueue_search
 from intake.models import CustodyEventType, DnaProfile, Sample, audit, utcnow
 from intake.sample_consent import profile_consents_recorded
 from matching.errors import (
@@ -194,6 +195,7 @@ def store_profile(
             reason=reason,
         )
     if sample.person_id is not None and sample.case_id is not None:
+        enqueue_search(session, profile.id)  # in this transaction: searched if and only if it is stored
         audit(
             session,
             actor,

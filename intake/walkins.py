@@ -30,6 +30,7 @@ from intake.codes import (
 )
 from intake.custody import append_event
 from intake.lab_profiles import current_profile
+from intake.match_queue import enqueue_search
 from intake.models import (
     Case,
     Contact,
@@ -225,6 +226,7 @@ def _link(session: Session, contact: Contact, code: LinkCode, sample: Sample, ca
     code.used_at, code.used_by_contact_id = utcnow(), contact.id
     profile = current_profile(session, sample)
     if profile is not None:
+        enqueue_search(session, profile.id)  # typed before it was linked: searched now it has a person
         audit(
             session,
             f"contact:{contact.id}",

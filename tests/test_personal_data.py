@@ -11,7 +11,19 @@ from intake.dialogue.types import Incoming, Media
 from intake.erasure import erased_values, owned_rows
 from intake.inbox import process
 from intake.labs import load_demo_labs
-from intake.models import AuditEvent, Case, Channel, Contact, DnaProfile, Lab, Message, Sample, utcnow
+from intake.models import (
+    AuditEvent,
+    Candidate,
+    Case,
+    Channel,
+    Contact,
+    DnaProfile,
+    Lab,
+    MatchFlag,
+    Message,
+    Sample,
+    utcnow,
+)
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import PHONE
 
@@ -69,6 +81,12 @@ def test_delete_erases_every_declared_personal_column_and_the_audit_log_never_na
         session.add(DnaProfile(id="p" * 32, sample_id=sample.id, lab_id=session.scalars(sa.select(Lab.id)).first(),
                                kit="Identifiler", genotypes={"D3S1358": ["15", "16"]}, autosomal_markers=1,
                                digest="d" * 64, uploaded_by="labkey:1"))  # fmt: skip
+        session.flush()  # the matcher found it in a candidate and a flag, with its genotypes as evidence
+        session.add(Candidate(relationship="duo", child_profile_id="p" * 32, family_profile_ids="p" * 32,
+                              child_case_id=sample.case_id, family_case_id=sample.case_id, band="candidate",
+                              evidence=[{"marker": "D3S1358", "genotypes": {"mother": ["15", "16"]}}],
+                              frequency_table="t", engine_version="e"))  # fmt: skip
+        session.add(MatchFlag(kind="same_person", profile_ids="p" * 32, detail={"genotypes": ["15", "16"]}))
     _say(session_factory, "DELETE", 100)
     _say(session_factory, "1", 101)
 

@@ -69,12 +69,15 @@ def _register_commands() -> None:
     from intake.cli.children import children
     from intake.cli.kinship import kinship_lr
     from intake.cli.lab_keys import make_labs_group_with_keys
+    from intake.cli.match import match_commands
     from intake.cli.synth import synth
 
     main.add_command(make_labs_group_with_keys(lambda: runtime_from_env(demo_labs=False).session_factory))
     main.add_command(kinship_lr)
     main.add_command(children)
     main.add_command(synth)
+    for command in match_commands:
+        main.add_command(command)
     # Adapters (the terminal chat, later Telegram, workers) add their commands through entry points.
     for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name):
         main.add_command(ep.load())

@@ -29,11 +29,27 @@ from intake.models.found import CaseKind, FoundChild
 from intake.models.labkeys import LabKey
 from intake.models.labs import Booking, Lab, LabDay
 from intake.models.linking import LinkAttempt, LinkCode
+from intake.models.matches import (
+    Candidate,
+    CandidateStatus,
+    JobKind,
+    JobState,
+    MatchFlag,
+    MatchJob,
+    MatchSearch,
+)
 from intake.models.media import MAX_CONTENT_TYPE_CHARS, Attachment, attach_to_case, attachments_of
 from intake.models.profiles import DnaProfile
 from intake.models.samples import Sample
 
 __all__ = [
+    "Candidate",
+    "CandidateStatus",
+    "JobKind",
+    "JobState",
+    "MatchFlag",
+    "MatchJob",
+    "MatchSearch",
     "MAX_ADDRESS_CHARS",
     "MAX_CONTENT_TYPE_CHARS",
     "MAX_PROVIDER_ID_CHARS",

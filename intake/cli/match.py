@@ -1,0 +1,256 @@
+"""The matching service's commands: the worker, a one-off run of the queue, and what it found.
+
+reunite match-worker                 build the index, then search every queued profile as it comes
+reunite match --pending | --all      run the queue once and exit (--all: queue every profile again first)
+reunite candidates [--status S] [--json]
+reunite flags [list [--open]]        reunite flags resolve ID --note TEXT
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+import sqlalchemy as sa
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from intake.cli.support import runtime_from_env
+from intake.errors import ReuniteError
+from intake.match_queue import resolve_flag
+from intake.models import Candidate, CandidateStatus, Case, JobState, MatchFlag, MatchJob, audit
+
+if TYPE_CHECKING:  # the worker (numpy, numba) is loaded only by the commands that run it
+    from matching.service.worker import BuildSummary, RunSummary, Worker
+
+OPERATOR = "operator:cli"
+
+SessionFactory = Callable[[], sessionmaker[Session]]
+
+
+def _factory() -> sessionmaker[Session]:
+    return runtime_from_env(demo_labs=False).session_factory
+
+
+def _build_summary(summary: BuildSummary) -> Table:
+    table = Table(title="matching index", show_header=False)
+    for side in ("child", "family", "claimed"):
+        table.add_row(f"{side} profiles", str(summary.indexed.get(side, 0)))
+    table.add_row("held out (sex mismatch)", str(summary.held_out))
+    table.add_row("built in", f"{summary.seconds:.1f} s")
+    return table
+
+
+def _run_summary(summary: RunSummary, session: Session) -> Table:
+    table = Table(title="match jobs", show_header=False)
+    for kind in ("search", "rematch", "withdraw", "failed", "parked"):
+        table.add_row(f"jobs {kind}", str(summary.jobs.get(kind, 0)))
+    table.add_row("new candidates", str(summary.candidates))
+    table.add_row("new flags", str(summary.flags))
+    table.add_row("candidates superseded or withdrawn", str(summary.superseded))
+    waiting = session.scalar(sa.select(sa.func.count()).where(MatchJob.state == JobState.QUEUED))
+    parked = session.scalar(sa.select(sa.func.count()).where(MatchJob.state == JobState.PARKED))
+    table.add_row("jobs still queued (retrying)", str(waiting))
+    table.add_row("jobs parked (see their error)", str(parked))
+    return table
+
+
+def _search_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the search's settings (the bands of the Chinese parentage standard by default) to a command."""
+    options = [
+        click.option("--frequencies", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="Allele-frequency CSV. Default: the shipped Chinese table."),
+        click.option("--min-shared-markers", type=click.IntRange(1), default=15, show_default=True,
+                     help="Fewer shared markers: 'not enough shared markers', never a candidate."),
+        click.option("--candidate-lr", type=click.FloatRange(1, min_open=True), default=10_000.0,
+                     show_default=True, help="Combined LR from which a pair is a candidate."),
+        click.option("--inconclusive-lr", type=click.FloatRange(1, min_open=True), default=2_000.0,
+                     show_default=True, help="Combined LR from which a pair is inconclusive."),
+        click.option("--scale-threshold", is_flag=True, help="Raise the candidate LR with the database "
+                     "size (expected unrelated candidates per search at most 0.01)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _settings(options: dict[str, Any]) -> Any:
+    from matching.search import Settings
+
+    if options["inconclusive_lr"] > options["candidate_lr"]:
+        raise click.UsageError("--inconclusive-lr must not be above --candidate-lr")
+    return Settings(
+        min_shared_markers=options["min_shared_markers"], candidate_lr=options["candidate_lr"],
+        inconclusive_lr=options["inconclusive_lr"], scale_threshold=options["scale_threshold"],
+    )  # fmt: skip
+
+
+def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
+    """Return the matching commands, opening sessions from `get_factory()`."""
+
+    def start(progress: bool, options: dict[str, Any]) -> Worker:
+        from matching.errors import KinshipError
+        from matching.frequencies import FrequencyTable
+        from matching.service.worker import Worker
+
+        try:
+            table = FrequencyTable.from_csv(options["frequencies"]) if options["frequencies"] else None
+        except KinshipError as exc:
+            raise click.ClickException(str(exc)) from exc
+        worker = Worker(get_factory(), table, _settings(options))
+        summary = worker.start(progress=progress)
+        Console().print(_build_summary(summary))
+        return worker
+
+    @click.command("match-worker")
+    @click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.05, 60), help="Seconds "
+                  "between looks at an empty queue.")  # fmt: skip
+    @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the index build.")
+    @_search_options
+    def match_worker(poll: float, progress: bool, **options: Any) -> None:
+        """Run the matching worker until SIGTERM or Ctrl-C: search each new profile as it is stored."""
+        worker = start(progress, options)
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        click.echo(f"matching worker {worker.name} waiting for jobs (stop with Ctrl-C or SIGTERM)")
+        summary = worker.run_forever(stop, poll)
+        with get_factory()() as session:
+            Console().print(_run_summary(summary, session))
+        click.echo("matching worker stopped")
+
+    @click.command("match")
+    @click.option("--pending", "mode", flag_value="pending", help="Run the queued jobs once and exit.")
+    @click.option("--all", "mode", flag_value="all", help="Search every current profile again (a new "
+                  "frequency table or engine), then exit.")  # fmt: skip
+    @click.option("--progress/--no-progress", default=True, show_default=True)
+    @_search_options
+    def match(mode: str | None, progress: bool, **options: Any) -> None:
+        """Run the matching queue once: --pending, or --all to re-match everything."""
+        if mode is None:
+            raise click.UsageError("say --pending or --all")
+        worker = start(progress, options)
+        if mode == "all":
+            from matching.service.worker import enqueue_all
+
+            with get_factory()() as session, session.begin():
+                queued = enqueue_all(session)
+            click.echo(f"queued {queued} profiles for a new search")
+        summary = _run_with_progress(worker, progress)
+        with get_factory()() as session:
+            Console().print(_run_summary(summary, session))
+
+    @click.command("candidates")
+    @click.option("--status", type=click.Choice([s.value for s in CandidateStatus]), default=None)
+    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line, with the genetic evidence "
+                  "(for the server's operator; the read is audited).")  # fmt: skip
+    def candidates(status: str | None, as_json: bool) -> None:
+        """List the candidates the matcher found: both cases, relationship, LR, band, status."""
+        child_case, family_case = aliased(Case), aliased(Case)
+        query = (
+            sa.select(Candidate, child_case.reference, family_case.reference)
+            .join(child_case, child_case.id == Candidate.child_case_id)
+            .join(family_case, family_case.id == Candidate.family_case_id)
+            .order_by(Candidate.id)
+        )
+        if status is not None:
+            query = query.where(Candidate.status == CandidateStatus(status))
+        with get_factory()() as session, session.begin():
+            rows = session.execute(query).all()
+            if as_json:
+                audit(session, OPERATOR, "candidates.read", "candidate", None, count=len(rows), status=status)
+                for candidate, child_ref, family_ref in rows:
+                    click.echo(json.dumps(_as_json(candidate, child_ref, family_ref), ensure_ascii=False))
+                return
+        if not rows:
+            click.echo("no candidates")
+            return
+        for c, child_ref, family_ref in rows:
+            lr = "LR 0" if c.log10_lr is None else f"log10 LR {c.log10_lr:.2f}"
+            click.echo(
+                f"#{c.id}  child {child_ref}  family {family_ref}  {c.relationship}  {lr}  {c.band}  {c.status}"
+                f"  (expect {c.expected_unrelated:.2g} unrelated of {c.compared})"
+            )
+
+    @click.group("flags", invoke_without_command=True)
+    @click.pass_context
+    def flags(ctx: click.Context) -> None:
+        """What the matcher flagged for officers and labs (sex mix-ups, persons sampled twice...)."""
+        if ctx.invoked_subcommand is None:
+            ctx.invoke(flags_list)
+
+    @flags.command("list")
+    @click.option("--open", "only_open", is_flag=True, help="Only flags not yet resolved.")
+    def flags_list(only_open: bool = False) -> None:
+        """List the flags: kind, cases, profiles, and how each was resolved."""
+        query = sa.select(MatchFlag).order_by(MatchFlag.id)
+        if only_open:
+            query = query.where(MatchFlag.resolved_at.is_(None))
+        with get_factory()() as session:
+            rows = session.scalars(query).all()
+            references = dict(session.execute(sa.select(Case.id, Case.reference).where(
+                Case.id.in_({c for f in rows for c in f.case_ids}))).all())  # fmt: skip
+        if not rows:
+            click.echo("no flags")
+        for f in rows:
+            cases = ", ".join(references.get(c, str(c)) for c in f.case_ids)
+            state = f"resolved by {f.resolved_by}: {f.resolution}" if f.resolved_at else "open"
+            click.echo(f"#{f.id}  {f.kind}  cases {cases}  profiles {f.profile_ids}  {state}")
+
+    @flags.command("resolve")
+    @click.argument("flag_id", type=int)
+    @click.option("--note", required=True, help="How it was resolved (e.g. 'lab confirmed the sample').")
+    def flags_resolve(flag_id: int, note: str) -> None:
+        """Mark a flag resolved; a resolved sex mismatch lets the profile into the search again."""
+        with get_factory()() as session:
+            try:
+                flag = resolve_flag(session, flag_id, actor=OPERATOR, note=note)
+            except ReuniteError as exc:
+                raise click.ClickException(str(exc)) from exc
+            session.commit()
+        click.echo(f"flag #{flag.id} resolved")
+
+    return [match_worker, match, candidates, flags]
+
+
+def _as_json(c: Candidate, child_ref: str, family_ref: str) -> dict[str, Any]:
+    return {
+        "id": c.id, "child_case": child_ref, "family_case": family_ref, "relationship": c.relationship,
+        "child_profile": c.child_profile_id, "family_profiles": c.family_profile_ids.split(","),
+        "log10_lr": c.log10_lr, "band": c.band, "status": str(c.status),
+        "inconsistent_markers": c.inconsistent_markers, "shared_markers": c.shared_markers,
+        "skipped_markers": c.skipped_markers, "ask_for": c.ask_for, "compared": c.compared,
+        "expected_unrelated": c.expected_unrelated, "frequency_table": c.frequency_table,
+        "engine_version": c.engine_version, "superseded_by": c.superseded_by_id,
+        "created_at": c.created_at.isoformat(), "evidence": c.evidence,
+    }  # fmt: skip
+
+
+def _run_with_progress(worker: Worker, progress: bool) -> RunSummary:
+    """Run the queue to its end, with a rich progress bar of the jobs when `progress`."""
+    from matching.service.worker import RunSummary
+
+    if not progress:
+        return worker.run_pending()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with worker.session_factory() as session:
+        total = session.scalar(sa.select(sa.func.count()).where(MatchJob.state == JobState.QUEUED))
+    summary = RunSummary()
+    with Progress(TextColumn("searching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+        task = bar.add_task("jobs", total=total or None)
+        while True:
+            part = worker.run_pending(limit=100)
+            if not part.jobs:
+                break
+            summary.add(part)
+            bar.advance(task, sum(part.jobs.values()))
+    return summary
+
+
+match_commands = make_match_commands(_factory)
