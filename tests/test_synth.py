@@ -133,3 +133,35 @@ def test_clear_removes_only_synthetic_data(engine, session, tmp_path):
 def test_synth_without_numbers_is_a_usage_error(engine, tmp_path):
     result = CliRunner().invoke(make_synth_command(lambda: (engine, tmp_path)), [])
     assert result.exit_code == 2 and "--families" in result.output
+
+
+def test_the_worker_index_takes_every_synthetic_profile_and_finds_the_true_couples(engine, session, tmp_path):
+    """The service's start-up build reads a synth population whole; each true child's couple is its candidate."""
+    from matching.frequencies import FrequencyTable
+    from matching.search import Band, Settings
+    from matching.service import build_index
+
+    truth = tmp_path / "truth.json"
+    _synth(engine, tmp_path, "--families", "60", "--children", "24", "--seed", "6", "--truth", str(truth),
+           "--mutation-rate", "0")  # fmt: skip
+    index, built = build_index(session, FrequencyTable.default(), Settings())
+    assert built.total == _count(session, DnaProfile) and built.held_out == 0
+    assert built.indexed["child"] == 24
+    entries = json.loads(truth.read_text())["true_children"]
+    trios = [e for e in entries if {"father", "mother"} <= set(e["family_profiles"])]
+    assert trios
+    true_child_ids = {e["found_profile"] for e in entries}
+    for entry in trios:
+        found = index.search(entry["found_profile"])
+        couple = tuple(sorted((entry["family_profiles"]["father"], entry["family_profiles"]["mother"])))
+        candidates = [c for c in found.comparisons if c.band == Band.CANDIDATE]
+        assert ("trio_couple", couple) in [(c.relationship, c.family_profile_ids) for c in candidates]
+        family = set(
+            entry["family_profiles"].values()
+        )  # a typed sibling or grandparent may be a candidate too
+        assert all(set(c.family_profile_ids) <= family for c in candidates)
+    unrelated = session.scalars(
+        sa.select(DnaProfile.id).join(Sample).where(Sample.source != SampleSource.REPORTING_PARENT)
+    ).all()
+    for profile_id in set(unrelated) - true_child_ids:
+        assert not [c for c in index.search(profile_id).comparisons if c.band == Band.CANDIDATE]
