@@ -39,7 +39,7 @@ from matching.service import build_index  # noqa: E402
 from matching.synthetic import Config  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/reunite_bench"
-COMMAND = ".venv/bin/python benchmarks/bench_index.py --families {families}"
+COMMAND = ".venv/bin/python benchmarks/bench_index.py"
 
 
 def rss_mb() -> float:
@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("REUNITE_BENCH_PG_URL", DEFAULT_URL))
     parser.add_argument("--families", type=int, default=100_000)
     parser.add_argument(
-        "--million", action="store_true", help="1,000,000 families (populating takes ~20 min)"
+        "--million", action="store_true", help="1,000,000 families (populating takes ~10 min)"
     )
     parser.add_argument("--no-tracemalloc", action="store_true", help="skip the second, traced build")
     parser.add_argument("--seed", type=int, default=1)
@@ -123,7 +123,8 @@ def main() -> None:
             f" build) -> {held / 2**20 * per_million:.0f} MB per million families"
         )
         del index
-    lines.append(f"Reproduce: {COMMAND.format(families=families)}  (URL: --url or REUNITE_BENCH_PG_URL)")
+    size = "--million" if args.million else f"--families {families}"
+    lines.append(f"Reproduce: {COMMAND} {size}  (URL: --url or REUNITE_BENCH_PG_URL)")
     print("\n".join(lines))
 
 
