@@ -156,3 +156,12 @@ def test_hostile_text_is_stored_verbatim_and_escaped_in_the_console(text, client
     assert str(escape(text)) in page and str(escape(text[:64])) in page
     if any(c in text for c in "<>\"'"):
         assert text not in page and text[:64] not in page
+
+
+def test_a_cut_utf16_genemapper_export_is_a_400_with_a_reason(client, session):
+    _lab, secret, _ = lab_with_key(session, "北京")
+    cut = "Sample Name\tMarker\tAllele 1\r\n".encode("utf-16")[:-1]  # BOM, then an odd number of bytes
+    answer = client.post(
+        "/api/v1/imports/genemapper", data=cut, content_type="text/plain", headers=bearer(secret)
+    )
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_genemapper_file"
