@@ -27,7 +27,7 @@ from intake.runtime import Runtime
 from tests.support.webapp import web_settings
 
 FUZZ = settings(
-    max_examples=40,
+    max_examples=80,
     deadline=None,
     database=None,
     derandomize=True,
