@@ -1,4 +1,4 @@
-"""The lab API against hostile callers: wrong, revoked or missing keys, another lab's samples, guessed sample
+"""The lab API (and the console showing what came in) against hostile callers: wrong, revoked or missing keys, another lab's samples, guessed sample
 codes (the per-key rate limit), and SQL-injection-like and XSS-like text in every free-text field.
 
 Every refusal is audited in its own transaction ("labapi.refused" with its code, "labapi.rate_limited"); hostile
@@ -148,14 +148,18 @@ def test_hostile_text_is_stored_verbatim_and_escaped_in_the_console(text, client
         e.by for e in session.scalars(sa.select(CustodyEvent).where(CustodyEvent.sample_id == walked.id))
     ] == [text[:120]]
     assert session.scalar(sa.select(sa.func.count()).select_from(LabKey)) == 1  # nothing was executed
-    reference = session.get_one(Case, sample.case_id).reference
+    case = session.get_one(Case, sample.case_id)
+    # What a parent texts (the child's name, the place last seen, the description) is shown on the same page.
+    case.child_name, case.last_seen_place, case.description = text[:60], text, text
+    reference = case.reference
     session.commit()
     add_officer(session, "li.wei")
     assert log_in(client, "li.wei") == 302
     page = client.get(f"/console/cases/{reference}", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert str(escape(text)) in page and str(escape(text[:64])) in page
-    if any(c in text for c in "<>\"'"):
-        assert text not in page and text[:64] not in page
+    for shown in (text, text[:64], text[:60]):
+        assert str(escape(shown)) in page
+        if any(c in shown for c in "<>\"'"):
+            assert shown not in page
 
 
 def test_a_cut_utf16_genemapper_export_is_a_400_with_a_reason(client, session):
