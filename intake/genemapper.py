@@ -64,13 +64,13 @@ class GenotypesTable:
 
 def decode(data: bytes) -> tuple[str, str]:
     """Return the text of an export and its encoding: UTF-16 or UTF-8 (with or without BOM), else GBK (GB18030)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
     try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16"), "utf-16"  # a cut or damaged UTF-16 file fails here too
+        try:
+            return data.decode("utf-8-sig"), "utf-8"
+        except UnicodeDecodeError:
+            pass
         return data.decode("gb18030"), "gbk"
     except UnicodeDecodeError:
         raise GeneMapperFormatError(N_("The file is not text in UTF-8 or GBK.")) from None

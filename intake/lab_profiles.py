@@ -81,7 +81,7 @@ def check_genotypes(raw: RawGenotypes, min_markers: int = DEFAULT_MIN_MARKERS) -
     """Return the canonical form of `raw` ({marker: [allele, allele]}), or raise ProfileRejectedError saying why."""
     seen: dict[str, str] = {}
     try:
-        for name in raw:
+        for name in raw if isinstance(raw, Mapping) else ():  # parse_profile refuses a non-mapping
             canonical = normalise_marker(name).name
             if canonical in seen:
                 raise ProfileRejectedError(

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from typing import Any, cast
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.blueprints import BlueprintSetupState
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from intake.errors import InputError, ReuniteError
 from intake.i18n import N_, translate
-from intake.lab_errors import ForbiddenError, ProfileRejectedError
+from intake.lab_errors import ForbiddenError, ProfileRejectedError, SampleCodeError, UnknownSampleError
 from intake.lab_keys import authenticate
-from intake.models import LabKey
+from intake.models import LabKey, audit
 from intake.web.support import json_error, runtime, status_of
 
 CONFIG_DEFAULTS = {
@@ -34,6 +36,7 @@ CONFIG_DEFAULTS = {
     "LAB_API_MIN_MARKERS": ("REUNITE_LAB_API_MIN_MARKERS", "12"),
     "LAB_API_MAX_IMPORT_BYTES": ("REUNITE_LAB_API_MAX_IMPORT_BYTES", str(5 * 1024 * 1024)),
 }
+log = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = {"openapi_document"}
 UNAUTHENTICATED = {"unknown_key", "revoked_key", "no_key"}
 
@@ -65,7 +68,7 @@ def install(bp: Blueprint) -> None:
             _limit_key, storage_uri=app.config["LAB_API_RATE_LIMIT_STORAGE"], headers_enabled=True
         )
         limiter.init_app(app)
-        limiter.limit(lambda: setting("LAB_API_RATE_LIMIT"))(bp)
+        limiter.limit(lambda: setting("LAB_API_RATE_LIMIT"), on_breach=_audit_rate_limited)(bp)
         app.extensions["reunite_lab_api_limiter"] = limiter
 
     bp.record_once(setup)
@@ -136,9 +139,32 @@ def render(message: str, params: dict[str, Any]) -> str:
     return translate(language(), message, **params)
 
 
+def _audit_refusal(action: str, **detail: Any) -> None:
+    """Audit a refused request in its own transaction (the request's own is rolled back, its work refused)."""
+    key = g.get("lab_key")
+    who = (
+        f"labkey:{key.id}" if key is not None else f"labapi:{_limit_key()}"
+    )  # read before the rollback expires it
+    if "lab_session" in g:
+        g.lab_session.rollback()
+    try:
+        with runtime().session_factory() as s:
+            audit(s, who, action, None, None, method=request.method, path=request.path[:200], **detail)
+            s.commit()
+    except SQLAlchemyError:  # the refusal is still answered; the database outage is logged where it happens
+        log.exception("could not audit a refused lab API request")
+
+
+def _audit_rate_limited(limit: RequestLimit) -> None:
+    # Guessing keys or sample codes ends here: every request over the limit is refused with 429, and audited.
+    _audit_refusal("labapi.rate_limited", limit=str(limit.limit))
+
+
 def _core_error(exc: ReuniteError) -> Response:
     status, code = status_of(exc)
     code = getattr(exc, "code", None) or code
+    if isinstance(exc, ForbiddenError | SampleCodeError | UnknownSampleError):
+        _audit_refusal("labapi.refused", code=code)  # a wrong key, another lab's sample, a guessed code
     if isinstance(exc, ForbiddenError):
         status = 401 if exc.code in UNAUTHENTICATED else 403
     elif isinstance(exc, ProfileRejectedError):
