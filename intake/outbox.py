@@ -120,6 +120,14 @@ TEMPLATES: dict[str, Template] = {
             OFFICER,
             subject=N_("reunite: new candidate match for case %(reference)s"),
         ),
+        _template(
+            "match.approved",
+            N_(
+                "reunite: news on case %(reference)s. Call %(name)s, %(phone)s. Case PIN %(pin)s: real police"
+                " know it. We never ask for money."
+            ),
+            FAMILY,
+        ),
     )
 }
 
