@@ -264,7 +264,7 @@ def notify_officers(
     case_id: int | None = None,
 ) -> list[Notification]:
     """Queue an alert to each officer by their chosen channel, e.g. when the matching service stores a candidate
-    (`key` = "candidate:<id>", template "candidate.stored"); the officers' console chooses the recipients."""
+    (`key` = "candidate:<id>", template "candidate.stored"); matching.service.alerts chooses the recipients."""
     return [
         enqueue(
             session,
