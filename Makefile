@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench bench-sms clean
+.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench bench-sms bench-recall clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ check-catalogs: setup-test
 
 bench: setup-test
 	$(BIN)/python benchmarks/bench_kinship.py
+	$(MAKE) bench-recall
+
+bench-recall: setup-test
+	$(BIN)/python benchmarks/bench_recall.py
 
 bench-sms: setup-test
 	$(BIN)/python benchmarks/bench_sms.py
