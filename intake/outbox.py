@@ -120,6 +120,14 @@ TEMPLATES: dict[str, Template] = {
             OFFICER,
             subject=N_("reunite: new candidate match for case %(reference)s"),
         ),
+        _template(
+            "match.approved",
+            N_(
+                "reunite: news on case %(reference)s. Call %(name)s, %(phone)s. Case PIN %(pin)s: real police"
+                " know it. We never ask for money."
+            ),
+            FAMILY,
+        ),
     )
 }
 
@@ -256,7 +264,7 @@ def notify_officers(
     case_id: int | None = None,
 ) -> list[Notification]:
     """Queue an alert to each officer by their chosen channel, e.g. when the matching service stores a candidate
-    (`key` = "candidate:<id>", template "candidate.stored"); the officers' console chooses the recipients."""
+    (`key` = "candidate:<id>", template "candidate.stored"); matching.service.alerts chooses the recipients."""
     return [
         enqueue(
             session,

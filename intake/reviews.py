@@ -7,7 +7,8 @@
 * more evidence (which relative or which markers): back to the lab and the family's officer;
 * wish: the found person's own answer, when they are 16 or older, recorded before anyone is told;
 * approve: a supervisor or admin who is NOT the officer who confirmed; a found person of 16 or older must have
-  said yes. Only then is the candidate `approved`: the family may be told.
+  said yes. Only then is the candidate `approved`, and in the same transaction the family is told, once
+  (`tell_family`: template "match.approved" on the channel and in the language of the case's reporter).
 
 Every decision is a `CandidateDecision` row and an audit event, in the caller's transaction (the caller commits).
 """
@@ -16,22 +17,30 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from intake.errors import ConflictError, InputError
-from intake.i18n import N_, _
+from intake.i18n import N_, _, normalise_language
 from intake.models import (
+    Booking,
     CandidateDecision,
     CandidateReview,
     Case,
+    Contact,
     DecisionKind,
     FoundChild,
+    Lab,
+    LabDay,
+    Notification,
     Officer,
     ReviewState,
+    Sample,
     audit,
     utcnow,
 )
 from intake.models.matches import Candidate, CandidateStatus
+from intake.outbox import FAMILY_CHANNELS, family_contacts, notify_family
 from intake.slots import china_today
 
 ADULT_AGE = 16  # from this age the found person decides themselves whether to be put in touch
@@ -117,6 +126,7 @@ def decide(
     elif kind is DecisionKind.APPROVE:
         _check_approval(session, candidate, review, officer, today)
         review.state, review.approved_by_id, review.approved_at = ReviewState.APPROVED, officer.id, now
+        tell_family(session, candidate, review)
     session.add(
         CandidateDecision(
             candidate_id=candidate.id, kind=kind, officer_id=officer.id, reason=reason, ask_for=ask_for
@@ -145,3 +155,53 @@ def _check_approval(
         raise ConflictError(
             N_("The found person is 16 or older: record their own wish to be put in touch before approving.")
         )
+
+
+def _case_lab(session: Session, case_id: int) -> Lab | None:
+    """Return the lab of the case's first sample, else of its first appointment."""
+    by_sample = sa.select(Lab).join(Sample, Sample.lab_id == Lab.id).where(Sample.case_id == case_id)
+    by_booking = (
+        sa.select(Lab)
+        .join(LabDay, LabDay.lab_id == Lab.id)
+        .join(Booking, Booking.lab_day_id == LabDay.id)
+        .where(Booking.case_id == case_id)
+    )
+    return (
+        session.scalars(by_sample.order_by(Sample.id)).first()
+        or session.scalars(by_booking.order_by(Booking.id)).first()
+    )
+
+
+def whom_to_call(session: Session, review: CandidateReview, case_id: int, language: str) -> tuple[str, str]:
+    """Return the name and phone the family is asked to call: the confirming officer's, when their account has
+    a phone (alerts by SMS), else the lab that sampled the family (its English name for an English message)."""
+    officer = session.get(Officer, review.confirmed_by_id) if review.confirmed_by_id is not None else None
+    if officer is not None and officer.alert_channel == "sms" and officer.alert_address:
+        return officer.display_name, officer.alert_address
+    lab = _case_lab(session, case_id)
+    if lab is None:
+        return "-", "-"
+    english = normalise_language(language) == "en"
+    return (lab.name_en if english and lab.name_en else lab.name), lab.phone or "-"
+
+
+def _family_contact(session: Session, case: Case) -> Contact | None:
+    """Return the contact who reported the case if it can be reached later, else the family's first that can."""
+    reporter = session.get(Contact, case.reported_by_contact_id) if case.reported_by_contact_id else None
+    reachable = [c for c in [reporter, *family_contacts(session, case.id)] if c is not None]
+    return next((c for c in reachable if c.channel in FAMILY_CHANNELS), None)
+
+
+def tell_family(session: Session, candidate: Candidate, review: CandidateReview) -> Notification | None:
+    """Queue the family's "match approved" message, once per candidate, in the approval's transaction: whom to
+    call and the case PIN (so they can tell a genuine call from a scam), never genetic detail."""
+    case = session.get(Case, candidate.family_case_id)
+    contact = _family_contact(session, case) if case is not None else None
+    if case is None or contact is None:
+        return None  # no channel to reach the family: the officer calls them (the case page has the contacts)
+    name, phone = whom_to_call(session, review, case.id, contact.language)
+    params = {"reference": case.reference, "name": name, "phone": phone, "pin": case.pin}
+    return notify_family(
+        session, contact=contact, key=f"candidate:{candidate.id}:approved", template="match.approved",
+        params=params, case_id=case.id,
+    )  # fmt: skip

@@ -10,7 +10,7 @@ from sms.segments import is_gsm7, segment_count
 
 MAX_SMS_SEGMENTS = 2
 KEEP_WHOLE = frozenset(
-    {"code", "reference", "day", "hours", "url"}
+    {"code", "reference", "day", "hours", "url", "phone", "pin"}
 )  # shortened, these would be wrong, not shorter
 
 

@@ -1,6 +1,7 @@
 """Write what a search found: candidates once per pair (a unique key), flags once per kind and profiles, and
 the history rules (a trio supersedes the couple's duos, a replaced profile's candidates are superseded, a
-withdrawn profile's open candidates are withdrawn).
+withdrawn profile's open candidates are withdrawn). A candidate in the `candidate` band alerts the officers of its
+cases' provinces in the same transaction (`matching.service.alerts`).
 
     store_result(session, result, versions, *, job_id, duration_ms) -> StoreCounts
     store_flags(session, flags) -> int
@@ -33,6 +34,7 @@ from intake.models import (
 )
 from matching.frequencies import FrequencyTable
 from matching.search import Comparison, Flag, FlagKind, SearchResult
+from matching.service.alerts import alert_officers
 
 TRIO = "trio_couple"
 DUO = "duo"
@@ -267,6 +269,9 @@ def store_result(
             continue  # the couple's trio already speaks for this parent
         candidate_id, inserted = store_candidate(session, c, versions)
         added += inserted
+        alert_officers(
+            session, candidate_id
+        )  # the officers' alert commits (or rolls back) with the candidate
         if c.relationship == TRIO:
             superseded += supersede_duos(session, candidate_id, c)
     flags = store_flags(session, result.flags)

@@ -28,8 +28,16 @@ def _params(template: str, lang: str, lab: dict[str, str]) -> dict[str, str]:
         "hours": lab["opening_hours"],
         "lab": lab["name_en"] if english else lab["name"],
         "address": f"{lab['address_en']}, {lab['city_en']}" if english else f"{lab['city']}{lab['address']}",
+        "reference": "MC-2026-4F7K2Q",
+        "name": lab["name_en"] if english else lab["name"],  # match.approved: the lab to call
+        "phone": lab["phone"],
+        "pin": "042917",
     }
     return {name: values[name] for name in TEMPLATES[template].params}
+
+
+def lab_phone(lang: str) -> str:
+    return _longest_lab(lang)["phone"]
 
 
 def _longest_lab(lang: str) -> dict[str, str]:
@@ -57,14 +65,16 @@ def test_family_sms_fit_in_two_segments_for_every_demo_lab_unshortened(template,
 @pytest.mark.parametrize("template", FAMILY)
 def test_an_overlong_lab_is_shortened_never_the_code(template, lang):
     params = _params(template, lang, _longest_lab(lang))
-    for name in ("lab", "address"):
+    for name in ("lab", "address", "name"):
         if name in params:
             params[name] = params[name] * 20
     text = fit_sms(template, lang, params)
     assert segment_count(text) <= MAX_SMS_SEGMENTS
     if "code" in params:
         assert "K7QX-M2PD" in text
-    if "lab" in params:
+    if "pin" in params:
+        assert "042917" in text and lab_phone(lang) in text
+    if "lab" in params or "name" in params:
         assert ("..." if lang == "en" else "…") in text
 
 

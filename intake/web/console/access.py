@@ -4,35 +4,25 @@ samples and appointments. Admins (and accounts without a province) see every pro
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import Session
 
-from intake.models import Booking, Case, FoundChild, Lab, LabDay, Officer, Sample, SampleSource, audit
-
-
-def _province_pairs() -> sa.Select[Any]:
-    by_sample = sa.select(Sample.case_id, Lab.province).join(Lab, Lab.id == Sample.lab_id)
-    by_booking = (
-        sa.select(Booking.case_id, Lab.province)
-        .join(LabDay, LabDay.id == Booking.lab_day_id)
-        .join(Lab, Lab.id == LabDay.lab_id)
-    )
-    return sa.union(by_sample, by_booking)  # type: ignore[return-value]
+from intake.models import Case, FoundChild, Officer, SampleSource, audit
+from intake.provinces import province_pairs, provinces_of
 
 
 def cases_in_province(province: str) -> sa.Select[Any]:
     """Select the ids of the cases with a sample or an appointment at a lab of `province`."""
-    pairs = _province_pairs().subquery()
+    pairs = province_pairs().subquery()
     return sa.select(pairs.c.case_id).where(pairs.c.province == province)
 
 
 def unassigned_volunteer_cases() -> sa.Select[Any]:
     """Select the volunteers' registrations (source 5) not yet at any lab: every officer may pick them up."""
-    pairs = _province_pairs().subquery()
+    pairs = province_pairs().subquery()
     assigned = sa.select(pairs.c.case_id).where(pairs.c.case_id.is_not(None))
     return sa.select(FoundChild.case_id).where(
         FoundChild.source == SampleSource.UNKNOWN_IDENTITY_CHILD, FoundChild.case_id.not_in(assigned)
@@ -47,19 +37,6 @@ def visible(query: sa.Select[Case], officer: Officer, province: str | None = Non
     if province:
         query = query.where(Case.id.in_(cases_in_province(province)))
     return query
-
-
-def provinces_of(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
-    """Return the provinces of each case."""
-    if not case_ids:
-        return {}
-    pairs = _province_pairs().subquery()
-    rows = session.execute(sa.select(pairs.c.case_id, pairs.c.province).where(pairs.c.case_id.in_(case_ids)))
-    found: dict[int, list[str]] = defaultdict(list)
-    for case_id, province in rows:
-        if case_id is not None:
-            found[case_id].append(province)
-    return {k: sorted(v) for k, v in found.items()}
 
 
 def may_see(session: Session, officer: Officer, case: Case) -> bool:

@@ -27,8 +27,9 @@ from intake.models import (
     ReviewState,
     audit,
 )
+from intake.provinces import provinces_of
 from intake.reviews import decide, found_person_age, needs_own_wish, review_of
-from intake.web.console.access import cases_in_province, may_see, provinces_of
+from intake.web.console.access import cases_in_province, may_see
 from intake.web.console.app import bp, db, login_required, officer, render, t
 
 BANDS = ("candidate", "inconclusive", "excluded", "not_enough_markers")

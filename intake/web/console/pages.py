@@ -37,7 +37,8 @@ from intake.models import (
     audit,
 )
 from intake.photos import CONTENT_TYPE, photo_path
-from intake.web.console.access import provinces_of, require_case, visible
+from intake.provinces import provinces_of
+from intake.web.console.access import require_case, visible
 from intake.web.console.app import bp, db, login_required, officer, render, roles_required
 from intake.web.support import runtime
 

@@ -1,0 +1,80 @@
+"""Alert the officers of a case's province when the matching service stores a candidate, in the same transaction.
+
+Who is alerted: every active account (officer, supervisor or admin) whose province is a province of the family's
+case or of the child's case, and that chose an alert channel and address (`reunite officers add ...
+--alert-channel email|sms|telegram --alert-address ...`). A case's province is that of the labs of its samples
+and appointments (`intake.provinces`, the console's own rule), so the alerted officers are those who can open
+the candidate. When no such account exists (no officer of those provinces chose a channel), the national
+accounts (admins, accounts without a province) with a channel are alerted instead, so no candidate goes unseen.
+
+What alerts: a candidate in the `candidate` band (the LR supports the relationship), once per candidate (the
+key `candidate:<id>`), also when a stored inconclusive candidate is raised to `candidate` by a later search.
+An `inconclusive` candidate does not alert: it needs another relative or more markers before anyone can act, it
+is far more frequent at a national scale (expected unrelated pairs), and it waits in the console's queue.
+
+The message (`candidate.stored`) carries the two case references, the band, the province and the console's URL
+(`PUBLIC_BASE_URL` + `/console/candidates/<id>`; the path alone when it is unset): never genetic detail.
+"""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from intake.models import Candidate, CandidateStatus, Case, Officer
+from intake.models.outbox import Notification, NotificationChannel
+from intake.outbox import OfficerAddress, notify_officers
+from intake.provinces import provinces_of
+
+ALERTING_BANDS = frozenset({"candidate"})
+
+
+def console_url(candidate_id: int) -> str:
+    """Return the candidate's page in the officers' console."""
+    base = os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+    return f"{base}/console/candidates/{candidate_id}"
+
+
+def recipients(session: Session, provinces: list[str]) -> list[OfficerAddress]:
+    """Return where to alert: the active accounts of these provinces with a channel, else the national ones."""
+    with_channel = sa.select(Officer).where(
+        Officer.active.is_(True),
+        Officer.alert_channel.in_([c.value for c in NotificationChannel]),
+        Officer.alert_address.is_not(None),
+        Officer.alert_address != "",
+    )
+    officers = list(session.scalars(with_channel.where(Officer.province.in_(provinces)).order_by(Officer.id)))
+    if not officers:
+        national = sa.or_(Officer.province.is_(None), Officer.role == "admin")
+        officers = list(session.scalars(with_channel.where(national).order_by(Officer.id)))
+    return [
+        OfficerAddress(o.id, NotificationChannel(str(o.alert_channel)), str(o.alert_address))
+        for o in officers
+    ]
+
+
+def alert_officers(session: Session, candidate_id: int) -> list[Notification]:
+    """Queue the alerts of a stored candidate in the caller's transaction (none for an inconclusive one)."""
+    candidate = session.get(Candidate, candidate_id, populate_existing=True)  # updated by Core
+    if (
+        candidate is None
+        or candidate.band not in ALERTING_BANDS
+        or candidate.status is not CandidateStatus.NEW
+    ):
+        return []
+    case_ids = [candidate.family_case_id, candidate.child_case_id]
+    found = provinces_of(session, case_ids)
+    provinces = sorted({p for ps in found.values() for p in ps})
+    refs = {i: r for i, r in session.execute(sa.select(Case.id, Case.reference).where(Case.id.in_(case_ids)))}
+    params = {
+        "reference": f"{refs[candidate.family_case_id]} / {refs[candidate.child_case_id]}",
+        "band": candidate.band,
+        "province": ", ".join(provinces) or "-",
+        "url": console_url(candidate.id),
+    }
+    return notify_officers(
+        session, recipients=recipients(session, provinces), key=f"candidate:{candidate.id}",
+        template="candidate.stored", params=params, case_id=candidate.family_case_id,
+    )  # fmt: skip
