@@ -28,6 +28,8 @@ def _params(template: str, lang: str, lab: dict[str, str]) -> dict[str, str]:
         "hours": lab["opening_hours"],
         "lab": lab["name_en"] if english else lab["name"],
         "address": f"{lab['address_en']}, {lab['city_en']}" if english else f"{lab['city']}{lab['address']}",
+        "reference": "MC-2026-ACL9KQ",
+        "channel": "Telegram",
     }
     return {name: values[name] for name in TEMPLATES[template].params}
 
