@@ -53,13 +53,10 @@ class JoinOutcome(enum.StrEnum):
 
     JOINED = "joined"
     ALREADY = "already"  # the contact already has this role in the case
-    CLAIMABLE = (
-        "claimable"  # the role is held by a person on another channel: ask whether it is the same person
-    )
+    # The role is held by a person on another channel: ask whether it is the same person.
+    CLAIMABLE = "claimable"
     LINKED = "linked"  # this contact is now a further contact of that person
-    NOT_CLAIMABLE = (
-        "not_claimable"  # claimed to be a person whom no other channel's contact holds the role of
-    )
+    NOT_CLAIMABLE = "not_claimable"  # claimed to be a person nobody on another channel is in that role
     WRONG_PIN = "wrong_pin"
     UNKNOWN_CASE = "unknown_case"
     LOCKED = "locked"
