@@ -37,9 +37,11 @@ from intake.models import (
     Message,
     Notification,
     Person,
+    PersonContact,
     Sample,
     SampleStatus,
     audit,
+    persons_of_contact,
 )
 
 
@@ -64,7 +66,7 @@ def erased_values(model: type[Base]) -> dict[str, Any]:
 
 def persons_of(contact_id: int) -> sa.Select[int]:
     """Return a query of the ids of the persons the contact is, in every case they reported or joined."""
-    return sa.select(Person.id).where(Person.contact_id == contact_id)
+    return sa.select(Person.id).where(persons_of_contact(contact_id))
 
 
 def owned_profiles(contact_id: int, case_ids: list[int]) -> sa.Select[Any]:
@@ -97,7 +99,7 @@ def owned_rows(contact_id: int, case_ids: list[int]) -> dict[type[Base], ColumnE
         ),
         MatchFlag: _names_a_profile(MatchFlag.profile_ids, profiles),
         Case: Case.id.in_(case_ids),
-        Person: sa.or_(Person.contact_id == contact_id, Person.case_id.in_(case_ids)),
+        Person: sa.or_(persons_of_contact(contact_id), Person.case_id.in_(case_ids)),
         Message: Message.contact_id == contact_id,
         Conversation: Conversation.contact_id == contact_id,
         Attachment: sa.or_(Attachment.case_id.in_(case_ids), Attachment.message_id.in_(messages)),
@@ -111,8 +113,13 @@ def owned_rows(contact_id: int, case_ids: list[int]) -> dict[type[Base], ColumnE
 
 
 def reported_cases(session: Session, contact: Contact) -> list[Case]:
-    """Return the cases this contact reported, oldest first."""
-    query = sa.select(Case).where(Case.reported_by_contact_id == contact.id).order_by(Case.id)
+    """Return the cases this contact reported (or the same person did from a contact linked to this one)."""
+    reporter = sa.select(Person.case_id).join(PersonContact, PersonContact.person_id == Person.id)
+    reporter = reporter.where(
+        PersonContact.contact_id == contact.id, Person.contact_id == Case.reported_by_contact_id
+    )
+    query = sa.select(Case).where(sa.or_(Case.reported_by_contact_id == contact.id, Case.id.in_(reporter)))
+    query = query.order_by(Case.id)
     return list(session.scalars(query))
 
 

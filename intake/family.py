@@ -6,7 +6,13 @@ total, and every attempt is recorded and audited. The dialogue words the outcome
 booking next. Relatives (a full sibling, a grandparent...) are persons whose role is their relationship to the
 missing child.
 
-    join_case(session, contact, reference, pin, role) -> JoinResult
+The same person on another channel (a mother who reported by SMS, now in the Telegram bot) is not a new person:
+when the role picked is held by a person whose contact is on another channel, `join_case` answers CLAIMABLE, the
+dialogue asks "is that you?", and `join_case(..., claim=True)` links this contact to that person
+(`PersonContact`) after checking the reference and PIN again. Only a role held by a person with a contact on
+another channel can be claimed; the original contact is told on its own channel (outbox) and it is audited.
+
+    join_case(session, contact, reference, pin, role, *, claim=None) -> JoinResult
     add_relative(session, case, role, *, actor, name=None, contact=None) -> Person
 """
 
@@ -21,8 +27,19 @@ from sqlalchemy.orm import Session
 
 from intake.codes import normalise_case_reference
 from intake.errors import InputError
-from intake.i18n import N_
-from intake.models import Case, Contact, LinkAttempt, Person, Role, audit
+from intake.i18n import N_, translate
+from intake.models import (
+    Case,
+    Channel,
+    Contact,
+    LinkAttempt,
+    Person,
+    PersonContact,
+    Role,
+    audit,
+    persons_of_contact,
+)
+from intake.outbox import notify_family
 from intake.walkins import guessing_locked
 
 FAMILY_ROLES = (
@@ -36,6 +53,10 @@ class JoinOutcome(enum.StrEnum):
 
     JOINED = "joined"
     ALREADY = "already"  # the contact already has this role in the case
+    # The role is held by a person on another channel: ask whether it is the same person.
+    CLAIMABLE = "claimable"
+    LINKED = "linked"  # this contact is now a further contact of that person
+    NOT_CLAIMABLE = "not_claimable"  # claimed to be a person nobody on another channel is in that role
     WRONG_PIN = "wrong_pin"
     UNKNOWN_CASE = "unknown_case"
     LOCKED = "locked"
@@ -49,19 +70,57 @@ class JoinResult:
     person_id: int | None = None
 
 
+_SUCCESS = (JoinOutcome.JOINED, JoinOutcome.ALREADY, JoinOutcome.CLAIMABLE, JoinOutcome.LINKED)
+CHANNEL_NAMES = {
+    Channel.SMS: N_("SMS"),
+    Channel.TELEGRAM: N_("Telegram"),
+    Channel.TERMINAL: N_("the terminal chat"),
+}
+
+
+def claimable_person(session: Session, case: Case, contact: Contact, role: Role) -> Person | None:
+    """Return the person of `case` in `role` whom this contact may say they are: one whose own contact is on
+    another channel (a second phone on the same channel is a different person), not yet linked to this one."""
+    query = (
+        sa.select(Person)
+        .join(Contact, Contact.id == Person.contact_id)
+        .where(Person.case_id == case.id, Person.role == role, Contact.channel != contact.channel)
+        .where(sa.not_(persons_of_contact(contact.id)))
+    )
+    return session.scalars(query.order_by(Person.id)).first()
+
+
+def _link_contact(session: Session, contact: Contact, case: Case, person: Person) -> None:
+    session.add(PersonContact(person_id=person.id, contact_id=contact.id, how="join_pin"))
+    original = session.get_one(Contact, person.contact_id)
+    notify_family(
+        session, contact=original, key=f"person:{person.id}:linked:{contact.id}", template="contact.linked",
+        params={"reference": case.reference, "channel": translate(original.language, CHANNEL_NAMES[contact.channel])},
+        case_id=case.id,
+    )  # fmt: skip
+
+
 def _record(
     session: Session, contact: Contact, outcome: JoinOutcome, case: Case | None, person: Person | None
 ) -> JoinResult:
     # Failures share the LINK attempts table, so both secrets draw on one guessing budget.
     session.add(LinkAttempt(contact_id=contact.id, outcome=f"join_{outcome.value}"))
-    action = "case.join" if outcome in (JoinOutcome.JOINED, JoinOutcome.ALREADY) else "case.join_failure"
-    audit(session, f"contact:{contact.id}", action, "case", case.id if case else None, outcome=outcome.value)
+    action = "case.join" if outcome in _SUCCESS else "case.join_failure"
+    detail = {"person": person.id} if person is not None and outcome is JoinOutcome.LINKED else {}
+    audit(session, f"contact:{contact.id}", action, "case", case.id if case else None, outcome=outcome.value,
+          **detail)  # fmt: skip
     session.flush()
     return JoinResult(outcome, person.id if person else None)
 
 
-def join_case(session: Session, contact: Contact, reference: str, pin: str, role: Role) -> JoinResult:
-    """Make the contact a person of the case in `role` if the reference and PIN are right."""
+def join_case(
+    session: Session, contact: Contact, reference: str, pin: str, role: Role, *, claim: bool | None = None
+) -> JoinResult:
+    """Make the contact a person of the case in `role` if the reference and PIN are right.
+
+    When a person on another channel holds the role, `claim` says whether the contact is that person: None (not
+    asked yet) answers CLAIMABLE with that person, True links the contact to them, False adds a new person.
+    """
     if role not in FAMILY_ROLES:
         raise InputError(N_("Only a parent or a relative of the child can join a case."))
     if guessing_locked(session, contact):
@@ -74,11 +133,19 @@ def join_case(session: Session, contact: Contact, reference: str, pin: str, role
         return _record(session, contact, JoinOutcome.WRONG_PIN, case, None)
     person = session.scalars(
         sa.select(Person).where(
-            Person.case_id == case.id, Person.contact_id == contact.id, Person.role == role
+            Person.case_id == case.id, persons_of_contact(contact.id), Person.role == role
         )
     ).first()
     if person is not None:
         return _record(session, contact, JoinOutcome.ALREADY, case, person)
+    same = claimable_person(session, case, contact, role) if claim is not False else None
+    if same is not None and claim is None:
+        return _record(session, contact, JoinOutcome.CLAIMABLE, case, same)
+    if same is not None:
+        _link_contact(session, contact, case, same)
+        return _record(session, contact, JoinOutcome.LINKED, case, same)
+    if claim:  # nobody to be: never a new person without their own consents
+        return _record(session, contact, JoinOutcome.NOT_CLAIMABLE, case, None)
     person = Person(case_id=case.id, role=role, contact_id=contact.id)
     session.add(person)
     session.flush()

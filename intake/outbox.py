@@ -43,6 +43,7 @@ from intake.models import (
     Lab,
     LabDay,
     Person,
+    PersonContact,
     Sample,
     SampleStatus,
     audit,
@@ -108,6 +109,14 @@ TEMPLATES: dict[str, Template] = {
             N_(
                 "reunite: your DNA sample %(code)s is tested and is now compared with found children. If there is"
                 " news, police will call you and tell you your case PIN. We never ask for money."
+            ),
+            FAMILY,
+        ),
+        _template(
+            "contact.linked",
+            N_(
+                "reunite: a %(channel)s chat gave the number and PIN of your case %(reference)s and said it is"
+                " you; it now sees your case. If this was not you, call the police: someone knows your PIN."
             ),
             FAMILY,
         ),
@@ -419,10 +428,18 @@ def family_contacts(session: Session, case_id: int) -> list[Contact]:
     """Return the contacts of a case's family: its reporter's and those of its persons, oldest first."""
     reporter = sa.select(Case.reported_by_contact_id).where(Case.id == case_id)
     persons = sa.select(Person.contact_id).where(Person.case_id == case_id)
+    linked = sa.select(PersonContact.contact_id).join(Person, Person.id == PersonContact.person_id)
+    linked = linked.where(Person.case_id == case_id)  # the same parent on another channel
     return list(
         session.scalars(
             sa.select(Contact)
-            .where(sa.or_(Contact.id.in_(reporter.scalar_subquery()), Contact.id.in_(persons)))
+            .where(
+                sa.or_(
+                    Contact.id.in_(reporter.scalar_subquery()),
+                    Contact.id.in_(persons),
+                    Contact.id.in_(linked),
+                )
+            )
             .order_by(Contact.id)
         )
     )

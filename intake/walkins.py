@@ -43,6 +43,7 @@ from intake.models import (
     SampleSource,
     Sex,
     audit,
+    persons_of_contact,
     utcnow,
 )
 from intake.sample_consent import case_consents_recorded
@@ -131,7 +132,7 @@ def _failures_since(session: Session, since: object, contact: Contact | None) ->
 
 
 def contact_cases(session: Session, contact: Contact) -> list[Case]:
-    member = sa.select(Person.case_id).where(Person.contact_id == contact.id)
+    member = sa.select(Person.case_id).where(persons_of_contact(contact.id))
     return list(
         session.scalars(
             sa.select(Case)
@@ -213,7 +214,7 @@ def link_walk_in(
 def _link(session: Session, contact: Contact, code: LinkCode, sample: Sample, case: Case) -> LinkResult:
     person = session.scalars(
         sa.select(Person).where(
-            Person.case_id == case.id, Person.contact_id == contact.id, Person.role == code.role
+            Person.case_id == case.id, persons_of_contact(contact.id), Person.role == code.role
         )
     ).first()
     if not case_consents_recorded(session, case, person.id if person else None):

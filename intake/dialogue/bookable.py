@@ -29,6 +29,7 @@ from intake.models import (
     Sample,
     SampleSource,
     SampleStatus,
+    persons_of_contact,
 )
 
 CLOSED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
@@ -93,7 +94,7 @@ def lab_name(ctx: Ctx, lab: Lab) -> str:
 
 def reporter(ctx: Ctx, case: Case) -> Person | None:
     """Return the person this contact is in the case (the parent who reported it)."""
-    query = sa.select(Person).where(Person.case_id == case.id, Person.contact_id == ctx.contact.id)
+    query = sa.select(Person).where(Person.case_id == case.id, persons_of_contact(ctx.contact.id))
     return ctx.session.scalars(query.order_by(Person.id)).first()
 
 

@@ -5,6 +5,12 @@ related to the missing child, `intake.family.join_case` checks the reference and
 guessing budget), then the person answers the report flow's two consent questions themselves (the same steps'
 questions, recorded for their own person) and may book their own appointment, with their own sample code.
 A wrong reference and a wrong PIN get the same answer, so a guess never learns which half was right.
+
+The same person on another channel (a mother who reported by SMS, now in the Telegram bot) picks her own role;
+since a person with a contact on another channel holds it, she is asked whether that is her. Yes, and her
+consent to keeping this chat's details: this contact is linked to her person (`intake.family`), she sees the
+same case and books as the same person, and the consents on record are not asked again. No: she joins as a new
+person, as any relative does.
 """
 
 from __future__ import annotations
@@ -14,17 +20,19 @@ from dataclasses import dataclass
 
 from intake.consent import missing_scopes
 from intake.dialogue import booking, casefile, report
+from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.keywords import Command, argument_of
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, fold
 from intake.dialogue.vocabulary import RELATIVE_WORDS
 from intake.errors import InputError
-from intake.family import JoinOutcome, join_case
+from intake.family import JoinOutcome, JoinResult, join_case
 from intake.i18n import _
 from intake.models import Case, ConsentScope, Person, Role
 
 REFERENCE, PIN, ROLE = "join.reference", "join.pin", "join.role"
 CONSENT_DNA, CONSENT_DATA, OFFER_BOOKING = "join.consent_dna", "join.consent_data", "join.offer_booking"
+SAME, CONSENT_CHANNEL = "join.same", "join.consent_channel"
 
 _REFERENCE = re.compile(r"mc-?(\d{4})-?([a-z0-9]{6})")
 _PIN = re.compile(r"\d{6}")
@@ -51,6 +59,7 @@ class JoinState(FlowState):
 
     reference: str | None = None
     pin: str | None = None
+    role: Role | None = None
     case_id: int | None = None
     person_id: int | None = None
 
@@ -106,18 +115,67 @@ def on_role(ctx: Ctx) -> str:
     role = ROLE_VALUES[ctx.choose(ROLES)]
     st = JoinState.load(ctx.data)
     result = join_case(ctx.session, ctx.contact, need(st.reference), need(st.pin), role)
+    if result.outcome is JoinOutcome.CLAIMABLE:  # held by a person on another channel: is it this one?
+        JoinState(reference=st.reference, pin=st.pin, role=role, person_id=result.person_id).save(ctx)
+        return SAME
+    return _joined(ctx, result)
+
+
+def _joined(ctx: Ctx, result: JoinResult) -> str:
     if result.outcome is JoinOutcome.LOCKED:
         ctx.say(_("Too many wrong tries. Please try again in an hour."))
         return END
-    if result.outcome not in (JoinOutcome.JOINED, JoinOutcome.ALREADY):
+    if result.outcome not in (JoinOutcome.JOINED, JoinOutcome.ALREADY, JoinOutcome.LINKED):
         ctx.say(_("That case number and PIN do not match any case. Please check both and send JOIN again."))
         return END
     person = ctx.session.get_one(Person, need(result.person_id))
     case = ctx.session.get_one(Case, person.case_id)
     JoinState(case_id=case.id, person_id=person.id).save(ctx)
+    if result.outcome is JoinOutcome.LINKED:
+        ctx.say(_("Linked: this chat is now yours in case %(reference)s, with the answers you gave before. Send "
+                  "STATUS to see your case, BOOK for your appointment.", reference=case.reference))  # fmt: skip
+        return END
     if not missing_scopes(ctx.session, case, person.id):
         return OFFER_BOOKING
     return CONSENT_DNA
+
+
+SAME_OPTIONS = (Option("1", _("Yes, that is me")), Option("2", _("No, I am someone else")))
+
+
+def ask_same(ctx: Ctx) -> Question:
+    role = ROLE_WORDS[need(JoinState.load(ctx.data).role)]
+    return Question(_("This case already has a %(role)s, who wrote to us from another phone or app. Is that you, "
+                      "now writing from here?", role=role), SAME_OPTIONS)  # fmt: skip
+
+
+def on_same(ctx: Ctx) -> str:
+    """The same person: ask their consent for this chat; someone else: join as a new person."""
+    if ctx.choose(SAME_OPTIONS) == "1":
+        return CONSENT_CHANNEL
+    st = JoinState.load(ctx.data)
+    return _joined(ctx, join_case(ctx.session, ctx.contact, need(st.reference), need(st.pin), need(st.role),
+                                  claim=False))  # fmt: skip
+
+
+def ask_consent_channel(ctx: Ctx) -> Question:
+    return Question(_("May we keep this chat's address and messages, to reach you about your case here too?"),
+                    YES_NO)  # fmt: skip
+
+
+def on_consent_channel(ctx: Ctx) -> str:
+    """Link this contact to the person (the reference and PIN checked again) and record the consent; no: unlinked."""
+    if ctx.choose(YES_NO) != "1":
+        ctx.say(_("We understand. This chat was not linked to the case and keeps nothing of it."))
+        return END
+    st = JoinState.load(ctx.data)
+    result = join_case(ctx.session, ctx.contact, need(st.reference), need(st.pin), need(st.role), claim=True)
+    if result.outcome is JoinOutcome.LINKED:
+        person = ctx.session.get_one(Person, need(result.person_id))
+        casefile.record_consent(
+            ctx, ConsentScope.DATA_PROCESSING, True, case_id=person.case_id, person_id=person.id
+        )
+    return _joined(ctx, result)
 
 
 def _consent(ctx: Ctx, scope: ConsentScope) -> bool:
@@ -161,7 +219,13 @@ FLOW = Flow(
         Step(REFERENCE, ask_reference, on_reference, {PIN: "case number"}),
         Step(PIN, ask_pin, on_pin, {ROLE: "6 digits"}),
         Step(ROLE, ask_role, on_role, {CONSENT_DNA: "joined", OFFER_BOOKING: "joined, consents given already",
+                                       SAME: "role held by a person on another channel",
                                        END: "wrong number or PIN / locked"}),
+        Step(SAME, ask_same, on_same, {CONSENT_CHANNEL: "yes, me", CONSENT_DNA: "no: joined",
+                                       OFFER_BOOKING: "no: joined, consents given already",
+                                       END: "no: locked"}),
+        Step(CONSENT_CHANNEL, ask_consent_channel, on_consent_channel,
+             {END: "yes: linked to that person / no: not linked"}),
         Step(CONSENT_DNA, report.ask_consent_dna, on_consent_dna, {CONSENT_DATA: "yes", END: "no: refusal stored"}),
         Step(CONSENT_DATA, report.ask_consent_data, on_consent_data,
              {OFFER_BOOKING: "yes", END: "no: refusal stored"}),

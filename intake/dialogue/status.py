@@ -20,6 +20,7 @@ from intake.models import (
     Role,
     Sample,
     SampleStatus,
+    persons_of_contact,
 )
 from intake.sample_progress import SampleProgress, case_sample_progress
 from intake.walkins import contact_cases as cases_of_contact
@@ -73,7 +74,7 @@ def sampled_person(ctx: Ctx, case: Case) -> Person | None:
     ):  # the volunteer who registered it books for the child
         query = sa.select(Person).where(Person.case_id == case.id, Person.role == Role.CHILD)
     else:
-        query = sa.select(Person).where(Person.case_id == case.id, Person.contact_id == ctx.contact.id)
+        query = sa.select(Person).where(Person.case_id == case.id, persons_of_contact(ctx.contact.id))
     return ctx.session.scalars(query.order_by(Person.id)).first()
 
 

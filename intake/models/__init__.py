@@ -15,7 +15,7 @@ from intake.models._common import (
     utcnow,
 )
 from intake.models.audit import AuditEvent, audit, contact_actor
-from intake.models.cases import Case, Consent, Person
+from intake.models.cases import Case, Consent, Person, PersonContact, SampleLink, persons_of_contact
 from intake.models.contacts import (
     MAX_ADDRESS_CHARS,
     MAX_PROVIDER_ID_CHARS,
@@ -88,6 +88,9 @@ __all__ = [
     "Message",
     "MessageStatus",
     "Person",
+    "PersonContact",
+    "SampleLink",
+    "persons_of_contact",
     "Role",
     "Sample",
     "SampleSource",

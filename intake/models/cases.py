@@ -1,10 +1,16 @@
-"""Cases of missing children, the persons in them, and the consents they gave."""
+"""Cases of missing children, the persons in them, and the consents they gave.
+
+A person may write from several contacts (SMS, then a Telegram chat): `PersonContact` links the further ones,
+and `persons_of_contact` is how every flow finds "the person this contact is". `SampleLink` records that two
+samples are of one person (the matching service found identical profiles): never relatives of each other.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+import sqlalchemy as sa
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.db import Base
@@ -96,3 +102,49 @@ class Consent(Base):
     text_version: Mapped[str] = mapped_column(String(32), info=NOT_PERSONAL)
     recorded_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
     withdrawn_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
+
+
+class PersonContact(Base):
+    """A further contact of a person: the same parent on another channel, linked with the case number and PIN."""
+
+    __tablename__ = "person_contacts"
+    __table_args__ = (UniqueConstraint("person_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    how: Mapped[str] = mapped_column(String(24), info=NOT_PERSONAL)  # e.g. "join_pin": what proved it
+    linked_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
+
+
+def persons_of_contact(contact_id: int) -> sa.ColumnElement[bool]:
+    """Return the condition "this Person is the one writing from `contact_id`" (its own or a linked contact)."""
+    linked = sa.select(PersonContact.person_id).where(PersonContact.contact_id == contact_id)
+    return sa.or_(Person.contact_id == contact_id, Person.id.in_(linked))
+
+
+class SampleLink(Base):
+    """Two samples of one person (identical profiles found by the matching service): linked, never kin.
+
+    Stored once per pair (lower sample id first), with the flag that found it; officers see it on the flags page.
+    """
+
+    __tablename__ = "sample_links"
+    __table_args__ = (UniqueConstraint("sample_id", "same_as_sample_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    sample_id: Mapped[int] = mapped_column(
+        ForeignKey("samples.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    same_as_sample_id: Mapped[int] = mapped_column(
+        ForeignKey("samples.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
+    )
+    flag_id: Mapped[int | None] = mapped_column(
+        ForeignKey("match_flags.id", ondelete="SET NULL"), info=NOT_PERSONAL
+    )
+    how: Mapped[str] = mapped_column(String(24), info=NOT_PERSONAL)  # "same_person": identical profiles
+    linked_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)

@@ -35,6 +35,7 @@ from intake.models import (
 from matching.frequencies import FrequencyTable
 from matching.search import Comparison, Flag, FlagKind, SearchResult
 from matching.service.alerts import alert_officers
+from matching.service.identity import link_same_person
 
 TRIO = "trio_couple"
 DUO = "duo"
@@ -243,7 +244,7 @@ def _jsonable(value: object) -> object:
 
 def store_flags(session: Session, flags: Iterable[Flag]) -> int:
     """Store each flag once per (kind, profiles); return how many are new."""
-    added = 0
+    added, flags = 0, list(flags)
     for flag in flags:
         key = {"kind": str(flag.kind), "profile_ids": join_ids(flag.profile_ids)}
         insert = _insert(session)(MatchFlag).values(
@@ -252,6 +253,7 @@ def store_flags(session: Session, flags: Iterable[Flag]) -> int:
         )  # fmt: skip
         result = session.execute(insert.on_conflict_do_nothing(index_elements=list(key)))
         added += int(result.rowcount)  # type: ignore[attr-defined]
+    link_same_person(session, flags)  # a person sampled twice: the two samples are linked as one person's
     return added
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from intake import clock
 from intake.i18n import LANGUAGES, translate
+from intake.models import Channel
 from tests.dialogue.golden import conversations, play
 from tests.dialogue.helpers import NOW
 
@@ -33,4 +34,4 @@ def test_sample_conversation_by_telegram(webhook, session_factory, number):
         return replies
 
     with clock.pinned(NOW):
-        play(CONVERSATIONS[number], send, session_factory)
+        play(CONVERSATIONS[number], send, session_factory, Channel.TELEGRAM)

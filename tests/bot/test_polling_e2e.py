@@ -26,7 +26,17 @@ from intake import schema
 from intake.codes import is_valid_sample_code
 from intake.dialogue.types import Incoming
 from intake.inbox import process
-from intake.models import Attachment, Booking, Case, Channel, Message, MessageStatus, Person, Role
+from intake.models import (
+    Attachment,
+    Booking,
+    Case,
+    Channel,
+    Message,
+    MessageStatus,
+    Person,
+    PersonContact,
+    Role,
+)
 from tests.bot.conftest import as_lines
 from tests.bot.test_photos import GPS_IFD, photo_with_gps
 from tests.support.fake_telegram import Call, FakeTelegram
@@ -183,16 +193,16 @@ def test_link_a_case_reported_by_sms_and_see_it(tg, bot, session_factory):
     assert reference not in chat.text(chat.say("/status"))  # a new chat is not the SMS contact
     role = chat.say(f"/link {reference} {pin}")
     assert "1 妈妈" in chat.text(role)
-    consent = chat.press(_with_buttons(role), "1")
-    consent = chat.press(_with_buttons(consent), "1")
-    chat.press(_with_buttons(consent), "1")
+    same = chat.press(_with_buttons(role), "1")  # the SMS reporter is the mother: is it her?
+    consent = chat.press(_with_buttons(same), "1")
+    assert "已关联" in chat.text(chat.press(_with_buttons(consent), "1"))
     status = chat.text(chat.say("/status"))
     assert reference in status
-    with session_factory() as s:
-        people = s.scalars(
+    with session_factory() as s:  # the same person, now with this chat too: no second mother
+        [mother] = s.scalars(
             sa.select(Person).where(Person.case_id == case.id, Person.role == Role.MOTHER)
         ).all()
-        assert any(p.contact_id is not None for p in people)
+        assert s.scalars(sa.select(PersonContact.person_id)).all() == [mother.id]
 
 
 def test_a_poison_update_is_parked_apologised_for_and_the_next_is_handled(tg, bot, session_factory):

@@ -3,7 +3,8 @@
 A conversation is a fenced block of lines: "> message" from the person, "< reply" from reunite, and lines
 indented by two spaces continuing the reply above (its choices). "> [father] message" comes from another phone,
 the one named; "= lab: walk-in sample of the father, link code K7QX-M2PD-4F7" is the lab registering a walk-in
-sample. Only what is random each time is normalised: case references (MC- and FC-), PINs and sample codes; in the messages a
+sample. "> [chat] message" is the first parent again, from a chat on another channel than the one under test
+(sent through the inbox). Only what is random each time is normalised: case references (MC- and FC-), PINs and sample codes; in the messages a
 person sends, the case reference, PIN and link code printed are replaced by the real ones of the run.
 """
 
@@ -17,7 +18,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.models import Lab, Role, SampleSource, Sex
+from intake import clock
+from intake.dialogue.types import Incoming
+from intake.inbox import process, render_plain
+from intake.models import Channel, Lab, Role, SampleSource, Sex
 from intake.walkins import register_walk_in
 
 DOC = Path(__file__).parents[2] / "docs" / "dialogue.md"
@@ -34,6 +38,7 @@ _RANDOM = (
 _SENDER = re.compile(r"\[(\w+)\] (.*)")
 _WALK_IN = re.compile(r"= lab: walk-in sample of the (\w+), link code ([0-9A-Z-]+)")
 ADDRESSES = {"": "+8613800138000", "father": "+8613900000002", "stranger": "+8613700000009"}
+ELSEWHERE = {"chat": "+8613800138000"}  # the same parent, on another channel than the one played
 
 
 @dataclass(frozen=True)
@@ -133,16 +138,38 @@ def walk_in(factory: sessionmaker[Session], role: str) -> str:
     return code
 
 
+def elsewhere(factory: sessionmaker[Session], channel: Channel) -> Callable[[str, str], list[str]]:
+    """Return a `send` on another channel than `channel`, through the inbox as any adapter does."""
+    other = Channel.SMS if channel is not Channel.SMS else Channel.TELEGRAM
+    sent = iter(range(1, 10_000))
+
+    def send(address: str, text: str) -> list[str]:
+        incoming = Incoming(other, address, text, clock.now(), provider_id=f"elsewhere-{next(sent)}")
+        return [render_plain(r) for r in process(factory, incoming)]
+
+    return send
+
+
 def play(
-    exchanges: list[Exchange], send: Callable[[str, str], list[str]], factory: sessionmaker[Session]
+    exchanges: list[Exchange],
+    send: Callable[[str, str], list[str]],
+    factory: sessionmaker[Session],
+    channel: Channel = Channel.SMS,
 ) -> None:
-    """Play a conversation: `send(address, text)` returns the replies; compare each exactly (normalised)."""
+    """Play a conversation: `send(address, text)` returns the replies; compare each exactly (normalised).
+
+    `channel` is the one `send` uses: "[chat]" messages go through another one.
+    """
     secrets = Secrets()
+    other = elsewhere(factory, channel)
     for number, exchange in enumerate(exchanges, 1):
         if exchange.walk_in is not None:
             secrets.link_codes[exchange.message] = walk_in(factory, exchange.walk_in)
             continue
-        replies = send(ADDRESSES[exchange.sender], secrets.message(exchange.message))
+        if exchange.sender in ELSEWHERE:
+            replies = other(ELSEWHERE[exchange.sender], secrets.message(exchange.message))
+        else:
+            replies = send(ADDRESSES[exchange.sender], secrets.message(exchange.message))
         secrets.learn(replies)
         expected = [normalise(r) for r in exchange.replies]
         assert [normalise(r) for r in replies] == expected, f"message {number} {exchange.message!r}"

@@ -32,6 +32,7 @@ def _params(template: str, lang: str, lab: dict[str, str]) -> dict[str, str]:
         "name": lab["name_en"] if english else lab["name"],  # match.approved: the lab to call
         "phone": lab["phone"],
         "pin": "042917",
+        "channel": "Telegram",
     }
     return {name: values[name] for name in TEMPLATES[template].params}
 

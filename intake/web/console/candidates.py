@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session, aliased
 
 from intake.errors import ReuniteError
 from intake.i18n import N_
@@ -25,6 +26,8 @@ from intake.models import (
     MatchFlag,
     Officer,
     ReviewState,
+    Sample,
+    SampleLink,
     audit,
 )
 from intake.provinces import provinces_of
@@ -241,5 +244,22 @@ def flags() -> ResponseReturnValue:
         provinces = provinces_of(s, case_ids)
         found = [f for f in found if any(me.province in provinces.get(int(i), []) for i in f.case_ids or [])]
     audit(s, me.actor, "flag.list", "flag", None, shown=len(found))
+    links = _sample_links(s, [f.id for f in found])
     s.commit()
-    return render("flags.html", flags=found, refs=refs)
+    return render("flags.html", flags=found, refs=refs, links=links)
+
+
+def _sample_links(s: Session, flag_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """Return the sample codes each flag linked as one person's (a person sampled twice)."""
+    one, other = aliased(Sample), aliased(Sample)
+    query = (
+        sa.select(SampleLink.flag_id, one.code, other.code)
+        .join(one, one.id == SampleLink.sample_id)
+        .join(other, other.id == SampleLink.same_as_sample_id)
+        .where(SampleLink.flag_id.in_(flag_ids))
+        .order_by(SampleLink.id)
+    )
+    links: dict[int, list[tuple[str, str]]] = {}
+    for flag_id, a, b in s.execute(query):
+        links.setdefault(flag_id or 0, []).append((a, b))
+    return links
