@@ -141,3 +141,32 @@ def test_bulk_build_trims_and_counts_its_bytes() -> None:
 def test_pool_codes_are_one_byte_when_every_locus_fits() -> None:
     assert Pool(np.array([54, 200], dtype=np.uint16)).dtype == np.uint8
     assert Pool(np.array([54, 629], dtype=np.uint16)).dtype == np.uint16
+
+
+def test_one_byte_codes_find_the_same_family_and_lr() -> None:
+    small = FrequencyTable.from_loci(
+        TABLE.locus(m) for m in TABLE.markers if len(TABLE.locus(m).alleles) <= 21
+    )
+    rng = np.random.default_rng(8)
+    narrow, wide = MatchIndex(small), MatchIndex(small)
+    for pool in (wide._persons, *wide._pools.values()):  # the same index with two-byte codes
+        pool.dtype = np.uint16
+        pool._codes = [c.astype(np.uint16) for c in pool._codes]
+    entries = []
+    for i in range(300):
+        entries.append(Entry(f"f{i}", 2 * i, i, Side.FAMILY, "father", "male", random_profile(small, rng)))
+        entries.append(
+            Entry(f"m{i}", 2 * i + 1, i, Side.FAMILY, "mother", "female", random_profile(small, rng))
+        )
+    kid = Entry(
+        "kid", -1, -1, Side.CHILD, "child", "unknown", child_of(entries[4].profile, entries[5].profile, rng)
+    )
+    for index in (narrow, wide):
+        index.add_many(entries)
+        index.add(kid)
+    assert narrow._pools["trio_couple"].codes(0).dtype == np.uint8
+    assert wide._pools["trio_couple"].codes(0).dtype == np.uint16
+    found = narrow.search("kid").comparisons
+    assert [c.family_profile_ids for c in found][:1] == [("f2", "m2")]
+    assert found == wide.search("kid").comparisons
+    assert narrow.search("m2").comparisons == wide.search("m2").comparisons
