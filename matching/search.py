@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from matching.batch import DuoScorer, TrioScorer
 from matching.family_scan import RELATIVE_RELATIONSHIP, FamilyScorer, PairScorer
+from matching.fast import Codes
 from matching.frequencies import FrequencyTable
 from matching.index import Encoder, KeyMap, Pool, identical_columns
 from matching.kinship import KinshipCase, kinship_lr
@@ -182,6 +183,12 @@ def _parent_units(fathers: list[int], mothers: list[int]) -> list[tuple[str, tup
 _KINDS: tuple[str, ...] = (_CHILD_POOL, "trio_couple", "duo", *RELATIVE_RELATIONSHIP.values())
 _SIDES: tuple[Side, ...] = tuple(Side)
 _SIDE_CODE = {side: i for i, side in enumerate(_SIDES)}
+_LOOSE = len(_KINDS)  # the home pool of profiles in no unit (claimed adults, other relatives)
+
+
+def _home(kind: int, col: Any, k: int) -> Any:
+    """Encode where a person's codes live: pool (a `_KINDS` index or `_LOOSE`), column, code array."""
+    return col * 16 + kind * 2 + k
 
 
 @dataclass(frozen=True)
@@ -210,7 +217,11 @@ class MatchIndex:
         self.settings = settings or Settings()
         self.encoder = Encoder(table)
         untyped = self.encoder.untyped
-        self._persons = Pool(untyped, owner_dtype=np.int64)  # owner: the person id
+        # The person pool holds no codes (zero markers): each profile's codes live once, in its unit's pool (the
+        # first unit, if several) or in the loose pool; `_home` says where.
+        self._persons = Pool(untyped[:0], owner_dtype=np.int64)  # owner: the person id
+        self._loose = Pool(untyped)
+        self._home: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._pools: dict[str, Pool] = {
             kind: Pool(untyped, 2 if kind == "trio_couple" else 1) for kind in _KINDS
         }
@@ -252,7 +263,7 @@ class MatchIndex:
         """Keep the per-slot arrays as long as the person pool's capacity."""
         capacity = self._persons.capacity
         if len(self._case_ids) < capacity:
-            for name, fill in (("_case_ids", -1), ("_sides", -1), ("_roles", -1)):
+            for name, fill in (("_case_ids", -1), ("_sides", -1), ("_roles", -1), ("_home", -1)):
                 old = getattr(self, name)
                 new = np.full(capacity, fill, dtype=old.dtype)
                 new[: len(old)] = old
@@ -263,6 +274,14 @@ class MatchIndex:
         self._case_ids[slots] = [e.case_id for e in entries]
         self._sides[slots] = [_SIDE_CODE[e.side] for e in entries]  # a StrEnum: the str value finds it too
         self._roles[slots] = self._role_codes([e.role for e in entries])
+
+    def _home_pool(self, kind: int) -> Pool:
+        return self._loose if kind == _LOOSE else self._pools[_KINDS[kind]]
+
+    def _column(self, slot: int) -> Codes:
+        """Return a person's code column (a copy) from its home pool."""
+        home = int(self._home[slot])
+        return self._home_pool((home % 16) // 2).column(home // 16, home % 2)
 
     def _members(self, case_id: int) -> list[int]:
         """Return the person slots of a case (a vectorised scan of the case ids)."""
@@ -295,13 +314,13 @@ class MatchIndex:
         if same_person is not None:
             self._remove_slot(same_person)
         column, odd = self.encoder.encode(entry.profile)
-        slot = self._persons.add((column,), (entry.person_id,))
+        slot = self._persons.add((column[:0],), (entry.person_id,))
         self._set(np.array([slot]), [entry])
         if odd:
             self._odd[slot] = entry.profile
         self._pids.put(entry.profile_id, slot)
         self._people.put(entry.person_id, slot)
-        self._rebuild(entry.case_id)
+        self._rebuild(entry.case_id, new=(slot, column))
         self._note_cases(np.array([entry.case_id], dtype=np.int64))
         return []
 
@@ -326,7 +345,7 @@ class MatchIndex:
         gc.disable()
         try:
             flags = self._add_many(entries, chunk)
-            for pool in (self._persons, *self._pools.values()):
+            for pool in (self._persons, self._loose, *self._pools.values()):
                 pool.trim()
             self._pids.merge()
             self._people.merge()
@@ -399,7 +418,7 @@ class MatchIndex:
     ) -> None:
         """Append entries of cases not yet indexed, and their units, with a few numpy operations per pool."""
         codes, odd = self.encoder.encode_many([e.profile for e in entries])
-        slots = self._persons.add_block((codes,), person_keys[None, :])
+        slots = self._persons.add_block((codes[:0],), person_keys[None, :])
         self._set(slots, entries)
         self._pids.put_many(pid_keys, slots)
         self._people.put_many(person_keys, slots)
@@ -412,7 +431,6 @@ class MatchIndex:
         roles = self._roles[slots]
         child = _SIDE_CODE[Side.CHILD]
         family = sides == _SIDE_CODE[Side.FAMILY]
-        all_codes = self._persons._codes[0]
         units: dict[str, npt.NDArray[np.int64]] = {_CHILD_POOL: slots[sides == child][None, :]}
         for role, kind in RELATIVE_RELATIONSHIP.items():
             units[kind] = slots[family & (roles == self._role_code.get(role, -1))][None, :]
@@ -438,10 +456,20 @@ class MatchIndex:
             ms = slots[mothers & (case_ids == c)].tolist()
             pairs.append(np.array([[x for x in fs for _ in ms], [y for _ in fs for y in ms]], dtype=np.int64))
         units["trio_couple"] = np.concatenate(pairs, axis=1)
+        base = int(slots[0])
+        in_unit = np.zeros(len(slots), dtype=bool)
         for kind, owners in units.items():
             if owners.shape[1]:
                 pool = self._pools[kind]
-                pool.add_block(tuple(all_codes[:, owners[k]] for k in range(pool.width)), owners)
+                local = owners - base
+                cols = pool.add_block(tuple(codes[:, local[k]] for k in range(pool.width)), owners)
+                for k in range(pool.width):
+                    self._home[owners[k]] = _home(_KINDS.index(kind), cols, k)
+                    in_unit[local[k]] = True
+        if not in_unit.all():
+            loose = slots[~in_unit]
+            cols = self._loose.add_block((codes[:, ~in_unit],), loose[None, :])
+            self._home[loose] = _home(_LOOSE, cols, 0)
 
     def remove(self, profile_id: str) -> None:
         """Remove a profile (no error if absent): it is in no later result."""
@@ -474,15 +502,36 @@ class MatchIndex:
         units += [(RELATIVE_RELATIONSHIP[role(s)], (s,)) for s in family if role(s) in RELATIVE_RELATIONSHIP]
         return units
 
-    def _rebuild(self, case_id: int, leaving: int | None = None) -> None:
-        """Replace a case's units by those its members form now (after `leaving` leaves the person pool)."""
+    def _rebuild(
+        self, case_id: int, leaving: int | None = None, new: tuple[int, Codes] | None = None
+    ) -> None:
+        """Replace a case's units by those its members form now: after `leaving` leaves, or with the `new`
+        member (slot, codes) placed in its unit or else in the loose pool. A member's codes move with its unit."""
+        saved = {
+            m: self._column(m)
+            for m in self._members(case_id)
+            if m != leaving and m != (new and new[0]) and (int(self._home[m]) % 16) // 2 != _LOOSE
+        }
+        if new is not None:
+            saved[new[0]] = new[1]
         for kind, col in self._units(case_id):
             self._pools[kind].remove(col)
         if leaving is not None:
+            home = int(self._home[leaving])
+            if (home % 16) // 2 == _LOOSE:
+                self._loose.remove(home // 16)
             self._persons.remove(leaving)
             self._case_ids[leaving] = -1
+            self._home[leaving] = -1
+        placed: set[int] = set()
         for kind, owners in self._units_of(self._members(case_id)):
-            self._pools[kind].add(tuple(self._persons.column(o) for o in owners), owners)
+            col = self._pools[kind].add(tuple(saved[o] for o in owners), owners)
+            for k, o in enumerate(owners):
+                if o not in placed:
+                    placed.add(o)
+                    self._home[o] = _home(_KINDS.index(kind), col, k)
+        if new is not None and new[0] not in placed:
+            self._home[new[0]] = _home(_LOOSE, self._loose.add((new[1],), (new[0],)), 0)
 
     def __contains__(self, profile_id: object) -> bool:
         return isinstance(profile_id, str) and self._pids.get(profile_id) is not None
@@ -521,12 +570,12 @@ class MatchIndex:
 
     def _profile(self, slot: int) -> Profile:
         odd = self._odd.get(slot)
-        return odd if odd is not None else self.encoder.decode(self._persons.column(slot))
+        return odd if odd is not None else self.encoder.decode(self._column(slot))
 
     def memory(self) -> int:
         """Return the bytes held by the index's arrays (codes, owners, per-slot bookkeeping, id maps)."""
-        arrays = (self._case_ids, self._sides, self._roles, self._bulk_cases)
-        pools = sum(p.nbytes for p in (self._persons, *self._pools.values()))
+        arrays = (self._case_ids, self._sides, self._roles, self._home, self._bulk_cases)
+        pools = sum(p.nbytes for p in (self._persons, self._loose, *self._pools.values()))
         return pools + sum(a.nbytes for a in arrays) + self._pids.nbytes + self._people.nbytes
 
     def shard(self, i: int, n: int) -> MatchIndex:
@@ -587,17 +636,22 @@ class MatchIndex:
     def _identical(self, a: int, b: int) -> bool:
         """Return whether two indexed profiles are equal on at least `min_shared_markers` markers typed in both."""
         untyped = self.encoder.untyped
-        x, y = self._persons.column(a), self._persons.column(b)
+        x, y = self._column(a), self._column(b)
         both = (x != untyped) & (y != untyped)
         return bool(np.all(x[both] == y[both])) and int(both.sum()) >= self.settings.min_shared_markers
 
     def _identity(self, slot: int) -> list[Flag]:
-        persons = self._persons
-        shared, mismatch = identical_columns(persons.column(slot), self.encoder.untyped, persons.codes())
-        same = (~mismatch) & (shared >= self.settings.min_shared_markers) & persons.valid[: persons.size]
-        same[slot] = False
+        column, untyped = self._column(slot), self.encoder.untyped
+        found: dict[int, int] = {}  # person slot -> shared markers
+        for pool in (*self._pools.values(), self._loose):
+            for k in range(pool.width) if len(pool) else ():
+                shared, mismatch = identical_columns(column, untyped, pool.codes(k))
+                same = (~mismatch) & (shared >= self.settings.min_shared_markers) & pool.valid[: pool.size]
+                cols = np.flatnonzero(same)
+                found.update(zip(pool.owner[k, cols].tolist(), shared[cols].tolist(), strict=True))
+        found.pop(slot, None)
         flags = []
-        for other in np.flatnonzero(same).tolist():
+        for other in sorted(found):
             if self._person_of(other) == self._person_of(slot):
                 continue
             sides = {self._side_of(slot), self._side_of(other)}
@@ -607,7 +661,7 @@ class MatchIndex:
                     kind,
                     (self._pid_of(slot), self._pid_of(other)),
                     {
-                        "shared_markers": int(shared[other]),
+                        "shared_markers": found[other],
                         "sides": [str(self._side_of(slot)), str(self._side_of(other))],
                         "roles": [self._role_of(slot), self._role_of(other)],
                         "case_ids": [self._case_of(slot), self._case_of(other)],
@@ -622,7 +676,7 @@ class MatchIndex:
     def _child_scan(self, slot: int) -> tuple[int, list[_Hit]]:
         """One child against every couple, single parent and relative."""
         s = self.settings
-        child = self.encoder.decode(self._persons.column(slot))
+        child = self.encoder.decode(self._column(slot))
         encoding = self.encoder.encoding
         threshold = self._scan_threshold()
         hits: list[_Hit] = []
@@ -664,7 +718,7 @@ class MatchIndex:
             scorer = FamilyScorer(
                 self.encoder.encoding,
                 kind,
-                {role: self.encoder.decode(self._persons.column(o)) for role, o in family},
+                {role: self.encoder.decode(self._column(o)) for role, o in family},
                 s.mutation,
                 s.theta,
             )
