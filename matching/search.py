@@ -219,7 +219,7 @@ class MatchIndex:
         untyped = self.encoder.untyped
         # The person pool holds no codes (zero markers): each profile's codes live once, in its unit's pool (the
         # first unit, if several) or in the loose pool; `_home` says where.
-        self._persons = Pool(untyped[:0], owner_dtype=np.int64)  # owner: the person id
+        self._persons = Pool(untyped[:0], owner_dtype=np.int8)  # slots and validity only (owner unused, 0)
         self._loose = Pool(untyped)
         self._home: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._pools: dict[str, Pool] = {
@@ -242,7 +242,8 @@ class MatchIndex:
         return pid
 
     def _person_of(self, slot: int) -> int:
-        return int(self._persons.owner[0, slot])
+        person: int = self._people.key_of(slot)
+        return person
 
     def _case_of(self, slot: int) -> int:
         return int(self._case_ids[slot])
@@ -314,7 +315,7 @@ class MatchIndex:
         if same_person is not None:
             self._remove_slot(same_person)
         column, odd = self.encoder.encode(entry.profile)
-        slot = self._persons.add((column[:0],), (entry.person_id,))
+        slot = self._persons.add((column[:0],), (0,))
         self._set(np.array([slot]), [entry])
         if odd:
             self._odd[slot] = entry.profile
@@ -418,7 +419,7 @@ class MatchIndex:
     ) -> None:
         """Append entries of cases not yet indexed, and their units, with a few numpy operations per pool."""
         codes, odd = self.encoder.encode_many([e.profile for e in entries])
-        slots = self._persons.add_block((codes[:0],), person_keys[None, :])
+        slots = self._persons.add_block((codes[:0],), np.zeros((1, len(entries)), dtype=np.int64))
         self._set(slots, entries)
         self._pids.put_many(pid_keys, slots)
         self._people.put_many(person_keys, slots)
