@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench bench-sms bench-recall clean
+.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench bench-sms bench-recall bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,12 +45,15 @@ check-migrations: setup-test
 check-catalogs: setup-test
 	$(BIN)/pybabel compile --statistics -d intake/locale -D messages
 
-bench: setup-test
+bench: setup-test bench-search
 	$(BIN)/python benchmarks/bench_kinship.py
 	$(MAKE) bench-recall
 
 bench-recall: setup-test
 	$(BIN)/python benchmarks/bench_recall.py
+
+bench-search: setup-test
+	$(BIN)/python -m benchmarks.bench_search --tracemalloc
 
 bench-sms: setup-test
 	$(BIN)/python benchmarks/bench_sms.py

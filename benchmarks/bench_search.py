@@ -6,7 +6,12 @@ subtracted. Then one child (of a planted couple) is searched against every famil
 unrelated children plus the child: identity against every profile, the pruned scans, and the exact recomputation
 of the hits with `matching.kinship`, with the default stepwise mutation model.
 
-    .venv/bin/python -m benchmarks.bench_search [--families 1000000] [--repeats 3]
+Memory: the resident set's growth over the build (RSS, what the machine pays, allocator slack included), the bytes
+the index's arrays hold (`MatchIndex.memory`), and with `--tracemalloc` a second, traced build of the same
+families: the bytes Python allocated and the index still holds once the entries are gone. Each is also given per
+million families. `make bench-search` runs it at 1,000,000 families.
+
+    .venv/bin/python -m benchmarks.bench_search [--families 1000000] [--repeats 3] [--tracemalloc]
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
+import tracemalloc
 from collections.abc import Iterator
 
 import numpy as np
@@ -34,7 +41,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--tracemalloc", action="store_true", help="also trace a second build's allocations")
     args = parser.parse_args()
+    print("command:", ".venv/bin/python -m benchmarks.bench_search", *sys.argv[1:])
     table = FrequencyTable.default()
     rng = np.random.default_rng(2026)
     drawing = [0.0, 0.0]  # wall and CPU seconds spent drawing profiles
@@ -56,6 +65,7 @@ def main() -> None:
             drawing[1] += time.process_time() - c0
             yield from block
 
+    per_million = 1e6 / args.families
     before = _rss_mb()
     index = MatchIndex(table)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -63,11 +73,16 @@ def main() -> None:
     build = time.perf_counter() - t0 - drawing[0]
     cpu = time.process_time() - c0 - drawing[1]
     after = _rss_mb()
+    arrays = index.memory() / 2**20
     print(
         f"add_many: {args.families:,} families ({2 * args.families:,} profiles) in {build:.1f} s wall, {cpu:.1f} s CPU"
+        f" ({build * per_million:.1f} s wall per million families)"
     )
     print(f"  (drawing the profiles, subtracted: {drawing[0]:.1f} s)")
-    print(f"  resident memory of the index: about {after - before:.0f} MB (RSS growth; entries streamed)")
+    print(
+        f"  memory: RSS growth {after - before:.0f} MB ({(after - before) * per_million:.0f} MB per million"
+        f" families; entries streamed), the index's arrays {arrays:.0f} MB ({arrays * per_million:.0f} MB per million)"
+    )
 
     kid = child_of(planted[0], planted[1], rng)
     index.add(Entry("kid", -1, -1, Side.CHILD, "child", "unknown", kid))
@@ -91,6 +106,18 @@ def main() -> None:
             f"search {name}: median {statistics.median(times) * 1000:.0f} ms wall,"
             f" {statistics.median(cpus) * 1000:.0f} ms CPU (all threads), over {result.compared:,} compared; {found}"
         )
+    if args.tracemalloc:  # after the timed build, so that its RSS growth is not memory freed by this one
+        del index
+        traced = MatchIndex(table)
+        tracemalloc.start()
+        traced.add_many(entries(args.families))
+        held = tracemalloc.get_traced_memory()[0] / 2**20
+        tracemalloc.stop()
+        print(
+            f"tracemalloc: the index holds {held:.0f} MB after add_many"
+            f" ({held * per_million:.0f} MB per million families)"
+        )
+        del traced
 
 
 if __name__ == "__main__":

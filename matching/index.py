@@ -74,12 +74,17 @@ class Encoder:
         return column, odd or seen != len(genotypes)
 
     def encode_many(self, profiles: list[Profile]) -> tuple[Codes, npt.NDArray[np.bool_]]:
-        """Return the code columns of many profiles (markers, n) and which of them are odd (as `encode`)."""
+        """Return the code columns of many profiles (markers, n) and which of them are odd (as `encode`).
+
+        One list of codes per profile from per-marker dictionaries (measured faster than marker-by-marker
+        iterators over the profiles: the cost is the genotype hashing either way), then one array.
+        """
         spec = list(zip(self.markers, self._lut, self.untyped.tolist(), strict=True))
-        rows = [[lut.get(g.get(m), u) for m, lut, u in spec] for g in (p.genotypes for p in profiles)]  # type: ignore[arg-type]
+        genotypes = [p.genotypes for p in profiles]
+        rows = [[lut.get(g.get(m), u) for m, lut, u in spec] for g in genotypes]  # type: ignore[arg-type]
         codes: Codes = np.array(rows, dtype=CODE_DTYPE).reshape(len(profiles), len(self.markers)).T
         typed = (codes != self.untyped[:, None]).sum(axis=0)
-        lengths = np.fromiter((len(p.genotypes) for p in profiles), dtype=np.int64, count=len(profiles))
+        lengths = np.fromiter((len(g) for g in genotypes), dtype=np.int64, count=len(profiles))
         return np.ascontiguousarray(codes), typed != lengths
 
     def decode(self, column: Codes) -> Profile:
@@ -95,13 +100,20 @@ class Encoder:
 
 
 class Pool:
-    """Columns of genotype codes (`width` code arrays) with owners, a validity mask and a free list."""
+    """Columns of genotype codes (`width` code arrays) with owners, a validity mask and a free list.
 
-    def __init__(self, untyped: Codes, width: int = 1) -> None:
+    Codes are uint8 when every locus's codes fit in a byte (the shipped table: half the memory and the bytes a
+    scan reads), else uint16; owners are int32 person slots unless `owner_dtype` says otherwise.
+    """
+
+    def __init__(
+        self, untyped: Codes, width: int = 1, owner_dtype: type[np.signedinteger[Any]] = np.int32
+    ) -> None:
         self.untyped = untyped
         self.width = width
-        self._codes: list[Codes] = [np.empty((len(untyped), 0), dtype=CODE_DTYPE) for _ in range(width)]
-        self.owner: npt.NDArray[np.int64] = np.empty((width, 0), dtype=np.int64)
+        self.dtype = np.uint8 if int(untyped.max(initial=0)) < 256 else CODE_DTYPE
+        self._codes: list[Any] = [np.empty((len(untyped), 0), dtype=self.dtype) for _ in range(width)]
+        self.owner: npt.NDArray[Any] = np.empty((width, 0), dtype=owner_dtype)
         self.valid: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self.size = 0
         self.free: list[int] = []
@@ -109,32 +121,48 @@ class Pool:
     def __len__(self) -> int:
         return self.size - len(self.free)
 
+    @property
+    def capacity(self) -> int:
+        return int(self.valid.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        return int(sum(c.nbytes for c in self._codes) + self.owner.nbytes + self.valid.nbytes)
+
     def codes(self, k: int = 0) -> Codes:
         """Return the k-th code array up to the high-water mark, shape (markers, size)."""
-        return self._codes[k][:, : self.size]
+        codes: Codes = self._codes[k][:, : self.size]
+        return codes
 
     def column(self, slot: int, k: int = 0) -> Codes:
-        """Return one column of the k-th code array (a copy)."""
-        return self._codes[k][:, slot].copy()
+        """Return one column of the k-th code array (a copy, as CODE_DTYPE)."""
+        column: Codes = self._codes[k][:, slot].astype(CODE_DTYPE)
+        return column
 
-    def _reserve(self, n: int) -> None:
-        capacity = self.valid.shape[0]
-        if self.size + n <= capacity:
-            return
-        new = max(1024, 2 * capacity, self.size + n)
+    def _resize(self, new: int) -> None:
         grown = []
         for codes in self._codes:
-            bigger = np.empty((codes.shape[0], new), dtype=CODE_DTYPE)
-            bigger[:, : self.size] = codes[:, : self.size]
-            bigger[:, self.size :] = self.untyped[:, None]
+            bigger = np.empty((codes.shape[0], new), dtype=self.dtype)
+            keep = min(self.size, new)
+            bigger[:, :keep] = codes[:, :keep]
+            bigger[:, keep:] = self.untyped[:, None]
             grown.append(bigger)
         self._codes = grown
-        owner = np.full((self.width, new), -1, dtype=np.int64)
+        owner = np.full((self.width, new), -1, dtype=self.owner.dtype)
         owner[:, : self.size] = self.owner[:, : self.size]
         self.owner = owner
         valid = np.zeros(new, dtype=bool)
         valid[: self.size] = self.valid[: self.size]
         self.valid = valid
+
+    def _reserve(self, n: int) -> None:
+        if self.size + n > self.capacity:
+            self._resize(max(1024, 2 * self.capacity, self.size + n))
+
+    def trim(self) -> None:
+        """Give back the capacity beyond the high-water mark (after a bulk build)."""
+        if self.capacity > self.size:
+            self._resize(self.size)
 
     def add(self, columns: tuple[Codes, ...], owners: tuple[int, ...]) -> int:
         """Store one column per code array, owned by `owners` (e.g. the person slots); return its slot."""
@@ -171,6 +199,125 @@ class Pool:
         self.owner[:, slot] = -1
         self.valid[slot] = False
         self.free.append(slot)
+
+
+class KeyMap:
+    """Unique keys (profile ids, person ids) -> int32 slots without a Python object per key.
+
+    The keys sit in one sorted numpy array (`bytes` of the UTF-8 ids, fixed width, or int64) with their slots and
+    an inverse array slot -> position; a small dict holds the keys added one by one since the last merge, merged
+    in when it grows past `MERGE` (one O(n) insert, amortised). A removed key's slot becomes -1 and is dropped at
+    the next merge. About (width + 8) bytes per key instead of about 150 for a dict of str -> int.
+    """
+
+    MERGE = 4096
+
+    def __init__(self, kind: type[str] | type[int]) -> None:
+        self.text = kind is str
+        self.keys: npt.NDArray[Any] = np.empty(0, dtype="S1" if self.text else np.int64)
+        self.slots: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
+        self.position: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)  # slot -> index in keys, or -1
+        self.recent: dict[Any, int] = {}
+        self.recent_key: dict[int, Any] = {}
+
+    def _key(self, key: Any) -> Any:
+        return str(key).encode() if self.text else int(key)
+
+    def _find(self, key: Any) -> int:
+        i = int(np.searchsorted(self.keys, key))
+        if i < len(self.keys) and self.keys[i] == key and self.slots[i] >= 0:
+            return i
+        return -1
+
+    def __len__(self) -> int:
+        return int((self.slots >= 0).sum()) + len(self.recent)
+
+    def get(self, key: Any) -> int | None:
+        k = self._key(key)
+        slot = self.recent.get(k)
+        if slot is not None:
+            return slot
+        i = self._find(k)
+        return int(self.slots[i]) if i >= 0 else None
+
+    def key_of(self, slot: int) -> Any:
+        k = self.recent_key.get(slot)
+        if k is None:
+            k = self.keys[self.position[slot]]
+        return k.decode() if self.text else int(k)
+
+    def put(self, key: Any, slot: int) -> None:
+        """Map a key that is not in the map to a slot."""
+        k = self._key(key)
+        self.recent[k] = slot
+        self.recent_key[slot] = k
+        if len(self.recent) > self.MERGE:
+            self.merge()
+
+    def pop(self, key: Any) -> None:
+        k = self._key(key)
+        slot = self.recent.pop(k, None)
+        if slot is not None:
+            del self.recent_key[slot]
+            return
+        i = self._find(k)
+        if i >= 0:
+            self.position[self.slots[i]] = -1
+            self.slots[i] = -1
+
+    def contains_many(self, keys: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+        """Return which of many keys (as `encode_many` gives them) are in the map."""
+        out = np.zeros(len(keys), dtype=bool)
+        if len(self.keys):
+            i = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+            out = (self.keys[i] == keys) & (self.slots[i] >= 0)
+        if self.recent:
+            out |= np.fromiter((k in self.recent for k in keys.tolist()), dtype=bool, count=len(keys))
+        return out
+
+    def encode_many(self, keys: list[Any]) -> npt.NDArray[Any]:
+        """Return many keys as an array of the map's key type."""
+        if self.text:
+            return np.array([k.encode() for k in keys], dtype=bytes) if keys else np.empty(0, "S1")
+        return np.array(keys, dtype=np.int64)
+
+    def put_many(self, keys: npt.NDArray[Any], slots: npt.NDArray[Any]) -> None:
+        """Map many keys (unique, none in the map) to slots, merging them into the sorted array."""
+        self._insert(keys, slots.astype(np.int32))
+
+    def merge(self) -> None:
+        """Merge the recent keys into the sorted array and drop removed keys."""
+        if self.recent:
+            keys = np.array(list(self.recent), dtype=bytes if self.text else np.int64)
+            slots = np.fromiter(self.recent.values(), dtype=np.int32, count=len(self.recent))
+            self.recent.clear()
+            self.recent_key.clear()
+            self._insert(keys, slots)
+        elif (self.slots < 0).any():
+            self._insert(self.keys[:0], self.slots[:0])
+
+    def _insert(self, keys: npt.NDArray[Any], slots: npt.NDArray[np.int32]) -> None:
+        live = self.slots >= 0
+        current, current_slots = self.keys[live], self.slots[live]
+        if self.text and keys.dtype.itemsize > current.dtype.itemsize:
+            current = current.astype(keys.dtype)
+        elif self.text:
+            keys = keys.astype(current.dtype)
+        order = np.argsort(keys, kind="stable")
+        keys, slots = keys[order], slots[order]
+        at = np.searchsorted(current, keys)
+        self.keys = np.insert(current, at, keys)
+        self.slots = np.insert(current_slots, at, slots)
+        size = int(self.slots.max()) + 1 if len(self.slots) else 0
+        if self.recent_key:
+            size = max(size, max(self.recent_key) + 1)
+        position = np.full(max(size, len(self.position)), -1, dtype=np.int32)
+        position[self.slots] = np.arange(len(self.slots), dtype=np.int32)
+        self.position = position
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.keys.nbytes + self.slots.nbytes + self.position.nbytes)
 
 
 def _identity_kernel(column: Any, untyped: Any, codes: Any, shared: Any, mismatch: Any) -> None:

@@ -12,14 +12,16 @@ import gc
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from matching.batch import DuoScorer, TrioScorer
 from matching.family_scan import RELATIVE_RELATIONSHIP, FamilyScorer, PairScorer
 from matching.fast import Codes
 from matching.frequencies import FrequencyTable
-from matching.index import Encoder, Pool, identical_columns
+from matching.index import Encoder, KeyMap, Pool, identical_columns
 from matching.kinship import KinshipCase, kinship_lr
 from matching.mutation import MutationModel
 from matching.profiles import Profile
@@ -178,22 +180,15 @@ def _parent_units(fathers: list[int], mothers: list[int]) -> list[tuple[str, tup
     return [("duo", (s,)) for s in fathers + mothers]
 
 
-# The pools of units, and a case's bookkeeping as one flat list (a few bytes per case at a million cases): its
-# members' person slots (>= 0), then its units, each as -1 - (column * len(_KINDS) + the pool's position).
 _KINDS: tuple[str, ...] = (_CHILD_POOL, "trio_couple", "duo", *RELATIVE_RELATIONSHIP.values())
-_KIND_INDEX = {kind: i for i, kind in enumerate(_KINDS)}
+_SIDES: tuple[Side, ...] = tuple(Side)
+_SIDE_CODE = {side: i for i, side in enumerate(_SIDES)}
+_LOOSE = len(_KINDS)  # the home pool of profiles in no unit (claimed adults, other relatives)
 
 
-def _members(case: list[int]) -> list[int]:
-    return [x for x in case if x >= 0]
-
-
-def _units(case: list[int]) -> list[tuple[str, int]]:
-    return [(_KINDS[u % len(_KINDS)], u // len(_KINDS)) for x in case if x < 0 for u in (-1 - x,)]
-
-
-def _unit_code(kind: str, column: int) -> int:
-    return -1 - (column * len(_KINDS) + _KIND_INDEX[kind])
+def _home(kind: int, col: Any, k: int) -> Any:
+    """Encode where a person's codes live: pool (a `_KINDS` index or `_LOOSE`), column, code array."""
+    return col * 16 + kind * 2 + k
 
 
 @dataclass(frozen=True)
@@ -209,6 +204,12 @@ class MatchIndex:
     All profiles sit in one person pool (for identity); children, couples (`trio_couple`), single parents (`duo`)
     and relatives (one pool per pairwise relationship) also sit in pools of their own, rebuilt per case when a
     member arrives, is replaced or leaves, so that each scan reads one contiguous array.
+
+    No Python object is kept per profile: a person slot's profile id and person id are found through `KeyMap`s
+    (sorted numpy arrays), its case id, side and role are numpy arrays (int64, int8 codes), a unit's members are
+    the int32 owner slots of its pool, and a case's members and units are found by a vectorised scan of those
+    arrays (a few milliseconds at a million cases, only when a case changes). Only a profile with something the
+    codes cannot hold (a marker or allele the table lacks) is kept whole, for the exact per-pair recomputation.
     """
 
     def __init__(self, table: FrequencyTable, settings: Settings | None = None) -> None:
@@ -216,19 +217,90 @@ class MatchIndex:
         self.settings = settings or Settings()
         self.encoder = Encoder(table)
         untyped = self.encoder.untyped
-        self._persons = Pool(untyped)
+        # The person pool holds no codes (zero markers): each profile's codes live once, in its unit's pool (the
+        # first unit, if several) or in the loose pool; `_home` says where.
+        self._persons = Pool(untyped[:0], owner_dtype=np.int8)  # slots and validity only (owner unused, 0)
+        self._loose = Pool(untyped)
+        self._home: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._pools: dict[str, Pool] = {
             kind: Pool(untyped, 2 if kind == "trio_couple" else 1) for kind in _KINDS
         }
-        self._pid: list[str] = []
-        self._person: list[int] = []
-        self._case: list[int] = []
-        self._side: list[Side] = []
-        self._role: list[str] = []
+        self._case_ids: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self._sides: npt.NDArray[np.int8] = np.empty(0, dtype=np.int8)
+        self._roles: npt.NDArray[np.int8] = np.empty(0, dtype=np.int8)
+        self._role_names: list[str] = []
+        self._role_code: dict[str, int] = {}
+        self._pids = KeyMap(str)
+        self._people = KeyMap(int)
+        self._bulk_cases: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)  # sorted case ids ever indexed
         self._odd: dict[int, Profile] = {}
-        self._by_pid: dict[str, int] = {}
-        self._by_person: dict[int, int] = {}
-        self._cases: dict[int, list[int]] = {}
+
+    # ---- per-slot bookkeeping ------------------------------------------------------------------------------
+
+    def _pid_of(self, slot: int) -> str:
+        pid: str = self._pids.key_of(slot)
+        return pid
+
+    def _person_of(self, slot: int) -> int:
+        person: int = self._people.key_of(slot)
+        return person
+
+    def _case_of(self, slot: int) -> int:
+        return int(self._case_ids[slot])
+
+    def _side_of(self, slot: int) -> Side:
+        return _SIDES[int(self._sides[slot])]
+
+    def _role_of(self, slot: int) -> str:
+        return self._role_names[int(self._roles[slot])]
+
+    def _role_codes(self, roles: list[str]) -> npt.NDArray[np.int8]:
+        for role in set(roles).difference(self._role_code):
+            self._role_code[role] = len(self._role_names)
+            self._role_names.append(role)
+        return np.fromiter(map(self._role_code.__getitem__, roles), dtype=np.int8, count=len(roles))
+
+    def _grow(self) -> None:
+        """Keep the per-slot arrays as long as the person pool's capacity."""
+        capacity = self._persons.capacity
+        if len(self._case_ids) < capacity:
+            for name, fill in (("_case_ids", -1), ("_sides", -1), ("_roles", -1), ("_home", -1)):
+                old = getattr(self, name)
+                new = np.full(capacity, fill, dtype=old.dtype)
+                new[: len(old)] = old
+                setattr(self, name, new)
+
+    def _set(self, slots: npt.NDArray[np.int64], entries: list[Entry]) -> None:
+        self._grow()
+        self._case_ids[slots] = [e.case_id for e in entries]
+        self._sides[slots] = [_SIDE_CODE[e.side] for e in entries]  # a StrEnum: the str value finds it too
+        self._roles[slots] = self._role_codes([e.role for e in entries])
+
+    def _home_pool(self, kind: int) -> Pool:
+        return self._loose if kind == _LOOSE else self._pools[_KINDS[kind]]
+
+    def _column(self, slot: int) -> Codes:
+        """Return a person's code column (a copy) from its home pool."""
+        home = int(self._home[slot])
+        return self._home_pool((home % 16) // 2).column(home // 16, home % 2)
+
+    def _members(self, case_id: int) -> list[int]:
+        """Return the person slots of a case (a vectorised scan of the case ids)."""
+        n = self._persons.size
+        found = np.flatnonzero((self._case_ids[:n] == case_id) & self._persons.valid[:n])
+        members: list[int] = found.tolist()
+        return members
+
+    def _units(self, case_id: int) -> list[tuple[str, int]]:
+        """Return the (pool, column) units of a case."""
+        units: list[tuple[str, int]] = []
+        for kind, pool in self._pools.items():
+            if not len(pool):
+                continue
+            n = pool.size
+            cols = np.flatnonzero(pool.valid[:n] & (self._case_ids[pool.owner[0, :n]] == case_id))
+            units += [(kind, c) for c in cols.tolist()]
+        return units
 
     # ---- storage -------------------------------------------------------------------------------------------
 
@@ -239,46 +311,65 @@ class MatchIndex:
             self.remove(entry.profile_id)
             return [flag]
         self.remove(entry.profile_id)
-        if entry.person_id in self._by_person:
-            self._remove_slot(self._by_person[entry.person_id])
+        same_person = self._people.get(entry.person_id)
+        if same_person is not None:
+            self._remove_slot(same_person)
         column, odd = self.encoder.encode(entry.profile)
-        self._put(entry, column, odd)
-        self._rebuild(entry.case_id)
+        slot = self._persons.add((column[:0],), (0,))
+        self._set(np.array([slot]), [entry])
+        if odd:
+            self._odd[slot] = entry.profile
+        self._pids.put(entry.profile_id, slot)
+        self._people.put(entry.person_id, slot)
+        self._rebuild(entry.case_id, new=(slot, column))
+        self._note_cases(np.array([entry.case_id], dtype=np.int64))
         return []
+
+    def _note_cases(self, case_ids: npt.NDArray[np.int64]) -> None:
+        """Remember case ids as indexed (sorted, unique): a later bulk add sends their new members one by one."""
+        known = self._bulk_cases
+        new = np.unique(case_ids)
+        if len(known):
+            at = np.minimum(np.searchsorted(known, new), len(known) - 1)
+            new = new[known[at] != new]
+        self._bulk_cases = np.insert(known, np.searchsorted(known, new), new)
 
     def add_many(self, entries: Iterable[Entry], chunk: int = 100_000) -> list[Flag]:
         """Add many entries (the start-up build), streaming: profiles of cases not yet indexed go in blocks of
-        `chunk`; replacements, and members of a case already indexed, go one by one through `add` at the end.
+        `chunk`, encoded marker by marker; replacements, and members of a case already indexed, go one by one
+        through `add` at the end (in their order). The arrays are trimmed to their size at the end.
 
-        The cyclic garbage collector is paused meanwhile: the index creates millions of small containers and no
-        cycles, and the collector's repeated passes over them would take most of the build time.
+        The cyclic garbage collector is paused meanwhile: the build creates many short-lived objects and no
+        cycles, and the collector's repeated passes over them would take much of the build time.
         """
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._add_many(entries, chunk)
+            flags = self._add_many(entries, chunk)
+            for pool in (self._persons, self._loose, *self._pools.values()):
+                pool.trim()
+            self._pids.merge()
+            self._people.merge()
+            return flags
         finally:
             if enabled:
                 gc.enable()
 
     def _add_many(self, entries: Iterable[Entry], chunk: int) -> list[Flag]:
         flags: list[Flag] = []
-        fresh: list[Entry] = []
-        later: list[Entry] = []
+        fresh: list[tuple[int, Entry]] = []
+        later: list[tuple[int, Entry]] = []
         pids: set[str] = set()
         persons: set[int] = set()
         later_keys: set[object] = set()
-        for entry in entries:
+        for seq, entry in enumerate(entries):
             if (
-                entry.profile_id in self._by_pid
-                or entry.profile_id in pids
-                or entry.person_id in self._by_person
+                entry.profile_id in pids
                 or entry.person_id in persons
-                or entry.case_id in self._cases
                 or entry.profile_id in later_keys
                 or ("person", entry.person_id) in later_keys
             ):
-                later.append(entry)
+                later.append((seq, entry))
                 later_keys.update((entry.profile_id, ("person", entry.person_id)))
                 continue
             if entry.sex != "unknown" and (flag := sex_conflict(entry)) is not None:
@@ -286,151 +377,207 @@ class MatchIndex:
                 continue
             pids.add(entry.profile_id)
             persons.add(entry.person_id)
-            fresh.append(entry)
+            fresh.append((seq, entry))
             if len(fresh) >= chunk:
-                self._flush(fresh, pids, persons)
-        self._flush(fresh, pids, persons)
-        for entry in later:
+                self._flush(fresh, later)
+                pids.clear()
+                persons.clear()
+        self._flush(fresh, later)
+        later.sort(key=lambda x: x[0])
+        for _, entry in later:
             flags += self.add(entry)
         return flags
 
-    def _flush(self, fresh: list[Entry], pids: set[str], persons: set[int]) -> None:
+    def _flush(self, fresh: list[tuple[int, Entry]], later: list[tuple[int, Entry]]) -> None:
+        """Add the fresh entries that touch nothing indexed as one block; the others go to `later`."""
+        if not fresh:
+            return
+        pid_keys = self._pids.encode_many([e.profile_id for _, e in fresh])
+        person_keys = self._people.encode_many([e.person_id for _, e in fresh])
+        case_ids = np.array([e.case_id for _, e in fresh], dtype=np.int64)
+        clash = self._pids.contains_many(pid_keys) | self._people.contains_many(person_keys)
+        known = self._bulk_cases
+        if len(known):
+            at = np.minimum(np.searchsorted(known, case_ids), len(known) - 1)
+            clash |= known[at] == case_ids
+        if clash.any():
+            clash |= np.isin(case_ids, case_ids[clash])  # a case goes whole, or member by member
+            later += [x for x, c in zip(fresh, clash.tolist(), strict=True) if c]
+            keep = ~clash
+            fresh[:] = [x for x, c in zip(fresh, keep.tolist(), strict=True) if c]
+            pid_keys, person_keys, case_ids = pid_keys[keep], person_keys[keep], case_ids[keep]
         if fresh:
-            self._add_block(fresh)
+            self._add_block([e for _, e in fresh], pid_keys, person_keys, case_ids)
         fresh.clear()
-        pids.clear()
-        persons.clear()
 
-    def _add_block(self, entries: list[Entry]) -> None:
+    def _add_block(
+        self,
+        entries: list[Entry],
+        pid_keys: npt.NDArray[Any],
+        person_keys: npt.NDArray[np.int64],
+        case_ids: npt.NDArray[np.int64],
+    ) -> None:
         """Append entries of cases not yet indexed, and their units, with a few numpy operations per pool."""
         codes, odd = self.encoder.encode_many([e.profile for e in entries])
-        slots = self._persons.add_block((codes,), np.array([[e.person_id for e in entries]], dtype=np.int64))
-        slot_list = slots.tolist()
-        self._pid.extend(e.profile_id for e in entries)
-        self._person.extend(e.person_id for e in entries)
-        self._case.extend(e.case_id for e in entries)
-        self._side.extend(e.side if type(e.side) is Side else Side(e.side) for e in entries)
-        self._role.extend(e.role for e in entries)
-        self._by_pid.update(zip(self._pid[slot_list[0] :], slot_list, strict=True))
-        self._by_person.update(zip(self._person[slot_list[0] :], slot_list, strict=True))
+        slots = self._persons.add_block((codes[:0],), np.zeros((1, len(entries)), dtype=np.int64))
+        self._set(slots, entries)
+        self._pids.put_many(pid_keys, slots)
+        self._people.put_many(person_keys, slots)
+        new_cases = np.unique(case_ids)
+        self._note_cases(new_cases)
         for i in np.flatnonzero(odd).tolist():
-            self._odd[slot_list[i]] = entries[i].profile
-        cases = self._cases
-        units: dict[str, list[tuple[int, tuple[int, ...]]]] = {kind: [] for kind in self._pools}
-        parents: dict[int, tuple[list[int], list[int]]] = {}
-        for slot, entry in zip(slot_list, entries, strict=True):
-            case_id = entry.case_id
-            case = cases.get(case_id)
-            if case is None:
-                case = cases[case_id] = []
-            case.append(slot)
-            side, role = self._side[slot], entry.role
-            if side is Side.CHILD:
-                units[_CHILD_POOL].append((case_id, (slot,)))
-            elif side is Side.FAMILY:
-                if role == "father" or role == "mother":
-                    pair = parents.get(case_id)
-                    if pair is None:
-                        pair = parents[case_id] = ([], [])
-                    pair[role == "mother"].append(slot)
-                elif role in RELATIVE_RELATIONSHIP:
-                    units[RELATIVE_RELATIONSHIP[role]].append((case_id, (slot,)))
-        for case_id, (fathers, mothers) in parents.items():
-            for kind, owners in _parent_units(fathers, mothers):
-                units[kind].append((case_id, owners))
-        all_codes = self._persons._codes[0]
-        for kind, rows in units.items():
-            if not rows:
-                continue
-            pool = self._pools[kind]
-            owner_slots = np.array([o for _, o in rows], dtype=np.int64).T
-            cols = pool.add_block(tuple(all_codes[:, owner_slots[k]] for k in range(pool.width)), owner_slots)
-            for (case_id, _), col in zip(rows, cols.tolist(), strict=True):
-                cases[case_id].append(_unit_code(kind, col))
-
-    def _put(self, entry: Entry, column: Codes | None, odd: bool) -> int:
-        slot = self._persons.add(
-            (column if column is not None else self.encoder.untyped,), (entry.person_id,)
-        )
-        values = (entry.profile_id, entry.person_id, entry.case_id, Side(entry.side), entry.role)
-        if slot == len(self._pid):
-            for store, value in zip(self._stores(), values, strict=True):
-                store.append(value)  # type: ignore[attr-defined]
-        else:
-            for store, value in zip(self._stores(), values, strict=True):
-                store[slot] = value  # type: ignore[index]
-        if odd:
-            self._odd[slot] = entry.profile
-        self._by_pid[entry.profile_id] = slot
-        self._by_person[entry.person_id] = slot
-        self._cases.setdefault(entry.case_id, []).append(slot)
-        return slot
-
-    def _stores(self) -> tuple[object, ...]:
-        return (self._pid, self._person, self._case, self._side, self._role)
+            self._odd[int(slots[i])] = entries[i].profile
+        # Units, vectorised: children and relatives one each; parents by case (a couple, else single parents).
+        sides = self._sides[slots]
+        roles = self._roles[slots]
+        child = _SIDE_CODE[Side.CHILD]
+        family = sides == _SIDE_CODE[Side.FAMILY]
+        units: dict[str, npt.NDArray[np.int64]] = {_CHILD_POOL: slots[sides == child][None, :]}
+        for role, kind in RELATIVE_RELATIONSHIP.items():
+            units[kind] = slots[family & (roles == self._role_code.get(role, -1))][None, :]
+        fathers = family & (roles == self._role_code.get("father", -1))
+        mothers = family & (roles == self._role_code.get("mother", -1))
+        parents = fathers | mothers
+        p_cases = case_ids[parents]
+        n_fathers = np.bincount(np.searchsorted(new_cases, case_ids[fathers]), minlength=len(new_cases))
+        n_mothers = np.bincount(np.searchsorted(new_cases, case_ids[mothers]), minlength=len(new_cases))
+        at = np.searchsorted(new_cases, p_cases)
+        simple_couple = (n_fathers == 1) & (n_mothers == 1)
+        alone = ((n_fathers == 0) | (n_mothers == 0))[at]
+        units["duo"] = slots[parents][alone][None, :]
+        couple = simple_couple[new_cases.searchsorted(case_ids)] & parents
+        f = slots[couple & fathers]
+        m = slots[couple & mothers]
+        order_f = np.argsort(case_ids[couple & fathers], kind="stable")
+        order_m = np.argsort(case_ids[couple & mothers], kind="stable")
+        pairs = [np.stack([f[order_f], m[order_m]])]
+        # A case with several fathers or mothers: every father with every mother (rare; Python).
+        for c in new_cases[(n_fathers > 0) & (n_mothers > 0) & ~simple_couple].tolist():
+            fs = slots[fathers & (case_ids == c)].tolist()
+            ms = slots[mothers & (case_ids == c)].tolist()
+            pairs.append(np.array([[x for x in fs for _ in ms], [y for _ in fs for y in ms]], dtype=np.int64))
+        units["trio_couple"] = np.concatenate(pairs, axis=1)
+        base = int(slots[0])
+        in_unit = np.zeros(len(slots), dtype=bool)
+        for kind, owners in units.items():
+            if owners.shape[1]:
+                pool = self._pools[kind]
+                local = owners - base
+                cols = pool.add_block(tuple(codes[:, local[k]] for k in range(pool.width)), owners)
+                for k in range(pool.width):
+                    self._home[owners[k]] = _home(_KINDS.index(kind), cols, k)
+                    in_unit[local[k]] = True
+        if not in_unit.all():
+            loose = slots[~in_unit]
+            cols = self._loose.add_block((codes[:, ~in_unit],), loose[None, :])
+            self._home[loose] = _home(_LOOSE, cols, 0)
 
     def remove(self, profile_id: str) -> None:
         """Remove a profile (no error if absent): it is in no later result."""
-        slot = self._by_pid.get(profile_id)
+        slot = self._pids.get(profile_id)
         if slot is not None:
             self._remove_slot(slot)
 
     def remove_case(self, case_id: int) -> None:
         """Remove every profile of a case."""
-        for slot in _members(self._cases.get(case_id, [])):
+        for slot in self._members(case_id):
             self._remove_slot(slot)
 
     def _remove_slot(self, slot: int) -> None:
-        case_id = self._case[slot]
-        del self._by_pid[self._pid[slot]]
-        del self._by_person[self._person[slot]]
+        case_id = self._case_of(slot)
+        self._pids.pop(self._pid_of(slot))
+        self._people.pop(self._person_of(slot))
         self._odd.pop(slot, None)
-        self._persons.remove(slot)
-        self._cases[case_id].remove(slot)
-        self._rebuild(case_id)
+        self._rebuild(case_id, leaving=slot)
 
     def _units_of(self, members: list[int]) -> list[tuple[str, tuple[int, ...]]]:
         """Return the units a case's members form: each child; a couple, else single parents; each relative."""
-        side, role = self._side, self._role
-        family = [s for s in members if side[s] is Side.FAMILY]
-        fathers = [s for s in family if role[s] == "father"]
-        mothers = [s for s in family if role[s] == "mother"]
+        side, role = self._side_of, self._role_of
+        family = [s for s in members if side(s) is Side.FAMILY]
+        fathers = [s for s in family if role(s) == "father"]
+        mothers = [s for s in family if role(s) == "mother"]
         units: list[tuple[str, tuple[int, ...]]] = [
-            (_CHILD_POOL, (s,)) for s in members if side[s] is Side.CHILD
+            (_CHILD_POOL, (s,)) for s in members if side(s) is Side.CHILD
         ]
         units += _parent_units(fathers, mothers)
-        units += [(RELATIVE_RELATIONSHIP[role[s]], (s,)) for s in family if role[s] in RELATIVE_RELATIONSHIP]
+        units += [(RELATIVE_RELATIONSHIP[role(s)], (s,)) for s in family if role(s) in RELATIVE_RELATIONSHIP]
         return units
 
-    def _rebuild(self, case_id: int) -> None:
-        case = self._cases.get(case_id)
-        if case is None:
-            return
-        for kind, col in _units(case):
+    def _rebuild(
+        self, case_id: int, leaving: int | None = None, new: tuple[int, Codes] | None = None
+    ) -> None:
+        """Replace a case's units by those its members form now: after `leaving` leaves, or with the `new`
+        member (slot, codes) placed in its unit or else in the loose pool. A member's codes move with its unit."""
+        saved = {
+            m: self._column(m)
+            for m in self._members(case_id)
+            if m != leaving and m != (new and new[0]) and (int(self._home[m]) % 16) // 2 != _LOOSE
+        }
+        if new is not None:
+            saved[new[0]] = new[1]
+        for kind, col in self._units(case_id):
             self._pools[kind].remove(col)
-        members = _members(case)
-        if not members:
-            del self._cases[case_id]
-            return
-        for kind, owners in self._units_of(members):
-            pool = self._pools[kind]
-            col = pool.add(tuple(self._persons.column(o) for o in owners), owners)
-            members.append(_unit_code(kind, col))
-        self._cases[case_id] = members
+        if leaving is not None:
+            home = int(self._home[leaving])
+            if (home % 16) // 2 == _LOOSE:
+                self._loose.remove(home // 16)
+            self._persons.remove(leaving)
+            self._case_ids[leaving] = -1
+            self._home[leaving] = -1
+        placed: set[int] = set()
+        for kind, owners in self._units_of(self._members(case_id)):
+            col = self._pools[kind].add(tuple(saved[o] for o in owners), owners)
+            for k, o in enumerate(owners):
+                if o not in placed:
+                    placed.add(o)
+                    self._home[o] = _home(_KINDS.index(kind), col, k)
+        if new is not None and new[0] not in placed:
+            self._home[new[0]] = _home(_LOOSE, self._loose.add((new[1],), (new[0],)), 0)
 
     def __contains__(self, profile_id: object) -> bool:
-        return profile_id in self._by_pid
+        return isinstance(profile_id, str) and self._pids.get(profile_id) is not None
 
     def __len__(self) -> int:
-        return len(self._by_pid)
+        return len(self._persons)
+
+    def profile_ids(self) -> list[str]:
+        """Return the ids of every indexed profile."""
+        return [self._pid_of(s) for s in np.flatnonzero(self._persons.valid[: self._persons.size]).tolist()]
+
+    def entry(self, profile_id: str) -> Entry:
+        """Return an indexed profile as an Entry (sex "unknown": the index keeps no recorded sex)."""
+        return self._entry(self._slot(profile_id))
+
+    def _slot(self, profile_id: str) -> int:
+        slot = self._pids.get(profile_id)
+        if slot is None:
+            raise KeyError(f"profile {profile_id} is not in the index")
+        return slot
+
+    def _entry(self, s: int) -> Entry:
+        return Entry(
+            self._pid_of(s),
+            self._person_of(s),
+            self._case_of(s),
+            self._side_of(s),
+            self._role_of(s),
+            "unknown",
+            self._profile(s),
+        )
 
     def profile(self, profile_id: str) -> Profile:
         """Return an indexed profile (table markers from the codes; kept whole if it has anything else)."""
-        return self._profile(self._by_pid[profile_id])
+        return self._profile(self._slot(profile_id))
 
     def _profile(self, slot: int) -> Profile:
         odd = self._odd.get(slot)
-        return odd if odd is not None else self.encoder.decode(self._persons.column(slot))
+        return odd if odd is not None else self.encoder.decode(self._column(slot))
+
+    def memory(self) -> int:
+        """Return the bytes held by the index's arrays (codes, owners, per-slot bookkeeping, id maps)."""
+        arrays = (self._case_ids, self._sides, self._roles, self._home, self._bulk_cases)
+        pools = sum(p.nbytes for p in (self._persons, self._loose, *self._pools.values()))
+        return pools + sum(a.nbytes for a in arrays) + self._pids.nbytes + self._people.nbytes
 
     def shard(self, i: int, n: int) -> MatchIndex:
         """Return a new index with every child and claimed adult, and the families whose case id is i modulo n.
@@ -440,19 +587,11 @@ class MatchIndex:
         between two profiles kept in every shard (two children) come from every shard: write them once.
         """
         part = MatchIndex(self.table, self.settings)
-        part.add_many(
-            Entry(
-                self._pid[s],
-                self._person[s],
-                self._case[s],
-                self._side[s],
-                self._role[s],
-                "unknown",
-                self._profile(s),
-            )
-            for s in self._by_pid.values()
-            if self._side[s] is not Side.FAMILY or self._case[s] % n == i
+        size = self._persons.size
+        keep = self._persons.valid[:size] & (
+            (self._sides[:size] != _SIDE_CODE[Side.FAMILY]) | (self._case_ids[:size] % n == i)
         )
+        part.add_many(self._entry(s) for s in np.flatnonzero(keep).tolist())
         return part
 
     # ---- search --------------------------------------------------------------------------------------------
@@ -466,17 +605,15 @@ class MatchIndex:
 
     def search(self, profile_id: str) -> SearchResult:
         """Search one indexed profile: identity against everyone, then kinship against the other side."""
-        slot = self._by_pid.get(profile_id)
-        if slot is None:
-            raise KeyError(f"profile {profile_id} is not in the index")
+        slot = self._slot(profile_id)
         flags = self._identity(slot)
-        side = self._side[slot]
+        side = self._side_of(slot)
         hits: list[_Hit] = []
         compared = 0
         if side is Side.CHILD:
             compared, hits = self._child_scan(slot)
         elif side is Side.FAMILY:
-            compared, hits = self._family_scan(self._case[slot])
+            compared, hits = self._family_scan(self._case_of(slot))
         comparisons: list[Comparison] = []
         threshold = self.candidate_threshold(compared)
         for hit in hits:
@@ -490,7 +627,7 @@ class MatchIndex:
             elif comparison.band in (Band.CANDIDATE, Band.INCONCLUSIVE):
                 comparisons.append(comparison)
         if side in (Side.CHILD, Side.CLAIMED):
-            claimed, claimed_flags = self._claimed_checks(self._case[slot])
+            claimed, claimed_flags = self._claimed_checks(self._case_of(slot))
             comparisons += claimed
             flags += claimed_flags
             compared = max(compared, len(claimed))
@@ -500,30 +637,35 @@ class MatchIndex:
     def _identical(self, a: int, b: int) -> bool:
         """Return whether two indexed profiles are equal on at least `min_shared_markers` markers typed in both."""
         untyped = self.encoder.untyped
-        x, y = self._persons.column(a), self._persons.column(b)
+        x, y = self._column(a), self._column(b)
         both = (x != untyped) & (y != untyped)
         return bool(np.all(x[both] == y[both])) and int(both.sum()) >= self.settings.min_shared_markers
 
     def _identity(self, slot: int) -> list[Flag]:
-        persons = self._persons
-        shared, mismatch = identical_columns(persons.column(slot), self.encoder.untyped, persons.codes())
-        same = (~mismatch) & (shared >= self.settings.min_shared_markers) & persons.valid[: persons.size]
-        same[slot] = False
+        column, untyped = self._column(slot), self.encoder.untyped
+        found: dict[int, int] = {}  # person slot -> shared markers
+        for pool in (*self._pools.values(), self._loose):
+            for k in range(pool.width) if len(pool) else ():
+                shared, mismatch = identical_columns(column, untyped, pool.codes(k))
+                same = (~mismatch) & (shared >= self.settings.min_shared_markers) & pool.valid[: pool.size]
+                cols = np.flatnonzero(same)
+                found.update(zip(pool.owner[k, cols].tolist(), shared[cols].tolist(), strict=True))
+        found.pop(slot, None)
         flags = []
-        for other in np.flatnonzero(same).tolist():
-            if self._person[other] == self._person[slot]:
+        for other in sorted(found):
+            if self._person_of(other) == self._person_of(slot):
                 continue
-            sides = {self._side[slot], self._side[other]}
+            sides = {self._side_of(slot), self._side_of(other)}
             kind = FlagKind.SAMPLE_MIXUP if Side.CHILD in sides and len(sides) == 2 else FlagKind.SAME_PERSON
             flags.append(
                 Flag(
                     kind,
-                    (self._pid[slot], self._pid[other]),
+                    (self._pid_of(slot), self._pid_of(other)),
                     {
-                        "shared_markers": int(shared[other]),
-                        "sides": [str(self._side[slot]), str(self._side[other])],
-                        "roles": [self._role[slot], self._role[other]],
-                        "case_ids": [self._case[slot], self._case[other]],
+                        "shared_markers": found[other],
+                        "sides": [str(self._side_of(slot)), str(self._side_of(other))],
+                        "roles": [self._role_of(slot), self._role_of(other)],
+                        "case_ids": [self._case_of(slot), self._case_of(other)],
                     },
                 )
             )
@@ -535,7 +677,7 @@ class MatchIndex:
     def _child_scan(self, slot: int) -> tuple[int, list[_Hit]]:
         """One child against every couple, single parent and relative."""
         s = self.settings
-        child = self.encoder.decode(self._persons.column(slot))
+        child = self.encoder.decode(self._column(slot))
         encoding = self.encoder.encoding
         threshold = self._scan_threshold()
         hits: list[_Hit] = []
@@ -567,18 +709,17 @@ class MatchIndex:
         """A case's couple (or single parents) and relatives against every child."""
         s = self.settings
         children = self._pools[_CHILD_POOL]
-        case = self._cases.get(case_id)
         threshold = self._scan_threshold()
         hits: list[_Hit] = []
         compared = 0
-        for kind, col in _units(case) if case and len(children) else ():
+        for kind, col in self._units(case_id) if len(children) else ():
             if kind == _CHILD_POOL:
                 continue
             family = self._family_roles(kind, self._pools[kind].owner[:, col].tolist())
             scorer = FamilyScorer(
                 self.encoder.encoding,
                 kind,
-                {role: self.encoder.decode(self._persons.column(o)) for role, o in family},
+                {role: self.encoder.decode(self._column(o)) for role, o in family},
                 s.mutation,
                 s.theta,
             )
@@ -591,11 +732,13 @@ class MatchIndex:
 
     def _claimed_checks(self, case_id: int) -> tuple[list[Comparison], list[Flag]]:
         """The children of a case against the adults who came with them claiming to be the parents."""
-        members = _members(self._cases.get(case_id, []))
-        children = [s for s in members if self._side[s] is Side.CHILD]
-        adults = [s for s in members if self._side[s] is Side.CLAIMED and self._role[s] in _PARENT_ROLES]
-        fathers = [s for s in adults if self._role[s] == "father"]
-        mothers = [s for s in adults if self._role[s] == "mother"]
+        members = self._members(case_id)
+        children = [s for s in members if self._side_of(s) is Side.CHILD]
+        adults = [
+            s for s in members if self._side_of(s) is Side.CLAIMED and self._role_of(s) in _PARENT_ROLES
+        ]
+        fathers = [s for s in adults if self._role_of(s) == "father"]
+        mothers = [s for s in adults if self._role_of(s) == "mother"]
         families: list[tuple[str, tuple[tuple[str, int], ...]]]
         if fathers and mothers:
             families = [("trio_couple", (("father", f), ("mother", m))) for f in fathers for m in mothers]
@@ -630,7 +773,7 @@ class MatchIndex:
         child_role = next(r for r in rel.roles if r not in dict(hit.family))
         persons = {child_role: self._profile(hit.child), **{r: self._profile(o) for r, o in hit.family}}
         shown = {child_role: "child"} | {
-            r: (self._role[o] if r == "parent" else "relative" if r == "person1" else r)
+            r: (self._role_of(o) if r == "parent" else "relative" if r == "person1" else r)
             for r, o in hit.family
         }
         in_table = self.table.loci
@@ -664,13 +807,13 @@ class MatchIndex:
                 for m in shared
             )
         band = self._band(log10_lr, len(inconsistent), len(shared), candidate_lr)
-        family_ids = tuple(sorted(self._pid[o] for _, o in hit.family))
+        family_ids = tuple(sorted(self._pid_of(o) for _, o in hit.family))
         return Comparison(
             relationship=hit.relationship,
-            child_profile_id=self._pid[hit.child],
+            child_profile_id=self._pid_of(hit.child),
             family_profile_ids=family_ids,
-            child_case_id=self._case[hit.child],
-            family_case_id=self._case[hit.family[0][1]],
+            child_case_id=self._case_of(hit.child),
+            family_case_id=self._case_of(hit.family[0][1]),
             log10_lr=log10_lr,
             band=band,
             inconsistent_markers=tuple(inconsistent),

@@ -297,8 +297,8 @@ def test_kits_min_shared_markers_and_the_not_enough_flag() -> None:
     # unrelated families share as few markers with the thin profile, and raise no flag: only the true couple did
     lenient = MatchIndex(TABLE, Settings(min_shared_markers=13))
     lenient.add_many(
-        entry(index._profile(s), index._side[s], index._role[s], index._case[s], pid=index._pid[s])
-        for s in index._by_pid.values()
+        entry(e.profile, e.side, e.role, e.case_id, pid=e.profile_id)
+        for e in map(index.entry, index.profile_ids())
     )
     assert [c.family_profile_ids for c in lenient.search("thin-kid").comparisons] == [("dad", "mum")]
 
@@ -376,7 +376,7 @@ def test_removed_or_replaced_profiles_never_come_back() -> None:
     index.remove("kid")
     with pytest.raises(KeyError):
         index.search("kid")
-    assert all(not index.search(pid).comparisons for pid in list(index._by_pid)[:5])
+    assert all(not index.search(pid).comparisons for pid in index.profile_ids()[:5])
 
 
 def test_slots_are_reused_after_removal() -> None:

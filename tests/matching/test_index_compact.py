@@ -1,0 +1,178 @@
+"""The compact index's bookkeeping against naive references: the key maps (sorted arrays and recent dicts)
+against a dict, and random adds, replacements and removals (one by one and in blocks) against an index rebuilt
+from scratch with plain Python from the surviving entries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matching.frequencies import FrequencyTable
+from matching.index import KeyMap, Pool
+from matching.search import Entry, MatchIndex, Side
+from matching.simulate import child_of, random_profile
+
+TABLE = FrequencyTable.default()
+
+
+@pytest.mark.parametrize("kind", [str, int])
+def test_key_map_matches_a_dict(kind: type) -> None:
+    rng = np.random.default_rng(3)
+    keys = KeyMap(kind)
+    keys.MERGE = 7  # merge often
+    ref: dict[object, int] = {}
+    slot = 0
+
+    def key(i: int) -> object:
+        return f"p-{i}-ü" * (1 + i % 3) if kind is str else i * 7919 - 50
+
+    for round_ in range(40):
+        if round_ % 5 == 0:  # a block of new keys
+            fresh = [key(int(i)) for i in rng.choice(400, 12, replace=False) if key(int(i)) not in ref]
+            slots = np.arange(slot, slot + len(fresh))
+            keys.put_many(keys.encode_many(fresh), slots)
+            ref.update(zip(fresh, slots.tolist(), strict=True))
+            slot += len(fresh)
+        for i in rng.integers(0, 400, 10).tolist():
+            k = key(i)
+            if k in ref:
+                keys.pop(k)
+                del ref[k]
+            else:
+                keys.put(k, slot)
+                ref[k] = slot
+                slot += 1
+        probe = [key(i) for i in range(400)]
+        assert [keys.get(k) for k in probe] == [ref.get(k) for k in probe]
+        assert keys.contains_many(keys.encode_many(probe)).tolist() == [k in ref for k in probe]
+        assert all(keys.key_of(s) == k for k, s in ref.items())
+        assert len(keys) == len(ref)
+    keys.merge()
+    assert not keys.recent and len(keys.keys) == len(ref) and list(keys.keys) == sorted(keys.keys)
+
+
+def _units(index: MatchIndex) -> dict[str, list[tuple[str, ...]]]:
+    """Every pool's units as sorted tuples of profile ids."""
+    out = {}
+    for kind, pool in index._pools.items():
+        cols = np.flatnonzero(pool.valid[: pool.size]).tolist()
+        out[kind] = sorted(tuple(index._pid_of(int(o)) for o in pool.owner[:, c]) for c in cols)
+    return out
+
+
+def test_random_adds_replacements_and_removals_match_a_fresh_build() -> None:
+    rng = np.random.default_rng(11)
+    roles = ["father", "mother", "father", "mother", "full_sibling", "grandparent", "other_relative"]
+    live: dict[str, Entry] = {}
+    index = MatchIndex(TABLE)
+    person = 0
+
+    def new_entry(case: int) -> Entry:
+        nonlocal person
+        person += 1
+        if rng.random() < 0.25:
+            return Entry(
+                f"c{person}", person, case, Side.CHILD, "child", "unknown", random_profile(TABLE, rng)
+            )
+        if live and rng.random() < 0.1:  # the same person sampled twice, or a mix-up: identity flags
+            twin = live[sorted(live)[int(rng.integers(len(live)))]]
+            return Entry(f"t{person}", person, case, twin.side, twin.role, "unknown", twin.profile)
+        role = roles[int(rng.integers(len(roles)))]
+        side = Side.CLAIMED if rng.random() < 0.1 else Side.FAMILY
+        return Entry(f"p{person}", person, case, side, role, "unknown", random_profile(TABLE, rng))
+
+    flagged = 0
+    for step in range(8):
+        block = [new_entry(int(rng.integers(0, 30))) for _ in range(25)]
+        if step % 2:
+            index.add_many(block, chunk=7)  # clashes with indexed cases go one by one
+        else:
+            for e in block:
+                index.add(e)
+        for e in block:
+            live = {k: v for k, v in live.items() if v.person_id != e.person_id}
+            live[e.profile_id] = e
+        for pid in rng.choice(sorted(live), 4, replace=False).tolist():
+            index.remove(pid)
+            del live[pid]
+        replaced = live[sorted(live)[0]]  # the same person retyped: a new profile replaces the old one
+        retyped = Entry("r" + replaced.profile_id, replaced.person_id, replaced.case_id, replaced.side,
+                        replaced.role, "unknown", random_profile(TABLE, rng))  # fmt: skip
+        index.add(retyped)
+        del live[replaced.profile_id]
+        live[retyped.profile_id] = retyped
+        if step == 6:
+            index.remove_case(3)
+            live = {k: v for k, v in live.items() if v.case_id != 3}
+        fresh = MatchIndex(TABLE)
+        for e in sorted(live.values(), key=lambda e: e.profile_id):
+            fresh.add(e)
+        assert sorted(index.profile_ids()) == sorted(live) and len(index) == len(live)
+        assert _units(index) == _units(fresh)
+        for pid, e in live.items():
+            got = index.entry(pid)
+            assert (got.person_id, got.case_id, got.side, got.role) == (
+                e.person_id,
+                e.case_id,
+                e.side,
+                e.role,
+            )
+            assert got.profile.genotypes == e.profile.genotypes
+        for p in sorted(live)[:: max(1, len(live) // 4)]:
+            got, want = index.search(p), fresh.search(p)
+            assert got.comparisons == want.comparisons
+            assert sorted(map(repr, got.flags)) == sorted(map(repr, want.flags))
+            flagged += len(got.flags)
+    assert flagged  # identity flags were compared too
+
+
+def test_bulk_build_trims_and_counts_its_bytes() -> None:
+    rng = np.random.default_rng(5)
+    entries = []
+    for i in range(1500):
+        entries.append(Entry(f"f{i}", 2 * i, i, Side.FAMILY, "father", "male", random_profile(TABLE, rng)))
+        entries.append(
+            Entry(f"m{i}", 2 * i + 1, i, Side.FAMILY, "mother", "female", random_profile(TABLE, rng))
+        )
+    kid = child_of(entries[0].profile, entries[1].profile, rng)
+    index = MatchIndex(TABLE)
+    index.add_many(entries, chunk=1000)
+    couples = index._pools["trio_couple"]
+    assert index._persons.capacity == 3000 and couples.capacity == couples.size == 1500
+    assert index.memory() < 3000 * 200
+    index.add(Entry("kid", -1, -1, Side.CHILD, "child", "unknown", kid))
+    assert [c.family_profile_ids for c in index.search("kid").comparisons] == [("f0", "m0")]
+
+
+def test_pool_codes_are_one_byte_when_every_locus_fits() -> None:
+    assert Pool(np.array([54, 200], dtype=np.uint16)).dtype == np.uint8
+    assert Pool(np.array([54, 629], dtype=np.uint16)).dtype == np.uint16
+
+
+def test_one_byte_codes_find_the_same_family_and_lr() -> None:
+    small = FrequencyTable.from_loci(
+        TABLE.locus(m) for m in TABLE.markers if len(TABLE.locus(m).alleles) <= 21
+    )
+    rng = np.random.default_rng(8)
+    narrow, wide = MatchIndex(small), MatchIndex(small)
+    for pool in (wide._loose, *wide._pools.values()):  # the same index with two-byte codes
+        pool.dtype = np.uint16
+        pool._codes = [c.astype(np.uint16) for c in pool._codes]
+    entries = []
+    for i in range(300):
+        entries.append(Entry(f"f{i}", 2 * i, i, Side.FAMILY, "father", "male", random_profile(small, rng)))
+        entries.append(
+            Entry(f"m{i}", 2 * i + 1, i, Side.FAMILY, "mother", "female", random_profile(small, rng))
+        )
+    kid = Entry(
+        "kid", -1, -1, Side.CHILD, "child", "unknown", child_of(entries[4].profile, entries[5].profile, rng)
+    )
+    for index in (narrow, wide):
+        index.add_many(entries)
+        index.add(kid)
+    assert narrow._pools["trio_couple"].codes(0).dtype == np.uint8
+    assert wide._pools["trio_couple"].codes(0).dtype == np.uint16
+    found = narrow.search("kid").comparisons
+    assert [c.family_profile_ids for c in found][:1] == [("f2", "m2")]
+    assert found == wide.search("kid").comparisons
+    assert narrow.search("m2").comparisons == wide.search("m2").comparisons
