@@ -174,9 +174,20 @@ def _check(template: str, params: Mapping[str, Any], audience: Audience) -> Temp
     return known
 
 
+# A matcher's band is stored as an English word; officers read it in their own language.
+BAND_WORDS = {
+    "candidate": N_("likelihood ratio 10,000 or more"),
+    "inconclusive": N_("inconclusive: more markers or the other parent needed"),
+}
+
+
 def render(template: str, language: str, params: Mapping[str, Any]) -> str:
-    """Return the template's text in `language` with its parameters."""
-    return translate(normalise_language(language), TEMPLATES[template].msgid, **params)
+    """Return the template's text in `language` with its parameters (a band word translated too)."""
+    lang = normalise_language(language)
+    values = dict(params)
+    if isinstance(band := values.get("band"), str) and band in BAND_WORDS:
+        values["band"] = translate(lang, BAND_WORDS[band])
+    return translate(lang, TEMPLATES[template].msgid, **values)
 
 
 def render_subject(template: str, language: str, params: Mapping[str, Any]) -> str:

@@ -16,7 +16,7 @@ from intake.models import (
     Sample,
     utcnow,
 )
-from intake.outbox import OfficerAddress, TemplateError, enqueue, notify_family, notify_officers
+from intake.outbox import OfficerAddress, TemplateError, enqueue, notify_family, notify_officers, render
 from tests.notifications.conftest import PHONE, at
 from tests.notifications.helpers import contact_of, notifications, queue_received
 
@@ -195,3 +195,11 @@ def test_a_notification_of_a_template_no_longer_known_is_cancelled_not_sent(
     assert fake_twilio.requests == 0
     (n,) = notifications(session)
     assert (n.status, n.error_code) == (St.CANCELLED, "unknown_template")
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"), [("zh-CN", "似然比不低于10,000"), ("en", "likelihood ratio 10,000 or more")]
+)
+def test_an_officers_alert_names_the_band_in_the_officers_language(language, shown):
+    text = render("candidate.stored", language, {**CANDIDATE, "band": "candidate"})
+    assert shown in text and "(candidate)" not in text and "（candidate）" not in text
