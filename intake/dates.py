@@ -156,7 +156,8 @@ def _looks_like_date(value: str) -> bool:
     return any(p.fullmatch(value) for p in (_YMD, _DMY, _MD, _DAY_MONTH, _MONTH_DAY))
 
 
-def _years_between(born: date, today: date) -> int:
+def years_between(born: date, today: date) -> int:
+    """Return the whole years from `born` to `today` (a birthday not yet reached this year does not count)."""
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
@@ -212,7 +213,7 @@ def parse_age_or_birth(text: str, today: date) -> tuple[date | None, Age | None]
         born = parse_date(value, today=today)
     else:
         raise InputError("Please give the age (like 5) or the date of birth (like 2019-03-02).")
-    if _years_between(born, today) > MAX_AGE_YEARS:
+    if years_between(born, today) > MAX_AGE_YEARS:
         raise InputError("A child born then is over %(max)s years old now. Please check the year of birth.",
                          max=MAX_AGE_YEARS)  # fmt: skip
     return born, None

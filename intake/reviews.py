@@ -20,6 +20,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from intake.dates import years_between
 from intake.errors import ConflictError, InputError
 from intake.i18n import N_, _, normalise_language
 from intake.models import (
@@ -65,15 +66,9 @@ def found_person_age(session: Session, candidate: Candidate, today: date | None 
         return None
     found = session.get(FoundChild, case.id)
     if case.child_birth_date is not None:
-        born = case.child_birth_date
-        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        return years_between(case.child_birth_date, today)
     if found is not None and found.estimated_age_years is not None:
-        years_since = (
-            today.year
-            - found.found_date.year
-            - ((today.month, today.day) < (found.found_date.month, found.found_date.day))
-        )
-        return found.estimated_age_years + max(years_since, 0)
+        return found.estimated_age_years + max(years_between(found.found_date, today), 0)
     return case.child_age_years
 
 

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from intake.consent import record_police_order
 from intake.custody import custody_events, derive_state
-from intake.dates import Age, parse_age_or_birth, parse_past_date
+from intake.dates import Age, parse_age_or_birth, parse_past_date, years_between
 from intake.dialogue import booking, casefile
 from intake.dialogue.bookable import BookingState
 from intake.dialogue.report import SEX_VALUES, SEXES, SKIP_WORDS
@@ -187,11 +187,8 @@ def ask_age(ctx: Ctx) -> Question:
 def on_age(ctx: Ctx) -> str:
     """Keep the estimated age in years (a date of birth the child knows is turned into years)."""
     born, age = parse_age_or_birth(_ABOUT.sub("", ctx.text.strip()), ctx.today)
-    if age is not None:
-        years = age.years
-    else:  # a date of birth: the child's age in whole years today
-        born, today = need(born), ctx.today
-        years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    # a date of birth: the child's age in whole years today
+    years = age.years if age is not None else years_between(need(born), ctx.today)
     if years > MAX_CHILD_AGE:
         raise InputError("Give an estimated age from 0 to %(max)s years.", max=MAX_CHILD_AGE)
     st = FoundState.load(ctx.data)
