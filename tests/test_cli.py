@@ -84,11 +84,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve_and_ask_healthz(tmp_path: Path, **settings: str) -> tuple[dict[str, object], str, str]:
-    """Run `reunite serve`, wait for /healthz; return its body, the Server header and what serve printed."""
+def _serve_and_ask_healthz(
+    tmp_path: Path, *args: str, children: list[int] | None = None, **settings: str
+) -> tuple[dict[str, object], str, str]:
+    """Run `reunite serve`, wait for /healthz; return its body, the Server header and what serve printed.
+
+    `children`, if given, receives the ids of the processes serve started (Linux's /proc), read while it runs,
+    once there are as many as the list held zeros (gunicorn may still be forking when the first one answers).
+    """
     port = _free_port()
     proc = subprocess.Popen(
-        [*REUNITE, "serve", "--port", str(port)],
+        [*REUNITE, "serve", "--port", str(port), *args],
         env=_env(tmp_path, **settings),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -107,10 +113,24 @@ def _serve_and_ask_healthz(tmp_path: Path, **settings: str) -> tuple[dict[str, o
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"server did not come up: {proc.stdout.read() if proc.stdout else ''}")
                 time.sleep(0.2)
+        if children is not None:
+            expected, found = len(children), []
+            while len(found) < expected and time.monotonic() < deadline:
+                found = _child_processes(proc.pid)
+                time.sleep(0.1)
+            children[:] = found
     finally:
         proc.terminate()
-        output, _ = proc.communicate(timeout=10)
+        output, _ = proc.communicate(timeout=30)
     return body, server, output
+
+
+def _child_processes(pid: int) -> list[int]:
+    """The ids of `pid`'s child processes, from /proc (Linux)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
 
 
 def test_serve_answers_healthz_with_a_production_server(tmp_path):
@@ -119,6 +139,18 @@ def test_serve_answers_healthz_with_a_production_server(tmp_path):
     assert "waitress" in server.lower() or "reunite" in server.lower()
     assert "numba" not in output
     assert "INFO" not in output  # waitress's and Alembic's progress lines are for -v
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts processes through Linux's /proc")
+def test_serve_with_several_workers_forks_that_many_gunicorn_processes(tmp_path):
+    children = [0, 0]
+    body, server, output = _serve_and_ask_healthz(
+        tmp_path, "--workers", "2", "--threads", "2", children=children
+    )
+    assert body["status"] == "ok"
+    assert server.lower().startswith("gunicorn")
+    assert "2 process(es) x 2 threads" in output
+    assert len(children) == 2 and 0 not in children, children
 
 
 def test_serve_warns_in_one_line_and_in_healthz_when_numba_is_missing(tmp_path):

@@ -30,26 +30,47 @@ def main(verbose: int) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
-def serve(host: str, port: int, threads: int) -> None:
-    """Run the web service (SMS webhook, health check) with the waitress WSGI server."""
-    from waitress import create_server
-
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Web processes. 1: one waitress process; more: gunicorn pre-forks them (production: about one per core).",
+)
+@click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(min=1), help="Threads per process."
+)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Run the web service (SMS and Telegram webhooks, lab API, officers' console, health check)."""
     from intake.web import create_app
 
     rt = runtime_from_env()
-    app = create_app(rt=rt)
-    try:
-        server = create_server(app, host=host, port=port, threads=threads, ident="reunite")
-    except OSError as exc:  # the address is in use, or not one of this machine's
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    click.echo(f"reunite listening on http://{host}:{port} (database: {rt.engine.url.render_as_string()})")
+    click.echo(
+        f"reunite listening on http://{host}:{port} with {workers} process(es) x {threads} threads"
+        f" (database: {rt.engine.url.render_as_string()})"
+    )
     if not rt.settings.twilio_auth_token:
         click.echo("SMS webhook disabled until TWILIO_AUTH_TOKEN is set; try `reunite chat` meanwhile.")
     if kinship_kernel() != "numba":
         click.echo(
             "warning: numba is not available: kinship scans use the numpy path (5-10x slower).", err=True
         )
+    if workers > 1:
+        from intake.web.prefork import serve_prefork
+
+        rt.engine.dispose()  # no pooled connection may cross the fork into the workers
+        serve_prefork(
+            rt.settings, lambda worker_rt: create_app(rt=worker_rt), host=host, port=port, workers=workers,
+            threads=threads,
+        )  # fmt: skip
+        return
+
+    from waitress import create_server
+
+    try:
+        server = create_server(create_app(rt=rt), host=host, port=port, threads=threads, ident="reunite")
+    except OSError as exc:  # the address is in use, or not one of this machine's
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     server.run()
 
 
