@@ -30,6 +30,7 @@ from intake.models import (
     LabDay,
     Sample,
     SampleStatus,
+    as_utc,
     audit,
     utcnow,
 )
@@ -179,9 +180,3 @@ def append_event(
     audit(session, actor, f"custody.{type.value}", "sample", sample.id, lab=lab_id, to_lab=to_lab_id)
     notify_sample_event(session, sample, type)  # received, typed: the family hears it, in this transaction
     return event
-
-
-def as_utc(value: datetime) -> datetime:
-    """Return a stored time as an aware UTC datetime."""
-    # SQLite gives back naive datetimes: they were stored in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)

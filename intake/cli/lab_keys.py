@@ -1,4 +1,4 @@
-"""`reunite labs key LAB_ID [--name NAME]` and `reunite labs revoke KEY_ID`: API keys of labs.
+"""`reunite labs key LAB_ID [--name NAME] [--days N]` and `reunite labs revoke KEY_ID`: API keys of labs.
 
 They join the `labs` group of `intake.cli.labs`: `reunite` builds that group with `make_labs_group_with_keys`.
 """
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.cli.labs import make_labs_group
 from intake.errors import NotFoundError
-from intake.lab_keys import issue_key, revoke_key
+from intake.lab_keys import VALID_DAYS, issue_key, revoke_key
 
 SessionFactoryGetter = Callable[[], sessionmaker[Session]]
 
@@ -23,16 +23,27 @@ def make_key_commands(get_session_factory: SessionFactoryGetter) -> list[click.C
     @click.command("key")
     @click.argument("lab_id", type=int)
     @click.option("--name", default=None, help="A name to tell the key apart, e.g. the lab system using it.")
-    def key_command(lab_id: int, name: str | None) -> None:
-        """Issue an API key for lab LAB_ID; it is printed once, alone on the last line, and never stored."""
+    @click.option(
+        "--days",
+        default=VALID_DAYS,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Days the key works.",
+    )
+    def key_command(lab_id: int, name: str | None, days: int) -> None:
+        """Issue an API key for lab LAB_ID; it is printed once, alone on the last line, and never stored.
+
+        To rotate a lab's key: issue a new one, let the lab switch to it, then revoke the old one.
+        """
         with get_session_factory()() as session:
             try:
-                key, secret = issue_key(session, lab_id, actor="cli", name=name)
+                key, secret = issue_key(session, lab_id, actor="cli", name=name, valid_days=days)
             except NotFoundError as exc:
                 raise click.ClickException(str(exc)) from exc
             session.commit()
         click.echo(
-            f"key {key.id} ({key.name}) for lab {lab_id}, created {key.created_at:%Y-%m-%d %H:%M} UTC."
+            f"key {key.id} ({key.name}) for lab {lab_id}, created {key.created_at:%Y-%m-%d %H:%M} UTC,"
+            f" expires {key.expires_at:%Y-%m-%d %H:%M} UTC."
         )
         click.echo("Keep it secret: it is shown only now. Send it as Authorization: Bearer <key>.")
         click.echo(secret)

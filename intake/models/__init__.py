@@ -11,6 +11,7 @@ from intake.models._common import (
     SampleSource,
     SampleStatus,
     Sex,
+    as_utc,
     personal,
     utcnow,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "contact_actor",
     "contact_for",
     "personal",
+    "as_utc",
     "utcnow",
     "Audience",
     "Notification",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Enum
@@ -14,6 +14,11 @@ from intake import clock
 def utcnow() -> datetime:
     """Return the current time, timezone-aware, in UTC, from the service's one clock (tests may pin it)."""
     return clock.now()
+
+
+def as_utc(value: datetime) -> datetime:
+    """Return a stored time as an aware UTC datetime (SQLite gives back naive ones: they were stored in UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def TZDateTime() -> DateTime:  # noqa: N802 - reads like a type in column definitions

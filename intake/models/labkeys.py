@@ -26,3 +26,5 @@ class LabKey(Base):
     )  # SHA-256 of a 256-bit random key
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
     revoked_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
+    # A key stops working at this time, so a key forgotten in an old lab system does not stay live for ever.
+    expires_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)

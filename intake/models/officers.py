@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from intake.db import Base
 from intake.errors import ConflictError, InputError
 from intake.i18n import N_
-from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, personal, utcnow
+from intake.models._common import NOT_PERSONAL, TZDateTime, as_utc, enum_column, personal, utcnow
 from intake.models.audit import audit
 
 MAX_FAILED_ATTEMPTS = 5
@@ -159,7 +159,7 @@ def check_login(session: Session, username: str, password: str) -> LoginResult:
         _verify(_DUMMY_HASH, password)
         audit(session, "anonymous", "officer.login_failed", "officer", officer.id if officer else None)
         return LoginResult(LoginOutcome.WRONG)
-    if officer.locked_until is not None and _aware(officer.locked_until) > now:
+    if officer.locked_until is not None and as_utc(officer.locked_until) > now:
         audit(session, officer.actor, "officer.login_locked", "officer", officer.id)
         return LoginResult(LoginOutcome.LOCKED, locked_until=officer.locked_until)
     if not _verify(officer.password_hash, password):
@@ -201,8 +201,3 @@ def _verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password[:MAX_PASSWORD_CHARS])
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

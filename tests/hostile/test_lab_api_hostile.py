@@ -7,12 +7,15 @@ text is stored verbatim by bound parameters and shown escaped in the officers' c
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
+from intake import clock
 from intake.codes import new_sample_code
-from intake.lab_keys import revoke_key
+from intake.lab_keys import issue_key, revoke_key
 from intake.models import AuditEvent, Case, CustodyEvent, DnaProfile, Lab, LabKey, Sample
 from tests.console.factories import add_officer, lab_in, log_in
 from tests.labapi.factories import IDENTIFILER, bearer, booked_sample, genotypes, lab_with_key
@@ -68,6 +71,35 @@ def test_missing_unknown_and_revoked_keys_and_an_inactive_lab_are_refused_and_au
     assert [a.detail["code"] for a in refused] == ["no_key", "unknown_key", "revoked_key", "inactive_lab"]
     assert all(a.detail["path"] == path and a.detail["method"] == "GET" for a in refused)
     assert all(secret not in repr(a.detail) + a.actor for a in refused)  # never the secret itself
+
+
+def test_an_expired_key_is_refused_from_the_minute_it_expires_and_audited(client, session):
+    lab, _, _ = lab_with_key(session, "北京")
+    code = booked_sample(session, lab).code
+    key, secret = issue_key(session, lab.id, actor="test", valid_days=30)
+    session.commit()
+    path = f"/api/v1/samples/{code}"
+    assert key.expires_at is not None
+    with clock.pinned(key.expires_at - timedelta(minutes=1)):
+        assert client.get(path, headers=bearer(secret)).status_code == 200
+    with clock.pinned(key.expires_at):
+        expired = client.get(path, headers=bearer(secret))
+    assert expired.status_code == 401
+    error = expired.get_json()["error"]
+    assert error["code"] == "expired_key" and f"{key.expires_at:%Y-%m-%d}" in error["message"]
+    assert [a.detail["code"] for a in _audits(session, "labapi.refused")] == ["expired_key"]
+
+
+def test_a_new_key_works_for_a_year_unless_told_otherwise(session):
+    lab, _, _ = lab_with_key(session, "北京")
+    now = clock.now()
+    with clock.pinned(now):
+        key, _ = issue_key(session, lab.id, actor="test")
+        short, _ = issue_key(session, lab.id, actor="test", valid_days=7)
+    assert key.expires_at == now + timedelta(days=365) and short.expires_at == now + timedelta(days=7)
+    with pytest.raises(ValueError):
+        issue_key(session, lab.id, actor="test", valid_days=0)
+    session.rollback()
 
 
 def test_another_labs_sample_is_refused_changed_in_nothing_and_audited(client, session):

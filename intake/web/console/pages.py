@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from flask import abort, request, send_file
 from flask.typing import ResponseReturnValue
 
-from intake.custody import as_utc
 from intake.i18n import N_
 from intake.models import (
     Attachment,
@@ -34,6 +33,7 @@ from intake.models import (
     Person,
     Sample,
     SampleSource,
+    as_utc,
     audit,
 )
 from intake.photos import CONTENT_TYPE, photo_path

@@ -38,7 +38,7 @@ CONFIG_DEFAULTS = {
 }
 log = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = {"openapi_document"}
-UNAUTHENTICATED = {"unknown_key", "revoked_key", "no_key"}
+UNAUTHENTICATED = {"unknown_key", "revoked_key", "expired_key", "no_key"}
 
 
 def setting(name: str) -> str:

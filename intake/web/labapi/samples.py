@@ -10,7 +10,6 @@ from spectree import Response
 
 from intake.custody import (
     append_event,
-    as_utc,
     custodian_lab_id,
     custody_events,
     derive_state,
@@ -22,7 +21,7 @@ from intake.found_children import find_case
 from intake.i18n import N_
 from intake.lab_errors import ForbiddenError, ProfileRejectedError
 from intake.lab_profiles import read_profile, store_profile
-from intake.models import CustodyEventType, DnaProfile, Lab, Role, Sample
+from intake.models import CustodyEventType, DnaProfile, Lab, Role, Sample, as_utc
 from intake.walkins import register_walk_in
 from intake.web.labapi.api import bp, spec
 from intake.web.labapi.context import actor, lab_key, session, setting
