@@ -417,9 +417,10 @@ def _extract_verified(archive: Path, manifest: dict[str, Any], into: Path) -> No
             source = tar.extractfile(info)
             assert source is not None
             path = into / info.name
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             digest, size = hashlib.sha256(), 0
-            with path.open("wb") as out:
+            # Readable by the service's user only, like the photos and the database it came from.
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
                 while chunk := source.read(CHUNK):
                     digest.update(chunk)
                     size += len(chunk)

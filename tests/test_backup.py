@@ -156,7 +156,22 @@ def test_sqlite_round_trip_restores_every_row_and_photo_and_lists_the_key_apart(
     assert restored.revision_before == restored.revision_after == manifest["schema_revision"]
     assert restored.keys_missing == ["secret_key"]  # the restore says which key to bring back
     assert everything(target) == before
+    restored_photo = target.data_dir / "photos" / f"{photo_id}.jpg"
+    assert restored_photo.stat().st_mode & 0o777 == 0o600  # as private as the service keeps its photos
+    assert (target.data_dir / "photos").stat().st_mode & 0o777 == 0o700
+    assert Path(make_url(target.database_url).database or "").stat().st_mode & 0o077 == 0
     service.close()
+
+
+def test_a_postgresql_backup_without_pg_dump_is_refused_with_what_to_run(tmp_path, monkeypatch):
+    monkeypatch.setattr("intake.backup.find_pg_tool", lambda name: None)
+    settings = _settings(tmp_path / "a", "postgresql+psycopg://reunite:secret@127.0.0.1:5432/reunite")
+    with pytest.raises(BackupError) as refused:
+        create_backup(settings, tmp_path)
+    message = str(refused.value)
+    assert "pg_dump is not installed" in message and "apt install postgresql-client" in message
+    assert "pg_dump --format=custom --file=reunite.pgdump" in message and "docs/deploy.md" in message
+    assert "secret" not in message and not list(tmp_path.glob("*.tar.gz"))
 
 
 def test_a_backup_taken_while_a_writer_runs_restores_to_one_consistent_moment(tmp_path, tg):
