@@ -164,7 +164,7 @@ def test_sqlite_round_trip_restores_every_row_and_photo_and_lists_the_key_apart(
 
 
 def test_a_postgresql_backup_without_pg_dump_is_refused_with_what_to_run(tmp_path, monkeypatch):
-    monkeypatch.setattr("intake.backup.find_pg_tool", lambda name: None)
+    monkeypatch.setattr("intake.backup.databases.find_pg_tool", lambda name: None)
     settings = _settings(tmp_path / "a", "postgresql+psycopg://reunite:secret@127.0.0.1:5432/reunite")
     with pytest.raises(BackupError) as refused:
         create_backup(settings, tmp_path)
@@ -369,3 +369,15 @@ def test_postgresql_round_trip_with_pg_dump_and_pg_restore(tmp_path, tg):
     finally:
         _drop(first)
         _drop(second)
+
+
+def test_backups_kept_in_the_data_folder_are_not_backed_up_again(tmp_path):
+    settings = _settings(tmp_path / "a")
+    Runtime.start(settings, demo_labs=False).engine.dispose()
+    first = create_backup(settings, settings.data_dir)
+    assert first.path.parent == settings.data_dir
+    second = create_backup(settings, settings.data_dir / "second.tar.gz")
+    with tarfile.open(second.path) as tar:
+        assert tar.getnames() == ["manifest.json", "database/reunite.sqlite3"]
+    with pytest.raises(BackupError, match="exists already"):
+        create_backup(settings, second.path)
