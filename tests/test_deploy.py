@@ -1,7 +1,7 @@
 """The production deployment of docs/deploy.md, run for real: `reunite db upgrade` on a fresh PostgreSQL database,
 `reunite serve --workers 2` behind a (pretend) TLS proxy, two `reunite worker` processes sending to fake Twilio and
-Telegram APIs; a signed SMS conversation and a Telegram webhook conversation over HTTP; every notification sent
-once. Also: the systemd units pass `systemd-analyze verify`, and every command the guide names exists."""
+Telegram APIs and `reunite match-worker`; a signed SMS conversation and a Telegram webhook conversation over HTTP;
+every notification sent once; every process stops cleanly on SIGTERM. Also: the systemd units pass `systemd-analyze verify`, and every command the guide names exists."""
 
 from __future__ import annotations
 
@@ -226,6 +226,7 @@ def test_the_documented_deployment_answers_sms_and_telegram_and_sends_each_notif
                   "REUNITE_FAMILY_HOURS": "0-24"}  # fmt: skip
     d.start("worker-1", "worker", "--interval", "0.5", **worker_env)
     d.start("worker-2", "worker", "--interval", "0.5", **worker_env)
+    d.start("match-worker", "match-worker", "--no-progress", "--poll", "0.5")
     health = _wait(lambda: _healthz(d), "GET /healthz to answer")
     assert health == {"status": "ok", "database": "postgresql", "kinship_kernel": "numba"}
 
@@ -285,8 +286,21 @@ def test_the_documented_deployment_answers_sms_and_telegram_and_sends_each_notif
         ("sample.typed", "sms", "sent", 1), ("sample.typed", "telegram", "sent", 1),
     ]  # fmt: skip
 
+    # The matching worker searched both uploaded profiles (a mother and a father: no child, so no candidate).
+    _wait(lambda: _jobs(d) == {"done": 2}, "the matching worker to search both profiles", timeout=120)
+
     codes = d.stop()  # SIGTERM, as `systemctl stop` sends: every process stops cleanly
-    assert codes == {"web": 0, "worker-1": 0, "worker-2": 0}, {n: d.log(n)[-2000:] for n in codes}
+    assert codes == {"web": 0, "worker-1": 0, "worker-2": 0, "match-worker": 0}, {
+        n: d.log(n)[-2000:] for n in codes
+    }
+
+
+def _jobs(d: Deployment) -> dict[str, int]:
+    engine = sa.create_engine(d.database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT state, count(*) FROM match_jobs GROUP BY state")).all()
+    engine.dispose()
+    return {str(state): int(n) for state, n in rows}
 
 
 def _healthz(d: Deployment) -> dict[str, Any] | None:
