@@ -389,9 +389,10 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed")
-    units = sorted(UNITS.glob("*.service"))
+    units = sorted([*UNITS.glob("*.service"), *UNITS.glob("*.timer")])
     assert {u.name for u in units} == {
-        "reunite-web.service", "reunite-worker@.service", "reunite-match-worker.service"
+        "reunite-web.service", "reunite-worker@.service", "reunite-match-worker.service", "reunite-backup.service",
+        "reunite-backup.timer",
     }  # fmt: skip
     assert (UNITS / "reunite.env.example").exists()
     # The units name /opt/reunite; point them at this checkout's virtual environment, which verify checks exists.
