@@ -125,7 +125,7 @@ def everything(settings: Settings) -> dict[str, Any]:
         for p in root.rglob("*")
         if p.is_file()
         and "numba-cache" not in p.parts
-        and "key" not in p.name
+        and "key" not in p.relative_to(root).as_posix()
         and not p.name.startswith("reunite.sqlite3")
     }
     return {"rows": rows, "files": files}
@@ -136,13 +136,20 @@ def test_sqlite_round_trip_restores_every_row_and_photo_and_lists_the_key_apart(
     service = _start(source, tg)
     photo_id = make_data(service)
     (source.data_dir / "secret_key").write_text("console-cookie-key")  # as the console makes it on first run
+    (source.data_dir / "keys").mkdir()
+    (source.data_dir / "keys" / "data.bin").write_bytes(
+        b"an encryption key"
+    )  # as encryption at rest may keep one
     before = everything(source)
     assert f"photos/{photo_id}.jpg" in before["files"] and before["rows"]["profiles"]
 
     report = create_backup(source, tmp_path)
     manifest = report.manifest
     assert report.path.parent == tmp_path and report.path.name.startswith("reunite-backup-")
-    assert manifest["keys_included"] is False and manifest["keys_not_included"] == ["secret_key"]
+    assert manifest["keys_included"] is False and manifest["keys_not_included"] == [
+        "keys/data.bin",
+        "secret_key",
+    ]
     assert manifest["schema_revision"] == known_revisions()[1]
     assert manifest["counts"]["messages"] == len(before["rows"]["messages"]) > 0
     assert manifest["photos"] == 1
@@ -154,7 +161,10 @@ def test_sqlite_round_trip_restores_every_row_and_photo_and_lists_the_key_apart(
     target = _settings(tmp_path / "b")
     restored = restore_backup(target, report.path)
     assert restored.revision_before == restored.revision_after == manifest["schema_revision"]
-    assert restored.keys_missing == ["secret_key"]  # the restore says which key to bring back
+    assert restored.keys_missing == [
+        "keys/data.bin",
+        "secret_key",
+    ]  # the restore says which keys to bring back
     assert everything(target) == before
     restored_photo = target.data_dir / "photos" / f"{photo_id}.jpg"
     assert restored_photo.stat().st_mode & 0o777 == 0o600  # as private as the service keeps its photos

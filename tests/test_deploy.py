@@ -409,3 +409,11 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
     # verify exits 0 even for an unknown key or a bad value ("..., ignoring"): any line naming our units fails.
     problems = [line for line in done.stderr.splitlines() if str(tmp_path) in line]
     assert done.returncode == 0 and not problems, done.stderr
+
+
+def test_the_containerfile_copies_every_package_the_project_installs():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    (include,) = re.findall(r"packages = \{ find = \{ include = \[([^\]]*)\]", pyproject)
+    packages = {name.strip().strip('"').rstrip("*") for name in include.split(",")}
+    copied = set(re.findall(r"^COPY (\w+) \1$", (ROOT / "deploy" / "Containerfile").read_text(), flags=re.M))
+    assert packages and packages == copied, (packages, copied)

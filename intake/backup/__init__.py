@@ -8,8 +8,8 @@ The archive is a gzipped tar whose first member is `manifest.json`: the format, 
 revision, the row count of every table and the size and sha256 of every other member. The database is
 `database/reunite.sqlite3` (SQLite's online backup API: one consistent snapshot, writers go on meanwhile) or
 `database/reunite.pgdump` (pg_dump's custom format, taken in the same snapshot as the counts). The data folder's
-files are under `data/`. Key files (the console's `secret_key`, encryption keys: any name containing "key", or
-ending in .pem) are never put in the archive: the manifest lists them under `keys_not_included`, because a key
+files are under `data/`. Key files (the console's `secret_key`, encryption keys: any name containing "key" or
+"secret", or ending in .pem) are never put in the archive: the manifest lists them under `keys_not_included`, because a key
 kept beside the data it protects protects nothing. Caches (numba's) and the live database files are left out too.
 """
 

@@ -31,9 +31,13 @@ class BackupError(RuntimeError):
 
 
 def is_key_file(relative: str) -> bool:
-    """Tell whether a data-folder path names a key (kept out of backups): "key" in any part, or a .pem file."""
+    """Tell whether a data-folder path names a key (kept out of backups): "key" or "secret" in any part, or .pem.
+
+    Deliberately broad: a secret left out of a backup is named in its manifest and the warning, while a key put
+    in beside the data it protects would protect nothing.
+    """
     parts = PurePosixPath(relative.lower()).parts
-    return any("key" in part for part in parts) or relative.lower().endswith(".pem")
+    return any("key" in part or "secret" in part for part in parts) or relative.lower().endswith(".pem")
 
 
 def sqlite_path(url: URL) -> Path | None:
@@ -80,7 +84,7 @@ def data_files(settings: Settings, exclude: Path | None) -> tuple[list[tuple[str
                 keys.append(relative)
             else:
                 files.append((relative, path))
-    return files, keys
+    return files, sorted(keys)
 
 
 def sha256_of(path: Path) -> str:
