@@ -87,6 +87,7 @@ def db_upgrade() -> None:
 
 
 def _register_commands() -> None:
+    from intake.cli.backup import backup_commands
     from intake.cli.children import children
     from intake.cli.kinship import kinship_lr
     from intake.cli.lab_keys import make_labs_group_with_keys
@@ -99,7 +100,7 @@ def _register_commands() -> None:
     main.add_command(children)
     main.add_command(officers)
     main.add_command(synth)
-    for command in match_commands:
+    for command in (*match_commands, *backup_commands):
         main.add_command(command)
     # Adapters (the terminal chat, later Telegram, workers) add their commands through entry points.
     for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name):
