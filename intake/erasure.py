@@ -175,8 +175,11 @@ class PinCheck(enum.StrEnum):
 def pin_cases(session: Session, contact: Contact) -> list[Case]:
     """Return the cases whose PIN confirms this contact's DELETE: the missing-child cases they reported or
     joined (a found child's case is the police's: a volunteer has no PIN and confirms with yes or no)."""
-    found = sa.select(FoundChild.case_id)
-    return [c for c in contact_cases(session, contact) if c.id not in set(session.scalars(found))]
+    cases = contact_cases(session, contact)
+    found = set(
+        session.scalars(sa.select(FoundChild.case_id).where(FoundChild.case_id.in_([c.id for c in cases])))
+    )
+    return [c for c in cases if c.id not in found]
 
 
 def check_erasure_pin(session: Session, contact: Contact, pin: str, *, actor: str) -> PinCheck:

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 ACTOR = "system:retention"
 ACTION = "retention.run"
+BATCH = 500  # closed cases erased per statement
 INTERVAL = timedelta(days=1)  # how often the worker runs it
 CHECK_EVERY = timedelta(hours=1)  # how often a worker process looks whether a day has passed
 CLOSED = (CaseStatus.CLOSED, CaseStatus.REUNITED, CaseStatus.WITHDRAWN)
@@ -79,30 +80,24 @@ def _cutoff(now: datetime, days: int) -> datetime | None:
 
 def _blank_attachments(session: Session, report: RetentionReport, rows: sa.ColumnElement[bool]) -> int:
     """Blank the photos `rows` selects (reference and stored file); return how many."""
-    query = sa.select(Attachment.id, Attachment.photo_id).where(
-        rows, sa.or_(Attachment.url.is_not(None), Attachment.photo_id.is_not(None))
-    )
-    found = session.execute(query).all()
-    if found:
-        report.photo_files += [str(p) for _, p in found if p]
-        session.execute(
-            sa.update(Attachment)
-            .where(Attachment.id.in_([i for i, _ in found]))
-            .values(erased_values(Attachment))
-        )
-    return len(found)
+    rows = sa.and_(rows, sa.or_(Attachment.url.is_not(None), Attachment.photo_id.is_not(None)))
+    report.photo_files += [str(p) for p in session.scalars(sa.select(Attachment.photo_id).where(rows)) if p]
+    result = session.execute(sa.update(Attachment).where(rows).values(erased_values(Attachment)))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _messages(session: Session, report: RetentionReport, before: datetime) -> None:
-    old = sa.and_(Message.created_at < before, sa.or_(Message.body != "", Message.error.is_not(None)))
-    ids = list(session.scalars(sa.select(Message.id).where(old)))
-    if ids:
-        session.execute(sa.update(Message).where(Message.id.in_(ids)).values(erased_values(Message)))
-    report.messages = len(ids)
-    # Photos sent with those messages that no case keeps.
+    # Photos sent with those messages that no case keeps, then the texts themselves (by condition, not by a list
+    # of ids: a first run may cover a year of messages).
+    old = sa.select(Message.id).where(Message.created_at < before)
     report.case_photos += _blank_attachments(
-        session, report, sa.and_(Attachment.message_id.in_(ids), Attachment.case_id.is_(None))
+        session, report, sa.and_(Attachment.message_id.in_(old), Attachment.case_id.is_(None))
     )
+    report.messages = session.execute(
+        sa.update(Message)
+        .where(Message.created_at < before, sa.or_(Message.body != "", Message.error.is_not(None)))
+        .values(erased_values(Message))
+    ).rowcount  # type: ignore[attr-defined]
     # A dialogue left half-way that long ago: its unconfirmed answers go.
     report.conversations = session.execute(
         sa.update(Conversation)
@@ -137,9 +132,15 @@ def _closed_cases(session: Session, before: datetime) -> list[int]:
     return [i for i in ids if i not in held]
 
 
-def _erase_cases(session: Session, report: RetentionReport, case_ids: list[int]) -> None:
-    if not case_ids:
-        return
+def _erase_cases(session: Session, report: RetentionReport, all_ids: list[int]) -> None:
+    for start in range(
+        0, len(all_ids), BATCH
+    ):  # bounded IN lists (PostgreSQL takes at most 65,535 parameters)
+        _erase_batch(session, report, all_ids[start : start + BATCH])
+    report.closed_cases = len(all_ids)
+
+
+def _erase_batch(session: Session, report: RetentionReport, case_ids: list[int]) -> None:
     profiles = sa.select(DnaProfile.id).where(
         DnaProfile.sample_id.in_(sa.select(Sample.id).where(Sample.case_id.in_(case_ids)))
     )
@@ -148,7 +149,6 @@ def _erase_cases(session: Session, report: RetentionReport, case_ids: list[int])
     for model, rows in owned_rows(-1, case_ids).items():  # no contact -1: the cases' rows alone
         if model not in (Message, Conversation, Attachment):
             session.execute(sa.update(model).where(rows).values(erased_values(model)))
-    report.closed_cases = len(case_ids)
 
 
 def _case_photos(session: Session, report: RetentionReport, before: datetime) -> None:

@@ -189,3 +189,20 @@ def test_the_retention_command_dry_run(tmp_path):
     assert "messages: 0 would change" in result.stdout
     result: subprocess.CompletedProcess[str] = _reunite(tmp_path, "retention")
     assert "closed_cases: 0 changed" in result.stdout and "photo files deleted: 0" in result.stdout
+
+
+def test_closed_cases_are_erased_in_bounded_batches(session_factory, tmp_path, monkeypatch):
+    from intake import retention
+    from tests.labs.factories import make_case
+
+    monkeypatch.setattr(retention, "BATCH", 2)
+    with session_factory() as s, s.begin():
+        for _ in range(5):
+            make_case(s).status = CaseStatus.REUNITED
+    with session_factory() as s, s.begin():
+        report = run_retention(s, _settings(tmp_path), now=utcnow() + LATER)
+    assert report.counts()["closed_cases"] == 5
+    with session_factory() as s:
+        assert set(s.scalars(sa.select(Case.child_name))) == {None}
+        withdrawn = s.scalars(sa.select(MatchJob.case_id).where(MatchJob.kind == JobKind.WITHDRAW)).all()
+        assert len(withdrawn) == 5
