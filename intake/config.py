@@ -20,6 +20,7 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 MAX_HORIZON_DAYS = 366
 MAX_PROXY_HOPS = 10
+MAX_RETAIN_DAYS = 36_500  # a hundred years; 0 keeps the data for ever
 
 
 class SettingError(ValueError):
@@ -88,6 +89,14 @@ class Settings:
     load_demo_labs: bool = True
     trust_proxy_hops: int = 0
     default_region: str = "CN"  # how a phone number written without + is read (ISO 3166 region)
+    # How long data is kept, in days (0: for ever); `reunite retention` and the worker enforce them
+    # (intake/retention.py, docs/reliability.md "Privacy").
+    retain_messages_days: int = 365
+    retain_notifications_days: int = 90
+    retain_closed_cases_days: int = 730
+    retain_case_photos_days: int = 30
+    retain_failed_days: int = 180
+    retain_match_jobs_days: int = 90
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, load_dotenv_file: bool = True) -> Settings:
@@ -108,4 +117,15 @@ class Settings:
             load_demo_labs=_flag(env, "REUNITE_DEMO_LABS", True),
             trust_proxy_hops=_whole_number(env, "REUNITE_TRUST_PROXY_HOPS", 0, 0, MAX_PROXY_HOPS),
             default_region=(env.get("REUNITE_DEFAULT_REGION") or "CN").strip().upper(),
+            retain_messages_days=_days(env, "REUNITE_RETAIN_MESSAGES_DAYS", 365),
+            retain_notifications_days=_days(env, "REUNITE_RETAIN_NOTIFICATIONS_DAYS", 90),
+            retain_closed_cases_days=_days(env, "REUNITE_RETAIN_CLOSED_CASES_DAYS", 730),
+            retain_case_photos_days=_days(env, "REUNITE_RETAIN_CASE_PHOTOS_DAYS", 30),
+            retain_failed_days=_days(env, "REUNITE_RETAIN_FAILED_DAYS", 180),
+            retain_match_jobs_days=_days(env, "REUNITE_RETAIN_MATCH_JOBS_DAYS", 90),
         )
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    """Return a retention period in days (0: keep for ever)."""
+    return _whole_number(env, name, default, 0, MAX_RETAIN_DAYS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,8 +38,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _NoRows(logging.Filter):
+    """Drop SQLAlchemy's DEBUG lines that print result rows: they would put names, phones and alleles in logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Row ")
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRows())
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; for SQLite, create the data folder and turn on WAL, a busy timeout and foreign keys."""
+    """Create an engine; for SQLite, create the data folder and turn on WAL, a busy timeout and foreign keys.
+
+    Statement parameters are never logged nor quoted in errors (`hide_parameters`): they hold personal data.
+    """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

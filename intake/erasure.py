@@ -7,11 +7,22 @@ change here. What stays is what the law and the other families need to know that
 withdrawn: the case reference and status, the sample codes, the consents (marked withdrawn, so no lab may book,
 take or use a sample of the case from then on), the contact's address (declared kept: replies and STOP need it)
 and the audit log, whose actors are pseudonymous (`contact:<id>`) and whose details are ids and counts.
+
+Only the contact's own data goes (docs/reliability.md, "Privacy"): a case another family member also follows
+from their own phone stays open for them, with their person, consents, samples and appointments; only the
+leaving contact's person, consents, appointments, samples and messages are erased. A case under a **legal hold**
+is kept as it is (`legal_holds`): a candidate match an officer is reviewing or approved, whose evidence and
+decisions must stay on record until the review is over. A found child's case is never the contact's to erase
+(no contact reports it; a volunteer's DELETE erases only their own name and phone). The contact's messages,
+conversation and notifications go in every case.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+import secrets
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,28 +32,35 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from intake import booking as appointments
 from intake.db import Base
+from intake.family import FAMILY_ROLES
 from intake.match_queue import enqueue_withdraw
 from intake.models import (
     Attachment,
     Booking,
     BookingStatus,
     Candidate,
+    CandidateReview,
+    CandidateStatus,
     Case,
     CaseStatus,
     Consent,
     Contact,
     Conversation,
     DnaProfile,
+    FoundChild,
+    LinkAttempt,
     MatchFlag,
     Message,
     Notification,
     Person,
     PersonContact,
+    ReviewState,
     Sample,
     SampleStatus,
     audit,
     persons_of_contact,
 )
+from intake.walkins import contact_cases, guessing_locked
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,19 @@ class ErasureReport:
     appointments_cancelled: int
     consents_withdrawn: int
     messages_erased: int
+    held: dict[str, str] = field(default_factory=dict)  # case reference -> why it is kept (LegalHold value)
+    shared: tuple[str, ...] = ()  # references of cases kept open for another family member
+
+
+class LegalHold(enum.StrEnum):
+    """Why a case is kept although its reporter asked for erasure."""
+
+    MATCH_UNDER_REVIEW = "match_under_review"  # an officer opened the review of a candidate of the case
+    MATCH_APPROVED = "match_approved"  # two officers approved a match: the reunion is on record
+
+
+# Review states that hold a case: an officer is working on the candidate, or it was approved.
+HOLDING_REVIEWS = (ReviewState.AWAITING_REVIEW, ReviewState.CONFIRMED, ReviewState.MORE_EVIDENCE)
 
 
 def erased_values(model: type[Base]) -> dict[str, Any]:
@@ -64,15 +95,16 @@ def erased_values(model: type[Base]) -> dict[str, Any]:
     }
 
 
-def persons_of(contact_id: int) -> sa.Select[int]:
-    """Return a query of the ids of the persons the contact is, in every case they reported or joined."""
-    return sa.select(Person.id).where(persons_of_contact(contact_id))
+def persons_of(contact_id: int, held: Collection[int] = ()) -> sa.Select[int]:
+    """Return a query of the ids of the persons the contact is, in every case they reported or joined
+    (but for the cases in `held`)."""
+    return sa.select(Person.id).where(persons_of_contact(contact_id), Person.case_id.not_in(list(held)))
 
 
-def owned_profiles(contact_id: int, case_ids: list[int]) -> sa.Select[Any]:
+def owned_profiles(contact_id: int, case_ids: list[int], held: Collection[int] = ()) -> sa.Select[Any]:
     """Return a query of the ids of the DNA profiles of the contact's cases and of the contact's own samples."""
     samples = sa.select(Sample.id).where(
-        sa.or_(Sample.case_id.in_(case_ids), Sample.person_id.in_(persons_of(contact_id)))
+        sa.or_(Sample.case_id.in_(case_ids), Sample.person_id.in_(persons_of(contact_id, held)))
     )
     return sa.select(DnaProfile.id).where(DnaProfile.sample_id.in_(samples))
 
@@ -85,11 +117,14 @@ def _names_a_profile(
     return sa.exists().where(column.contains(owned.c.id))
 
 
-def owned_rows(contact_id: int, case_ids: list[int]) -> dict[type[Base], ColumnElement[bool]]:
-    """Return, for each model with personal data, which of its rows belong to the contact and their cases."""
+def owned_rows(
+    contact_id: int, case_ids: list[int], held: Collection[int] = ()
+) -> dict[type[Base], ColumnElement[bool]]:
+    """Return, for each model with personal data, which of its rows belong to the contact and their cases
+    (what belongs to a case in `held`, under a legal hold, is not theirs to erase)."""
     messages = sa.select(Message.id).where(Message.contact_id == contact_id)
-    own_persons = persons_of(contact_id)
-    profiles = owned_profiles(contact_id, case_ids)
+    own_persons = persons_of(contact_id, held)
+    profiles = owned_profiles(contact_id, case_ids, held)
     return {
         Candidate: sa.or_(
             Candidate.child_case_id.in_(case_ids),
@@ -99,10 +134,16 @@ def owned_rows(contact_id: int, case_ids: list[int]) -> dict[type[Base], ColumnE
         ),
         MatchFlag: _names_a_profile(MatchFlag.profile_ids, profiles),
         Case: Case.id.in_(case_ids),
-        Person: sa.or_(persons_of_contact(contact_id), Person.case_id.in_(case_ids)),
+        Person: sa.or_(Person.id.in_(own_persons), Person.case_id.in_(case_ids)),
         Message: Message.contact_id == contact_id,
         Conversation: Conversation.contact_id == contact_id,
-        Attachment: sa.or_(Attachment.case_id.in_(case_ids), Attachment.message_id.in_(messages)),
+        Attachment: sa.or_(
+            Attachment.case_id.in_(case_ids),
+            sa.and_(
+                Attachment.message_id.in_(messages),
+                sa.or_(Attachment.case_id.is_(None), Attachment.case_id.not_in(list(held))),
+            ),
+        ),
         Notification: sa.or_(Notification.contact_id == contact_id, Notification.case_id.in_(case_ids)),
         DnaProfile: DnaProfile.sample_id.in_(
             sa.select(Sample.id).where(
@@ -123,17 +164,100 @@ def reported_cases(session: Session, contact: Contact) -> list[Case]:
     return list(session.scalars(query))
 
 
+class PinCheck(enum.StrEnum):
+    """What a DELETE's PIN was."""
+
+    RIGHT = "right"
+    WRONG = "wrong_pin"
+    LOCKED = "locked"
+
+
+def pin_cases(session: Session, contact: Contact) -> list[Case]:
+    """Return the cases whose PIN confirms this contact's DELETE: the missing-child cases they reported or
+    joined (a found child's case is the police's: a volunteer has no PIN and confirms with yes or no)."""
+    cases = contact_cases(session, contact)
+    found = set(
+        session.scalars(sa.select(FoundChild.case_id).where(FoundChild.case_id.in_([c.id for c in cases])))
+    )
+    return [c for c in cases if c.id not in found]
+
+
+def check_erasure_pin(session: Session, contact: Contact, pin: str, *, actor: str) -> PinCheck:
+    """Check a DELETE's PIN against the contact's cases; a wrong one is recorded and audited, and counts toward
+    the hourly guessing budget JOIN and LINK share (`intake.walkins.guessing_locked`)."""
+    if guessing_locked(session, contact):
+        outcome = PinCheck.LOCKED
+    elif any(secrets.compare_digest(pin.strip(), c.pin) for c in pin_cases(session, contact)):
+        return PinCheck.RIGHT  # the erasure's own audit event follows in the same transaction
+    else:
+        outcome = PinCheck.WRONG
+        session.add(LinkAttempt(contact_id=contact.id, outcome=f"erase_{outcome.value}"))
+    audit(session, actor, "contact.erase_refused", "contact", contact.id, outcome=outcome.value)
+    session.flush()
+    return outcome
+
+
+def legal_holds(session: Session, case_ids: Collection[int]) -> dict[int, LegalHold]:
+    """Return the cases among `case_ids` that must be kept, and why: a candidate match of the case that an
+    officer is reviewing (a review was opened and the candidate is still open) or that was approved."""
+    ids = list(case_ids)
+    under_review = sa.and_(
+        CandidateReview.state.in_(HOLDING_REVIEWS), Candidate.status == CandidateStatus.NEW
+    )
+    rows = session.execute(
+        sa.select(Candidate.child_case_id, Candidate.family_case_id, CandidateReview.state)
+        .join(CandidateReview, CandidateReview.candidate_id == Candidate.id)
+        .where(
+            sa.or_(Candidate.child_case_id.in_(ids), Candidate.family_case_id.in_(ids)),
+            sa.or_(CandidateReview.state == ReviewState.APPROVED, under_review),
+        )
+    ).all()
+    holds: dict[int, LegalHold] = {}
+    for child_case, family_case, state in rows:
+        why = LegalHold.MATCH_APPROVED if state == ReviewState.APPROVED else LegalHold.MATCH_UNDER_REVIEW
+        for case_id in (child_case, family_case):
+            if case_id in ids and holds.get(case_id) is not LegalHold.MATCH_APPROVED:
+                holds[case_id] = why
+    return holds
+
+
+def followed_by_others(session: Session, case: Case, contact: Contact) -> bool:
+    """Tell whether another family member follows the case from their own contact (consent given, not withdrawn)."""
+    others = (
+        sa.select(Person.id)
+        .join(Consent, Consent.person_id == Person.id)
+        .where(
+            Person.case_id == case.id,
+            Person.role.in_(FAMILY_ROLES),
+            Person.contact_id.is_not(None),
+            sa.not_(persons_of_contact(contact.id)),
+            Consent.granted.is_(True),
+            Consent.withdrawn_at.is_(None),
+        )
+    )
+    return session.scalar(sa.select(others.exists())) or False
+
+
 def erase_contact(session: Session, contact: Contact, *, actor: str, now: datetime) -> ErasureReport:
-    """Withdraw the contact's cases and consents, cancel their appointments and erase their personal data."""
-    cases = reported_cases(session, contact)
+    """Withdraw the contact's cases and consents, cancel their appointments and erase their personal data.
+
+    A case under a legal hold is kept whole; a case another family member follows stays open for them, and
+    only the contact's own part of it goes (see the module docstring).
+    """
+    reported = reported_cases(session, contact)
+    holds = legal_holds(session, [c.id for c in reported + _joined_cases(session, contact)])
+    held = list(holds)
+    shared = [c for c in reported if c.id not in holds and followed_by_others(session, c, contact)]
+    cases = [c for c in reported if c.id not in holds and c not in shared]
     case_ids = [c.id for c in cases]
+    own_persons = persons_of(contact.id, held)
     # Every appointment of a withdrawn case, and the contact's own appointments in cases they joined.
     active = sa.select(Booking).where(
         Booking.status == BookingStatus.BOOKED,
         sa.or_(
             Booking.case_id.in_(case_ids),
-            Booking.contact_id == contact.id,
-            Booking.person_id.in_(persons_of(contact.id)),
+            sa.and_(Booking.contact_id == contact.id, Booking.case_id.not_in(held)),
+            Booking.person_id.in_(own_persons),
         ),
     )
     cancelled = 0
@@ -147,10 +271,20 @@ def erase_contact(session: Session, contact: Contact, *, actor: str, now: dateti
             .where(Sample.case_id == case.id, Sample.status == SampleStatus.AWAITING_COLLECTION)
             .values(status=SampleStatus.CANCELLED)
         )
+    session.execute(
+        sa.update(Sample)
+        .where(Sample.person_id.in_(own_persons), Sample.status == SampleStatus.AWAITING_COLLECTION)
+        .values(status=SampleStatus.CANCELLED)
+    )
     withdrawn = session.execute(
         sa.update(Consent)
         .where(
-            sa.or_(Consent.contact_id == contact.id, Consent.case_id.in_(case_ids)),
+            sa.or_(
+                Consent.contact_id == contact.id,
+                Consent.case_id.in_(case_ids),
+                Consent.person_id.in_(own_persons),
+            ),
+            sa.or_(Consent.case_id.is_(None), Consent.case_id.not_in(held)),
             Consent.granted.is_(True),
             Consent.withdrawn_at.is_(None),
         )
@@ -158,12 +292,25 @@ def erase_contact(session: Session, contact: Contact, *, actor: str, now: dateti
     ).rowcount  # type: ignore[attr-defined]
     # The matching worker drops these profiles from its index and withdraws their open candidates.
     enqueue_withdraw(
-        session, profile_ids=session.scalars(owned_profiles(contact.id, case_ids)), case_ids=case_ids
+        session, profile_ids=session.scalars(owned_profiles(contact.id, case_ids, held)), case_ids=case_ids
     )
     erased: dict[type[Base], int] = {}
-    for model, rows in owned_rows(contact.id, case_ids).items():
+    for model, rows in owned_rows(contact.id, case_ids, held).items():
         result = session.execute(sa.update(model).where(rows).values(erased_values(model)))
         erased[model] = result.rowcount  # type: ignore[attr-defined]
-    report = ErasureReport(len(cases), cancelled, withdrawn, erased[Message])
-    audit(session, actor, "contact.erase", "contact", contact.id, **report.__dict__)
+    references = {c.id: c.reference for c in reported + _joined_cases(session, contact)}
+    report = ErasureReport(
+        len(cases),
+        cancelled,
+        withdrawn,
+        erased[Message],
+        held={references[i]: why.value for i, why in holds.items()},
+        shared=tuple(c.reference for c in shared),
+    )
+    audit(session, actor, "contact.erase", "contact", contact.id, **asdict(report))
     return report
+
+
+def _joined_cases(session: Session, contact: Contact) -> list[Case]:
+    member = sa.select(Person.case_id).where(persons_of_contact(contact.id))
+    return list(session.scalars(sa.select(Case).where(Case.id.in_(member)).order_by(Case.id)))

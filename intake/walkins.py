@@ -68,8 +68,8 @@ class LinkOutcome(enum.StrEnum):
     CONSENT_MISSING = "consent_missing"
 
 
-# Failed LINK attempts, and failed JOINs (`intake.family`), which share the budget.
-FAILURES = ("wrong_code", "wrong_pin", "used", "join_wrong_pin", "join_unknown_case")
+# Failed LINK attempts, and failed JOINs (`intake.family`) and DELETE PINs (`intake.erasure`), which share the budget.
+FAILURES = ("wrong_code", "wrong_pin", "used", "join_wrong_pin", "join_unknown_case", "erase_wrong_pin")
 
 
 @dataclass(frozen=True)

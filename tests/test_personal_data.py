@@ -92,7 +92,9 @@ def test_delete_erases_every_declared_personal_column_and_the_audit_log_never_na
                               frequency_table="t", engine_version="e"))  # fmt: skip
         session.add(MatchFlag(kind="same_person", profile_ids="p" * 32, detail={"genotypes": ["15", "16"]}))
     _say(session_factory, "DELETE", 100)
-    _say(session_factory, "1", 101)
+    with session_factory() as session:
+        pin = session.scalars(sa.select(Case.pin)).one()
+    _say(session_factory, pin, 101)
 
     with session_factory() as session:
         contact = session.scalars(sa.select(Contact)).one()

@@ -69,6 +69,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "help": ("HELP", "帮助", N_("What you can do")),
     "cancel": ("CANCEL", "取消", N_("Stop what you are doing")),
     "stop": ("STOP", "退订", N_("No more messages")),
+    "mydata": ("MYDATA", "我的数据", N_("What reunite keeps about you")),
     "delete": ("DELETE", "删除", N_("Erase your data")),
     "found": ("FOUND", "发现", N_("Volunteers: register a child found alone")),
     "next": ("NEXT", "下一个", N_("Volunteers: register the next child")),

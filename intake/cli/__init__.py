@@ -93,6 +93,7 @@ def _register_commands() -> None:
     from intake.cli.lab_keys import make_labs_group_with_keys
     from intake.cli.match import match_commands
     from intake.cli.officers import officers
+    from intake.cli.retention import retention
     from intake.cli.synth import synth
 
     main.add_command(make_labs_group_with_keys(lambda: runtime_from_env(demo_labs=False).session_factory))
@@ -100,6 +101,7 @@ def _register_commands() -> None:
     main.add_command(children)
     main.add_command(officers)
     main.add_command(synth)
+    main.add_command(retention)
     for command in (*match_commands, *backup_commands):
         main.add_command(command)
     # Adapters (the terminal chat, later Telegram, workers) add their commands through entry points.

@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from intake import clock
 from intake.booking import active_booking
-from intake.dialogue import booking, erase, join, language, link, menu, report, volunteer
+from intake.dialogue import booking, erase, join, language, link, menu, mydata, report, volunteer
 from intake.dialogue.keywords import Command, classify, is_pinyin, normalise
 from intake.dialogue.status import contact_cases, say_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, option_words, step_table
@@ -124,12 +124,12 @@ def handle(session: Session, incoming: Incoming, now: datetime | None = None) ->
 
 
 def _while_opted_out(ctx: Ctx, command: Command | None) -> None:
-    # An opted-out person is asked nothing: START re-subscribes, DELETE erases at once (there can be no
-    # confirmation question), and everything else gets no answer.
+    # An opted-out person is asked nothing: START re-subscribes, DELETE erases (with the case PIN on the same
+    # line when they have a case: there can be no question), and everything else gets no answer.
     if command is Command.OPT_IN:
         _opt(ctx, out=False)
     elif command is Command.DELETE:
-        erase.erase_now(ctx)
+        erase.while_opted_out(ctx)
 
 
 def _opt(ctx: Ctx, *, out: bool) -> None:
@@ -157,9 +157,11 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         state.picking_language = True
         ctx.say(_("Choose a language:"), language.OPTIONS)
         state.offer(language.OPTIONS, besides_the_question=True)  # an answer to the question still counts
-    elif command in (Command.HELP, Command.STATUS, Command.OPT_IN, Command.CHILDREN):
+    elif command in (Command.HELP, Command.STATUS, Command.OPT_IN, Command.CHILDREN, Command.MYDATA):
         if command is Command.STATUS:
             say_status(ctx)
+        elif command is Command.MYDATA:
+            mydata.say_my_data(ctx)
         elif command is Command.CHILDREN:
             volunteer.say_children(ctx)
         else:
@@ -209,7 +211,9 @@ def _note_photos(ctx: Ctx) -> None:
 
 def _say_cancelled(ctx: Ctx, flow: str | None) -> None:
     # "Cancelled" in the middle of moving an appointment would read as if the appointment were cancelled.
-    if flow == booking.FLOW.name and volunteer.booking_found_child(ctx):
+    if flow == erase.FLOW.name:
+        ctx.say(_("OK, nothing was deleted."))
+    elif flow == booking.FLOW.name and volunteer.booking_found_child(ctx):
         ctx.say(_("Stopped. The child stays registered: send BOOK to book the sampling later."))
     elif flow == booking.FLOW.name and any(active_booking(ctx.session, case) for case in contact_cases(ctx)):
         ctx.say(_("Stopped. Your appointment was not changed. Send HELP to see what you can do."))

@@ -36,6 +36,7 @@ class Command(enum.StrEnum):
     FOUND = "found"  # a volunteer registers a child found alone (intake/dialogue/volunteer.py)
     NEXT = "next"  # the volunteer's next registration, keeping their name and phone
     CHILDREN = "children"  # the children a volunteer registered, and how far their samples are
+    MYDATA = "mydata"  # what reunite keeps about the contact (intake/dialogue/mydata.py)
 
 
 # Carrier and Twilio opt-out words, plus the Chinese "回复TD退订" convention. YES is not an opt-in word here
@@ -59,6 +60,7 @@ WORDS: dict[Command, tuple[str, ...]] = {
     Command.FOUND: ("FOUND", "发现", "发现儿童", "登记儿童", "发现孩子"),
     Command.NEXT: ("NEXT", "下一个"),
     Command.CHILDREN: ("CHILDREN", "LIST", "名单", "我登记的", "我登记的孩子"),
+    Command.MYDATA: ("MYDATA", "MY DATA", "我的数据", "我的资料", "我的信息"),
 }  # fmt: skip
 
 # The same keywords in pinyin without tones, for phones that cannot type characters; written with or without
@@ -80,6 +82,7 @@ PINYIN: dict[Command, tuple[str, ...]] = {
     Command.FOUND: ("faxian", "dengjiertong"),
     Command.NEXT: ("xiayige",),
     Command.CHILDREN: ("mingdan",),
+    Command.MYDATA: ("wodeshuju", "wode shuju"),
 }
 
 
@@ -97,16 +100,18 @@ _LOOKUP = {
 _PINYIN = {normalise(word) for words in PINYIN.values() for word in words}
 
 
-# JOIN and LINK carry their secrets on the same line ("JOIN MC-2026-ACL9KQ 180262", "关联K7QX-M2PD-4F7"); the
-# rest must look like a case reference or a link code, so a name such as "Link Wang" stays an answer.
+# JOIN, LINK and DELETE carry their secrets on the same line ("JOIN MC-2026-ACL9KQ 180262", "关联K7QX-M2PD-4F7",
+# "删除 180262"); the rest must look like a case reference, a link code or a PIN, so a name such as "Link Wang"
+# stays an answer.
 _WITH_ARGUMENT = {  # matched against the folded message, which has no spaces
     Command.JOIN: re.compile(r"(?:join|加入|jiaru)[:：]?(mc-?\d{4}-?[a-z0-9]{6}(?:[,，.。]?\d{6})?)"),
     Command.LINK: re.compile(r"(?:link|关联|guanlian)[:：]?([a-z0-9]{4}-?[a-z0-9]{4}-?[a-z0-9]{3})"),
+    Command.DELETE: re.compile(r"(?:delete|删除|shanchu)[:：]?(\d{6})"),
 }
 
 
 def argument_of(text: str, command: Command) -> str | None:
-    """Return what follows JOIN or LINK in a message ("MC-2026-ACL9KQ 180262"), or None if nothing does."""
+    """Return what follows JOIN, LINK or DELETE in a message ("MC-2026-ACL9KQ 180262"), or None if nothing does."""
     pattern = _WITH_ARGUMENT.get(command)
     m = pattern.fullmatch(fold(text)) if pattern else None
     return m.group(1) if m else None

@@ -14,7 +14,8 @@ OPTIONS = (
     Option("3", _("Case status"), ("status", "查询")),
 )
 HELP = _("Send REPORT to report a missing child, BOOK for a DNA appointment, STATUS for your case, CANCEL to stop, "
-         "LANGUAGE for 中文/English, DELETE to erase your data, STOP for no more messages. This service is free.")  # fmt: skip
+         "LANGUAGE for 中文/English, MYDATA to see what we keep about you, DELETE to erase your data, STOP for no "
+         "more messages. This service is free.")  # fmt: skip
 
 
 def ask_main(ctx: Ctx) -> Question:

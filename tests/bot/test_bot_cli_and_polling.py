@@ -31,7 +31,7 @@ def test_set_webhook_registers_the_url_with_the_secret_and_the_commands_in_both_
     english, chinese = tg.calls_of("setMyCommands")
     assert "language_code" not in english.params and chinese.params["language_code"] == "zh"
     names = [c["command"] for c in english.params["commands"]]
-    assert names[:10] == [
+    assert names[:11] == [
         "start",
         "report",
         "book",
@@ -41,6 +41,7 @@ def test_set_webhook_registers_the_url_with_the_secret_and_the_commands_in_both_
         "help",
         "cancel",
         "stop",
+        "mydata",
         "delete",
     ]
     assert chinese.params["commands"][1]["description"] == "登记走失孩子"

@@ -1,4 +1,4 @@
-"""DELETE (删除) erases what a parent told reunite, after one confirmation, and keeps only the bare case record."""
+"""DELETE (删除) erases what a parent told reunite, once confirmed with the case PIN, and keeps only the bare case record."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import PHONE, run_transcript
 
 
+def _pin(session) -> str:
+    return session.scalars(sa.select(Case.pin)).one()
+
+
 @pytest.fixture
 def labs(session):
     load_demo_labs(session)
@@ -31,8 +35,8 @@ def labs(session):
 
 def test_delete_in_chinese_erases_the_report_and_frees_the_appointment(session, labs):
     run_transcript(session, t.REPORT_ZH + t.BOOK_AFTER_REPORT_ZH)
-    reference = session.scalars(sa.select(Case.reference)).one()
-    run_transcript(session, [("删除", (reference, "无法恢复", "1 确定删除")), ("1", ("已删除",))])
+    reference, pin = session.execute(sa.select(Case.reference, Case.pin)).one()
+    run_transcript(session, [("删除", (reference, "无法恢复", "核对码")), (pin, ("已删除",))])
 
     case = session.scalars(sa.select(Case)).one()
     assert case.status == CaseStatus.WITHDRAWN and case.reference == reference
@@ -53,19 +57,19 @@ def test_delete_in_chinese_erases_the_report_and_frees_the_appointment(session, 
 def test_delete_erases_the_date_of_birth_too(session, labs):
     run_transcript(session, t.REPORT_EN + [("2", ("BOOK",))])
     assert session.scalars(sa.select(Case.child_birth_date)).one() is not None
-    run_transcript(session, [("DELETE", ("cannot be undone",)), ("yes", ("Deleted",))])
+    run_transcript(session, [("DELETE", ("cannot be undone",)), (_pin(session), ("Deleted",))])
     assert session.execute(sa.select(Case.child_birth_date, Case.last_seen_date)).one() == (None, None)
 
 
 def test_deleted_case_cannot_be_booked_and_status_says_withdrawn(session, labs):
     run_transcript(session, t.REPORT_EN + [("2", ("BOOK",))])
-    run_transcript(session, [("DELETE", ("cannot be undone",)), ("yes", ("Deleted",))])
+    run_transcript(session, [("DELETE", ("cannot be undone",)), (_pin(session), ("Deleted",))])
     run_transcript(session, [("BOOK", ("no case to book",)), ("STATUS", ("withdrawn",))])
 
 
 def test_delete_can_be_declined(session):
     run_transcript(session, t.REPORT_EN + [("2", ("BOOK",))])
-    run_transcript(session, [("DELETE", ("Delete your details",)), ("2", ("nothing was deleted",))])
+    run_transcript(session, [("DELETE", ("6-digit PIN",)), ("no", ("nothing was deleted",))])
     case = session.scalars(sa.select(Case)).one()
     assert case.status == CaseStatus.OPEN and case.child_name == "Li Ming"
     assert all(c.withdrawn_at is None for c in session.scalars(sa.select(Consent)))
@@ -76,7 +80,11 @@ def test_delete_blanks_the_stored_messages(session_factory):
     from intake.inbox import process
     from intake.models import Channel, utcnow
 
-    for number, (text, _expected) in enumerate(t.REPORT_EN + [("2", ()), ("DELETE", ()), ("1", ())]):
+    for number, (text, _expected) in enumerate(t.REPORT_EN + [("2", ())]):
+        process(session_factory, Incoming(Channel.SMS, PHONE, text, utcnow(), provider_id=f"SM{number}"))
+    with session_factory() as s:
+        pin = _pin(s)
+    for number, text in enumerate(["DELETE", pin], 100):
         process(session_factory, Incoming(Channel.SMS, PHONE, text, utcnow(), provider_id=f"SM{number}"))
     with session_factory() as s:
         bodies = s.scalars(sa.select(Message.body)).all()

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from intake.dialogue.keywords import Command, classify
 from intake.dialogue.vocabulary import NO_WORDS, RELATIVE_WORDS, SEX_WORDS, YES_WORDS
 from intake.labs import load_demo_labs
-from intake.models import Booking, BookingStatus, Case, CaseStatus, Person, Role, Sex
+from intake.models import AuditEvent, Booking, BookingStatus, Case, CaseStatus, Person, Role, Sex
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript, say
 
@@ -66,15 +66,24 @@ def test_an_empty_message_at_a_free_text_question_stores_nothing(session):
     run_transcript(session, t.REPORT_EN[:9] + [("", ("Your message was empty.", "Describe the child"))])
 
 
-def test_stop_then_delete_erases_at_once(session):
+def test_stop_then_delete_needs_the_pin_on_the_same_line(session):
     run_transcript(session, t.REPORT_ZH + [("2", ("预约",)), ("退订", ("已退订",))])
-    run_transcript(session, [("报失", t.SILENT), ("删除", ("已删除",)), ("1", t.SILENT)])
+    run_transcript(session, [("报失", t.SILENT), ("删除", ("删除 123456",)), ("1", t.SILENT)])
     case = session.scalars(sa.select(Case)).one()
+    assert case.status == CaseStatus.OPEN and case.child_name == "李小明"  # a bare DELETE asks nothing
+    run_transcript(session, [(f"删除 {case.pin}", ("已删除",))])
+    session.refresh(case)
     assert case.status == CaseStatus.WITHDRAWN and case.child_name is None
 
 
+def test_stop_then_delete_without_a_case_erases_at_once(session):
+    run_transcript(session, [("你好", ("团圆",)), ("退订", ("已退订",)), ("删除", ("已删除",))])
+    assert session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action == "contact.erase")).one()
+
+
 def test_after_delete_status_does_not_say_book(session):
-    run_transcript(session, t.REPORT_EN + [("2", ("BOOK",)), ("DELETE", ()), ("1", ("Deleted",))])
+    run_transcript(session, t.REPORT_EN + [("2", ("BOOK",)), ("DELETE", ())])
+    run_transcript(session, [(session.scalars(sa.select(Case.pin)).one(), ("Deleted",))])
     status = say(session, "STATUS")[0].text
     assert "withdrawn" in status and "BOOK" not in status
     run_transcript(session, [("BOOK", ("no case to book",))])

@@ -134,7 +134,7 @@ def test_a_joined_father_who_deletes_his_data_loses_his_booking_consents_name_an
                            digest="d" * 64, uploaded_by="labkey:1"))  # fmt: skip
     session.flush()
     say(session, "删除", address=FATHER)
-    say(session, "1", address=FATHER)
+    say(session, case.pin, address=FATHER)
     session.expire_all()
     bookings = {b.person_id: b.status for b in session.scalars(sa.select(Booking))}
     assert bookings[father.id] is BookingStatus.CANCELLED

@@ -109,7 +109,9 @@ def test_without_a_case_the_person_is_told_to_report_first(session, lab):
 
 def test_a_withdrawn_case_has_no_consent_to_link_to(session, lab):
     _report(session)
-    run_transcript(session, [("删除", ("确定删除",)), ("1", ("已删除",))])
+    run_transcript(
+        session, [("删除", ("核对码",)), (session.scalars(sa.select(Case.pin)).one(), ("已删除",))]
+    )
     sample, code = _walk_in(session, lab)
     assert "没有您同意采血和保存信息的记录" in say(session, f"关联 {code}")[0].text
     assert sample.case_id is None

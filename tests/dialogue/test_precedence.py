@@ -14,7 +14,16 @@ from intake.dialogue.steps import Ctx, Option, option_words
 from intake.dialogue.types import Incoming
 from intake.errors import InputError
 from intake.labs import load_demo_labs
-from intake.models import Booking, BookingStatus, Case, CaseStatus, Channel, Contact, Conversation
+from intake.models import (
+    AuditEvent,
+    Booking,
+    BookingStatus,
+    Case,
+    CaseStatus,
+    Channel,
+    Contact,
+    Conversation,
+)
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import NOW, run_transcript, say
 
@@ -109,14 +118,19 @@ def test_cancel_while_moving_an_appointment_does_not_say_cancelled(session, book
     ("word", "done"), [("删除", "已删除"), ("刪除", "已删除"), ("DELETE", "Deleted"), ("shan chu", "已删除")]
 )
 def test_delete_at_the_delete_confirmation_deletes(session, word, done):
-    run_transcript(
-        session, t.REPORT_EN + [("2", ("BOOK",)), ("DELETE", ("cannot be undone",)), (word, (done,))]
-    )
-    assert session.scalars(sa.select(Case.status)).one() == CaseStatus.WITHDRAWN
+    # The yes/no confirmation is for a contact without a case of their own (with one, the case PIN confirms).
+    run_transcript(session, [("Hello", ("reunite",)), ("DELETE", ("cannot be undone",)), (word, (done,))])
+    assert session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "contact.erase")).one()
 
 
 def test_cancel_at_the_delete_confirmation_keeps_everything(session):
-    run_transcript(session, t.REPORT_EN + [("2", ("BOOK",)), ("DELETE", ("cannot be undone",)),
+    run_transcript(session, [("Hello", ("reunite",)), ("DELETE", ("cannot be undone",)),
+                             ("取消", ("什么都没有删除",))])  # fmt: skip
+    assert not session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "contact.erase")).all()
+
+
+def test_cancel_at_the_delete_pin_keeps_everything(session):
+    run_transcript(session, t.REPORT_EN + [("2", ("BOOK",)), ("DELETE", ("6-digit PIN",)),
                                            ("取消", ("什么都没有删除",))])  # fmt: skip
     assert session.scalars(sa.select(Case.status)).one() == CaseStatus.OPEN
 
@@ -152,8 +166,10 @@ def test_at_every_step_an_option_word_that_is_a_keyword_reaches_the_option(sessi
                 say(session, word)
                 savepoint.rollback()
                 assert picked[-1:] == [option.key], f"{conversation.step}: {word!r} did not pick {option.key}"
-    with_options = {"menu.main", "book.manage", "book.cancel_confirm", "erase.confirm", "report.consent_dna"}
-    assert with_options <= seen
+    # erase.confirm is for a contact without a case (this one has one: DELETE asks for the PIN): the tests
+    # test_delete_at_the_delete_confirmation_deletes and test_cancel_at_the_delete_confirmation_... cover it.
+    with_options = {"menu.main", "book.manage", "book.cancel_confirm", "report.consent_dna"}
+    assert with_options | {"erase.pin"} <= seen
 
 
 def test_an_option_still_wins_after_the_language_list_was_shown(session, booked):

@@ -157,7 +157,7 @@ def test_delete_from_the_linked_chat_erases_her_case(session, labs):
     chat(session, "1")
     chat(session, "1")
     assert case.reference in chat(session, "删除")[0]
-    chat(session, "1")
+    chat(session, case.pin)
     session.refresh(case)
     assert case.status is CaseStatus.WITHDRAWN
     assert [b.status for b in session.scalars(sa.select(Booking))] == [BookingStatus.CANCELLED]
