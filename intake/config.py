@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -88,6 +88,8 @@ class Settings:
     load_demo_labs: bool = True
     trust_proxy_hops: int = 0
     default_region: str = "CN"  # how a phone number written without + is read (ISO 3166 region)
+    # REUNITE_DATA_KEYS as given (intake.crypto reads it); never in a repr, so never in a log
+    data_keys: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, load_dotenv_file: bool = True) -> Settings:
@@ -108,4 +110,5 @@ class Settings:
             load_demo_labs=_flag(env, "REUNITE_DEMO_LABS", True),
             trust_proxy_hops=_whole_number(env, "REUNITE_TRUST_PROXY_HOPS", 0, 0, MAX_PROXY_HOPS),
             default_region=(env.get("REUNITE_DEFAULT_REGION") or "CN").strip().upper(),
+            data_keys=env.get("REUNITE_DATA_KEYS", "").strip() or None,
         )
