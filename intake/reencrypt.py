@@ -101,21 +101,27 @@ def _column(session_factory: sessionmaker[Session], keyring: crypto.Keyring, col
             if not rows:
                 return
             last = rows[-1][0]
+            changes = []
             for row_id, stored in rows:
                 if stored is None:
                     continue
                 new = keyring.reseal(_bytes(stored), col.label)
                 if new is None:
                     report.current[col.name] += 1
-                    continue
+                else:
+                    changes.append({"row": row_id, "old": stored, "new": new})
+            if changes:
+                # One round trip per batch (executemany); the summed row count says how many still held the
+                # value read: the others were changed meanwhile and keep the service's value.
                 result = session.execute(
-                    sa.update(raw).where(key == row_id, value == stored).values({col.column: new})
+                    sa.update(raw)
+                    .where(key == sa.bindparam("row"), value == sa.bindparam("old"))
+                    .values({col.column: sa.bindparam("new")}),
+                    changes,
                 )
                 changed = cast(CursorResult[Any], result).rowcount
-                if changed:
-                    report.sealed[col.name] += 1
-                else:
-                    report.skipped[col.name] += 1
+                report.sealed[col.name] += changed
+                report.skipped[col.name] += len(changes) - changed
             session.commit()
 
 
