@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -97,6 +97,8 @@ class Settings:
     retain_case_photos_days: int = 30
     retain_failed_days: int = 180
     retain_match_jobs_days: int = 90
+    # REUNITE_DATA_KEYS as given (intake.crypto reads it); never in a repr, so never in a log
+    data_keys: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, load_dotenv_file: bool = True) -> Settings:
@@ -123,6 +125,7 @@ class Settings:
             retain_case_photos_days=_days(env, "REUNITE_RETAIN_CASE_PHOTOS_DAYS", 30),
             retain_failed_days=_days(env, "REUNITE_RETAIN_FAILED_DAYS", 180),
             retain_match_jobs_days=_days(env, "REUNITE_RETAIN_MATCH_JOBS_DAYS", 90),
+            data_keys=env.get("REUNITE_DATA_KEYS", "").strip() or None,
         )
 
 

@@ -1,10 +1,13 @@
 """Photos people send (a child's photo, by Telegram today): checked, stripped of every metadata, stored on disk.
 
     store_photo(data_dir, data) -> StoredPhoto        (raises PhotoError, an InputError, for what cannot be used)
-    photo_path(data_dir, photo_id) -> Path            (where a stored photo is; officers' tools read it, nobody else)
+    read_photo(data_dir, photo_id) -> bytes | None    (the JPEG, decrypted; officers' tools read it, nobody else)
+    reencrypt_photos(data_dir, keyring) -> (sealed, unchanged)   (key rotation: seal each with the newest key)
 
-A photo is kept outside the database, under `<data folder>/photos/<random id>.jpg`, named by a random id that says
-nothing about the person, and it is never served by the web service. Only JPEG, PNG and WebP of at most
+A photo is kept outside the database, under `<data folder>/photos/<random id>.enc`, named by a random id that says
+nothing about the person, encrypted with the data keys (`intake.crypto`, as the genotypes are), and it is never
+served by the web service. A photo kept before encryption (`<random id>.jpg`, plaintext) is still read, until
+`reunite keys reencrypt` seals it. Only JPEG, PNG and WebP of at most
 MAX_PHOTO_BYTES and MAX_PIXELS are taken, and only if the image decodes completely. Every photo is decoded and
 written anew as a JPEG from its pixels alone, so nothing of the original file survives: no EXIF (GPS position,
 camera, time), no XMP, no comments, no ICC profile. The EXIF orientation is applied to the pixels first, so the
@@ -19,11 +22,13 @@ import re
 import secrets
 import tempfile
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from intake import crypto
 from intake.errors import InputError
 
 PHOTO_FOLDER = "photos"
@@ -31,6 +36,9 @@ MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; anything bigger is refused before it is decoded
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 CONTENT_TYPE = "image/jpeg"
+SUFFIX = ".enc"
+PLAINTEXT_SUFFIX = ".jpg"  # photos kept before they were encrypted
+LABEL = "photo"  # bound into each sealed photo (intake.crypto)
 JPEG_QUALITY = 90
 _PHOTO_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -56,10 +64,23 @@ def too_large() -> PhotoError:
 
 
 def photo_path(data_dir: Path, photo_id: str) -> Path:
-    """Return where the photo `photo_id` is kept; refuse an id that is not one of ours (no path tricks)."""
+    """Return where the photo `photo_id` is kept, encrypted; refuse an id that is not one of ours (no path tricks)."""
     if not _PHOTO_ID.fullmatch(photo_id):
         raise PhotoError("That is not a photo id.")
-    return data_dir / PHOTO_FOLDER / f"{photo_id}.jpg"
+    return data_dir / PHOTO_FOLDER / f"{photo_id}{SUFFIX}"
+
+
+def read_photo(data_dir: Path, photo_id: str) -> bytes | None:
+    """Return the JPEG of a stored photo, decrypted, or None if there is none (DataKeyError: no key opens it)."""
+    path = photo_path(data_dir, photo_id)
+    try:
+        return crypto.current().decrypt(path.read_bytes(), LABEL)
+    except FileNotFoundError:
+        pass
+    try:
+        return path.with_suffix(PLAINTEXT_SUFFIX).read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def clean_image(data: bytes) -> bytes:
@@ -102,18 +123,12 @@ def _on_white(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def store_photo(data_dir: Path, data: bytes) -> StoredPhoto:
-    """Check and clean the photo in `data` and keep it under the data folder; return where and under which id."""
-    cleaned = clean_image(data)
-    folder = data_dir / PHOTO_FOLDER
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    photo_id = secrets.token_hex(16)
-    path = photo_path(data_dir, photo_id)
-    # Written to a temporary file and renamed, so a crash never leaves half a photo under a real id.
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming-", suffix=".jpg")
+def _write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file and rename it to `path`, so a crash never leaves half a photo."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(cleaned)
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o600)
@@ -121,12 +136,73 @@ def store_photo(data_dir: Path, data: bytes) -> StoredPhoto:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def store_photo(data_dir: Path, data: bytes) -> StoredPhoto:
+    """Check and clean the photo in `data` and keep it, encrypted, under the data folder; return its id."""
+    cleaned = clean_image(data)
+    folder = data_dir / PHOTO_FOLDER
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    photo_id = secrets.token_hex(16)
+    path = photo_path(data_dir, photo_id)
+    _write(path, crypto.current().encrypt(cleaned, LABEL))
     return StoredPhoto(photo_id, CONTENT_TYPE, len(cleaned), path)
 
 
 def delete_photo(data_dir: Path, photo_id: str) -> bool:
-    """Delete a stored photo (erasure); return whether there was one."""
+    """Delete a stored photo (erasure), encrypted or kept before encryption; return whether there was one."""
     path = photo_path(data_dir, photo_id)
-    existed = path.exists()
-    path.unlink(missing_ok=True)
+    existed = False
+    for each in (path, path.with_suffix(PLAINTEXT_SUFFIX)):
+        existed = each.exists() or existed
+        each.unlink(missing_ok=True)
     return existed
+
+
+def photo_key_usage(data_dir: Path) -> Counter[str]:
+    """Return how many stored photos each key id sealed ("plaintext": kept before encryption)."""
+    counts: Counter[str] = Counter()
+    folder = data_dir / PHOTO_FOLDER
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if not _PHOTO_ID.fullmatch(path.stem) or path.suffix not in (SUFFIX, PLAINTEXT_SUFFIX):
+                continue
+            with path.open("rb") as f:
+                head = f.read(crypto.HEADER_BYTES)
+            counts[(crypto.sealed_key_id(head) if path.suffix == SUFFIX else None) or "plaintext"] += 1
+    return counts
+
+
+def reencrypt_photos(data_dir: Path, keyring: crypto.Keyring) -> tuple[int, int]:
+    """Seal every stored photo with the newest key (plaintext ones too); return (sealed, already sealed so).
+
+    Safe while the service runs: each photo is written anew under a temporary name and renamed over the old
+    file, and a photo deleted meanwhile is not brought back.
+    """
+    folder = data_dir / PHOTO_FOLDER
+    sealed = unchanged = 0
+    if not folder.is_dir():
+        return 0, 0
+    for path in sorted(folder.iterdir()):
+        if not _PHOTO_ID.fullmatch(path.stem) or path.suffix not in (SUFFIX, PLAINTEXT_SUFFIX):
+            continue
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # deleted meanwhile
+            continue
+        if path.suffix == PLAINTEXT_SUFFIX:
+            new = keyring.encrypt(data, LABEL)
+        else:
+            resealed = keyring.reseal(data, LABEL)
+            if resealed is None:
+                unchanged += 1
+                continue
+            new = resealed
+        target = path.with_suffix(SUFFIX)
+        if not path.exists():  # erased while we read it
+            continue
+        _write(target, new)
+        if path != target:
+            path.unlink(missing_ok=True)
+        sealed += 1
+    return sealed, unchanged

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake import schema
+from intake import crypto, schema
 from intake.config import SettingError, Settings
 from intake.db import make_engine, make_session_factory
 from intake.slots import HORIZON_INFO_KEY
@@ -87,6 +87,8 @@ class Runtime:
                 f"cannot create the data folder {settings.data_dir} (REUNITE_DATA_DIR): {exc}"
             ) from None
         use_data_dir_for_numba_cache(settings.data_dir)
+        # Genotypes and photos are encrypted with these keys (REUNITE_DATA_KEYS, or the data folder's key file).
+        crypto.install(crypto.load(settings))
         engine = _connect(settings, migrate)
         factory = make_session_factory(engine)
         # Every session carries the booking horizon, so the dialogue, the web layer and the CLI book alike.

@@ -51,6 +51,7 @@ from intake.models import (
     Sex,
     utcnow,
 )
+from intake.models._common import EncryptedJSON
 from matching.frequencies import FrequencyTable
 from matching.synthetic import Config, Families, Found, FoundSource, Generator, RelativeKind, genotype_dicts
 
@@ -157,15 +158,24 @@ def _plain(value: object) -> object:
     return value
 
 
+def _seal(table: sa.Table, column: str, value: object, conn: Connection) -> bytes | None:
+    encrypted = cast(EncryptedJSON, table.c[column].type)
+    return encrypted.process_bind_param(value, conn.dialect)
+
+
 def _copy(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """COPY rows (all with the keys of the first) into `table`, in the connection's transaction (psycopg 3)."""
     columns = list(rows[0])
     driver = conn.connection.driver_connection
     assert driver is not None
     quoted = ", ".join(f'"{c}"' for c in columns)
+    # COPY bypasses SQLAlchemy's types, so the encrypted columns (genotypes) are sealed here as the type would.
+    sealed = {c for c in columns if isinstance(table.c[c].type, EncryptedJSON)}
     with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row([_plain(row[c]) for c in columns])
+            copy.write_row(
+                [_seal(table, c, row[c], conn) if c in sealed else _plain(row[c]) for c in columns]
+            )
 
 
 class _Writer:

@@ -5,6 +5,7 @@ With REUNITE_TEST_REQUIRE_PG=1 (as CI runs) an unreachable PostgreSQL stops the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import intake.models  # noqa: F401 - registers every table
+from intake import crypto
 from intake.db import make_session_factory
 from tests.support import network
 from tests.support.databases import (
@@ -24,6 +26,19 @@ from tests.support.databases import (
 )
 
 network.install()
+
+# Genotypes and photos are encrypted (intake.crypto): every test runs with this key unless it installs others;
+# in the environment too, for the processes a test starts (Dask workers) and the settings it reads from there.
+TEST_DATA_KEY = "dGVzdC1kYXRhLWtleS1vZi1yZXVuaXRlLTMyLWJ5dGU="
+os.environ["REUNITE_DATA_KEYS"] = TEST_DATA_KEY
+
+
+@pytest.fixture(autouse=True)
+def _data_keys() -> Iterator[crypto.Keyring]:
+    """Install the test data key for the test (a test or a runtime it starts may install others)."""
+    keyring = crypto.Keyring.parse(TEST_DATA_KEY)
+    crypto.install(keyring)
+    yield keyring
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -89,6 +89,7 @@ def db_upgrade() -> None:
 def _register_commands() -> None:
     from intake.cli.backup import backup_commands
     from intake.cli.children import children
+    from intake.cli.keys import keys
     from intake.cli.kinship import kinship_lr
     from intake.cli.lab_keys import make_labs_group_with_keys
     from intake.cli.match import match_commands
@@ -98,6 +99,7 @@ def _register_commands() -> None:
 
     main.add_command(make_labs_group_with_keys(lambda: runtime_from_env(demo_labs=False).session_factory))
     main.add_command(kinship_lr)
+    main.add_command(keys)
     main.add_command(children)
     main.add_command(officers)
     main.add_command(synth)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum
+from sqlalchemy import DateTime, Dialect, Enum, LargeBinary, TypeDecorator
 
-from intake import clock
+from intake import clock, crypto
 
 
 def utcnow() -> datetime:
@@ -35,6 +36,36 @@ def enum_column(enum_cls: type[enum.Enum]) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON value stored encrypted (`intake.crypto`): the database holds only the sealed bytes.
+
+    `label` names the column and is bound into each value, so a value moved to another column does not open.
+    A value written before encryption (plain JSON bytes, left by migration 0005_crypto) still reads until
+    `reunite keys reencrypt` seals it.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        if value is None:
+            return None
+        data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        return crypto.current().encrypt(data, self.label)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        raw = value.encode() if isinstance(value, str) else bytes(value)
+        if crypto.is_sealed(raw):
+            raw = crypto.current().decrypt(raw, self.label)
+        return json.loads(raw)
 
 
 # Every column says whether it holds personal data (tests/test_personal_data.py walks them all), so a new

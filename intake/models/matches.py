@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.db import Base
-from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, personal, utcnow
+from intake.models._common import NOT_PERSONAL, EncryptedJSON, TZDateTime, enum_column, personal, utcnow
 
 
 class JobKind(enum.StrEnum):
@@ -108,7 +108,10 @@ class Candidate(Base):
     skipped_markers: Mapped[list[str]] = mapped_column(JSON, default=list, info=NOT_PERSONAL)
     ask_for: Mapped[str | None] = mapped_column(String(200), info=NOT_PERSONAL)
     # Genotypes of both sides and the per-marker LRs: genetic data of the persons, erased with their case.
-    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, info=personal([]))
+    # Encrypted at rest like the profiles' genotypes (intake.crypto).
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(
+        EncryptedJSON("match_candidates.evidence"), default=list, info=personal([])
+    )
     frequency_table: Mapped[str] = mapped_column(String(120), info=NOT_PERSONAL)  # source and digest
     engine_version: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)
     compared: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)  # the database size of the search
@@ -137,7 +140,9 @@ class MatchFlag(Base):
     profile_ids: Mapped[str] = mapped_column(String(200), info=NOT_PERSONAL)  # sorted, joined by ","
     case_ids: Mapped[list[int]] = mapped_column(JSON, default=list, info=NOT_PERSONAL)
     # What the engine said (may name genotypes, e.g. the Amelogenin typed): erased with the case.
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, info=personal({}))
+    detail: Mapped[dict[str, Any]] = mapped_column(
+        EncryptedJSON("match_flags.detail"), default=dict, info=personal({})
+    )
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
     resolved_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
     resolved_by: Mapped[str | None] = mapped_column(String(120), info=NOT_PERSONAL)  # pseudonymous actor

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.db import Base
-from intake.models._common import NOT_PERSONAL, TZDateTime, personal, utcnow
+from intake.models._common import NOT_PERSONAL, EncryptedJSON, TZDateTime, personal, utcnow
 
 
 class DnaProfile(Base):
@@ -39,7 +39,10 @@ class DnaProfile(Base):
         ForeignKey("labs.id", ondelete="RESTRICT"), index=True, info=NOT_PERSONAL
     )
     kit: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)
-    genotypes: Mapped[dict[str, list[str]]] = mapped_column(JSON, info=personal({}))
+    # Encrypted at rest (intake.crypto): a copy of the database shows no allele.
+    genotypes: Mapped[dict[str, list[str]]] = mapped_column(
+        EncryptedJSON("profiles.genotypes"), info=personal({})
+    )
     autosomal_markers: Mapped[int] = mapped_column(info=NOT_PERSONAL)
     digest: Mapped[str] = mapped_column(
         String(64), info=personal("")

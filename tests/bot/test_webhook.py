@@ -101,7 +101,7 @@ def test_a_photo_is_kept_by_id_and_its_file_deleted_with_the_persons_data(webhoo
     assert replies[0] == "Thank you, we received your photo and kept it with your message."
     with session_factory() as s:
         (photo_id,) = s.scalars(sa.select(Attachment.photo_id)).all()
-    kept = app.extensions["reunite"].settings.data_dir / "photos" / f"{photo_id}.jpg"
+    kept = app.extensions["reunite"].settings.data_dir / "photos" / f"{photo_id}.enc"  # encrypted
     assert kept.exists()
     webhook.say(8, "DELETE")
     assert kept.exists()  # asked, not yet confirmed

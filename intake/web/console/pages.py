@@ -6,6 +6,7 @@ transaction as the reads, and commits it before the page is sent.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,7 +37,7 @@ from intake.models import (
     as_utc,
     audit,
 )
-from intake.photos import CONTENT_TYPE, photo_path
+from intake.photos import CONTENT_TYPE, read_photo
 from intake.provinces import provinces_of
 from intake.web.console.access import require_case, visible
 from intake.web.console.app import bp, db, login_required, officer, render, roles_required
@@ -286,12 +287,12 @@ def photo(attachment_id: int) -> ResponseReturnValue:
     if case is None:
         abort(404)
     require_case(s, me, case)
-    path = photo_path(runtime().settings.data_dir, attachment.photo_id)
-    if not path.is_file():
+    data = read_photo(runtime().settings.data_dir, attachment.photo_id)  # decrypted (intake.crypto)
+    if data is None:
         abort(404)
     audit(s, me.actor, "photo.view", "attachment", attachment.id, case=case.id)
     s.commit()
-    return send_file(path, mimetype=CONTENT_TYPE, max_age=0, etag=False, conditional=False)
+    return send_file(io.BytesIO(data), mimetype=CONTENT_TYPE, max_age=0, etag=False, conditional=False)
 
 
 @bp.get("/audit")
