@@ -9,6 +9,7 @@ import gzip
 import io
 import itertools
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -44,7 +45,7 @@ BOOK_IN_GUANGZHOU = ["1", "广州", "1", "1", "1"]
 
 
 def _settings(data_dir: Path, database_url: str | None = None) -> Settings:
-    env = {"REUNITE_DATA_DIR": str(data_dir)}
+    env = {"REUNITE_DATA_DIR": str(data_dir), "REUNITE_DATA_KEYS": os.environ["REUNITE_DATA_KEYS"]}
     if database_url:
         env["DATABASE_URL"] = database_url
     base = Settings.from_env(env, load_dotenv_file=False)
@@ -141,7 +142,7 @@ def test_sqlite_round_trip_restores_every_row_and_photo_and_lists_the_key_apart(
         b"an encryption key"
     )  # as encryption at rest may keep one
     before = everything(source)
-    assert f"photos/{photo_id}.jpg" in before["files"] and before["rows"]["profiles"]
+    assert f"photos/{photo_id}.enc" in before["files"] and before["rows"]["profiles"]
 
     report = create_backup(source, tmp_path)
     manifest = report.manifest
@@ -156,7 +157,7 @@ def test_sqlite_round_trip_restores_every_row_and_photo_and_lists_the_key_apart(
     with tarfile.open(report.path) as tar:
         names = tar.getnames()
     assert names[0] == "manifest.json" and "database/reunite.sqlite3" in names
-    assert f"data/photos/{photo_id}.jpg" in names and not any("key" in n for n in names)
+    assert f"data/photos/{photo_id}.enc" in names and not any("key" in n for n in names)
 
     target = _settings(tmp_path / "b")
     restored = restore_backup(target, report.path)
@@ -166,7 +167,7 @@ def test_sqlite_round_trip_restores_every_row_and_photo_and_lists_the_key_apart(
         "secret_key",
     ]  # the restore says which keys to bring back
     assert everything(target) == before
-    restored_photo = target.data_dir / "photos" / f"{photo_id}.jpg"
+    restored_photo = target.data_dir / "photos" / f"{photo_id}.enc"
     assert restored_photo.stat().st_mode & 0o777 == 0o600  # as private as the service keeps its photos
     assert (target.data_dir / "photos").stat().st_mode & 0o777 == 0o700
     assert Path(make_url(target.database_url).database or "").stat().st_mode & 0o077 == 0
@@ -316,7 +317,8 @@ def test_an_archive_of_an_older_schema_is_migrated_after_the_restore(tmp_path):
 
 
 def _cli(tmp_path: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "REUNITE_DATA_DIR": str(data), "HOME": str(tmp_path)}
+    env = {"PATH": "/usr/bin:/bin", "REUNITE_DATA_DIR": str(data), "HOME": str(tmp_path),
+           "REUNITE_DATA_KEYS": os.environ["REUNITE_DATA_KEYS"]}  # fmt: skip
     return subprocess.run(
         [*REUNITE, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
     )
@@ -373,7 +375,7 @@ def test_postgresql_round_trip_with_pg_dump_and_pg_restore(tmp_path, tg):
         target = _settings(tmp_path / "b", second)
         restore_backup(target, report.path)
         after = everything(target)
-        assert after == before and f"photos/{photo_id}.jpg" in after["files"]
+        assert after == before and f"photos/{photo_id}.enc" in after["files"]
         with pytest.raises(BackupError, match="already hold data"):
             restore_backup(target, report.path)
     finally:

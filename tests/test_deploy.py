@@ -86,6 +86,7 @@ class Deployment:
             "HOME": str(self.tmp),
             "REUNITE_DATA_DIR": str(self.tmp / "data"),
             "DATABASE_URL": self.database_url,
+            "REUNITE_DATA_KEYS": os.environ["REUNITE_DATA_KEYS"],  # the suite's test key (tests/conftest.py)
             "PUBLIC_BASE_URL": PUBLIC,
             "REUNITE_TRUST_PROXY_HOPS": "1",
             "REUNITE_DEMO_LABS": "0",
