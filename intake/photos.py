@@ -159,6 +159,22 @@ def delete_photo(data_dir: Path, photo_id: str) -> bool:
     return existed
 
 
+def stored_photo_ids(data_dir: Path, *, written_before: float) -> set[str]:
+    """Return the ids of the stored photos whose file was last written before `written_before` (a POSIX time)."""
+    folder = data_dir / PHOTO_FOLDER
+    found: set[str] = set()
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if not _PHOTO_ID.fullmatch(path.stem) or path.suffix not in (SUFFIX, PLAINTEXT_SUFFIX):
+                continue
+            try:
+                if path.stat().st_mtime < written_before:
+                    found.add(path.stem)
+            except FileNotFoundError:  # deleted meanwhile
+                continue
+    return found
+
+
 def photo_key_usage(data_dir: Path) -> Counter[str]:
     """Return how many stored photos each key id sealed ("plaintext": kept before encryption)."""
     counts: Counter[str] = Counter()

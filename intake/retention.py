@@ -39,7 +39,7 @@ from intake.models import (
     Sample,
     audit,
 )
-from intake.photos import delete_photo
+from intake.photos import delete_photo, stored_photo_ids
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ ACTION = "retention.run"
 BATCH = 500  # closed cases erased per statement
 INTERVAL = timedelta(days=1)  # how often the worker runs it
 CHECK_EVERY = timedelta(hours=1)  # how often a worker process looks whether a day has passed
+# A photo is stored before the transaction naming it commits: a file younger than this may still be claimed.
+ORPHAN_GRACE = timedelta(hours=1)
 CLOSED = (CaseStatus.CLOSED, CaseStatus.REUNITED, CaseStatus.WITHDRAWN)
 FINISHED_NOTIFICATIONS = (
     NotificationStatus.SENT, NotificationStatus.DELIVERED, NotificationStatus.FAILED,
@@ -67,6 +69,7 @@ class RetentionReport:
     failed_messages: int = 0
     parked_jobs: int = 0
     match_jobs: int = 0
+    orphan_photos: int = 0
     photo_files: list[str] = field(default_factory=list)  # stored photos to delete once the run commits
 
     def counts(self) -> dict[str, int]:
@@ -171,6 +174,20 @@ def _match_jobs(session: Session, report: RetentionReport, before: datetime) -> 
     ).rowcount  # type: ignore[attr-defined]
 
 
+def _orphan_photos(session: Session, report: RetentionReport, data_dir: Path, now: datetime) -> None:
+    """Add the stored photos no attachment names any more: erased where the file could not be deleted at once
+    (DELETE through another channel than the one the photo came by), or stored by a transaction that rolled back."""
+    on_disk = sorted(stored_photo_ids(data_dir, written_before=(now - ORPHAN_GRACE).timestamp()))
+    claimed: set[str] = set()
+    for start in range(0, len(on_disk), BATCH):
+        chunk = on_disk[start : start + BATCH]
+        claimed.update(session.scalars(sa.select(Attachment.photo_id).where(Attachment.photo_id.in_(chunk))))
+    already = set(report.photo_files)  # blanked by a rule of this run
+    orphans = [photo_id for photo_id in on_disk if photo_id not in claimed and photo_id not in already]
+    report.orphan_photos += len(orphans)
+    report.photo_files += orphans
+
+
 def run_retention(
     session: Session, settings: Settings, *, now: datetime | None = None, dry_run: bool = False
 ) -> RetentionReport:
@@ -192,6 +209,7 @@ def run_retention(
     before = _cutoff(now, settings.retain_closed_cases_days)
     if before is not None:
         _erase_cases(session, report, _closed_cases(session, before))
+    _orphan_photos(session, report, settings.data_dir, now)
     if dry_run:
         session.rollback()
         report.photo_files = []

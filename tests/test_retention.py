@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from intake.models import (
     Case,
     CaseStatus,
     Channel,
+    Direction,
     DnaProfile,
     JobKind,
     JobState,
@@ -126,6 +128,29 @@ def test_nothing_younger_than_its_period_and_nothing_with_period_0_is_touched(
     assert sum(report.counts().values()) == 0
     with session_factory() as s:
         assert s.get_one(Case, reported).child_name == "Li Ming"
+
+
+def test_a_stored_photo_no_attachment_names_is_deleted_once_it_is_an_hour_old(session_factory, tmp_path):
+    """E.g. a Telegram photo whose person asked for DELETE by SMS: erasure blanked the attachment, not the file."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    old, young, named = "0a" * 16, "0b" * 16, "0c" * 16
+    for photo_id in (old, young, named):
+        (photos / f"{photo_id}.enc").write_bytes(b"sealed")
+    now = utcnow()
+    hours_ago = (now - timedelta(hours=2)).timestamp()
+    for photo_id in (old, named):
+        os.utime(photos / f"{photo_id}.enc", (hours_ago, hours_ago))
+    with session_factory() as s, s.begin():
+        message = Message(channel=Channel.TELEGRAM, direction=Direction.INBOUND, body="")
+        s.add(message)
+        s.flush()
+        s.add(Attachment(message_id=message.id, position=0, photo_id=named, content_type="image/jpeg"))
+    with session_factory() as s, s.begin():
+        report = run_retention(s, _settings(tmp_path), now=now)
+    assert report.counts()["orphan_photos"] == 1 and report.photo_files == [old]
+    assert delete_files(tmp_path, report) == 1
+    assert sorted(p.stem for p in photos.iterdir()) == sorted([young, named])
 
 
 def test_a_dry_run_counts_and_changes_nothing(session_factory, tmp_path, reported):
