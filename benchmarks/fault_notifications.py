@@ -400,7 +400,7 @@ def run(cfg: Config, *, echo: bool = True) -> Result:
         window_budget = [cfg.window_kills if cfg.faults else 0]
         kill_lock = threading.Lock()
         accepted_seen = [0]
-        every = max(3, cfg.notifications // (cfg.window_kills + 1)) if cfg.window_kills else 0
+        every = max(3, cfg.notifications // (cfg.window_kills + 2)) if cfg.window_kills else 0  # all land
 
         def on_accept(tag: str, request: Request) -> None:
             with kill_lock:
@@ -469,7 +469,6 @@ def analyse(
     lookups: list[Lookup],
 ) -> None:
     """Compare what the fakes received with what the database says."""
-    cfg = result.config
     result.events_committed, result.events_rolled_back = len(produced.committed), len(produced.rolled_back)
     with engine.connect() as conn:
         rows = conn.execute(sa.select(Notification)).mappings().all()
@@ -493,8 +492,7 @@ def analyse(
     result.missing_rows = len(produced.keys - keys)
     result.unresolved = sum(result.by_status[s] for s in UNRESOLVED)
 
-    # The kills: the database's state of each worker's last accepted send, as it was when the worker died, is
-    # recovered from the order of events: a send accepted and then taken over was in the window.
+    # What the providers accepted: sends of rolled-back events, duplicates, rows marked sent without a send.
     accepted_by: dict[tuple[str, str], list[Request]] = defaultdict(list)
     for r in requests:
         result.requests[r.channel] += 1
@@ -516,9 +514,9 @@ def analyse(
         if row["status"].value in ("sent", "delivered") and not accepted_by.get((channel, code)):
             result.phantom_sent += 1
     for kill in result.kills:
-        # In the window: the killed process's last accepted send was requested again later. Had the process
-        # recorded it, the row would be `sent` and never claimed again; it was left `sending`, and a takeover
-        # sent it again after the lease (a fake that deduplicates logs that request too, not as accepted).
+        # In the window: the killed process's last accepted send was requested (or looked up at Twilio) again
+        # later. Had the process recorded it, the row would be `sent` and never claimed again; it was left
+        # `sending`, and a takeover came after the lease (a fake that deduplicates logs that request too).
         mine = [r for r in requests if r.tag == kill.tag and r.message_id is not None and r.at <= kill.at]
         if not mine:
             continue
@@ -578,7 +576,6 @@ def analyse(
         result.peak_per_worker[channel] = max((_peak(sorted(t)) for t in per_slot.values()), default=0)
         span = (times[-1] - times[0]) if len(times) > 1 else 0.0
         result.mean_rate[channel] = len(times) / span if span else 0.0
-    del cfg
 
 
 def _peak(times: list[float], window: float = 1.0) -> int:
@@ -647,7 +644,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database-url",
         default=d.database_url,
-        help="a PostgreSQL server (the run creates and drops its own database there), or sqlite (a temporary file; --workers 1)",
+        help="a PostgreSQL server (the run creates and drops its own database there), or sqlite:// (a temporary file; with --workers 1)",
     )
     parser.add_argument("--error-seconds", type=float, default=d.error_seconds)
     parser.add_argument("--throttle-seconds", type=float, default=d.throttle_seconds)
