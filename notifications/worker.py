@@ -205,8 +205,7 @@ class Worker:
                                 "same idempotency key" if dedup else "a second copy is possible")  # fmt: skip
                     n.uncertain_attempts += 1  # counted on every channel, so a possible copy is seen
                     self._uncertain[n.id] = n.send_started_at
-                n.status = St.SENDING
-                n.send_started_at = None
+                n.status = St.SENDING  # send_started_at stays: the earliest send that may have gone out
                 n.attempts += 1
                 n.claimed_until = now + timedelta(seconds=self.settings.lease_seconds)
             self._claims.update((n.id, n.attempts) for n in rows)
@@ -255,7 +254,7 @@ class Worker:
                 text = fit_sms(n.template, language, n.params)
             else:
                 text = render(n.template, language, n.params)
-            n.send_started_at = clock.now()  # committed before the provider is called
+            n.send_started_at = n.send_started_at or clock.now()  # committed before the provider is called
             callback = None
             if n.channel == NotificationChannel.SMS and self.settings.status_callback_base_url:
                 callback = f"{self.settings.status_callback_base_url.rstrip('/')}/sms/status?n={n.id}"

@@ -146,3 +146,24 @@ def test_lease_and_rates_come_from_the_environment():
         _settings({"REUNITE_SMS_PER_SECOND": "fast"})
     with pytest.raises(SettingError, match="REUNITE_NOTIFY_LEASE_SECONDS"):
         _settings({"REUNITE_NOTIFY_LEASE_SECONDS": "0"})
+
+
+def test_a_row_killed_twice_mid_send_is_looked_up_since_the_first_send(
+    session, family, make_worker, fake_twilio
+):
+    nid = queue_received(session, family)
+    first = make_worker()
+    assert first.claim() == [nid]
+    message = first.prepare(nid)
+    assert message is not None
+    first.providers[message[0]].send(message[1])  # Twilio accepts, and the worker dies before recording it
+    with at(301):
+        second = make_worker()
+        assert second.claim() == [nid]
+        second.prepare(nid)  # the next owner dies too, before it asked Twilio
+    with at(602):  # 10 minutes after the first send: still found, as the lookup starts from the first one
+        make_worker().run_once()
+    (n,) = notifications(session)
+    assert (n.status, n.uncertain_attempts, n.send_started_at) == ("sent", 2, None)
+    posts = [h for h in fake_twilio.headers_seen if "I-Twilio-Idempotency-Token" in h]
+    assert len(posts) == 1 and fake_twilio.lookups == 1  # found, so not sent again (not even deduplicated)

@@ -17,10 +17,10 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import parse_qs
 
+from intake import clock
 from tests.support.fake_http import Answer, LocalServer
 
 ACCOUNT_SID = "AC" + "1" * 32
@@ -110,7 +110,7 @@ class FakeTwilio:
 
     def _message(self, form: dict[str, str]) -> dict[str, object]:
         sid = f"SM{next(self._sids):032x}"
-        now = format_datetime(datetime.now(UTC))
+        now = format_datetime(clock.now())  # the tests' pinned time, so a lookup's time window is tested
         uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json"
         return {
             "account_sid": self.account_sid, "api_version": "2010-04-01", "body": form.get("Body", ""),
