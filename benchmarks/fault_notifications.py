@@ -18,6 +18,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -630,7 +631,7 @@ def report(faulty: Result, baseline: Result | None) -> str:
         assert r is not None
         for check, ok in r.checks():
             lines.append(f"  [{'ok' if ok else 'FAILED'}] {name}: {check}")
-    lines.append(f"worker logs: {faulty.log_dir}")
+    lines.append(f"worker logs (kept if a check failed): {faulty.log_dir}")
     return "\n".join(lines)
 
 
@@ -669,6 +670,9 @@ def main(argv: list[str] | None = None) -> int:
     faulty = run(cfg)
     print(report(faulty, baseline))
     ok = all(ok for _, ok in faulty.checks()) and (baseline is None or all(ok for _, ok in baseline.checks()))
+    for r in (baseline, faulty):
+        if r is not None and (ok or r is baseline):
+            shutil.rmtree(r.log_dir, ignore_errors=True)  # kept only when a guarantee failed
     return 0 if ok else 1
 
 

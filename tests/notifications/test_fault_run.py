@@ -4,6 +4,8 @@ while fake Twilio and Telegram answer 500, then 429 with Retry-After, then 403/2
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from benchmarks.fault_notifications import Config, Result, report, run
@@ -23,6 +25,7 @@ def _assert_guarantees(result: Result) -> None:
         result.failed_with_fallback >= 1 and result.failed_audited_only >= 1
     )  # both kinds of terminal failure
     assert result.gave_up == 0
+    shutil.rmtree(result.log_dir, ignore_errors=True)  # the workers' logs, kept when an assertion failed
 
 
 @pytest.mark.postgres
