@@ -62,6 +62,10 @@ class WorkerSettings:
     max_attempts: int = 10
     lease_seconds: float = 300.0  # a claimed row not finished by then is taken over by another worker
     batch_size: int = 20
+    # Sends per second on each channel, per worker process (0: no limit); see docs/notifications.md.
+    sms_per_second: float = 0.0
+    telegram_per_second: float = 0.0
+    email_per_second: float = 0.0
     # Hours of the day in China (from, to) in which families are messaged; officers' alerts go at any hour.
     family_hours: tuple[int, int] = (8, 21)
 
@@ -85,5 +89,9 @@ class WorkerSettings:
             base_delay_seconds=_number(env, "REUNITE_RETRY_BASE_SECONDS", 30, 0.01, 86400),
             max_delay_seconds=_number(env, "REUNITE_RETRY_MAX_SECONDS", 3600, 0.01, 7 * 86400),
             max_attempts=int(_number(env, "REUNITE_NOTIFY_MAX_ATTEMPTS", 10, 1, 100)),
+            lease_seconds=_number(env, "REUNITE_NOTIFY_LEASE_SECONDS", 300, 1, 86400),
+            sms_per_second=_number(env, "REUNITE_SMS_PER_SECOND", 0, 0, 10000),
+            telegram_per_second=_number(env, "REUNITE_TELEGRAM_PER_SECOND", 0, 0, 10000),
+            email_per_second=_number(env, "REUNITE_EMAIL_PER_SECOND", 0, 0, 10000),
             family_hours=_hours(env, "REUNITE_FAMILY_HOURS", (8, 21)),
         )

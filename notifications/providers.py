@@ -12,7 +12,9 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import requests
@@ -59,6 +61,11 @@ class Provider(Protocol):
     deduplicates: bool
 
     def send(self, message: Outgoing) -> Outcome: ...
+
+    def lookup(self, message: Outgoing, since: datetime) -> Accepted | None:
+        """Return the provider's record of this message if it already has it (sent since `since`), else None:
+        asked before sending again a message whose worker died mid-send."""
+        ...
 
 
 # Twilio error codes that no retry can fix (https://www.twilio.com/docs/api/errors).
@@ -128,6 +135,34 @@ class TwilioSms:
             return Permanent(f"twilio_{code}", text)
         return Permanent(f"http_{response.status_code}", text)
 
+    def lookup(self, message: Outgoing, since: datetime) -> Accepted | None:
+        """Find a message Twilio already has with the same number, sender and text, created since `since`
+        (less LOOKUP_SKEW for the clocks). The list is Twilio's Messages resource filtered by To and From,
+        newest first. An error, or a text Twilio changed (smart encoding), finds nothing: the message is sent
+        again, a possible copy rather than a lost message."""
+        params = {"To": message.address, "From": self.settings.twilio_from_number, "PageSize": "50"}
+        try:
+            response = self.client.request("GET", self.url, params=params)
+            body = json.loads(response.text or "{}") if response.status_code == 200 else {}
+        except (TwilioException, requests.RequestException, OSError, ValueError):
+            return None
+        for found in body.get("messages") or []:
+            try:
+                created = _aware(parsedate_to_datetime(str(found.get("date_created"))))
+            except (TypeError, ValueError):
+                continue
+            if found.get("body") == message.text and created >= _aware(since) - LOOKUP_SKEW:
+                return Accepted(str(found.get("sid") or "") or None)
+        return None
+
+
+LOOKUP_SKEW = timedelta(minutes=5)  # our clock against Twilio's
+
+
+def _aware(moment: datetime) -> datetime:
+    """Read a time without a zone as UTC (Twilio writes "-0000", which Python reads as zone unknown)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
 
 class TelegramBot:
     """Telegram through the Bot API's sendMessage (plain HTTP; TELEGRAM_API_BASE_URL points it elsewhere)."""
@@ -162,6 +197,10 @@ class TelegramBot:
         if response.status_code == 403:
             return Permanent("telegram_blocked", description)
         return Permanent(f"telegram_{response.status_code}", description)
+
+    def lookup(self, message: Outgoing, since: datetime) -> Accepted | None:
+        """Find nothing: the Bot API cannot list the messages a bot sent."""
+        return None
 
 
 _MSGID_UNSAFE = re.compile(r"[^A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]")
@@ -201,3 +240,7 @@ class Smtp:
         except (smtplib.SMTPException, OSError) as exc:
             return Retry(f"SMTP unreachable: {type(exc).__name__}")
         return Accepted(mail["Message-ID"])
+
+    def lookup(self, message: Outgoing, since: datetime) -> Accepted | None:
+        """Find nothing: SMTP cannot tell what it delivered (the Message-ID hides a copy in the mail client)."""
+        return None

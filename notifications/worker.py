@@ -14,7 +14,18 @@ A pass (`Worker.run_once`):
 A worker killed between the provider's acceptance and its commit leaves the row `sending`; when the lease ends
 another worker takes it over and sends again with the same idempotency key (Twilio: the I-Twilio-Idempotency-Token
 header), so a provider that honours the key refuses a second copy. Telegram and SMTP have no such key. Every
-takeover is counted in `uncertain_attempts` and logged, so a possible second copy is seen.
+takeover of a row whose send had begun (`send_started_at`, committed just before the provider is called) is
+counted in `uncertain_attempts` and logged, so a possible second copy is seen; the rest of a dead worker's batch
+was never sent and is taken over without counting. Before sending such a row again the worker asks the provider
+whether it has the message already (`Provider.lookup`: Twilio's Messages list, by number and text); Telegram and
+SMTP cannot tell, so there a second copy is possible.
+
+Each worker spaces its sends on a channel to `<channel>_per_second` (REUNITE_SMS_PER_SECOND, ...): the limit is
+per process, so N workers send up to N times it.
+
+A claim is the worker's only while the row's `attempts` is still the number its claim set: a worker slower than
+its lease (a provider that hangs) finds the row taken over, sends nothing, and does not overwrite the new
+owner's outcome (an acceptance is still recorded: it only moves the row forward).
 """
 
 from __future__ import annotations
@@ -22,8 +33,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib.metadata import entry_points
 
 import sqlalchemy as sa
@@ -79,6 +91,25 @@ def installed_tasks() -> list[Task]:
     return [ep.load() for ep in sorted(entry_points(group=TASK_GROUP), key=lambda ep: ep.name)]
 
 
+class RateLimit:
+    """Space one channel's sends at least 1/rate seconds apart in this process (rate 0: no limit)."""
+
+    def __init__(self, per_second: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.gap = 1.0 / per_second if per_second > 0 else 0.0
+        self.monotonic = monotonic
+        self.next_at = 0.0
+
+    def wait(self) -> None:
+        """Sleep until the next send is allowed, and book that slot."""
+        if not self.gap:
+            return
+        now = self.monotonic()
+        start = max(now, self.next_at)
+        self.next_at = start + self.gap
+        if start > now:
+            time.sleep(start - now)
+
+
 class Worker:
     """One notification worker; several may run at once on PostgreSQL."""
 
@@ -97,6 +128,14 @@ class Worker:
         self.tasks = tasks if tasks is not None else []
         self.rng = rng or random.Random()
         self._last_reminder_pass: float | None = None
+        self._claims: dict[int, int] = {}  # notification id -> its `attempts` when this worker claimed it
+        self._uncertain: dict[int, datetime] = {}  # taken over mid-send -> when the dead worker began sending
+        per_second = {
+            NotificationChannel.SMS: settings.sms_per_second,
+            NotificationChannel.TELEGRAM: settings.telegram_per_second,
+            NotificationChannel.EMAIL: settings.email_per_second,
+        }
+        self.limits = {channel: RateLimit(rate) for channel, rate in per_second.items()}
 
     # -- the loop ---------------------------------------------------------------------------------------
 
@@ -159,30 +198,43 @@ class Worker:
                 due = due.with_for_update(skip_locked=True)
             rows = list(session.scalars(due))
             for n in rows:
-                if n.status == St.SENDING:  # its worker died mid-send: the provider may have it already
+                if n.status == St.SENDING and n.send_started_at is not None:
+                    # its worker died mid-send (not merely with the row in its batch): the provider may have it
                     dedup = self.providers[n.channel].deduplicates
                     log.warning("notification %s: taking over an attempt whose outcome is unknown (%s)", n.id,
                                 "same idempotency key" if dedup else "a second copy is possible")  # fmt: skip
                     n.uncertain_attempts += 1  # counted on every channel, so a possible copy is seen
-                n.status = St.SENDING
+                    self._uncertain[n.id] = n.send_started_at
+                n.status = St.SENDING  # send_started_at stays: the earliest send that may have gone out
                 n.attempts += 1
                 n.claimed_until = now + timedelta(seconds=self.settings.lease_seconds)
+            self._claims.update((n.id, n.attempts) for n in rows)
             return [n.id for n in rows]
 
     def process(self, nid: int) -> None:
         """Send one claimed notification and record the outcome."""
         message = self.prepare(nid)
         if message is None:
+            self._claims.pop(nid, None)
+            self._uncertain.pop(nid, None)
             return
         channel, outgoing = message
-        outcome = self.providers[channel].send(outgoing)
-        self.record(nid, outcome)
+        provider = self.providers[channel]
+        since = self._uncertain.pop(nid, None)
+        if since is not None and (found := provider.lookup(outgoing, since)) is not None:
+            log.warning(
+                "notification %s: the provider had it already (%s): not sent again", nid, found.provider_id
+            )
+            self.record(nid, found)
+            return
+        self.limits[channel].wait()
+        self.record(nid, provider.send(outgoing))
 
     def prepare(self, nid: int) -> tuple[NotificationChannel, Outgoing] | None:
         """Return what to send, or None when nothing must be sent (opted out since, or no address)."""
         with transaction(self.session_factory) as session:
             n = session.get_one(Notification, nid)
-            if n.status != St.SENDING:
+            if n.status != St.SENDING or not self._still_ours(n):
                 return None
             contact = session.get(Contact, n.contact_id) if n.contact_id is not None else None
             address = contact.address if contact is not None else n.address
@@ -202,6 +254,7 @@ class Worker:
                 text = fit_sms(n.template, language, n.params)
             else:
                 text = render(n.template, language, n.params)
+            n.send_started_at = n.send_started_at or clock.now()  # committed before the provider is called
             callback = None
             if n.channel == NotificationChannel.SMS and self.settings.status_callback_base_url:
                 callback = f"{self.settings.status_callback_base_url.rstrip('/')}/sms/status?n={n.id}"
@@ -218,13 +271,20 @@ class Worker:
         with transaction(self.session_factory) as session:
             n = session.get_one(Notification, nid, with_for_update=True)
             now = clock.now()
-            n.claimed_until = None
+            ours = self._still_ours(n)
+            self._claims.pop(nid, None)
             if isinstance(outcome, Accepted):
+                if ours:
+                    n.claimed_until = n.send_started_at = None
                 n.provider_id = outcome.provider_id or n.provider_id
                 n.sent_at = now
                 if advance(n, St.SENT):  # unless a status callback told us more already
                     n.last_error = n.error_code = None
                 return
+            if not ours:  # taken over after our lease ended: the new owner records its own outcome
+                log.warning("notification %s: lease ended before its outcome came (%s)", n.id, outcome.error)
+                return
+            n.claimed_until = n.send_started_at = None
             n.last_error = outcome.error[:2000]
             if isinstance(outcome, Retry) and n.attempts < self.settings.max_attempts:
                 if n.status == St.SENDING:
@@ -237,6 +297,11 @@ class Worker:
                 log.warning("notification %s failed for good: %s", n.id, outcome.error)
                 session.flush()
                 record_failure(session, n)
+
+    def _still_ours(self, n: Notification) -> bool:
+        """Tell whether no other worker took the row over since this one claimed it (unclaimed: yes)."""
+        claimed = self._claims.get(n.id)
+        return claimed is None or claimed == n.attempts
 
     def delay(self, attempts: int, retry_after: float | None) -> float:
         """Seconds to wait before the next attempt: the provider's Retry-After when it gave one, else

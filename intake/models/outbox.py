@@ -83,6 +83,9 @@ class Notification(Base):
     uncertain_attempts: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
     next_attempt_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
     claimed_until: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
+    # Set just before the worker calls the provider, cleared with the outcome: a row taken over with it set may
+    # be with the provider already; one without it was only waiting in a dead worker's batch.
+    send_started_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True, info=NOT_PERSONAL)
     error_code: Mapped[str | None] = mapped_column(String(32), info=NOT_PERSONAL)
     last_error: Mapped[str | None] = mapped_column(Text, info=personal())  # a provider may quote the address

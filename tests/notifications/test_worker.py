@@ -119,8 +119,9 @@ def test_a_worker_killed_after_twilio_accepted_sends_no_second_copy(
         assert make_worker().run_once() == 0
     with at(301):
         make_worker().run_once()
-    assert fake_twilio.requests == 2  # sent again, with the same idempotency token ...
-    assert len(fake_twilio.messages) == 1  # ... so Twilio made no second message
+    assert fake_twilio.lookups == 1  # the new owner asks Twilio first: it has the message ...
+    assert fake_twilio.requests == 2  # ... so the new owner sends nothing (one POST, one GET)
+    assert len(fake_twilio.messages) == 1
     (n,) = notifications(session)
     assert (n.id, n.status, n.attempts, n.uncertain_attempts) == (
         nid,
@@ -129,6 +130,22 @@ def test_a_worker_killed_after_twilio_accepted_sends_no_second_copy(
         1,
     )  # the takeover is counted
     assert n.provider_id == fake_twilio.messages[0]["sid"]
+
+
+def test_a_worker_killed_before_twilio_had_it_is_sent_again_with_the_same_token(
+    session, session_factory, family, make_worker, fake_twilio
+):
+    nid = queue_received(session, family)
+    dying = make_worker()
+    assert dying.claim() == [nid]
+    assert dying.prepare(nid) is not None  # it began sending, and died before its request reached Twilio
+    with at(301):
+        make_worker().run_once()
+    assert fake_twilio.lookups == 1 and len(fake_twilio.messages) == 1  # not found, so sent
+    token = fake_twilio.headers_seen[-1]["I-Twilio-Idempotency-Token"]
+    assert token == f"reunite-notification-sample:{family.id}:received"
+    (n,) = notifications(session)
+    assert (n.status, n.uncertain_attempts) == (St.SENT, 1)
 
 
 def test_a_worker_killed_mid_send_on_telegram_is_counted(

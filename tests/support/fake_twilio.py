@@ -3,7 +3,8 @@
 with a Message resource, or Twilio's error JSON (`{"code", "message", "more_info", "status"}`).
 
 Like Twilio it deduplicates on the `I-Twilio-Idempotency-Token` header: a second request with a token it has seen
-gets the first message back and sends nothing new. Tests script failures: `down` (503), `answers` (a queue of
+gets the first message back and sends nothing new. GET on the same path lists the messages sent, filtered by
+`To` and `From`, newest first (the worker's lookup before it sends again after a crash). Tests script failures: `down` (503), `answers` (a queue of
 (status, error code, headers) for the next requests), `opted_out` and `invalid` numbers (21610, 21211).
 """
 
@@ -16,10 +17,10 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import parse_qs
 
+from intake import clock
 from tests.support.fake_http import Answer, LocalServer
 
 ACCOUNT_SID = "AC" + "1" * 32
@@ -47,6 +48,7 @@ class FakeTwilio:
     tokens: dict[str, dict[str, object]] = field(default_factory=dict)
     headers_seen: list[dict[str, str]] = field(default_factory=list)
     status_callbacks: list[str | None] = field(default_factory=list)  # the StatusCallback of each message
+    lookups: int = 0  # GETs of the Messages list
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -70,13 +72,15 @@ class FakeTwilio:
             self.requests += 1
             self.headers_seen.append(headers)
             match = _PATH.fullmatch(path.split("?")[0])
-            if method != "POST" or match is None:
+            if method not in ("GET", "POST") or match is None:
                 return self._error(404, 20404)
             expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
             if match.group(1) != self.account_sid or headers.get("Authorization") != expected:
                 return self._error(401, 20003)
             if self.down:
                 return self._error(503, 20500)
+            if method == "GET":
+                return self._list(path)
             if self.answers:
                 status, code, extra = self.answers.popleft()
                 return self._error(status, code, extra)
@@ -95,9 +99,18 @@ class FakeTwilio:
                 self.tokens[token] = message
             return 201, {"Content-Type": "application/json"}, json.dumps(message).encode()
 
+    def _list(self, path: str) -> Answer:
+        """Answer the Messages list filtered by To and From, newest first (Twilio's page, without paging)."""
+        self.lookups += 1
+        query = {k: v[0] for k, v in parse_qs(path.partition("?")[2]).items()}
+        found = [m for m in reversed(self.messages)
+                 if all(m[k.lower()] == v for k, v in query.items() if k in ("To", "From"))]  # fmt: skip
+        page = {"messages": found[: int(query.get("PageSize", 50))], "page": 0, "next_page_uri": None}
+        return 200, {"Content-Type": "application/json"}, json.dumps(page).encode()
+
     def _message(self, form: dict[str, str]) -> dict[str, object]:
         sid = f"SM{next(self._sids):032x}"
-        now = format_datetime(datetime.now(UTC))
+        now = format_datetime(clock.now())  # the tests' pinned time, so a lookup's time window is tested
         uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json"
         return {
             "account_sid": self.account_sid, "api_version": "2010-04-01", "body": form.get("Body", ""),

@@ -1,0 +1,169 @@
+"""A worker slower than its lease, the per-channel send rate, and the settings the fault run needs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from intake.config import SettingError, Settings
+from notifications.config import WorkerSettings
+from notifications.providers import Retry
+from notifications.worker import RateLimit
+from tests.notifications.conftest import at
+from tests.notifications.helpers import notifications, queue_received
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+
+
+def test_a_worker_whose_lease_ended_sends_nothing_once_another_took_over(
+    session, family, make_worker, fake_twilio
+):
+    nid = queue_received(session, family)
+    slow, other = make_worker(), make_worker()
+    assert slow.claim() == [nid]  # ... and then it hangs (a provider that does not answer) past its lease
+    with at(301):
+        assert other.claim() == [nid]  # the takeover
+        slow.process(nid)  # the slow one wakes up: the row is no longer its own
+        assert fake_twilio.requests == 0
+        other.process(nid)
+    assert len(fake_twilio.messages) == 1
+    (n,) = notifications(session)
+    assert (n.status, n.attempts, n.uncertain_attempts) == ("sent", 2, 0)  # the slow one never called Twilio
+
+
+def test_a_late_outcome_does_not_overwrite_the_new_owners(session, family, make_worker, fake_twilio):
+    nid = queue_received(session, family)
+    slow, other = make_worker(), make_worker()
+    assert slow.claim() == [nid]
+    with at(301):
+        assert other.claim() == [nid]
+        slow.record(nid, Retry("Twilio 503"))  # the slow worker's answer comes in while the other one sends
+        (n,) = notifications(session)
+        assert n.status == "sending" and n.last_error is None  # still the other worker's
+        other.process(nid)
+    (n,) = notifications(session)
+    assert n.status == "sent" and len(fake_twilio.messages) == 1
+
+
+def test_a_late_acceptance_is_still_recorded(session, family, make_worker, fake_twilio):
+    nid = queue_received(session, family)
+    slow, other = make_worker(), make_worker()
+    assert slow.claim() == [nid]
+    message = slow.prepare(nid)
+    assert message is not None
+    with at(301):
+        assert other.claim() == [nid]
+        channel, outgoing = message
+        slow.record(nid, slow.providers[channel].send(outgoing))  # sent before the takeover, recorded after
+        other.process(nid)  # the row is `sent` now: the new owner sends no second copy
+    (n,) = notifications(session)
+    assert n.status == "sent" and fake_twilio.requests == 1
+    assert n.uncertain_attempts == 1  # the slow one had called Twilio when the row was taken over
+
+
+def test_the_rest_of_a_dead_workers_batch_is_taken_over_without_counting(
+    session, family, make_worker, fake_twilio
+):
+    from intake.models import Channel, Contact
+    from intake.outbox import notify_family
+
+    for i in range(3):
+        contact = Contact(channel=Channel.SMS, address=f"+86137000{i:05d}")
+        session.add(contact)
+        session.flush()
+        notify_family(session, contact=contact, key=f"batch:{i}", template="sample.received",
+                      params={"code": f"BATCH-{i:04d}"})  # fmt: skip
+    session.commit()
+    dead = make_worker()
+    first, *rest = dead.claim()
+    assert len(rest) == 2
+    dead.prepare(first)  # it calls the provider for the first row, and dies before recording the outcome
+    with at(301):
+        assert sorted(make_worker().claim()) == sorted([first, *rest])
+    counted = {n.id: n.uncertain_attempts for n in notifications(session)}
+    assert counted == {first: 1, rest[0]: 0, rest[1]: 0}
+
+
+def test_rate_limit_spaces_sends(monkeypatch):
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    limit = RateLimit(4, monotonic=lambda: now[0])
+    starts = []
+    for _ in range(5):
+        limit.wait()
+        starts.append(now[0])
+    assert starts == [100.0, 100.25, 100.5, 100.75, 101.0]
+    now[0] += 10  # idle for a while: no burst is saved up beyond the next slot
+    limit.wait()
+    limit.wait()
+    assert slept[-1] == pytest.approx(0.25)
+    assert RateLimit(0).gap == 0  # no limit
+
+
+def test_the_worker_keeps_to_its_sms_rate(session, family, make_worker, fake_twilio):
+    from intake.models import Channel, Contact
+    from intake.outbox import notify_family
+
+    for i in range(6):
+        contact = Contact(channel=Channel.SMS, address=f"+861390000{i:04d}")
+        session.add(contact)
+        session.flush()
+        notify_family(session, contact=contact, key=f"rate:{i}", template="sample.received",
+                      params={"code": f"RATE-{i:04d}"})  # fmt: skip
+    session.commit()
+    worker = make_worker(sms_per_second=10)
+    started = time.monotonic()
+    assert worker.run_once() == 6
+    assert time.monotonic() - started >= 0.5  # six sends at 10 a second: five gaps of 0.1 s
+    assert len(fake_twilio.messages) == 6
+
+
+def _settings(env: dict[str, str]) -> WorkerSettings:
+    core = Settings.from_env(
+        {
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        },
+        load_dotenv_file=False,
+    )
+    return WorkerSettings.from_env(core, env)
+
+
+def test_lease_and_rates_come_from_the_environment():
+    s = _settings({"REUNITE_NOTIFY_LEASE_SECONDS": "20", "REUNITE_SMS_PER_SECOND": "1",
+                   "REUNITE_TELEGRAM_PER_SECOND": "30", "REUNITE_EMAIL_PER_SECOND": "0.5"})  # fmt: skip
+    assert (s.lease_seconds, s.sms_per_second, s.telegram_per_second, s.email_per_second) == (20, 1, 30, 0.5)
+    default = _settings({})
+    assert (default.lease_seconds, default.sms_per_second, default.telegram_per_second) == (300, 0, 0)
+    with pytest.raises(SettingError, match="REUNITE_SMS_PER_SECOND"):
+        _settings({"REUNITE_SMS_PER_SECOND": "fast"})
+    with pytest.raises(SettingError, match="REUNITE_NOTIFY_LEASE_SECONDS"):
+        _settings({"REUNITE_NOTIFY_LEASE_SECONDS": "0"})
+
+
+def test_a_row_killed_twice_mid_send_is_looked_up_since_the_first_send(
+    session, family, make_worker, fake_twilio
+):
+    nid = queue_received(session, family)
+    first = make_worker()
+    assert first.claim() == [nid]
+    message = first.prepare(nid)
+    assert message is not None
+    first.providers[message[0]].send(message[1])  # Twilio accepts, and the worker dies before recording it
+    with at(301):
+        second = make_worker()
+        assert second.claim() == [nid]
+        second.prepare(nid)  # the next owner dies too, before it asked Twilio
+    with at(602):  # 10 minutes after the first send: still found, as the lookup starts from the first one
+        make_worker().run_once()
+    (n,) = notifications(session)
+    assert (n.status, n.uncertain_attempts, n.send_started_at) == ("sent", 2, None)
+    posts = [h for h in fake_twilio.headers_seen if "I-Twilio-Idempotency-Token" in h]
+    assert len(posts) == 1 and fake_twilio.lookups == 1  # found, so not sent again (not even deduplicated)
