@@ -60,7 +60,7 @@ from intake.models import (
     audit,
     persons_of_contact,
 )
-from intake.walkins import contact_cases, guessing_locked
+from intake.walkins import case_pin_locked, contact_cases, guessing_locked
 
 
 @dataclass(frozen=True)
@@ -185,13 +185,17 @@ def pin_cases(session: Session, contact: Contact) -> list[Case]:
 def check_erasure_pin(session: Session, contact: Contact, pin: str, *, actor: str) -> PinCheck:
     """Check a DELETE's PIN against the contact's cases; a wrong one is recorded and audited, and counts toward
     the hourly guessing budget JOIN and LINK share (`intake.walkins.guessing_locked`)."""
-    if guessing_locked(session, contact):
+    cases = pin_cases(session, contact)
+    if guessing_locked(session, contact) or any(case_pin_locked(session, c.id) for c in cases):
         outcome = PinCheck.LOCKED
-    elif any(secrets.compare_digest(pin.strip(), c.pin) for c in pin_cases(session, contact)):
+    elif any(secrets.compare_digest(pin.strip(), c.pin) for c in cases):
         return PinCheck.RIGHT  # the erasure's own audit event follows in the same transaction
     else:
         outcome = PinCheck.WRONG
-        session.add(LinkAttempt(contact_id=contact.id, outcome=f"erase_{outcome.value}"))
+        # Also counted against the case, as a wrong JOIN PIN is (a stolen phone gets a day's budget, not an
+        # hour's); a contact with several cases has no one case the PIN was meant for.
+        case_id = cases[0].id if len(cases) == 1 else None
+        session.add(LinkAttempt(contact_id=contact.id, outcome=f"erase_{outcome.value}", case_id=case_id))
     audit(session, actor, "contact.erase_refused", "contact", contact.id, outcome=outcome.value)
     session.flush()
     return outcome

@@ -40,7 +40,7 @@ from intake.models import (
     persons_of_contact,
 )
 from intake.outbox import notify_family
-from intake.walkins import guessing_locked
+from intake.walkins import case_pin_locked, guessing_locked
 
 FAMILY_ROLES = (
     Role.MOTHER, Role.FATHER, Role.FULL_SIBLING, Role.HALF_SIBLING, Role.GRANDPARENT, Role.AUNT_UNCLE,
@@ -103,8 +103,10 @@ def _link_contact(session: Session, contact: Contact, case: Case, person: Person
 def _record(
     session: Session, contact: Contact, outcome: JoinOutcome, case: Case | None, person: Person | None
 ) -> JoinResult:
-    # Failures share the LINK attempts table, so both secrets draw on one guessing budget.
-    session.add(LinkAttempt(contact_id=contact.id, outcome=f"join_{outcome.value}"))
+    # Failures share the LINK attempts table, so both secrets draw on one guessing budget; a wrong PIN also
+    # counts against its case's own budget.
+    case_id = case.id if case is not None and outcome is JoinOutcome.WRONG_PIN else None
+    session.add(LinkAttempt(contact_id=contact.id, outcome=f"join_{outcome.value}", case_id=case_id))
     action = "case.join" if outcome in _SUCCESS else "case.join_failure"
     detail = {"person": person.id} if person is not None and outcome is JoinOutcome.LINKED else {}
     audit(session, f"contact:{contact.id}", action, "case", case.id if case else None, outcome=outcome.value,
@@ -129,6 +131,8 @@ def join_case(
     case = session.scalars(sa.select(Case).where(Case.reference == wanted)).first()
     if case is None:
         return _record(session, contact, JoinOutcome.UNKNOWN_CASE, None, None)
+    if case_pin_locked(session, case.id):
+        return _record(session, contact, JoinOutcome.LOCKED, case, None)
     if not secrets.compare_digest(pin.strip(), case.pin):
         return _record(session, contact, JoinOutcome.WRONG_PIN, case, None)
     person = session.scalars(

@@ -49,8 +49,14 @@ from intake.models import (
 from intake.sample_consent import case_consents_recorded
 
 LINK_DATA_CHARS = 10
+# Guessing budgets. One contact: 5 wrong secrets an hour. One case: 10 wrong PINs a day, from any number of
+# phones, so a case whose reference is known (a poster, a news story) cannot have its PIN (10^6) guessed by a
+# crowd: a year of guessing finds it with odds under 1 in 250. Everyone together: 1,000 an hour, the backstop
+# against guessing references and PINs at random (a reference has 32^5 values, so the odds stay negligible); it
+# used to be 50, which let one guesser with a dozen numbers lock every honest JOIN, LINK and DELETE for an hour.
 MAX_FAILURES_PER_CONTACT_HOUR = 5
-MAX_FAILURES_PER_HOUR = 50
+MAX_WRONG_PINS_PER_CASE_DAY = 10
+MAX_FAILURES_PER_HOUR = 1000
 MAX_WRONG_PINS_PER_CODE = 5
 
 
@@ -124,10 +130,14 @@ def register_walk_in(
     return sample, link_code
 
 
-def _failures_since(session: Session, since: object, contact: Contact | None) -> int:
+def _failures_since(
+    session: Session, since: object, contact: Contact | None = None, case_id: int | None = None
+) -> int:
     query = sa.select(sa.func.count()).where(LinkAttempt.at >= since, LinkAttempt.outcome.in_(FAILURES))
     if contact is not None:
         query = query.where(LinkAttempt.contact_id == contact.id)
+    if case_id is not None:
+        query = query.where(LinkAttempt.case_id == case_id)
     return int(session.scalar(query) or 0)
 
 
@@ -160,8 +170,14 @@ def guessing_locked(session: Session, contact: Contact) -> bool:
     hour_ago = utcnow() - timedelta(hours=1)
     return (
         _failures_since(session, hour_ago, contact) >= MAX_FAILURES_PER_CONTACT_HOUR
-        or _failures_since(session, hour_ago, None) >= MAX_FAILURES_PER_HOUR
+        or _failures_since(session, hour_ago) >= MAX_FAILURES_PER_HOUR
     )
+
+
+def case_pin_locked(session: Session, case_id: int) -> bool:
+    """Tell whether the case's PIN was tried wrong too often in the last day, from any phones, to try it again."""
+    day_ago = utcnow() - timedelta(days=1)
+    return _failures_since(session, day_ago, case_id=case_id) >= MAX_WRONG_PINS_PER_CASE_DAY
 
 
 def link_walk_in(

@@ -33,7 +33,8 @@ class LinkCode(Base):
 
 
 class LinkAttempt(Base):
-    """One LINK attempt, right or wrong; counted to lock out guessing per contact and in total."""
+    """One attempt at a secret (LINK code, JOIN's or DELETE's case PIN), right or wrong; failures are counted to
+    lock out guessing per contact, per case and in total (`intake.walkins.guessing_locked`)."""
 
     __tablename__ = "link_attempts"
 
@@ -46,3 +47,7 @@ class LinkAttempt(Base):
         ForeignKey("link_codes.id", ondelete="SET NULL"), info=NOT_PERSONAL
     )
     outcome: Mapped[str] = mapped_column(String(24), info=NOT_PERSONAL)
+    # The case whose PIN was tried (JOIN with a known reference, DELETE): wrong PINs are also counted per case.
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
+    )

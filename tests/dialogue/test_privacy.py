@@ -3,11 +3,12 @@ toward the guessing lockout, only the contact's own data goes, and a case under 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from intake import clock
 from intake.found_children import register_found_child
 from intake.inbox import render_plain
 from intake.labs import load_demo_labs
@@ -30,10 +31,10 @@ from intake.models import (
     SampleSource,
     Sex,
 )
-from intake.walkins import MAX_FAILURES_PER_CONTACT_HOUR
+from intake.walkins import MAX_FAILURES_PER_CONTACT_HOUR, MAX_WRONG_PINS_PER_CASE_DAY
 from sms.segments import segment_count
 from tests.dialogue import transcripts as t
-from tests.dialogue.helpers import PHONE, run_transcript, say
+from tests.dialogue.helpers import NOW, PHONE, run_transcript, say
 
 FATHER = "+8613900000002"
 SMS_BUDGET = 4  # docs/dialogue.md: no reply takes more than 4 segments
@@ -97,6 +98,29 @@ def test_telegram_lists_mydata_among_its_commands():
     from bot.telegram.adapter import COMMANDS
 
     assert COMMANDS["mydata"][:2] == ("MYDATA", "我的数据")
+
+
+def test_a_stolen_phone_gets_ten_wrong_delete_pins_a_day_not_five_an_hour(session):
+    run_transcript(session, t.REPORT_EN + [("2", ("BOOK",))])
+    case = _case(session)
+    wrong = "000000" if case.pin != "000000" else "111111"
+    for batch in range(MAX_WRONG_PINS_PER_CASE_DAY // MAX_FAILURES_PER_CONTACT_HOUR):
+        at = NOW + timedelta(hours=2 * batch, minutes=1)  # past the contact's hourly lock each time
+        with clock.pinned(at):
+            run_transcript(session, [(f"DELETE {wrong}", ("That PIN is not right",))] * MAX_FAILURES_PER_CONTACT_HOUR,
+                           now=at)  # fmt: skip
+    at = NOW + timedelta(hours=5)
+    with clock.pinned(at):  # the contact's hour is over, the case's day is not
+        run_transcript(
+            session, [(f"DELETE {case.pin}", ("Too many wrong tries. Nothing was deleted.",))], now=at
+        )
+    session.refresh(case)
+    assert case.status is CaseStatus.OPEN and case.child_name == "Li Ming"
+    at = NOW + timedelta(days=1, hours=2)
+    with clock.pinned(at):
+        run_transcript(session, [(f"DELETE {case.pin}", ("Deleted",))], now=at)
+    session.refresh(case)
+    assert case.status is CaseStatus.WITHDRAWN
 
 
 def test_delete_with_the_pin_on_one_line_erases_at_once(session):
