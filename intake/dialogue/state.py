@@ -53,9 +53,13 @@ def _encode(value: Any) -> Any:
     return value
 
 
-@cache
-def _fields(cls: Any) -> tuple[tuple[str, Any], ...]:
+def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
     """Return a state dataclass's (field name, type) pairs, resolved once (get_type_hints is slow per message)."""
+    return _resolved_fields(cls)
+
+
+@cache
+def _resolved_fields(cls: type) -> tuple[tuple[str, Any], ...]:
     hints = typing.get_type_hints(cls)
     return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
 
