@@ -1,9 +1,14 @@
 """Every channel's inbound path: store the message, run the dialogue once, store and return the replies.
 
-A delivery is stored and committed before any work is done, keyed by (channel, provider id) with a unique
-constraint, so a retried or simultaneous duplicate delivery gets the first delivery's replies and changes nothing.
-That first commit holds everything needed to answer the person later even if the dialogue then fails: the
-message, its sender's contact (created there on a first message) and its media references.
+A delivery is one transaction: the message is inserted first, keyed by (channel, provider id) with a unique
+constraint, then the dialogue runs and its replies are stored, and one commit makes all of it visible at once
+before the channel is answered. A retried or simultaneous duplicate delivery fails on the unique key (on
+PostgreSQL it waits there until the first delivery commits), gets the first delivery's replies and changes
+nothing. When the dialogue fails, its work is rolled back and a second transaction stores what is needed to
+answer the person later: the message (FAILED, with the error), its sender's contact (created there on a first
+message), its media references and the apology sent. One transaction per delivery is what keeps the webhook
+fast (docs/reliability.md, "Where the time of one SMS delivery goes"): a single connection checkout, one commit
+and no second look-up of the contact or the message.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -39,20 +45,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Session, Incoming, datetime], list[Reply]]
 
 
-def _default_handler(session: Session, incoming: Incoming, now: datetime) -> list[Reply]:
-    from intake.dialogue.engine import handle
-
-    return handle(session, incoming, now)
-
-
-def _fallback_reply(factory: sessionmaker[Session], incoming: Incoming) -> list[Reply]:
+def _fallback_reply(lang: str) -> list[Reply]:
     from intake.i18n import translate
 
-    with factory() as session:
-        contact = session.scalars(
-            sa.select(Contact).where(Contact.channel == incoming.channel, Contact.address == incoming.address)
-        ).first()
-        lang = contact.language if contact else "zh_CN"
     return [
         Reply(
             translate(
@@ -87,16 +82,22 @@ def check_incoming(incoming: Incoming) -> None:
         raise InputError("A media content type is longer than %(n)s characters.", n=MAX_CONTENT_TYPE_CHARS)
 
 
-def store_inbound(session: Session, incoming: Incoming) -> Message:
-    """Add the inbound message, its sender's contact and its media to the session (the caller commits first)."""
+def store_inbound(
+    session: Session, incoming: Incoming, status: MessageStatus = MessageStatus.RECEIVED
+) -> tuple[Contact, Message]:
+    """Add the inbound message, its sender's contact and its media to the session; return the contact and message.
+
+    The caller flushes (a duplicate provider id fails there) and commits.
+    """
     check_incoming(incoming)
+    contact = contact_for(session, incoming.channel, incoming.address)
     message = Message(
         channel=incoming.channel,
         direction=Direction.INBOUND,
-        contact_id=contact_for(session, incoming.channel, incoming.address).id,
+        contact_id=contact.id,
         provider_id=incoming.provider_id,
         body=incoming.text,
-        status=MessageStatus.RECEIVED,
+        status=status,
         created_at=incoming.received_at,
     )
     session.add(message)
@@ -106,7 +107,7 @@ def store_inbound(session: Session, incoming: Incoming) -> Message:
         Attachment(message_id=message.id, position=i, url=m.url, content_type=m.content_type)
         for i, m in enumerate(incoming.media)
     )
-    return message
+    return contact, message
 
 
 def _wait_for_first_delivery(
@@ -139,61 +140,75 @@ def process(
     retried update is never answered twice.
     """
     now = now or clock.now()
-    handler = handler or _default_handler
     # No phone or keyboard types a NUL and PostgreSQL cannot store one: drop it, keep the rest of the text.
     incoming = dataclasses.replace(incoming, text=incoming.text.replace("\x00", ""))
     with factory() as session:
         try:
-            inbound = store_inbound(session, incoming)
-            session.commit()
+            # Stored as PROCESSED at once: nobody sees the row before the commit that also holds the replies.
+            contact, inbound = store_inbound(session, incoming, MessageStatus.PROCESSED)
+            session.flush()
         except IntegrityError:
             session.rollback()
-            assert incoming.provider_id is not None  # only provider ids are unique
-            log.info("duplicate delivery %s on %s", incoming.provider_id, incoming.channel)
-            if not replies_of_duplicate:
-                return []
-            return _wait_for_first_delivery(factory, incoming.channel, incoming.provider_id, duplicate_wait_s)
-        inbound_id = inbound.id
+            return _duplicate(factory, incoming, duplicate_wait_s, replies_of_duplicate)
+        try:
+            if handler is None:
+                from intake.dialogue.engine import handle
 
-    try:
-        with factory() as session:
-            replies = handler(session, incoming, now)
-            _record_replies(session, inbound_id, replies, status=MessageStatus.PROCESSED)
+                replies = handle(session, incoming, now, contact=contact)
+            else:
+                replies = handler(session, incoming, now)
+            _record_replies(session, inbound, replies)
             session.commit()
             return replies
-    except Exception as exc:  # the person still gets an answer; the message is kept for an operator
-        log.exception("dialogue failed on message %s", inbound_id)
-        replies = _fallback_reply(factory, incoming)
-        with factory() as session:
-            _record_replies(session, inbound_id, replies, status=MessageStatus.FAILED, error=repr(exc))
-            session.commit()
+        except Exception as exc:  # the person still gets an answer; the message is kept for an operator
+            session.rollback()
+            log.exception("dialogue failed on message %s %s", incoming.channel, incoming.provider_id)
+            error = repr(exc)
+    with factory() as session:
+        try:
+            contact, inbound = store_inbound(session, incoming, MessageStatus.FAILED)
+            inbound.error = error
+            session.flush()
+        except IntegrityError:  # a duplicate of this delivery came through while this one failed
+            session.rollback()
+            return _duplicate(factory, incoming, duplicate_wait_s, replies_of_duplicate)
+        replies = _fallback_reply(contact.language)
+        _record_replies(session, inbound, replies)
+        session.commit()
         return replies
 
 
-def _record_replies(
-    session: Session,
-    inbound_id: int,
-    replies: list[Reply],
-    *,
-    status: MessageStatus,
-    error: str | None = None,
-) -> None:
-    inbound = session.get_one(Message, inbound_id)
-    inbound.status = status
-    inbound.error = error
-    for reply in replies:
-        # The channel gives these back in its answer (TwiML, the terminal): stored as answered, never queued,
-        # so nothing that sends queued messages sends them a second time.
-        session.add(
-            Message(
-                channel=inbound.channel,
-                direction=Direction.OUTBOUND,
-                contact_id=inbound.contact_id,
-                in_reply_to_id=inbound_id,
-                body=render_plain(reply),
-                status=MessageStatus.ANSWERED_INLINE,
-            )
-        )
+def _duplicate(
+    factory: sessionmaker[Session], incoming: Incoming, wait_s: float, replies_of_duplicate: bool
+) -> list[Reply]:
+    assert incoming.provider_id is not None  # only provider ids are unique
+    log.info("duplicate delivery %s on %s", incoming.provider_id, incoming.channel)
+    if not replies_of_duplicate:
+        return []
+    return _wait_for_first_delivery(factory, incoming.channel, incoming.provider_id, wait_s)
+
+
+def _record_replies(session: Session, inbound: Message, replies: list[Reply]) -> None:
+    if not replies:
+        return
+    # The channel gives these back in its answer (TwiML, the terminal): stored as answered, never queued, so
+    # nothing that sends queued messages sends them a second time. One INSERT for all of them, in reply order.
+    session.flush()
+    session.execute(
+        sa.insert(cast(sa.Table, Message.__table__)),  # Core: the ORM bulk path costs more than the INSERT
+        [
+            {
+                "channel": inbound.channel,
+                "direction": Direction.OUTBOUND,
+                "contact_id": inbound.contact_id,
+                "in_reply_to_id": inbound.id,
+                "body": render_plain(reply),
+                "status": MessageStatus.ANSWERED_INLINE,
+                "created_at": clock.now(),
+            }
+            for reply in replies
+        ],
+    )
 
 
 def render_plain(reply: Reply) -> str:

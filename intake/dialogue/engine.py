@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,11 +61,16 @@ class EngineState:
 
     def offer(self, options: tuple[Option, ...], *, besides_the_question: bool = False) -> None:
         """Remember that `options` were offered (besides the question's own ones, or instead of them)."""
-        words = {normalise(w) for option in options for w in option_words(option)}
-        keywords = {w for w in words if classify(w)} | (
+        keywords = {w for option in options for w in _keywords_among(option_words(option))} | (
             set(self.option_keywords) if besides_the_question else set()
         )
         self.options, self.option_keywords = bool(options), tuple(sorted(keywords))
+
+
+@lru_cache(maxsize=4096)
+def _keywords_among(words: frozenset[str]) -> frozenset[str]:
+    """Return the option words (normalised) that are also keywords; the same options come back every message."""
+    return frozenset(w for w in map(normalise, words) if classify(w))
 
 
 def command_of(text: str, state: EngineState, *, free_text: bool = False) -> Command | None:
@@ -96,10 +102,15 @@ def _conversation(session: Session, contact: Contact) -> Conversation:
         return session.scalars(query).one()
 
 
-def handle(session: Session, incoming: Incoming, now: datetime | None = None) -> list[Reply]:
-    """Answer one incoming message: return the replies to send (to an opted-out contact only OPT-IN and DELETE)."""
+def handle(
+    session: Session, incoming: Incoming, now: datetime | None = None, *, contact: Contact | None = None
+) -> list[Reply]:
+    """Answer one incoming message: return the replies to send (to an opted-out contact only OPT-IN and DELETE).
+
+    `contact` is the sender's contact when the caller has it in this session already (the inbox does).
+    """
     now = now or clock.now()
-    contact = contact_for(session, incoming.channel, incoming.address)
+    contact = contact or contact_for(session, incoming.channel, incoming.address)
     conversation = _conversation(session, contact)
     data = dict(conversation.data or {})
     state = EngineState.pop_from(data)

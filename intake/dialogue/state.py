@@ -12,6 +12,7 @@ import types
 import typing
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Self, TypeVar
 
 from intake.dialogue.steps import Ctx
@@ -52,18 +53,24 @@ def _encode(value: Any) -> Any:
     return value
 
 
+def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    """Return a state dataclass's (field name, type) pairs, resolved once (get_type_hints is slow per message)."""
+    return _resolved_fields(cls)
+
+
+@cache
+def _resolved_fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+
+
 class FlowState:
     """Base of a flow's state dataclass: load it from the conversation's JSON dict and save it back."""
 
     @classmethod
     def load(cls, data: Mapping[str, Any]) -> Self:
         """Return the state stored in `data` (keys this state does not know are ignored)."""
-        hints = typing.get_type_hints(cls)
-        values = {
-            f.name: _decode(hints[f.name], data[f.name])
-            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-            if f.name in data
-        }
+        values = {name: _decode(kind, data[name]) for name, kind in _fields(cls) if name in data}
         return cls(**values)
 
     def dump(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,14 +28,29 @@ __all__ = ["END", "YES_NO", "Ctx", "Flow", "Option", "Question", "Step", "fold",
 END = "end"
 
 
-def option_words(option: Option) -> set[str]:
+def option_words(option: Option) -> frozenset[str]:
     """Return every folded word that picks `option`: its key, its label in each language and its aliases."""
-    words = {option.key, *option.aliases}
-    if isinstance(option.label, Msg):
-        words |= {option.label.msgid, *(str(render(lang, option.label)) for lang in LANGUAGES)}
+    label = option.label
+    if isinstance(label, Msg) and label.params:
+        return _option_words(option.key, label, option.aliases)  # filled in per message: fold afresh
+    # The same options are offered and read again on every message, and their words never change: fold once.
+    if isinstance(label, Msg):
+        return _cached_option_words(option.key, label.msgid, True, option.aliases)
+    return _cached_option_words(option.key, label, False, option.aliases)
+
+
+def _option_words(key: str, label: Msg | str, aliases: tuple[str, ...]) -> frozenset[str]:
+    words = {key, *aliases}
+    if isinstance(label, Msg):
+        words |= {label.msgid, *(str(render(lang, label)) for lang in LANGUAGES)}
     else:
-        words.add(option.label)
-    return {folded for folded in map(fold, words) if folded}  # an empty label picks nothing
+        words.add(label)
+    return frozenset(folded for folded in map(fold, words) if folded)  # an empty label picks nothing
+
+
+@lru_cache(maxsize=4096)
+def _cached_option_words(key: str, label: str, translated: bool, aliases: tuple[str, ...]) -> frozenset[str]:
+    return _option_words(key, Msg(label) if translated else label, aliases)
 
 
 @dataclass

@@ -1,0 +1,74 @@
+"""How many SQL statements one SMS delivery costs, pinned so that a slower hot path fails here first.
+
+Each round trip to the database is most of the time of a delivery (docs/reliability.md, "Where the time of one SMS
+delivery goes"). The budgets are the counts measured when the delivery became one transaction; a change that adds
+a statement to a turn of this conversation must raise the budget here on purpose, and say why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from intake import clock
+from tests.dialogue.helpers import NOW
+
+# The benchmark's conversation (benchmarks/sms_phone.py REPORT_AND_BOOK_ZH): a Chinese parent reports a missing
+# child, books a sampling appointment and asks for the status.
+REPORT_AND_BOOK_ZH = (
+    "你好", "1", "同意", "1", "李小明", "男", "5岁", "3天前", "广州火车站", "穿红色外套，左脸有痣", "王芳", "1",
+    "1", "1", "广州", "1", "1", "1", "查询",
+)  # fmt: skip
+
+# Statements per message, turn by turn. On PostgreSQL an ordinary answer is 5: the contact, the inbound INSERT,
+# the conversation row locked, its UPDATE, the replies' INSERT. SQLite adds its BEGIN IMMEDIATE to each, and
+# inserts rows whose ids are needed one by one where PostgreSQL sends them in one statement. Before the delivery
+# became one transaction these were 288 statements (15.2 a message) on SQLite and 244 (12.8) on PostgreSQL.
+BUDGET = {
+    "sqlite": (13, 6, 6, 6, 6, 6, 6, 9, 6, 9, 6, 6, 16, 12, 14, 9, 7, 42, 23),  # 208, 10.9 a message
+    "postgresql": (12, 5, 5, 5, 5, 5, 5, 8, 5, 8, 5, 5, 13, 11, 13, 8, 6, 41, 22),  # 187, 9.8 a message
+}
+
+
+@contextmanager
+def counted(engine: Engine) -> Iterator[tuple[list[str], list[int]]]:
+    """Collect the statements the engine sends and count its commits while the block runs."""
+    statements: list[str] = []
+    commits = [0]
+
+    def on_statement(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    def on_commit(_conn: object) -> None:
+        commits[0] += 1
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "commit", on_commit)
+    try:
+        yield statements, commits
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "commit", on_commit)
+
+
+def test_report_and_book_stays_within_its_statement_budget(phone, engine, backend):
+    per_message, commits_per_message = [], []
+    with clock.pinned(NOW), counted(engine) as (statements, commits):
+        for text in REPORT_AND_BOOK_ZH:
+            before, commits_before = len(statements), commits[0]
+            replies = phone.text(text)
+            per_message.append(len(statements) - before)
+            commits_per_message.append(commits[0] - commits_before)
+    assert any("已预约" in reply for reply in replies)  # else this measured some other conversation
+    assert commits_per_message == [1] * len(REPORT_AND_BOOK_ZH)  # one transaction per delivery
+    budget = BUDGET[backend]
+    over = [
+        (i, text, n, most)
+        for i, (text, n, most) in enumerate(zip(REPORT_AND_BOOK_ZH, per_message, budget, strict=True))
+        if n > most
+    ]
+    assert not over, f"turns over their statement budget (turn, text, statements, budget): {over}"
+    assert sum(per_message) <= sum(budget)
