@@ -4,18 +4,23 @@ A delivery is stored and committed before any work is done, keyed by (channel, p
 constraint, so a retried or simultaneous duplicate delivery gets the first delivery's replies and changes nothing.
 That first commit holds everything needed to answer the person later even if the dialogue then fails: the
 message, its sender's contact (created there on a first message) and its media references.
+
+The dialogue then runs under the stored message's row lock, only while the message is still RECEIVED: whichever
+delivery of a message gets the lock first processes it, and the others answer with its stored replies. A
+delivery that died after the first commit (the web process killed, the database gone) leaves the message
+RECEIVED, so the provider's retry processes it. The database unreachable is answered with a 5xx, never with a
+200 for a message that was then not stored or not answered (see "Load and faults" in docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import clock
@@ -109,18 +114,24 @@ def store_inbound(session: Session, incoming: Incoming) -> Message:
     return message
 
 
-def _wait_for_first_delivery(
-    factory: sessionmaker[Session], channel: Channel, provider_id: str, wait_s: float
-) -> list[Reply]:
-    deadline = time.monotonic() + wait_s
-    while True:
-        with factory() as session:
-            first = session.scalars(
-                sa.select(Message).where(Message.channel == channel, Message.provider_id == provider_id)
-            ).one()
-            if first.status != MessageStatus.RECEIVED or time.monotonic() >= deadline:
-                return _stored_replies(session, first.id)
-        time.sleep(0.05)
+def _first_delivery_id(factory: sessionmaker[Session], channel: Channel, provider_id: str) -> int:
+    with factory() as session:
+        return session.scalars(
+            sa.select(Message.id).where(Message.channel == channel, Message.provider_id == provider_id)
+        ).one()
+
+
+def _locked_if_unprocessed(session: Session, inbound_id: int) -> Message | None:
+    """Lock the stored message (waiting for whoever holds it) and return it if nobody processed it yet.
+
+    The lock is the inbound row's (PostgreSQL's FOR UPDATE; SQLite's BEGIN IMMEDIATE serialises the whole
+    transaction), held until the caller commits: of all the deliveries of one message, the one that finds it
+    still RECEIVED under the lock processes it, and every other one sees it processed. A delivery that died
+    half-way (a killed web process, the database gone before the replies were committed) left it RECEIVED and
+    unlocked, so Twilio's or Telegram's retry of it processes it then: nothing acknowledged is left unanswered.
+    """
+    inbound = session.scalars(sa.select(Message).where(Message.id == inbound_id).with_for_update()).one()
+    return inbound if inbound.status == MessageStatus.RECEIVED else None
 
 
 def process(
@@ -129,7 +140,6 @@ def process(
     *,
     handler: Handler | None = None,
     now: datetime | None = None,
-    duplicate_wait_s: float = 5.0,
     replies_of_duplicate: bool = True,
 ) -> list[Reply]:
     """Store `incoming`, run the dialogue on it and return the replies (stored too) for the channel to send.
@@ -146,25 +156,35 @@ def process(
         try:
             inbound = store_inbound(session, incoming)
             session.commit()
+            inbound_id = inbound.id
+            first = True
         except IntegrityError:
             session.rollback()
             assert incoming.provider_id is not None  # only provider ids are unique
             log.info("duplicate delivery %s on %s", incoming.provider_id, incoming.channel)
-            if not replies_of_duplicate:
-                return []
-            return _wait_for_first_delivery(factory, incoming.channel, incoming.provider_id, duplicate_wait_s)
-        inbound_id = inbound.id
+            first = False
+    if not first:
+        assert incoming.provider_id is not None
+        inbound_id = _first_delivery_id(factory, incoming.channel, incoming.provider_id)
 
     try:
         with factory() as session:
+            if _locked_if_unprocessed(session, inbound_id) is None:  # another delivery of it processed it
+                return _stored_replies(session, inbound_id) if replies_of_duplicate else []
+            if not first:
+                log.info("message %s: processed by a repeated delivery of it", inbound_id)
             replies = handler(session, incoming, now)
             _record_replies(session, inbound_id, replies, status=MessageStatus.PROCESSED)
             session.commit()
             return replies
     except Exception as exc:  # the person still gets an answer; the message is kept for an operator
+        if isinstance(exc, OperationalError):
+            raise  # the database is unreachable: a 5xx, and the provider's retry processes the stored message
         log.exception("dialogue failed on message %s", inbound_id)
         replies = _fallback_reply(factory, incoming)
         with factory() as session:
+            if _locked_if_unprocessed(session, inbound_id) is None:  # a retry processed it in the meantime
+                return _stored_replies(session, inbound_id) if replies_of_duplicate else []
             _record_replies(session, inbound_id, replies, status=MessageStatus.FAILED, error=repr(exc))
             session.commit()
         return replies
