@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from bot.telegram.webhook import SECRET_HEADER
-from intake.models import Channel, Direction, Message, MessageStatus
+from intake.dialogue.types import Incoming
+from intake.inbox import process, render_plain
+from intake.models import Channel, Direction, Message, MessageStatus, utcnow
 from tests.bot.conftest import SECRET
 from tests.support.webapp import served
 
@@ -58,3 +60,21 @@ def test_fifty_identical_updates_at_once_one_row_answered_once_all_200(app, tg, 
             sa.select(sa.func.count()).select_from(Message).where(Message.in_reply_to_id == rows[0].id)
         )
     assert len(tg.sent_to(42)) == stored_replies == 1  # one effect: answered once, not 50 times
+
+
+def test_replies_stored_but_never_sent_are_sent_by_the_retry_once(webhook, tg, session_factory):
+    # The web process was killed after the replies were committed and before sendMessage: Telegram got no 200
+    # and retries the update. The retry must send the stored reply (once), not skip it as already processed.
+    update = tg.message_update(43, "你好")
+    incoming = Incoming(Channel.TELEGRAM, "43", "你好", utcnow(), provider_id=str(update["update_id"]))
+    (reply,) = process(session_factory, incoming, replies_of_duplicate=False)
+    assert tg.sent_to(43) == []
+
+    assert webhook.post(update).status_code == 200
+    assert webhook.post(update).status_code == 200  # and again: nothing more is sent
+
+    (sent,) = tg.sent_to(43)
+    assert sent.params["text"] == render_plain(reply)  # as stored: the choices as numbered lines
+    with session_factory() as s:
+        statuses = s.scalars(sa.select(Message.status).where(Message.direction == Direction.OUTBOUND)).all()
+    assert statuses == [MessageStatus.SENT]
