@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench bench-sms bench-recall bench-search clean
+.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench bench-sms bench-recall bench-search load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,16 @@ bench-search: setup-test
 
 bench-sms: setup-test
 	$(BIN)/python benchmarks/bench_sms.py
+
+# Load and faults (docs/reliability.md): 10,000 signed deliveries per run against `reunite serve --workers 2` on a
+# PostgreSQL cluster of the run's own; several minutes each. A run exits non-zero when a check fails.
+load: setup-test
+	$(BIN)/python benchmarks/load_sms.py
+	$(BIN)/python benchmarks/load_sms.py --target reunite --fault postgres-restart
+	$(BIN)/python benchmarks/load_sms.py --target reunite --fault kill-web
+	$(BIN)/python benchmarks/load_sms.py --target reunite --telegram
+	$(BIN)/python benchmarks/load_sms.py --target reunite --telegram --fault postgres-restart
+	$(BIN)/python benchmarks/load_sms.py --target reunite --telegram --fault kill-web
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

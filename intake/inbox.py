@@ -9,19 +9,24 @@ answer the person later: the message (FAILED, with the error), its sender's cont
 message), its media references and the apology sent. One transaction per delivery is what keeps the webhook
 fast (docs/reliability.md, "Where the time of one SMS delivery goes"): a single connection checkout, one commit
 and no second look-up of the contact or the message.
+
+The database unreachable (an `OperationalError`) is not the dialogue's failure: it propagates, the channel
+answers 5xx and the provider retries, so nothing is acknowledged that was not stored and answered (see "Load and
+faults" in docs/reliability.md). A message found stored but still RECEIVED (left by a release that committed
+the message before processing it, and died in between) is processed by the retry that finds it, under its row
+lock, so it is answered once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import clock
@@ -110,18 +115,23 @@ def store_inbound(
     return contact, message
 
 
-def _wait_for_first_delivery(
-    factory: sessionmaker[Session], channel: Channel, provider_id: str, wait_s: float
+def _default_handler(
+    session: Session, incoming: Incoming, now: datetime, contact: Contact | None = None
 ) -> list[Reply]:
-    deadline = time.monotonic() + wait_s
-    while True:
-        with factory() as session:
-            first = session.scalars(
-                sa.select(Message).where(Message.channel == channel, Message.provider_id == provider_id)
-            ).one()
-            if first.status != MessageStatus.RECEIVED or time.monotonic() >= deadline:
-                return _stored_replies(session, first.id)
-        time.sleep(0.05)
+    """The dialogue engine (imported here: the engine imports this module's helpers)."""
+    from intake.dialogue.engine import handle
+
+    return handle(session, incoming, now, contact=contact)
+
+
+def _locked_delivery(session: Session, channel: Channel, provider_id: str) -> Message:
+    """Return the stored delivery of this provider id, locked until the session ends (PostgreSQL's FOR UPDATE;
+    SQLite's BEGIN IMMEDIATE serialises whole transactions), so of its retries only one may process it."""
+    return session.scalars(
+        sa.select(Message)
+        .where(Message.channel == channel, Message.provider_id == provider_id)
+        .with_for_update()
+    ).one()
 
 
 def process(
@@ -130,7 +140,6 @@ def process(
     *,
     handler: Handler | None = None,
     now: datetime | None = None,
-    duplicate_wait_s: float = 5.0,
     replies_of_duplicate: bool = True,
 ) -> list[Reply]:
     """Store `incoming`, run the dialogue on it and return the replies (stored too) for the channel to send.
@@ -149,17 +158,17 @@ def process(
             session.flush()
         except IntegrityError:
             session.rollback()
-            return _duplicate(factory, incoming, duplicate_wait_s, replies_of_duplicate)
+            return _duplicate(factory, incoming, handler, now, replies_of_duplicate)
         try:
             if handler is None:
-                from intake.dialogue.engine import handle
-
-                replies = handle(session, incoming, now, contact=contact)
+                replies = _default_handler(session, incoming, now, contact=contact)
             else:
                 replies = handler(session, incoming, now)
             _record_replies(session, inbound, replies)
             session.commit()
             return replies
+        except OperationalError:
+            raise  # the database is unreachable: a 5xx, and the provider's retry brings the message again
         except Exception as exc:  # the person still gets an answer; the message is kept for an operator
             session.rollback()
             log.exception("dialogue failed on message %s %s", incoming.channel, incoming.provider_id)
@@ -171,7 +180,7 @@ def process(
             session.flush()
         except IntegrityError:  # a duplicate of this delivery came through while this one failed
             session.rollback()
-            return _duplicate(factory, incoming, duplicate_wait_s, replies_of_duplicate)
+            return _duplicate(factory, incoming, handler, now, replies_of_duplicate)
         replies = _fallback_reply(contact.language)
         _record_replies(session, inbound, replies)
         session.commit()
@@ -179,13 +188,36 @@ def process(
 
 
 def _duplicate(
-    factory: sessionmaker[Session], incoming: Incoming, wait_s: float, replies_of_duplicate: bool
+    factory: sessionmaker[Session],
+    incoming: Incoming,
+    handler: Handler | None,
+    now: datetime,
+    replies_of_duplicate: bool,
 ) -> list[Reply]:
+    """Answer a delivery whose provider id is stored: with the stored replies, or by processing a message that
+    was stored and never processed (RECEIVED)."""
     assert incoming.provider_id is not None  # only provider ids are unique
     log.info("duplicate delivery %s on %s", incoming.provider_id, incoming.channel)
-    if not replies_of_duplicate:
-        return []
-    return _wait_for_first_delivery(factory, incoming.channel, incoming.provider_id, wait_s)
+    with factory() as session:
+        first = _locked_delivery(session, incoming.channel, incoming.provider_id)
+        if first.status is not MessageStatus.RECEIVED:
+            return _stored_replies(session, first.id) if replies_of_duplicate else []
+        log.info("message %s: stored unprocessed, processed by a repeated delivery of it", first.id)
+        try:
+            replies = (handler or _default_handler)(session, incoming, now)
+            first.status = MessageStatus.PROCESSED
+        except OperationalError:
+            raise
+        except Exception as exc:  # as for a first delivery: answered with an apology, kept for an operator
+            session.rollback()
+            log.exception("dialogue failed on message %s", incoming.provider_id)
+            first = _locked_delivery(session, incoming.channel, incoming.provider_id)
+            first.status, first.error = MessageStatus.FAILED, repr(exc)
+            contact = session.get_one(Contact, first.contact_id)
+            replies = _fallback_reply(contact.language)
+        _record_replies(session, first, replies)
+        session.commit()
+        return replies
 
 
 def _record_replies(session: Session, inbound: Message, replies: list[Reply]) -> None:

@@ -51,7 +51,7 @@ from intake.dialogue.engine import handle as run_dialogue
 from intake.dialogue.types import Incoming, Media, Reply
 from intake.i18n import CHINESE, ENGLISH, N_, translate
 from intake.inbox import process
-from intake.models import Attachment, Channel, Contact, Direction, Message, contact_for
+from intake.models import Attachment, Channel, Contact, Direction, Message, MessageStatus, contact_for
 from intake.photos import MAX_PHOTO_BYTES, PhotoError, delete_photo, store_photo
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,43 @@ class TelegramChannel:
         )
         if what.callback is not None and "inbound_id" in outcome:
             self._settle_press(what.callback, stale=bool(outcome.get("stale")), lang=lang)
-        self.send(what.chat_id, replies, asked_by=outcome.get("inbound_id"))
+        self._send_unsent(what.chat_id, str(update_id), replies, asked_by=outcome.get("inbound_id"))
+
+    def _send_unsent(self, chat_id: int, provider_id: str, replies: list[Reply], *, asked_by: object) -> None:
+        """Send the update's stored replies that were not sent yet, once, and mark them sent.
+
+        Under the inbound message's row lock on PostgreSQL, so of an update's deliveries to several web processes
+        only one sends. On SQLite every transaction holds the database's one write lock (BEGIN IMMEDIATE), which
+        must not wait on Telegram's API: the replies are read, sent outside any transaction, then marked, and one
+        process's per-chat lock keeps its deliveries of an update apart (SQLite serves one process). A web process
+        killed after the replies were committed and before they were sent leaves them unsent: Telegram retries the
+        update (it got no 200) and the retry sends them, as stored (numbered choices, no buttons or QR code).
+        """
+        with self.factory() as session:
+            hold_lock = session.get_bind().dialect.name != "sqlite"
+            inbound_id = session.scalars(
+                sa.select(Message.id)
+                .where(Message.channel == Channel.TELEGRAM, Message.provider_id == provider_id)
+                .with_for_update()
+            ).one()
+            unsent = session.execute(
+                sa.select(Message.id, Message.body)
+                .where(Message.in_reply_to_id == inbound_id, Message.status == MessageStatus.ANSWERED_INLINE)
+                .order_by(Message.id)
+            ).all()
+            if not unsent:
+                return
+            if len(replies) != len(unsent):  # a retry after a crash: the stored text is what is left
+                replies, asked_by = [Reply(body) for _id, body in unsent], None
+            if not hold_lock:
+                session.commit()  # release SQLite's write lock before calling Telegram
+            took = self.send(chat_id, replies, asked_by=asked_by)
+            sent = [message_id for (message_id, _body), ok in zip(unsent, took, strict=True) if ok]
+            if sent:
+                session.execute(
+                    sa.update(Message).where(Message.id.in_(sent)).values(status=MessageStatus.SENT)
+                )
+            session.commit()
 
     def _contact_language(self, address: str, language_code: str | None) -> str:
         """Create the chat's contact on its first update in the person's Telegram language; return its language."""
@@ -380,8 +416,11 @@ class TelegramChannel:
                 "could not settle a button press in chat %s: %s", message.chat.id if message else "?", exc
             )
 
-    def send(self, chat_id: int, replies: list[Reply], *, asked_by: object = None) -> None:
-        """Send the replies in order: text with inline buttons for the choices, and a QR code of a sample code."""
+    def send(self, chat_id: int, replies: list[Reply], *, asked_by: object = None) -> list[bool]:
+        """Send the replies in order: text with inline buttons for the choices, and a QR code of a sample code.
+
+        Return, for each reply, whether Telegram took its text."""
+        sent: list[bool] = []
         for reply in replies:
             markup = None
             if reply.choices and isinstance(asked_by, int):
@@ -392,12 +431,16 @@ class TelegramChannel:
                     ]
                 )
             text = reply.text if markup is not None else render_choices(reply)
+            took = False
             try:
                 self.api.run(self.api.bot.send_message(chat_id, text[:MAX_TEXT_CHARS], reply_markup=markup))
+                took = True
                 if reply.code:
                     self.api.run(self.api.bot.send_photo(chat_id, qr_png(reply.code), caption=reply.code))
             except TelegramError as exc:  # blocked by the person, or the API is down: the reply stays stored
                 log.warning("could not send to chat %s: %s", chat_id, exc)
+            sent.append(took)
+        return sent
 
 
 def render_choices(reply: Reply) -> str:

@@ -5,7 +5,8 @@ anything else is refused with 403 before anything is stored. An accepted update 
 its update id) and committed before it is processed and before the 200: a crash loses nothing, and Telegram's
 retry of an update already stored changes nothing and is not answered twice. An update whose processing fails is
 parked by the inbox with its error and apologised for, and still answered 200, so Telegram does not retry it for
-a day and the chat is never stalled.
+a day and the chat is never stalled. The database unreachable is a 5xx instead, so Telegram retries the update
+and the retry processes it (see "Load and faults" in docs/reliability.md).
 """
 
 from __future__ import annotations

@@ -161,8 +161,9 @@ class ConsentScope(enum.StrEnum):
 
 class MessageStatus(enum.StrEnum):
     """Where a message is. Inbound: received, then processed or failed. Outbound: answered_inline when the
-    reply went back in the provider's answer (TwiML, the terminal), so nothing may send it again; queued, sent,
-    delivered, undelivered for messages a notification worker sends."""
+    reply went back in the provider's answer (TwiML, the terminal), so nothing may send it again (a Telegram reply:
+    answered_inline until sendMessage took it, then sent); queued, sent, delivered, undelivered for messages a
+    notification worker sends."""
 
     RECEIVED = "received"
     PROCESSED = "processed"

@@ -1,0 +1,743 @@
+"""Load and fault run of the SMS and Telegram webhooks: `reunite serve --workers 2` on its own PostgreSQL.
+
+Many simulated parents play the Chinese report-and-book conversation over real HTTP (keep-alive, one connection
+per client thread) against the service run as in production (gunicorn gthread, pre-forked). Every request is
+built and signed before the timed part. A phone retries a 5xx or a broken connection as Twilio does, with the
+same MessageSid, until it gets a 200; 5% of the deliveries are sent a second time (two thirds at once, one third
+after the phone's next message: out of order). The runner starts its own PostgreSQL cluster (initdb in a
+temporary folder, a free port; the shared server is never touched) and its own service processes.
+
+    .venv/bin/python benchmarks/load_sms.py                                # 10,000 deliveries, bare baseline too
+    .venv/bin/python benchmarks/load_sms.py --fault postgres-restart       # PostgreSQL stopped mid-run, restarted
+    .venv/bin/python benchmarks/load_sms.py --fault kill-web               # kill -9 of every web process, restart
+    .venv/bin/python benchmarks/load_sms.py --telegram [--fault ...]       # Telegram updates from many chats
+
+Afterwards it checks in the database: every acknowledged (200) delivery stored exactly once, none left
+unprocessed or failed, each answered with its stored replies (the TwiML the phone got is what was stored; on
+Telegram, what the fake Bot API received), every conversation at a step of the dialogue, every phone booked.
+It exits 1 if any check fails. `--target bare` runs only the bare endpoint (benchmarks/bare_sms.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from xml.etree import ElementTree
+
+import sqlalchemy as sa
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.sms_phone import AUTH_TOKEN, PUBLIC_BASE_URL, REPORT_AND_BOOK_ZH  # noqa: E402
+
+BOT_TOKEN = "123456789:LOAD-token-for-the-fake-bot-api-xyz"
+WEBHOOK_SECRET = "load-run-webhook-secret-0123456789"
+# Each phone books in one of the demo labs' cities in turn, so 500+ parents do not fill one lab's days.
+CITIES = ["北京", "天津", "上海", "重庆", "石家庄", "太原", "呼和浩特", "沈阳", "长春", "哈尔滨", "南京", "杭州", "合肥", "福州", "南昌", "济南", "郑州", "武汉", "长沙", "广州", "南宁", "海口", "成都", "贵阳", "昆明", "拉萨", "西安", "兰州", "西宁", "银川", "乌鲁木齐"]  # fmt: skip
+CITY_TURN = REPORT_AND_BOOK_ZH.index("广州")
+GIVE_UP_S = 120.0  # a phone retries one delivery for at most this long (Twilio's own retries span longer)
+BOOKED = "已预约"
+LAB_CAPACITY = 5000  # bookings a day at each demo lab during the run
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- the database and the servers under test --------------------------------------------------------------------
+class Cluster:
+    """A PostgreSQL cluster of our own (initdb in a temporary folder, a free port), stopped and started at will."""
+
+    def __init__(self, folder: Path) -> None:
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not bins and not shutil.which("initdb"):
+            raise SystemExit("initdb not found: install PostgreSQL's server binaries (postgresql package)")
+        self.bin = Path(bins[-1]).parent if bins else Path(str(shutil.which("initdb"))).parent
+        self.data, self.port, self.log = folder / "pgdata", free_port(), folder / "postgres.log"
+        # PostgreSQL refuses to run as root: then the cluster is the `postgres` system user's, in its own folder.
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+            folder.chmod(0o755)
+            shutil.chown(folder, "postgres")
+        subprocess.run([*self.as_user, self.bin / "initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync", "-E",
+                        "UTF8"], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={folder} " \
+                  "-c max_connections=200"  # fmt: skip
+        self.options = options
+        self.start()
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        subprocess.run([*self.as_user, self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-o", self.options, "-w", "start"],
+                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_user, self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"], check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+
+    def create_database(self, name: str) -> str:
+        admin = sa.create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        return self.url(name)
+
+
+class Server:
+    """One web service in its own process group (gunicorn's arbiter and its workers), killed as one."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], port: int, log: Path) -> None:
+        self.argv, self.env, self.port, self.log = argv, env, port, log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> float:
+        """Start it and wait until it answers; return how long that took."""
+        began = time.monotonic()
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=log, start_new_session=True,
+                                         cwd=ROOT)  # fmt: skip
+        while time.monotonic() - began < 120:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.argv[0]} exited with {self.proc.returncode}; see {self.log}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+                conn.close()
+                return time.monotonic() - began
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit(f"{self.argv} did not answer within 120 s; see {self.log}")
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def _fake_bot_api(port: int, ready: Any) -> None:
+    """The Telegram Bot API the service sends replies to (in its own process, off the client's GIL)."""
+    sent: Counter[str] = Counter()
+    lock = threading.Lock()
+    ids = iter(range(1, 1 << 62))
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = json.dumps(dict(sent)).encode()
+            self._send(body)
+
+        def do_POST(self) -> None:  # noqa: N802
+            data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            method = self.path.rsplit("/", 1)[-1]
+            chat = "0"
+            if method in ("sendMessage", "sendPhoto"):
+                text = data.decode("utf-8", "replace")
+                marker = (
+                    'name="chat_id"' if "multipart" in self.headers.get("Content-Type", "") else "chat_id="
+                )
+                after = text.split(marker, 1)[1] if marker in text else ""
+                chat = "".join(
+                    c for c in after.lstrip('\r\n"=').split("&")[0].split("\r\n")[0] if c.isdigit()
+                )
+                with lock:
+                    sent[f"{method}:{chat}"] += 1
+            with lock:
+                message_id = next(ids)
+            result: Any = True
+            if method in ("sendMessage", "sendPhoto", "getMe"):
+                result = {"message_id": message_id, "date": int(time.time()),
+                          "chat": {"id": int(chat or 0), "type": "private"}, "text": "ok",
+                          "id": 123456789, "is_bot": True, "first_name": "reunite", "username": "load_bot"}  # fmt: skip
+            self._send(json.dumps({"ok": True, "result": result}).encode())
+
+        def _send(self, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    ready.set()
+    server.serve_forever()
+
+
+# --- the deliveries --------------------------------------------------------------------------------------------
+@dataclass
+class Delivery:
+    key: str  # MessageSid, or the update id
+    phone: int
+    turn: int
+    path: str
+    body: bytes
+    headers: dict[str, str]
+
+
+def sms_conversations(phones: int, first_phone: int = 0) -> list[list[Delivery]]:
+    """Sign every phone's conversation in advance: one Delivery per message, in order."""
+    validator = RequestValidator(AUTH_TOKEN)
+    url = PUBLIC_BASE_URL + "/sms/inbound"
+    out = []
+    for p in range(first_phone, first_phone + phones):
+        turns = list(REPORT_AND_BOOK_ZH)
+        turns[CITY_TURN] = CITIES[p % len(CITIES)]
+        conversation = []
+        for t, text in enumerate(turns):
+            params = {"MessageSid": f"SM{p:08x}{t:024x}", "AccountSid": "AC" + "0" * 32, "From": f"+86138{p:08d}",
+                      "To": "+8610690000000", "Body": text, "NumMedia": "0"}  # fmt: skip
+            headers = {"Content-Type": "application/x-www-form-urlencoded",
+                       "X-Twilio-Signature": str(validator.compute_signature(url, params))}  # fmt: skip
+            conversation.append(
+                Delivery(params["MessageSid"], p, t, "/sms/inbound", urlencode(params).encode(), headers)
+            )
+        out.append(conversation)
+    return out
+
+
+def telegram_conversations(chats: int) -> list[list[Delivery]]:
+    """Every chat's conversation as Telegram updates (update ids unique across the run), with the secret."""
+    out = []
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    for c in range(chats):
+        chat_id = 700_000_000 + c
+        turns = list(REPORT_AND_BOOK_ZH)
+        turns[CITY_TURN] = CITIES[c % len(CITIES)]
+        conversation = []
+        for t, text in enumerate(turns):
+            update_id = c * 100 + t + 1
+            update = {"update_id": update_id, "message": {
+                "message_id": t + 1, "date": 1_790_000_000, "text": text, "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": chat_id, "is_bot": False, "first_name": f"p{c}", "language_code": "zh-hans"}}}  # fmt: skip
+            body = json.dumps(update, ensure_ascii=False).encode()
+            conversation.append(Delivery(str(update_id), c, t, "/telegram/webhook", body, headers))
+        out.append(conversation)
+    return out
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)  # of each 200 answer
+    answers: dict[str, list[str]] = field(default_factory=dict)  # key: the first 200 answer's reply texts
+    acked: Counter[str] = field(default_factory=Counter)  # key: 200s
+    last_answer: dict[int, list[str]] = field(default_factory=dict)  # phone: its last message's replies
+    errors_5xx: int = 0
+    connection_errors: int = 0
+    retries: int = 0
+    other_status: Counter[int] = field(default_factory=Counter)
+    duplicate_mismatch: list[str] = field(default_factory=list)
+    gave_up: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    out_of_order: int = 0
+    done: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _texts(body: bytes, telegram: bool) -> list[str]:
+    if telegram:
+        return []
+    return [m.text or "" for m in ElementTree.fromstring(body).iter("Message")]
+
+
+class Client:
+    """Client threads, each with one keep-alive connection, each playing whole conversations one after another."""
+
+    def __init__(self, port: int, conversations: list[list[Delivery]], threads: int, duplicates: float,
+                 telegram: bool, seed: int = 12) -> None:  # fmt: skip
+        self.port, self.threads, self.telegram = port, threads, telegram
+        self.queue = list(reversed(conversations))
+        self.total = sum(len(c) for c in conversations)
+        rng = random.Random(seed)
+        # Which deliveries are sent twice, and of those which come back after the next message (out of order).
+        self.twice = {d.key: ("late" if rng.random() < 1 / 3 else "now")
+                      for c in conversations for d in c if rng.random() < duplicates}  # fmt: skip
+        self.results = Results()
+        self._queue_lock = threading.Lock()
+
+    def _next_conversation(self) -> list[Delivery] | None:
+        with self._queue_lock:
+            return self.queue.pop() if self.queue else None
+
+    def _deliver(
+        self, conn: http.client.HTTPConnection, d: Delivery
+    ) -> tuple[http.client.HTTPConnection, list[str]]:
+        """Send one delivery until it is answered 200, as Twilio retries; return the connection and the replies."""
+        r, deadline, attempt = self.results, time.monotonic() + GIVE_UP_S, 0
+        while True:
+            if attempt:
+                with r.lock:
+                    r.retries += 1
+                time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+            attempt += 1
+            began = time.perf_counter()
+            try:
+                conn.request("POST", d.path, d.body, d.headers)
+                response = conn.getresponse()
+                data = response.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                with r.lock:
+                    r.connection_errors += 1
+                if time.monotonic() > deadline:
+                    r.gave_up.append(d.key)
+                    return conn, []
+                continue
+            elapsed = time.perf_counter() - began
+            if response.status == 200:
+                texts = _texts(data, self.telegram)
+                with r.lock:
+                    r.latencies.append(elapsed)
+                    r.acked[d.key] += 1
+                    first = r.answers.setdefault(d.key, texts)
+                    if first != texts:
+                        r.duplicate_mismatch.append(d.key)
+                return conn, texts
+            with r.lock:
+                if response.status >= 500:
+                    r.errors_5xx += 1
+                else:
+                    r.other_status[response.status] += 1
+            if response.status < 500 or time.monotonic() > deadline:
+                r.gave_up.append(d.key)
+                return conn, []
+
+    def _run(self, start: threading.Barrier) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        start.wait()
+        r = self.results
+        while (conversation := self._next_conversation()) is not None:
+            late: Delivery | None = None
+            for d in conversation:
+                conn, texts = self._deliver(conn, d)
+                if late is not None:  # the earlier message's repeat arrives after this newer one
+                    conn, _ = self._deliver(conn, late)
+                    late = None
+                    with r.lock:
+                        r.duplicates += 1
+                        r.out_of_order += 1
+                when = self.twice.get(d.key)
+                if when == "now":
+                    conn, _ = self._deliver(conn, d)
+                    with r.lock:
+                        r.duplicates += 1
+                elif when == "late":
+                    late = d
+                with r.lock:
+                    r.done += 1
+            if late is not None:
+                conn, _ = self._deliver(conn, late)
+                with r.lock:
+                    r.duplicates += 1
+            r.last_answer[conversation[0].phone] = texts
+        conn.close()
+
+    def run(self, during: Any = None) -> float:
+        """Run every conversation; `during(results, total)` runs beside (the fault). Return the wall time."""
+        start = threading.Barrier(self.threads + 1)
+        workers = [
+            threading.Thread(target=self._run, args=(start,), daemon=True) for _ in range(self.threads)
+        ]
+        for w in workers:
+            w.start()
+        fault = (
+            threading.Thread(target=during, args=(self.results, self.total), daemon=True) if during else None
+        )
+        start.wait()
+        began = time.perf_counter()
+        if fault:
+            fault.start()
+        for w in workers:
+            w.join()
+        wall = time.perf_counter() - began
+        if fault:
+            fault.join()
+        return wall
+
+
+# --- the checks afterwards ---------------------------------------------------------------------------------------
+def verify_reunite(
+    url: str, client: Client, telegram: bool, bot_sent: dict[str, int], faulty: bool, notes: list[str]
+) -> list[str]:
+    """Check the database against what the phones were told; return what is wrong (empty: all is well)."""
+    import intake.models  # noqa: F401 - registers every table
+    from intake.dialogue.engine import STEPS
+    from intake.models import Channel, Contact, Conversation, Direction, Message, MessageStatus
+
+    problems: list[str] = []
+    r = client.results
+    channel = Channel.TELEGRAM if telegram else Channel.SMS
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        inbound = {
+            row.provider_id: row
+            for row in conn.execute(
+                sa.select(Message.id, Message.provider_id, Message.status, Message.contact_id).where(
+                    Message.channel == channel, Message.direction == Direction.INBOUND
+                )
+            )
+        }
+        rows = conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(Message)
+            .where(Message.channel == channel, Message.direction == Direction.INBOUND)
+        )
+        replies: dict[int, list[str]] = defaultdict(list)
+        for in_reply_to, body in conn.execute(
+            sa.select(Message.in_reply_to_id, Message.body)
+            .where(Message.channel == channel, Message.direction == Direction.OUTBOUND)
+            .order_by(Message.id)
+        ):
+            replies[in_reply_to].append(body)
+        steps = Counter(conn.execute(sa.select(Conversation.step)).scalars())
+        contacts = dict(
+            conn.execute(sa.select(Contact.id, Contact.address).where(Contact.channel == channel)).all()
+        )
+    engine.dispose()
+
+    sent_keys = {d.key for c in _all_conversations(client) for d in c}
+    if rows != len(inbound):
+        problems.append(f"{rows} inbound rows for {len(inbound)} provider ids: a delivery stored twice")
+    not_stored = [k for k in r.acked if k not in inbound]
+    if not_stored:
+        problems.append(f"{len(not_stored)} deliveries answered 200 but not stored, e.g. {not_stored[:3]}")
+    if set(inbound) - sent_keys:
+        problems.append("messages stored that no phone sent")
+    unacked = sent_keys - set(r.acked)
+    if unacked:
+        problems.append(
+            f"{len(unacked)} deliveries never answered 200 (the phone gave up), e.g. {sorted(unacked)[:3]}"
+        )
+    status = Counter(str(row.status) for row in inbound.values())
+    for bad in (MessageStatus.RECEIVED, MessageStatus.FAILED):
+        if status.get(str(bad)):
+            problems.append(
+                f"{status[str(bad)]} inbound messages left {bad} (stored, never answered properly)"
+            )
+    unanswered = [k for k, row in inbound.items() if not replies.get(row.id)]
+    if unanswered:
+        problems.append(f"{len(unanswered)} inbound messages without a stored reply, e.g. {unanswered[:3]}")
+    if not telegram:
+        differ = [k for k, texts in r.answers.items() if k in inbound and replies.get(inbound[k].id) != texts]
+        if differ:
+            problems.append(
+                f"{len(differ)} deliveries answered otherwise than their stored replies, e.g. {differ[:3]}"
+            )
+    else:
+        stored_per_chat: Counter[str] = Counter()
+        for row in inbound.values():
+            stored_per_chat[contacts[row.contact_id]] += len(replies.get(row.id, []))
+        sent_per_chat: Counter[str] = Counter()
+        for key, n in bot_sent.items():
+            if key.startswith("sendMessage:"):
+                sent_per_chat[key.split(":", 1)[1]] += n
+        lost = {
+            c: stored_per_chat[c] - sent_per_chat[c]
+            for c in stored_per_chat
+            if stored_per_chat[c] > sent_per_chat[c]
+        }
+        twice = {
+            c: sent_per_chat[c] - stored_per_chat[c]
+            for c in sent_per_chat
+            if sent_per_chat[c] > stored_per_chat[c]
+        }
+        if lost:
+            problems.append(
+                f"{sum(lost.values())} stored replies never sent to Telegram, in {len(lost)} chats"
+            )
+        if twice and not faulty:
+            problems.append(
+                f"{sum(twice.values())} replies sent to Telegram more than once, in {len(twice)} chats"
+            )
+        elif (
+            twice
+        ):  # at least once: sent, then the fault took the "sent" mark with it, so the retry sent it again
+            notes.append(f"{sum(twice.values())} replies sent to Telegram twice, in {len(twice)} chats (sent, "
+                         "then the fault lost their 'sent' mark: at-least-once)")  # fmt: skip
+    if r.duplicate_mismatch:
+        problems.append(f"{len(r.duplicate_mismatch)} repeated deliveries answered otherwise than the first")
+    invalid = {s: n for s, n in steps.items() if s is not None and s not in STEPS}
+    if invalid:
+        problems.append(f"conversations at steps the dialogue does not have: {invalid}")
+    if (
+        telegram
+    ):  # what each chat was told last, from the database (the bot sent it, the client never sees it)
+        last_inbound: dict[int, int] = {}
+        for row in inbound.values():
+            last_inbound[row.contact_id] = max(row.id, last_inbound.get(row.contact_id, 0))
+        r.last_answer = {contact: replies.get(message_id, []) for contact, message_id in last_inbound.items()}
+    not_booked = [p for p, texts in r.last_answer.items() if not any(BOOKED in t for t in texts)]
+    if not_booked:
+        problems.append(f"{len(not_booked)} phones did not end booked, e.g. phone {not_booked[0]}: "
+                        f"{r.last_answer[not_booked[0]]}")  # fmt: skip
+    return problems
+
+
+def _all_conversations(client: Client) -> list[list[Delivery]]:
+    return client.conversations  # type: ignore[attr-defined, no-any-return]
+
+
+def verify_bare(url: str, client: Client) -> list[str]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        stored = set(conn.execute(sa.text("SELECT sid FROM bare_inbound")).scalars())
+    engine.dispose()
+    missing = [k for k in client.results.acked if k not in stored]
+    return [f"{len(missing)} deliveries answered 200 but not stored"] if missing else []
+
+
+# --- one run -----------------------------------------------------------------------------------------------------
+def figures(name: str, wall: float, r: Results) -> str:
+    ms = sorted(s * 1000 for s in r.latencies)
+    n = len(ms)
+    p99 = ms[min(n - 1, int(n * 0.99))]
+    return (f"{name:<34} {n:>6} answered 200 in {wall:6.1f} s = {n / wall:7.1f}/s   p50 {statistics.median(ms):6.1f} ms"
+            f"  p99 {p99:7.1f} ms  max {ms[-1]:7.1f} ms   5xx {r.errors_5xx}  conn errors {r.connection_errors}"
+            f"  retries {r.retries}  repeats {r.duplicates} ({r.out_of_order} out of order)")  # fmt: skip
+
+
+def fault_plan(kind: str, cluster: Cluster, servers: list[Server], outage_s: float, log: list[str]) -> Any:
+    def fault(results: Results, total: int) -> None:
+        while results.done < total * 0.4:
+            time.sleep(0.05)
+            if results.done >= total:
+                return
+        began = time.monotonic()
+        if kind == "postgres-restart":
+            cluster.stop()
+            log.append(f"PostgreSQL stopped at delivery {results.done}/{total}")
+            time.sleep(outage_s)
+            cluster.start()
+            log.append(f"PostgreSQL started again after {time.monotonic() - began:.1f} s down")
+        elif kind == "kill-web":
+            servers[0].kill9()
+            log.append(f"kill -9 of every web process at delivery {results.done}/{total}")
+            took = servers[0].start()
+            log.append(f"reunite serve answering again {took:.1f} s after its restart")
+
+    return fault
+
+
+def run_one(
+    args: argparse.Namespace, target: str, cluster: Cluster, folder: Path
+) -> tuple[str, list[str], list[str]]:
+    """Run the load against one target; return its figures line, the fault log and the problems found."""
+    url = cluster.create_database(f"load_{target}")
+    port = free_port()
+    env = {**os.environ, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": PUBLIC_BASE_URL}
+    bot: multiprocessing.Process | None = None
+    bot_port = free_port()
+    if target == "bare":
+        from benchmarks.bare_sms import create_table
+
+        engine = sa.create_engine(url)
+        create_table(engine)
+        engine.dispose()
+        env["BARE_DATABASE_URL"] = url
+        argv = [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "gthread", "--threads",
+                str(args.threads), "-b", f"127.0.0.1:{port}", "--keep-alive", "5", "benchmarks.bare_sms:app"]  # fmt: skip
+        env["PYTHONPATH"] = str(ROOT)
+    else:
+        env.update(
+            DATABASE_URL=url,
+            REUNITE_DATA_DIR=str(folder / f"data_{target}"),
+            REUNITE_BOOKING_HORIZON_DAYS="60",
+        )
+        if args.telegram:
+            ready = multiprocessing.Event()
+            bot = multiprocessing.Process(target=_fake_bot_api, args=(bot_port, ready), daemon=True)
+            bot.start()
+            ready.wait(10)
+            env.update(TELEGRAM_BOT_TOKEN=BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                       TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{bot_port}/bot")  # fmt: skip
+        argv = [str(Path(sys.executable).parent / "reunite"), "serve", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(args.workers), "--threads", str(args.threads)]  # fmt: skip
+    server = Server(argv, env, port, folder / f"{target}.log")
+    server.start()
+    if target != "bare":
+        # The demo labs take 4-20 bookings a day: 500+ parents choosing "the first day" would fill them, and a
+        # day filled between the question and the answer is asked again (a dialogue path tested on its own).
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE labs SET daily_capacity = :n"), {"n": LAB_CAPACITY})
+            conn.execute(sa.text("UPDATE lab_days SET capacity = :n"), {"n": LAB_CAPACITY})
+        engine.dispose()
+    phones = -(-args.deliveries // len(REPORT_AND_BOOK_ZH))
+    telegram = args.telegram and target != "bare"
+    conversations = telegram_conversations(phones) if telegram else sms_conversations(phones)
+    client = Client(port, conversations, args.concurrency, args.duplicates, telegram)
+    client.conversations = conversations  # type: ignore[attr-defined]
+    log: list[str] = []
+    during = (
+        fault_plan(args.fault, cluster, [server], args.outage, log)
+        if target != "bare" and args.fault != "none"
+        else None
+    )
+    profiler = None
+    if args.py_spy and target != "bare":
+        profiler = _py_spy(server, folder, args)
+    try:
+        wall = client.run(during)
+    finally:
+        if profiler is not None:
+            profiler.wait()
+        server.stop()
+    bot_sent: dict[str, int] = {}
+    if bot is not None:
+        conn = http.client.HTTPConnection("127.0.0.1", bot_port, timeout=10)
+        conn.request("GET", "/counts")
+        bot_sent = json.loads(conn.getresponse().read())
+        bot.terminate()
+    problems = (
+        verify_bare(url, client)
+        if target == "bare"
+        else verify_reunite(url, client, telegram, bot_sent, during is not None, log)
+    )
+    r = client.results
+    if r.gave_up:
+        problems.append(f"{len(r.gave_up)} deliveries given up (status {dict(r.other_status)})")
+    name = "bare Flask (gunicorn, 2 workers)" if target == "bare" else (
+        f"reunite {'Telegram' if telegram else 'SMS'} ({args.workers} workers)")  # fmt: skip
+    return figures(name, wall, r), log, problems
+
+
+def _py_spy(server: Server, folder: Path, args: argparse.Namespace) -> subprocess.Popen[bytes] | None:
+    """Sample one worker for a few seconds mid-run with py-spy, if installed; write the top functions."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        print("py-spy is not installed: no profile", file=sys.stderr)
+        return None
+    assert server.proc is not None
+    workers = subprocess.run(
+        ["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True
+    ).stdout.split()
+    out = Path(args.py_spy)
+    return subprocess.Popen([spy, "record", "--pid", workers[0], "--duration", "10", "--format", "raw", "--output",
+                             str(out), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+WATCHED = ("Connection.wait (psycopg/", "DefaultDialect._do_ping_w_event", "SessionTransaction.commit (sqlalchemy",
+           "refuse_unsigned (sms/", "read_form (sms/", "twiml (sms/")  # fmt: skip
+
+
+def spy_summary(path: Path) -> list[str]:
+    """Where one worker's sampled time went: the share of samples in reunite's functions and a few watched ones."""
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _sep, count = line.rpartition(" ")
+        total += int(count)
+        names = {frame.rsplit(":", 1)[0] for frame in stack.split(";")}  # one count per function per sample
+        for name in names:
+            if name.split(" (", 1)[-1].startswith(("intake/", "sms/", "bot/")) or name.startswith(WATCHED):
+                inclusive[name] += int(count)
+    top = [f"{n / total:5.0%}  {name})" for name, n in inclusive.most_common(16)]
+    return [
+        f"py-spy, one reunite worker, {total} samples (idle threads left out; share of samples in):",
+        *top,
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", choices=("both", "reunite", "bare"), default="both",
+                        help="both: the bare endpoint first, as the floor, then reunite")  # fmt: skip
+    parser.add_argument("--fault", choices=("none", "postgres-restart", "kill-web"), default="none")
+    parser.add_argument("--telegram", action="store_true", help="Telegram updates instead of SMS")
+    parser.add_argument(
+        "--deliveries", type=int, default=10_000, help="first deliveries (repeats come on top)"
+    )
+    parser.add_argument("--concurrency", type=int, default=64, help="parents texting at the same time")
+    parser.add_argument("--duplicates", type=float, default=0.05, help="share of deliveries sent twice")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--outage", type=float, default=3.0, help="seconds PostgreSQL stays down")
+    parser.add_argument("--py-spy", metavar="FILE", help="sample one reunite worker for 10 s into FILE")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, the cluster)")
+    args = parser.parse_args()
+
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    folder = Path(tempfile.mkdtemp(prefix="reunite-load-"))
+    cluster = Cluster(folder)
+    lines, failed = [], False
+    try:
+        targets = ["bare", "reunite"] if args.target == "both" else [args.target]
+        for target in targets:
+            line, log, problems = run_one(args, target, cluster, folder)
+            lines.append(line)
+            for entry in log:
+                lines.append(f"    {entry}")
+            for problem in problems:
+                lines.append(f"    FAILED: {problem}")
+            failed = failed or bool(problems)
+            if not problems:
+                lines.append("    checked: every 200 stored once" + ("" if target == "bare" else
+                             " and answered with its stored replies, no repeat with an effect, every conversation"
+                             " at a dialogue step, every parent booked"))  # fmt: skip
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            cluster.stop()
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    phones = -(-args.deliveries // len(REPORT_AND_BOOK_ZH))
+    print(f"reunite load run: {phones * len(REPORT_AND_BOOK_ZH)} first deliveries ({len(REPORT_AND_BOOK_ZH)} each) from {phones} "
+          f"{'chats' if args.telegram else 'phones'}, {args.concurrency} at a time, {args.duplicates:.0%} sent twice, "
+          f"fault: {args.fault}; {os.cpu_count()} cores; own PostgreSQL {cluster.port}")  # fmt: skip
+    print("\n".join(lines))
+    if args.py_spy and Path(args.py_spy).exists():
+        print("\n".join(spy_summary(Path(args.py_spy))))
+    print(
+        f"load average before / after: {load_before} / {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+        "(the machine is shared: other jobs run beside this one)"
+    )
+    print("reproduce: .venv/bin/python benchmarks/load_sms.py " + " ".join(sys.argv[1:]))
+    if args.keep:
+        print(f"logs and the cluster: {folder}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
