@@ -38,6 +38,17 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.fault_providers import (  # noqa: E402
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    BOT_TOKEN,
+    FROM_NUMBER,
+    FaultClock,
+    FaultTelegram,
+    FaultTwilio,
+    Lookup,
+    Request,
+)
 from intake import schema  # noqa: E402
 from intake.db import make_engine, make_session_factory  # noqa: E402
 from intake.models import (  # noqa: E402
@@ -51,9 +62,6 @@ from intake.models import (  # noqa: E402
     Role,
 )
 from intake.outbox import FAMILY_CHANNELS, OfficerAddress, notify_family, notify_officers  # noqa: E402
-from tests.support.fake_telegram_send import BOT_TOKEN  # noqa: E402
-from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER  # noqa: E402
-from tests.support.fault_providers import FaultClock, FaultTelegram, FaultTwilio, Lookup, Request  # noqa: E402
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REUNITE = [sys.executable, "-c", "from intake.cli import main; main()"]

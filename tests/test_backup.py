@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tarfile
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from intake.web import create_app
 from tests.bot.test_photos import photo_with_gps
 from tests.dialogue import transcripts as t
 from tests.labapi.factories import HUAXIA_PLATINUM, bearer, genotypes
-from tests.support.databases import PG_ADMIN_URL, postgres_unavailable_reason
+from tests.support.databases import create_database, drop_database, postgres_unavailable_reason
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.twilio import AUTH_TOKEN, PUBLIC_BASE_URL, Phone
 
@@ -340,22 +339,6 @@ def test_the_commands_back_up_restore_and_refuse_in_one_line(tmp_path, backup):
     assert len(broken.stderr.strip().splitlines()) == 1
 
 
-def _pg_database() -> str:
-    name = f"reunite_backup_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(url: str) -> None:
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.mark.postgres
 def test_postgresql_round_trip_with_pg_dump_and_pg_restore(tmp_path, tg):
     reason = postgres_unavailable_reason()
@@ -363,7 +346,7 @@ def test_postgresql_round_trip_with_pg_dump_and_pg_restore(tmp_path, tg):
         pytest.skip(reason)
     if find_pg_tool("pg_dump") is None or find_pg_tool("pg_restore") is None:
         pytest.skip("pg_dump/pg_restore not installed (neither on PATH nor under /usr/lib/postgresql/*/bin)")
-    first, second = _pg_database(), _pg_database()
+    first, second = create_database("reunite_backup"), create_database("reunite_backup")
     try:
         source = _settings(tmp_path / "a", first)
         service = _start(source, tg)
@@ -379,8 +362,8 @@ def test_postgresql_round_trip_with_pg_dump_and_pg_restore(tmp_path, tg):
         with pytest.raises(BackupError, match="already hold data"):
             restore_backup(target, report.path)
     finally:
-        _drop(first)
-        _drop(second)
+        drop_database(first)
+        drop_database(second)
 
 
 def test_backups_kept_in_the_data_folder_are_not_backed_up_again(tmp_path):

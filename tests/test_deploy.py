@@ -27,13 +27,17 @@ from xml.etree import ElementTree
 import click
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import check_turn
 from tests.labapi.factories import HUAXIA_PLATINUM, genotypes
-from tests.support.databases import PG_ADMIN_URL, postgres_required, postgres_unavailable_reason
+from tests.support.databases import (
+    create_database,
+    drop_database,
+    postgres_required,
+    postgres_unavailable_reason,
+)
 from tests.support.fake_telegram import TOKEN as BOT_TOKEN
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.fake_telegram_send import FakeTelegramSend
@@ -175,22 +179,6 @@ class Deployment:
         return status, replies
 
 
-def _pg_database() -> str:
-    name = f"reunite_deploy_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(url: str) -> None:
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[Deployment]:
     reason = postgres_unavailable_reason()
@@ -198,7 +186,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
         if postgres_required():
             pytest.fail(f"REUNITE_TEST_REQUIRE_PG is set but {reason}")
         pytest.skip(f"the production deployment runs on PostgreSQL: {reason}")
-    url = _pg_database()
+    url = create_database("reunite_deploy")
     twilio, send = FakeTwilio(), FakeTelegramSend(token=BOT_TOKEN)
     twilio.server.start()
     send.server.start()
@@ -212,7 +200,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
     finally:
         twilio.server.stop()
         send.server.stop()
-    _drop(url)
+    drop_database(url)
 
 
 @pytest.mark.postgres

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -14,6 +13,7 @@ from intake.dialogue.types import Incoming
 from intake.inbox import process, render_plain
 from intake.models import Channel, Direction, Message, MessageStatus, utcnow
 from tests.bot.conftest import SECRET
+from tests.support.concurrency import run_together
 from tests.support.webapp import served
 
 
@@ -32,19 +32,8 @@ def _post(base_url: str, update: dict) -> int:
 
 def test_fifty_identical_updates_at_once_one_row_answered_once_all_200(app, tg, session_factory):
     update = tg.message_update(42, "你好")
-    barrier = threading.Barrier(50)
-    statuses: list[int] = []
     with served(app) as url:
-
-        def deliver() -> None:
-            barrier.wait(timeout=30)
-            statuses.append(_post(url, update))
-
-        threads = [threading.Thread(target=deliver) for _ in range(50)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        statuses = run_together(50, lambda _: _post(url, update), range(50))
 
     assert statuses == [200] * 50
     with session_factory() as s:

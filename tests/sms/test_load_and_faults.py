@@ -8,7 +8,6 @@ unanswered, nothing happens twice.
 from __future__ import annotations
 
 import http.client
-import threading
 from urllib.parse import urlencode, urlsplit
 from xml.etree import ElementTree
 
@@ -20,6 +19,7 @@ from intake import inbox
 from intake.db import make_engine, make_session_factory
 from intake.dialogue.types import Incoming
 from intake.models import Channel, Contact, Conversation, Direction, Message, MessageStatus, utcnow
+from tests.support.concurrency import run_together
 from tests.support.databases import PostgresDatabase
 from tests.support.tcp_proxy import tcp_proxy
 from tests.support.twilio import PUBLIC_BASE_URL, new_sid, sign
@@ -71,22 +71,13 @@ def test_fifty_identical_deliveries_at_once_one_row_one_effect_all_answered_200(
         assert _post(url, _params("你好"))[0] == 200  # the menu
         step_before = _step(session_factory)
         params = _params("1")  # "report a missing child": moves the conversation one step, once
-        barrier = threading.Barrier(50)
-        outcomes: list[tuple[int, list[str]]] = []
+        outcomes = run_together(50, lambda _: _post(url, params), range(50))
 
-        def deliver() -> None:
-            barrier.wait(timeout=30)
-            outcomes.append(_post(url, params))
-
-        threads = [threading.Thread(target=deliver) for _ in range(50)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-
-    assert [status for status, _ in outcomes] == [200] * 50
-    first_replies = outcomes[0][1]
-    assert first_replies and all(replies == first_replies for _, replies in outcomes)
+    assert all(isinstance(outcome, tuple) for outcome in outcomes), outcomes  # no exception in any thread
+    answers = [outcome for outcome in outcomes if isinstance(outcome, tuple)]
+    assert [status for status, _ in answers] == [200] * 50
+    first_replies = answers[0][1]
+    assert first_replies and all(replies == first_replies for _, replies in answers)
     rows = [m for m in _inbound(session_factory) if m.provider_id == params["MessageSid"]]
     assert len(rows) == 1 and rows[0].status == MessageStatus.PROCESSED
     assert _replies_to(session_factory, rows[0].id) == first_replies  # one set of replies stored: one effect

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
-def run_together(n: int, target: Callable[[Any], str], args: Iterable[Any]) -> list[str]:
+def run_together(n: int, target: Callable[[Any], T], args: Iterable[Any]) -> list[T | str]:
     """Call `target(arg)` for each arg in its own thread, all at once; return results or exception class names."""
     barrier = threading.Barrier(n)
-    outcomes: list[str] = []
+    outcomes: list[T | str] = []
     lock = threading.Lock()
 
     def run(arg: Any) -> None:
         barrier.wait(
             timeout=60
         )  # before the first query: on SQLite a transaction locks from its first statement
+        result: T | str
         try:
             result = target(arg)
         except Exception as exc:  # collected, so the assertion shows every unexpected outcome

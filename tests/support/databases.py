@@ -37,16 +37,30 @@ def postgres_unavailable_reason() -> str | None:
     return None
 
 
+def create_database(prefix: str = "reunite_test") -> str:
+    """Create an empty PostgreSQL database named `prefix` and a random suffix; return its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Drop the PostgreSQL database of `url`, even with connections still open to it."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 class PostgresDatabase:
     """A throw-away PostgreSQL database for one test run, migrated once with Alembic."""
 
     def __init__(self) -> None:
-        self.name = f"reunite_test_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
-        admin.dispose()
-        self.url = make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(hide_password=False)
+        self.url = create_database()
+        self.name = make_url(self.url).database
         self.engine = make_engine(self.url, pool_size=20, max_overflow=40)
         schema.upgrade(self.engine)
 
@@ -57,10 +71,7 @@ class PostgresDatabase:
 
     def drop(self) -> None:
         self.engine.dispose()
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(self.url)
 
 
 def sqlite_engine(folder: Path) -> Engine:

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from tests.support.fake_http import Answer, LocalServer
+from benchmarks.local_http import Answer, LocalServer
 
 BOT_TOKEN = "123456:fake-bot-token"
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from urllib.parse import parse_qs
 
+from benchmarks.local_http import Answer, LocalServer
 from intake import clock
-from tests.support.fake_http import Answer, LocalServer
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "fake-twilio-token"

@@ -1,4 +1,4 @@
-"""A tiny HTTP server on 127.0.0.1 in a thread, for the fake providers of the notification tests.
+"""A tiny HTTP server on 127.0.0.1 in a thread, for fake providers (the tests' fakes, the fault runs').
 
 It can be stopped and started again on the same port, so a test sees a provider that is down, then back.
 """

@@ -28,9 +28,13 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import parse_qs
 
-from tests.support.fake_http import Answer, LocalServer
-from tests.support.fake_telegram_send import BOT_TOKEN
-from tests.support.fake_twilio import ACCOUNT_SID
+from benchmarks.local_http import Answer, LocalServer
+
+# The fakes' own credentials: nothing real, and nothing shared with the tests' fakes.
+ACCOUNT_SID = "AC" + "1" * 32
+AUTH_TOKEN = "fake-twilio-token"
+FROM_NUMBER = "+8610690000000"
+BOT_TOKEN = "123456:fake-bot-token"
 
 _TAG = re.compile(r"/w/([A-Za-z0-9_-]+)(/.*)")
 _JSON = {"Content-Type": "application/json"}
