@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.sms_phone import AUTH_TOKEN, PUBLIC_BASE_URL, REPORT_AND_BOOK_ZH  # noqa: E402
+from intake.crypto import KEYS_VARIABLE, new_key  # noqa: E402
 
 BOT_TOKEN = "123456789:LOAD-token-for-the-fake-bot-api-xyz"
 WEBHOOK_SECRET = "load-run-webhook-secret-0123456789"
@@ -586,6 +587,7 @@ def run_one(
             REUNITE_DATA_DIR=str(folder / f"data_{target}"),
             REUNITE_BOOKING_HORIZON_DAYS="60",
         )
+        env.setdefault(KEYS_VARIABLE, new_key())  # every process on a PostgreSQL database needs the same keys
         if args.telegram:
             ready = multiprocessing.Event()
             bot = multiprocessing.Process(target=_fake_bot_api, args=(bot_port, ready), daemon=True)
