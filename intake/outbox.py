@@ -22,7 +22,7 @@ notification is stored `cancelled` (reason `opted_out`), and the worker checks a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -42,6 +42,7 @@ from intake.models import (
     CustodyEventType,
     Lab,
     LabDay,
+    Officer,
     Person,
     PersonContact,
     Sample,
@@ -56,6 +57,7 @@ from intake.models.outbox import (
     NotificationChannel,
     NotificationStatus,
 )
+from intake.provinces import provinces_of
 
 St = NotificationStatus
 
@@ -136,6 +138,15 @@ TEMPLATES: dict[str, Template] = {
                 " know it. We never ask for money."
             ),
             FAMILY,
+        ),
+        _template(
+            "family.unreachable",
+            N_(
+                "reunite: a message to the family of case %(reference)s failed for good on %(channel)s"
+                " (%(code)s) and they have no other channel. Please reach them another way."
+            ),
+            OFFICER,
+            subject=N_("reunite: the family of case %(reference)s cannot be reached"),
         ),
     )
 }
@@ -427,12 +438,50 @@ def record_provider_status(
 
 
 def record_failure(session: Session, notification: Notification) -> Notification | None:
-    """Show a permanent failure to officers (the audit log) and fall back to the family's other channel."""
+    """Show a permanent failure to officers (the audit log) and fall back to the family's other channel; when the
+    family has none (or the fallback failed too), alert the case's officers that the family cannot be reached."""
     audit(
         session, "system", "notification.failed", "notification", notification.id,
         channel=notification.channel.value, code=notification.error_code, case=notification.case_id,
     )  # fmt: skip
-    return fallback(session, notification)
+    replacement = fallback(session, notification)
+    if replacement is None and notification.audience == Audience.FAMILY and notification.case_id is not None:
+        alert_unreachable(session, notification, notification.case_id)
+    return replacement
+
+
+def officer_recipients(session: Session, provinces: Collection[str]) -> list[OfficerAddress]:
+    """Return where to alert about cases of these provinces: their active accounts that chose an alert channel,
+    else the national ones (admins, accounts without a province), so no alert goes unseen."""
+    with_channel = sa.select(Officer).where(
+        Officer.active.is_(True),
+        Officer.alert_channel.in_([c.value for c in NotificationChannel]),
+        Officer.alert_address.is_not(None),
+        Officer.alert_address != "",
+    )
+    officers = list(session.scalars(with_channel.where(Officer.province.in_(provinces)).order_by(Officer.id)))
+    if not officers:
+        national = sa.or_(Officer.province.is_(None), Officer.role == "admin")
+        officers = list(session.scalars(with_channel.where(national).order_by(Officer.id)))
+    return [
+        OfficerAddress(o.id, NotificationChannel(str(o.alert_channel)), str(o.alert_address))
+        for o in officers
+    ]
+
+
+def alert_unreachable(session: Session, notification: Notification, case_id: int) -> list[Notification]:
+    """Queue an alert to the case's officers: a family message failed for good with nowhere to fall back to."""
+    provinces = sorted(provinces_of(session, [case_id]).get(case_id, ()))
+    reference = session.scalar(sa.select(Case.reference).where(Case.id == case_id)) or str(case_id)
+    params = {
+        "reference": reference,
+        "channel": notification.channel.value,
+        "code": notification.error_code or "-",
+    }
+    return notify_officers(
+        session, recipients=officer_recipients(session, provinces), key=f"unreachable:{notification.id}",
+        template="family.unreachable", params=params, case_id=case_id,
+    )  # fmt: skip
 
 
 def family_contacts(session: Session, case_id: int) -> list[Contact]:

@@ -7,6 +7,7 @@ number, a bot the person blocked, an address the mail server refuses). None rais
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import smtplib
@@ -203,6 +204,7 @@ class TelegramBot:
         return None
 
 
+MAX_MESSAGE_ID_CHARS = 64  # notifications.provider_id
 _MSGID_UNSAFE = re.compile(r"[^A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]")
 
 
@@ -222,7 +224,13 @@ class Smtp:
         mail["From"], mail["To"], mail["Subject"] = s.smtp_from, message.address, message.subject
         # The same notification always has the same Message-ID, so a copy sent twice reads as one.
         domain = s.smtp_from.rpartition("@")[2] or "reunite.local"
-        mail["Message-ID"] = f"<{_MSGID_UNSAFE.sub('.', message.idempotency_key)}@{domain}>"
+        message_id = f"<{_MSGID_UNSAFE.sub('.', message.idempotency_key)}@{domain}>"
+        if (
+            len(message_id) > MAX_MESSAGE_ID_CHARS
+        ):  # kept as the provider id: a long key is hashed, still stable
+            digest = hashlib.sha256(message.idempotency_key.encode("utf-8")).hexdigest()[:32]
+            message_id = f"<reunite.{digest}@{domain[: MAX_MESSAGE_ID_CHARS - 43]}>"
+        mail["Message-ID"] = message_id
         mail.set_content(message.text)
         assert s.smtp_host is not None
         try:

@@ -23,9 +23,9 @@ import os
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from intake.models import Candidate, CandidateStatus, Case, Officer
-from intake.models.outbox import Notification, NotificationChannel
-from intake.outbox import OfficerAddress, notify_officers
+from intake.models import Candidate, CandidateStatus, Case
+from intake.models.outbox import Notification
+from intake.outbox import notify_officers, officer_recipients
 from intake.provinces import provinces_of
 
 ALERTING_BANDS = frozenset({"candidate"})
@@ -35,24 +35,6 @@ def console_url(candidate_id: int) -> str:
     """Return the candidate's page in the officers' console."""
     base = os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
     return f"{base}/console/candidates/{candidate_id}"
-
-
-def recipients(session: Session, provinces: list[str]) -> list[OfficerAddress]:
-    """Return where to alert: the active accounts of these provinces with a channel, else the national ones."""
-    with_channel = sa.select(Officer).where(
-        Officer.active.is_(True),
-        Officer.alert_channel.in_([c.value for c in NotificationChannel]),
-        Officer.alert_address.is_not(None),
-        Officer.alert_address != "",
-    )
-    officers = list(session.scalars(with_channel.where(Officer.province.in_(provinces)).order_by(Officer.id)))
-    if not officers:
-        national = sa.or_(Officer.province.is_(None), Officer.role == "admin")
-        officers = list(session.scalars(with_channel.where(national).order_by(Officer.id)))
-    return [
-        OfficerAddress(o.id, NotificationChannel(str(o.alert_channel)), str(o.alert_address))
-        for o in officers
-    ]
 
 
 def alert_officers(session: Session, candidate_id: int) -> list[Notification]:
@@ -75,6 +57,6 @@ def alert_officers(session: Session, candidate_id: int) -> list[Notification]:
         "url": console_url(candidate.id),
     }
     return notify_officers(
-        session, recipients=recipients(session, provinces), key=f"candidate:{candidate.id}",
+        session, recipients=officer_recipients(session, provinces), key=f"candidate:{candidate.id}",
         template="candidate.stored", params=params, case_id=candidate.family_case_id,
     )  # fmt: skip

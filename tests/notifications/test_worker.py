@@ -6,7 +6,8 @@ import contextlib
 
 import sqlalchemy as sa
 
-from intake.models import AuditEvent, NotificationStatus
+from intake.models import AuditEvent, Case, NotificationStatus, OfficerRole
+from intake.models.officers import create_officer
 from notifications.providers import Accepted, Outcome
 from notifications.worker import Worker
 from tests.notifications.conftest import CHAT, PHONE, add_telegram_contact, at
@@ -182,6 +183,31 @@ def test_opted_out_number_at_twilio_stops_and_falls_back_to_telegram(
     session.commit()
     with at(3600):
         assert worker.run_once() == 0  # stopped for good: never retried
+
+
+def test_a_family_with_no_other_channel_is_reported_to_the_officers_as_unreachable(
+    session, family, make_worker, fake_twilio, mailbox
+):
+    box, _port = mailbox
+    create_officer(session, username="admin", display_name="Admin", role=OfficerRole.ADMIN, province=None,
+                   password="correct horse battery", actor="test", alert_channel="email",
+                   alert_address="duty@police.example.cn")  # fmt: skip
+    queue_received(session, family)
+    fake_twilio.opted_out.add(PHONE)
+    worker = make_worker()
+    worker.run_once()  # the SMS fails for good; the family has no Telegram: the alert is queued
+    worker.run_once()
+    failed, alert = notifications(session)
+    assert (failed.status, failed.error_code) == (St.FAILED, "twilio_21610")
+    assert (
+        alert.audience.value == "officer"
+        and alert.template == "family.unreachable"
+        and alert.status == St.SENT
+    )
+    (mail,) = box.messages
+    reference = session.scalar(sa.select(Case.reference).where(Case.id == family.case_id))
+    assert reference in mail["Subject"] and "twilio_21610" in mail.get_content()
+    assert fake_twilio.messages == []
 
 
 def test_blocked_bot_falls_back_to_sms(session, family, make_worker, fake_twilio, fake_telegram):
