@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench bench-sms bench-recall bench-search load clean
+.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench bench-sms bench-recall bench-search load fault-notifications clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,9 @@ bench-sms: setup-test
 
 # Load and faults (docs/reliability.md): 10,000 signed deliveries per run against `reunite serve --workers 2` on a
 # PostgreSQL cluster of the run's own; several minutes each. A run exits non-zero when a check fails.
+fault-notifications: setup-test
+	$(BIN)/python -m benchmarks.fault_notifications --notifications 2000 --workers 3
+
 load: setup-test
 	$(BIN)/python benchmarks/load_sms.py
 	$(BIN)/python benchmarks/load_sms.py --target reunite --fault postgres-restart

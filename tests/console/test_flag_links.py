@@ -22,7 +22,7 @@ def test_a_same_person_flag_shows_the_two_linked_samples(client: FlaskClient, se
     one, other = sorted([samples[first.profile_id], samples[second.profile_id]])
     session.add(SampleLink(sample_id=one, same_as_sample_id=other, flag_id=flag.id, how="same_person"))
     session.commit()
-    codes = dict(session.execute(sa.select(Sample.id, Sample.code)).tuples().all())
+    codes = dict(session.execute(sa.select(Sample.id, Sample.code)).all())
     add_officer(session, "bj")
     assert log_in(client, "bj") == 302
     page = client.get("/console/flags", headers={"Accept-Language": "en"}).get_data(as_text=True)
