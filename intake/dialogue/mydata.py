@@ -20,7 +20,7 @@ from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.status import CASE_WORDS, SAMPLE_WORDS, contact_cases, own_booking
 from intake.dialogue.steps import Ctx, is_english
 from intake.family import CHANNEL_NAMES
-from intake.i18n import Msg, _
+from intake.i18n import Msg, _, translate
 from intake.models import (
     Case,
     Consent,
@@ -67,11 +67,11 @@ def linked_channels(ctx: Ctx) -> list[Contact]:
 
 
 def _contact_line(ctx: Ctx, messages: int) -> Msg:
-    others = sorted({ctx.t(CHANNEL_NAMES[c.channel]) for c in linked_channels(ctx)})
+    others = sorted({translate(ctx.lang, CHANNEL_NAMES[c.channel]) for c in linked_channels(ctx)})
     return _(
         "What reunite keeps about you: this %(channel)s contact (language: %(language)s), linked to: "
         "%(linked)s; %(messages)s messages kept.",
-        channel=ctx.t(CHANNEL_NAMES[ctx.contact.channel]),
+        channel=translate(ctx.lang, CHANNEL_NAMES[ctx.contact.channel]),
         language="English" if is_english(ctx) else "中文",
         linked=_join(ctx, others) if others else ctx.t(_("nothing else")),
         messages=messages,

@@ -71,8 +71,9 @@ def test_mydata_in_chinese_shows_the_case_consents_appointment_and_sample_withou
     texts = _texts(say(session, "我的数据"))
     joined = "\n".join(texts)
     for part in (case.reference, "李小明", "妈妈", "采血2026年", "已同意", "演示采血点", sample.code,
-                 "DNA图谱已存档：否", "删除", "核对码"):  # fmt: skip
+                 "DNA图谱已存档：否", "删除", "核对码", "本短信联系方式"):  # fmt: skip
         assert part in joined, part
+    assert "SMS" not in joined  # the channel's name is translated too
     assert case.pin not in joined  # the PIN is the proof of a deletion: never sent back
     assert all(segment_count(text) <= SMS_BUDGET for text in texts), texts
     _profile(session, sample, "a" * 32)
