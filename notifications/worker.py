@@ -91,6 +91,11 @@ def installed_tasks() -> list[Task]:
     return [ep.load() for ep in sorted(entry_points(group=TASK_GROUP), key=lambda ep: ep.name)]
 
 
+PROVIDER_ID_CHARS = (
+    64  # notifications.provider_id: a longer provider id must not make the outcome unrecordable
+)
+
+
 class RateLimit:
     """Space one channel's sends at least 1/rate seconds apart in this process (rate 0: no limit)."""
 
@@ -197,6 +202,20 @@ class Worker:
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
             rows = list(session.scalars(due))
+            for n in [n for n in rows if n.status == St.SENDING and n.attempts >= self.settings.max_attempts]:
+                # Taken over as often as it may be tried: its workers keep dying in it (or cannot record its
+                # outcome), so sending it again would repeat a message without end. Failed, and shown.
+                log.warning(
+                    "notification %s: given up after %s attempts that never finished", n.id, n.attempts
+                )
+                n.claimed_until, n.error_code = None, "gave_up_unfinished"
+                n.last_error = (
+                    "every attempt ended without an outcome (its worker died or could not record it)"
+                )
+                if advance(n, St.FAILED):
+                    session.flush()
+                    record_failure(session, n)
+                rows.remove(n)
             for n in rows:
                 if n.status == St.SENDING and n.send_started_at is not None:
                     # its worker died mid-send (not merely with the row in its batch): the provider may have it
@@ -276,7 +295,7 @@ class Worker:
             if isinstance(outcome, Accepted):
                 if ours:
                     n.claimed_until = n.send_started_at = None
-                n.provider_id = outcome.provider_id or n.provider_id
+                n.provider_id = (outcome.provider_id or n.provider_id or "")[:PROVIDER_ID_CHARS] or None
                 n.sent_at = now
                 if advance(n, St.SENT):  # unless a status callback told us more already
                     n.last_error = n.error_code = None

@@ -31,6 +31,22 @@ def test_a_worker_whose_lease_ended_sends_nothing_once_another_took_over(
     assert (n.status, n.attempts, n.uncertain_attempts) == ("sent", 2, 0)  # the slow one never called Twilio
 
 
+def test_a_notification_whose_attempts_never_finish_is_given_up_not_sent_for_ever(
+    session, family, make_worker, fake_twilio
+):
+    nid = queue_received(session, family)
+    worker = make_worker(max_attempts=3)
+    for n in range(3):  # each time its worker dies after claiming and preparing it (before any outcome)
+        with at(301 * n):
+            assert worker.claim() == [nid]
+            assert worker.prepare(nid) is not None
+    with at(301 * 3):
+        assert worker.claim() == []  # the fourth takeover gives up instead of sending it again
+    (n,) = notifications(session)
+    assert (n.status, n.error_code, n.attempts) == ("failed", "gave_up_unfinished", 3)
+    assert fake_twilio.requests == 0
+
+
 def test_a_late_outcome_does_not_overwrite_the_new_owners(session, family, make_worker, fake_twilio):
     nid = queue_received(session, family)
     slow, other = make_worker(), make_worker()
