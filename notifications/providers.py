@@ -23,6 +23,7 @@ from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from intake.models.outbox import MAX_NOTIFICATION_PROVIDER_ID_CHARS
 from notifications.config import WorkerSettings
 
 
@@ -204,7 +205,6 @@ class TelegramBot:
         return None
 
 
-MAX_MESSAGE_ID_CHARS = 64  # notifications.provider_id
 _MSGID_UNSAFE = re.compile(r"[^A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]")
 
 
@@ -226,10 +226,10 @@ class Smtp:
         domain = s.smtp_from.rpartition("@")[2] or "reunite.local"
         message_id = f"<{_MSGID_UNSAFE.sub('.', message.idempotency_key)}@{domain}>"
         if (
-            len(message_id) > MAX_MESSAGE_ID_CHARS
-        ):  # kept as the provider id: a long key is hashed, still stable
+            len(message_id) > MAX_NOTIFICATION_PROVIDER_ID_CHARS
+        ):  # it is kept as the provider id: hash a long key
             digest = hashlib.sha256(message.idempotency_key.encode("utf-8")).hexdigest()[:32]
-            message_id = f"<reunite.{digest}@{domain[: MAX_MESSAGE_ID_CHARS - 43]}>"
+            message_id = f"<reunite.{digest}@{domain[: MAX_NOTIFICATION_PROVIDER_ID_CHARS - 43]}>"
         mail["Message-ID"] = message_id
         mail.set_content(message.text)
         assert s.smtp_host is not None

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake import clock
 from intake.db import transaction
 from intake.models import Audience, Contact, Notification, NotificationChannel, NotificationStatus
+from intake.models.outbox import MAX_NOTIFICATION_PROVIDER_ID_CHARS
 from intake.outbox import (
     TEMPLATES,
     advance,
@@ -89,11 +90,6 @@ def providers_from_settings(settings: WorkerSettings) -> dict[NotificationChanne
 def installed_tasks() -> list[Task]:
     """Return the extra queue passes that installed packages register in `reunite.worker_tasks`."""
     return [ep.load() for ep in sorted(entry_points(group=TASK_GROUP), key=lambda ep: ep.name)]
-
-
-PROVIDER_ID_CHARS = (
-    64  # notifications.provider_id: a longer provider id must not make the outcome unrecordable
-)
 
 
 class RateLimit:
@@ -295,7 +291,9 @@ class Worker:
             if isinstance(outcome, Accepted):
                 if ours:
                     n.claimed_until = n.send_started_at = None
-                n.provider_id = (outcome.provider_id or n.provider_id or "")[:PROVIDER_ID_CHARS] or None
+                # cut to the column: a provider id too long must never make the outcome unrecordable
+                provider_id = outcome.provider_id or n.provider_id or ""
+                n.provider_id = provider_id[:MAX_NOTIFICATION_PROVIDER_ID_CHARS] or None
                 n.sent_at = now
                 if advance(n, St.SENT):  # unless a status callback told us more already
                     n.last_error = n.error_code = None

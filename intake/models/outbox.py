@@ -20,6 +20,7 @@ from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, persona
 
 MAX_IDEMPOTENCY_KEY_CHARS = 128
 MAX_EMAIL_CHARS = 254
+MAX_NOTIFICATION_PROVIDER_ID_CHARS = 64  # a Twilio SID, a Telegram message id, an e-mail Message-ID
 
 
 class NotificationChannel(enum.StrEnum):
@@ -86,7 +87,9 @@ class Notification(Base):
     # Set just before the worker calls the provider, cleared with the outcome: a row taken over with it set may
     # be with the provider already; one without it was only waiting in a dead worker's batch.
     send_started_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
-    provider_id: Mapped[str | None] = mapped_column(String(64), index=True, info=NOT_PERSONAL)
+    provider_id: Mapped[str | None] = mapped_column(
+        String(MAX_NOTIFICATION_PROVIDER_ID_CHARS), index=True, info=NOT_PERSONAL
+    )
     error_code: Mapped[str | None] = mapped_column(String(32), info=NOT_PERSONAL)
     last_error: Mapped[str | None] = mapped_column(Text, info=personal())  # a provider may quote the address
     fallback_of_id: Mapped[int | None] = mapped_column(
