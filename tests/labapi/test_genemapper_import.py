@@ -32,11 +32,11 @@ def test_an_identifiler_export_stores_every_good_sample_and_answers_for_every_ro
     a, b, c, d = (_collected(client, session, lab, f"+861380000000{i}") for i in range(4))
     theirs = _collected(client, session, other_lab, "+8613800000009")
     homozygous_twice = genotypes(IDENTIFILER, 2) | {"TH01": ["9.3", "9.3"], "vWA": ["16"]}
-    off_ladder = genotypes(IDENTIFILER, 3) | {"D18S51": ["15", "OL"]}
+    off_ladder = genotypes(IDENTIFILER, 3, "female") | {"D18S51": ["15", "OL"]}
     mixture = genotypes(IDENTIFILER, 4) | {"FGA": ["21", "22", "24"]}
     text = table([
         ("Allelic Ladder", LADDER), ("PC", genotypes(IDENTIFILER, 9)), ("NC", {"D8S1179": []}),
-        (a.code, genotypes(IDENTIFILER, 1)), (b.code, homozygous_twice), (c.code, off_ladder), (d.code, mixture),
+        (a.code, genotypes(IDENTIFILER, 1, "female")), (b.code, homozygous_twice), (c.code, off_ladder), (d.code, mixture),
         ("Sample_12", genotypes(IDENTIFILER, 5)), (theirs.code, genotypes(IDENTIFILER, 6)),
     ], alleles=4)  # fmt: skip
     answer = _import(client, lab[1], ("\ufeff" + text).encode("utf-8"), kit="Identifiler")
@@ -54,7 +54,7 @@ def test_an_identifiler_export_stores_every_good_sample_and_answers_for_every_ro
     stored = _stored(session)
     assert set(stored) == {a.id, b.id, c.id}
     assert stored[b.id]["TH01"] == ["9.3", "9.3"] and stored[b.id]["vWA"] == ["16", "16"]
-    assert stored[a.id]["Amelogenin"] == ["X", "Y"] and "D18S51" not in stored[c.id]
+    assert stored[a.id]["Amelogenin"] == ["X"] and "D18S51" not in stored[c.id]
     assert session.scalar(sa.select(DnaProfile.kit).where(DnaProfile.sample_id == a.id)) == "Identifiler"
     session.rollback()
     again = _import(client, lab[1], text.encode("utf-8")).get_json()
@@ -67,7 +67,7 @@ def test_a_gbk_export_of_a_23_marker_kit_with_chinese_headers(client, session, l
     for i, sample in enumerate(samples):
         profile = {
             ("VWA" if m == "vWA" else m.replace(" ", "")): v
-            for m, v in genotypes(HUAXIA_PLATINUM, 10 + i).items()
+            for m, v in genotypes(HUAXIA_PLATINUM, 10 + i, "female").items()
         }
         profile["AM"] = profile.pop("AMEL")
         typed.append((f"{sample.code}-第{i + 1}次", profile))
@@ -87,13 +87,25 @@ def test_a_gbk_export_of_a_23_marker_kit_with_chinese_headers(client, session, l
     assert audit.actor == f"labkey:{lab[2]}" and audit.detail["encoding"] == "gbk"
 
 
-def test_a_sample_typed_twice_in_one_file_is_refused_whole(client, session, lab):
+def test_a_sample_typed_twice_in_one_file_with_other_alleles_is_refused_whole(client, session, lab):
     sample = _collected(client, session, lab, "+8613700000001")
-    rows = genotypes(IDENTIFILER, 1)
+    rows = genotypes(IDENTIFILER, 1, "female") | {"D8S1179": ["12", "13"]}
     text = table([(sample.code, rows), (sample.code + "_rerun", {"D8S1179": ["10", "11"]})])
     answer = _import(client, lab[1], text.encode()).get_json()
-    assert answer["refused"] == 1 and answer["samples"][0]["reason"] == "marker_twice"
+    assert answer["refused"] == 1 and answer["samples"][0]["reason"] == "typed_twice"
+    message = answer["samples"][0]["message"]
+    assert "D8S1179" in message and "12,13" in message and "10,11" in message and "_rerun" in message
     assert _stored(session) == {}
+
+
+def test_a_rerun_that_agrees_is_one_sample_and_fills_a_marker_the_first_run_missed(client, session, lab):
+    sample = _collected(client, session, lab, "+8613700000002")
+    rows = genotypes(IDENTIFILER, 1, "female")
+    first = rows | {"FGA": []}  # dropped out in the first run
+    text = table([(sample.code, first), (sample.code + "_rerun", rows)])
+    answer = _import(client, lab[1], text.encode()).get_json()
+    assert (answer["stored"], answer["refused"], len(answer["samples"])) == (1, 0, 1), answer
+    assert _stored(session)[sample.id]["FGA"] == sorted(rows["FGA"], key=float)
 
 
 def test_a_file_that_is_no_genotypes_table_or_too_big_is_refused(app, client, lab):
@@ -111,7 +123,7 @@ def test_the_import_accepts_more_than_the_json_body_limit(client, session, lab):
     samples = [_collected(client, session, lab, f"+86136000000{i:02d}") for i in range(2)]
     filler = [(f"Ladder_{i}", LADDER) for i in range(600)]
     body = table(
-        [*filler, *((s.code, genotypes(IDENTIFILER, 20 + n)) for n, s in enumerate(samples))]
+        [*filler, *((s.code, genotypes(IDENTIFILER, 20 + n, "female")) for n, s in enumerate(samples))]
     ).encode()
     assert len(body) > 64 * 1024
     assert _import(client, lab[1], body).get_json()["stored"] == 2
