@@ -82,8 +82,8 @@ def _check_file(table: GenotypesTable, kit: str | None) -> None:
         extra, missing = sorted(strs - expected), sorted(expected - strs)
         raise ImportRefusedError(
             "kit_mismatch", N_("The file does not fit the kit %(kit)s: markers not in the kit: %(extra)s; kit "
-                               "markers not in the file: %(missing)s. Name the kit the plate was typed with. "
-                               "Nothing is stored."),
+                               "markers not in the file: %(missing)s. Name the kit the plate was typed with (or, if "
+                               "kit markers are missing, export the file again: it may be cut). Nothing is stored."),
             kit=kit_name(kit or "") or kit, extra=", ".join(extra) or "-", missing=", ".join(missing) or "-",
         )  # fmt: skip
 

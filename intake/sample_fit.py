@@ -30,6 +30,7 @@ FAMILY_ROLES = {
     Role.AUNT_UNCLE,
 }  # fmt: skip
 CLAIMED_ROLES = {Role.CLAIMED_MOTHER, Role.CLAIMED_FATHER}
+SEX_WORDS = {Sex.FEMALE: _("female"), Sex.MALE: _("male")}
 
 
 def sex_of_role(role: Role | None) -> Sex:
@@ -70,10 +71,11 @@ def check_amelogenin(session: Session, sample: Sample, genotypes: Mapping[str, S
     if Sex.UNKNOWN in (shown, recorded) or shown is recorded:
         return
     raise ProfileRejectedError(
-        "sex_mismatch", N_("Amelogenin %(amel)s shows a %(shown)s, but sample %(code)s is recorded as %(recorded)s: "
-                           "check for a swapped tube. Not stored. (A man with an AMELY deletion: send the profile "
-                           "without Amelogenin.)"),
-        amel=",".join(genotypes.get("Amelogenin", ())), shown=shown.value, recorded=recorded.value, code=sample.code,
+        "sex_mismatch", N_("Amelogenin %(amel)s shows the sex %(shown)s, but sample %(code)s is recorded as "
+                           "%(recorded)s: check for a swapped tube. Not stored. (A man with an AMELY deletion: send "
+                           "the profile without Amelogenin.)"),
+        amel=",".join(genotypes.get("Amelogenin", ())), shown=SEX_WORDS[shown], recorded=SEX_WORDS[recorded],
+        code=sample.code,
     )  # fmt: skip
 
 
@@ -107,5 +109,5 @@ def check_walk_in(session: Session, *, source: SampleSource, role: Role, sex: Se
     if Sex.UNKNOWN not in (implied, sex) and implied is not sex:
         raise ProfileRejectedError(
             "sex_mismatch", N_("Role %(role)s is %(implied)s, but the sex sent is %(sex)s."),
-            role=role.value, implied=implied.value, sex=sex.value,
+            role=role.value, implied=SEX_WORDS[implied], sex=SEX_WORDS[sex],
         )  # fmt: skip

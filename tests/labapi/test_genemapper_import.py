@@ -23,7 +23,9 @@ def _import(client, secret, body: bytes, **query):
 
 
 def _stored(session) -> dict[int, dict[str, list[str]]]:
-    return {p.sample_id: p.genotypes for p in session.scalars(sa.select(DnaProfile))}
+    stored = {p.sample_id: p.genotypes for p in session.scalars(sa.select(DnaProfile))}
+    session.rollback()  # SQLite: a reading transaction holds the write lock (BEGIN IMMEDIATE)
+    return stored
 
 
 def test_an_identifiler_export_stores_every_good_sample_and_answers_for_every_row(
@@ -128,3 +130,88 @@ def test_the_import_accepts_more_than_the_json_body_limit(client, session, lab):
     assert len(body) > 64 * 1024
     assert _import(client, lab[1], body).get_json()["stored"] == 2
     assert session.scalar(sa.select(sa.func.count()).select_from(Sample)) == 2
+
+
+def test_a_file_cut_mid_row_refuses_the_cut_sample_and_stores_the_others(client, session, lab):
+    whole, cut = (_collected(client, session, lab, f"+861350000000{i}") for i in range(2))
+    true = genotypes(IDENTIFILER, 1, "female") | {"D5S818": ["12", "13"]}
+    text = table([(whole.code, genotypes(IDENTIFILER, 2, "female")), (cut.code, true)])
+    at = text.index(f"{cut.code}\tID_Lab_v2\tD5S818\tB\t1")
+    cut_text = text[: text.index("\tB\t1", at) + len("\tB\t1")]  # the export stops after "1" of 12
+    answer = _import(client, lab[1], cut_text.encode()).get_json()
+    by_code = {s["code"]: s for s in answer["samples"]}
+    assert by_code[whole.code]["status"] == "stored"
+    assert by_code[cut.code]["status"] == "refused" and by_code[cut.code]["reason"] == "cut_row"
+    assert cut.id not in _stored(session)  # never D5S818 1,1 for a true 12,13
+
+
+def test_a_row_shorter_than_the_header_refuses_its_sample(client, session, lab):
+    short, whole = (_collected(client, session, lab, f"+861350000001{i}") for i in range(2))
+    text = table([(short.code, genotypes(IDENTIFILER, 1, "female")), (whole.code, genotypes(IDENTIFILER, 2, "female"))])
+    lines = text.split("\r\n")
+    row = next(n for n, line in enumerate(lines) if f"{short.code}\tID_Lab_v2\tTH01" in line)
+    lines[row] = "\t".join(lines[row].split("\t")[:6])  # cut after Allele 1: a homozygote it is not
+    answer = _import(client, lab[1], "\r\n".join(lines).encode()).get_json()
+    by_code = {s["code"]: s for s in answer["samples"]}
+    assert by_code[short.code]["reason"] == "cut_row" and str(row + 1) in by_code[short.code]["message"]
+    assert by_code[whole.code]["status"] == "stored" and set(_stored(session)) == {whole.id}
+
+
+def test_a_file_cut_at_a_row_boundary_is_noticed(client, session, lab):
+    whole, cut = (_collected(client, session, lab, f"+861350000002{i}") for i in range(2))
+    text = table([("Allelic Ladder", {m: ["10", "11"] for m in IDENTIFILER}), (whole.code, genotypes(IDENTIFILER, 2, "female")),
+                  (cut.code, genotypes(IDENTIFILER, 1, "female"))])  # fmt: skip
+    at = text.index(f"{cut.code}\tID_Lab_v2\tD5S818")
+    cut_text = text[: text.rindex("\r\n", 0, at) + 2]  # the last rows (D5S818, FGA, AMEL) are gone
+    answer = _import(client, lab[1], cut_text.encode()).get_json()
+    by_code = {s["code"]: s for s in answer["samples"]}
+    assert by_code[cut.code]["reason"] == "missing_rows" and "D5S818" in by_code[cut.code]["message"]
+    assert set(_stored(session)) == {whole.id}
+    alone = table([(cut.code, genotypes(IDENTIFILER, 1, "female"))])
+    alone = alone[: alone.index(f"{cut.code}\tID_Lab_v2\tD5S818")].rsplit("\r\n", 1)[0] + "\r\n"
+    refused = _import(client, lab[1], alone.encode(), kit="Identifiler")  # alone: the kit says what is missing
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "kit_mismatch"
+    assert "D5S818, FGA" in refused.get_json()["error"]["message"] and set(_stored(session)) == {whole.id}
+
+
+def test_real_control_names_are_skipped_with_their_kind(client, session, lab):
+    sample = _collected(client, session, lab, "+8613500000031")
+    controls = {"AL_IF+": "ladder", "9947A_IF+_1_19.02.2019": "positive_control", "K(-)_Platte3": "negative_control",
+                "Pos.ktr.": "positive_control", "Neg.ktr.": "negative_control", "NTC": "negative_control",
+                "H2O": "negative_control", "试剂空白": "negative_control"}  # fmt: skip
+    text = table([*((name, {"D8S1179": ["10", "11"]}) for name in controls), (sample.code, genotypes(IDENTIFILER, 1, "female"))])
+    answer = _import(client, lab[1], text.encode("utf-8")).get_json()
+    kinds = {s["name"]: (s["kind"], s["status"]) for s in answer["samples"]}
+    assert {name: kinds[name] for name in controls} == {n: (k, "skipped") for n, k in controls.items()}
+    assert answer["skipped"] == 8 and answer["stored"] == 1
+
+
+def test_a_file_with_no_human_str_marker_or_of_another_kit_is_one_file_level_refusal(client, session, lab):
+    sample = _collected(client, session, lab, "+8613500000041")
+    plant = table([(sample.code, {"ITS2": ["210"], "rbcL": ["180", "182"], "matK": ["300"]})])
+    answer = _import(client, lab[1], plant.encode())
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "no_str_markers"
+    text = table([(sample.code, genotypes(IDENTIFILER, 1, "female"))])
+    wrong_kit = _import(client, lab[1], text.encode(), kit="PowerPlex 16")
+    assert wrong_kit.status_code == 400 and wrong_kit.get_json()["error"]["code"] == "kit_mismatch"
+    assert "D2S1338" in wrong_kit.get_json()["error"]["message"] and _stored(session) == {}
+    assert _import(client, lab[1], text.encode(), kit="Identifiler Plus").get_json()["stored"] == 1
+
+
+def test_na_cells_are_empty_cells(client, session, lab):
+    sample = _collected(client, session, lab, "+8613500000051")
+    profile = genotypes(IDENTIFILER, 1, "female") | {"TH01": ["9.3", "NA"], "AMEL": ["X", "NA"]}
+    answer = _import(client, lab[1], table([(sample.code, profile)]).encode()).get_json()
+    assert answer["stored"] == 1, answer
+    assert _stored(session)[sample.id]["TH01"] == ["9.3", "9.3"]
+
+
+def test_a_utf16_export_without_a_byte_order_mark_is_read_and_its_encoding_named(client, session, lab):
+    sample = _collected(client, session, lab, "+8613500000061")
+    text = table([("Allelic Ladder", LADDER), (sample.code, genotypes(IDENTIFILER, 1, "female"))])
+    assert _import(client, lab[1], text.encode("utf-16-le")).get_json()["stored"] == 1
+    audit = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "genemapper.import")).one()
+    assert audit.detail["encoding"] == "utf-16-le"
+    session.rollback()
+    damaged = _import(client, lab[1], text.encode("utf-16-le")[:-1])
+    assert damaged.status_code == 400 and "utf-16-le" in damaged.get_json()["error"]["message"]
