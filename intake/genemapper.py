@@ -60,7 +60,9 @@ class TableSample:
     panel: str | None = None
     rows: list[tuple[str, list[str]]] = field(default_factory=list)  # (marker as written, alleles as written)
     runs: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)  # the rows of each Sample Name
-    short_lines: list[int] = field(default_factory=list)  # line numbers of rows with fewer cells than the header
+    short_lines: list[int] = field(
+        default_factory=list
+    )  # line numbers of rows with fewer cells than the header
     cut_line: int | None = None  # the last line, when the file ends inside it (no line break after it)
 
 
@@ -176,7 +178,9 @@ def read_genotypes_table(data: bytes) -> GenotypesTable:
         raise GeneMapperFormatError(N_("The file is empty."))
     header = numbered[0][1].split("\t")
     named, allele_columns = _columns(header)
-    width = len(header) - (1 if header[-1].strip() == "" else 0)  # a trailing tab on the header adds no column
+    width = len(header) - (
+        1 if header[-1].strip() == "" else 0
+    )  # a trailing tab on the header adds no column
     cut = not text.endswith(("\n", "\r"))
     samples: dict[str, TableSample] = {}
     for number, line in numbered[1:]:

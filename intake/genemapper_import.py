@@ -22,6 +22,7 @@ from intake.i18n import N_
 from intake.lab_errors import ProfileRejectedError
 from intake.lab_profiles import DEFAULT_MIN_MARKERS, store_profile
 from intake.models import audit
+from intake.sample_fit import Notice
 from intake.str_kits import kit_markers, kit_name, known_marker
 from matching.errors import UnknownMarkerError
 from matching.markers import MarkerKind, normalise_marker
@@ -43,6 +44,7 @@ class SampleAnswer:
         None  # a gettext msgid with `params`, rendered by the adapter in the reader's language
     )
     params: dict[str, Any] = field(default_factory=dict)
+    notices: tuple[Notice, ...] = ()  # what to check about a stored sample (sex_mismatch)
 
 
 class ImportRefusedError(InputError):
@@ -104,13 +106,17 @@ def _genotypes(sample: TableSample) -> tuple[dict[str, list[str]], list[str]]:
         for marker, alleles in rows:
             canonical = _canonical(marker)
             if canonical in seen:
-                raise ProfileRejectedError("marker_twice", N_("Marker %(marker)s is typed twice."), marker=marker)
+                raise ProfileRejectedError(
+                    "marker_twice", N_("Marker %(marker)s is typed twice."), marker=marker
+                )
             seen.add(canonical)
             calls.setdefault(canonical, {})[run] = (marker, alleles)
     genotypes: dict[str, list[str]] = {}
     left_out: list[str] = []
     for by_run in calls.values():
-        typed = {run: (m, a) for run, (m, a) in by_run.items() if a and all(x.upper() != OFF_LADDER for x in a)}
+        typed = {
+            run: (m, a) for run, (m, a) in by_run.items() if a and all(x.upper() != OFF_LADDER for x in a)
+        }
         distinct = {_typed(a) for _m, a in typed.values()}
         if len(distinct) > 1:
             (first, (marker, one)), (second, (_m, other)) = list(typed.items())[:2]
@@ -167,6 +173,7 @@ def _store(
         return answer
     answer.status = "unchanged" if stored.outcome == "unchanged" else "stored"
     answer.profile, answer.markers = stored.profile.id, stored.profile.autosomal_markers
+    answer.notices = stored.notices
     return answer
 
 
@@ -198,8 +205,15 @@ def import_genotypes_table(
     for sample in table.samples:
         if sample.kind == "sample":
             answers.append(
-                _store(session, sample, lab_id=lab_id, actor=actor, kit=kit, min_markers=min_markers,
-                       expected=expected[sample.panel])  # fmt: skip
+                _store(
+                    session,
+                    sample,
+                    lab_id=lab_id,
+                    actor=actor,
+                    kit=kit,
+                    min_markers=min_markers,
+                    expected=expected[sample.panel],
+                )  # fmt: skip
             )
         elif sample.kind == "unknown":
             answers.append(

@@ -28,7 +28,7 @@ from intake.lab_errors import ProfileConflictError, ProfileRejectedError
 from intake.match_queue import enqueue_search
 from intake.models import CustodyEventType, DnaProfile, Sample, audit, utcnow
 from intake.sample_consent import profile_consents_recorded
-from intake.sample_fit import check_amelogenin
+from intake.sample_fit import Notice, amelogenin_notice
 from intake.str_kits import (
     MAX_REPEATS,
     frequency_table,
@@ -64,10 +64,11 @@ class CheckedProfile:
 
 @dataclass(frozen=True)
 class Stored:
-    """What `store_profile` did: "created", "unchanged" (an identical retry) or "replaced"."""
+    """What `store_profile` did: "created", "unchanged" (an identical retry) or "replaced", and what to check."""
 
     profile: DnaProfile
     outcome: str
+    notices: tuple[Notice, ...] = ()
 
 
 def _unknown_marker(name: str) -> ProfileRejectedError:
@@ -215,12 +216,13 @@ def store_profile(
             N_("The person's consents are not on record: the profile cannot be stored.")
         )
     checked = check_genotypes(genotypes, min_markers, kit)
-    check_amelogenin(session, sample, checked.genotypes)
+    notice = amelogenin_notice(session, sample, checked.genotypes)
+    notices = (notice,) if notice else ()
     session.execute(sa.select(Sample.id).where(Sample.id == sample.id).with_for_update())
     old = current_profile(session, sample)
     if old is not None and old.digest == checked.digest:
         audit(session, actor, "profile.upload", "profile", old.id, sample=sample.id, retry=True)
-        return Stored(old, "unchanged")
+        return Stored(old, "unchanged", notices)
     if old is not None and not replace:
         raise ProfileConflictError(
             N_(
@@ -280,4 +282,4 @@ def store_profile(
             person=sample.person_id,
             case=sample.case_id,
         )
-    return Stored(profile, "created" if old is None else "replaced")
+    return Stored(profile, "created" if old is None else "replaced", notices)

@@ -1,20 +1,24 @@
 """Whether a sample fits what is known of its person: the sex Amelogenin shows, the source, the role and the case.
 
-A profile whose Amelogenin contradicts the sex on record (X,Y for a mother) is most often a swapped tube, so it
-is refused at upload with the reason; a man with a true AMELY deletion (X only) is uploaded without the Amelogenin
-marker, which takes no part in a likelihood ratio. The sex on record is the sample's own (walk-ins, found
+A profile whose Amelogenin contradicts the sex on record (X,Y for a mother) is most often a swapped tube, but it
+may be a true AMELY deletion (a man typed X only): it is stored, and the lab reads a `sex_mismatch` notice in the
+answer at once; the matching service flags the profile and holds it out of every search until an officer
+resolves the flag or the lab replaces the profile (docs/matching.md). The sex on record is the sample's own (walk-ins, found
 children), else the one the person's role implies (a mother is female: parents booked by SMS), else, for the
 child of a case, the child's sex. Sources 1 and 2 are the family side (parents and relatives of a missing child,
 an MC- case); sources 3 to 5 are found children (an FC- case), with the adults who claimed to be the parents for
 source 4.
 
     sex_of_role(role) -> Sex                           recorded_sex(session, sample) -> Sex
-    check_amelogenin(session, sample, genotypes)       check_walk_in(session, *, source, role, sex, case)
+    amelogenin_notice(session, sample, genotypes) -> Notice | None
+    check_walk_in(session, *, source, role, sex, case)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -65,17 +69,28 @@ def amelogenin_sex(genotypes: Mapping[str, Sequence[str]]) -> Sex:
     return Sex.UNKNOWN
 
 
-def check_amelogenin(session: Session, sample: Sample, genotypes: Mapping[str, Sequence[str]]) -> None:
-    """Refuse a profile whose Amelogenin shows the other sex than the one on record, with the reason."""
+@dataclass(frozen=True)
+class Notice:
+    """Something the lab should check about a profile that was stored anyway: a code and a gettext message."""
+
+    code: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def amelogenin_notice(
+    session: Session, sample: Sample, genotypes: Mapping[str, Sequence[str]]
+) -> Notice | None:
+    """Return a `sex_mismatch` notice when the profile's Amelogenin shows the other sex than the one on record."""
     shown, recorded = amelogenin_sex(genotypes), recorded_sex(session, sample)
     if Sex.UNKNOWN in (shown, recorded) or shown is recorded:
-        return
-    raise ProfileRejectedError(
+        return None
+    return Notice(
         "sex_mismatch", N_("Amelogenin %(amel)s shows the sex %(shown)s, but sample %(code)s is recorded as "
-                           "%(recorded)s: check for a swapped tube. Not stored. (A man with an AMELY deletion: send "
-                           "the profile without Amelogenin.)"),
-        amel=",".join(genotypes.get("Amelogenin", ())), shown=SEX_WORDS[shown], recorded=SEX_WORDS[recorded],
-        code=sample.code,
+                           "%(recorded)s: check for a swapped tube. The profile is stored but held out of the "
+                           "search until an officer resolves the flag, or you replace it."),
+        {"amel": ",".join(genotypes.get("Amelogenin", ())), "shown": SEX_WORDS[shown],
+         "recorded": SEX_WORDS[recorded], "code": sample.code},
     )  # fmt: skip
 
 
@@ -85,7 +100,10 @@ def check_walk_in(session: Session, *, source: SampleSource, role: Role, sex: Se
     if source in FAMILY_SOURCES:
         fits, side = role in FAMILY_ROLES, _("a parent or relative of a missing child")
     elif source is SampleSource.SUSPECTED_KIDNAPPED_CHILD:
-        fits, side = role is Role.CHILD or role in CLAIMED_ROLES, _("a found child or an adult who claimed it")
+        fits, side = (
+            role is Role.CHILD or role in CLAIMED_ROLES,
+            _("a found child or an adult who claimed it"),
+        )
     else:
         fits, side = role is Role.CHILD, _("a found child")
     if not fits:

@@ -25,7 +25,11 @@ from matching.markers import AUTOSOMAL_MARKERS, canonical_table_name
 # is a placeholder or a slipped digit, at a marker the frequency table does not range.
 MAX_REPEATS = 60
 # Other names labs give their kit (the panel name of a GeneMapper export, a Chinese name).
-_KIT_ALIASES = {"华夏白金": "Huaxia Platinum", "huaxiaplatinum": "Huaxia Platinum", "idplus": "Identifiler Plus"}
+_KIT_ALIASES = {
+    "华夏白金": "Huaxia Platinum",
+    "huaxiaplatinum": "Huaxia Platinum",
+    "idplus": "Identifiler Plus",
+}
 
 
 def _fold(name: str) -> str:

@@ -147,7 +147,9 @@ def test_a_file_cut_mid_row_refuses_the_cut_sample_and_stores_the_others(client,
 
 def test_a_row_shorter_than_the_header_refuses_its_sample(client, session, lab):
     short, whole = (_collected(client, session, lab, f"+861350000001{i}") for i in range(2))
-    text = table([(short.code, genotypes(IDENTIFILER, 1, "female")), (whole.code, genotypes(IDENTIFILER, 2, "female"))])
+    text = table(
+        [(short.code, genotypes(IDENTIFILER, 1, "female")), (whole.code, genotypes(IDENTIFILER, 2, "female"))]
+    )
     lines = text.split("\r\n")
     row = next(n for n, line in enumerate(lines) if f"{short.code}\tID_Lab_v2\tTH01" in line)
     lines[row] = "\t".join(lines[row].split("\t")[:6])  # cut after Allele 1: a homozygote it is not
@@ -169,7 +171,9 @@ def test_a_file_cut_at_a_row_boundary_is_noticed(client, session, lab):
     assert set(_stored(session)) == {whole.id}
     alone = table([(cut.code, genotypes(IDENTIFILER, 1, "female"))])
     alone = alone[: alone.index(f"{cut.code}\tID_Lab_v2\tD5S818")].rsplit("\r\n", 1)[0] + "\r\n"
-    refused = _import(client, lab[1], alone.encode(), kit="Identifiler")  # alone: the kit says what is missing
+    refused = _import(
+        client, lab[1], alone.encode(), kit="Identifiler"
+    )  # alone: the kit says what is missing
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "kit_mismatch"
     assert "D5S818, FGA" in refused.get_json()["error"]["message"] and set(_stored(session)) == {whole.id}
 
@@ -179,7 +183,12 @@ def test_real_control_names_are_skipped_with_their_kind(client, session, lab):
     controls = {"AL_IF+": "ladder", "9947A_IF+_1_19.02.2019": "positive_control", "K(-)_Platte3": "negative_control",
                 "Pos.ktr.": "positive_control", "Neg.ktr.": "negative_control", "NTC": "negative_control",
                 "H2O": "negative_control", "试剂空白": "negative_control"}  # fmt: skip
-    text = table([*((name, {"D8S1179": ["10", "11"]}) for name in controls), (sample.code, genotypes(IDENTIFILER, 1, "female"))])
+    text = table(
+        [
+            *((name, {"D8S1179": ["10", "11"]}) for name in controls),
+            (sample.code, genotypes(IDENTIFILER, 1, "female")),
+        ]
+    )
     answer = _import(client, lab[1], text.encode("utf-8")).get_json()
     kinds = {s["name"]: (s["kind"], s["status"]) for s in answer["samples"]}
     assert {name: kinds[name] for name in controls} == {n: (k, "skipped") for n, k in controls.items()}
@@ -215,3 +224,12 @@ def test_a_utf16_export_without_a_byte_order_mark_is_read_and_its_encoding_named
     session.rollback()
     damaged = _import(client, lab[1], text.encode("utf-16-le")[:-1])
     assert damaged.status_code == 400 and "utf-16-le" in damaged.get_json()["error"]["message"]
+
+
+def test_a_sample_whose_amelogenin_contradicts_the_recorded_sex_is_stored_with_a_notice(client, session, lab):
+    mother = _collected(client, session, lab, "+8613500000071")  # booked by SMS as the mother: female
+    answer = _import(
+        client, lab[1], table([(mother.code, genotypes(IDENTIFILER, 1, "male"))]).encode()
+    ).get_json()
+    [sample] = answer["samples"]
+    assert sample["status"] == "stored" and [n["code"] for n in sample["notices"]] == ["sex_mismatch"]

@@ -85,7 +85,9 @@ BAD = [
 @pytest.mark.parametrize(("change", "code"), BAD)
 def test_a_wrong_profile_is_refused_with_its_reason_and_nothing_is_stored(client, session, lab, change, code):
     sample = _collected(client, session, lab)
-    profile = {m: a for m, a in genotypes(HUAXIA_PLATINUM, 3, "female").items() if m not in ("vWA", "D8S1179")} | change
+    profile = {
+        m: a for m, a in genotypes(HUAXIA_PLATINUM, 3, "female").items() if m not in ("vWA", "D8S1179")
+    } | change
     answer = _put(client, lab[1], sample.code, profile)
     assert answer.status_code == 422 and answer.get_json()["error"]["code"] == code
     assert session.scalar(sa.select(sa.func.count()).select_from(DnaProfile)) == 0

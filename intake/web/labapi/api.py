@@ -43,11 +43,9 @@ def _validation_error(
     if error is None:
         return
     details: list[dict[str, Any]] = getattr(error, "errors", lambda: [])()
-    first = details[0] if details else {"loc": (), "msg": str(error)}
+    first: dict[str, Any] = details[0] if details else {"loc": (), "msg": str(error)}
     field = ".".join(str(part) for part in first.get("loc", ())) or "body"
-    detail = str(first.get("msg", ""))
-    if detail.startswith("Value error, "):
-        detail = detail.removeprefix("Value error, ")
+    detail = str(first.get("msg", "")).removeprefix("Value error, ")
     expected = str((first.get("ctx") or {}).get("expected", ""))
     message = _SCHEMA_MESSAGES.get(str(first.get("type")), _OTHER)
     abort(json_error(422, render(message, {"field": field, "detail": detail, "expected": expected}),

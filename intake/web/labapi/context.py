@@ -126,7 +126,9 @@ def _readable_json() -> Response | None:
         if not request.is_json:
             message = N_("The body must be JSON, sent with Content-Type: application/json (this one is %(type)s and "
                          "is not JSON).")  # fmt: skip
-            return json_error(415, render(message, {"type": request.mimetype or "-"}), "unsupported_media_type")
+            return json_error(
+                415, render(message, {"type": request.mimetype or "-"}), "unsupported_media_type"
+            )
         raise InputError(
             N_("The request body is not valid JSON in UTF-8: %(problem)s."), problem=str(exc)[:120]
         ) from exc

@@ -82,9 +82,7 @@ class EventIn(Strict):
     """A custody event: collected, received or destroyed; transferred hands the sample to another lab."""
 
     type: Literal["collected", "received", "destroyed", "transferred"]
-    at: EventTime | None = Field(
-        None, description="When it happened (ISO 8601 with offset); default now."
-    )
+    at: EventTime | None = Field(None, description="When it happened (ISO 8601 with offset); default now.")
     by: PlainText | None = Field(None, max_length=120, description="Who did it (the lab's own staff id).")
     to_lab: StrictInt | None = Field(
         None, ge=1, le=2**31 - 1, description="For transferred: the lab taking custody."
@@ -112,7 +110,9 @@ class ProfileIn(Strict):
     genotypes: dict[MarkerName, Annotated[list[Allele], Field(max_length=10)]] = Field(
         max_length=100, description='{"D3S1358": ["15", "16"], "AMEL": ["X", "Y"]}'
     )
-    replace: StrictBool = Field(False, description="Replace a different profile stored before (needs a reason).")
+    replace: StrictBool = Field(
+        False, description="Replace a different profile stored before (needs a reason)."
+    )
     reason: PlainText | None = Field(
         None, max_length=500, description="Why the profile is replaced; kept in custody."
     )
@@ -127,6 +127,11 @@ class ProfileOut(BaseModel):
         None, description="What the upload did."
     )
     genotypes: dict[str, list[str]]
+    notices: list[ErrorDetail] = Field(
+        default_factory=list,
+        description="What to check about a profile stored anyway, such as sex_mismatch (Amelogenin against the "
+        "sex on record: held out of the search until resolved).",
+    )
 
 
 class SampleOut(BaseModel):
@@ -158,6 +163,9 @@ class ImportSample(BaseModel):
     left_out: list[str] = Field(description="Markers left out for an off-ladder (OL) call.")
     reason: str | None
     message: str | None
+    notices: list[ErrorDetail] = Field(
+        default_factory=list, description="What to check about a stored sample."
+    )
 
 
 class ImportOut(BaseModel):
