@@ -56,8 +56,10 @@ def test_a_body_that_is_not_json_is_a_4xx_with_the_reason_on_every_json_route(cl
     routes = [("post", f"/api/v1/samples/{sample.code}/events"), ("put", f"/api/v1/samples/{sample.code}/profile"),
               ("post", "/api/v1/samples")]  # fmt: skip
     for method, url in routes:
-        for data, content_type, status in (("kit=Identifiler", FORM, 415), ("<xml/>", "text/xml", 415),
-                                           ("{not json", "application/json", 400), (b"\xff\xfe", None, 415)):  # fmt: skip
+        for data, content_type, status in (
+            ("kit=Identifiler", FORM, 415), ("<xml/>", "text/xml", 415), ("{not json", "application/json", 400),
+            (b"\xff\xfe", None, 415), ("", FORM, 422),  # no body at all: the schema names what is missing
+        ):  # fmt: skip
             kwargs = {"content_type": content_type} if content_type else {}
             answer = getattr(client, method)(url, data=data, headers=bearer(lab[1]), **kwargs)
             assert answer.status_code == status, (url, data, answer.get_data(as_text=True))

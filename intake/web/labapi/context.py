@@ -118,10 +118,9 @@ def _readable_json() -> Response | None:
     if request.method not in ("POST", "PUT", "PATCH") or endpoint in PUBLIC_ENDPOINTS | {"import_genemapper"}:
         return None
     data = request.get_data()  # over the size limit: 413 (`_too_large`)
-    if not data:
-        return None  # the schema says which fields are missing
     try:
-        json.loads(data.decode("utf-8"))
+        if data:  # an empty body is read as {}: the schema says which fields are missing
+            json.loads(data.decode("utf-8"))
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
         if not request.is_json:
             message = N_("The body must be JSON, sent with Content-Type: application/json (this one is %(type)s and "
