@@ -146,9 +146,12 @@ def _check_kit(kit: str | None, profile: Profile) -> None:
         )  # fmt: skip
 
 
-def _amelogenin(values: tuple[str, ...]) -> list[str]:
-    # X, X,X and X,X,X are one female call; the stored form lists each allele once: ["X"], ["X", "Y"].
-    return sorted(set(values))
+def _digest(genotypes: dict[str, list[str]]) -> str:
+    # Amelogenin X and X,X are one female call: a retry that writes the other form is the same profile.
+    same = genotypes | (
+        {"Amelogenin": sorted(set(genotypes["Amelogenin"]))} if "Amelogenin" in genotypes else {}
+    )
+    return hashlib.sha256(json.dumps(same, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def check_genotypes(
@@ -173,12 +176,9 @@ def check_genotypes(
             count=len(profile.genotypes), minimum=min_markers,
         )  # fmt: skip
     genotypes = {m: list(g) for m, g in profile.genotypes.items()} | {
-        m: _amelogenin(v) if m == "Amelogenin" else list(v) for m, v in profile.other.items()
+        m: list(v) for m, v in profile.other.items()
     }
-    canonical_json = json.dumps(genotypes, sort_keys=True, separators=(",", ":"))
-    return CheckedProfile(
-        genotypes, len(profile.genotypes), hashlib.sha256(canonical_json.encode()).hexdigest()
-    )
+    return CheckedProfile(genotypes, len(profile.genotypes), _digest(genotypes))
 
 
 def current_profile(session: Session, sample: Sample) -> DnaProfile | None:
@@ -220,7 +220,8 @@ def store_profile(
     notices = (notice,) if notice else ()
     session.execute(sa.select(Sample.id).where(Sample.id == sample.id).with_for_update())
     old = current_profile(session, sample)
-    if old is not None and old.digest == checked.digest:
+    # Compared on the stored genotypes too: a profile stored before Amelogenin X and X,X were one call.
+    if old is not None and checked.digest in (old.digest, _digest(dict(old.genotypes))):
         audit(session, actor, "profile.upload", "profile", old.id, sample=sample.id, retry=True)
         return Stored(old, "unchanged", notices)
     if old is not None and not replace:
