@@ -2,8 +2,10 @@
 
 No two labs export the same table: the columns and their order come from each lab's table setting (only
 `Sample Name`, `Marker` and `Allele 1` ... `Allele N` matter), data rows may end in a tab, lines in CRLF, the file
-may start with a UTF-8 BOM or be GBK with Chinese headers from a Chinese Windows install. Allelic ladders and
-controls are recognised by a `Sample Type` column where there is one, else by their usual names, and set aside.
+may start with a UTF-8 BOM, be UTF-16 with or without its BOM, or GBK with Chinese headers from a Chinese Windows
+install; a spreadsheet may have written `NA` in an empty cell. Allelic ladders and controls are recognised by a
+`Sample Type` column where there is one, else by their usual names, and set aside. Rows the file cut short are
+noted on their sample, so that the import refuses it rather than store what is left.
 This module only reads: `intake.genemapper_import` checks and stores. It knows no database.
 
     read_genotypes_table(data: bytes) -> GenotypesTable
@@ -60,10 +62,9 @@ class TableSample:
     panel: str | None = None
     rows: list[tuple[str, list[str]]] = field(default_factory=list)  # (marker as written, alleles as written)
     runs: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)  # the rows of each Sample Name
-    short_lines: list[int] = field(
-        default_factory=list
-    )  # line numbers of rows with fewer cells than the header
-    cut_line: int | None = None  # the last line, when the file ends inside it (no line break after it)
+    # The line numbers of rows with fewer cells than the header (cut), and of a last line the file ends inside.
+    short_lines: list[int] = field(default_factory=list)
+    cut_line: int | None = None
 
 
 @dataclass(frozen=True)
