@@ -3,7 +3,10 @@
 Rows are matched to samples by the sample code in `Sample Name`. A marker with an off-ladder call (`OL`) is
 left out, since its true genotype is unknown, and named in the answer; what remains is checked and stored like
 an upload through the API (`intake.lab_profiles.store_profile`), in its own savepoint, so one bad sample never
-stores half a profile and never stops the others.
+stores half a profile and never stops the others. A file with no human STR marker, or not of the `kit` named,
+is refused whole (`ImportRefusedError`); a sample the file cut short (a short row, a last line without its line
+break, marker rows its panel's other samples have) is refused; runs of one sample code are merged where they
+agree and refused where they do not.
 
     import_genotypes_table(session, data, *, lab_id, actor, kit=None, min_markers=12) -> list[SampleAnswer]
 """
