@@ -34,6 +34,7 @@ from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
 from intake.dialogue.vocabulary import YES_WORDS
 from intake.errors import InputError
 from intake.found_children import ADULT_AGE, register_found_child
+from intake.gazetteer import off_china, outside_china
 from intake.i18n import N_, Msg, _
 from intake.labs import check_location, find_labs
 from intake.models import (
@@ -161,11 +162,19 @@ def on_place(ctx: Ctx) -> str:
     if ctx.incoming.location is not None:
         latitude, longitude = ctx.incoming.location
         check_location(latitude, longitude)
+        if off_china(latitude, longitude):
+            raise InputError("That location (%(lat)s, %(lon)s) is at sea or outside China. Please write the town "
+                             "where you found the child, or share the location again.",
+                             lat=f"{latitude:.3f}", lon=f"{longitude:.3f}")  # fmt: skip
         st.place, st.near = f"GPS {latitude:.5f},{longitude:.5f}", [latitude, longitude]
         st.save(ctx)
         return DATE
     st.near = []
     st.place = casefile.typed_place(ctx)
+    if (country := outside_china(st.place)) is not None:
+        raise InputError("That place seems to be abroad (%(country)s). This service registers children found in "
+                         "China: write the town in China. For a child found abroad, call the police there or the "
+                         "Chinese embassy.", country=country)  # fmt: skip
     st.save(ctx)
     return DATE
 
