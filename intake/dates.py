@@ -142,7 +142,7 @@ _SEASON = re.compile(
 _FESTIVALS = {
     "元旦": (False, 1, 1, Precision.DAY), "new year's day": (False, 1, 1, Precision.DAY),
     "new year": (False, 1, 1, Precision.DAY),
-    "五一": (False, 5, 1, Precision.WEEK), "劳动节": (False, 5, 1, Precision.WEEK),
+    "五一": (False, 5, 1, Precision.WEEK), "51": (False, 5, 1, Precision.WEEK), "61": (False, 6, 1, Precision.DAY), "劳动节": (False, 5, 1, Precision.WEEK),
     "六一": (False, 6, 1, Precision.DAY), "儿童节": (False, 6, 1, Precision.DAY),
     "国庆": (False, 10, 1, Precision.WEEK), "国庆节": (False, 10, 1, Precision.WEEK),
     "national day": (False, 10, 1, Precision.WEEK), "golden week": (False, 10, 1, Precision.WEEK),
@@ -416,7 +416,7 @@ def parse_when(text: str, *, today: date, allow_unknown: bool = False) -> When:
     value = _fold(text)
     if allow_unknown and value in _UNKNOWN_WORDS:
         return When(today, Precision.UNKNOWN)
-    if _FUTURE.fullmatch(_AROUND.sub("", value).strip()) or _FUTURE.match(_strip_time(value)):
+    if _FUTURE.match(value) or _FUTURE.match(_strip_time(value)):
         raise _future()
     if value in _EN_PART_OF_DAY:
         return When(today - timedelta(days=_EN_PART_OF_DAY[value]))
@@ -583,10 +583,12 @@ def parse_age_or_birth(text: str, today: date, *, max_years: int = MAX_AGE_YEARS
     Ages above `max_years` (and births longer ago) raise TooOld.
     """
     value = _fold(text)
-    if m := _BORN.fullmatch(value):
-        value = (m.group("a") or m.group("b") or "").strip().removesuffix("年").strip()
-        if re.fullmatch(r"\d{4}", value):
-            return None, _born_in_year(int(value), today, max_years)
+    if m := _BORN.fullmatch(value):  # "born 2019", "2019年出生", "生于2019年3月2日"
+        rest = (m.group("a") or m.group("b") or "").strip()
+        if re.fullmatch(r"\d{4}\s*年?", rest):
+            return None, _born_in_year(int(rest.removesuffix("年").strip()), today, max_years)
+        if _YM.fullmatch(rest) or _looks_like_date(rest):
+            value = rest
     if (age := _age(value, today, max_years)) is not None:
         return None, age
     if m := _YM.fullmatch(value):
