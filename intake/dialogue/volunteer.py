@@ -427,8 +427,8 @@ FLOW = Flow(
     (
         Step(CONSENT, ask_consent, on_consent, {PLACE: "yes", END: "no: nothing saved"}),
         Step(PLACE, ask_place, on_place, {DATE: "place or shared location"}),
-        Step(DATE, ask_date, on_date, {AGE: "date, not in the future"}),
-        Step(AGE, ask_age, on_age, {SEX: "estimated age"}),
+        Step(DATE, ask_date, on_date, {AGE: "date, not in the future, or not known"}),
+        Step(AGE, ask_age, on_age, {SEX: "estimated age or range, under 18"}),
         Step(SEX, ask_sex, on_sex, {SAYS: "boy / girl / not sure"}),
         Step(SAYS, ask_says, on_says, {DESCRIPTION: "text or SKIP"}),
         Step(DESCRIPTION, ask_description, on_description,
