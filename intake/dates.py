@@ -74,15 +74,19 @@ def _month_end(first: date, more: int) -> date:
 _CN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
 _CN_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 # Two neighbouring numerals are a range: 五六岁 (5-6), 十五六岁 (15-16); 五六十岁 is 50-60 and left to cn2an.
-_CN_RANGE = re.compile(r"(?<![零〇一二两三四五六七八九十百千])(十)?([一二两三四五六七八])([二三四五六七八九])(?![零〇十百千万])")
+_CN_RANGE = re.compile(
+    r"(?<![零〇一二两三四五六七八九十百千])(十)?([一二两三四五六七八])([二三四五六七八九])(?![零〇十百千万])"
+)
 _EN_NUMBERS = {
     w: n
     for n, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-        "seventeen eighteen nineteen twenty".split()
+        ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
     )
-} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60}
-_EN_NUMBER = re.compile(r"\b(" + "|".join(_EN_NUMBERS) + r")(?:-(one|two|three|four|five|six|seven|eight|nine))?\b")
+} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60}  # fmt: skip
+_EN_NUMBER = re.compile(
+    r"\b(" + "|".join(_EN_NUMBERS) + r")(?:-(one|two|three|four|five|six|seven|eight|nine))?\b"
+)
 _EN_ARTICLE = re.compile(r"\b(?:a|an|one)\s+(?=(?:day|week|month|year|fortnight)s?\b)")
 
 _RELATIVE_DAYS = {
@@ -133,7 +137,17 @@ _YEAR = re.compile(r"(\d{4})\s*年?")
 _LUNAR = re.compile(
     r"(今年|去年|前年)?\s*(?:农历|阴历)?\s*(正|腊|冬|\d{1,2})\s*月\s*(?:初\s*(\d{1,2})|(\d{1,2}))\s*[日号]?"
 )
-_SEASONS = {"春": 3, "夏": 6, "秋": 9, "冬": 12, "spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
+_SEASONS = {
+    "春": 3,
+    "夏": 6,
+    "秋": 9,
+    "冬": 12,
+    "spring": 3,
+    "summer": 6,
+    "autumn": 9,
+    "fall": 9,
+    "winter": 12,
+}
 _SEASON = re.compile(
     r"(今年|去年|前年|\d{4}\s*年)?\s*的?\s*(春|夏|秋|冬)(?:天|季)|"
     r"(?:(last|this)\s+)?(spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?(\d{4}))?"
@@ -188,7 +202,9 @@ _AGE_AROUND = re.compile(
 )
 _NEWBORN = {"刚满月": 1, "满月": 1, "刚出生": 0, "新生儿": 0, "刚生": 0, "newborn": 0, "new born": 0, "a newborn": 0,
             "1个月": 1}  # fmt: skip
-_BORN = re.compile(r"^(?:born\s*(?:in|on)?\s*|生于|出生于)\s*(?P<a>.+)$|^(?P<b>.+?)\s*(?:年)?\s*(?:出生|生的|生人|生)$")
+_BORN = re.compile(
+    r"^(?:born\s*(?:in|on)?\s*|生于|出生于)\s*(?P<a>.+)$|^(?P<b>.+?)\s*(?:年)?\s*(?:出生|生的|生人|生)$"
+)
 
 
 @dataclass(frozen=True)
@@ -342,15 +358,19 @@ def _leap_day(year: int) -> date:
 def _lunar(year: int, month: int, day: int) -> date:
     """Return the solar date of a lunar day (month 0: New Year's Eve, the last day of the 12th month)."""
     try:
-        if month == 0:
-            return LunarDate(year + 1, 1, 1).to_solar_date() - timedelta(days=1)
-        return LunarDate(year, month, day).to_solar_date()
+        solar: date = (
+            LunarDate(year + 1, 1, 1).to_solar_date() - timedelta(days=1)
+            if month == 0
+            else (LunarDate(year, month, day).to_solar_date())
+        )
     except (ValueError, IndexError, KeyError):
         raise InputError("There is no such date. Please write it like 2026-11-20.") from None
+    return solar
 
 
 def _lunar_year_of(today: date) -> int:
-    return LunarDate.from_solar_date(today.year, today.month, today.day).year
+    year: int = LunarDate.from_solar_date(today.year, today.month, today.day).year
+    return year
 
 
 def _lunar_when(year_word: str | None, month: int, day: int, today: date, precision: Precision) -> When:
@@ -428,7 +448,7 @@ def parse_when(text: str, *, today: date, allow_unknown: bool = False) -> When:
     return _read(_strip_time(value), today)
 
 
-def _read(value: str, today: date) -> When:  # noqa: C901 - one rule per form, in order
+def _read(value: str, today: date) -> When:
     if value in _RELATIVE_DAYS:
         return When(today - timedelta(days=_RELATIVE_DAYS[value]))
     if value in _RELATIVE_WEEKS:
@@ -487,7 +507,9 @@ def _read(value: str, today: date) -> When:  # noqa: C901 - one rule per form, i
             return _season(today.year, start, today)
         return _season(None, start, today)
     if m := _YEAR_WORD_MONTH.fullmatch(value):
-        return _month(None if m.group(1) is None else today.year - _YEAR_WORDS[m.group(1)], int(m.group(2)), today)
+        return _month(
+            None if m.group(1) is None else today.year - _YEAR_WORDS[m.group(1)], int(m.group(2)), today
+        )
     if m := _YM.fullmatch(value):
         return _month(int(m.group(1)), int(m.group(2)), today)
     if (m := _DAY_MONTH.fullmatch(value)) and m.group(2) in _MONTHS:
@@ -519,7 +541,7 @@ def _too_old(max_years: int) -> TooOld:
     return TooOld("Please give an age from 0 to %(max)s, or the date of birth.", max=max_years)
 
 
-def _age(value: str, today: date, max_years: int = MAX_AGE_YEARS) -> Age | None:  # noqa: C901
+def _age(value: str, today: date, max_years: int = MAX_AGE_YEARS) -> Age | None:
     value = _AGE_AROUND.sub("", _AGE_AROUND.sub("", value)).strip()
     value = re.sub(r"(岁|周岁)多$", r"\1", value).removesuffix("多")  # 六岁多: six and some months
     if value in _NEWBORN:
@@ -568,7 +590,11 @@ def _age(value: str, today: date, max_years: int = MAX_AGE_YEARS) -> Age | None:
 def _born_in_year(year: int, today: date, max_years: int) -> Age:
     """Return the ages a child born in `year` may have today: 6 to 7 for 2019 in November 2026."""
     if not EARLIEST.year <= year <= today.year:
-        raise _future() if year > today.year else InputError("That date is too long ago. Please check the year.")
+        raise (
+            _future()
+            if year > today.year
+            else InputError("That date is too long ago. Please check the year.")
+        )
     low, high = years_between(date(year, 12, 31), today), years_between(date(year, 1, 1), today)
     if low > max_years:
         raise TooOld("A child born then is over %(max)s years old now. Please check the year of birth.",
@@ -577,7 +603,9 @@ def _born_in_year(year: int, today: date, max_years: int) -> Age:
     return Age(low * 12, max_months=high * 12 if high > low else None)
 
 
-def parse_age_or_birth(text: str, today: date, *, max_years: int = MAX_AGE_YEARS) -> tuple[date | None, Age | None]:
+def parse_age_or_birth(
+    text: str, today: date, *, max_years: int = MAX_AGE_YEARS
+) -> tuple[date | None, Age | None]:
     """Return (birth date, age) from "5", "十岁", "两岁半", "五六岁", "2019年出生", "2019-03-02"...; one is None.
 
     Ages above `max_years` (and births longer ago) raise TooOld.

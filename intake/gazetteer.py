@@ -182,7 +182,9 @@ def _outline() -> list[list[tuple[float, float]]]:
         shape: dict[str, Any] = CountryInfo(country).geo_json()
         for feature in shape.get("features", []):
             geometry = feature["geometry"]
-            polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+            polygons = (
+                geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+            )
             rings.extend([(float(x), float(y)) for x, y in polygon[0]] for polygon in polygons)
     return rings
 

@@ -68,7 +68,9 @@ class ReportState(FlowState):
     @property
     def age(self) -> Age | None:
         """Return the age given, if the parent gave an age rather than a date of birth."""
-        return None if self.age_months is None else Age(self.age_months, self.age_in_months, self.age_max_months)
+        return (
+            None if self.age_months is None else Age(self.age_months, self.age_in_months, self.age_max_months)
+        )
 
     @property
     def seen(self) -> When:
@@ -145,7 +147,11 @@ def when_label(ctx: Ctx, when: When) -> str:
         case Precision.WEEK:
             return ctx.t(_("around %(date)s", date=date_label(ctx, day)))
         case Precision.MONTH:
-            return str(format_date(day, "MMM y", locale="en") if english else format_date(day, "y年M月", locale="zh_CN"))
+            return str(
+                format_date(day, "MMM y", locale="en")
+                if english
+                else format_date(day, "y年M月", locale="zh_CN")
+            )
         case Precision.SEASON:
             return ctx.t(Msg(_SEASON_WORDS[day.month], {"year": day.year}))
         case Precision.YEAR:

@@ -128,8 +128,10 @@ def on_child_birth(ctx: Ctx) -> str:
 
 
 def ask_last_seen_date(ctx: Ctx) -> Question:
-    question = _("When did you last see the child? (like yesterday, last Tuesday, 3 days ago, October 2026 or "
-                 "2026-11-20)")
+    question = _(
+        "When did you last see the child? (like yesterday, last Tuesday, 3 days ago, October 2026 or "
+        "2026-11-20)"
+    )
     born = ReportState.load(ctx.data).birth
     if born is None:
         return Question(question)

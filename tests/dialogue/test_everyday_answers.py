@@ -21,7 +21,16 @@ from tests.dialogue.test_report_answers import TO_CHILD_NAME_EN, TO_CHILD_NAME_Z
 
 
 def _report(session, start, age, seen):
-    answers = [("李小明", ()), ("1", ()), (age, ()), (seen, ()), ("Wuhan", ()), ("skip", ()), ("王芳", ()), ("1", ())]
+    answers = [
+        ("李小明", ()),
+        ("1", ()),
+        (age, ()),
+        (seen, ()),
+        ("Wuhan", ()),
+        ("skip", ()),
+        ("王芳", ()),
+        ("1", ()),
+    ]
     replies = run_transcript(session, start + answers)
     summary = replies[-1]
     run_transcript(session, [("1", ("MC-",))])
@@ -42,7 +51,9 @@ def _report(session, start, age, seen):
         (TO_CHILD_NAME_EN, "two weeks ago", "last seen around 9 Nov 2026 at", date(2026, 11, 9), "week"),
     ],
 )
-def test_the_date_last_seen_is_stored_as_precisely_as_it_was_given(session, start, seen, shown, day, precision):
+def test_the_date_last_seen_is_stored_as_precisely_as_it_was_given(
+    session, start, seen, shown, day, precision
+):
     summary, case = _report(session, start, "5", seen)
     assert shown in summary, summary
     assert (case.last_seen_date, case.last_seen_precision) == (day, precision)
@@ -89,7 +100,9 @@ def test_the_age_question_gives_examples_of_ages_not_dates(session):
 def test_a_city_alone_books_at_a_lab_of_its_province(session):
     load_demo_labs(session)
     session.flush()
-    run_transcript(session, t.REPORT_ZH + [("1", ("哪个城市或省份",)), ("深圳", ("请选采血点", "1 演示采血点（广州）"))])
+    run_transcript(
+        session, t.REPORT_ZH + [("1", ("哪个城市或省份",)), ("深圳", ("请选采血点", "1 演示采血点（广州）"))]
+    )
     run_transcript(session, [("兰考县", ("1 演示采血点（郑州）",))])  # a county: the lab of its province
 
 
@@ -112,7 +125,12 @@ def chat(session_factory):
     sids = iter(range(1, 10_000))
 
     def send(
-        text: str, *, now: datetime = NOW, channel: Channel = Channel.SMS, address: str = "+8613800138000", **kw: object
+        text: str,
+        *,
+        now: datetime = NOW,
+        channel: Channel = Channel.SMS,
+        address: str = "+8613800138000",
+        **kw: object,
     ) -> str:
         incoming = Incoming(channel, address, text, now, provider_id=f"SM{next(sids)}", **kw)  # type: ignore[arg-type]
         with clock.pinned(now):
@@ -134,7 +152,9 @@ def test_unknown_found_date_and_an_age_range_are_stored_and_shown(chat, session_
     for text in ("boy", "skip", "skip", "Zhang Wei"):
         chat(text)
     summary = chat("1")
-    assert "child found date not known at Guangzhou East station" in summary and "about 5 to 6 years" in summary
+    assert (
+        "child found date not known at Guangzhou East station" in summary and "about 5 to 6 years" in summary
+    )
     assert "Registered" in chat("1")
     found, case = _found(session_factory)
     assert (found.found_date, found.found_date_precision) == (date(2026, 11, 23), "unknown")

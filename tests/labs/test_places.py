@@ -69,7 +69,8 @@ def test_retired_labs_are_never_found_unless_asked_for(directory):
     assert len(shenzhen) == 1
     shenzhen[0].active = False
     directory.flush()
-    assert _cities(directory, "深圳") == ["广州"]  # the gazetteer places 深圳 in 广东, whose active lab is offered
+    # the gazetteer places 深圳 in 广东, whose active lab is offered
+    assert _cities(directory, "深圳") == ["广州"]
     assert _cities(directory, "广东") == ["广州"]
     assert [lab.city for lab in matching_labs(directory, "深圳", include_inactive=True)] == ["深圳"]
     assert free_days(directory, shenzhen[0], today=TODAY) == []  # nor are its days, asked for directly
