@@ -10,9 +10,11 @@ import sqlalchemy as sa
 
 from intake import clock
 from intake.dialogue.types import Incoming
+from intake.errors import InputError
+from intake.found_children import register_found_child
 from intake.inbox import process, render_plain
 from intake.labs import load_demo_labs
-from intake.models import Case, Channel, FoundChild
+from intake.models import Case, Channel, FoundChild, SampleSource, Sex
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import NOW, run_transcript
 from tests.dialogue.test_report_answers import TO_CHILD_NAME_EN, TO_CHILD_NAME_ZH
@@ -196,3 +198,15 @@ def test_a_place_abroad_or_a_location_at_sea_is_asked_again(chat):
     abroad = chat("Hanoi, Vietnam", channel=Channel.TELEGRAM, address="42")
     assert "abroad (vietnam)" in abroad and "Chinese embassy" in abroad
     assert "When did you find" in chat("", channel=Channel.TELEGRAM, address="42", location=(23.13, 113.26))
+
+
+def test_registering_an_adult_of_unknown_identity_is_refused_on_every_path(session):
+    common = {"sex": Sex.UNKNOWN, "found_place": "深圳", "found_date": date(2026, 11, 20), "actor": "officer:test",
+              "today": date(2026, 11, 23)}  # fmt: skip
+    with pytest.raises(InputError, match="is an adult"):
+        register_found_child(session, source=SampleSource.UNKNOWN_IDENTITY_CHILD, age_years=18, **common)
+    child = register_found_child(session, source=SampleSource.UNKNOWN_IDENTITY_CHILD, age_years=17, **common)
+    rescued = register_found_child(session, source=SampleSource.RESCUED_CHILD, age_years=20, **common)
+    assert (
+        child.case.child_age_years == 17 and rescued.case.child_age_years == 20
+    )  # sources 3 and 4: up to 25
