@@ -242,7 +242,7 @@ def _arabic(match: re.Match[str]) -> str:
         warnings.simplefilter("ignore")
         try:
             return str(cn2an.cn2an(match.group(), "smart"))
-        except ValueError:
+        except (ValueError, KeyError, IndexError):  # cn2an raises KeyError on 十十一
             return match.group()
 
 

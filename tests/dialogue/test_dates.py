@@ -379,3 +379,29 @@ def test_one_limit_for_every_age_above_it():
 
 def test_a_range_allows_births_up_to_the_top_s_next_birthday():
     assert Age(60, max_months=72).earliest_birth(TODAY) == date(2019, 11, 23)
+
+
+_PIECES = st.sampled_from(
+    [*"0123456789年月日号-/.半多个前后上下周星期天去今明农历初正腊冬春夏秋岁出生 一二三四五六七八九十两",
+     "ago", "last", "born", "october", "国庆", "除夕", "腊月", "2019", "9999", "0000", "1899", "to", "or"]
+)  # fmt: skip
+
+
+@given(st.one_of(st.lists(_PIECES, max_size=8).map("".join), st.text(max_size=30)))
+def test_any_text_is_a_past_date_an_age_or_a_reason(text):
+    for allow_unknown in (False, True):
+        try:
+            when = parse_when(text, today=TODAY, allow_unknown=allow_unknown)
+        except InputError as refused:
+            assert str(refused)
+        else:
+            assert date(1900, 1, 1) <= when.day <= TODAY and when.last_day >= when.day
+    for limit in (MAX_AGE_YEARS, 17):
+        try:
+            born, age = parse_age_or_birth(text, TODAY, max_years=limit)
+        except InputError as refused:
+            assert str(refused)
+        else:
+            assert (born is None) != (age is None)
+            if age is not None:
+                assert 0 <= age.months <= (age.max_months or age.months) <= limit * 12
