@@ -90,7 +90,7 @@ _EN_NUMBER = re.compile(
 _EN_ARTICLE = re.compile(r"\b(?:a|an|one)\s+(?=(?:day|week|month|year|fortnight)s?\b)")
 
 _RELATIVE_DAYS = {
-    "today": 0, "今天": 0, "今日": 0, "yesterday": 1, "昨天": 1, "昨日": 1, "昨晚": 1, "last night": 1,
+    "today": 0, "今天": 0, "今日": 0, "今晚": 0, "今早": 0, "yesterday": 1, "昨天": 1, "昨日": 1, "昨晚": 1, "last night": 1,
     "前天": 2, "前日": 2, "大前天": 3, "the day before yesterday": 2,
 }  # fmt: skip
 _RELATIVE_WEEKS = {
@@ -104,7 +104,8 @@ _RELATIVE_MONTHS = {"上个月": 1, "上月": 1, "last month": 1, "这个月": 0
 _RELATIVE_YEARS = {"去年": 1, "last year": 1, "今年": 0, "this year": 0, "前年": 2}
 _YEAR_WORDS = {"今年": 0, "去年": 1, "前年": 2, "大前年": 3}
 _FUTURE = re.compile(
-    r"明天|明日|明晚|后天|下周|下个?星期|下个?礼拜|下个?月|明年|tomorrow|tonight later|next\s+\w+|"
+    r"明天|明日|明晚|后天|下周|下个?星期|下个?礼拜|下个?月|明年|tomorrow|"
+    r"next\s+(?:week|month|year|mon|tue|wed|thu|fri|sat|sun|spring|summer|autumn|fall|winter)|"
     r"in\s+\d+\s+(?:days?|weeks?|months?|years?)|\d+\s*(?:天|周|个?星期|个?月|年)\s*(?:后|以后|之后)"
 )
 # Words around a date that say nothing of the day: "大概", "on", "那天", and a time of day.
