@@ -114,7 +114,7 @@ def on_manage(ctx: Ctx) -> str:
 
 
 def ask_place(ctx: Ctx) -> Question:
-    return Question(_("Which city or province are you in? (like 广州 or 广东)"))
+    return Question(_("Which city or province are you in? (like Guangzhou or Guangdong)"))
 
 
 def _near_location(ctx: Ctx) -> bool:

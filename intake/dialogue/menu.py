@@ -13,9 +13,9 @@ OPTIONS = (
     Option("2", _("Book DNA sampling"), ("book", "预约")),
     Option("3", _("Case status"), ("status", "查询")),
 )
-HELP = _("Send REPORT to report a missing child, BOOK for a DNA appointment, STATUS for your case, CANCEL to stop, "
-         "LANGUAGE for 中文/English, MYDATA to see what we keep about you, DELETE to erase your data, STOP for no "
-         "more messages. This service is free.")  # fmt: skip
+# One SMS segment in each language (tests/sms/test_english_text.py): 160 GSM-7 characters, 70 Chinese ones.
+HELP = _("Send REPORT (missing child), BOOK (DNA appointment), STATUS, CANCEL, MYDATA (what we keep), DELETE "
+         "(erase your data), LANGUAGE, STOP (no more SMS). Free.")  # fmt: skip
 
 
 def ask_main(ctx: Ctx) -> Question:
