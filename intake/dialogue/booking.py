@@ -265,7 +265,9 @@ def on_cancel_confirm(ctx: Ctx) -> str:
         return END
     booking = ctx.session.get_one(Booking, need(BookingState.load(ctx.data).booking_id))
     appointments.cancel(ctx.session, booking, actor=ctx.actor)
-    ctx.say(_("Your appointment is cancelled. Send BOOK to make a new one."))
+    reference = ctx.session.get_one(Case, booking.case_id).reference
+    ctx.say(_("Your appointment for case %(reference)s is cancelled. Send BOOK to make a new one.",
+              reference=reference))  # fmt: skip
     return END
 
 

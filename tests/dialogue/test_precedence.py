@@ -98,7 +98,7 @@ def booked(session):
     [
         ("取消", "确定取消", "预约已取消"),  # Chinese also switches the conversation to Chinese
         ("取消。", "确定取消", "预约已取消"),
-        ("cancel", "Cancel your appointment at", "Your appointment is cancelled"),
+        ("cancel", "Cancel your appointment at", "Your appointment for case MC-"),
         ("quxiao", "确定取消", "预约已取消"),
     ],
 )
