@@ -117,6 +117,14 @@ TEMPLATES: dict[str, Template] = {
             FAMILY,
         ),
         _template(
+            "case.pin_resent",
+            N_(
+                "reunite, case %(reference)s: someone asked for your case PIN (to join the case, link a sample"
+                " or delete data). Your PIN is %(pin)s. Give it only to family you trust. We never ask for money."
+            ),
+            FAMILY,
+        ),
+        _template(
             "contact.linked",
             N_(
                 "reunite: a %(channel)s chat gave the number and PIN of your case %(reference)s and said it is"
@@ -425,7 +433,10 @@ def schedule_reminders(session: Session, *, today: date | None = None) -> int:
         contact = _booking_contact(session, booking)
         if contact is None or _by_key(session, key) is not None:
             continue
-        params = {**_lab_params(lab, day, contact.language), "reference": case_reference(session, booking.case_id)}
+        params = {
+            **_lab_params(lab, day, contact.language),
+            "reference": case_reference(session, booking.case_id),
+        }
         if template == "appointment.reminder":
             params["code"] = sample.code if sample is not None else "-"
         else:

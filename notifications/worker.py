@@ -256,8 +256,11 @@ class Worker:
             address = contact.address if contact is not None else n.address
             reason = "opted_out" if opted_out(session, n) else None if address else "no_address"
             template = TEMPLATES.get(n.template)
-            if template is not None and n.params and n.case_id is not None and (
-                template.params - set(n.params) == {"reference"}
+            if (
+                template is not None
+                and n.params
+                and n.case_id is not None
+                and (template.params - set(n.params) == {"reference"})
             ):  # queued by a release whose family templates did not name the case yet
                 n.params = {**n.params, "reference": case_reference(session, n.case_id)}
             if template is None:

@@ -164,7 +164,9 @@ def _opt(ctx: Ctx, *, out: bool, unfinished: str | None = None) -> None:
         ctx.say(_("You will get no more messages from reunite. Your unfinished report is kept but not sent: send "
                   "START to go on with it."))  # fmt: skip
     elif out and unfinished is not None:
-        ctx.say(_("You will get no more messages from reunite. What you started is kept: send START to go on."))
+        ctx.say(
+            _("You will get no more messages from reunite. What you started is kept: send START to go on.")
+        )
     elif out:
         ctx.say(_("You will get no more messages from reunite. Send START to receive them again."))
     elif report_unfinished:

@@ -159,7 +159,8 @@ def kept_messages(ctx: Ctx) -> int:
     """Count the contact's messages that still hold something: an erased one (DELETE) keeps only its row, with
     no text and no photo, and is not counted."""
     photo = sa.exists().where(
-        Attachment.message_id == Message.id, sa.or_(Attachment.url.is_not(None), Attachment.photo_id.is_not(None))
+        Attachment.message_id == Message.id,
+        sa.or_(Attachment.url.is_not(None), Attachment.photo_id.is_not(None)),
     )
     query = sa.select(sa.func.count()).select_from(Message)
     query = query.where(Message.contact_id == ctx.contact.id, sa.or_(Message.body != "", photo))

@@ -112,7 +112,9 @@ def withdrawn_status(ctx: Ctx, case: Case) -> Msg | None:
             sa.or_(Consent.contact_id == ctx.contact.id, Consent.person_id.in_(persons)),
         )
     ).all()
-    left = any(c.withdrawn_at for c in consents) and not any(c.granted and not c.withdrawn_at for c in consents)
+    left = any(c.withdrawn_at for c in consents) and not any(
+        c.granted and not c.withdrawn_at for c in consents
+    )
     if left and followed_by_others(ctx.session, case, ctx.contact):
         return _("Case %(reference)s: you withdrew from it, your data deleted. It stays open for the other family "
                  "member who follows it.", reference=case.reference)  # fmt: skip

@@ -79,7 +79,9 @@ def test_a_day_is_picked_by_its_label(session, demo_labs, answer, confirm):
 def test_no_reply_of_the_booking_flows_shows_an_iso_date(session, demo_labs):
     replies = run_transcript(session, t.REPORT_EN + t.BOOK_AFTER_REPORT_EN + t.RESCHEDULE_AND_CANCEL_EN)
     _no_iso_dates(replies[len(t.REPORT_EN) - 1 :])
-    replies = run_transcript(session, [("LANGUAGE", ("1 Chinese",)), ("1", ("请回复数字",)), ("预约", ("城市",))])
+    replies = run_transcript(
+        session, [("LANGUAGE", ("1 Chinese",)), ("1", ("请回复数字",)), ("预约", ("城市",))]
+    )
     replies += run_transcript(
         session, [("广州", ("11月",)), ("1", ("11月",)), ("1", ("11月",)), ("1", ("预约成功",))]
     )

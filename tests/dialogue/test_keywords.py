@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from intake.dialogue.keywords import Command, argument_of, classify
 from intake.models import AuditEvent, Case, CaseStatus, Contact
 from tests.dialogue import transcripts as t
-from tests.dialogue.transcripts import SILENT
 from tests.dialogue.helpers import run_transcript, say
+from tests.dialogue.transcripts import SILENT
 
 
 def test_keyword_words():

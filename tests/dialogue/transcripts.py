@@ -56,7 +56,16 @@ BOOK_AFTER_REPORT_EN: list[Turn] = [
     ("Guangdong", ("Choose a lab", "1 Demo sampling point (Guangzhou)")),
     ("1", ("Choose a day at Demo sampling point (Guangzhou)",)),
     ("1", ("Book Demo sampling point (Guangzhou)", "1 Confirm")),
-    ("1", ("Booked for case MC-", "Sample code", "ID card", "DEMO lab", "Can the child's mother give a DNA sample too?")),
+    (
+        "1",
+        (
+            "Booked for case MC-",
+            "Sample code",
+            "ID card",
+            "DEMO lab",
+            "Can the child's mother give a DNA sample too?",
+        ),
+    ),
     ("no", ("OK. Send STATUS at any time",)),
     ("STATUS", ("Case MC-", "sampling appointment booked", "not taken yet")),
 ]

@@ -70,7 +70,10 @@ def test_collected_tells_no_one_and_typed_in_chinese(session, family, make_worke
     make_worker().run_once()
     (typed,) = fake_twilio.bodies_to(PHONE)
     reference = session.get_one(Case, family.case_id).reference
-    assert typed.startswith(f"团圆（案件{reference}）：您的DNA样本{family.code}已检测完成") and "从不收费" in typed
+    assert (
+        typed.startswith(f"团圆（案件{reference}）：您的DNA样本{family.code}已检测完成")
+        and "从不收费" in typed
+    )
 
 
 def test_the_same_key_queues_one_notification(session, family):
@@ -208,7 +211,9 @@ def test_an_officers_alert_names_the_band_in_the_officers_language(language, sho
     assert shown in text and "(candidate)" not in text and "（candidate）" not in text
 
 
-def test_a_message_queued_before_it_named_the_case_is_sent_with_the_case(session, family, make_worker, fake_twilio):
+def test_a_message_queued_before_it_named_the_case_is_sent_with_the_case(
+    session, family, make_worker, fake_twilio
+):
     # A row an older release queued (params without the reference) is completed from its case, not dropped.
     contact = contact_of(session, PHONE)
     session.add(Notification(idempotency_key="old:1", audience=Audience.FAMILY, channel=NotificationChannel.SMS,

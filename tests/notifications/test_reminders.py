@@ -27,7 +27,10 @@ def test_the_day_before_the_family_is_reminded_once(session, family, make_worker
         worker.run_once()
     (text,) = fake_twilio.bodies_to(PHONE)
     reference = session.get_one(Case, family.case_id).reference
-    assert text.startswith(f"团圆（案件{reference}）：您明天2026-11-30 09:00-17:00在测试实验室北京") and family.code in text
+    assert (
+        text.startswith(f"团圆（案件{reference}）：您明天2026-11-30 09:00-17:00在测试实验室北京")
+        and family.code in text
+    )
     (n,) = notifications(session)
     assert n.idempotency_key.startswith(f"booking:{n.idempotency_key.split(':')[1]}:reminder:2026-11-30")
 

@@ -28,7 +28,9 @@ from tests.dialogue.test_i18n import KEYWORDS
 
 ROOT = Path(__file__).resolve().parents[2]
 # Han characters, kana, CJK and full-width punctuation: any of them makes an SMS UCS-2.
-CJK = re.compile(r"[\u2e80-\u2fff\u3000-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+CJK = re.compile(
+    r"[\u2e80-\u2fff\u3000-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"
+)
 # Texts allowed to show Chinese in English, and why. Keep it empty: a keyword is shown in English (REPORT), and
 # 中文 is offered as "Chinese" (the Chinese word still works as an answer).
 ALLOWED: frozenset[str] = frozenset()
