@@ -224,6 +224,9 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         _goto(ctx, state, conversation, END)
     elif command is Command.CANCEL:
         _goto(ctx, state, conversation, booking.start_cancel(ctx))
+    elif command is None and step is None and (intent := menu.intent(ctx)) is not None:
+        # A run-on first message ("我要报失我儿子叫王小明", "我想预约") is an intent (at the menu: menu.on_main).
+        _goto(ctx, state, conversation, menu.start_intent(ctx, intent))
     elif step is None or command is Command.RESTART:
         _goto(ctx, state, conversation, menu.MAIN)
     elif not ctx.text and not ctx.incoming.location and (not ctx.incoming.media or step not in PHOTO_STEPS):
