@@ -90,7 +90,11 @@ def ask_reference(ctx: Ctx) -> Question:
 
 
 def on_reference(ctx: Ctx) -> str:
-    """Keep the case number."""
+    """Keep the case number; without it, say who has it (nothing can be sent: no case is named)."""
+    if pins.forgot(ctx.text):
+        ctx.say(_("The case number was given to the family member who reported the child, with the PIN. Ask them "
+                  "for both, or call the police. Then send JOIN again."))  # fmt: skip
+        return END
     reference = _reference(fold(ctx.text))
     if reference is None or _REFERENCE.fullmatch(fold(ctx.text)) is None:
         raise InputError("That is not a case number. It looks like MC-2026-ACL9KQ.")
@@ -234,7 +238,7 @@ FLOW = Flow(
     "join",
     {REFERENCE: "JOIN", PIN: "JOIN <case ref>", ROLE: "JOIN <case ref> <PIN>"},
     (
-        Step(REFERENCE, ask_reference, on_reference, {PIN: "case number"}),
+        Step(REFERENCE, ask_reference, on_reference, {PIN: "case number", END: "forgot: who has it"}),
         Step(PIN, ask_pin, on_pin, {ROLE: "6 digits", END: "forgot: sent to the reporting phone"}),
         Step(ROLE, ask_role, on_role, {CONSENT_DNA: "joined", OFFER_BOOKING: "joined, consents given already",
                                        SAME: "role held by a person on another channel",

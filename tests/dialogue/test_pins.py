@@ -169,3 +169,12 @@ def test_a_delete_pin_of_the_wrong_length_is_no_try_even_after_stop(session, lab
     say(session, "退订")
     assert "核对码是6位数字，您发了5位" in _text(say(session, "删除 12345"))
     assert session.scalar(sa.select(sa.func.count()).select_from(LinkAttempt)) == 0
+
+
+def test_a_lost_case_number_at_join_says_who_has_it_instead_of_looping(session, labs):
+    _reported(session)
+    say(session, "加入", address=FATHER)
+    answer = _text(say(session, "忘记了", address=FATHER))
+    assert "登记孩子的那位家人" in answer and "联系警方" in answer
+    assert _resent(session) == []  # no case named: nothing to send
+    assert "请回复数字" in _text(say(session, "你好", address=FATHER))
