@@ -9,11 +9,13 @@ from __future__ import annotations
 from intake import booking as appointments
 from intake.dialogue import other_parent
 from intake.dialogue.bookable import (
+    CLOSED,
     PICKER_SIZE,
     BookingState,
     bookable_cases,
     booking_party,
     case_options,
+    consented,
     day_option,
     lab_name,
     say_booked,
@@ -22,12 +24,12 @@ from intake.dialogue.bookable import (
 from intake.dialogue.other_parent import OTHER_PARENT
 from intake.dialogue.state import need
 from intake.dialogue.status import contact_cases, day_label, own_booking
-from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step
+from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, StepGone
 from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
 from intake.errors import InputError, SlotFullError
 from intake.i18n import _
 from intake.labs import LabOption, find_labs, free_days, nearest_labs, no_labs_reason
-from intake.models import Booking, Case, Lab
+from intake.models import Booking, BookingStatus, Case, CaseStatus, Lab
 
 PICK_CASE, MANAGE, PLACE = "book.pick_case", "book.manage", "book.place"
 LAB, DAY, CONFIRM, CANCEL_CONFIRM = "book.lab", "book.day", "book.confirm", "book.cancel_confirm"
@@ -269,6 +271,34 @@ def on_cancel_confirm(ctx: Ctx) -> str:
     return END
 
 
+BOOKING_STEPS = (PLACE, LAB, DAY, CONFIRM)  # the steps that lead to booking or moving: consent must stand
+
+
+def still_applies(ctx: Ctx, step: str) -> None:
+    """Raise StepGone when the case, the appointment or the consent a booking step is about changed meanwhile.
+
+    Another person may act on the case between two messages: the reporter withdraws it (DELETE), which cancels
+    its appointments; a consent is withdrawn. The step is then not asked again: the person is told why.
+    """
+    st = BookingState.load(ctx.data)
+    case = ctx.session.get(Case, st.case_id) if st.case_id is not None else None
+    if (
+        case is None or step == OTHER_PARENT
+    ):  # the picker has no case yet; the other parent's step checks itself
+        return
+    if case.status == CaseStatus.WITHDRAWN:
+        raise StepGone(_("Case %(reference)s was withdrawn, so no appointment can be booked or changed for it. "
+                         "Send STATUS to see your cases.", reference=case.reference))  # fmt: skip
+    if st.booking_id is not None and step != PICK_CASE:
+        booking = ctx.session.get(Booking, st.booking_id)
+        if booking is None or booking.status != BookingStatus.BOOKED:
+            raise StepGone(_("That appointment is no longer booked. Send BOOK to make a new one, or STATUS to see "
+                             "your case."))  # fmt: skip
+    if step in BOOKING_STEPS and (case.status in CLOSED or not consented(ctx, case)):
+        raise StepGone(_("Case %(reference)s cannot be booked now: it is closed, or your consent to DNA sampling "
+                         "is not on record. Send STATUS to see your case.", reference=case.reference))  # fmt: skip
+
+
 FLOW = Flow(
     "book",
     {PICK_CASE: "BOOK, several cases", MANAGE: "BOOK, has an appointment", PLACE: "BOOK",
@@ -284,4 +314,5 @@ FLOW = Flow(
         Step(OTHER_PARENT, other_parent.ask_other_parent, other_parent.on_other_parent, {END: "yes: how to JOIN / no"}),
         Step(CANCEL_CONFIRM, ask_cancel_confirm, on_cancel_confirm, {END: "cancelled / kept"}),
     ),
+    guard=still_applies,
 )  # fmt: skip
