@@ -174,7 +174,7 @@ class ConsentBook:
         cls, session: Session, case_ids: Collection[int] | None = None, *, reported_only: bool = False
     ) -> ConsentBook:
         """Read the consents of `case_ids` (all cases: None); `reported_only`: of cases a contact reported."""
-        query = sa.select(*_COLUMNS, Case.status).join(Case, Case.id == Consent.case_id).order_by(*_ORDER)
+        query = sa.select(*_COLUMNS).join(Case, Case.id == Consent.case_id).order_by(*_ORDER)
         found = sa.select(FoundChild.case_id).where(FoundChild.source == SampleSource.UNKNOWN_IDENTITY_CHILD)
         if reported_only:
             query = query.where(Case.reported_by_contact_id.is_not(None))
@@ -183,12 +183,14 @@ class ConsentBook:
             found = found.where(FoundChild.case_id.in_(case_ids))
         book = cls()
         rows: dict[int, list[_Row]] = defaultdict(list)
-        for case_id, person_id, scope, granted, withdrawn_at, version, status in session.execute(query):
+        for case_id, person_id, scope, granted, withdrawn_at, version in session.execute(query):
             assert case_id is not None  # joined to its case
             rows[case_id].append(_row(person_id, scope, granted, withdrawn_at, version))
-            if status == CaseStatus.WITHDRAWN:
-                book.withdrawn.add(case_id)
         book.rows = rows
+        withdrawn = sa.select(Case.id).where(Case.status == CaseStatus.WITHDRAWN)
+        if case_ids is not None:
+            withdrawn = withdrawn.where(Case.id.in_(case_ids))
+        book.withdrawn = set(session.scalars(withdrawn))
         if any(r.police_order for case_rows in rows.values() for r in case_rows):
             book.police_ordered = set(session.scalars(found))
         return book
