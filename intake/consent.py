@@ -126,13 +126,13 @@ def _decide(
             latest[row.scope] = row
     answers = {}
     for scope in SAMPLE_USE_SCOPES:
-        row = latest.get(scope)
-        if row is None or (row.police_order and not police_order_applies):
+        last = latest.get(scope)
+        if last is None or (last.police_order and not police_order_applies):
             answers[scope] = Answer.NONE  # the police-order basis counts for a found child of source 5 only
-        elif not row.granted:
+        elif not last.granted:
             answers[scope] = Answer.REFUSED
         else:
-            answers[scope] = Answer.WITHDRAWN if row.withdrawn else Answer.GIVEN
+            answers[scope] = Answer.WITHDRAWN if last.withdrawn else Answer.GIVEN
     return ConsentStatus(answers)
 
 

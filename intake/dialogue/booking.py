@@ -15,7 +15,6 @@ from intake.dialogue.bookable import (
     bookable_cases,
     booking_party,
     case_options,
-    consented,
     day_option,
     lab_name,
     say_booked,
@@ -26,8 +25,8 @@ from intake.dialogue.state import need
 from intake.dialogue.status import contact_cases, day_label, own_booking
 from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, StepGone
 from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
-from intake.errors import InputError, SlotFullError
-from intake.i18n import _
+from intake.errors import ConsentRequiredError, InputError, SlotFullError
+from intake.i18n import Msg, _
 from intake.labs import LabOption, find_labs, free_days, nearest_labs, no_labs_reason
 from intake.models import Booking, BookingStatus, Case, CaseStatus, Lab
 
@@ -244,6 +243,9 @@ def on_confirm(ctx: Ctx) -> str:
     except SlotFullError:
         ctx.say(_("Sorry, that day has just filled up. Please choose another day."))
         return DAY
+    except ConsentRequiredError as exc:  # the person's own consent no longer stands: asking again cannot help
+        ctx.say(Msg(exc.message, exc.params))
+        return END
     except InputError:  # the lab no longer takes samples that day; the core's reason would show an ISO date
         ctx.say(_("%(day)s can no longer be booked. Please choose another day.", day=day_label(ctx, day)))
         return DAY
@@ -275,16 +277,18 @@ BOOKING_STEPS = (PLACE, LAB, DAY, CONFIRM)  # the steps that lead to booking or 
 
 
 def still_applies(ctx: Ctx, step: str) -> None:
-    """Raise StepGone when the case, the appointment or the consent a booking step is about changed meanwhile.
+    """Raise StepGone when the case or the appointment a booking step is about changed meanwhile.
 
     Another person may act on the case between two messages: the reporter withdraws it (DELETE), which cancels
-    its appointments; a consent is withdrawn. The step is then not asked again: the person is told why.
+    its appointments. The step is then not asked again: the person is told why.
     """
+    if (
+        step == OTHER_PARENT
+    ):  # the question about the other parent checks itself (intake.dialogue.other_parent)
+        return
     st = BookingState.load(ctx.data)
     case = ctx.session.get(Case, st.case_id) if st.case_id is not None else None
-    if (
-        case is None or step == OTHER_PARENT
-    ):  # the picker has no case yet; the other parent's step checks itself
+    if case is None:  # the picker: no case chosen yet
         return
     if case.status == CaseStatus.WITHDRAWN:
         raise StepGone(_("Case %(reference)s was withdrawn, so no appointment can be booked or changed for it. "
@@ -294,9 +298,11 @@ def still_applies(ctx: Ctx, step: str) -> None:
         if booking is None or booking.status != BookingStatus.BOOKED:
             raise StepGone(_("That appointment is no longer booked. Send BOOK to make a new one, or STATUS to see "
                              "your case."))  # fmt: skip
-    if step in BOOKING_STEPS and (case.status in CLOSED or not consented(ctx, case)):
-        raise StepGone(_("Case %(reference)s cannot be booked now: it is closed, or your consent to DNA sampling "
-                         "is not on record. Send STATUS to see your case.", reference=case.reference))  # fmt: skip
+    # Another person's answers never change this person's consent (intake.consent), and the reporter's DELETE
+    # withdraws the case (above): the booking service checks the person's consent again when it books.
+    if step in BOOKING_STEPS and case.status in CLOSED:
+        raise StepGone(_("Case %(reference)s is closed, so no appointment can be booked for it. Send STATUS to "
+                         "see your case.", reference=case.reference))  # fmt: skip
 
 
 FLOW = Flow(
@@ -309,7 +315,7 @@ FLOW = Flow(
         Step(PLACE, ask_place, on_place, {LAB: "city or province"}),
         Step(LAB, ask_lab, on_lab, {DAY: "lab", LAB: "another place"}),
         Step(DAY, ask_day, on_day, {CONFIRM: "day", LAB: "0 another lab"}),
-        Step(CONFIRM, ask_confirm, on_confirm, {END: "booked / moved", DAY: "another day / day passed or full",
+        Step(CONFIRM, ask_confirm, on_confirm, {END: "booked / moved / consent gone", DAY: "another day / day passed or full",
                                                 OTHER_PARENT: "booked, a parent"}),
         Step(OTHER_PARENT, other_parent.ask_other_parent, other_parent.on_other_parent, {END: "yes: how to JOIN / no"}),
         Step(CANCEL_CONFIRM, ask_cancel_confirm, on_cancel_confirm, {END: "cancelled / kept"}),

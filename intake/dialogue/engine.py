@@ -252,8 +252,8 @@ def _guard(ctx: Ctx, name: str) -> None:
 def _answer(ctx: Ctx, state: EngineState, conversation: Conversation, name: str) -> None:
     step = STEPS[name]
     try:
+        _guard(ctx, name)  # it only reads: outside the savepoint, which costs two statements when used
         with ctx.session.begin_nested():  # a refused answer leaves nothing half-written
-            _guard(ctx, name)
             target = step.answer(ctx)
     except ReuniteError as exc:
         _reask(ctx, state, conversation, name, reason=Msg(exc.message, exc.params))
@@ -267,10 +267,18 @@ def _answer(ctx: Ctx, state: EngineState, conversation: Conversation, name: str)
 
 
 def _reask(
-    ctx: Ctx, state: EngineState, conversation: Conversation, name: str, *, reason: Msg | None = None
+    ctx: Ctx,
+    state: EngineState,
+    conversation: Conversation,
+    name: str,
+    *,
+    reason: Msg | None = None,
+    guarded: bool = True,
 ) -> None:
+    # `guarded=False`: the step was just entered by this message, so nothing can have changed since (no guard).
     try:
-        _guard(ctx, name)
+        if guarded:
+            _guard(ctx, name)
         question = STEPS[name].ask(ctx)
     except GONE as exc:
         _moved_on(ctx, state, conversation, name, exc)
@@ -298,4 +306,4 @@ def _goto(ctx: Ctx, state: EngineState, conversation: Conversation, target: str)
         ctx.data.clear()
         state.offer(())
         return
-    _reask(ctx, state, conversation, target)
+    _reask(ctx, state, conversation, target, guarded=False)

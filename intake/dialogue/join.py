@@ -165,8 +165,10 @@ def on_role_held(ctx: Ctx) -> str:
     """The same role again: join in it all the same (the reporter is told); another role: join in that one."""
     role = ROLE_VALUES[ctx.choose(ROLES)]
     st = JoinState.load(ctx.data)
+    # The same role again: a second person in it (who said they are not the one on another channel, if asked).
     second = role is st.role
-    result = join_case(ctx.session, ctx.contact, need(st.reference), need(st.pin), role, second=second)
+    result = join_case(ctx.session, ctx.contact, need(st.reference), need(st.pin), role,
+                       claim=False if second else None, second=second)  # fmt: skip
     if result.outcome is JoinOutcome.CLAIMABLE:
         JoinState(reference=st.reference, pin=st.pin, role=role, person_id=result.person_id).save(ctx)
         return SAME
