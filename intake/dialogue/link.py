@@ -74,6 +74,10 @@ def _attempt(ctx: Ctx, code: str, pin: str | None = None, case_reference: str | 
     if result.outcome is LinkOutcome.SEVERAL_CASES:
         LinkState(code=code, cases=[c.id for c in contact_cases(ctx)][-5:]).save(ctx)
         return PICK_CASE
+    if result.outcome is LinkOutcome.WITHDRAWN:
+        ctx.say(_("Case %(reference)s was withdrawn by the family, so the sample cannot be linked to it.",
+                  reference=need(result.case_reference)))  # fmt: skip
+        return END
     ctx.say(FAILED[result.outcome])
     return END
 

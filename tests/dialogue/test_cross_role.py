@@ -378,3 +378,18 @@ def test_every_step_after_every_other_persons_action_answers_help_and_an_answer(
     for position in sorted(POSITIONS):
         for action in sorted(ACTIONS):
             _walk(one_session, position, action, ["1"])
+
+
+def test_a_walk_in_of_a_case_withdrawn_meanwhile_is_not_linked_and_says_why(family):
+    f = family()
+    f.report()
+    f.send("mother", "2")
+    f.walk_in(Role.FATHER)
+    f.send("father", f"LINK {f.link_code}")
+    f.send("father", "同意")
+    f.send("father", "同意")  # now at the case PIN
+    f.send("mother", f"删除 {f.pin}")
+    answer = f.send("father", f.pin)
+    assert f"案件{f.reference}已被家人撤销，样本不能再关联" in answer, answer
+    with f.db() as session:
+        assert session.scalars(sa.select(Person).where(Person.role == Role.FATHER)).first() is None
