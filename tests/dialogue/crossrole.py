@@ -49,7 +49,6 @@ from tests.labapi.factories import IDENTIFILER, genotypes
 APOLOGIES = ("出了问题", "something went wrong")
 _numbers = itertools.count(1)
 _sids = itertools.count(1)
-_ticks = itertools.count(1)
 
 
 @dataclass
@@ -65,6 +64,7 @@ class Family:
     pin: str = ""
     link_code: str = ""
     log: list[tuple[str, str, str]] = field(default_factory=list)  # (who, sent, answered)
+    ticks: Iterator[int] = field(default_factory=lambda: itertools.count(1))  # a second between two messages
 
     def __post_init__(self) -> None:
         n = next(_numbers)
@@ -84,7 +84,7 @@ class Family:
     def send(self, who: str, text: str) -> str:
         """Send `text` from `who`; return the replies as plain text; never an apology (see the module docstring)."""
         address = getattr(self, who)
-        at: datetime = NOW + timedelta(seconds=next(_ticks))
+        at: datetime = NOW + timedelta(seconds=next(self.ticks))
         incoming = Incoming(Channel.SMS, address, text, at, provider_id=f"SMCROSS{next(_sids):08d}")
         if self.session is not None:
             try:
