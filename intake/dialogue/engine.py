@@ -8,18 +8,24 @@ the conversation is. It neither stores the inbound message (the inbox does) nor 
 Keywords and answers (docs/dialogue.md): an opt-out word always wins; otherwise, when the message picks one of
 the options the person was just offered, the option wins over a keyword that is the same word; else a keyword
 acts, and anything else is the answer to the current step.
+
+No step holds a person: a step whose question no longer applies (another person's action changed the case:
+they joined, linked a sample, withdrew the case, cancelled the appointment) raises `StepGone`, from its flow's
+guard, its question or its answer; the engine then says why (or a general line) and ends the flow, so keywords
+and answers always get a real reply.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -28,7 +34,7 @@ from intake.booking import active_booking
 from intake.dialogue import booking, erase, join, language, link, menu, mydata, report, volunteer
 from intake.dialogue.keywords import Command, classify, is_pinyin, normalise
 from intake.dialogue.status import contact_cases, say_status
-from intake.dialogue.steps import END, Ctx, Flow, Option, option_words, step_table
+from intake.dialogue.steps import END, Ctx, Flow, Option, StepGone, option_words, step_table
 from intake.dialogue.types import Incoming, Reply
 from intake.errors import ReuniteError
 from intake.i18n import Msg, _
@@ -39,6 +45,10 @@ FLOWS: tuple[Flow, ...] = (
 )  # fmt: skip
 PHOTO_STEPS = (report.DESCRIPTION, volunteer.DESCRIPTION)  # where a photo alone is the answer
 STEPS = step_table(FLOWS)
+GUARDS = {flow.name: flow.guard for flow in FLOWS if flow.guard is not None}
+# What a step raises when what it was about is gone: StepGone, or a row it reads by id no longer there.
+GONE = (StepGone, NoResultFound)
+log = logging.getLogger(__name__)
 STATE_KEY = "_engine"  # the engine's own state, kept beside the flow's data in the conversation row
 
 
@@ -261,13 +271,24 @@ def _say_cancelled(ctx: Ctx, flow: str | None) -> None:
         ctx.say(_("Cancelled. Nothing more was saved. Send HELP to see what you can do."))
 
 
+def _guard(ctx: Ctx, name: str) -> None:
+    """Raise StepGone when what the step's flow is about no longer stands (its flow's guard says why)."""
+    guard = GUARDS.get(STEPS[name].flow)
+    if guard is not None:
+        guard(ctx, name)
+
+
 def _answer(ctx: Ctx, state: EngineState, conversation: Conversation, name: str) -> None:
     step = STEPS[name]
     try:
+        _guard(ctx, name)  # it only reads: outside the savepoint, which costs two statements when used
         with ctx.session.begin_nested():  # a refused answer leaves nothing half-written
             target = step.answer(ctx)
     except ReuniteError as exc:
         _reask(ctx, state, conversation, name, reason=Msg(exc.message, exc.params))
+        return
+    except GONE as exc:
+        _moved_on(ctx, state, conversation, name, exc)
         return
     if target not in step.next:
         raise RuntimeError(f"step {name} went to {target}, which its table does not allow")
@@ -275,12 +296,37 @@ def _answer(ctx: Ctx, state: EngineState, conversation: Conversation, name: str)
 
 
 def _reask(
-    ctx: Ctx, state: EngineState, conversation: Conversation, name: str, *, reason: Msg | None = None
+    ctx: Ctx,
+    state: EngineState,
+    conversation: Conversation,
+    name: str,
+    *,
+    reason: Msg | None = None,
+    guarded: bool = True,
 ) -> None:
-    question = STEPS[name].ask(ctx)
+    # `guarded=False`: the step was just entered by this message, so nothing can have changed since (no guard).
+    try:
+        if guarded:
+            _guard(ctx, name)
+        question = STEPS[name].ask(ctx)
+    except GONE as exc:
+        _moved_on(ctx, state, conversation, name, exc)
+        return
     ctx.say(question.text, question.options, prefix=reason)
     state.offer(question.options)
     conversation.flow, conversation.step = STEPS[name].flow, name
+
+
+def _moved_on(
+    ctx: Ctx, state: EngineState, conversation: Conversation, name: str, exc: StepGone | NoResultFound
+) -> None:
+    """End a flow whose step no longer applies, saying why: the person is answered, never held at the step."""
+    reason = exc.reason if isinstance(exc, StepGone) else None
+    log.info("step %s of contact %s no longer applies: %r", name, ctx.contact.id, exc)
+    audit(ctx.session, ctx.actor, "dialogue.step_gone", "contact", ctx.contact.id, step=name)
+    ctx.say(reason or _("That question no longer applies: your case changed since we asked it. Send STATUS to "
+                        "see your case, or HELP for what you can do."))  # fmt: skip
+    _goto(ctx, state, conversation, END)
 
 
 def _goto(ctx: Ctx, state: EngineState, conversation: Conversation, target: str) -> None:
@@ -289,4 +335,4 @@ def _goto(ctx: Ctx, state: EngineState, conversation: Conversation, target: str)
         ctx.data.clear()
         state.offer(())
         return
-    _reask(ctx, state, conversation, target)
+    _reask(ctx, state, conversation, target, guarded=False)
