@@ -13,6 +13,7 @@ acts, and anything else is the answer to the current step.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -26,13 +27,16 @@ from sqlalchemy.orm.attributes import flag_modified
 from intake import clock
 from intake.booking import active_booking
 from intake.dialogue import booking, erase, join, language, link, menu, mydata, report, volunteer
+from intake.dialogue.bookable import BookingState
+from intake.dialogue.state import need
 from intake.dialogue.keywords import Command, classify, is_pinyin, normalise
 from intake.dialogue.status import contact_cases, say_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, option_words, step_table
 from intake.dialogue.types import Incoming, Reply
 from intake.errors import ReuniteError
 from intake.i18n import Msg, _
-from intake.models import Contact, Conversation, audit, contact_for
+from intake.media_fetch import is_photo_type
+from intake.models import Attachment, Contact, Conversation, attach_to_case, attachments_of, audit, contact_for
 
 FLOWS: tuple[Flow, ...] = (
     menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW, join.FLOW, link.FLOW, volunteer.FLOW,
@@ -114,7 +118,12 @@ def handle(
     conversation = _conversation(session, contact)
     data = dict(conversation.data or {})
     state = EngineState.pop_from(data)
+    incoming, refused = _drop_files(session, incoming)
     ctx = Ctx(session, contact, incoming, now, data)
+    if refused and not contact.opted_out:
+        ctx.say(_("The file you sent (%(kind)s) is not a photo, so it was not kept. Please send photos as JPEG, "
+                  "PNG or WebP.", kind=", ".join(dict.fromkeys(refused))))  # fmt: skip
+        ctx.files_refused = True
     command = command_of(incoming.text, state, free_text=bool(conversation.step) and not state.options)
     # Free text at a question without options (a name, a place) does not tell the reader's language.
     language.follow(
@@ -177,6 +186,8 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
             volunteer.say_children(ctx)
         else:
             ctx.say(menu.HELP)
+            if volunteer.is_volunteer(ctx, flow):  # FOUND, NEXT, CHILDREN
+                ctx.say(volunteer.HELP)
         if step is not None:
             _reask(ctx, state, conversation, step)
     elif command is Command.REPORT or (command is Command.RESTART and flow == report.FLOW.name):
@@ -200,17 +211,49 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         _goto(ctx, state, conversation, booking.start_cancel(ctx))
     elif step is None or command is Command.RESTART:
         _goto(ctx, state, conversation, menu.MAIN)
-    elif not ctx.text and not ctx.incoming.location and (not ctx.incoming.media or step not in PHOTO_STEPS):
-        # A photo alone answers only the description; elsewhere it is kept (see _note_photos), not an answer.
+    elif ctx.incoming.media and step not in PHOTO_STEPS:
+        # A photo answers only the description. Elsewhere it is kept (see _note_photos) with the report or the
+        # registration in progress, and its text (a caption) is a note on the photo, never an answer: not even
+        # to "who is the child safe with now?".
+        _keep_with_flow(ctx, step)
+        note = _("A message with a photo is not taken as an answer. Please answer on its own.")
+        _reask(ctx, state, conversation, step, reason=note if ctx.text else None)
+    elif not ctx.text and not ctx.incoming.location:
         _reask(
             ctx,
             state,
             conversation,
             step,
-            reason=None if ctx.incoming.media else _("Your message was empty."),
+            reason=None if ctx.files_refused else _("Your message was empty."),
         )
     else:
         _answer(ctx, state, conversation, step)
+
+
+def _keep_with_flow(ctx: Ctx, step: str) -> None:
+    """Keep photos sent at any step of a report or registration with it (an album's later photos), and those sent
+    while booking a found child's sampling with that child's case."""
+    photos = attachments_of(ctx.session, ctx.incoming.channel, ctx.incoming.provider_id)
+    if not photos:
+        return
+    kept = ctx.data.get("attachments")
+    if isinstance(kept, list):  # the report's or the registration's photos, linked to the case on confirmation
+        ctx.data["attachments"] = [*kept, *photos]
+    elif STEPS[step].flow == booking.FLOW.name and volunteer.booking_found_child(ctx):
+        attach_to_case(ctx.session, photos, need(BookingState.load(ctx.data).case_id))
+
+
+def _drop_files(session: Session, incoming: Incoming) -> tuple[Incoming, list[str]]:
+    """Drop what is no photo (a PDF, a video) from the message and its stored attachments; return their types."""
+    refused = [m for m in incoming.media if not is_photo_type(m.content_type)]
+    if not refused:
+        return incoming, []
+    stored = attachments_of(session, incoming.channel, incoming.provider_id)
+    if len(stored) == len(incoming.media):
+        gone = [a for a, m in zip(stored, incoming.media, strict=True) if not is_photo_type(m.content_type)]
+        session.execute(sa.delete(Attachment).where(Attachment.id.in_(gone)))
+    kept = tuple(m for m in incoming.media if is_photo_type(m.content_type))
+    return dataclasses.replace(incoming, media=kept), [m.content_type for m in refused]
 
 
 def _note_photos(ctx: Ctx) -> None:
