@@ -218,7 +218,7 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         _keep_with_flow(ctx, step)
         note = _("A message with a photo is not taken as an answer. Please answer on its own.")
         _reask(ctx, state, conversation, step, reason=note if ctx.text else None)
-    elif not ctx.text and not ctx.incoming.location:
+    elif not ctx.text and not ctx.incoming.location and not ctx.incoming.media:
         _reask(
             ctx,
             state,
