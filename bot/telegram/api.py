@@ -59,7 +59,7 @@ class BotApi:
         """Initialise the bot: getMe, which also checks the token."""
         self.run(self.bot.initialize())
 
-    def download(self, file_id: str, max_bytes: int) -> bytes:
+    def download(self, file_id: str, max_bytes: int, timeout: float | None = None) -> bytes:
         """Download a file the person sent (getFile, then the file URL); refuse one larger than `max_bytes`.
 
         Only through the Bot API server's file API (`<server>/file/bot<token>/<path>`): a file path that is not
@@ -67,12 +67,12 @@ class BotApi:
         """
 
         async def fetch() -> bytes:
-            file = await self.bot.get_file(file_id)
+            file = await self.bot.get_file(file_id, read_timeout=timeout, connect_timeout=timeout)
             if file.file_size is not None and file.file_size > max_bytes:
                 raise too_large()
             if not on_file_api(file.file_path, self.bot.base_file_url):
                 raise PhotoError("That file is not a photo we can read. Please send a JPEG, PNG or WebP photo.")
-            return bytes(await file.download_as_bytearray())
+            return bytes(await file.download_as_bytearray(read_timeout=timeout, connect_timeout=timeout))
 
         return self.run(fetch())
 
