@@ -68,20 +68,24 @@ def start(ctx: Ctx) -> str:
 def start_for_case(ctx: Ctx, case_id: int) -> str:
     """Begin booking for one case: manage its appointment if it has one, else book a new one (a found child's
     at a lab near the place found, without asking where again)."""
-    booking = own_booking(ctx, ctx.session.get_one(Case, case_id))
+    case = ctx.session.get_one(Case, case_id)
+    booking = own_booking(ctx, case)
     BookingState(case_id=case_id, booking_id=booking.id if booking else None).save(ctx)
     if booking is not None:
         return MANAGE
-    found = _found_child_place(ctx, case_id)
+    found = _found_child_place(ctx, case)
     if found is not None:
         found.save(ctx)
         return LAB
     return PLACE
 
 
-def _found_child_place(ctx: Ctx, case_id: int) -> BookingState | None:
+def _found_child_place(ctx: Ctx, case: Case) -> BookingState | None:
     """Return where to look for labs for a found child's sampling (its shared location, or the place found when
     labs are found there), or None when the case is no found child or no lab is found there."""
+    if case.reported_by_contact_id is not None:  # a family's report (no look-up: this is every parent's path)
+        return None
+    case_id = case.id
     found = ctx.session.get(FoundChild, case_id)
     if found is None:
         return None
