@@ -111,7 +111,10 @@ def store_inbound(
         session.flush()
     session.add_all(
         Attachment(
-            message_id=message.id, position=i, url=m.url, content_type=m.content_type,
+            message_id=message.id,
+            position=i,
+            url=m.url,
+            content_type=m.content_type,
             # a provider's link (MMS) is downloaded by the fetch job (intake.media_fetch), from now on
             fetch_after=incoming.received_at if is_fetched_later(m.url) else None,
         )  # fmt: skip

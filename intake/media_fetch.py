@@ -65,10 +65,12 @@ def is_fetched_later(url: str) -> bool:
 
 def retry_delay(attempts: int) -> timedelta:
     """Return how long to wait after the `attempts`-th failed download."""
-    return min(RETRY_MAX, RETRY_BASE * 2 ** max(0, attempts - 1))
+    return min(RETRY_MAX, RETRY_BASE * (1 << min(30, max(0, attempts - 1))))
 
 
-def _claim(factory: sessionmaker[Session], channel: Channel, now: datetime, batch: int) -> list[tuple[int, str]]:
+def _claim(
+    factory: sessionmaker[Session], channel: Channel, now: datetime, batch: int
+) -> list[tuple[int, str]]:
     with transaction(factory) as session:
         rows = session.execute(
             sa.select(Attachment.id, Attachment.url)

@@ -26,7 +26,9 @@ CDN_HOSTS = frozenset({"mms.twiliocdn.com", "media.twiliocdn.com"})  # where Twi
 S3_HOST, S3_BUCKET = "s3-external-1.amazonaws.com", "/media.twiliocdn.com/"  # media kept without HTTP auth
 MAX_REDIRECTS = 3
 TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
-_MEDIA_PATH = re.compile(r"/2010-04-01/Accounts/AC[0-9a-fA-F]{32}/Messages/(?:SM|MM)[0-9a-fA-F]{32}/Media/ME[0-9a-fA-F]{32}")
+_MEDIA_PATH = re.compile(
+    r"/2010-04-01/Accounts/AC[0-9a-fA-F]{32}/Messages/(?:SM|MM)[0-9a-fA-F]{32}/Media/ME[0-9a-fA-F]{32}"
+)
 
 
 def _on_api(url: str, settings: Settings) -> bool:
@@ -90,7 +92,9 @@ def _body(response: requests.Response) -> bytes:
     return bytes(data)
 
 
-def fetch_once(factory: sessionmaker[Session], settings: Settings, http: requests.Session | None = None) -> int:
+def fetch_once(
+    factory: sessionmaker[Session], settings: Settings, http: requests.Session | None = None
+) -> int:
     """Download the due MMS media (one batch); return how many were handled."""
     return fetch_pending(factory, Channel.SMS, lambda url: download(url, settings, http), settings.data_dir)
 

@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 
 MAX_MEDIA = 10  # Twilio sends at most ten media per MMS
 MAX_MEDIA_URL_CHARS = 2048
-_SID = re.compile(rf"[A-Za-z0-9]{{1,{MAX_PROVIDER_ID_CHARS}}}", re.ASCII)  # any provider id (status callbacks)
+_SID = re.compile(
+    rf"[A-Za-z0-9]{{1,{MAX_PROVIDER_ID_CHARS}}}", re.ASCII
+)  # any provider id (status callbacks)
 MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}", re.ASCII)  # Twilio's shape of an inbound message's SID
 _MEDIA_PATH = re.compile(
     r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages/((?:SM|MM)[0-9a-fA-F]{32})/Media/ME[0-9a-fA-F]{32}",
@@ -79,14 +81,20 @@ def normalise_sender(raw: str, region: str) -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise InputError("From is not a phone number: it must be a valid number in E.164, like +8613800138000.")
+        raise InputError(
+            "From is not a phone number: it must be a valid number in E.164, like +8613800138000."
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def media_url_allowed(url: str, message_sid: str, settings: Settings) -> bool:
     """Tell whether `url` is a media resource of this message on Twilio's API (and of our account, if known)."""
     parts, base = urlsplit(url), urlsplit(settings.twilio_api_base_url)
-    if (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower()) or parts.query or parts.fragment:
+    if (
+        (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower())
+        or parts.query
+        or parts.fragment
+    ):
         return False
     path = parts.path.removeprefix(base.path.rstrip("/"))
     match = _MEDIA_PATH.fullmatch(path)
@@ -123,7 +131,9 @@ def read_form(form: dict[str, str], settings: Settings) -> Incoming:
     """Turn Twilio's form into an Incoming, or raise InputError saying which field cannot be used."""
     sid = form.get("MessageSid") or form.get("SmsSid") or ""
     if not MESSAGE_SID.fullmatch(sid):
-        raise InputError("MessageSid is missing or malformed: Twilio's are SM or MM and 32 hexadecimal digits.")
+        raise InputError(
+            "MessageSid is missing or malformed: Twilio's are SM or MM and 32 hexadecimal digits."
+        )
     return Incoming(
         channel=Channel.SMS,
         address=normalise_sender(form.get("From", ""), settings.default_region),

@@ -357,12 +357,18 @@ class TelegramChannel:
                 kept.append(media)
                 continue
             try:
-                data = self.api.download((row.url or "")[len(FILE_PREFIX) :], MAX_PHOTO_BYTES, INLINE_DOWNLOAD_S)
+                data = self.api.download(
+                    (row.url or "")[len(FILE_PREFIX) :], MAX_PHOTO_BYTES, INLINE_DOWNLOAD_S
+                )
                 photo = store_photo(self.data_dir, data)
             except (NetworkError, RetryAfter, TimeoutError) as exc:
-                if isinstance(exc, BadRequest):  # Telegram will not give this file: as a photo that is no photo
+                if isinstance(
+                    exc, BadRequest
+                ):  # Telegram will not give this file: as a photo that is no photo
                     raise
-                log.warning("photo of update %s not downloaded now (%s): left to the fetch job", inbound.id, exc)
+                log.warning(
+                    "photo of update %s not downloaded now (%s): left to the fetch job", inbound.id, exc
+                )
                 row.fetch_after = clock.now()  # intake.media_fetch retries it
                 kept.append(media)
                 continue

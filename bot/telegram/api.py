@@ -71,7 +71,9 @@ class BotApi:
             if file.file_size is not None and file.file_size > max_bytes:
                 raise too_large()
             if not on_file_api(file.file_path, self.bot.base_file_url):
-                raise PhotoError("That file is not a photo we can read. Please send a JPEG, PNG or WebP photo.")
+                raise PhotoError(
+                    "That file is not a photo we can read. Please send a JPEG, PNG or WebP photo."
+                )
             return bytes(await file.download_as_bytearray(read_timeout=timeout, connect_timeout=timeout))
 
         return self.run(fetch())

@@ -28,15 +28,23 @@ from intake import clock
 from intake.booking import active_booking
 from intake.dialogue import booking, erase, join, language, link, menu, mydata, report, volunteer
 from intake.dialogue.bookable import BookingState
-from intake.dialogue.state import need
 from intake.dialogue.keywords import Command, classify, is_pinyin, normalise
+from intake.dialogue.state import need
 from intake.dialogue.status import contact_cases, say_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, option_words, step_table
 from intake.dialogue.types import Incoming, Reply
 from intake.errors import ReuniteError
 from intake.i18n import Msg, _
 from intake.media_fetch import is_photo_type
-from intake.models import Attachment, Contact, Conversation, attach_to_case, attachments_of, audit, contact_for
+from intake.models import (
+    Attachment,
+    Contact,
+    Conversation,
+    attach_to_case,
+    attachments_of,
+    audit,
+    contact_for,
+)
 
 FLOWS: tuple[Flow, ...] = (
     menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW, join.FLOW, link.FLOW, volunteer.FLOW,
@@ -237,7 +245,9 @@ def _keep_with_flow(ctx: Ctx, step: str) -> None:
     if not photos:
         return
     kept = ctx.data.get("attachments")
-    if isinstance(kept, list):  # the report's or the registration's photos, linked to the case on confirmation
+    if isinstance(
+        kept, list
+    ):  # the report's or the registration's photos, linked to the case on confirmation
         ctx.data["attachments"] = [*kept, *photos]
     elif STEPS[step].flow == booking.FLOW.name and volunteer.booking_found_child(ctx):
         attach_to_case(ctx.session, photos, need(BookingState.load(ctx.data).case_id))

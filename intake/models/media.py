@@ -8,9 +8,9 @@ id recorded in `photo_id`. A report links its media to the case it creates.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 

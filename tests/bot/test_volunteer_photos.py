@@ -24,7 +24,9 @@ UP_TO_DESCRIPTION = ["/found", "1", "Guangzhou East station", "yesterday", "6", 
 
 def _rows(session_factory) -> list[tuple[int | None, str | None]]:
     with session_factory() as s:
-        return list(s.execute(sa.select(Attachment.case_id, Attachment.photo_id).order_by(Attachment.id)).all())
+        return list(
+            s.execute(sa.select(Attachment.case_id, Attachment.photo_id).order_by(Attachment.id)).all()
+        )
 
 
 def _case_id(session_factory) -> int:
@@ -46,7 +48,9 @@ def api(tg) -> Iterator[BotApi]:
 def test_every_photo_of_an_album_goes_with_the_registration(webhook, tg, session_factory):
     with clock.pinned(NOW):
         _say_all(webhook, UP_TO_DESCRIPTION)
-        first = webhook.say(CHAT, photo=photo_with_gps(), language_code="en")  # an album: one update per photo
+        first = webhook.say(
+            CHAT, photo=photo_with_gps(), language_code="en"
+        )  # an album: one update per photo
         second = webhook.say(CHAT, photo=photo_with_gps(), language_code="en")
         assert "your own full name" in first[-1] and "received your photo" in second[0]
         _say_all(webhook, ["Zhang Wei", "13800138000", "2", "1"])

@@ -146,7 +146,9 @@ def test_a_claimed_photo_left_by_a_killed_worker_is_taken_again_after_the_lease(
     assert _attachments(session)[0].photo_id
 
 
-def test_a_file_that_is_no_photo_is_given_up_with_its_reason(phone, twilio, settings, session_factory, session):
+def test_a_file_that_is_no_photo_is_given_up_with_its_reason(
+    phone, twilio, settings, session_factory, session
+):
     with clock.pinned(NOW):
         for text in REGISTER:
             phone.text(text)
@@ -157,7 +159,9 @@ def test_a_file_that_is_no_photo_is_given_up_with_its_reason(phone, twilio, sett
 
 
 @pytest.mark.parametrize("where", ["http://127.0.0.1:9/", "https://mms.twiliocdn.com.evil.example/"])
-def test_a_redirect_off_twilios_hosts_is_never_followed(where, phone, twilio, settings, session_factory, session):
+def test_a_redirect_off_twilios_hosts_is_never_followed(
+    where, phone, twilio, settings, session_factory, session
+):
     twilio.redirect_to = where
     with clock.pinned(NOW):
         for text in REGISTER:

@@ -175,8 +175,14 @@ def test_malformed_media_fields_are_a_400(phone, session, extra, reason):
         "https://reunite.example.org/healthz",  # the service itself
         "http://127.0.0.1:8000/healthz",
         "https://evil.example/2010-04-01/Accounts/AC" + "0" * 32 + f"/Messages/{SID}/Media/ME" + "0" * 32,
-        "https://api.twilio.com.evil.example/2010-04-01/Accounts/AC" + "0" * 32 + f"/Messages/{SID}/Media/ME" + "0" * 32,
-        "https://user@api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 + f"/Messages/{SID}/Media/ME" + "0" * 32,
+        "https://api.twilio.com.evil.example/2010-04-01/Accounts/AC"
+        + "0" * 32
+        + f"/Messages/{SID}/Media/ME"
+        + "0" * 32,
+        "https://user@api.twilio.com/2010-04-01/Accounts/AC"
+        + "0" * 32
+        + f"/Messages/{SID}/Media/ME"
+        + "0" * 32,
         "http://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 + f"/Messages/{SID}/Media/ME" + "0" * 32,
         MEDIA.replace(SID, "MM" + "cd" * 16),  # another message's media
         MEDIA + "?x=1",

@@ -46,7 +46,9 @@ class FakeTelegram:
         self.files: dict[str, bytes] = {}  # file_id -> content, served by getFile and the download URL
         self.broken_files: set[str] = set()  # file ids whose download answers 500
         self.unknown_files: set[str] = set()  # file ids getFile refuses (400 "invalid file_id")
-        self.file_paths: dict[str, str] = {}  # file id -> the file_path getFile answers (default photos/<id>.jpg)
+        self.file_paths: dict[
+            str, str
+        ] = {}  # file id -> the file_path getFile answers (default photos/<id>.jpg)
         self.webhook: dict[str, Any] | None = None
         self._updates: list[dict[str, Any]] = []
         self._ids = itertools.count(1)

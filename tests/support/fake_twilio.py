@@ -32,13 +32,17 @@ ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "fake-twilio-token"
 FROM_NUMBER = "+8610690000000"
 _PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json")
-_MEDIA = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages/(?:SM|MM)[0-9a-f]{32}/Media/(ME[0-9a-f]{32})")
+_MEDIA = re.compile(
+    r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages/(?:SM|MM)[0-9a-f]{32}/Media/(ME[0-9a-f]{32})"
+)
 _media_sids = itertools.count(1)
 
 
 def media_url(base_url: str, message_sid: str, account_sid: str = ACCOUNT_SID) -> str:
     """Return a fresh MediaUrl of the message `message_sid`, as Twilio gives it in an inbound MMS."""
     return f"{base_url}/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media/ME{next(_media_sids):032x}"
+
+
 ERRORS = {
     21211: "The 'To' number is not a valid phone number.",
     21610: "Attempt to send to unsubscribed recipient",
@@ -62,7 +66,9 @@ class FakeTwilio:
     status_callbacks: list[str | None] = field(default_factory=list)  # the StatusCallback of each message
     lookups: int = 0  # GETs of the Messages list
     media: dict[str, bytes] = field(default_factory=dict)  # MediaSid (or a whole MediaUrl): the file's bytes
-    media_requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Authorization) of each
+    media_requests: list[tuple[str, str | None]] = field(
+        default_factory=list
+    )  # (path, Authorization) of each
     redirect_to: str | None = None  # where a media request is redirected (default: this server's /cdn/)
 
     def __post_init__(self) -> None:
