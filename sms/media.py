@@ -51,7 +51,9 @@ def download(url: str, settings: Settings, http: requests.Session | None = None)
         raise MediaGone("not a media URL of Twilio's API")
     if not (settings.twilio_account_sid and settings.twilio_auth_token):
         raise MediaUnavailable("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set")
-    http = http or requests.Session()
+    if http is None:
+        with requests.Session() as own:
+            return download(url, settings, own)
     auth = (settings.twilio_account_sid, settings.twilio_auth_token)
     for _hop in range(MAX_REDIRECTS + 1):
         on_api = _on_api(url, settings)

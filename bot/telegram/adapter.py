@@ -127,8 +127,8 @@ def _media(message: TgMessage) -> tuple[Media, ...]:
     if message.photo:  # the same photo in several sizes: the largest is last
         return (Media(FILE_PREFIX + message.photo[-1].file_id, "image/jpeg"),)
     document = message.document
-    if document is not None and (document.mime_type or "").startswith("image/"):
-        return (Media(FILE_PREFIX + document.file_id, document.mime_type or "image/jpeg"),)
+    if document is not None:  # a file that is no image is refused in words by the dialogue, never downloaded
+        return (Media(FILE_PREFIX + document.file_id, document.mime_type or "application/octet-stream"),)
     return ()
 
 
@@ -353,7 +353,8 @@ class TelegramChannel:
         kept: list[Media] = []
         before: list[Reply] = []
         for row, media in zip(rows, incoming.media, strict=True):
-            if not (row.url or "").startswith(FILE_PREFIX):
+            # not a Telegram file, or no image (the dialogue refuses it in words): nothing to download
+            if not (row.url or "").startswith(FILE_PREFIX) or not media.content_type.startswith("image/"):
                 kept.append(media)
                 continue
             try:

@@ -129,8 +129,8 @@ def handle(
     incoming, refused = _drop_files(session, incoming)
     ctx = Ctx(session, contact, incoming, now, data)
     if refused and not contact.opted_out:
-        ctx.say(_("The file you sent (%(kind)s) is not a photo, so it was not kept. Please send photos as JPEG, "
-                  "PNG or WebP.", kind=", ".join(dict.fromkeys(refused))))  # fmt: skip
+        ctx.say(_("The file you sent (%(kind)s) was not kept: we keep only photos, as JPEG, PNG or WebP.",
+                  kind=", ".join(dict.fromkeys(refused))))  # fmt: skip
         ctx.files_refused = True
     command = command_of(incoming.text, state, free_text=bool(conversation.step) and not state.options)
     # Free text at a question without options (a name, a place) does not tell the reader's language.

@@ -104,3 +104,20 @@ def test_a_photo_telegram_cannot_give_now_is_fetched_later_not_lost(webhook, tg,
         assert fetch_once(session_factory, api, settings) == 1
     [(case, photo_id)] = _rows(session_factory)
     assert photo_id and read_photo(settings.data_dir, photo_id)
+
+
+def test_a_pdf_document_is_refused_in_words_never_downloaded_nor_kept(webhook, tg, session_factory):
+    with clock.pinned(NOW):
+        _say_all(webhook, UP_TO_DESCRIPTION)
+        update = tg.message_update(CHAT, language_code="en")
+        update["message"]["document"] = {"file_id": "doc-1", "file_unique_id": "doc-1u", "file_name": "a.pdf",
+                                         "mime_type": "application/pdf", "file_size": 9}  # fmt: skip
+        before = len(tg.sent_to(CHAT))
+        assert webhook.post(update).status_code == 200
+        replies = [tg.message_of(c).get("text", "") for c in tg.sent_to(CHAT)[before:]]
+    assert (
+        replies[0]
+        == "The file you sent (application/pdf) was not kept: we keep only photos, as JPEG, PNG or WebP."
+    )
+    assert "Describe the child" in replies[-1] and not tg.calls_of("getFile")
+    assert _rows(session_factory) == []

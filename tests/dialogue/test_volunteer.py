@@ -324,7 +324,7 @@ def test_a_caption_at_the_description_is_the_description(chat, session_factory):
 def test_a_file_that_is_no_photo_gets_a_clear_reply_and_is_not_kept(chat, session_factory):
     _all(chat, REGISTER_EN[:7])
     replies = chat("", media=(Media("https://api.twilio.com/doc", "application/pdf"),))
-    assert replies[0].startswith("The file you sent (application/pdf) is not a photo")
+    assert replies[0].startswith("The file you sent (application/pdf) was not kept")
     assert "Describe the child" in replies[-1] and "empty" not in " ".join(replies)
     assert _case_photos(session_factory) == []
 

@@ -80,9 +80,12 @@ def test_a_photo_outside_any_conversation_is_acknowledged_before_the_menu(phone,
 def test_a_pdf_is_refused_with_a_reason_and_not_kept(phone, session):
     play(phone, t.REPORT_EN[:9])  # "Describe the child"
     replies, _urls = phone.mms("", "application/pdf")
-    assert replies[0].startswith("The file you sent (application/pdf) is not a photo, so it was not kept.")
+    assert (
+        replies[0]
+        == "The file you sent (application/pdf) was not kept: we keep only photos, as JPEG, PNG or WebP."
+    )
     assert "received" not in " ".join(replies) and "Describe the child" in replies[-1]  # asked again
     assert _kept(session, phone) == []
     replies, urls = phone.mms("", "application/pdf", "image/jpeg")  # with a photo: the photo is kept
-    assert "not a photo" in replies[0] and "received the photo" in " ".join(replies)
+    assert "was not kept" in replies[0] and "received the photo" in " ".join(replies)
     assert _kept(session, phone) == urls[1:]
