@@ -27,9 +27,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from intake import clock
 from intake.booking import active_booking
 from intake.dialogue import booking, erase, join, language, link, menu, mydata, report, volunteer
-from intake.dialogue.bookable import BookingState
 from intake.dialogue.keywords import Command, classify, is_pinyin, normalise
-from intake.dialogue.state import need
 from intake.dialogue.status import contact_cases, say_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, option_words, step_table
 from intake.dialogue.types import Incoming, Reply
@@ -240,17 +238,15 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
 
 def _keep_with_flow(ctx: Ctx, step: str) -> None:
     """Keep photos sent at any step of a report or registration with it (an album's later photos), and those sent
-    while booking a found child's sampling with that child's case."""
+    once its case exists or while booking for a case with that case."""
     photos = attachments_of(ctx.session, ctx.incoming.channel, ctx.incoming.provider_id)
     if not photos:
         return
-    kept = ctx.data.get("attachments")
-    if isinstance(
-        kept, list
-    ):  # the report's or the registration's photos, linked to the case on confirmation
+    case_id, kept = ctx.data.get("case_id"), ctx.data.get("attachments")
+    if isinstance(case_id, int) and STEPS[step].flow in (report.FLOW.name, booking.FLOW.name):
+        attach_to_case(ctx.session, photos, case_id)  # the case just reported, or the one being booked for
+    elif isinstance(kept, list):  # the report's or the registration's photos, linked to the case on confirmation
         ctx.data["attachments"] = [*kept, *photos]
-    elif STEPS[step].flow == booking.FLOW.name and volunteer.booking_found_child(ctx):
-        attach_to_case(ctx.session, photos, need(BookingState.load(ctx.data).case_id))
 
 
 def _drop_files(session: Session, incoming: Incoming) -> tuple[Incoming, list[str]]:

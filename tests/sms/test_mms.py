@@ -89,3 +89,13 @@ def test_a_pdf_is_refused_with_a_reason_and_not_kept(phone, session):
     replies, urls = phone.mms("", "application/pdf", "image/jpeg")  # with a photo: the photo is kept
     assert "was not kept" in replies[0] and "received the photo" in " ".join(replies)
     assert _kept(session, phone) == urls[1:]
+
+
+def test_a_photo_after_the_report_or_while_booking_goes_with_the_case(phone, session):
+    play(phone, t.REPORT_EN)  # the case is created; "Book a DNA sampling appointment now?"
+    replies, _urls = phone.mms("", "image/jpeg")
+    assert "Book a DNA sampling appointment now?" in replies[-1]
+    phone.text("1")  # "Which city or province"
+    phone.mms("", "image/jpeg")
+    case = session.scalars(sa.select(Case.id)).one()
+    assert session.scalars(sa.select(Attachment.case_id)).all() == [case, case]
