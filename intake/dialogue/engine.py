@@ -245,7 +245,9 @@ def _keep_with_flow(ctx: Ctx, step: str) -> None:
     case_id, kept = ctx.data.get("case_id"), ctx.data.get("attachments")
     if isinstance(case_id, int) and STEPS[step].flow in (report.FLOW.name, booking.FLOW.name):
         attach_to_case(ctx.session, photos, case_id)  # the case just reported, or the one being booked for
-    elif isinstance(kept, list):  # the report's or the registration's photos, linked to the case on confirmation
+    elif isinstance(
+        kept, list
+    ):  # the report's or the registration's photos, linked to the case on confirmation
         ctx.data["attachments"] = [*kept, *photos]
 
 
