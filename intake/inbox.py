@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake import clock
 from intake.dialogue.types import Incoming, Reply
 from intake.errors import InputError
+from intake.media_fetch import is_fetched_later
 from intake.models import (
     MAX_ADDRESS_CHARS,
     MAX_CONTENT_TYPE_CHARS,
@@ -111,7 +112,14 @@ def store_inbound(
     if incoming.media:
         session.flush()
     session.add_all(
-        Attachment(message_id=message.id, position=i, url=m.url, content_type=m.content_type)
+        Attachment(
+            message_id=message.id,
+            position=i,
+            url=m.url,
+            content_type=m.content_type,
+            # a provider's link (MMS) is downloaded by the fetch job (intake.media_fetch), from now on
+            fetch_after=incoming.received_at if is_fetched_later(m.url) else None,
+        )  # fmt: skip
         for i, m in enumerate(incoming.media)
     )
     return contact, message

@@ -6,6 +6,7 @@ Days are shown as labels ("Tue 24 Nov", "11月24日周二") and those labels are
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 from intake import booking as appointments
@@ -30,7 +31,7 @@ from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, N
 from intake.errors import ConsentRequiredError, InputError, SlotFullError
 from intake.i18n import Msg, _
 from intake.labs import LabOption, find_labs, free_days, nearest_labs, no_labs_reason
-from intake.models import Booking, BookingStatus, Case, CaseStatus, Lab
+from intake.models import Booking, BookingStatus, Case, CaseStatus, FoundChild, Lab
 
 PICK_CASE, MANAGE, PLACE = "book.pick_case", "book.manage", "book.place"
 LAB, DAY, CONFIRM, CANCEL_CONFIRM = "book.lab", "book.day", "book.confirm", "book.cancel_confirm"
@@ -50,6 +51,7 @@ CANCEL_OPTIONS = (
 )
 OTHER_LAB = Option("0", _("Another lab"))
 NEAREST = 3  # labs offered near a shared location
+_GPS = re.compile(r"GPS (-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")  # a place found given as a shared location
 
 
 def start(ctx: Ctx) -> str:
@@ -71,10 +73,35 @@ def start(ctx: Ctx) -> str:
 
 
 def start_for_case(ctx: Ctx, case_id: int) -> str:
-    """Begin booking for one case: manage its appointment if it has one, else book a new one."""
-    booking = own_booking(ctx, ctx.session.get_one(Case, case_id))
+    """Begin booking for one case: manage its appointment if it has one, else book a new one (a found child's
+    at a lab near the place found, without asking where again)."""
+    case = ctx.session.get_one(Case, case_id)
+    booking = own_booking(ctx, case)
     BookingState(case_id=case_id, booking_id=booking.id if booking else None).save(ctx)
-    return MANAGE if booking is not None else PLACE
+    if booking is not None:
+        return MANAGE
+    found = _found_child_place(ctx, case)
+    if found is not None:
+        found.save(ctx)
+        return LAB
+    return PLACE
+
+
+def _found_child_place(ctx: Ctx, case: Case) -> BookingState | None:
+    """Return where to look for labs for a found child's sampling (its shared location, or the place found when
+    labs are found there), or None when the case is no found child or no lab is found there."""
+    if case.reported_by_contact_id is not None:  # a family's report (no look-up: this is every parent's path)
+        return None
+    case_id = case.id
+    found = ctx.session.get(FoundChild, case_id)
+    if found is None:
+        return None
+    gps = _GPS.fullmatch(found.found_place)
+    if gps is not None:
+        return BookingState(case_id=case_id, near=[float(gps.group(1)), float(gps.group(2))])
+    if find_labs(ctx.session, found.found_place, today=ctx.today, limit=1):
+        return BookingState(case_id=case_id, place=found.found_place)
+    return None
 
 
 def start_cancel(ctx: Ctx) -> str:

@@ -18,6 +18,7 @@ and answers always get a real reply.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -38,7 +39,16 @@ from intake.dialogue.steps import END, Ctx, Flow, Option, StepGone, option_words
 from intake.dialogue.types import Incoming, Reply
 from intake.errors import ReuniteError
 from intake.i18n import Msg, _
-from intake.models import Contact, Conversation, audit, contact_for
+from intake.media_fetch import is_photo_type
+from intake.models import (
+    Attachment,
+    Contact,
+    Conversation,
+    attach_to_case,
+    attachments_of,
+    audit,
+    contact_for,
+)
 
 FLOWS: tuple[Flow, ...] = (
     menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW, join.FLOW, link.FLOW, volunteer.FLOW,
@@ -124,7 +134,12 @@ def handle(
     conversation = _conversation(session, contact)
     data = dict(conversation.data or {})
     state = EngineState.pop_from(data)
+    incoming, refused = _drop_files(session, incoming)
     ctx = Ctx(session, contact, incoming, now, data)
+    if refused and not contact.opted_out:
+        ctx.say(_("The file you sent (%(kind)s) was not kept: we keep only photos, as JPEG, PNG or WebP.",
+                  kind=", ".join(dict.fromkeys(refused))))  # fmt: skip
+        ctx.files_refused = True
     command = command_of(incoming.text, state, free_text=bool(conversation.step) and not state.options)
     # Free text at a question without options (a name, a place) does not tell the reader's language.
     language.follow(
@@ -213,6 +228,8 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
             volunteer.say_children(ctx)
         else:
             ctx.say(menu.HELP)
+            if volunteer.is_volunteer(ctx, flow):  # FOUND, NEXT, CHILDREN
+                ctx.say(volunteer.HELP)
         if step is not None:
             _reask(ctx, state, conversation, step)
     elif command is Command.REPORT or (command is Command.RESTART and flow == report.FLOW.name):
@@ -239,17 +256,51 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         _goto(ctx, state, conversation, menu.start_intent(ctx, intent))
     elif step is None or command is Command.RESTART:
         _goto(ctx, state, conversation, menu.MAIN)
-    elif not ctx.text and not ctx.incoming.location and (not ctx.incoming.media or step not in PHOTO_STEPS):
-        # A photo alone answers only the description; elsewhere it is kept (see _note_photos), not an answer.
+    elif ctx.incoming.media and step not in PHOTO_STEPS:
+        # A photo answers only the description. Elsewhere it is kept (see _note_photos) with the report or the
+        # registration in progress, and its text (a caption) is a note on the photo, never an answer: not even
+        # to "who is the child safe with now?".
+        _keep_with_flow(ctx, step)
+        note = _("A message with a photo is not taken as an answer. Please answer on its own.")
+        _reask(ctx, state, conversation, step, reason=note if ctx.text else None)
+    elif not ctx.text and not ctx.incoming.location and not ctx.incoming.media:
         _reask(
             ctx,
             state,
             conversation,
             step,
-            reason=None if ctx.incoming.media else _("Your message was empty."),
+            reason=None if ctx.files_refused else _("Your message was empty."),
         )
     else:
         _answer(ctx, state, conversation, step)
+
+
+def _keep_with_flow(ctx: Ctx, step: str) -> None:
+    """Keep photos sent at any step of a report or registration with it (an album's later photos), and those sent
+    once its case exists or while booking for a case with that case."""
+    photos = attachments_of(ctx.session, ctx.incoming.channel, ctx.incoming.provider_id)
+    if not photos:
+        return
+    case_id, kept = ctx.data.get("case_id"), ctx.data.get("attachments")
+    if isinstance(case_id, int) and STEPS[step].flow in (report.FLOW.name, booking.FLOW.name):
+        attach_to_case(ctx.session, photos, case_id)  # the case just reported, or the one being booked for
+    elif isinstance(
+        kept, list
+    ):  # the report's or the registration's photos, linked to the case on confirmation
+        ctx.data["attachments"] = [*kept, *photos]
+
+
+def _drop_files(session: Session, incoming: Incoming) -> tuple[Incoming, list[str]]:
+    """Drop what is no photo (a PDF, a video) from the message and its stored attachments; return their types."""
+    refused = [m for m in incoming.media if not is_photo_type(m.content_type)]
+    if not refused:
+        return incoming, []
+    stored = attachments_of(session, incoming.channel, incoming.provider_id)
+    if len(stored) == len(incoming.media):
+        gone = [a for a, m in zip(stored, incoming.media, strict=True) if not is_photo_type(m.content_type)]
+        session.execute(sa.delete(Attachment).where(Attachment.id.in_(gone)))
+    kept = tuple(m for m in incoming.media if is_photo_type(m.content_type))
+    return dataclasses.replace(incoming, media=kept), [m.content_type for m in refused]
 
 
 def _note_photos(ctx: Ctx) -> None:

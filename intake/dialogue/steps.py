@@ -76,6 +76,7 @@ class Ctx:
     data: dict[str, Any]
     replies: list[Reply] = field(default_factory=list)
     photos_noted: bool = False  # a step told the person what became of the photos sent with this message
+    files_refused: bool = False  # the message brought a file that is no photo; the person was told so
 
     @property
     def lang(self) -> str:
