@@ -274,7 +274,8 @@ def produce(engine: sa.Engine, cfg: Config, world: World, rng: random.Random, ou
                         contact = session.get_one(Contact, contact_id)
                         key = f"ev:{i}"
                         notify_family(session, contact=contact, key=key, template="sample.received",
-                                      params={"code": code}, case_id=case_id)  # fmt: skip
+                                      params={"code": code, "reference": session.get_one(Case, case_id).reference},
+                                      case_id=case_id)  # fmt: skip
                         keys.append(key)
                     else:
                         officer = rng.choice(world.officers)
