@@ -608,30 +608,42 @@ class MatchIndex:
         slot = self._slot(profile_id)
         return self._search(slot, self._identity(slot))
 
-    def rematch(self, children: Iterable[int] | None = None) -> Iterator[SearchResult]:
+    def rematch(
+        self, children: Iterable[int] | None = None, pairs: list[tuple[int, int, int]] | None = None
+    ) -> Iterator[SearchResult]:
         """The full re-match in one direction: every child against every family unit, and identity once.
 
         Yields one result per child (in slot order): the child's scans and claimed-parent checks exactly as
         `search` of that child (its per-child tables built once, every pool scanned by the pruned kernels, only
         the hits recomputed exactly), with the identity flags of the pairs in which it is the first indexed
-        profile; then one result per other profile that is the first of an identical pair, holding only those
-        flags. No family-side search runs: every (child, unit) pair of a family search is a pair of the child's
-        search, with the same LR. Identity is computed once for all profiles (`identical_pairs`), each pair
-        flagged once. `children` (person slots, from `child_slots`) restricts the children searched, e.g. one
-        batch of a parallel run; the other profiles' flags then come only with `children=None`.
+        profile; then (`identity_results`) one result per other profile that is the first of an identical pair,
+        holding only those flags. No family-side search runs: every (child, unit) pair of a family search is a
+        pair of the child's search, with the same LR. Identity is computed once for all profiles
+        (`identical_pairs`, or `pairs` if given), each pair flagged once. `children` (person slots, from
+        `child_slots`) restricts the children searched, e.g. one batch of a parallel run; the other profiles'
+        flags then come only from `identity_results`.
         """
-        pairs = self.identical_pairs()
+        pairs = self.identical_pairs() if pairs is None else pairs
+        first = self._pairs_by_first(pairs)
+        for slot in self.child_slots() if children is None else children:
+            yield self._search(slot, [self._identity_flag(slot, o, n) for o, n in first.get(slot, [])])
+        if children is None:
+            yield from self.identity_results(pairs)
+
+    def identity_results(self, pairs: list[tuple[int, int, int]]) -> Iterator[SearchResult]:
+        """Yield, for each profile other than a child that is the first of identical pairs, its flags."""
+        first = self._pairs_by_first(pairs)
+        child = _SIDE_CODE[Side.CHILD]
+        for slot in sorted(s for s in first if self._sides[s] != child):
+            flags = [self._identity_flag(slot, o, n) for o, n in first[slot]]
+            yield SearchResult(self._pid_of(slot), (), tuple(flags), 0)
+
+    @staticmethod
+    def _pairs_by_first(pairs: list[tuple[int, int, int]]) -> dict[int, list[tuple[int, int]]]:
         first: dict[int, list[tuple[int, int]]] = {}
         for a, b, shared in pairs:
             first.setdefault(a, []).append((b, shared))
-        slots = self.child_slots() if children is None else list(children)
-        searched = set(slots)
-        for slot in slots:
-            yield self._search(slot, [self._identity_flag(slot, o, n) for o, n in first.get(slot, [])])
-        if children is None:
-            for slot in sorted(set(first) - searched):
-                flags = [self._identity_flag(slot, o, n) for o, n in first[slot]]
-                yield SearchResult(self._pid_of(slot), (), tuple(flags), 0)
+        return first
 
     def child_slots(self) -> list[int]:
         """Return the person slots of every indexed child, in slot order."""

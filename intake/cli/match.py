@@ -1,7 +1,7 @@
 """The matching service's commands: the worker, a one-off run of the queue, and what it found.
 
 reunite match-worker                 build the index, then search every queued profile as it comes
-reunite match --pending | --all      run the queue once and exit (--all: queue every profile again first)
+reunite match --pending | --all      run the queue once and exit (--all: then re-match every child, every core)
 reunite candidates [--status S] [--json]
 reunite flags [list [--open]]        reunite flags resolve ID --note TEXT
 """
@@ -140,11 +140,12 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
     @click.option("--dask", "dask_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
                   help="With --all: run the re-match on Dask, families sharded across its workers (a local "
                   "cluster without ADDRESS, e.g. tcp://10.0.0.5:8786).")  # fmt: skip
-    @click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True,
-                  help="Workers of the local Dask cluster.")  # fmt: skip
+    @click.option("--workers", type=click.IntRange(1, 256), default=None,
+                  help="With --all: processes searching the children (default: every local core); with --dask "
+                  "and no ADDRESS: workers of the local Dask cluster (default 2).")  # fmt: skip
     @_search_options
     def match(
-        mode: str | None, progress: bool, dask_address: str | None, workers: int, **options: Any
+        mode: str | None, progress: bool, dask_address: str | None, workers: int | None, **options: Any
     ) -> None:
         """Run the matching queue once: --pending, or --all to re-match everything."""
         if mode is None:
@@ -156,7 +157,7 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
 
             done = rematch_on_dask(
                 get_factory(), _table(options), _settings(options),
-                address=None if dask_address == "local" else dask_address, workers=workers,
+                address=None if dask_address == "local" else dask_address, workers=workers or 2,
             )  # fmt: skip
             table = Table(title="re-match on Dask", show_header=False)
             table.add_row("shards (Dask workers)", str(done.shards))
@@ -169,11 +170,18 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
             return
         worker = start(progress, options)
         if mode == "all":
-            from matching.service.worker import enqueue_all
+            from matching.service.rematch import rematch_all
 
-            with get_factory()() as session, session.begin():
-                queued = enqueue_all(session)
-            click.echo(f"queued {queued} profiles for a new search")
+            done = rematch_all(worker, workers=workers, progress=progress)
+            table = Table(title="re-match", show_header=False)
+            table.add_row("queued jobs run first", str(sum(done.pending.jobs.values())))
+            table.add_row("children searched", str(done.children))
+            table.add_row("new candidates", str(done.pending.candidates + done.candidates))
+            table.add_row("new flags", str(done.pending.flags + done.flags))
+            table.add_row("processes", str(done.workers))
+            table.add_row("took", f"{done.seconds:.1f} s")
+            Console().print(table)
+            return
         summary = _run_with_progress(worker, progress)
         with get_factory()() as session:
             Console().print(_run_summary(summary, session))
