@@ -172,14 +172,14 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
         if mode == "all":
             from matching.service.rematch import rematch_all
 
-            done = rematch_all(worker, workers=workers, progress=progress)
+            local = rematch_all(worker, workers=workers, progress=progress)
             table = Table(title="re-match", show_header=False)
-            table.add_row("queued jobs run first", str(sum(done.pending.jobs.values())))
-            table.add_row("children searched", str(done.children))
-            table.add_row("new candidates", str(done.pending.candidates + done.candidates))
-            table.add_row("new flags", str(done.pending.flags + done.flags))
-            table.add_row("processes", str(done.workers))
-            table.add_row("took", f"{done.seconds:.1f} s")
+            table.add_row("queued jobs run first", str(sum(local.pending.jobs.values())))
+            table.add_row("children searched", str(local.children))
+            table.add_row("new candidates", str(local.pending.candidates + local.candidates))
+            table.add_row("new flags", str(local.pending.flags + local.flags))
+            table.add_row("processes", str(local.workers))
+            table.add_row("took", f"{local.seconds:.1f} s")
             Console().print(table)
             return
         summary = _run_with_progress(worker, progress)
