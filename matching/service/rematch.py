@@ -67,7 +67,7 @@ def _one_thread() -> None:
     fast.SERIAL_BELOW = 2**62  # a forked worker never wakes numba's thread pool: one core each
 
 
-def _batches(index: MatchIndex, workers: int) -> Iterator[tuple[bool, Timed]]:
+def rematch_batches(index: MatchIndex, workers: int) -> Iterator[tuple[bool, Timed]]:
     """Yield (children?, results): the children's batch by batch, in order, then the other profiles' flags."""
     global _SHARED
     pairs = index.identical_pairs()
@@ -106,7 +106,7 @@ def rematch_all(worker: Worker, *, workers: int | None = None, progress: bool = 
             )  # fmt: skip
             task = bar.add_task("children", total=total)
             advance = functools.partial(bar.advance, task)
-        for of_children, batch in _batches(index, n_workers):
+        for of_children, batch in rematch_batches(index, n_workers):
             with worker.session_factory() as session, session.begin():
                 for result, duration_ms in batch:
                     counts = store_result(
