@@ -61,6 +61,10 @@ _LOADED: dict[
 
 def _load(path: str) -> tuple[MatchIndex, Pairs]:
     if path not in _LOADED:
+        from matching import fast
+
+        fast.SERIAL_BELOW = 2**62  # one core per Dask worker process: numba's threads would fight the others'
+        os.environ.setdefault("NUMBA_NUM_THREADS", "1")
         _LOADED.clear()  # one snapshot at a time per worker
         with open(path, "rb") as f:
             _LOADED[path] = pickle.load(f)  # noqa: S301 - our own snapshot, on storage as private as the database
@@ -83,8 +87,10 @@ def write_snapshot(index: MatchIndex, pairs: Pairs, folder: str | os.PathLike[st
     return path
 
 
-def rematch_on_dask(
-    worker: Worker,
+def shards_on_dask(
+    index: MatchIndex,
+    pairs: Pairs,
+    store: Callable[[list[SearchResult]], None],
     *,
     address: str | None = None,
     workers: int = 2,
@@ -92,18 +98,11 @@ def rematch_on_dask(
     snapshot_dir: str | os.PathLike[str] | None = None,
     progress: bool = False,
     on_shard: Callable[[Any], None] | None = None,
-) -> DaskSummary:
-    """Run the queue, then re-match every child on a Dask cluster (a local one without `address`); store here.
-
-    `worker` has its index built (`Worker.start`). `on_shard(client)` is called after each stored shard (tests
-    use it to kill a worker mid-run).
-    """
+) -> tuple[int, int]:
+    """Search every child of `index` on a Dask cluster (a local one without `address`), handing each shard's
+    results to `store` as they arrive; return (shards, workers). `on_shard(client)` runs after each `store`."""
     from dask.distributed import Client, LocalCluster, as_completed
 
-    started = time.perf_counter()
-    pending = worker.run_pending()
-    index = worker.index
-    pairs = index.identical_pairs()
     children = index.child_slots()
     cluster = None
     if address is None:
@@ -117,7 +116,6 @@ def rematch_on_dask(
         )
     elif snapshot_dir is None:
         raise ValueError("a remote Dask cluster needs snapshot_dir: a folder every worker can read")
-    candidates = flags = 0
     with contextlib.ExitStack() as stack:
         if cluster is not None:
             stack.callback(cluster.close)
@@ -140,17 +138,50 @@ def rematch_on_dask(
         futures = client.map(search_shard, [str(path)] * len(shards), shards, pure=False, retries=RETRIES)
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
             results: list[SearchResult] = future.result()
-            with worker.session_factory() as session, session.begin():
-                for result in results:
-                    counts = store_result(session, result, worker.versions, job_id=None, duration_ms=0.0)
-                    candidates, flags = candidates + counts.candidates, flags + counts.flags
+            store(results)
             advance(len(results))
             future.release()
             if on_shard is not None:
                 on_shard(client)
+    return len(shards), n_workers
+
+
+def rematch_on_dask(
+    worker: Worker,
+    *,
+    address: str | None = None,
+    workers: int = 2,
+    processes: bool = True,
+    snapshot_dir: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+    on_shard: Callable[[Any], None] | None = None,
+) -> DaskSummary:
+    """Run the queue, then re-match every child on a Dask cluster (a local one without `address`); store here.
+
+    `worker` has its index built (`Worker.start`). `on_shard(client)` is called after each stored shard (tests
+    use it to kill a worker mid-run).
+    """
+    started = time.perf_counter()
+    pending = worker.run_pending()
+    index = worker.index
+    pairs = index.identical_pairs()
+    counts = [0, 0]  # candidates, flags
+
+    def store(results: list[SearchResult]) -> None:
+        with worker.session_factory() as session, session.begin():
+            for result in results:
+                stored = store_result(session, result, worker.versions, job_id=None, duration_ms=0.0)
+                counts[0] += stored.candidates
+                counts[1] += stored.flags
+
+    n_shards, n_workers = shards_on_dask(
+        index, pairs, store, address=address, workers=workers, processes=processes,
+        snapshot_dir=snapshot_dir, progress=progress, on_shard=on_shard,
+    )  # fmt: skip
     with worker.session_factory() as session, session.begin():
         for result in index.identity_results(pairs):
-            flags += store_result(session, result, worker.versions, job_id=None, duration_ms=0.0).flags
+            counts[1] += store_result(session, result, worker.versions, job_id=None, duration_ms=0.0).flags
     return DaskSummary(
-        pending, len(shards), n_workers, len(children), candidates, flags, time.perf_counter() - started
-    )
+        pending, n_shards, n_workers, len(index.child_slots()), counts[0], counts[1],
+        time.perf_counter() - started,
+    )  # fmt: skip
