@@ -64,7 +64,6 @@ def _load(path: str) -> tuple[MatchIndex, Pairs]:
         from matching import fast
 
         fast.SERIAL_BELOW = 2**62  # one core per Dask worker process: numba's threads would fight the others'
-        os.environ.setdefault("NUMBA_NUM_THREADS", "1")
         _LOADED.clear()  # one snapshot at a time per worker
         with open(path, "rb") as f:
             _LOADED[path] = pickle.load(f)  # noqa: S301 - our own snapshot, on storage as private as the database
