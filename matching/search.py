@@ -679,8 +679,10 @@ class MatchIndex:
                 sub = np.ascontiguousarray(codes[np.ix_(rows, cols)].T)
                 keys = sub.view(np.dtype((np.void, sub.dtype.itemsize * sub.shape[1]))).ravel()
                 _, group, counts = np.unique(keys, return_inverse=True, return_counts=True)
+                by_group = cols[np.argsort(group, kind="stable")]
+                starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
                 for g in np.flatnonzero(counts > 1).tolist():
-                    members = cols[group == g]
+                    members = by_group[starts[g] : starts[g] + counts[g]]
                     for x in range(len(members)):
                         for y in range(x + 1, len(members)):
                             a, b = int(members[x]), int(members[y])
