@@ -97,6 +97,8 @@ class GenotypeEncoding:
         self.markers = tuple(markers) if markers is not None else table.markers
         self.loci = {m: LocusCodes.of(table.locus(m)) for m in self.markers}
         self._matrices: dict[tuple[MutationModel, str], FloatArray] = {}
+        # Tables that depend only on the encoding and the model (e.g. `family_scan.pair_table`), computed once.
+        self.cache: dict[tuple[object, ...], FloatArray] = {}
 
     def mutation_matrix(self, mutation: MutationModel, marker: str) -> FloatArray:
         """Return the mutation matrix of a marker, computed once per encoding (every child's tables reuse it)."""

@@ -17,6 +17,9 @@ Codes = npt.NDArray[np.uint16]
 IndexArray = npt.NDArray[np.int64]
 
 BLOCK = 2048
+# Fewer candidates than this are scanned by a one-thread build of the same kernel: waking the parallel pool's
+# threads costs more than a few thousand table lookups (the identity check and the family side scan tiny pools).
+SERIAL_BELOW = 16_384
 
 # numba is a service dependency; without it (a broken install) start-up and /healthz say so.
 try:
@@ -87,9 +90,22 @@ def _trio_kernel(
         out[start:stop] = acc
 
 
+def compiled(kernel: Any) -> tuple[Any, Any]:
+    """Return the parallel and the one-thread numba builds of a kernel written with `numba.prange`."""
+    return (
+        numba.njit(parallel=True, cache=True, nogil=True)(kernel),
+        numba.njit(parallel=False, cache=True, nogil=True)(kernel),
+    )
+
+
+def pick(kernels: tuple[Any, Any], n: int) -> Any:
+    """Return the one-thread build for a scan of fewer than `SERIAL_BELOW` candidates, else the parallel one."""
+    return kernels[1] if n < SERIAL_BELOW else kernels[0]
+
+
 if HAVE_NUMBA:
-    _duo_jit = numba.njit(parallel=True, cache=True, nogil=True)(_duo_kernel)
-    _trio_jit = numba.njit(parallel=True, cache=True, nogil=True)(_trio_kernel)
+    _duo_jit = compiled(_duo_kernel)
+    _trio_jit = compiled(_trio_kernel)
 
 
 def sum_duo(
@@ -99,7 +115,7 @@ def sum_duo(
     if not (use_numba and HAVE_NUMBA):
         return sum_duo_numpy(tables, offsets, rows, codes)
     out = np.empty(codes.shape[1])
-    _duo_jit(tables, offsets, rows, codes, out)
+    pick(_duo_jit, codes.shape[1])(tables, offsets, rows, codes, out)
     return out
 
 
@@ -117,7 +133,7 @@ def sum_trio(
     if not (use_numba and HAVE_NUMBA):
         return sum_trio_numpy(tables, offsets, strides, rows, first, second)
     out = np.empty(first.shape[1])
-    _trio_jit(tables, offsets, strides, rows, first, second, out)
+    pick(_trio_jit, first.shape[1])(tables, offsets, strides, rows, first, second, out)
     return out
 
 
@@ -349,8 +365,8 @@ def _trio_above_kernel(
 
 
 if HAVE_NUMBA:
-    _duo_above_jit = numba.njit(parallel=True, cache=True, nogil=True)(_duo_above_kernel)
-    _trio_above_jit = numba.njit(parallel=True, cache=True, nogil=True)(_trio_above_kernel)
+    _duo_above_jit = compiled(_duo_above_kernel)
+    _trio_above_jit = compiled(_trio_above_kernel)
 
 
 def sum_above(
@@ -391,7 +407,8 @@ def sum_above(
     found, sums, counts = _scan_buffers(codes.shape[1])
     bounds = _suffix_bounds(tables, offsets, order)
     dense = _dense_prefix(tables, offsets, order, bounds, threshold)
-    _duo_above_jit(tables, offsets, rows, codes, order, bounds, dense, threshold, found, sums, counts)
+    kernel = pick(_duo_above_jit, codes.shape[1])
+    kernel(tables, offsets, rows, codes, order, bounds, dense, threshold, found, sums, counts)
     return _gather(found, sums, counts)
 
 
@@ -421,7 +438,7 @@ def sum_trio_above(
     found, sums, counts = _scan_buffers(first.shape[1])
     bounds = _suffix_bounds(tables, offsets, order)
     dense = _dense_prefix(tables, offsets, order, bounds, threshold)
-    _trio_above_jit(
+    pick(_trio_above_jit, first.shape[1])(
         tables, offsets, strides, rows, first, second, order, bounds, dense, threshold, found, sums, counts
     )
     return _gather(found, sums, counts)

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching.batch import CODE_DTYPE, GenotypeEncoding
-from matching.fast import Codes
+from matching.fast import Codes, compiled, pick
 from matching.frequencies import FrequencyTable
 from matching.profiles import Genotype, Profile
 
@@ -341,7 +341,7 @@ def _identity_kernel(column: Any, untyped: Any, codes: Any, shared: Any, mismatc
 
 
 if HAVE_NUMBA:
-    _identity_jit = numba.njit(parallel=True, cache=True, nogil=True)(_identity_kernel)
+    _identity_jit = compiled(_identity_kernel)
 
 
 def identical_columns(
@@ -357,5 +357,5 @@ def identical_columns(
         return shared, mismatch
     shared_out = np.empty(codes.shape[1], dtype=np.int64)
     mismatch_out = np.empty(codes.shape[1], dtype=bool)
-    _identity_jit(column, untyped, codes, shared_out, mismatch_out)
+    pick(_identity_jit, codes.shape[1])(column, untyped, codes, shared_out, mismatch_out)
     return shared_out, mismatch_out

@@ -67,7 +67,19 @@ class MutationModel:
         return cls(model=model, rate=spec["rate"], **extra)  # type: ignore[arg-type]
 
     def matrix(self, locus: Locus) -> npt.NDArray[np.float64]:
-        """Return the mutation matrix M[from, to] over the locus's alleles."""
+        """Return the mutation matrix M[from, to] over the locus's alleles (read-only, computed once per model and
+        allele list: every exact per-pair recomputation asks for the same few dozen)."""
+        key = (self, locus.alleles, locus.frequencies.tobytes() if self.model == "proportional" else b"")
+        cached = _MATRICES.get(key)
+        if cached is None:
+            if len(_MATRICES) >= 4096:
+                _MATRICES.clear()
+            cached = self._matrix(locus)
+            cached.setflags(write=False)
+            _MATRICES[key] = cached
+        return cached
+
+    def _matrix(self, locus: Locus) -> npt.NDArray[np.float64]:
         n = len(locus.alleles)
         if n == 1:
             return np.ones((1, 1))
@@ -76,6 +88,9 @@ class MutationModel:
         if self.model == "proportional":
             return proportional_matrix(locus.frequencies, self.rate)
         return stepwise_matrix(locus.alleles, self.rate, self.rate2, self.range)
+
+
+_MATRICES: dict[tuple[MutationModel, tuple[str, ...], bytes], npt.NDArray[np.float64]] = {}
 
 
 def equal_matrix(n: int, rate: float) -> npt.NDArray[np.float64]:

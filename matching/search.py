@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import gc
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -606,7 +606,126 @@ class MatchIndex:
     def search(self, profile_id: str) -> SearchResult:
         """Search one indexed profile: identity against everyone, then kinship against the other side."""
         slot = self._slot(profile_id)
-        flags = self._identity(slot)
+        return self._search(slot, self._identity(slot))
+
+    def rematch(
+        self, children: Iterable[int] | None = None, pairs: list[tuple[int, int, int]] | None = None
+    ) -> Iterator[SearchResult]:
+        """The full re-match in one direction: every child against every family unit, and identity once.
+
+        Yields one result per child (in slot order): the child's scans and claimed-parent checks exactly as
+        `search` of that child (its per-child tables built once, every pool scanned by the pruned kernels, only
+        the hits recomputed exactly), with the identity flags of the pairs in which it is the first indexed
+        profile; then (`identity_results`) one result per other profile that is the first of an identical pair,
+        holding only those flags. No family-side search runs: every (child, unit) pair of a family search is a
+        pair of the child's search, with the same LR. Identity is computed once for all profiles
+        (`identical_pairs`, or `pairs` if given), each pair flagged once. `children` (person slots, from
+        `child_slots`) restricts the children searched, e.g. one batch of a parallel run; the other profiles'
+        flags then come only from `identity_results`.
+        """
+        pairs = self.identical_pairs() if pairs is None else pairs
+        first = self._pairs_by_first(pairs)
+        for slot in self.child_slots() if children is None else children:
+            yield self._search(slot, [self._identity_flag(slot, o, n) for o, n in first.get(slot, [])])
+        if children is None:
+            yield from self.identity_results(pairs)
+
+    def identity_results(self, pairs: list[tuple[int, int, int]]) -> Iterator[SearchResult]:
+        """Yield, for each profile other than a child that is the first of identical pairs, its flags."""
+        first = self._pairs_by_first(pairs)
+        child = _SIDE_CODE[Side.CHILD]
+        for slot in sorted(s for s in first if self._sides[s] != child):
+            flags = [self._identity_flag(slot, o, n) for o, n in first[slot]]
+            yield SearchResult(self._pid_of(slot), (), tuple(flags), 0)
+
+    @staticmethod
+    def _pairs_by_first(pairs: list[tuple[int, int, int]]) -> dict[int, list[tuple[int, int]]]:
+        first: dict[int, list[tuple[int, int]]] = {}
+        for a, b, shared in pairs:
+            first.setdefault(a, []).append((b, shared))
+        return first
+
+    def child_slots(self) -> list[int]:
+        """Return the person slots of every indexed child, in slot order."""
+        size = self._persons.size
+        kids = self._persons.valid[:size] & (self._sides[:size] == _SIDE_CODE[Side.CHILD])
+        slots: list[int] = np.flatnonzero(kids).tolist()
+        return slots
+
+    def identical_pairs(self) -> list[tuple[int, int, int]]:
+        """Return every pair of profiles of different persons that `search` flags as identical, once each:
+        (first slot, second slot, shared markers), first < second.
+
+        Two profiles are identical when equal on every marker typed in both and those are at least
+        `min_shared_markers`. Instead of one scan of every profile per profile, profiles are grouped by which
+        markers they are typed at (their kit, usually a handful of groups); for each two groups sharing enough
+        markers, profiles equal on the shared markers are found by sorting their codes on those markers.
+        """
+        slots, codes = self._all_columns()
+        if not len(slots):
+            return []
+        typed = codes != self.encoder.untyped[:, None]
+        weights = (1 << np.arange(typed.shape[0], dtype=np.int64))[:, None]
+        signature = (typed.astype(np.int64) * weights).sum(axis=0)
+        kinds, which = np.unique(signature, return_inverse=True)
+        masks = [typed[:, np.flatnonzero(which == k)[0]] for k in range(len(kinds))]
+        found: dict[tuple[int, int], int] = {}
+        for i in range(len(kinds)):
+            for j in range(i, len(kinds)):
+                rows = np.flatnonzero(masks[i] & masks[j])
+                if len(rows) < self.settings.min_shared_markers:
+                    continue
+                cols = np.flatnonzero((which == i) | (which == j))
+                sub = np.ascontiguousarray(codes[np.ix_(rows, cols)].T)
+                keys = sub.view(np.dtype((np.void, sub.dtype.itemsize * sub.shape[1]))).ravel()
+                _, group, counts = np.unique(keys, return_inverse=True, return_counts=True)
+                by_group = cols[np.argsort(group, kind="stable")]
+                starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+                for g in np.flatnonzero(counts > 1).tolist():
+                    members = by_group[starts[g] : starts[g] + counts[g]]
+                    for x in range(len(members)):
+                        for y in range(x + 1, len(members)):
+                            a, b = int(members[x]), int(members[y])
+                            if i != j and which[a] == which[b]:
+                                continue  # a pair of one group is found with that group alone
+                            sa_, sb = int(slots[a]), int(slots[b])
+                            if self._person_of(sa_) != self._person_of(sb):
+                                found[(min(sa_, sb), max(sa_, sb))] = len(rows)
+        return sorted((a, b, n) for (a, b), n in found.items())
+
+    def _all_columns(self) -> tuple[npt.NDArray[np.int64], Codes]:
+        """Return every indexed person slot (once, increasing) and its code column (markers, persons)."""
+        owners, parts = [], []
+        for pool in (*self._pools.values(), self._loose):
+            n = pool.size
+            if not len(pool):
+                continue
+            valid = np.flatnonzero(pool.valid[:n])
+            for k in range(pool.width):
+                owners.append(pool.owner[k, valid].astype(np.int64))
+                parts.append(pool.codes(k)[:, valid].astype(np.uint16))
+        if not owners:
+            return np.zeros(0, dtype=np.int64), np.zeros((len(self.encoder.markers), 0), dtype=np.uint16)
+        slots, first = np.unique(np.concatenate(owners), return_index=True)
+        return slots, np.concatenate(parts, axis=1)[:, first]
+
+    def _identity_flag(self, slot: int, other: int, shared: int) -> Flag:
+        sides = {self._side_of(slot), self._side_of(other)}
+        kind = FlagKind.SAMPLE_MIXUP if Side.CHILD in sides and len(sides) == 2 else FlagKind.SAME_PERSON
+        return Flag(
+            kind,
+            (self._pid_of(slot), self._pid_of(other)),
+            {
+                "shared_markers": shared,
+                "sides": [str(self._side_of(slot)), str(self._side_of(other))],
+                "roles": [self._role_of(slot), self._role_of(other)],
+                "case_ids": [self._case_of(slot), self._case_of(other)],
+            },
+        )
+
+    def _search(self, slot: int, flags: list[Flag]) -> SearchResult:
+        """Search one indexed profile, its identity flags given: kinship against the other side."""
+        profile_id = self._pid_of(slot)
         side = self._side_of(slot)
         hits: list[_Hit] = []
         compared = 0
@@ -653,22 +772,8 @@ class MatchIndex:
         found.pop(slot, None)
         flags = []
         for other in sorted(found):
-            if self._person_of(other) == self._person_of(slot):
-                continue
-            sides = {self._side_of(slot), self._side_of(other)}
-            kind = FlagKind.SAMPLE_MIXUP if Side.CHILD in sides and len(sides) == 2 else FlagKind.SAME_PERSON
-            flags.append(
-                Flag(
-                    kind,
-                    (self._pid_of(slot), self._pid_of(other)),
-                    {
-                        "shared_markers": found[other],
-                        "sides": [str(self._side_of(slot)), str(self._side_of(other))],
-                        "roles": [self._role_of(slot), self._role_of(other)],
-                        "case_ids": [self._case_of(slot), self._case_of(other)],
-                    },
-                )
-            )
+            if self._person_of(other) != self._person_of(slot):
+                flags.append(self._identity_flag(slot, other, found[other]))
         return flags
 
     def _scan_threshold(self) -> float:

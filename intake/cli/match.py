@@ -1,7 +1,7 @@
 """The matching service's commands: the worker, a one-off run of the queue, and what it found.
 
 reunite match-worker                 build the index, then search every queued profile as it comes
-reunite match --pending | --all      run the queue once and exit (--all: queue every profile again first)
+reunite match --pending | --all      run the queue once and exit (--all: then re-match every child, every core)
 reunite candidates [--status S] [--json]
 reunite flags [list [--open]]        reunite flags resolve ID --note TEXT
 """
@@ -145,13 +145,22 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
                   "frequency table or engine), then exit.")  # fmt: skip
     @click.option("--progress/--no-progress", default=True, show_default=True)
     @click.option("--dask", "dask_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
-                  help="With --all: run the re-match on Dask, families sharded across its workers (a local "
+                  help="With --all: run the re-match on Dask, children sharded across its workers (a local "
                   "cluster without ADDRESS, e.g. tcp://10.0.0.5:8786).")  # fmt: skip
-    @click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True,
-                  help="Workers of the local Dask cluster.")  # fmt: skip
+    @click.option("--workers", type=click.IntRange(1, 256), default=None,
+                  help="With --all: processes searching the children (default: every local core); with --dask "
+                  "and no ADDRESS: workers of the local Dask cluster (default 2).")  # fmt: skip
+    @click.option("--snapshot-dir", type=click.Path(file_okay=False, exists=True), default=None,
+                  help="With --dask ADDRESS: a folder on storage every Dask worker can read, where the index "
+                  "snapshot is written (workers never connect to the database).")  # fmt: skip
     @_search_options
     def match(
-        mode: str | None, progress: bool, dask_address: str | None, workers: int, **options: Any
+        mode: str | None,
+        progress: bool,
+        dask_address: str | None,
+        workers: int | None,
+        snapshot_dir: str | None,
+        **options: Any,
     ) -> None:
         """Run the matching queue once: --pending, or --all to re-match everything."""
         if mode is None:
@@ -161,19 +170,24 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
                 raise click.UsageError("--dask runs a re-match: use it with --all")
             from matching.service.distributed import rematch_on_dask
 
+            if dask_address != "local" and snapshot_dir is None:
+                raise click.UsageError(
+                    "--dask ADDRESS needs --snapshot-dir: a folder every Dask worker can read"
+                )
             with get_factory()() as session:
                 flags_before = _flag_count(session)
             done = rematch_on_dask(
-                get_factory(), _table(options), _settings(options),
-                address=None if dask_address == "local" else dask_address, workers=workers,
+                start(progress, options), address=None if dask_address == "local" else dask_address,
+                workers=workers or 2, snapshot_dir=snapshot_dir, progress=progress,
             )  # fmt: skip
             table = Table(title="re-match on Dask", show_header=False)
-            table.add_row("shards (Dask workers)", str(done.shards))
+            table.add_row("queued jobs run first", str(sum(done.pending.jobs.values())))
+            table.add_row("Dask workers", str(done.workers))
+            table.add_row("shards", str(done.shards))
             table.add_row("children searched", str(done.children))
-            table.add_row("new candidates", str(done.candidates))
-            with get_factory()() as session:
+            table.add_row("new candidates", str(done.pending.candidates + done.candidates))
+            with get_factory()() as session:  # counted in the database (see _run_summary)
                 table.add_row("new flags", str(_flag_count(session) - flags_before))
-            table.add_row("seconds per shard", ", ".join(f"{s:.1f}" for s in done.shard_seconds))
             table.add_row("took", f"{done.seconds:.1f} s")
             Console().print(table)
             return
@@ -181,11 +195,19 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
         with get_factory()() as session:
             flags_before = _flag_count(session)
         if mode == "all":
-            from matching.service.worker import enqueue_all
+            from matching.service.rematch import rematch_all
 
-            with get_factory()() as session, session.begin():
-                queued = enqueue_all(session)
-            click.echo(f"queued {queued} profiles for a new search")
+            local = rematch_all(worker, workers=workers, progress=progress)
+            table = Table(title="re-match", show_header=False)
+            table.add_row("queued jobs run first", str(sum(local.pending.jobs.values())))
+            table.add_row("children searched", str(local.children))
+            table.add_row("new candidates", str(local.pending.candidates + local.candidates))
+            with get_factory()() as session:  # counted in the database (see _run_summary)
+                table.add_row("new flags", str(_flag_count(session) - flags_before))
+            table.add_row("processes", str(local.workers))
+            table.add_row("took", f"{local.seconds:.1f} s")
+            Console().print(table)
+            return
         summary = _run_with_progress(worker, progress)
         with get_factory()() as session:
             Console().print(_run_summary(summary, session, flags_before))

@@ -1,122 +1,108 @@
-"""`reunite match --all --dask [ADDRESS]`: the full re-match on Dask (`dask.distributed`), families sharded.
+"""`reunite match --all --dask [ADDRESS]`: the full re-match on Dask (`dask.distributed`), children sharded.
 
-Each Dask task reads, from the database, every child and claimed adult and the families whose case id is i
-modulo n, builds that shard's index and searches every child against it; it returns comparisons, never writes.
-The caller sums what each child was compared with over the shards (so `compared` and `expected_unrelated` are
-those of the whole database) and stores everything in one place, once per pair (the candidates' unique key).
-Every child-family pair is in exactly one shard. Identity between two family profiles is not re-checked here
-(the ordinary searches flagged it when each profile arrived).
+The client (the `reunite` command) builds the index from the database, runs the queue, finds the identical pairs
+once, and writes one snapshot of the index (its numpy code pools and id maps, pickled) to storage every worker
+can read: a temporary folder for a local cluster, `snapshot_dir` (shared storage, e.g. NFS) for a remote one.
+The children are cut into many more shards than there are workers (`SHARDS_PER_WORKER` each, so a slow worker
+does not hold everyone); a task loads the snapshot once per worker process (kept for its next shards), searches
+its shard's children exactly as the local re-match does (`MatchIndex.rematch`: every family unit, each child's
+tables built once, in the one task that holds it) and returns the results. The client stores each shard's results
+as it arrives, in one transaction per shard (`store_result`: candidates once per pair), with a progress bar, and
+the identical pairs' flags at the end.
 
-    rematch_on_dask(session_factory, table, settings, *, address=None, workers=2, processes=True) -> DaskSummary
+Workers never connect to the database and are given no credentials: they read only the snapshot (which holds
+genotype codes and profile, person and case ids, so it is personal data: keep the folder as private as the
+database, the command deletes its file at the end). A worker that dies mid-run loses only the shards it held:
+the scheduler runs them again on another worker (Dask re-runs the tasks of a lost worker; `retries` covers a task
+that raised), and the client stores each shard once, when its result arrives.
+
+    rematch_on_dask(worker, *, address=None, workers=2, processes=True, snapshot_dir=None, ...) -> DaskSummary
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
+import contextlib
+import functools
+import os
+import pickle
+import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from matching.search import MatchIndex, SearchResult
+from matching.service.store import store_result
+from matching.service.worker import RunSummary, Worker
 
-from intake.db import make_engine, make_session_factory
-from matching.frequencies import FrequencyTable
-from matching.search import Comparison, Entry, Flag, MatchIndex, SearchResult, Settings, Side
-from matching.service.entries import entries
-from matching.service.store import Versions, store_result
+SHARDS_PER_WORKER = 8
+RETRIES = 2
 
-
-@dataclass(frozen=True)
-class ShardResult:
-    """What one shard found: per child, its comparisons and flags, and how many families it compared."""
-
-    shard: int
-    families: int
-    found: dict[str, tuple[tuple[Comparison, ...], tuple[Flag, ...], int]]
-    seconds: float
+Pairs = list[tuple[int, int, int]]
 
 
 @dataclass(frozen=True)
 class DaskSummary:
+    pending: RunSummary  # the queue, run first by the client
     shards: int
+    workers: int
     children: int
     candidates: int
     flags: int
     seconds: float
-    shard_seconds: tuple[float, ...]
 
 
-def search_shard(url: str, i: int, n: int, table: FrequencyTable, settings: Settings) -> ShardResult:
-    """Build shard i of n (every child, families with case id = i mod n) from the database and search it."""
-    started = time.perf_counter()
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as session:
-            index = MatchIndex(table, settings)
-            children: list[str] = []
-            families: set[int] = set()
-
-            def mine() -> Iterator[Entry]:
-                for entry in entries(session):
-                    if entry.side is Side.FAMILY:
-                        if entry.case_id % n != i:
-                            continue
-                        families.add(entry.case_id)
-                    elif entry.side is Side.CHILD:
-                        children.append(entry.profile_id)
-                    yield entry
-
-            index.add_many(mine())
-    finally:
-        engine.dispose()
-    found = {}
-    for child in children:
-        if child in index:
-            result = index.search(child)
-            found[child] = (result.comparisons, result.flags, result.compared)
-    return ShardResult(i, len(families), found, time.perf_counter() - started)
+_LOADED: dict[
+    str, tuple[MatchIndex, Pairs]
+] = {}  # per worker process: snapshot path -> (index, identical pairs)
 
 
-def _whole(c: Comparison, compared: int) -> Comparison:
-    expected = compared * 10 ** (-c.log10_lr) if math.isfinite(c.log10_lr) else 0.0
-    return dataclasses.replace(c, compared=compared, expected_unrelated=expected)
+def _load(path: str) -> tuple[MatchIndex, Pairs]:
+    if path not in _LOADED:
+        from matching import fast
+
+        fast.SERIAL_BELOW = 2**62  # one core per Dask worker process: numba's threads would fight the others'
+        _LOADED.clear()  # one snapshot at a time per worker
+        with open(path, "rb") as f:
+            _LOADED[path] = pickle.load(f)  # noqa: S301 - our own snapshot, on storage as private as the database
+    return _LOADED[path]
 
 
-def merge(shards: list[ShardResult]) -> list[SearchResult]:
-    """Return one search result per child: its comparisons of every shard, compared with the whole database."""
-    comparisons: dict[str, list[Comparison]] = defaultdict(list)
-    flags: dict[str, dict[tuple[str, tuple[str, ...]], Flag]] = defaultdict(dict)
-    compared: dict[str, int] = defaultdict(int)
-    for shard in shards:
-        for child, (found, raised, count) in shard.found.items():
-            comparisons[child] += found
-            flags[child].update({(str(f.kind), tuple(sorted(f.profile_ids))): f for f in raised})
-            compared[child] += count
-    results = []
-    for child in sorted(compared):
-        unique = {(c.relationship, tuple(sorted(c.family_profile_ids))): c for c in comparisons[child]}
-        whole = tuple(_whole(c, compared[child]) for c in unique.values())
-        results.append(SearchResult(child, whole, tuple(flags[child].values()), compared[child]))
-    return results
+def search_shard(path: str, slots: list[int]) -> list[SearchResult]:
+    """Search one shard of children (person slots) against every family unit of the snapshot at `path`."""
+    index, pairs = _load(path)
+    return list(index.rematch(slots, pairs))
 
 
-def rematch_on_dask(
-    session_factory: sessionmaker[Session],
-    table: FrequencyTable,
-    settings: Settings,
+def write_snapshot(index: MatchIndex, pairs: Pairs, folder: str | os.PathLike[str]) -> Path:
+    """Write the index and its identical pairs to a new file in `folder`; return its path."""
+    path = Path(folder) / f"reunite-index-{uuid.uuid4().hex}.pickle"
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump((index, pairs), f, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)  # a worker never reads half a file
+    return path
+
+
+def shards_on_dask(
+    index: MatchIndex,
+    pairs: Pairs,
+    store: Callable[[list[SearchResult]], None],
     *,
     address: str | None = None,
     workers: int = 2,
     processes: bool = True,
-) -> DaskSummary:
-    """Search every child against every family on a Dask cluster (a local one without `address`); store once."""
-    from dask.distributed import Client, LocalCluster
+    snapshot_dir: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+    on_shard: Callable[[Any], None] | None = None,
+) -> tuple[int, int]:
+    """Search every child of `index` on a Dask cluster (a local one without `address`), handing each shard's
+    results to `store` as they arrive; return (shards, workers). `on_shard(client)` runs after each `store`."""
+    from dask.distributed import Client, LocalCluster, as_completed
 
-    started = time.perf_counter()
-    bind = session_factory.kw["bind"]
-    url = bind.url.render_as_string(hide_password=False)
+    children = index.child_slots()
     cluster = None
     if address is None:
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
@@ -127,22 +113,74 @@ def rematch_on_dask(
             protocol="tcp://",
             host="127.0.0.1",  # a local cluster listens on loopback only
         )
-    try:
-        with Client(cluster if cluster is not None else address) as client:  # type: ignore[no-untyped-call]
-            n = max(1, len(client.scheduler_info()["workers"]))
-            futures = [client.submit(search_shard, url, i, n, table, settings, pure=False) for i in range(n)]
-            shards: list[ShardResult] = client.gather(futures)
-    finally:
+    elif snapshot_dir is None:
+        raise ValueError("a remote Dask cluster needs snapshot_dir: a folder every worker can read")
+    with contextlib.ExitStack() as stack:
         if cluster is not None:
-            cluster.close()
-    versions = Versions.of(table)
-    candidates = flags = 0
-    results = merge(shards)
-    with session_factory() as session, session.begin():
-        for result in results:
-            counts = store_result(session, result, versions, job_id=None, duration_ms=0.0)
-            candidates, flags = candidates + counts.candidates, flags + counts.flags
+            stack.callback(cluster.close)
+        folder = snapshot_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="reunite-rematch-"))
+        path = write_snapshot(index, pairs, folder)
+        stack.callback(path.unlink, missing_ok=True)
+        client = stack.enter_context(Client(cluster if cluster is not None else address))  # type: ignore[no-untyped-call]
+        n_workers = max(1, len(client.scheduler_info()["workers"]))
+        size = max(1, -(-len(children) // (n_workers * SHARDS_PER_WORKER)))
+        shards = [children[i : i + size] for i in range(0, len(children), size)]
+        advance: Callable[[int], None] = lambda n: None  # noqa: E731
+        if progress:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            bar = stack.enter_context(
+                Progress(TextColumn("re-matching children on Dask"), BarColumn(), MofNCompleteColumn(),
+                         TimeElapsedColumn())
+            )  # fmt: skip
+            advance = functools.partial(bar.advance, bar.add_task("children", total=len(children)))
+        futures = client.map(search_shard, [str(path)] * len(shards), shards, pure=False, retries=RETRIES)
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
+            results: list[SearchResult] = future.result()
+            store(results)
+            advance(len(results))
+            future.release()
+            if on_shard is not None:
+                on_shard(client)
+    return len(shards), n_workers
+
+
+def rematch_on_dask(
+    worker: Worker,
+    *,
+    address: str | None = None,
+    workers: int = 2,
+    processes: bool = True,
+    snapshot_dir: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+    on_shard: Callable[[Any], None] | None = None,
+) -> DaskSummary:
+    """Run the queue, then re-match every child on a Dask cluster (a local one without `address`); store here.
+
+    `worker` has its index built (`Worker.start`). `on_shard(client)` is called after each stored shard (tests
+    use it to kill a worker mid-run).
+    """
+    started = time.perf_counter()
+    pending = worker.run_pending()
+    index = worker.index
+    pairs = index.identical_pairs()
+    counts = [0, 0]  # candidates, flags
+
+    def store(results: list[SearchResult]) -> None:
+        with worker.session_factory() as session, session.begin():
+            for result in results:
+                stored = store_result(session, result, worker.versions, job_id=None, duration_ms=0.0)
+                counts[0] += stored.candidates
+                counts[1] += stored.flags
+
+    n_shards, n_workers = shards_on_dask(
+        index, pairs, store, address=address, workers=workers, processes=processes,
+        snapshot_dir=snapshot_dir, progress=progress, on_shard=on_shard,
+    )  # fmt: skip
+    with worker.session_factory() as session, session.begin():
+        for result in index.identity_results(pairs):
+            counts[1] += store_result(session, result, worker.versions, job_id=None, duration_ms=0.0).flags
     return DaskSummary(
-        n, len(results), candidates, flags, time.perf_counter() - started,
-        tuple(s.seconds for s in sorted(shards, key=lambda s: s.shard)),
+        pending, n_shards, n_workers, len(index.child_slots()), counts[0], counts[1],
+        time.perf_counter() - started,
     )  # fmt: skip

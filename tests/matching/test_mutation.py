@@ -62,3 +62,16 @@ def test_json_spec_and_bad_parameters():
         MutationModel.from_json({"model": "equal"})
     with pytest.raises(CaseError):
         MutationModel("equal", 1.5)
+
+
+def test_a_models_matrix_is_computed_once_per_allele_list_and_read_only():
+    from matching.frequencies import FrequencyTable
+    from matching.mutation import MutationModel
+
+    locus = FrequencyTable.default().locus("FGA")
+    model = MutationModel("stepwise", 0.002)
+    first = model.matrix(locus)
+    assert model.matrix(locus) is first and not first.flags.writeable
+    assert MutationModel("stepwise", 0.003).matrix(locus) is not first
+    proportional = MutationModel("proportional", 0.002)
+    assert proportional.matrix(locus) is proportional.matrix(locus)

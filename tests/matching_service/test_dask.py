@@ -1,45 +1,65 @@
-"""The full re-match on Dask: families sharded across workers, every pair found once, stored once, with the
-database size of the whole search."""
+"""The full re-match on Dask: children sharded over many more shards than workers, each worker reading the index
+snapshot the client wrote (never the database), results stored once by the client: the same rows as the local
+re-match, even when a worker is killed mid-run (its shards run again elsewhere)."""
 
 from __future__ import annotations
 
+import os
+import signal
+from typing import Any
+
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from intake.cli.match import make_match_commands
-from intake.models import Role
-from matching.search import Settings
+from intake.models import JobState, MatchJob
 from matching.service import Worker
 from matching.service.distributed import rematch_on_dask
-from tests.matching_service.world import TABLE
+from matching.service.rematch import rematch_all
+from tests.matching_service.test_rematch_all import SETTINGS, _forget, _populate, _stored
+from tests.matching_service.world import World
 
 
-def test_a_rematch_on_two_dask_workers_finds_each_pair_once_with_the_whole_database_size(world):
-    parents, child, mother, father = world.typed_trio()
-    for _ in range(3):  # unrelated families, spread over both shards by case id
-        others = world.family(Role.MOTHER, Role.FATHER)
-        world.upload(others.codes["mother"], world.person("female"))
-        world.upload(others.codes["father"], world.person("male"))
-    sister = world.found_child()
-    world.upload(sister["child"], world.child(father, mother))
-
-    done = rematch_on_dask(world.factory, TABLE, Settings(), workers=2, processes=False)
-    assert done.shards == 2 and done.children == 2 and done.candidates == 2
-    found = world.candidates()
-    assert sorted(c.relationship for c in found) == ["trio_couple", "trio_couple"]
-    assert {c.family_case_id for c in found} == {parents.case_id}
-    assert all(c.compared == 4 for c in found)  # every family, not one shard's
-
-    Worker(world.factory).run_pending()  # the profiles' own queued searches find the same pairs
-    assert [c.id for c in world.candidates()] == [c.id for c in found]
+def _searched_long_ago(world: World) -> Worker:
+    _populate(world)
+    with world.factory() as session, session.begin():
+        session.execute(sa.update(MatchJob).values(state=JobState.DONE))
+    worker = Worker(world.factory, settings=SETTINGS)
+    worker.start()
+    return worker
 
 
-def test_match_all_on_a_local_dask_cluster_from_the_command_line(world):
+def test_a_rematch_on_two_dask_worker_processes_stores_what_the_local_one_stores(world: World) -> None:
+    worker = _searched_long_ago(world)
+    rematch_all(worker, workers=1)
+    local = _stored(world)
+    _forget(world)
+    killed: list[str] = []
+
+    def kill_a_busy_worker(client: Any) -> None:
+        if killed:
+            return
+        busy = [w for w, keys in client.processing().items() if keys]
+        if busy:
+            pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
+            os.kill(pid, signal.SIGKILL)  # its shards are lost with it and must be run again
+            killed.append(busy[0])
+
+    done = rematch_on_dask(worker, workers=2, processes=True, on_shard=kill_a_busy_worker)
+    assert killed, "no worker held a shard to lose"
+    assert done.workers == 2 and done.shards > done.workers and done.children == 15
+    assert _stored(world) == local and local[0]
+
+
+def test_match_all_on_a_local_dask_cluster_from_the_command_line(world: World) -> None:
     world.typed_trio()
     commands = {c.name: c for c in make_match_commands(lambda: world.factory)}
     result = CliRunner().invoke(
-        commands["match"], ["--all", "--dask", "--workers", "1"], catch_exceptions=False
+        commands["match"], ["--all", "--dask", "--workers", "1", "--no-progress"], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
     assert "children searched" in result.output and len(world.candidates()) == 1
     wrong = CliRunner().invoke(commands["match"], ["--pending", "--dask"])
     assert wrong.exit_code == 2 and "--all" in wrong.output
+    remote = CliRunner().invoke(commands["match"], ["--all", "--dask", "tcp://127.0.0.1:1"])
+    assert remote.exit_code == 2 and "--snapshot-dir" in remote.output

@@ -1,0 +1,74 @@
+"""Small scans never wake numba's thread pool: fewer than `SERIAL_BELOW` candidates run the one-thread build of
+the same kernel (same results); larger scans run the parallel build."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from matching import fast, index
+from matching.batch import DuoScorer, TrioScorer
+from matching.frequencies import FrequencyTable
+from matching.index import Encoder, identical_columns
+from matching.search import DEFAULT_MUTATION
+from matching.simulate import random_profile
+
+pytestmark = pytest.mark.skipif(not fast.HAVE_NUMBA, reason="numba builds only")
+
+TABLE = FrequencyTable.default()
+ENCODER = Encoder(TABLE)
+
+
+def _refuse(*_: Any) -> None:
+    raise AssertionError("a small scan woke the parallel kernel")
+
+
+def _codes(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return ENCODER.encode_many([random_profile(TABLE, rng) for _ in range(n)])[0]
+
+
+def test_tiny_pools_run_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    child = random_profile(TABLE, rng)
+    fathers, mothers = _codes(40, 1), _codes(40, 2)
+    trio = TrioScorer(ENCODER.encoding, child, DEFAULT_MUTATION)
+    duo = DuoScorer(ENCODER.encoding, child, DEFAULT_MUTATION)
+    column = ENCODER.encode(child)[0]
+    want = (
+        trio.log10_lr(fathers, mothers),
+        trio.above(fathers, mothers, -8.0),
+        duo.log10_lr(fathers),
+        duo.above(fathers, -5.0),
+        identical_columns(column, ENCODER.untyped, fathers),
+    )
+    for name in ("_duo_jit", "_trio_jit", "_duo_above_jit", "_trio_above_jit"):
+        monkeypatch.setattr(fast, name, (_refuse, getattr(fast, name)[1]))
+    monkeypatch.setattr(index, "_identity_jit", (_refuse, index._identity_jit[1]))
+    got = (
+        trio.log10_lr(fathers, mothers),
+        trio.above(fathers, mothers, -8.0),
+        duo.log10_lr(fathers),
+        duo.above(fathers, -5.0),
+        identical_columns(column, ENCODER.untyped, fathers),
+    )
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[2], want[2])
+    for a, b in ((got[1], want[1]), (got[3], want[3]), (got[4], want[4])):
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_large_pools_use_the_parallel_kernel_and_agree_with_one_thread() -> None:
+    n = fast.SERIAL_BELOW + 5
+    codes = np.repeat(_codes(64, 3), (n + 63) // 64, axis=1)[:, :n]
+    rng = np.random.default_rng(6)
+    duo = DuoScorer(ENCODER.encoding, random_profile(TABLE, rng), DEFAULT_MUTATION)
+    assert fast.pick(fast._duo_above_jit, n) is fast._duo_above_jit[0]
+    assert fast.pick(fast._duo_above_jit, 100) is fast._duo_above_jit[1]
+    found, sums = duo.above(codes, -6.0)
+    full = duo.log10_lr(codes, use_numba=False)
+    np.testing.assert_array_equal(found, np.flatnonzero(full >= -6.0))
+    np.testing.assert_array_equal(sums, full[found])
