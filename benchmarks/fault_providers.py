@@ -34,7 +34,7 @@ from benchmarks.local_http import Answer, LocalServer
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "fake-twilio-token"
 FROM_NUMBER = "+8610690000000"
-BOT_TOKEN = "123456:fake-bot-token"
+BOT_TOKEN = "123456:fake-bot-token-for-the-fault-run"  # shaped as BotFather gives it
 
 _TAG = re.compile(r"/w/([A-Za-z0-9_-]+)(/.*)")
 _JSON = {"Content-Type": "application/json"}

@@ -156,7 +156,12 @@ class Worker:
         """Run one pass: reminders, other queues, then one batch of notifications; return how much was done."""
         done = self.queue_reminders()
         for task in self.tasks:
-            done += task(self.session_factory)
+            try:
+                done += task(self.session_factory)
+            except (
+                Exception
+            ):  # one queue's failure (a photo host down, a bad setting) must not stop the sends
+                log.exception("worker task %s failed", getattr(task, "__name__", task))
         for nid in self.claim():
             self.process(nid)
             done += 1

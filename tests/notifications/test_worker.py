@@ -312,3 +312,17 @@ def test_a_telegram_base_url_ending_in_bot_works_as_reunite_bot_reads_it(
     queue_on_telegram(session, family, contact, "t:4", "sample.typed")
     make_worker(telegram_api_base_url=fake_telegram.base_url + "/bot").run_once()
     assert len(fake_telegram.texts_to(CHAT)) == 1
+
+
+def test_a_failing_queue_task_does_not_stop_the_families_messages(
+    session, family, make_worker, fake_twilio, caplog
+):
+    def broken(_factory):  # a photo fetch whose settings are wrong, or whose host is down
+        raise RuntimeError("photo host down")
+
+    queue_received(session, family)
+    worker = make_worker()
+    worker.tasks = [broken]
+    assert worker.run_once() >= 1
+    assert len(fake_twilio.messages) == 1
+    assert "worker task broken failed" in caplog.text
