@@ -204,11 +204,14 @@ def decide_candidate(candidate_id: int) -> ResponseReturnValue:
     if candidate is None:
         abort(404)
     if not _may_see(me, candidate):
+        audit(s, me.actor, "candidate.decide_denied", "candidate", candidate.id,
+              decision=request.form.get("decision", "")[:32])  # fmt: skip
+        s.commit()
         abort(403)
     try:
         kind = DecisionKind(request.form.get("decision", ""))
     except ValueError:
-        abort(400, "unknown decision")
+        abort(400, t(N_("There is no such decision.")))
     wish_field = request.form.get("wish")
     wish = {"yes": True, "no": False}.get(wish_field or "")
     try:
@@ -223,6 +226,10 @@ def decide_candidate(candidate_id: int) -> ResponseReturnValue:
         )
     except ReuniteError as exc:
         s.rollback()
+        # A refused decision is audited like a refused page: who tried what, and why it was refused.
+        audit(s, me.actor, "candidate.decide_refused", "candidate", candidate_id, decision=kind.value,
+              reason=exc.message)  # fmt: skip
+        s.commit()
         flash(t(exc.message, **exc.params))
         return redirect(url_for("console.candidate_page", candidate_id=candidate_id)), 303
     s.commit()

@@ -7,6 +7,7 @@ transaction as the reads, and commits it before the page is sent.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from intake.models import (
     CaseKind,
     CaseStatus,
     Consent,
+    Contact,
     CustodyEvent,
     Direction,
     DnaProfile,
@@ -30,8 +32,11 @@ from intake.models import (
     Lab,
     LabDay,
     Message,
+    Officer,
     OfficerRole,
     Person,
+    PersonContact,
+    Role,
     Sample,
     SampleSource,
     as_utc,
@@ -50,7 +55,7 @@ ENUM_LABELS = (
     N_("closed"), N_("withdrawn"), N_("missing_child"), N_("found_child"), N_("female"), N_("male"),
     N_("unknown"), N_("confirmed_missing_parent"), N_("reporting_parent"), N_("rescued_child"),
     N_("suspected_kidnapped_child"), N_("unknown_identity_child"), N_("awaiting_collection"), N_("collected"),
-    N_("rejected"), N_("cancelled"),
+    N_("rejected"), N_("cancelled"), N_("sms"), N_("telegram"), N_("terminal"),
 )  # fmt: skip
 
 
@@ -125,6 +130,7 @@ class Entry:
     what: str  # a msgid, translated in the template
     detail: str
     link: str | None = None
+    translate_detail: bool = False  # the detail is a msgid too
 
 
 def _timeline(case: Case) -> list[Entry]:
@@ -165,16 +171,137 @@ def _timeline(case: Case) -> list[Entry]:
                 f"profiles/{pr.id}",
             )
         )
-    contacts = {p.contact_id for p in persons if p.contact_id} | (
-        {case.reported_by_contact_id} if case.reported_by_contact_id else set()
+    entries.extend(_messages(case, persons))
+    return sorted(entries, key=lambda e: as_utc(e.at))
+
+
+PIN_LIKE = re.compile(r"(?<!\d)\d{6}(?!\d)")
+
+
+def case_contacts(case: Case, persons: list[Person]) -> set[int]:
+    """Return the contacts who write about `case`: its reporter, its persons' own and linked contacts."""
+    contacts = {p.contact_id for p in persons if p.contact_id}
+    if case.reported_by_contact_id:
+        contacts.add(case.reported_by_contact_id)
+    if persons:
+        linked = sa.select(PersonContact.contact_id).where(
+            PersonContact.person_id.in_([p.id for p in persons])
+        )
+        contacts |= set(db().scalars(linked))
+    return contacts
+
+
+def cases_of_contacts(contact_ids: set[int]) -> dict[int, set[int]]:
+    """Return, for each contact, every case it reported, is a person of, or is linked to."""
+    s = db()
+    found: dict[int, set[int]] = {c: set() for c in contact_ids}
+    if not contact_ids:
+        return found
+    ids = list(contact_ids)
+    rows = [
+        *s.execute(
+            sa.select(Case.reported_by_contact_id, Case.id).where(Case.reported_by_contact_id.in_(ids))
+        ),
+        *s.execute(sa.select(Person.contact_id, Person.case_id).where(Person.contact_id.in_(ids))),
+        *s.execute(
+            sa.select(PersonContact.contact_id, Person.case_id)
+            .join(Person, Person.id == PersonContact.person_id)
+            .where(PersonContact.contact_id.in_(ids))
+        ),
+    ]
+    for contact_id, case_id in rows:
+        if contact_id is not None:
+            found[int(contact_id)].add(int(case_id))
+    return found
+
+
+def without_pins(text: str, pins: set[str]) -> str:
+    """Hide every case PIN in a message (those of the contact's cases, and anything shaped like one)."""
+    for pin in pins:
+        if pin:
+            text = text.replace(pin, "••••••")
+    return PIN_LIKE.sub("••••••", text)
+
+
+def _messages(case: Case, persons: list[Person]) -> list[Entry]:
+    """The messages that belong to this case, without PINs.
+
+    Messages carry no case, only their contact: a contact's messages are shown only when every case the contact
+    is tied to is this one. A phone that also writes about another case (a volunteer who reported their own
+    child, a parent of two cases) has its messages left out, with one line saying so: they may be about a case
+    the reader may not see.
+    """
+    s = db()
+    contacts = case_contacts(case, persons)
+    tied = cases_of_contacts(contacts)
+    own = sorted(c for c in contacts if tied.get(c, set()) <= {case.id})
+    entries = []
+    if len(own) < len(contacts):
+        entries.append(
+            Entry(case.created_at, N_("Messages not shown"),
+                  N_("A contact of this case also writes about another case: its messages are not shown here."),
+                  translate_detail=True)
+        )  # fmt: skip
+    if not own:
+        return entries
+    pins = set(
+        s.scalars(
+            sa.select(Case.pin).where(Case.id.in_({i for c in own for i in tied.get(c, set())} | {case.id}))
+        )
     )
     messages = s.scalars(
-        sa.select(Message).where(Message.contact_id.in_(contacts)).order_by(Message.id).limit(200)
+        sa.select(Message).where(Message.contact_id.in_(own)).order_by(Message.id).limit(200)
     )
     for m in messages:
         what = N_("Message received") if m.direction is Direction.INBOUND else N_("Message sent")
-        entries.append(Entry(m.created_at, what, m.body))
-    return sorted(entries, key=lambda e: as_utc(e.at))
+        entries.append(Entry(m.created_at, what, without_pins(m.body, pins)))
+    return entries
+
+
+@dataclass(frozen=True)
+class Registrant:
+    """Who registered a found child and how to reach them."""
+
+    name: str
+    phone: str | None = None
+    channel: str | None = None  # the channel and address they wrote from (an officer: their username)
+    address: str | None = None
+
+
+def registrants(found: list[FoundChild]) -> dict[int, Registrant]:
+    """Name the volunteer (or officer) who registered each found child, with how to reach them."""
+    s = db()
+    case_ids = [f.case_id for f in found]
+    volunteers: dict[int, Person] = {}
+    for p in s.scalars(
+        sa.select(Person)
+        .where(Person.case_id.in_(case_ids), Person.role == Role.VOLUNTEER)
+        .order_by(Person.id)
+    ):
+        volunteers.setdefault(p.case_id, p)
+    contact_ids = {p.contact_id for p in volunteers.values() if p.contact_id}
+    contacts = {c.id: c for c in s.scalars(sa.select(Contact).where(Contact.id.in_(contact_ids)))}
+    officer_ids = {int(f.registered_by.split(":", 1)[1]) for f in found
+                   if f.registered_by.startswith("officer:") and f.registered_by.split(":", 1)[1].isdigit()}  # fmt: skip
+    officers = {o.id: o for o in s.scalars(sa.select(Officer).where(Officer.id.in_(officer_ids)))}
+    named: dict[int, Registrant] = {}
+    for f in found:
+        volunteer = volunteers.get(f.case_id)
+        kind, _sep, ident = f.registered_by.partition(":")
+        if volunteer is not None:
+            contact = contacts.get(volunteer.contact_id or 0)
+            named[f.case_id] = Registrant(
+                volunteer.name or "–",
+                volunteer.relation_note,
+                contact.channel.value if contact is not None else None,
+                contact.address if contact is not None else None,
+            )
+        elif kind == "officer" and ident.isdigit() and int(ident) in officers:
+            o = officers[int(ident)]
+            named[f.case_id] = Registrant(o.display_name, None, N_("console account"), o.username)
+        else:
+            named[f.case_id] = Registrant(f.registered_by)
+    return named
 
 
 @bp.get("/cases/<reference>")
@@ -193,6 +320,7 @@ def case_page(reference: str) -> ResponseReturnValue:
         "case.html",
         case=case,
         found=found,
+        registrant=registrants([found]).get(case.id) if found else None,
         timeline=timeline,
         provinces=provinces_of(s, [case.id]).get(case.id, []),
     )
@@ -272,7 +400,9 @@ def volunteers() -> ResponseReturnValue:
     }
     audit(s, me.actor, "volunteer_registration.list", "case", None, shown=len(found))
     s.commit()
-    return render("volunteers.html", cases=found, details=details, photos=photos)
+    return render(
+        "volunteers.html", cases=found, details=details, photos=photos, by=registrants(list(details.values()))
+    )
 
 
 @bp.get("/photos/<int:attachment_id>")
