@@ -15,6 +15,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -43,9 +44,10 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
+from intake.clock import CHINA
 from intake.errors import ReuniteError
 from intake.i18n import CHINESE, ENGLISH, N_, normalise_language, translate
-from intake.models import Officer, OfficerRole, audit
+from intake.models import Officer, OfficerRole, as_utc, audit
 from intake.models.officers import LoginOutcome, check_login, end_session, officer_by_session_token
 from intake.web.support import runtime, status_of
 
@@ -238,6 +240,14 @@ def _template_helpers() -> dict[str, Any]:
     me = officer() if current_user.is_authenticated else None
     lang = language()
     return {"_": t, "me": me, "lang": lang, "html_lang": "zh-CN" if lang == CHINESE else "en"}
+
+
+@bp.app_template_filter("when")
+def when(moment: datetime | None) -> str:
+    """Write a stored time in China Standard Time, with the zone named ("2026-11-29 14:05 CST" / "北京时间")."""
+    if moment is None:
+        return "–"
+    return f"{as_utc(moment).astimezone(CHINA):%Y-%m-%d %H:%M} {t(N_('CST'))}"
 
 
 def login_required(view: F) -> F:

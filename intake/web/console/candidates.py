@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from intake.errors import ReuniteError
 from intake.i18n import N_
+from intake.match_queue import resolve_flag
 from intake.models import (
     Candidate,
     CandidateDecision,
@@ -23,6 +24,7 @@ from intake.models import (
     CandidateStatus,
     Case,
     DecisionKind,
+    Lab,
     MatchFlag,
     Officer,
     ReviewState,
@@ -34,6 +36,7 @@ from intake.provinces import provinces_of
 from intake.reviews import decide, found_person_age, needs_own_wish, review_of
 from intake.web.console.access import cases_in_province, may_see
 from intake.web.console.app import bp, db, login_required, officer, render, t
+from intake.web.console.paging import paginate, paginate_ids
 
 BANDS = ("candidate", "inconclusive", "excluded", "not_enough_markers")
 MEANINGS = {
@@ -52,7 +55,7 @@ STATE_LABELS = (
     N_("awaiting_review"), N_("confirmed"), N_("approved"), N_("more_evidence"), N_("superseded"),
     N_("candidate"), N_("inconclusive"), N_("excluded"), N_("not_enough_markers"), N_("sex_mismatch"),
     N_("same_person"), N_("sample_mixup"), N_("claimed_parents_excluded"), N_("confirm"), N_("reject"),
-    N_("approve"), N_("wish"),
+    N_("approve"), N_("wish"), N_("flag open"), N_("flag resolved"),
 )  # fmt: skip
 CHART_WIDTH, CHART_ROW, LABEL_WIDTH, SCALE_MAX = 640, 18, 110, 3.0  # bars from -3 to +3 in log10 LR
 
@@ -86,7 +89,7 @@ def _may_see(me: Officer, candidate: Candidate) -> bool:
 @login_required
 def candidates() -> ResponseReturnValue:
     s, me = db(), officer()
-    chosen = {k: request.args.get(k, "").strip()[:64] for k in ("province", "band", "status")}
+    chosen = {k: request.args.get(k, "").strip()[:64] for k in ("province", "band", "status", "q")}
     if chosen["band"] and chosen["band"] not in BANDS:
         abort(400, f"unknown band {chosen['band'][:32]!r}")
     if chosen["status"] and chosen["status"] not in STATES:
@@ -103,17 +106,21 @@ def candidates() -> ResponseReturnValue:
         query = query.where(Candidate.band == chosen["band"])
     if chosen["status"]:
         query = query.where(state == chosen["status"])
+    if chosen["q"]:  # a case reference of either side
+        case = sa.select(Case.id).where(Case.reference == chosen["q"].upper())
+        query = query.where(sa.or_(Candidate.child_case_id.in_(case), Candidate.family_case_id.in_(case)))
     query = query.order_by(
         Candidate.log10_lr.desc().nulls_last(), Candidate.created_at.desc(), Candidate.id.desc()
     )
-    rows = s.execute(query.limit(200)).all()
+    paged = paginate(s, query, scalars=False)
+    rows = paged.rows
     refs = _references([c.child_case_id for c, _ in rows] + [c.family_case_id for c, _ in rows])
-    audit(s, me.actor, "candidate.list", "candidate", None, shown=len(rows))
+    audit(s, me.actor, "candidate.list", "candidate", None, shown=len(rows), total=paged.total)
     s.commit()
-    provinces = sorted({p for ps in provinces_of(s, list(refs)).values() for p in ps})
+    provinces = sorted(set(s.scalars(sa.select(Lab.province).distinct())))
     return render(
         "candidates.html", rows=rows, refs=refs, chosen=chosen, bands=BANDS, states=STATES, provinces=provinces,
-        lr=combined_lr,
+        lr=combined_lr, paged=paged,
     )  # fmt: skip
 
 
@@ -242,18 +249,51 @@ def decide_candidate(candidate_id: int) -> ResponseReturnValue:
 @login_required
 def flags() -> ResponseReturnValue:
     s, me = db(), officer()
-    found = list(
-        s.scalars(sa.select(MatchFlag).order_by(MatchFlag.created_at.desc(), MatchFlag.id.desc()).limit(500))
-    )
-    case_ids = sorted({int(i) for f in found for i in (f.case_ids or [])})
-    refs = _references(case_ids)
-    if not me.national:
-        provinces = provinces_of(s, case_ids)
-        found = [f for f in found if any(me.province in provinces.get(int(i), []) for i in f.case_ids or [])]
-    audit(s, me.actor, "flag.list", "flag", None, shown=len(found))
+    chosen = {k: request.args.get(k, "").strip()[:32] for k in ("state", "kind")}
+    if chosen["state"] and chosen["state"] not in ("open", "resolved"):
+        abort(400, f"unknown state {chosen['state']!r}")
+    query = sa.select(
+        MatchFlag.id, MatchFlag.case_ids, MatchFlag.kind, MatchFlag.resolved_at.is_not(None)
+    ).order_by(MatchFlag.created_at.desc(), MatchFlag.id.desc())
+    rows = [(f, [int(i) for i in cs or []], kind, bool(done)) for f, cs, kind, done in s.execute(query)]
+    if not me.national:  # the cases of a flag are a list: filtered here, on ids only
+        provinces = provinces_of(s, sorted({i for _f, cs, _k, _d in rows for i in cs}))
+        rows = [r for r in rows if any(me.province in provinces.get(i, []) for i in r[1])]
+    kinds = sorted({kind for _f, _cs, kind, _d in rows})
+    ids = [f for f, _cs, kind, done in rows
+           if (not chosen["kind"] or kind == chosen["kind"])
+           and (not chosen["state"] or done == (chosen["state"] == "resolved"))]  # fmt: skip
+    paged = paginate_ids(s, MatchFlag, ids)
+    found: list[MatchFlag] = paged.rows
+    refs = _references(sorted({int(i) for f in found for i in (f.case_ids or [])}))
+    audit(s, me.actor, "flag.list", "flag", None, shown=len(found), total=paged.total)
     links = _sample_links(s, [f.id for f in found])
     s.commit()
-    return render("flags.html", flags=found, refs=refs, links=links)
+    return render("flags.html", flags=found, refs=refs, links=links, paged=paged, chosen=chosen, kinds=kinds)
+
+
+@bp.post("/flags/<int:flag_id>/resolve")
+@login_required
+def resolve_flag_page(flag_id: int) -> ResponseReturnValue:
+    """Resolve a flag with a note (intake.match_queue.resolve_flag, audited); only a flag of the officer's cases."""
+    s, me = db(), officer()
+    flag = s.get(MatchFlag, flag_id)
+    if flag is None:
+        abort(404)
+    cases = [c for c in (s.get(Case, int(i)) for i in flag.case_ids or []) if c is not None]
+    if not me.national and not any(may_see(s, me, c) for c in cases):
+        audit(s, me.actor, "flag.resolve_denied", "flag", flag.id)
+        s.commit()
+        abort(403)
+    try:
+        resolve_flag(s, flag.id, actor=me.actor, note=request.form.get("note", "")[:200])
+    except ReuniteError as exc:
+        s.rollback()
+        flash(t(exc.message, **exc.params))
+        return redirect(url_for("console.flags")), 303
+    s.commit()
+    flash(t(N_("Flag %(flag)s is resolved."), flag=flag_id))
+    return redirect(url_for("console.flags")), 303
 
 
 def _sample_links(s: Session, flag_ids: list[int]) -> dict[int, list[tuple[str, str]]]:

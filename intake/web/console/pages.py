@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import abort, request, send_file
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import aliased
 
 from intake.i18n import N_
 from intake.models import (
@@ -39,6 +40,7 @@ from intake.models import (
     Role,
     Sample,
     SampleSource,
+    SampleStatus,
     as_utc,
     audit,
 )
@@ -46,9 +48,9 @@ from intake.photos import CONTENT_TYPE, read_photo
 from intake.provinces import provinces_of
 from intake.web.console.access import require_case, visible
 from intake.web.console.app import bp, db, login_required, officer, render, roles_required
+from intake.web.console.paging import date_arg, day_end, day_start, paginate
 from intake.web.support import runtime
 
-PAGE_SIZE = 100
 # The values of the enumerations the pages show, translated in the templates with _(value).
 ENUM_LABELS = (
     N_("open"), N_("sampling_booked"), N_("sampled"), N_("profiled"), N_("candidate_match"), N_("reunited"),
@@ -88,37 +90,123 @@ def dashboard() -> ResponseReturnValue:
         "dashboard.html",
         counts=[(status, counts.get(status, 0)) for status in CaseStatus],
         recent=recent,
+        reporters=reporters(recent),
         provinces=provinces_of(s, [c.id for c in recent]),
     )
+
+
+SORTS = {
+    "newest": (Case.created_at.desc(), Case.id.desc()),
+    "oldest": (Case.created_at.asc(), Case.id.asc()),
+    "reference": (Case.reference.asc(),),
+    "status": (Case.status.asc(), Case.created_at.desc(), Case.id.desc()),
+}
+SORT_LABELS = (N_("newest"), N_("oldest"), N_("reference"), N_("status"))
+FOUND_SOURCES = {
+    SampleSource.RESCUED_CHILD,
+    SampleSource.SUSPECTED_KIDNAPPED_CHILD,
+    SampleSource.UNKNOWN_IDENTITY_CHILD,
+}
+PHONE_CHARS = re.compile(r"[\s\-()]")
+
+
+def search_condition(q: str) -> sa.ColumnElement[bool]:
+    """Cases found by `q`: a case reference, a sample code, a phone number, a child's or a person's name."""
+    q = q.strip()[:64]
+    upper = q.upper()
+    conditions: list[sa.ColumnElement[bool]] = [
+        Case.reference == upper,
+        Case.id.in_(sa.select(Sample.case_id).where(Sample.code == upper)),
+        Case.child_name.contains(q, autoescape=True),
+        Case.id.in_(sa.select(Person.case_id).where(Person.name.contains(q, autoescape=True))),
+    ]
+    digits = PHONE_CHARS.sub("", q)
+    if digits.lstrip("+").isdigit() and len(digits.lstrip("+")) >= 5:
+        bare = digits.lstrip("+")
+        national = bare[2:] if bare.startswith("86") and len(bare) == 13 else bare
+        addresses = {digits, bare, f"+{bare}", f"+86{national}", national}
+        contacts = sa.select(Contact.id).where(Contact.address.in_(addresses))
+        conditions += [
+            Case.reported_by_contact_id.in_(contacts),
+            Case.id.in_(sa.select(Person.case_id).where(
+                sa.or_(Person.contact_id.in_(contacts), Person.relation_note.in_(addresses)))),
+        ]  # fmt: skip
+    return sa.or_(*conditions)
+
+
+def case_query(me: Officer) -> tuple[sa.Select[Case], dict[str, str]]:
+    """The cases the officer asked for (search, filters) in the order asked; and what was asked."""
+    chosen = {
+        k: request.args.get(k, "").strip()[:64] for k in ("q", "province", "status", "kind", "source", "sort")
+    }
+    chosen.update({k: request.args.get(k, "").strip()[:10] for k in ("from", "to")})
+    if chosen["status"] and chosen["status"] not in {c.value for c in CaseStatus}:
+        abort(400, f"unknown status {chosen['status'][:32]!r}")
+    if chosen["kind"] and chosen["kind"] not in {k.value for k in CaseKind}:
+        abort(400, f"unknown kind {chosen['kind'][:32]!r}")
+    if chosen["source"] and chosen["source"] not in {x.value for x in SampleSource}:
+        abort(400, f"unknown source {chosen['source'][:32]!r}")
+    if chosen["sort"] and chosen["sort"] not in SORTS:
+        abort(400, f"unknown sort {chosen['sort'][:32]!r}")
+    query = _kind_filter(visible(sa.select(Case), me, chosen["province"] or None), chosen["kind"])
+    if chosen["status"]:
+        query = query.where(Case.status == CaseStatus(chosen["status"]))
+    if chosen["source"]:
+        source = SampleSource(chosen["source"])
+        if source in FOUND_SOURCES:
+            query = query.where(Case.id.in_(sa.select(FoundChild.case_id).where(FoundChild.source == source)))
+        else:
+            query = query.where(Case.id.in_(sa.select(Sample.case_id).where(Sample.source == source)))
+    start, end = date_arg("from"), date_arg("to")
+    if start is not None:
+        query = query.where(Case.created_at >= day_start(start))
+    if end is not None:
+        query = query.where(Case.created_at < day_end(end))
+    if chosen["q"]:
+        query = query.where(search_condition(chosen["q"]))
+    return query.order_by(*SORTS[chosen["sort"] or "newest"]), chosen
+
+
+def reporters(cases: list[Case]) -> dict[int, str]:
+    """The name of the person who reported each case (the person writing from the reporting contact)."""
+    wanted = {c.id: c.reported_by_contact_id for c in cases if c.reported_by_contact_id}
+    if not wanted:
+        return {}
+    names: dict[int, str] = {}
+    rows = db().execute(
+        sa.select(Person.case_id, Person.contact_id, Person.name)
+        .where(Person.case_id.in_(list(wanted)), Person.name.is_not(None))
+        .order_by(Person.id)
+    )
+    for case_id, contact_id, name in rows:
+        if contact_id == wanted.get(case_id) and case_id not in names:
+            names[case_id] = str(name)
+    return names
 
 
 @bp.get("/cases")
 @login_required
 def cases() -> ResponseReturnValue:
     s, me = db(), officer()
-    province = request.args.get("province", "").strip()[:64]
-    status = request.args.get("status", "").strip()
-    kind = request.args.get("kind", "").strip()
-    if status and status not in {c.value for c in CaseStatus}:
-        abort(400, f"unknown status {status[:32]!r}")
-    if kind and kind not in {k.value for k in CaseKind}:
-        abort(400, f"unknown kind {kind[:32]!r}")
-    query = _kind_filter(visible(sa.select(Case), me, province or None), kind)
-    if status:
-        query = query.where(Case.status == CaseStatus(status))
-    found = list(s.scalars(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(PAGE_SIZE)))
-    kinds = set(s.scalars(sa.select(FoundChild.case_id).where(FoundChild.case_id.in_([c.id for c in found]))))
-    audit(s, me.actor, "case.list", "case", None, shown=len(found))
+    query, chosen = case_query(me)
+    paged = paginate(s, query)
+    found = paged.rows
+    audit(
+        s, me.actor, "case.list", "case", None, shown=len(found), total=paged.total, search=bool(chosen["q"])
+    )
     s.commit()
     return render(
         "cases.html",
         cases=found,
-        found_ids=kinds,
+        paged=paged,
+        reporters=reporters(found),
         provinces=provinces_of(s, [c.id for c in found]),
         all_provinces=_provinces(),
         statuses=list(CaseStatus),
         kinds=list(CaseKind),
-        chosen={"province": province, "status": status, "kind": kind},
+        sources=list(SampleSource),
+        sorts=list(SORTS),
+        chosen=chosen,
     )
 
 
@@ -359,20 +447,33 @@ def labs() -> ResponseReturnValue:
 @bp.get("/samples")
 @login_required
 def samples() -> ResponseReturnValue:
+    """The province's samples, newest first, including family samples booked but not yet taken (their lab is the
+    appointment's)."""
     s, me = db(), officer()
+    chosen = {k: request.args.get(k, "").strip()[:32] for k in ("q", "status")}
+    if chosen["status"] and chosen["status"] not in {x.value for x in SampleStatus}:
+        abort(400, f"unknown status {chosen['status'][:32]!r}")
+    booked_lab = aliased(Lab)
     query = (
-        sa.select(Sample, Lab, Case)
+        sa.select(Sample, Lab, Case, booked_lab)
         .outerjoin(Lab, Lab.id == Sample.lab_id)
         .outerjoin(Case, Case.id == Sample.case_id)
+        .outerjoin(Booking, Booking.id == Sample.booking_id)
+        .outerjoin(LabDay, LabDay.id == Booking.lab_day_id)
+        .outerjoin(booked_lab, booked_lab.id == LabDay.lab_id)
         .order_by(Sample.created_at.desc(), Sample.id.desc())
-        .limit(PAGE_SIZE)
     )
     if not me.national:
-        query = query.where(Lab.province == me.province)
-    rows = s.execute(query).all()
-    audit(s, me.actor, "sample.list", "sample", None, shown=len(rows))
+        query = query.where(sa.or_(Lab.province == me.province,
+                                   sa.and_(Sample.lab_id.is_(None), booked_lab.province == me.province)))  # fmt: skip
+    if chosen["status"]:
+        query = query.where(Sample.status == SampleStatus(chosen["status"]))
+    if chosen["q"]:
+        query = query.where(Sample.code.startswith(chosen["q"].upper(), autoescape=True))
+    paged = paginate(s, query, scalars=False)
+    audit(s, me.actor, "sample.list", "sample", None, shown=len(paged.rows), total=paged.total)
     s.commit()
-    return render("samples.html", rows=rows)
+    return render("samples.html", rows=paged.rows, paged=paged, chosen=chosen, statuses=list(SampleStatus))
 
 
 @bp.get("/volunteers")
@@ -384,7 +485,8 @@ def volunteers() -> ResponseReturnValue:
             sa.select(FoundChild.case_id).where(FoundChild.source == SampleSource.UNKNOWN_IDENTITY_CHILD)
         )
     )
-    found = list(s.scalars(query.order_by(Case.created_at.desc()).limit(PAGE_SIZE)))
+    paged = paginate(s, query.order_by(Case.created_at.desc(), Case.id.desc()))
+    found = paged.rows
     photos: dict[int, list[int]] = {}
     rows = s.execute(
         sa.select(Attachment.case_id, Attachment.id)
@@ -401,7 +503,12 @@ def volunteers() -> ResponseReturnValue:
     audit(s, me.actor, "volunteer_registration.list", "case", None, shown=len(found))
     s.commit()
     return render(
-        "volunteers.html", cases=found, details=details, photos=photos, by=registrants(list(details.values()))
+        "volunteers.html",
+        cases=found,
+        details=details,
+        photos=photos,
+        by=registrants(list(details.values())),
+        paged=paged,
     )
 
 
@@ -429,14 +536,19 @@ def photo(attachment_id: int) -> ResponseReturnValue:
 @roles_required(OfficerRole.SUPERVISOR, OfficerRole.ADMIN)
 def audit_log() -> ResponseReturnValue:
     s, me = db(), officer()
-    actor = request.args.get("actor", "").strip()[:120]
-    action = request.args.get("action", "").strip()[:64]
-    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)
-    if actor:
-        query = query.where(AuditEvent.actor == actor)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    events = list(s.scalars(query))
-    audit(s, me.actor, "audit.view", None, None, shown=len(events))
+    chosen = {k: request.args.get(k, "").strip()[:120] for k in ("actor", "action")}
+    chosen.update({k: request.args.get(k, "").strip()[:10] for k in ("from", "to")})
+    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
+    if chosen["actor"]:
+        query = query.where(AuditEvent.actor == chosen["actor"])
+    if chosen["action"]:
+        query = query.where(AuditEvent.action == chosen["action"][:64])
+    start, end = date_arg("from"), date_arg("to")
+    if start is not None:
+        query = query.where(AuditEvent.at >= day_start(start))
+    if end is not None:
+        query = query.where(AuditEvent.at < day_end(end))
+    paged = paginate(s, query, default_size=100)
+    audit(s, me.actor, "audit.view", None, None, shown=len(paged.rows), total=paged.total)
     s.commit()
-    return render("audit.html", events=events, chosen={"actor": actor, "action": action})
+    return render("audit.html", events=paged.rows, paged=paged, chosen=chosen)
