@@ -234,6 +234,45 @@ def unlock(session: Session, officer: Officer, actor: str) -> int:
     return n
 
 
+def set_active(session: Session, officer: Officer, active: bool, actor: str) -> None:
+    """Disable (a departed officer) or enable an account; disabling ends its session at once. Audited."""
+    officer.active = active
+    officer.session_token = secrets.token_urlsafe(32)
+    audit(session, actor, "officer.enable" if active else "officer.disable", "officer", officer.id)
+
+
+def reset_password(session: Session, officer: Officer, password: str, actor: str) -> None:
+    """Give an account a new password (an administrator's reset); its session ends and its lockouts go. Audited."""
+    check_password_rules(password)
+    officer.password_hash = _hasher.hash(password)
+    officer.session_token = secrets.token_urlsafe(32)
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.username == officer.username))
+    audit(session, actor, "officer.reset_password", "officer", officer.id)
+
+
+def change_own_password(session: Session, officer: Officer, old: str, new: str) -> None:
+    """An officer changes their own password: the old one first; the new one follows the rules. Audited."""
+    if not _verify(officer.password_hash, old):
+        audit(session, officer.actor, "officer.password_change_refused", "officer", officer.id)
+        raise InputError(N_("The current password is wrong."))
+    check_password_rules(new)
+    if new == old:
+        raise InputError(N_("The new password is the same as the current one."))
+    officer.password_hash = _hasher.hash(new)
+    audit(session, officer.actor, "officer.change_password", "officer", officer.id)
+
+
+def set_role(session: Session, officer: Officer, role: OfficerRole, province: str | None, actor: str) -> None:
+    """Change an account's role and province (an officer or supervisor needs one). Audited, old and new."""
+    province = (province or "").strip()[:64] or None
+    if role is not OfficerRole.ADMIN and not province:
+        raise InputError(N_("An officer or supervisor needs a province."))
+    before = {"role": officer.role.value, "province": officer.province}
+    officer.role, officer.province = role, province
+    audit(session, actor, "officer.set_role", "officer", officer.id, before=before,
+          after={"role": role.value, "province": province})  # fmt: skip
+
+
 def end_session(session: Session, officer: Officer) -> None:
     """Log an officer out: the session token is replaced, so the old cookie no longer logs anyone in."""
     officer.session_token = secrets.token_urlsafe(32)

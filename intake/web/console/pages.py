@@ -57,7 +57,8 @@ ENUM_LABELS = (
     N_("closed"), N_("withdrawn"), N_("missing_child"), N_("found_child"), N_("female"), N_("male"),
     N_("unknown"), N_("confirmed_missing_parent"), N_("reporting_parent"), N_("rescued_child"),
     N_("suspected_kidnapped_child"), N_("unknown_identity_child"), N_("awaiting_collection"), N_("collected"),
-    N_("rejected"), N_("cancelled"), N_("sms"), N_("telegram"), N_("terminal"),
+    N_("rejected"), N_("cancelled"), N_("sms"), N_("telegram"), N_("terminal"), N_("officer"), N_("supervisor"),
+    N_("admin"),
 )  # fmt: skip
 
 
