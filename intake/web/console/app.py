@@ -40,7 +40,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_login import login_required as _login_required
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -49,6 +49,7 @@ from intake.errors import ReuniteError
 from intake.i18n import CHINESE, ENGLISH, N_, normalise_language, translate
 from intake.models import Officer, OfficerRole, as_utc, audit
 from intake.models.officers import LoginOutcome, check_login, end_session, officer_by_session_token
+from intake.web.console.labels import label_msgid
 from intake.web.support import runtime, status_of
 
 bp = Blueprint(
@@ -242,6 +243,12 @@ def _template_helpers() -> dict[str, Any]:
     return {"_": t, "me": me, "lang": lang, "html_lang": "zh-CN" if lang == CHINESE else "en"}
 
 
+@bp.app_template_filter("label")
+def label(code: object) -> str:
+    """The reader's words for a stored code (intake.web.console.labels): no page shows a raw code."""
+    return t(label_msgid(code))
+
+
 @bp.app_template_filter("when")
 def when(moment: datetime | None) -> str:
     """Write a stored time in China Standard Time, with the zone named ("2026-11-29 14:05 CST" / "北京时间")."""
@@ -285,6 +292,12 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
     }
     code = exc.code or 500
     reason = exc.description or exc.name
+    if isinstance(
+        exc, CSRFError
+    ):  # the library's reason ("The CSRF token is missing.") means nothing to officers
+        reason = t(
+            N_("the form had expired or came from another page. Go back, reload the page and send it again")
+        )
     return render("error.html", code, code=code, message=t(messages.get(code, "%(reason)s"), reason=reason))
 
 

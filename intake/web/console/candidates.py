@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session, aliased
 
 from intake.errors import ReuniteError
-from intake.i18n import N_
+from intake.i18n import CHINESE, N_
 from intake.match_queue import resolve_flag
 from intake.models import (
     Candidate,
@@ -33,9 +33,9 @@ from intake.models import (
     audit,
 )
 from intake.provinces import provinces_of
-from intake.reviews import decide, found_person_age, needs_own_wish, review_of
+from intake.reviews import decide, found_person_age, needs_own_wish, rejection_proposer, review_of
 from intake.web.console.access import cases_in_province, may_see
-from intake.web.console.app import bp, db, login_required, officer, render, t
+from intake.web.console.app import bp, db, label, language, login_required, officer, render, t
 from intake.web.console.paging import paginate, paginate_ids
 
 BANDS = ("candidate", "inconclusive", "excluded", "not_enough_markers")
@@ -120,7 +120,7 @@ def candidates() -> ResponseReturnValue:
     provinces = sorted(set(s.scalars(sa.select(Lab.province).distinct())))
     return render(
         "candidates.html", rows=rows, refs=refs, chosen=chosen, bands=BANDS, states=STATES, provinces=provinces,
-        lr=combined_lr, paged=paged,
+        lr=combined_lr, paged=paged, lr_words=lambda x: lr_in_words(x, language()),
     )  # fmt: skip
 
 
@@ -129,6 +129,35 @@ def _references(case_ids: list[int]) -> dict[int, str]:
         return {}
     rows = db().execute(sa.select(Case.id, Case.reference).where(Case.id.in_(case_ids)))
     return {case_id: reference for case_id, reference in rows}
+
+
+EN_SCALE = ((18, "quintillion"), (15, "quadrillion"), (12, "trillion"), (9, "billion"), (6, "million"))
+ZH_SCALE = ((16, "亿亿"), (12, "万亿"), (8, "亿"), (4, "万"))
+
+
+def big_number(log10: float, lang: str) -> str:
+    """Write 10**log10 in words of the reader's language: "58 quadrillion", "5.8亿亿"; beyond the words, 10^n."""
+    for exponent, word in ZH_SCALE if lang == CHINESE else EN_SCALE:
+        if log10 >= exponent:
+            amount = 10 ** (log10 - exponent)
+            if amount >= 10_000:
+                return f"10^{math.floor(log10)}"
+            shown = f"{amount:,.0f}" if amount >= 10 else f"{amount:.2g}"
+            return f"{shown}{word}" if lang == CHINESE else f"{shown} {word}"
+    return f"{10**log10:,.0f}"
+
+
+def lr_in_words(log10_lr: float | None, lang: str) -> str:
+    """Say what a combined LR means: "About 1 in 58 quadrillion unrelated families would fit this well."."""
+    if log10_lr is None:
+        return t(N_("The DNA excludes this relationship: a related family could not show these types."))
+    if log10_lr < 0.3:
+        return t(
+            N_(
+                "Unrelated families fit these types at least as well: the DNA does not support the relationship."
+            )
+        )
+    return t(N_("About 1 in %(n)s unrelated families would fit this well."), n=big_number(log10_lr, lang))
 
 
 def combined_lr(log10_lr: float | None) -> str:
@@ -140,6 +169,20 @@ def combined_lr(log10_lr: float | None) -> str:
         return f"{value:,.0f}" if value >= 10 else f"{value:.3g}"
     exponent = math.floor(log10_lr)
     return f"{10 ** (log10_lr - exponent):.1f} × 10^{exponent}"
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+def ticks() -> list[Tick]:
+    """The chart's scale: the per-marker LR at each power of ten from 1/1000 to 1000."""
+    half = (CHART_WIDTH - LABEL_WIDTH) / 2
+    zero = LABEL_WIDTH + half
+    labels = {-3: "1/1000", -2: "1/100", -1: "1/10", 0: "1", 1: "10", 2: "100", 3: "1000"}
+    return [Tick(zero + p / SCALE_MAX * half, labels[p]) for p in range(-3, 4)]
 
 
 @dataclass(frozen=True)
@@ -198,6 +241,8 @@ def candidate_page(candidate_id: int) -> ResponseReturnValue:
     return render(
         "candidate.html", c=candidate, review=review, decisions=decisions, child=child, family=family,
         meaning=MEANINGS.get(candidate.band, ""), lr=combined_lr(candidate.log10_lr), evidence=evidence,
+        lr_words=lr_in_words(candidate.log10_lr, language()), proposer=rejection_proposer(s, candidate),
+        ticks=ticks(),
         roles=roles, bars=bars, height=height, width=CHART_WIDTH, zero=LABEL_WIDTH + (CHART_WIDTH - LABEL_WIDTH) / 2,
         age=age, own_wish=own_wish,
     )  # fmt: skip
@@ -240,8 +285,8 @@ def decide_candidate(candidate_id: int) -> ResponseReturnValue:
         flash(t(exc.message, **exc.params))
         return redirect(url_for("console.candidate_page", candidate_id=candidate_id)), 303
     s.commit()
-    flash(t(N_("Recorded: %(decision)s. The candidate is now %(state)s."), decision=t(kind.value),
-            state=t(review.state.value)))  # fmt: skip
+    flash(t(N_("Recorded: %(decision)s. The candidate is now %(state)s."), decision=label(kind),
+            state=label(review.state)))  # fmt: skip
     return redirect(url_for("console.candidate_page", candidate_id=candidate_id)), 303
 
 

@@ -47,7 +47,7 @@ from intake.models import (
 from intake.photos import CONTENT_TYPE, read_photo
 from intake.provinces import provinces_of
 from intake.web.console.access import require_case, visible
-from intake.web.console.app import bp, db, login_required, officer, render, roles_required
+from intake.web.console.app import bp, db, label, login_required, officer, render, roles_required, t
 from intake.web.console.paging import date_arg, day_end, day_start, paginate
 from intake.web.support import runtime
 
@@ -227,10 +227,12 @@ def _timeline(case: Case) -> list[Entry]:
     entries = [Entry(case.created_at, N_("Case opened"), case.reference)]
     persons = list(s.scalars(sa.select(Person).where(Person.case_id == case.id)))
     for p in persons:
-        entries.append(Entry(p.created_at, N_("Person added"), f"{p.role.value} {p.name or ''}".strip()))
+        entries.append(Entry(p.created_at, N_("Person added"), f"{label(p.role)} {p.name or ''}".strip()))
     for c in s.scalars(sa.select(Consent).where(Consent.case_id == case.id)):
-        state = "withdrawn" if c.withdrawn_at else ("granted" if c.granted else "refused")
-        entries.append(Entry(c.recorded_at, N_("Consent"), f"{c.scope.value}: {state} ({c.channel.value})"))
+        state = "consent_withdrawn" if c.withdrawn_at else ("granted" if c.granted else "refused")
+        entries.append(
+            Entry(c.recorded_at, N_("Consent"), f"{label(c.scope)}: {label(state)} ({label(c.channel)})")
+        )
     bookings = s.execute(
         sa.select(Booking, LabDay, Lab)
         .join(LabDay, LabDay.id == Booking.lab_day_id)
@@ -239,24 +241,30 @@ def _timeline(case: Case) -> list[Entry]:
     )
     for b, day, lab in bookings:
         entries.append(
-            Entry(b.created_at, N_("Appointment"), f"{day.day.isoformat()} {lab.name}: {b.status.value}")
+            Entry(b.created_at, N_("Appointment"), f"{day.day.isoformat()} {lab.name}: {label(b.status)}")
         )
     samples = list(s.scalars(sa.select(Sample).where(Sample.case_id == case.id)))
     by_id = {x.id: x for x in samples}
     for x in samples:
-        entries.append(Entry(x.created_at, N_("Sample"), f"{x.code} {x.source.value}: {x.status.value}"))
+        entries.append(Entry(x.created_at, N_("Sample"), f"{x.code} {label(x.source)}: {label(x.status)}"))
     events = s.scalars(sa.select(CustodyEvent).where(CustodyEvent.sample_id.in_(list(by_id))))
     for e in events:
-        detail = f"{by_id[e.sample_id].code}: {e.type.value}" + (f" ({e.reason})" if e.reason else "")
+        detail = f"{by_id[e.sample_id].code}: {label(e.type)}" + (f" ({e.reason})" if e.reason else "")
         entries.append(Entry(e.at, N_("Custody"), detail))
     profiles = s.scalars(sa.select(DnaProfile).where(DnaProfile.sample_id.in_(list(by_id))))
     for pr in profiles:
-        state = " (replaced)" if pr.replaced_at else ""
+        state = f" ({label('replaced')})" if pr.replaced_at else ""
         entries.append(
             Entry(
                 pr.created_at,
                 N_("Profile"),
-                f"{by_id[pr.sample_id].code}: {pr.autosomal_markers} markers, {pr.kit}{state}",
+                t(
+                    N_("%(code)s: %(n)s markers, %(kit)s"),
+                    code=by_id[pr.sample_id].code,
+                    n=pr.autosomal_markers,
+                    kit=pr.kit,
+                )
+                + state,
                 f"profiles/{pr.id}",
             )
         )
