@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -141,3 +142,26 @@ def test_the_samples_page_shows_booked_family_samples(client: FlaskClient, sessi
     page = client.get("/console/samples", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert here.code in page and there.code not in page and "北京实验室 (booked)" in page
     assert here.code in client.get(f"/console/samples?q={here.code[:4]}").get_data(as_text=True)
+
+
+def test_the_case_page_starts_with_a_summary_and_pages_its_timeline(
+    client: FlaskClient, session: Session
+) -> None:
+    lab = lab_in(session, "北京市", "北京")
+    cid = make_candidate(session, lab, phone="+8613800000055")
+    from intake.models import Candidate, Sample
+
+    family = session.scalar(sa.select(Candidate.family_case_id).where(Candidate.id == cid))
+    reference = session.scalar(sa.select(Case.reference).where(Case.id == family))
+    code = session.scalar(sa.select(Sample.code).where(Sample.case_id == family))
+    session.rollback()
+    add_officer(session, "bj")
+    assert log_in(client, "bj") == 302
+    page = client.get(f"/console/cases/{reference}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    summary, timeline = page.split("<h2>Timeline</h2>")
+    assert "mother: 王芳" in summary and code in summary and "SMS: +8613800000055" in summary
+    assert f'href="/console/candidates/{cid}"' in summary and "candidate under review" in summary
+    small = client.get(f"/console/cases/{reference}?size=2", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert re.search(r"1–2 of \d+", small) and 'rel="next"' in small

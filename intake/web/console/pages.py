@@ -21,6 +21,8 @@ from intake.models import (
     Attachment,
     AuditEvent,
     Booking,
+    Candidate,
+    CandidateReview,
     Case,
     CaseKind,
     CaseStatus,
@@ -48,7 +50,8 @@ from intake.photos import CONTENT_TYPE, read_photo
 from intake.provinces import provinces_of
 from intake.web.console.access import require_case, visible
 from intake.web.console.app import bp, db, label, login_required, officer, render, roles_required, t
-from intake.web.console.paging import date_arg, day_end, day_start, paginate
+from intake.web.console.candidates import combined_lr
+from intake.web.console.paging import date_arg, day_end, day_start, page_list, paginate
 from intake.web.support import runtime
 
 # The values of the enumerations the pages show, translated in the templates with _(value).
@@ -410,7 +413,16 @@ def case_page(reference: str) -> ResponseReturnValue:
         abort(404)
     require_case(s, me, case)
     found = s.get(FoundChild, case.id)
-    timeline = _timeline(case)
+    timeline = page_list(_timeline(case))
+    people = _people(case)
+    candidates = list(
+        s.execute(
+            sa.select(Candidate, CandidateReview.state)
+            .outerjoin(CandidateReview, CandidateReview.candidate_id == Candidate.id)
+            .where(sa.or_(Candidate.child_case_id == case.id, Candidate.family_case_id == case.id))
+            .order_by(Candidate.log10_lr.desc().nulls_last(), Candidate.id)
+        ).all()
+    )
     audit(s, me.actor, "case.view", "case", case.id)
     s.commit()
     return render(
@@ -418,9 +430,45 @@ def case_page(reference: str) -> ResponseReturnValue:
         case=case,
         found=found,
         registrant=registrants([found]).get(case.id) if found else None,
-        timeline=timeline,
+        timeline=timeline.rows,
+        paged=timeline,
+        people=people,
+        candidates=candidates,
+        lr=combined_lr,
         provinces=provinces_of(s, [case.id]).get(case.id, []),
     )
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person of the case for the summary: who, their samples, how to reach them."""
+
+    person: Person
+    samples: list[Sample]
+    reach: list[tuple[str, str]]  # (channel, address)
+
+
+def _people(case: Case) -> list[Member]:
+    s = db()
+    persons = list(s.scalars(sa.select(Person).where(Person.case_id == case.id).order_by(Person.id)))
+    samples: dict[int, list[Sample]] = {}
+    for x in s.scalars(sa.select(Sample).where(Sample.case_id == case.id).order_by(Sample.id)):
+        samples.setdefault(x.person_id or 0, []).append(x)
+    linked = sa.select(PersonContact.person_id, PersonContact.contact_id).where(
+        PersonContact.person_id.in_([p.id for p in persons])
+    )
+    contact_ids: dict[int, list[int]] = {p.id: [p.contact_id] if p.contact_id else [] for p in persons}
+    for person_id, contact_id in s.execute(linked):
+        contact_ids[person_id].append(contact_id)
+    wanted = {c for ids in contact_ids.values() for c in ids}
+    contacts = {c.id: c for c in s.scalars(sa.select(Contact).where(Contact.id.in_(wanted)))}
+    members = []
+    for p in persons:
+        reach = [(contacts[c].channel.value, contacts[c].address) for c in contact_ids[p.id] if c in contacts]
+        if p.relation_note and any(ch.isdigit() for ch in p.relation_note) and p.role is Role.VOLUNTEER:
+            reach.append(("phone", p.relation_note))
+        members.append(Member(p, samples.get(p.id, []), reach))
+    return members
 
 
 @bp.get("/profiles/<profile_id>")

@@ -81,6 +81,13 @@ def paginate_ids(session: Session, model: Any, ids: list[Any], default_size: int
     return Paged([by_id[i] for i in wanted if i in by_id], len(ids), page, size)
 
 
+def page_list(items: list[Any], default_size: int = 50) -> Paged:
+    """Page through a list built in memory (a case's timeline)."""
+    size = _whole("size", default_size, 1, MAX_PAGE_SIZE)
+    page = min(_whole("page", 1, 1, MAX_PAGE), max(1, -(-len(items) // size)))
+    return Paged(items[(page - 1) * size : page * size], len(items), page, size)
+
+
 def date_arg(name: str) -> date | None:
     """Read a date (YYYY-MM-DD) from the query string; a malformed one is a 400 with the reason."""
     raw = request.args.get(name, "").strip()[:10]
