@@ -34,7 +34,9 @@ from intake.runtime import Runtime
 from intake.web import create_app
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彩春菊兰凤洁梅琳素云莲真环雪荣爱妹霞香月莺媛"
 PASSWORD = "benchmark password"
 
@@ -97,7 +99,9 @@ def timed(client: object, path: str, repeat: int) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--server", default=PG, help="a PostgreSQL URL whose user may create databases")
@@ -112,7 +116,9 @@ def main() -> None:
         schema.upgrade(engine)
         began = time.perf_counter()
         probe = fill(engine, args.cases)
-        print(f"{args.cases:,} cases written in {time.perf_counter() - began:.0f} s (PostgreSQL, database {name})")
+        print(
+            f"{args.cases:,} cases written in {time.perf_counter() - began:.0f} s (PostgreSQL, database {name})"
+        )
         factory = sessionmaker(engine, expire_on_commit=False)
         with factory() as s:
             create_officer(s, username="bench", display_name="bench", role=OfficerRole.ADMIN, province=None,
