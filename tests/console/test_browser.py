@@ -83,8 +83,8 @@ def test_officer_sees_a_case_registers_a_child_and_a_supervisor_reads_the_audit_
     page.click("nav >> text=Cases")
     page.click(f"text={ref.reference}")
     expect(page.locator("h1")).to_contain_text(ref.reference)
-    expect(page.locator("table")).to_contain_text("Case opened")
-    expect(page.locator("table")).to_contain_text("15 markers")
+    expect(page.locator("#timeline")).to_contain_text("Case opened")
+    expect(page.locator("#timeline")).to_contain_text("15 markers")
     page.click("text=Open the profile")
     expect(page.locator("table")).to_contain_text("D8S1179")
 
