@@ -10,6 +10,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, request, send_file
@@ -114,28 +115,47 @@ FOUND_SOURCES = {
 PHONE_CHARS = re.compile(r"[\s\-()]")
 
 
+MAX_SEARCH_HITS = 10_000  # cases one search may find (a name like "王" alone): enough to page through
+
+
 def search_condition(q: str) -> sa.ColumnElement[bool]:
-    """Cases found by `q`: a case reference, a sample code, a phone number, a child's or a person's name."""
+    """Cases found by `q`: a case reference, a sample code, a phone number, a child's or a person's name.
+
+    The matching case ids are found first, each kind through its own (mostly indexed) lookup, so the page and
+    its total then read only those cases.
+    """
+    s = db()
     q = q.strip()[:64]
     upper = q.upper()
-    conditions: list[sa.ColumnElement[bool]] = [
-        Case.reference == upper,
-        Case.id.in_(sa.select(Sample.case_id).where(Sample.code == upper)),
-        Case.child_name.contains(q, autoescape=True),
-        Case.id.in_(sa.select(Person.case_id).where(Person.name.contains(q, autoescape=True))),
-    ]
-    digits = PHONE_CHARS.sub("", q)
-    if digits.lstrip("+").isdigit() and len(digits.lstrip("+")) >= 5:
-        bare = digits.lstrip("+")
-        national = bare[2:] if bare.startswith("86") and len(bare) == 13 else bare
-        addresses = {digits, bare, f"+{bare}", f"+86{national}", national}
-        contacts = sa.select(Contact.id).where(Contact.address.in_(addresses))
-        conditions += [
-            Case.reported_by_contact_id.in_(contacts),
-            Case.id.in_(sa.select(Person.case_id).where(
-                sa.or_(Person.contact_id.in_(contacts), Person.relation_note.in_(addresses)))),
-        ]  # fmt: skip
-    return sa.or_(*conditions)
+    lookups: list[sa.Select[Any]] = []
+    # A name has no digit, or has Chinese characters; references, sample codes and phones are ASCII with digits.
+    if not any(ch.isdigit() for ch in q) or not q.isascii():
+        lookups += [
+            sa.select(Case.id).where(Case.child_name.contains(q, autoescape=True)),
+            sa.select(Person.case_id).where(Person.name.contains(q, autoescape=True)),
+        ]
+    if any(ch.isdigit() for ch in q):
+        lookups += [
+            sa.select(Case.id).where(Case.reference == upper),
+            sa.select(Sample.case_id).where(Sample.code == upper),
+        ]
+        digits = PHONE_CHARS.sub("", q)
+        if digits.lstrip("+").isdigit() and len(digits.lstrip("+")) >= 5:
+            bare = digits.lstrip("+")
+            national = bare[2:] if bare.startswith("86") and len(bare) == 13 else bare
+            addresses = {digits, bare, f"+{bare}", f"+86{national}", national}
+            contacts = list(s.scalars(sa.select(Contact.id).where(Contact.address.in_(addresses))))
+            lookups += [
+                sa.select(Case.id).where(Case.reported_by_contact_id.in_(contacts)),
+                sa.select(Person.case_id).where(Person.contact_id.in_(contacts)),
+                sa.select(Person.case_id).where(
+                    Person.role == Role.VOLUNTEER, Person.relation_note.in_(addresses)
+                ),
+            ]
+    ids: set[int] = set()
+    for lookup in lookups:
+        ids.update(i for i in s.scalars(lookup.limit(MAX_SEARCH_HITS)) if i is not None)
+    return Case.id.in_(sorted(ids)[:MAX_SEARCH_HITS])
 
 
 def case_query(me: Officer) -> tuple[sa.Select[Case], dict[str, str]]:
