@@ -48,6 +48,7 @@ from intake.models.outbox import MAX_NOTIFICATION_PROVIDER_ID_CHARS
 from intake.outbox import (
     TEMPLATES,
     advance,
+    case_reference,
     opted_out,
     record_failure,
     render,
@@ -255,6 +256,13 @@ class Worker:
             address = contact.address if contact is not None else n.address
             reason = "opted_out" if opted_out(session, n) else None if address else "no_address"
             template = TEMPLATES.get(n.template)
+            if (
+                template is not None
+                and n.params
+                and n.case_id is not None
+                and (template.params - set(n.params) == {"reference"})
+            ):  # queued by a release whose family templates did not name the case yet
+                n.params = {**n.params, "reference": case_reference(session, n.case_id)}
             if template is None:
                 reason = "unknown_template"  # queued by a release that had it: never sent half-rendered
             elif set(n.params) != template.params:

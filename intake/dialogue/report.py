@@ -7,12 +7,12 @@ one this contact already made (same child name, same date last seen) is pointed 
 
 from __future__ import annotations
 
-from intake.dates import parse_age_or_birth, parse_past_date
+from intake.dates import parse_age_or_birth, parse_past_when
 from intake.dialogue import booking, casefile
 from intake.dialogue.casefile import ReportState
 from intake.dialogue.state import need
 from intake.dialogue.status import case_status
-from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
+from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, is_english
 from intake.dialogue.vocabulary import NO_WORDS, SEX_WORDS, YES_WORDS, relative_of, relative_words
 from intake.errors import InputError
 from intake.i18n import _
@@ -28,6 +28,7 @@ DESCRIPTION_LIMIT = 500
 
 SEXES = (Option("1", _("Boy"), SEX_WORDS[Sex.MALE]), Option("2", _("Girl"), SEX_WORDS[Sex.FEMALE]))
 SEX_VALUES = {"1": Sex.MALE, "2": Sex.FEMALE}
+SEX_LABELS = {Sex.MALE: _("boy"), Sex.FEMALE: _("girl")}
 # Relatives are recorded by their relationship, which matching needs; a half sibling is understood, not offered.
 ROLE_VALUES = {
     "1": Role.MOTHER, "2": Role.FATHER, "3": Role.GRANDPARENT, "4": Role.FULL_SIBLING, "5": Role.AUNT_UNCLE,
@@ -54,9 +55,9 @@ DUPLICATE_OPTIONS = (
 )
 
 
-def start(ctx: Ctx) -> str:
-    """Begin a report with empty answers."""
-    ReportState().save(ctx)
+def start(ctx: Ctx, *, child_name: str | None = None, sex: Sex | None = None) -> str:
+    """Begin a report, with what a run-on first message told already (intake/dialogue/intents.py), else empty."""
+    ReportState(child_name=child_name, sex=sex).save(ctx)
     return CONSENT_DNA
 
 
@@ -69,7 +70,9 @@ def on_consent_dna(ctx: Ctx) -> str:
     """Record the answer to the DNA sampling consent; a refusal ends the report."""
     if ctx.choose(YES_NO) == "2":
         return casefile.refuse(ctx, ConsentScope.DNA_SAMPLING)
-    ReportState(consent_dna_at=ctx.now).save(ctx)
+    st = ReportState.load(ctx.data)  # keeps what the first message told (a name, a sex)
+    st.consent_dna_at = ctx.now
+    st.save(ctx)
     return CONSENT_DATA
 
 
@@ -85,7 +88,12 @@ def on_consent_data(ctx: Ctx) -> str:
     st = ReportState.load(ctx.data)
     st.consent_data_at = ctx.now
     st.save(ctx)
-    return CHILD_NAME
+    if st.child_name is None and st.sex is None:
+        return CHILD_NAME
+    noted = [st.child_name or "", ctx.t(SEX_LABELS[st.sex]) if st.sex else ""]
+    ctx.say(_("Noted from your first message: %(facts)s. You will see it again before you confirm.",
+              facts=(", " if is_english(ctx) else "，").join(n for n in noted if n)))  # fmt: skip
+    return CHILD_NAME if st.child_name is None else CHILD_SEX if st.sex is None else CHILD_BIRTH
 
 
 def ask_child_name(ctx: Ctx) -> Question:
@@ -97,7 +105,7 @@ def on_child_name(ctx: Ctx) -> str:
     st = ReportState.load(ctx.data)
     st.child_name = casefile.typed_name(ctx)
     st.save(ctx)
-    return CHILD_SEX
+    return CHILD_SEX if st.sex is None else CHILD_BIRTH  # a sex the first message told is not asked again
 
 
 def ask_child_sex(ctx: Ctx) -> Question:
@@ -114,7 +122,7 @@ def on_child_sex(ctx: Ctx) -> str:
 
 
 def ask_child_birth(ctx: Ctx) -> Question:
-    return Question(_("How old is the child now, or when was the child born? (like 5 or 2019-03-02)"))
+    return Question(_("How old is the child now? (like 6, 5-6, 8 months or born 2019)"))
 
 
 def on_child_birth(ctx: Ctx) -> str:
@@ -122,12 +130,16 @@ def on_child_birth(ctx: Ctx) -> str:
     st = ReportState.load(ctx.data)
     st.birth, age = parse_age_or_birth(ctx.text, ctx.today)
     st.age_months, st.age_in_months = (age.months, age.in_months) if age else (None, False)
+    st.age_max_months = age.max_months if age else None
     st.save(ctx)
     return LAST_SEEN_DATE
 
 
 def ask_last_seen_date(ctx: Ctx) -> Question:
-    question = _("When did you last see the child? (like 2026-11-20, yesterday, 3 days ago)")
+    question = _(
+        "When did you last see the child? (like yesterday, last Tuesday, 3 days ago, October 2026 or "
+        "2026-11-20)"
+    )
     born = ReportState.load(ctx.data).birth
     if born is None:
         return Question(question)
@@ -137,15 +149,16 @@ def ask_last_seen_date(ctx: Ctx) -> Question:
 
 
 def on_last_seen_date(ctx: Ctx) -> str:
-    """Keep the date last seen, which cannot be before the birth; point out a report made already."""
+    """Keep the date last seen (as precisely as given), not before the birth; point out a report made already."""
     st = ReportState.load(ctx.data)
-    seen = parse_past_date(ctx.text, today=ctx.today)
-    if st.birth and seen < st.birth:
+    when = parse_past_when(ctx.text, today=ctx.today)
+    if st.birth and when.last_day < st.birth:
         raise InputError("That is before the date of birth. Please check the date.")
-    if (age := st.age) is not None and seen < age.earliest_birth(ctx.today):
+    if (age := st.age) is not None and when.last_day < age.earliest_birth(ctx.today):
         raise InputError("A child who is %(age)s now was not born yet on that date. Please check the date.",
                          age=casefile.age_label(age))  # fmt: skip
-    st.last_seen = seen
+    seen = st.last_seen = when.day
+    st.last_seen_precision = when.precision
     st.save(ctx)
     if casefile.likely_duplicate(ctx, need(st.child_name), seen) is not None:
         return DUPLICATE
@@ -157,7 +170,7 @@ def ask_duplicate(ctx: Ctx) -> Question:
     case = need(casefile.likely_duplicate(ctx, need(st.child_name), need(st.last_seen)))
     return Question(_("You already reported %(name)s, last seen %(date)s: case %(reference)s.",
                       name=casefile.short(ctx, case.child_name or "", casefile.ECHO_NAME),
-                      date=casefile.date_label(ctx, need(st.last_seen)), reference=case.reference),
+                      date=casefile.when_label(ctx, st.seen), reference=case.reference),
                     DUPLICATE_OPTIONS)  # fmt: skip
 
 
@@ -253,8 +266,11 @@ FLOW = Flow(
     {CONSENT_DNA: "REPORT"},
     (
         Step(CONSENT_DNA, ask_consent_dna, on_consent_dna, {CONSENT_DATA: "yes", END: "no: refusal stored"}),
-        Step(CONSENT_DATA, ask_consent_data, on_consent_data, {CHILD_NAME: "yes", END: "no: refusal stored"}),
-        Step(CHILD_NAME, ask_child_name, on_child_name, {CHILD_SEX: "name"}),
+        Step(CONSENT_DATA, ask_consent_data, on_consent_data,
+             {CHILD_NAME: "yes", CHILD_SEX: "yes, name told in the first message",
+              CHILD_BIRTH: "yes, name and sex told in the first message", END: "no: refusal stored"}),
+        Step(CHILD_NAME, ask_child_name, on_child_name,
+             {CHILD_SEX: "name", CHILD_BIRTH: "name, sex told in the first message"}),
         Step(CHILD_SEX, ask_child_sex, on_child_sex, {CHILD_BIRTH: "boy / girl"}),
         Step(CHILD_BIRTH, ask_child_birth, on_child_birth, {LAST_SEEN_DATE: "age or birth date"}),
         Step(LAST_SEEN_DATE, ask_last_seen_date, on_last_seen_date,
