@@ -3,7 +3,10 @@
     decide(session, candidate, officer, kind, reason=None, ask_for=None, wish=None) -> CandidateReview
 
 * confirm: an officer says the candidate is the family (from awaiting review or after more evidence came);
-* reject (a reason is required): tells no one;
+* reject (a reason is required): tells no one; a strong candidate (band `candidate`) needs two people, like a
+  confirmation: the first rejection proposes it (`rejection_proposed`), a different supervisor agrees (or
+  someone confirms the candidate instead);
+* reopen: a supervisor sends a rejected candidate back to review;
 * more evidence (which relative or which markers): back to the lab and the family's officer;
 * wish: the found person's own answer, when they are 16 or older, recorded before anyone is told;
 * approve: a supervisor or admin who is NOT the officer who confirmed; a found person of 16 or older must have
@@ -44,6 +47,7 @@ from intake.models.matches import Candidate, CandidateStatus
 from intake.outbox import FAMILY_CHANNELS, family_contacts, notify_family
 from intake.slots import china_today
 
+STRONG_BAND = "candidate"  # the band whose rejection needs a second person
 ADULT_AGE = 16  # from this age the found person decides themselves whether to be put in touch
 MAX_TEXT = 2000
 
@@ -100,16 +104,26 @@ def decide(
     now = utcnow()
     reason = (reason or "").strip()[:MAX_TEXT] or None
     ask_for = (ask_for or "").strip()[:200] or None
-    if state in (ReviewState.APPROVED, ReviewState.REJECTED):
+    if kind is DecisionKind.REOPEN:
+        if not officer.may_supervise():
+            raise ConflictError(N_("Only a supervisor can reopen a rejected candidate."))
+        if state is not ReviewState.REJECTED:
+            raise ConflictError(N_("Only a rejected candidate can be reopened."))
+        review.state, review.confirmed_by_id, review.confirmed_at = ReviewState.AWAITING_REVIEW, None, None
+    elif state in (ReviewState.APPROVED, ReviewState.REJECTED):
         raise ConflictError(N_("This candidate is already %(state)s."), state=_(state.value))
-    if kind is DecisionKind.CONFIRM:
-        if state not in (ReviewState.AWAITING_REVIEW, ReviewState.MORE_EVIDENCE):
+    elif kind is DecisionKind.CONFIRM:
+        if state not in (
+            ReviewState.AWAITING_REVIEW,
+            ReviewState.MORE_EVIDENCE,
+            ReviewState.REJECTION_PROPOSED,
+        ):
             raise ConflictError(N_("This candidate is already %(state)s."), state=_(state.value))
         review.state, review.confirmed_by_id, review.confirmed_at = ReviewState.CONFIRMED, officer.id, now
     elif kind is DecisionKind.REJECT:
         if reason is None:
             raise InputError(N_("Say why the candidate is rejected."))
-        review.state = ReviewState.REJECTED
+        review.state = _rejection(session, candidate, review, officer)
     elif kind is DecisionKind.MORE_EVIDENCE:
         if ask_for is None:
             raise InputError(N_("Say which relative or which markers are needed."))
@@ -133,6 +147,32 @@ def decide(
     audit(session, officer.actor, f"candidate.{kind.value}", "candidate", candidate.id, **detail)
     session.flush()
     return review
+
+
+def _rejection(
+    session: Session, candidate: Candidate, review: CandidateReview, officer: Officer
+) -> ReviewState:
+    """A strong candidate (band `candidate`) is rejected by two people, like a confirmation: the first proposes,
+    a different supervisor agrees. A weaker one is rejected by one person."""
+    if candidate.band != STRONG_BAND:
+        return ReviewState.REJECTED
+    if review.state is not ReviewState.REJECTION_PROPOSED:
+        return ReviewState.REJECTION_PROPOSED
+    if rejection_proposer(session, candidate) == officer.id:
+        raise ConflictError(N_("A different person must agree to the rejection: you proposed it yourself."))
+    if not officer.may_supervise():
+        raise ConflictError(N_("Only a supervisor can agree to rejecting a strong candidate."))
+    return ReviewState.REJECTED
+
+
+def rejection_proposer(session: Session, candidate: Candidate) -> int | None:
+    """Return the officer who last proposed rejecting the candidate."""
+    return session.scalar(
+        sa.select(CandidateDecision.officer_id)
+        .where(CandidateDecision.candidate_id == candidate.id, CandidateDecision.kind == DecisionKind.REJECT)
+        .order_by(CandidateDecision.id.desc())
+        .limit(1)
+    )
 
 
 def _check_approval(

@@ -229,11 +229,14 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
             query = query.where(Candidate.status == CandidateStatus(status))
         with get_factory()() as session, session.begin():
             rows = session.execute(query).all()
+            lines = [json.dumps(_as_json(c, child_ref, family_ref), ensure_ascii=False)
+                     for c, child_ref, family_ref in rows] if as_json else []  # fmt: skip
             if as_json:
                 audit(session, OPERATOR, "candidates.read", "candidate", None, count=len(rows), status=status)
-                for candidate, child_ref, family_ref in rows:
-                    click.echo(json.dumps(_as_json(candidate, child_ref, family_ref), ensure_ascii=False))
-                return
+        if as_json:  # the read is committed to the audit log before a line is out (`| head` may end us early)
+            for line in lines:
+                click.echo(line)
+            return
         if not rows:
             click.echo("no candidates")
             return

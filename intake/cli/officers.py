@@ -1,4 +1,4 @@
-"""`reunite officers add|list`: console accounts. The first admin is made here, on the server's command line.
+"""`reunite officers add|list|disable|enable|unlock|reset-password|set-role`: console accounts. The first admin is made here, on the server's command line.
 
 The password is asked twice at the terminal (never an option, so it stays out of shell history and `ps`), or
 read from the first line of standard input when that is not a terminal (`--password-stdin`, for scripts).
@@ -17,9 +17,17 @@ from intake.cli.support import runtime_from_env
 from intake.errors import ReuniteError
 from intake.i18n import ENGLISH, translate
 from intake.models import Officer, OfficerRole
-from intake.models.officers import create_officer
+from intake.models.officers import (
+    create_officer,
+    locked_addresses,
+    reset_password,
+    set_active,
+    set_role,
+    unlock,
+)
 
 ROLES = [r.value for r in OfficerRole]
+CLI_ACTOR = "officer:cli"
 
 
 def _password(from_stdin: bool) -> str:
@@ -56,7 +64,7 @@ def make_officers_group(get_session_factory: Callable[[], sessionmaker[Session]]
             try:
                 officer = create_officer(
                     session, username=username, display_name=display_name or username, role=OfficerRole(role),
-                    province=province, password=password, actor="officer:cli", alert_channel=alert_channel,
+                    province=province, password=password, actor=CLI_ACTOR, alert_channel=alert_channel,
                     alert_address=alert_address,
                 )  # fmt: skip
             except ReuniteError as exc:
@@ -70,12 +78,85 @@ def make_officers_group(get_session_factory: Callable[[], sessionmaker[Session]]
         """Show every account: id, username, role, province, state."""
         with get_session_factory()() as session:
             for o in session.scalars(sa.select(Officer).order_by(Officer.username)):
-                state = "active" if o.active else "inactive"
-                if o.locked_until is not None:
-                    state += f", locked until {o.locked_until:%Y-%m-%d %H:%M} UTC"
+                state = "active" if o.active else "disabled"
+                if locked := locked_addresses(session, o.username):
+                    state += f", logins locked from {locked} address{'es' if locked > 1 else ''}"
                 click.echo(
                     f"{o.id}\t{o.username}\t{o.role.value}\t{o.province or '-'}\t{o.display_name}\t{state}"
                 )
+
+    def change(username: str, what: Callable[[Session, Officer], str]) -> None:
+        """Apply `what` to the account `username` in one transaction (audited by `what`), then say what it did."""
+        with get_session_factory()() as session:
+            officer = session.scalars(
+                sa.select(Officer).where(Officer.username == username.strip().lower())
+            ).first()
+            if officer is None:
+                raise click.ClickException(f"there is no account {username!r}")
+            try:
+                done = what(session, officer)
+            except ReuniteError as exc:
+                raise click.ClickException(translate(ENGLISH, exc.message, **exc.params)) from exc
+            session.commit()
+            click.echo(f"{officer.username}: {done}")
+
+    @officers.command("disable")
+    @click.argument("username")
+    def disable(username: str) -> None:
+        """Disable an account (a departed officer): no login, its session ends at once."""
+
+        def do(s: Session, o: Officer) -> str:
+            set_active(s, o, False, CLI_ACTOR)
+            return "disabled"
+
+        change(username, do)
+
+    @officers.command("enable")
+    @click.argument("username")
+    def enable(username: str) -> None:
+        """Enable a disabled account again."""
+
+        def do(s: Session, o: Officer) -> str:
+            set_active(s, o, True, CLI_ACTOR)
+            return "enabled"
+
+        change(username, do)
+
+    @officers.command("unlock")
+    @click.argument("username")
+    def unlock_(username: str) -> None:
+        """Forget the account's failed logins (from every address): it can log in again at once."""
+        change(username, lambda s, o: f"unlocked ({unlock(s, o, CLI_ACTOR)} failed logins forgotten)")
+
+    @officers.command("reset-password")
+    @click.argument("username")
+    @click.option(
+        "--password-stdin", is_flag=True, help="Read the new password from the first line of stdin."
+    )
+    def reset_password_(username: str, password_stdin: bool) -> None:
+        """Give an account a new password (prompted twice, or from stdin); its session ends."""
+        password = _password(password_stdin)
+
+        def do(s: Session, o: Officer) -> str:
+            reset_password(s, o, password, CLI_ACTOR)
+            return "password reset"
+
+        change(username, do)
+
+    @officers.command("set-role")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(ROLES), required=True)
+    @click.option(
+        "--province", default=None, help="The province whose cases they see (admins: none, national)."
+    )
+    def set_role_(username: str, role: str, province: str | None) -> None:
+        """Change an account's role and province."""
+
+        def do(s: Session, o: Officer) -> str:
+            set_role(s, o, OfficerRole(role), province, CLI_ACTOR)
+            return f"{role}, {o.province or 'all provinces'}"
+
+        change(username, do)
 
     return officers
 

@@ -34,6 +34,7 @@ CASE_WORDS = {
     CaseStatus.PROFILED: _("tested, searching the database"),
     # A candidate match is told to the family only after an officer confirms it, so until then it reads as searching.
     CaseStatus.CANDIDATE_MATCH: _("tested, searching the database"),
+    CaseStatus.FAMILY_TOLD: _("a possible match was found: an officer will contact you"),
     CaseStatus.REUNITED: _("reunited"),
     CaseStatus.CLOSED: _("closed"),
     CaseStatus.WITHDRAWN: _("withdrawn"),

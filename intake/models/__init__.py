@@ -110,3 +110,6 @@ __all__ = [
     "NotificationChannel",
     "NotificationStatus",
 ]
+
+# A case's status follows the rows that cause it (session events): registered wherever the models are used.
+import intake.case_status  # noqa: E402, F401, I001

@@ -98,6 +98,9 @@ class CaseStatus(enum.StrEnum):
     SAMPLED = "sampled"
     PROFILED = "profiled"
     CANDIDATE_MATCH = "candidate_match"
+    FAMILY_TOLD = (
+        "family_told"  # two officers approved a candidate and the family was told (intake.case_status)
+    )
     REUNITED = "reunited"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"

@@ -28,7 +28,9 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
     at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, index=True, info=NOT_PERSONAL)
-    actor: Mapped[str] = mapped_column(String(120), info=NOT_PERSONAL)  # pseudonymous: see contact_actor
+    actor: Mapped[str] = mapped_column(
+        String(120), index=True, info=NOT_PERSONAL
+    )  # pseudonymous: see contact_actor
     action: Mapped[str] = mapped_column(String(64), index=True, info=NOT_PERSONAL)
     entity_type: Mapped[str | None] = mapped_column(String(32), info=NOT_PERSONAL)
     entity_id: Mapped[str | None] = mapped_column(String(64), info=NOT_PERSONAL)

@@ -37,9 +37,9 @@ class Case(Base):
     reference: Mapped[str] = mapped_column(String(24), unique=True, info=NOT_PERSONAL)
     pin: Mapped[str] = mapped_column(String(8), info=NOT_PERSONAL)  # a random secret, says nothing of anyone
     status: Mapped[CaseStatus] = mapped_column(
-        enum_column(CaseStatus), default=CaseStatus.OPEN, info=NOT_PERSONAL
+        enum_column(CaseStatus), default=CaseStatus.OPEN, index=True, info=NOT_PERSONAL
     )
-    child_name: Mapped[str | None] = mapped_column(String(120), info=personal())
+    child_name: Mapped[str | None] = mapped_column(String(120), index=True, info=personal())
     child_sex: Mapped[Sex] = mapped_column(enum_column(Sex), default=Sex.UNKNOWN, info=personal(Sex.UNKNOWN))
     child_birth_date: Mapped[date | None] = mapped_column(info=personal())
     child_age_years: Mapped[int | None] = mapped_column(info=personal())
@@ -53,7 +53,7 @@ class Case(Base):
     reported_by_contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
     )
-    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, index=True, info=NOT_PERSONAL)
     updated_at: Mapped[datetime] = mapped_column(
         TZDateTime(), default=utcnow, onupdate=utcnow, info=NOT_PERSONAL
     )
@@ -71,7 +71,7 @@ class Person(Base):
         ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
     )
     role: Mapped[Role] = mapped_column(enum_column(Role), info=NOT_PERSONAL)
-    name: Mapped[str | None] = mapped_column(String(120), info=personal())
+    name: Mapped[str | None] = mapped_column(String(120), index=True, info=personal())
     relation_note: Mapped[str | None] = mapped_column(String(120), info=personal())
     contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL

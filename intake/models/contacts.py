@@ -37,6 +37,7 @@ class Contact(Base):
     channel: Mapped[Channel] = mapped_column(enum_column(Channel), info=NOT_PERSONAL)
     address: Mapped[str] = mapped_column(
         String(MAX_ADDRESS_CHARS),
+        index=True,  # the console finds a case by phone
         info=personal(kept="the channel answers to it, and STOP and retried deliveries are recognised by it"),
     )
     language: Mapped[str] = mapped_column(String(8), default="zh_CN", info=NOT_PERSONAL)

@@ -24,10 +24,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from intake.db import Base
 from intake.errors import ConflictError, InputError
 from intake.i18n import N_
-from intake.models._common import NOT_PERSONAL, TZDateTime, as_utc, enum_column, personal, utcnow
+from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, personal, utcnow
 from intake.models.audit import audit
 
-MAX_FAILED_ATTEMPTS = 5
+MAX_FAILED_ATTEMPTS = 5  # wrong passwords for one account from one address, within LOCKOUT
+MAX_ADDRESS_FAILURES = 20  # failed logins from one address, whatever the usernames, within LOCKOUT
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 256  # argon2 hashes anything, but a megabyte "password" is an attack, not a password
@@ -133,6 +134,24 @@ def create_officer(
     return officer
 
 
+class LoginFailure(Base):
+    """One failed login: the username tried (known or not) and the address it came from.
+
+    Lockout counts these per (username, address) and per address, never per account alone: a stranger who
+    guesses from their own address locks only themself, and the owner still logs in from theirs.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index("ix_login_failures_username_address_at", "username", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
+    username: Mapped[str] = mapped_column(String(64), info=personal(kept="kept 15 minutes, for the lockout"))
+    address: Mapped[str] = mapped_column(
+        String(64), index=True, info=personal(kept="kept 15 minutes, for the lockout")
+    )
+    at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, index=True, info=NOT_PERSONAL)
+
+
 class LoginOutcome(enum.StrEnum):
     OK = "ok"
     WRONG = "wrong"  # unknown user, inactive account or wrong password: the page says the same for all
@@ -146,39 +165,112 @@ class LoginResult:
     locked_until: datetime | None = None
 
 
-def check_login(session: Session, username: str, password: str) -> LoginResult:
-    """Check a login; count failures, lock after MAX_FAILED_ATTEMPTS, rotate the session token on success.
+def check_login(session: Session, username: str, password: str, address: str = "") -> LoginResult:
+    """Check a login; throttle failures by (username, address) and by address; rotate the session token.
 
-    The caller commits: the failure count and the audit event are written whatever the outcome.
+    A username that does not exist is counted and locked the same as one that does, so the answers tell no one
+    which usernames are real. The caller commits: the failures and the audit events are written whatever the
+    outcome. Failed and refused logins are audited with the attempted username and the address.
     """
     now = utcnow()
-    officer = session.scalars(
-        sa.select(Officer).where(Officer.username == username.strip().lower()).with_for_update()
-    ).first()
-    if officer is None or not officer.active:
-        _verify(_DUMMY_HASH, password)
-        audit(session, "anonymous", "officer.login_failed", "officer", officer.id if officer else None)
+    name = username.strip().lower()[:64]
+    address = (address or "unknown")[:64]
+    since = now - LOCKOUT
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.at < since))  # nothing older is needed
+    officer = session.scalars(sa.select(Officer).where(Officer.username == name).with_for_update()).first()
+    tries = session.scalar(
+        sa.select(sa.func.count()).where(
+            LoginFailure.username == name, LoginFailure.address == address, LoginFailure.at >= since
+        )
+    )
+    from_address = session.scalar(
+        sa.select(sa.func.count()).where(LoginFailure.address == address, LoginFailure.at >= since)
+    )
+    entity = officer.id if officer is not None else None
+    if (tries or 0) >= MAX_FAILED_ATTEMPTS or (from_address or 0) >= MAX_ADDRESS_FAILURES:
+        _verify(_DUMMY_HASH, password)  # the same time as any other answer
+        audit(session, "anonymous", "officer.login_locked", "officer", entity, username=name, address=address)
+        return LoginResult(LoginOutcome.LOCKED, officer=None, locked_until=None)
+    if officer is None or not officer.active or not _verify(officer.password_hash, password):
+        if officer is None or not officer.active:
+            _verify(_DUMMY_HASH, password)
+        session.add(LoginFailure(username=name, address=address, at=now))
+        audit(session, "anonymous", "officer.login_failed", "officer", entity, username=name, address=address)
+        if (tries or 0) + 1 >= MAX_FAILED_ATTEMPTS:
+            audit(session, "anonymous", "officer.locked", "officer", entity, username=name, address=address)
+            return LoginResult(LoginOutcome.LOCKED, locked_until=now + LOCKOUT)
         return LoginResult(LoginOutcome.WRONG)
-    if officer.locked_until is not None and as_utc(officer.locked_until) > now:
-        audit(session, officer.actor, "officer.login_locked", "officer", officer.id)
-        return LoginResult(LoginOutcome.LOCKED, locked_until=officer.locked_until)
-    if not _verify(officer.password_hash, password):
-        officer.failed_attempts += 1
-        if officer.failed_attempts >= MAX_FAILED_ATTEMPTS:
-            officer.locked_until = now + LOCKOUT
-            officer.failed_attempts = 0
-            audit(session, officer.actor, "officer.locked", "officer", officer.id)
-            return LoginResult(LoginOutcome.LOCKED, locked_until=officer.locked_until)
-        audit(session, officer.actor, "officer.login_failed", "officer", officer.id)
-        return LoginResult(LoginOutcome.WRONG)
+    session.execute(
+        sa.delete(LoginFailure).where(LoginFailure.username == name, LoginFailure.address == address)
+    )
     officer.failed_attempts = 0
     officer.locked_until = None
     officer.last_login_at = now
     officer.session_token = secrets.token_urlsafe(32)
     if _hasher.check_needs_rehash(officer.password_hash):
         officer.password_hash = _hasher.hash(password)
-    audit(session, officer.actor, "officer.login", "officer", officer.id)
+    audit(session, officer.actor, "officer.login", "officer", officer.id, address=address)
     return LoginResult(LoginOutcome.OK, officer)
+
+
+def locked_addresses(session: Session, username: str) -> int:
+    """Return from how many addresses logins to `username` are locked now."""
+    since = utcnow() - LOCKOUT
+    counts = session.execute(
+        sa.select(LoginFailure.address, sa.func.count())
+        .where(LoginFailure.username == username, LoginFailure.at >= since)
+        .group_by(LoginFailure.address)
+    ).all()
+    return sum(1 for _address, n in counts if n >= MAX_FAILED_ATTEMPTS)
+
+
+def unlock(session: Session, officer: Officer, actor: str) -> int:
+    """Forget the failed logins of an account (every address): it can log in again at once. Audited."""
+    cleared = session.execute(sa.delete(LoginFailure).where(LoginFailure.username == officer.username))
+    officer.failed_attempts = 0
+    officer.locked_until = None
+    n = int(getattr(cleared, "rowcount", 0) or 0)
+    audit(session, actor, "officer.unlock", "officer", officer.id, failures=n)
+    return n
+
+
+def set_active(session: Session, officer: Officer, active: bool, actor: str) -> None:
+    """Disable (a departed officer) or enable an account; disabling ends its session at once. Audited."""
+    officer.active = active
+    officer.session_token = secrets.token_urlsafe(32)
+    audit(session, actor, "officer.enable" if active else "officer.disable", "officer", officer.id)
+
+
+def reset_password(session: Session, officer: Officer, password: str, actor: str) -> None:
+    """Give an account a new password (an administrator's reset); its session ends and its lockouts go. Audited."""
+    check_password_rules(password)
+    officer.password_hash = _hasher.hash(password)
+    officer.session_token = secrets.token_urlsafe(32)
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.username == officer.username))
+    audit(session, actor, "officer.reset_password", "officer", officer.id)
+
+
+def change_own_password(session: Session, officer: Officer, old: str, new: str) -> None:
+    """An officer changes their own password: the old one first; the new one follows the rules. Audited."""
+    if not _verify(officer.password_hash, old):
+        audit(session, officer.actor, "officer.password_change_refused", "officer", officer.id)
+        raise InputError(N_("The current password is wrong."))
+    check_password_rules(new)
+    if new == old:
+        raise InputError(N_("The new password is the same as the current one."))
+    officer.password_hash = _hasher.hash(new)
+    audit(session, officer.actor, "officer.change_password", "officer", officer.id)
+
+
+def set_role(session: Session, officer: Officer, role: OfficerRole, province: str | None, actor: str) -> None:
+    """Change an account's role and province (an officer or supervisor needs one). Audited, old and new."""
+    province = (province or "").strip()[:64] or None
+    if role is not OfficerRole.ADMIN and not province:
+        raise InputError(N_("An officer or supervisor needs a province."))
+    before = {"role": officer.role.value, "province": officer.province}
+    officer.role, officer.province = role, province
+    audit(session, actor, "officer.set_role", "officer", officer.id, before=before,
+          after={"role": role.value, "province": province})  # fmt: skip
 
 
 def end_session(session: Session, officer: Officer) -> None:

@@ -25,6 +25,8 @@ class ReviewState(enum.StrEnum):
     APPROVED = "approved"  # two people agreed: the family may be told
     REJECTED = "rejected"  # tells no one
     MORE_EVIDENCE = "more_evidence"  # a relative or more markers asked for
+    # A strong candidate one person rejected: a different supervisor agrees (rejected) or someone confirms it.
+    REJECTION_PROPOSED = "rejection_proposed"
 
 
 class DecisionKind(enum.StrEnum):
@@ -33,6 +35,7 @@ class DecisionKind(enum.StrEnum):
     MORE_EVIDENCE = "more_evidence"
     APPROVE = "approve"
     WISH = "wish"  # the found person's own wish to be put in touch, or not
+    REOPEN = "reopen"  # a supervisor sends a rejected candidate back to review
 
 
 class CandidateReview(Base):

@@ -23,6 +23,7 @@ import os
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from intake.case_status import touch
 from intake.models import Candidate, CandidateStatus, Case
 from intake.models.outbox import Notification
 from intake.outbox import notify_officers, officer_recipients
@@ -40,6 +41,8 @@ def console_url(candidate_id: int) -> str:
 def alert_officers(session: Session, candidate_id: int) -> list[Notification]:
     """Queue the alerts of a stored candidate in the caller's transaction (none for an inconclusive one)."""
     candidate = session.get(Candidate, candidate_id, populate_existing=True)  # updated by Core
+    if candidate is not None:  # written by Core, unseen by the ORM's events: the cases' status follows it
+        touch(session, candidate.child_case_id, candidate.family_case_id)
     if (
         candidate is None
         or candidate.band not in ALERTING_BANDS

@@ -115,10 +115,38 @@ def test_reject_needs_a_reason_and_tells_no_one(client: FlaskClient, session: Se
     assert log_in(client, "bj") == 302
     assert "Say why" in _decide(client, cid, "reject", reason="  ")
     _decide(client, cid, "reject", reason="the claimed mother's sample was swapped")
-    assert _state(session, cid) == ReviewState.REJECTED
+    assert (
+        _state(session, cid) == ReviewState.REJECTION_PROPOSED
+    )  # a strong candidate: a second person agrees
+    assert "you proposed it yourself" in _decide(client, cid, "reject", reason="again")
     _switch(client, "boss")
+    _decide(client, cid, "reject", reason="agreed: the sample was swapped")
+    assert _state(session, cid) == ReviewState.REJECTED
     assert "already rejected" in _decide(client, cid, "approve")
     assert _state(session, cid) == ReviewState.REJECTED
+
+
+def test_a_weak_candidate_is_rejected_by_one_person_and_a_supervisor_reopens(
+    client: FlaskClient, session: Session
+) -> None:
+    lab = lab_in(session, "北京市", "北京")
+    weak = make_candidate(session, lab, band="inconclusive", log10_lr=2.0)
+    strong = make_candidate(session, lab, phone="+8613800000009")
+    add_officer(session, "bj")
+    add_officer(session, "li")
+    add_officer(session, "boss", role=OfficerRole.SUPERVISOR)
+    assert log_in(client, "bj") == 302
+    _decide(client, weak, "reject", reason="not enough")
+    assert _state(session, weak) == ReviewState.REJECTED
+    assert "Only a supervisor can reopen" in _decide(client, weak, "reopen")
+    _decide(client, strong, "reject", reason="looks wrong")
+    _switch(client, "li")
+    assert "Only a supervisor can agree" in _decide(client, strong, "reject", reason="me too")
+    _decide(client, strong, "confirm")  # a second officer disagrees with the proposal: confirmed instead
+    assert _state(session, strong) == ReviewState.CONFIRMED
+    _switch(client, "boss")
+    _decide(client, weak, "reopen")
+    assert _state(session, weak) == ReviewState.AWAITING_REVIEW
 
 
 def test_more_evidence_names_what_is_needed(client: FlaskClient, session: Session) -> None:

@@ -41,3 +41,48 @@ def test_refusals(session_factory: sessionmaker[Session]) -> None:
     assert runner.invoke(group, ["add", "root", "--role", "admin"], input="a long secret\n").exit_code == 0
     taken = runner.invoke(group, ["add", "root", "--role", "admin"], input="a long secret\n")
     assert taken.exit_code == 1 and "taken" in taken.output
+
+
+def test_disable_enable_unlock_reset_and_set_role_are_audited(session_factory: sessionmaker[Session]) -> None:
+    from intake.models import AuditEvent
+    from intake.models.officers import MAX_FAILED_ATTEMPTS
+
+    group = make_officers_group(lambda: session_factory)
+    runner = CliRunner()
+    assert runner.invoke(group, ["add", "li.wei", "--role", "officer", "--province", "北京市"],
+                         input="a long secret\n").exit_code == 0  # fmt: skip
+    with session_factory() as s:
+        for _ in range(MAX_FAILED_ATTEMPTS):
+            check_login(s, "li.wei", "wrong password", "10.0.0.9")
+        s.commit()
+        assert check_login(s, "li.wei", "a long secret", "10.0.0.9").outcome is LoginOutcome.LOCKED
+        s.commit()
+    assert "locked from 1 address" in runner.invoke(group, ["list"]).output
+    unlocked = runner.invoke(group, ["unlock", "li.wei"])
+    assert unlocked.exit_code == 0 and "unlocked" in unlocked.output, unlocked.output
+    with session_factory() as s:
+        assert check_login(s, "li.wei", "a long secret", "10.0.0.9").outcome is LoginOutcome.OK
+        s.commit()
+    assert runner.invoke(group, ["disable", "li.wei"]).exit_code == 0
+    assert "disabled" in runner.invoke(group, ["list"]).output
+    with session_factory() as s:
+        assert check_login(s, "li.wei", "a long secret", "10.0.0.1").outcome is LoginOutcome.WRONG
+        s.commit()
+    assert runner.invoke(group, ["enable", "li.wei"]).exit_code == 0
+    reset = runner.invoke(
+        group, ["reset-password", "li.wei", "--password-stdin"], input="a new long secret\n"
+    )
+    assert reset.exit_code == 0, reset.output
+    role = runner.invoke(group, ["set-role", "li.wei", "--role", "supervisor", "--province", "上海市"])
+    assert role.exit_code == 0 and "supervisor, 上海市" in role.output
+    assert (
+        runner.invoke(group, ["set-role", "li.wei", "--role", "officer"]).exit_code == 1
+    )  # needs a province
+    assert runner.invoke(group, ["disable", "nobody"]).exit_code == 1
+    with session_factory() as s:
+        me = s.scalars(sa.select(Officer).where(Officer.username == "li.wei")).one()
+        assert (me.role, me.province, me.active) == (OfficerRole.SUPERVISOR, "上海市", True)
+        assert check_login(s, "li.wei", "a new long secret", "10.0.0.1").outcome is LoginOutcome.OK
+        actions = list(s.scalars(sa.select(AuditEvent.action).where(AuditEvent.actor == "officer:cli")))
+        assert actions == ["officer.create", "officer.unlock", "officer.disable", "officer.enable",
+                           "officer.reset_password", "officer.set_role"]  # fmt: skip

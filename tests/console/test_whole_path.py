@@ -181,7 +181,7 @@ def test_the_whole_path_from_an_sms_report_to_the_familys_message(
         _log_in(page, url, "zhang", PASSWORDS["zhang"])
         page.goto(f"{url}/console/candidates/{candidate.id}")
         page.click("form:has(input[value=approve]) button")
-        expect(page.locator("#review-state")).to_have_text("approved")
+        expect(page.locator("#review-state")).to_have_text("approved: family told")
 
         def told() -> list[str]:  # the family's earlier messages (sample received, typed) do not show the PIN
             return [body for body in fake_twilio.bodies_to(MOTHER) if pin in body]
@@ -207,7 +207,8 @@ def test_the_whole_path_from_an_sms_report_to_the_familys_message(
         page.goto(f"{url}/console/candidates/{second.id}")
         page.fill("#reason", "同一实验室的样本污染")
         page.click("form:has(input[value=reject]) button")
-        expect(page.locator("#review-state")).to_have_text("rejected")
+        # A strong candidate: one person's rejection is a proposal a second supervisor must agree to.
+        expect(page.locator("#review-state")).to_have_text("rejection proposed: a second person must agree")
     worker.run_once()
     assert len(_family_messages(session_factory)) == 1
     assert _count(session_factory) == queued  # the rejection queued nothing for anyone

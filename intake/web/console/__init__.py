@@ -5,6 +5,7 @@ logins (Flask-Login), CSRF (Flask-WTF), the login rate limit (Flask-Limiter) and
 `pages` (dashboard, cases, profiles, labs, samples, audit log) and `register` (found children). See docs/console.md.
 """
 
+import intake.web.console.accounts  # noqa: F401 - its routes join the blueprint
 import intake.web.console.candidates  # noqa: F401 - its routes join the blueprint
 import intake.web.console.pages  # noqa: F401 - its routes join the blueprint
 import intake.web.console.register  # noqa: F401 - its routes join the blueprint

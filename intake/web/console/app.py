@@ -6,16 +6,20 @@ Settings (environment, overridable in `app.config` by tests):
     REUNITE_SECRET_KEY                 signs the session cookie; unset: generated once into <data folder>/secret_key
     REUNITE_CONSOLE_LOGIN_RATE_LIMIT   login attempts per address, e.g. "30/minute" (Flask-Limiter notation)
     REUNITE_CONSOLE_RATE_LIMIT_STORAGE Flask-Limiter storage URI; "memory://" by default
+    REUNITE_CONSOLE_IDLE_MINUTES       a session unused this long ends (default 30)
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -36,14 +40,16 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_login import login_required as _login_required
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
+from intake.clock import CHINA
 from intake.errors import ReuniteError
 from intake.i18n import CHINESE, ENGLISH, N_, normalise_language, translate
-from intake.models import Officer, OfficerRole
+from intake.models import Officer, OfficerRole, as_utc, audit
 from intake.models.officers import LoginOutcome, check_login, end_session, officer_by_session_token
+from intake.web.console.labels import label_msgid
 from intake.web.support import runtime, status_of
 
 bp = Blueprint(
@@ -53,7 +59,13 @@ bp = Blueprint(
 CONFIG_DEFAULTS = {
     "CONSOLE_LOGIN_RATE_LIMIT": ("REUNITE_CONSOLE_LOGIN_RATE_LIMIT", "30/minute"),
     "CONSOLE_RATE_LIMIT_STORAGE": ("REUNITE_CONSOLE_RATE_LIMIT_STORAGE", "memory://"),
+    "CONSOLE_IDLE_MINUTES": ("REUNITE_CONSOLE_IDLE_MINUTES", "30"),
 }
+# No script at all, styles and images from the console only, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
 SECRET_KEY_FILE = "secret_key"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,8 +107,12 @@ def _setup(state: BlueprintSetupState) -> None:
     settings = runtime_of(app).settings
     if not app.secret_key:
         app.secret_key = secret_key(settings.data_dir)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", (settings.public_base_url or "").startswith("https://"))
+    # Flask defines these keys (None and False), so setdefault would leave them: set them unless a test did.
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if (settings.public_base_url or "").startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
     # Only the console's forms carry CSRF tokens; the SMS webhook and the lab API authenticate otherwise.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     CSRFProtect(app)
@@ -151,6 +167,43 @@ def _protect() -> None:
         csrf.protect()
 
 
+@bp.before_request
+def _session_ends() -> ResponseReturnValue | None:
+    """End a session idle too long, and say so when a session was ended elsewhere (a login on another browser,
+    an account disabled): the cookie still names a login, but not the account's current one."""
+    if request.endpoint == "console.static":
+        return None
+    now = int(time.time())
+    if current_user.is_authenticated:
+        idle = int(current_app.config["CONSOLE_IDLE_MINUTES"]) * 60
+        seen = session.get("seen")
+        if isinstance(seen, int) and now - seen > idle:
+            me = officer()
+            audit(db(), me.actor, "officer.session_idle", "officer", me.id)
+            end_session(db(), me)
+            db().commit()
+            return _ended(N_("Your session ended after %(minutes)s minutes without activity. Please log in again."),
+                          minutes=idle // 60)  # fmt: skip
+        session["seen"] = now
+        return None
+    if session.get("_user_id"):
+        return _ended(N_("Your session was ended: this account logged in elsewhere, logged out, or was "
+                         "disabled. Please log in again."))  # fmt: skip
+    return None
+
+
+def _ended(message: str, **params: Any) -> ResponseReturnValue:
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(t(message, **params))
+    if request.method == "GET" and request.endpoint != "console.login_form":
+        return redirect(url_for("console.login_form", next=request.full_path.rstrip("?")))
+    return redirect(url_for("console.login_form"))
+
+
 @bp.after_request
 def _no_store(response: Any) -> Any:
     # Pages carry personal and genetic data: never kept by a browser or proxy cache.
@@ -159,6 +212,7 @@ def _no_store(response: Any) -> Any:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     return response
 
 
@@ -187,6 +241,20 @@ def _template_helpers() -> dict[str, Any]:
     me = officer() if current_user.is_authenticated else None
     lang = language()
     return {"_": t, "me": me, "lang": lang, "html_lang": "zh-CN" if lang == CHINESE else "en"}
+
+
+@bp.app_template_filter("label")
+def label(code: object) -> str:
+    """The reader's words for a stored code (intake.web.console.labels): no page shows a raw code."""
+    return t(label_msgid(code))
+
+
+@bp.app_template_filter("when")
+def when(moment: datetime | None) -> str:
+    """Write a stored time in China Standard Time, with the zone named ("2026-11-29 14:05 CST" / "北京时间")."""
+    if moment is None:
+        return "–"
+    return f"{as_utc(moment).astimezone(CHINA):%Y-%m-%d %H:%M} {t(N_('CST'))}"
 
 
 def login_required(view: F) -> F:
@@ -224,6 +292,12 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
     }
     code = exc.code or 500
     reason = exc.description or exc.name
+    if isinstance(
+        exc, CSRFError
+    ):  # the library's reason ("The CSRF token is missing.") means nothing to officers
+        reason = t(
+            N_("the form had expired or came from another page. Go back, reload the page and send it again")
+        )
     return render("error.html", code, code=code, message=t(messages.get(code, "%(reason)s"), reason=reason))
 
 
@@ -233,31 +307,44 @@ def _core_error(exc: ReuniteError) -> ResponseReturnValue:
     return render("error.html", status, code=status, message=t(exc.message, **exc.params))
 
 
+def safe_next(target: str | None) -> str | None:
+    """Return `target` if it is a page of this console (a path, no host, no scheme), else None."""
+    target = (target or "").strip()
+    if not target.startswith("/console/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
 @bp.get("/login")
 def login_form() -> ResponseReturnValue:
     if current_user.is_authenticated:
-        return redirect(url_for("console.dashboard"))
-    return render("login.html")
+        return redirect(safe_next(request.args.get("next")) or url_for("console.dashboard"))
+    return render("login.html", next=safe_next(request.args.get("next")))
 
 
 @bp.post("/login")
 def login() -> ResponseReturnValue:
     username = request.form.get("username", "")[:64]
     password = request.form.get("password", "")
+    target = safe_next(request.form.get("next"))
     s = db()
-    result = check_login(s, username, password)
+    result = check_login(s, username, password, request.remote_addr or "")
     s.commit()
-    if result.outcome is LoginOutcome.LOCKED:
-        return render("login.html", 403, error=t(N_("This account is locked after too many wrong passwords. "
-                                                    "Try again in 15 minutes or ask an administrator.")))  # fmt: skip
     if result.outcome is not LoginOutcome.OK or result.officer is None:
-        return render("login.html", 401, error=t(N_("Wrong username or password.")))
+        # One answer for a wrong username, a wrong password and a lock: it tells no one which usernames exist.
+        return render("login.html", 401, next=target, error=t(N_(
+            "Wrong username or password, or too many attempts from here: wait 15 minutes or ask an "
+            "administrator to unlock the account.")))  # fmt: skip
     lang = session.get("lang")
     session.clear()  # a fresh session at login: nothing set before it (a planted cookie) survives
     if lang:
         session["lang"] = lang
     login_user(OfficerLogin(result.officer))
-    return redirect(url_for("console.dashboard"))
+    session["seen"] = int(time.time())
+    return redirect(target or url_for("console.dashboard"))
 
 
 @bp.post("/logout")
@@ -276,7 +363,4 @@ def logout() -> ResponseReturnValue:
 @bp.post("/language")
 def set_language() -> ResponseReturnValue:
     session["lang"] = normalise_language(request.form.get("lang"))
-    target = request.form.get("next", "")
-    if not target.startswith("/console/") or target.startswith("//"):
-        target = url_for("console.dashboard")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next")) or url_for("console.dashboard"))

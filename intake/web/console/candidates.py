@@ -15,7 +15,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session, aliased
 
 from intake.errors import ReuniteError
-from intake.i18n import N_
+from intake.i18n import CHINESE, N_
+from intake.match_queue import resolve_flag
 from intake.models import (
     Candidate,
     CandidateDecision,
@@ -23,6 +24,7 @@ from intake.models import (
     CandidateStatus,
     Case,
     DecisionKind,
+    Lab,
     MatchFlag,
     Officer,
     ReviewState,
@@ -31,9 +33,10 @@ from intake.models import (
     audit,
 )
 from intake.provinces import provinces_of
-from intake.reviews import decide, found_person_age, needs_own_wish, review_of
+from intake.reviews import decide, found_person_age, needs_own_wish, rejection_proposer, review_of
 from intake.web.console.access import cases_in_province, may_see
-from intake.web.console.app import bp, db, login_required, officer, render, t
+from intake.web.console.app import bp, db, label, language, login_required, officer, render, t
+from intake.web.console.paging import paginate, paginate_ids
 
 BANDS = ("candidate", "inconclusive", "excluded", "not_enough_markers")
 MEANINGS = {
@@ -52,7 +55,7 @@ STATE_LABELS = (
     N_("awaiting_review"), N_("confirmed"), N_("approved"), N_("more_evidence"), N_("superseded"),
     N_("candidate"), N_("inconclusive"), N_("excluded"), N_("not_enough_markers"), N_("sex_mismatch"),
     N_("same_person"), N_("sample_mixup"), N_("claimed_parents_excluded"), N_("confirm"), N_("reject"),
-    N_("approve"), N_("wish"),
+    N_("approve"), N_("wish"), N_("flag open"), N_("flag resolved"),
 )  # fmt: skip
 CHART_WIDTH, CHART_ROW, LABEL_WIDTH, SCALE_MAX = 640, 18, 110, 3.0  # bars from -3 to +3 in log10 LR
 
@@ -86,7 +89,7 @@ def _may_see(me: Officer, candidate: Candidate) -> bool:
 @login_required
 def candidates() -> ResponseReturnValue:
     s, me = db(), officer()
-    chosen = {k: request.args.get(k, "").strip()[:64] for k in ("province", "band", "status")}
+    chosen = {k: request.args.get(k, "").strip()[:64] for k in ("province", "band", "status", "q")}
     if chosen["band"] and chosen["band"] not in BANDS:
         abort(400, f"unknown band {chosen['band'][:32]!r}")
     if chosen["status"] and chosen["status"] not in STATES:
@@ -103,17 +106,21 @@ def candidates() -> ResponseReturnValue:
         query = query.where(Candidate.band == chosen["band"])
     if chosen["status"]:
         query = query.where(state == chosen["status"])
+    if chosen["q"]:  # a case reference of either side
+        case = sa.select(Case.id).where(Case.reference == chosen["q"].upper())
+        query = query.where(sa.or_(Candidate.child_case_id.in_(case), Candidate.family_case_id.in_(case)))
     query = query.order_by(
         Candidate.log10_lr.desc().nulls_last(), Candidate.created_at.desc(), Candidate.id.desc()
     )
-    rows = s.execute(query.limit(200)).all()
+    paged = paginate(s, query, scalars=False)
+    rows = paged.rows
     refs = _references([c.child_case_id for c, _ in rows] + [c.family_case_id for c, _ in rows])
-    audit(s, me.actor, "candidate.list", "candidate", None, shown=len(rows))
+    audit(s, me.actor, "candidate.list", "candidate", None, shown=len(rows), total=paged.total)
     s.commit()
-    provinces = sorted({p for ps in provinces_of(s, list(refs)).values() for p in ps})
+    provinces = sorted(set(s.scalars(sa.select(Lab.province).distinct())))
     return render(
         "candidates.html", rows=rows, refs=refs, chosen=chosen, bands=BANDS, states=STATES, provinces=provinces,
-        lr=combined_lr,
+        lr=combined_lr, paged=paged, lr_words=lambda x: lr_in_words(x, language()),
     )  # fmt: skip
 
 
@@ -122,6 +129,35 @@ def _references(case_ids: list[int]) -> dict[int, str]:
         return {}
     rows = db().execute(sa.select(Case.id, Case.reference).where(Case.id.in_(case_ids)))
     return {case_id: reference for case_id, reference in rows}
+
+
+EN_SCALE = ((18, "quintillion"), (15, "quadrillion"), (12, "trillion"), (9, "billion"), (6, "million"))
+ZH_SCALE = ((16, "亿亿"), (12, "万亿"), (8, "亿"), (4, "万"))
+
+
+def big_number(log10: float, lang: str) -> str:
+    """Write 10**log10 in words of the reader's language: "58 quadrillion", "5.8亿亿"; beyond the words, 10^n."""
+    for exponent, word in ZH_SCALE if lang == CHINESE else EN_SCALE:
+        if log10 >= exponent:
+            amount = 10 ** (log10 - exponent)
+            if amount >= 10_000:
+                return f"10^{math.floor(log10)}"
+            shown = f"{amount:,.0f}" if amount >= 10 else f"{amount:.2g}"
+            return f"{shown}{word}" if lang == CHINESE else f"{shown} {word}"
+    return f"{10**log10:,.0f}"
+
+
+def lr_in_words(log10_lr: float | None, lang: str) -> str:
+    """Say what a combined LR means: "About 1 in 58 quadrillion unrelated families would fit this well."."""
+    if log10_lr is None:
+        return t(N_("The DNA excludes this relationship: a related family could not show these types."))
+    if log10_lr < 0.3:
+        return t(
+            N_(
+                "Unrelated families fit these types at least as well: the DNA does not support the relationship."
+            )
+        )
+    return t(N_("About 1 in %(n)s unrelated families would fit this well."), n=big_number(log10_lr, lang))
 
 
 def combined_lr(log10_lr: float | None) -> str:
@@ -133,6 +169,20 @@ def combined_lr(log10_lr: float | None) -> str:
         return f"{value:,.0f}" if value >= 10 else f"{value:.3g}"
     exponent = math.floor(log10_lr)
     return f"{10 ** (log10_lr - exponent):.1f} × 10^{exponent}"
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+def ticks() -> list[Tick]:
+    """The chart's scale: the per-marker LR at each power of ten from 1/1000 to 1000."""
+    half = (CHART_WIDTH - LABEL_WIDTH) / 2
+    zero = LABEL_WIDTH + half
+    labels = {-3: "1/1000", -2: "1/100", -1: "1/10", 0: "1", 1: "10", 2: "100", 3: "1000"}
+    return [Tick(zero + p / SCALE_MAX * half, labels[p]) for p in range(-3, 4)]
 
 
 @dataclass(frozen=True)
@@ -191,6 +241,8 @@ def candidate_page(candidate_id: int) -> ResponseReturnValue:
     return render(
         "candidate.html", c=candidate, review=review, decisions=decisions, child=child, family=family,
         meaning=MEANINGS.get(candidate.band, ""), lr=combined_lr(candidate.log10_lr), evidence=evidence,
+        lr_words=lr_in_words(candidate.log10_lr, language()), proposer=rejection_proposer(s, candidate),
+        ticks=ticks(),
         roles=roles, bars=bars, height=height, width=CHART_WIDTH, zero=LABEL_WIDTH + (CHART_WIDTH - LABEL_WIDTH) / 2,
         age=age, own_wish=own_wish,
     )  # fmt: skip
@@ -204,11 +256,14 @@ def decide_candidate(candidate_id: int) -> ResponseReturnValue:
     if candidate is None:
         abort(404)
     if not _may_see(me, candidate):
+        audit(s, me.actor, "candidate.decide_denied", "candidate", candidate.id,
+              decision=request.form.get("decision", "")[:32])  # fmt: skip
+        s.commit()
         abort(403)
     try:
         kind = DecisionKind(request.form.get("decision", ""))
     except ValueError:
-        abort(400, "unknown decision")
+        abort(400, t(N_("There is no such decision.")))
     wish_field = request.form.get("wish")
     wish = {"yes": True, "no": False}.get(wish_field or "")
     try:
@@ -223,11 +278,15 @@ def decide_candidate(candidate_id: int) -> ResponseReturnValue:
         )
     except ReuniteError as exc:
         s.rollback()
+        # A refused decision is audited like a refused page: who tried what, and why it was refused.
+        audit(s, me.actor, "candidate.decide_refused", "candidate", candidate_id, decision=kind.value,
+              reason=exc.message)  # fmt: skip
+        s.commit()
         flash(t(exc.message, **exc.params))
         return redirect(url_for("console.candidate_page", candidate_id=candidate_id)), 303
     s.commit()
-    flash(t(N_("Recorded: %(decision)s. The candidate is now %(state)s."), decision=t(kind.value),
-            state=t(review.state.value)))  # fmt: skip
+    flash(t(N_("Recorded: %(decision)s. The candidate is now %(state)s."), decision=label(kind),
+            state=label(review.state)))  # fmt: skip
     return redirect(url_for("console.candidate_page", candidate_id=candidate_id)), 303
 
 
@@ -235,18 +294,51 @@ def decide_candidate(candidate_id: int) -> ResponseReturnValue:
 @login_required
 def flags() -> ResponseReturnValue:
     s, me = db(), officer()
-    found = list(
-        s.scalars(sa.select(MatchFlag).order_by(MatchFlag.created_at.desc(), MatchFlag.id.desc()).limit(500))
-    )
-    case_ids = sorted({int(i) for f in found for i in (f.case_ids or [])})
-    refs = _references(case_ids)
-    if not me.national:
-        provinces = provinces_of(s, case_ids)
-        found = [f for f in found if any(me.province in provinces.get(int(i), []) for i in f.case_ids or [])]
-    audit(s, me.actor, "flag.list", "flag", None, shown=len(found))
+    chosen = {k: request.args.get(k, "").strip()[:32] for k in ("state", "kind")}
+    if chosen["state"] and chosen["state"] not in ("open", "resolved"):
+        abort(400, f"unknown state {chosen['state']!r}")
+    query = sa.select(
+        MatchFlag.id, MatchFlag.case_ids, MatchFlag.kind, MatchFlag.resolved_at.is_not(None)
+    ).order_by(MatchFlag.created_at.desc(), MatchFlag.id.desc())
+    rows = [(f, [int(i) for i in cs or []], kind, bool(done)) for f, cs, kind, done in s.execute(query)]
+    if not me.national:  # the cases of a flag are a list: filtered here, on ids only
+        provinces = provinces_of(s, sorted({i for _f, cs, _k, _d in rows for i in cs}))
+        rows = [r for r in rows if any(me.province in provinces.get(i, []) for i in r[1])]
+    kinds = sorted({kind for _f, _cs, kind, _d in rows})
+    ids = [f for f, _cs, kind, done in rows
+           if (not chosen["kind"] or kind == chosen["kind"])
+           and (not chosen["state"] or done == (chosen["state"] == "resolved"))]  # fmt: skip
+    paged = paginate_ids(s, MatchFlag, ids)
+    found: list[MatchFlag] = paged.rows
+    refs = _references(sorted({int(i) for f in found for i in (f.case_ids or [])}))
+    audit(s, me.actor, "flag.list", "flag", None, shown=len(found), total=paged.total)
     links = _sample_links(s, [f.id for f in found])
     s.commit()
-    return render("flags.html", flags=found, refs=refs, links=links)
+    return render("flags.html", flags=found, refs=refs, links=links, paged=paged, chosen=chosen, kinds=kinds)
+
+
+@bp.post("/flags/<int:flag_id>/resolve")
+@login_required
+def resolve_flag_page(flag_id: int) -> ResponseReturnValue:
+    """Resolve a flag with a note (intake.match_queue.resolve_flag, audited); only a flag of the officer's cases."""
+    s, me = db(), officer()
+    flag = s.get(MatchFlag, flag_id)
+    if flag is None:
+        abort(404)
+    cases = [c for c in (s.get(Case, int(i)) for i in flag.case_ids or []) if c is not None]
+    if not me.national and not any(may_see(s, me, c) for c in cases):
+        audit(s, me.actor, "flag.resolve_denied", "flag", flag.id)
+        s.commit()
+        abort(403)
+    try:
+        resolve_flag(s, flag.id, actor=me.actor, note=request.form.get("note", "")[:200])
+    except ReuniteError as exc:
+        s.rollback()
+        flash(t(exc.message, **exc.params))
+        return redirect(url_for("console.flags")), 303
+    s.commit()
+    flash(t(N_("Flag %(flag)s is resolved."), flag=flag_id))
+    return redirect(url_for("console.flags")), 303
 
 
 def _sample_links(s: Session, flag_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
