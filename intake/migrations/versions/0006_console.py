@@ -1,7 +1,7 @@
 """console: failed logins per username and address (lockout), indexes for finding cases and audit events
 
 Revision ID: 0006_console
-Revises: 0006_everyday_words (re-chained after merging main; written on 0005_pin_limits)
+Revises: 0006_channels (re-chained after merging main; written on 0005_pin_limits)
 Create Date: 2026-12-06 04:22:24.752610
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0006_console'
-down_revision: str | None = '0006_everyday_words'
+down_revision: str | None = '0006_channels'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
