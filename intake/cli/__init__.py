@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from importlib.metadata import entry_points
 
 import click
@@ -71,6 +72,11 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         server = create_server(create_app(rt=rt), host=host, port=port, threads=threads, ident="reunite")
     except OSError as exc:  # the address is in use, or not one of this machine's
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    if rt.engine.dialect.name == "sqlite":
+        # One writer: the dialogue worker and the sending of its replies run here (docs/architecture.md)
+        from intake.cli.dialogue import start_embedded
+
+        start_embedded(rt, threading.Event())
     server.run()
 
 
@@ -89,6 +95,7 @@ def db_upgrade() -> None:
 def _register_commands() -> None:
     from intake.cli.backup import backup_commands
     from intake.cli.children import children
+    from intake.cli.dialogue import dialogue_worker
     from intake.cli.keys import keys
     from intake.cli.kinship import kinship_lr
     from intake.cli.lab_keys import make_labs_group_with_keys
@@ -101,6 +108,7 @@ def _register_commands() -> None:
     main.add_command(kinship_lr)
     main.add_command(keys)
     main.add_command(children)
+    main.add_command(dialogue_worker)
     main.add_command(officers)
     main.add_command(synth)
     main.add_command(retention)
