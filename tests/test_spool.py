@@ -416,3 +416,34 @@ def test_telegram_updates_are_spooled_and_answered_by_the_worker_once(
         assert len(tg.sent_to(4242)) == 1
         assert len(inbound(session_factory)) == 1
         assert count(session_factory, sa.select(Delivery)) == 0
+
+
+def test_the_embedded_service_answers_with_no_other_process(tmp_path, engine, session_factory, monkeypatch):
+    """`reunite serve` on SQLite runs the dialogue worker and the sending of its replies in its own process."""
+    from intake.cli.dialogue import start_embedded
+
+    fake = FakeTwilio(auth_token=AUTH_TOKEN)
+    fake.server.start()
+    monkeypatch.setenv("TWILIO_API_BASE_URL", fake.base_url)
+    monkeypatch.setenv("REUNITE_FAMILY_HOURS", "8-9")  # replies go at any hour all the same
+    settings = web_settings(
+        tmp_path, engine, twilio_auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL, reply_mode="spool",
+        twilio_account_sid=ACCOUNT_SID, twilio_from_number=FROM_NUMBER,
+    )  # fmt: skip
+    rt = Runtime(settings, engine, session_factory)
+    app = web_app(settings, engine, session_factory, demo_labs=True)
+    stop = threading.Event()
+    threads = start_embedded(rt, stop)
+    try:
+        assert {t.name for t in threads} == {"dialogue-worker", "notification-worker"}
+        assert message_texts(Phone(app.test_client(), number=NUMBER).post(Phone(app.test_client(), number=NUMBER).params("你好"))) == []
+        deadline = time.monotonic() + 30
+        while not fake.bodies_to(NUMBER) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(fake.bodies_to(NUMBER)) == 1
+    finally:
+        stop.set()
+        spool.STORED.set()
+        for t in threads:
+            t.join(timeout=10)
+        fake.server.stop()
