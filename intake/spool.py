@@ -98,6 +98,7 @@ def incoming_of(delivery: Spooled) -> Incoming:
 
 def inbox_processor(factory: sessionmaker[Session]) -> Processor:
     """Return the processor of text deliveries (SMS): the inbox, with the replies queued in the outbox."""
+    import intake.dialogue.engine  # noqa: F401 - imported now, not in the first delivery's answer time
     from intake.inbox import process
 
     def processor(delivery: Spooled) -> None:

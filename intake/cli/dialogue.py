@@ -46,7 +46,14 @@ def start_embedded(rt: Runtime, stop: threading.Event) -> list[threading.Thread]
 
 @click.command("dialogue-worker")
 @click.option("--interval", default=0.1, show_default=True, type=float, help="Seconds to rest when idle.")
-def dialogue_worker(interval: float) -> None:
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=1, max=64),
+    help="Deliveries processed at once (each thread one contact's; most of a delivery is waiting on the database).",
+)
+def dialogue_worker(interval: float, threads: int) -> None:
     """Process spooled webhook deliveries (PostgreSQL; run several): dialogue, replies queued for `reunite worker`."""
     rt = runtime_from_env(demo_labs=False)
     if rt.engine.dialect.name != "postgresql":
@@ -55,7 +62,7 @@ def dialogue_worker(interval: float) -> None:
             " PostgreSQL (DATABASE_URL)"
         )
     found = processors(rt)
-    click.echo(f"reunite dialogue worker: {', '.join(sorted(c.value for c in found))}")
+    click.echo(f"reunite dialogue worker: {', '.join(sorted(c.value for c in found))}, {threads} thread(s)")
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
@@ -63,4 +70,13 @@ def dialogue_worker(interval: float) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    spool.DialogueWorker(rt.session_factory, found).run(stop, interval)
+    # Each thread is a worker of its own (they exclude each other as separate processes do: row locks)
+    loops = [
+        threading.Thread(target=spool.DialogueWorker(rt.session_factory, found).run, args=(stop, interval))
+        for _ in range(threads)
+    ]
+    for loop in loops:
+        loop.start()
+    while any(loop.is_alive() for loop in loops):
+        for loop in loops:
+            loop.join(timeout=0.5)
