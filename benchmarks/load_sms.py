@@ -314,7 +314,9 @@ def telegram_conversations(chats: int) -> list[list[Delivery]]:
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)  # of each 200 answer
-    first_sent: dict[str, float] = field(default_factory=dict)  # key: when its first attempt went (time.time())
+    first_sent: dict[str, float] = field(
+        default_factory=dict
+    )  # key: when its first attempt went (time.time())
     answers: dict[str, list[str]] = field(default_factory=dict)  # key: the first 200 answer's reply texts
     acked: Counter[str] = field(default_factory=Counter)  # key: 200s
     last_answer: dict[int, list[str]] = field(default_factory=dict)  # phone: its last message's replies
@@ -463,7 +465,12 @@ class Client:
 
 # --- the checks afterwards ---------------------------------------------------------------------------------------
 def verify_reunite(
-    url: str, client: Client, telegram: bool, bot_sent: dict[str, int], faulty: bool, notes: list[str],
+    url: str,
+    client: Client,
+    telegram: bool,
+    bot_sent: dict[str, int],
+    faulty: bool,
+    notes: list[str],
     handed: dict[str, Any] | None = None,
 ) -> list[str]:
     """Check the database against what the phones were told; return what is wrong (empty: all is well)."""
@@ -530,7 +537,9 @@ def verify_reunite(
                 for number, tokens in handed["order"].items()}  # fmt: skip
         disordered = [number for number, k in keys.items() if k != sorted(k)]
         if disordered:
-            problems.append(f"replies handed to Twilio out of their messages' order for {len(disordered)} numbers")
+            problems.append(
+                f"replies handed to Twilio out of their messages' order for {len(disordered)} numbers"
+            )
     if not telegram and not handed:
         differ = [k for k, texts in r.answers.items() if k in inbound and replies.get(inbound[k].id) != texts]
         if differ:
@@ -692,7 +701,9 @@ def run_one(
     reunite = str(Path(sys.executable).parent / "reunite")
     env["PYTHONUNBUFFERED"] = "1"  # a worker's first line says it is ready
     for i in range(dialogue_workers):
-        helpers.append(Server([reunite, "dialogue-worker"], env, 0, folder / f"dialogue{name_suffix}_{i}.log"))
+        helpers.append(
+            Server([reunite, "dialogue-worker"], env, 0, folder / f"dialogue{name_suffix}_{i}.log")
+        )
     if dialogue_workers and not args.telegram:
         for i in range(args.senders):
             helpers.append(Server([reunite, "worker", "--interval", "0.05"], env, 0,
@@ -766,7 +777,8 @@ def wait_drained(url: str, telegram: bool, limit_s: float = 600.0) -> float:
     began = time.monotonic()
     engine = sa.create_engine(url)
     waiting = "SELECT (SELECT count(*) FROM deliveries)" + (
-        "" if telegram else " + (SELECT count(*) FROM notifications WHERE status IN ('pending', 'sending'))")
+        "" if telegram else " + (SELECT count(*) FROM notifications WHERE status IN ('pending', 'sending'))"
+    )
     try:
         while time.monotonic() - began < limit_s:
             with contextlib.suppress(sa.exc.OperationalError), engine.connect() as conn:
@@ -778,7 +790,9 @@ def wait_drained(url: str, telegram: bool, limit_s: float = 600.0) -> float:
     return time.monotonic() - began
 
 
-def conversation_figures(url: str, client: Client, handed: dict[str, Any], wall: float, drained: float) -> str:
+def conversation_figures(
+    url: str, client: Client, handed: dict[str, Any], wall: float, drained: float
+) -> str:
     """Conversation latency: from a message's first delivery attempt to its first reply handed to the provider."""
     total = len(client.results.acked)
     processed = f"{total} processed in {wall + drained:6.1f} s = {total / (wall + drained):7.1f}/s" \
@@ -860,7 +874,9 @@ def main() -> int:
                         help="spool: the webhook stores, dialogue workers answer (the default); inline: TwiML")  # fmt: skip
     parser.add_argument("--dialogue-workers", default="1,2,4",
                         help="spool: one run per count of `reunite dialogue-worker` processes")  # fmt: skip
-    parser.add_argument("--senders", type=int, default=2, help="spool: `reunite worker` processes sending SMS")
+    parser.add_argument(
+        "--senders", type=int, default=2, help="spool: `reunite worker` processes sending SMS"
+    )
     parser.add_argument("--rate", type=float, default=0.0,
                         help="first deliveries a second, paced (0: as fast as they are answered)")  # fmt: skip
     parser.add_argument("--py-spy", metavar="FILE", help="sample one reunite worker for 10 s into FILE")

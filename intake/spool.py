@@ -164,7 +164,7 @@ class DialogueWorker:
             session.commit()
         return True
 
-    def _next(self, session: Session) -> sa.Select[tuple[Delivery]]:
+    def _next(self, session: Session) -> sa.Select[Delivery]:
         older = aliased(Delivery)
         now = time.monotonic()
         paused = [i for i, (until, _) in self._paused.items() if until > now]

@@ -15,7 +15,9 @@ from intake.runtime import Runtime
 from notifications.config import WorkerSettings
 from notifications.worker import Worker, installed_tasks
 
-EMBEDDED_INTERVAL_S = 1.0  # the embedded worker is woken by the dialogue: this is only for retries and reminders
+EMBEDDED_INTERVAL_S = (
+    1.0  # the embedded worker is woken by the dialogue: this is only for retries and reminders
+)
 
 
 @click.command("worker")

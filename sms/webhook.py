@@ -157,6 +157,8 @@ def inbound() -> Response:
     if spooling(rt.settings):
         assert incoming.provider_id is not None  # read_form requires a MessageSid
         # one statement; a retry of a delivery still waiting is stored once, and answered the same way
-        spool.store(rt.engine, Channel.SMS, incoming.provider_id, incoming.address, spool.sms_payload(incoming))
+        spool.store(
+            rt.engine, Channel.SMS, incoming.provider_id, incoming.address, spool.sms_payload(incoming)
+        )
         return twiml([])
     return twiml(process(rt.session_factory, incoming))

@@ -91,7 +91,7 @@ def webhook() -> Response:
     if update is None:
         return json_error(400, "The body is not a Telegram update (JSON with a non-negative update_id).")
     rt = runtime()
-    if rt.settings.reply_mode == "spool":
+    if rt.settings.reply_mode == "spool" and isinstance(body, dict):  # _update checked it is one
         what = read_update(update)
         if what is None:  # an edit, a join...: nothing the intake takes, as the adapter would decide
             return jsonify(ok=True)
