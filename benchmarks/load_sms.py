@@ -9,12 +9,22 @@ temporary folder, a free port; the shared server is never touched) and its own s
 
     .venv/bin/python benchmarks/load_sms.py                                # 10,000 deliveries, bare baseline too
     .venv/bin/python benchmarks/load_sms.py --fault postgres-restart       # PostgreSQL stopped mid-run, restarted
-    .venv/bin/python benchmarks/load_sms.py --fault kill-web               # kill -9 of every web process, restart
+    .venv/bin/python benchmarks/load_sms.py --fault kill-web               # kill -9 of every web and worker process
     .venv/bin/python benchmarks/load_sms.py --telegram [--fault ...]       # Telegram updates from many chats
+    .venv/bin/python benchmarks/load_sms.py --mode inline                  # the dialogue in the request (TwiML)
+
+The service runs in the spool mode by default (REUNITE_REPLY_MODE=spool, docs/architecture.md "The spool"): one
+run per count of `reunite dialogue-worker` processes in `--dialogue-workers` (1,2,4), each beside `--senders`
+`reunite worker` processes that hand the SMS replies to a fake Twilio API (a separate process, recording when each
+reply's idempotency token first came). Each such run reports acceptance (deliveries/s and the webhook's latency,
+as the phones saw it) and, after the spool and the outbox drained, the conversation latency: from a message's
+first delivery attempt to its first reply handed to the provider (p50, p99; SMS only). `--rate R` paces the
+first deliveries to R a second, to measure that latency at a rate the workers sustain.
 
 Afterwards it checks in the database: every acknowledged (200) delivery stored exactly once, none left
-unprocessed or failed, each answered with its stored replies (the TwiML the phone got is what was stored; on
-Telegram, what the fake Bot API received), every conversation at a step of the dialogue, every phone booked.
+unprocessed or failed, each answered with its stored replies (inline: the TwiML the phone got is what was stored;
+spool and Telegram: what the fake Twilio or Bot API received, per number, none lost, none twice, SMS replies in
+their messages' order), every conversation at a step of the dialogue, every phone booked.
 It exits 1 if any check fails. `--target bare` runs only the bare endpoint (benchmarks/bare_sms.py).
 """
 

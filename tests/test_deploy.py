@@ -384,8 +384,8 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
         pytest.skip("systemd-analyze is not installed")
     units = sorted([*UNITS.glob("*.service"), *UNITS.glob("*.timer")])
     assert {u.name for u in units} == {
-        "reunite-web.service", "reunite-worker@.service", "reunite-match-worker.service", "reunite-backup.service",
-        "reunite-backup.timer",
+        "reunite-web.service", "reunite-worker@.service", "reunite-dialogue@.service", "reunite-match-worker.service",
+        "reunite-backup.service", "reunite-backup.timer",
     }  # fmt: skip
     assert (UNITS / "reunite.env.example").exists()
     # The units name /opt/reunite; point them at this checkout's virtual environment, which verify checks exists.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from importlib.metadata import entry_points
@@ -59,9 +60,14 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     if workers > 1:
         from intake.web.prefork import serve_prefork
 
+        settings = rt.settings
+        if rt.engine.dialect.name == "sqlite" and settings.reply_mode == "spool":
+            # The spool's worker runs in the one process that may write SQLite: several web processes answer inline
+            click.echo("SQLite with several web processes: webhooks answer inline (the spool needs PostgreSQL).")
+            settings = dataclasses.replace(settings, reply_mode="inline")
         rt.engine.dispose()  # no pooled connection may cross the fork into the workers
         serve_prefork(
-            rt.settings, lambda worker_rt: create_app(rt=worker_rt), host=host, port=port, workers=workers,
+            settings, lambda worker_rt: create_app(rt=worker_rt), host=host, port=port, workers=workers,
             threads=threads,
         )  # fmt: skip
         return
