@@ -542,9 +542,12 @@ def verify_reunite(
     if unanswered:
         problems.append(f"{len(unanswered)} inbound messages without a stored reply, e.g. {unanswered[:3]}")
     if handed:  # the spool: what the fake Twilio API was handed, per number, against the stored replies
-        bot_sent = {f"sendMessage:{number}": len(tokens) for number, tokens in handed["order"].items()}
-        keys = {number: [tuple(int(x) for x in t.rsplit(":", 2)[-2:]) for t in tokens]
-                for number, tokens in handed["order"].items()}  # fmt: skip
+        prefix = "reunite-notification-reply:"  # the dialogue's replies (reminders may go out too)
+        replies_handed = {number: [t for t in tokens if t.startswith(prefix)]
+                          for number, tokens in handed["order"].items()}  # fmt: skip
+        bot_sent = {f"sendMessage:{number}": len(tokens) for number, tokens in replies_handed.items()}
+        keys = {number: [tuple(int(x) for x in t.removeprefix(prefix).split(":")) for t in tokens]
+                for number, tokens in replies_handed.items()}  # fmt: skip
         disordered = [number for number, k in keys.items() if k != sorted(k)]
         if disordered:
             problems.append(
