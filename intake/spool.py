@@ -107,11 +107,6 @@ def inbox_processor(factory: sessionmaker[Session]) -> Processor:
     return processor
 
 
-def pending(session: Session) -> int:
-    """Return how many deliveries wait in the spool."""
-    return int(session.scalar(sa.select(sa.func.count()).select_from(Delivery)) or 0)
-
-
 class DialogueWorker:
     """Processes spooled deliveries, one at a time, each contact's in order; several may run on PostgreSQL."""
 

@@ -63,7 +63,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         settings = rt.settings
         if rt.engine.dialect.name == "sqlite" and settings.reply_mode == "spool":
             # The spool's worker runs in the one process that may write SQLite: several web processes answer inline
-            click.echo("SQLite with several web processes: webhooks answer inline (the spool needs PostgreSQL).")
+            click.echo(
+                "SQLite with several web processes: webhooks answer inline (the spool needs PostgreSQL)."
+            )
             settings = dataclasses.replace(settings, reply_mode="inline")
         rt.engine.dispose()  # no pooled connection may cross the fork into the workers
         serve_prefork(
