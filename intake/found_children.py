@@ -35,7 +35,11 @@ FOUND_SOURCES = (
     SampleSource.RESCUED_CHILD, SampleSource.SUSPECTED_KIDNAPPED_CHILD, SampleSource.UNKNOWN_IDENTITY_CHILD,
 )  # fmt: skip
 CLAIMED_ROLES = {"mother": Role.CLAIMED_MOTHER, "father": Role.CLAIMED_FATHER}
-MAX_CHILD_AGE = 25  # children missing for decades are found as young adults
+MAX_CHILD_AGE = 25  # children missing for decades are found as young adults (rescued, sources 3 and 4)
+# A child is a person under 18 (Law on the Protection of Minors). A volunteer's registration (source 5) has the
+# child sampled on the police's order, without consent, which is meant for children only: an adult found decides
+# for themselves. One limit for every path that registers a source 5 child.
+ADULT_AGE = 18
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ def _check(
         )
     if not 0 <= age_years <= MAX_CHILD_AGE:
         raise InputError(N_("Give an estimated age from 0 to %(max)s years."), max=MAX_CHILD_AGE)
+    if source is SampleSource.UNKNOWN_IDENTITY_CHILD and age_years >= ADULT_AGE:
+        raise InputError(N_("A person of unknown identity aged %(adult)s or more is an adult: not registered as a "
+                            "child."), adult=ADULT_AGE)  # fmt: skip
     if not found_place.strip():
         raise InputError(N_("Give the place where the child was found."))
     if found_date > today:
@@ -107,6 +114,8 @@ def register_found_child(
     claimed_parents: Sequence[tuple[Role, Sex]] = (),
     lab_id: int | None = None,
     today: date | None = None,
+    age_max_years: int | None = None,
+    found_date_precision: str | None = None,
 ) -> Registered:
     """Create the found-child case, its child and claimed parents, and a sample code for each of them."""
     today = today or china_today()
@@ -117,7 +126,8 @@ def register_found_child(
         session,
         lambda: Case(
             reference=new_case_reference(today, kind="FC"), pin=new_case_pin(), child_sex=sex,
-            child_age_years=age_years, description=(description or "").strip() or None,
+            child_age_years=age_years, child_age_max_years=age_max_years,
+            description=(description or "").strip() or None,
         ),
     )  # fmt: skip
     session.add(
@@ -127,6 +137,8 @@ def register_found_child(
             found_place=found_place.strip()[:200],
             found_date=found_date,
             estimated_age_years=age_years,
+            estimated_age_max_years=age_max_years,
+            found_date_precision=found_date_precision,
             registered_by=actor,
         )  # fmt: skip
     )

@@ -5,7 +5,9 @@ matching_labs(session, query, *, include_inactive=False) -> list[Lab]
 no_labs_reason(session, query, *, today, horizon_days=None) -> InputError    (why nothing was found, what to send)
 nearest_labs(session, latitude, longitude, limit=3) -> list[NearbyLab]      (NearbyLab: lab, distance_km)
 A place may be a city or a province, in Chinese (Simplified or Traditional) or English/pinyin, with its
-administrative suffixes, a province before the city (广东深圳) or a district after it (北京市朝阳区).
+administrative suffixes, a province before the city (广东深圳) or a district after it (北京市朝阳区). A place the
+directory does not name (深圳, shenzhen, 兰考县, 宝安区) is placed in its city and province by the gazetteer of
+Chinese divisions (`intake.gazetteer`), and the labs of that city, else of that province, are offered.
 Importing and retiring labs: intake.lab_import; bookable days: intake.slots.
 """
 
@@ -21,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from intake.errors import InputError
+from intake.gazetteer import locate
 from intake.lab_csv import parse_opening_days, parse_opening_hours
 from intake.lab_import import DEMO_LABS, ImportReport, import_labs, load_demo_labs, set_active
 from intake.models import Lab
@@ -119,7 +122,19 @@ def _match(labs: list[Lab], query: str) -> list[Lab]:
     if in_province:
         return in_province
     # A district alone (海淀区) names a city only when the directory has a city of that name.
-    return [lab for lab in labs if _cities(lab) & {key for key, level in parts if level == DISTRICT}]
+    by_district = [lab for lab in labs if _cities(lab) & {key for key, level in parts if level == DISTRICT}]
+    return by_district or _by_gazetteer(labs, query)
+
+
+def _by_gazetteer(labs: list[Lab], query: str) -> list[Lab]:
+    """Return the labs of the city, else of the province, that holds the place named (深圳, lankao, 兰考县)."""
+    places = locate(query)
+    cities = {_key(fold_text(d.city)) for d in places if d.city}
+    in_city = [lab for lab in labs if _cities(lab) & cities]
+    if in_city:
+        return in_city
+    provinces = {_key(fold_text(d.province)) for d in places}
+    return [lab for lab in labs if _provinces(lab) & provinces]
 
 
 def matching_labs(session: Session, query: str, *, include_inactive: bool = False) -> list[Lab]:

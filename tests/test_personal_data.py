@@ -54,8 +54,8 @@ def test_erasure_knows_the_rows_of_every_model_with_personal_data():
 
 def test_the_declaration_names_the_details_a_report_gives():
     assert set(erased_values(Case)) == {
-        "child_name", "child_sex", "child_birth_date", "child_age_years", "last_seen_date", "last_seen_place",
-        "description",
+        "child_name", "child_sex", "child_birth_date", "child_age_years", "child_age_max_years", "last_seen_date",
+        "last_seen_place", "description",
     }  # fmt: skip
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from babel.dates import format_date
 
 from intake.codes import insert_with_unique_code, new_case_pin, new_case_reference
-from intake.dates import Age
+from intake.dates import Age, Precision, When
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.steps import END, YES_NO, Ctx, fold, is_english
 from intake.errors import InputError
@@ -48,7 +48,9 @@ class ReportState(FlowState):
     birth: date | None = None
     age_months: int | None = None
     age_in_months: bool = False  # the parent gave months (a baby), so the age is known to the month
+    age_max_months: int | None = None  # the top of an age range ("五六岁")
     last_seen: date | None = None
+    last_seen_precision: Precision = Precision.DAY  # "去年10月" is a month, stored as its first day
     place: str | None = None
     description: str | None = None
     reporter: str | None = None
@@ -66,7 +68,14 @@ class ReportState(FlowState):
     @property
     def age(self) -> Age | None:
         """Return the age given, if the parent gave an age rather than a date of birth."""
-        return None if self.age_months is None else Age(self.age_months, self.age_in_months)
+        return (
+            None if self.age_months is None else Age(self.age_months, self.age_in_months, self.age_max_months)
+        )
+
+    @property
+    def seen(self) -> When:
+        """Return the date last seen with how precisely it is known."""
+        return When(need(self.last_seen), self.last_seen_precision)
 
 
 def short(ctx: Ctx, text: str, limit: int) -> str:
@@ -125,8 +134,37 @@ def date_label(ctx: Ctx, day: date) -> str:
     return str(format_date(day, "y年M月d日", locale="zh_CN"))
 
 
+_SEASON_WORDS = {3: N_("spring %(year)s"), 6: N_("summer %(year)s"), 9: N_("autumn %(year)s"),
+                 12: N_("winter %(year)s")}  # fmt: skip
+
+
+def when_label(ctx: Ctx, when: When) -> str:
+    """Format a past date as precisely as it was given: a day, around a day, a month, a season, a year, unknown."""
+    english, day = is_english(ctx), when.day
+    match when.precision:
+        case Precision.DAY:
+            return date_label(ctx, day)
+        case Precision.WEEK:
+            return ctx.t(_("around %(date)s", date=date_label(ctx, day)))
+        case Precision.MONTH:
+            return str(
+                format_date(day, "MMM y", locale="en")
+                if english
+                else format_date(day, "y年M月", locale="zh_CN")
+            )
+        case Precision.SEASON:
+            return ctx.t(Msg(_SEASON_WORDS[day.month], {"year": day.year}))
+        case Precision.YEAR:
+            return str(day.year) if english else f"{day.year}年"
+    return ctx.t(_("date not known"))
+
+
 def age_label(age: Age) -> Msg:
-    """Describe an age the way it was given: years, months for a baby, or both ("2 years 6 months")."""
+    """Describe an age the way it was given: years, months for a baby, both ("2 years 6 months"), or a range."""
+    if age.max_months is not None and age.max_months > age.months:
+        if age.in_months:
+            return _("%(low)s to %(high)s months", low=age.months, high=age.max_months)
+        return _("%(low)s to %(high)s years", low=age.years, high=age.max_years)
     if not age.in_months or age.months % 12 == 0:
         return _("%(age)s years", age=age.years)
     if age.months < 12:
@@ -170,7 +208,7 @@ def summary(ctx: Ctx, st: ReportState) -> Msg:
     return _(
         "Please check: %(child)s, %(sex)s, %(age)s, last seen %(date)s at %(place)s. You: %(reporter)s (%(role)s).",
         child=short(ctx, need(st.child_name), ECHO_NAME), sex=SEX_WORDS[need(st.sex)], age=age,
-        date=date_label(ctx, need(st.last_seen)), place=short(ctx, need(st.place), ECHO_PLACE),
+        date=when_label(ctx, st.seen), place=short(ctx, need(st.place), ECHO_PLACE),
         reporter=short(ctx, need(st.reporter), ECHO_NAME), role=ROLE_WORDS[need(st.role)],
     )  # fmt: skip
 
@@ -194,7 +232,8 @@ def create_case(ctx: Ctx, st: ReportState) -> Case:
         lambda: Case(
             reference=new_case_reference(ctx.now), pin=new_case_pin(), child_name=need(st.child_name),
             child_sex=need(st.sex), child_birth_date=st.birth, child_age_years=age.years if age else None,
-            last_seen_date=need(st.last_seen), last_seen_place=need(st.place), description=st.description,
+            child_age_max_years=age.max_years if age else None, last_seen_date=need(st.last_seen),
+            last_seen_precision=st.last_seen_precision.value, last_seen_place=need(st.place), description=st.description,
             reported_by_contact_id=ctx.contact.id,
         ),
     )  # fmt: skip

@@ -7,7 +7,7 @@ one this contact already made (same child name, same date last seen) is pointed 
 
 from __future__ import annotations
 
-from intake.dates import parse_age_or_birth, parse_past_date
+from intake.dates import parse_age_or_birth, parse_past_when
 from intake.dialogue import booking, casefile
 from intake.dialogue.casefile import ReportState
 from intake.dialogue.state import need
@@ -114,7 +114,7 @@ def on_child_sex(ctx: Ctx) -> str:
 
 
 def ask_child_birth(ctx: Ctx) -> Question:
-    return Question(_("How old is the child now, or when was the child born? (like 5 or 2019-03-02)"))
+    return Question(_("How old is the child now? (like 6, 5-6, 8 months or born 2019)"))
 
 
 def on_child_birth(ctx: Ctx) -> str:
@@ -122,12 +122,16 @@ def on_child_birth(ctx: Ctx) -> str:
     st = ReportState.load(ctx.data)
     st.birth, age = parse_age_or_birth(ctx.text, ctx.today)
     st.age_months, st.age_in_months = (age.months, age.in_months) if age else (None, False)
+    st.age_max_months = age.max_months if age else None
     st.save(ctx)
     return LAST_SEEN_DATE
 
 
 def ask_last_seen_date(ctx: Ctx) -> Question:
-    question = _("When did you last see the child? (like 2026-11-20, yesterday, 3 days ago)")
+    question = _(
+        "When did you last see the child? (like yesterday, last Tuesday, 3 days ago, October 2026 or "
+        "2026-11-20)"
+    )
     born = ReportState.load(ctx.data).birth
     if born is None:
         return Question(question)
@@ -137,15 +141,16 @@ def ask_last_seen_date(ctx: Ctx) -> Question:
 
 
 def on_last_seen_date(ctx: Ctx) -> str:
-    """Keep the date last seen, which cannot be before the birth; point out a report made already."""
+    """Keep the date last seen (as precisely as given), not before the birth; point out a report made already."""
     st = ReportState.load(ctx.data)
-    seen = parse_past_date(ctx.text, today=ctx.today)
-    if st.birth and seen < st.birth:
+    when = parse_past_when(ctx.text, today=ctx.today)
+    if st.birth and when.last_day < st.birth:
         raise InputError("That is before the date of birth. Please check the date.")
-    if (age := st.age) is not None and seen < age.earliest_birth(ctx.today):
+    if (age := st.age) is not None and when.last_day < age.earliest_birth(ctx.today):
         raise InputError("A child who is %(age)s now was not born yet on that date. Please check the date.",
                          age=casefile.age_label(age))  # fmt: skip
-    st.last_seen = seen
+    seen = st.last_seen = when.day
+    st.last_seen_precision = when.precision
     st.save(ctx)
     if casefile.likely_duplicate(ctx, need(st.child_name), seen) is not None:
         return DUPLICATE
@@ -157,7 +162,7 @@ def ask_duplicate(ctx: Ctx) -> Question:
     case = need(casefile.likely_duplicate(ctx, need(st.child_name), need(st.last_seen)))
     return Question(_("You already reported %(name)s, last seen %(date)s: case %(reference)s.",
                       name=casefile.short(ctx, case.child_name or "", casefile.ECHO_NAME),
-                      date=casefile.date_label(ctx, need(st.last_seen)), reference=case.reference),
+                      date=casefile.when_label(ctx, st.seen), reference=case.reference),
                     DUPLICATE_OPTIONS)  # fmt: skip
 
 

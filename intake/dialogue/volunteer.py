@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from intake.consent import record_police_order
 from intake.custody import custody_events, derive_state
-from intake.dates import Age, parse_age_or_birth, parse_past_date, years_between
+from intake.dates import Age, Precision, TooOld, When, parse_age_or_birth, parse_past_when, years_between
 from intake.dialogue import booking, casefile
 from intake.dialogue.bookable import BookingState
 from intake.dialogue.report import SEX_VALUES, SEXES, SKIP_WORDS
@@ -33,7 +33,8 @@ from intake.dialogue.status import PROGRESS_WORDS
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
 from intake.dialogue.vocabulary import YES_WORDS
 from intake.errors import InputError
-from intake.found_children import MAX_CHILD_AGE, register_found_child
+from intake.found_children import ADULT_AGE, register_found_child
+from intake.gazetteer import off_china, outside_china
 from intake.i18n import N_, Msg, _
 from intake.labs import check_location, find_labs
 from intake.models import (
@@ -82,7 +83,9 @@ class FoundState(FlowState):
     place: str | None = None
     near: list[float] = field(default_factory=list)  # a shared location (latitude, longitude) of the place
     found_on: date | None = None
+    found_precision: Precision = Precision.DAY  # "unknown" when the volunteer does not know (found_on: today)
     age_years: int | None = None
+    age_max_years: int | None = None  # the top of an estimated range ("五六岁")
     sex: Sex | None = None
     says: str | None = None
     description: str | None = None
@@ -159,40 +162,62 @@ def on_place(ctx: Ctx) -> str:
     if ctx.incoming.location is not None:
         latitude, longitude = ctx.incoming.location
         check_location(latitude, longitude)
+        if off_china(latitude, longitude):
+            raise InputError("That location (%(lat)s, %(lon)s) is at sea or outside China. Please write the town "
+                             "where you found the child, or share the location again.",
+                             lat=f"{latitude:.3f}", lon=f"{longitude:.3f}")  # fmt: skip
         st.place, st.near = f"GPS {latitude:.5f},{longitude:.5f}", [latitude, longitude]
         st.save(ctx)
         return DATE
     st.near = []
     st.place = casefile.typed_place(ctx)
+    if (country := outside_china(st.place)) is not None:
+        raise InputError("That place seems to be abroad (%(country)s). This service registers children found in "
+                         "China: write the town in China. For a child found abroad, call the police there or the "
+                         "Chinese embassy.", country=country)  # fmt: skip
     st.save(ctx)
     return DATE
 
 
 def ask_date(ctx: Ctx) -> Question:
-    return Question(_("When did you find the child? (like today, yesterday, 2026-11-20)"))
+    return Question(_("When did you find the child? (like today, yesterday evening, last Tuesday, 2026-11-20, or "
+                      "not known)"))  # fmt: skip
 
 
 def on_date(ctx: Ctx) -> str:
-    """Keep the day the child was found (not in the future)."""
+    """Keep the day the child was found (not in the future), as precisely as given, or that it is not known."""
     st = FoundState.load(ctx.data)
-    st.found_on = parse_past_date(ctx.text, today=ctx.today)
+    when = parse_past_when(ctx.text, today=ctx.today, allow_unknown=True)
+    st.found_on, st.found_precision = when.day, when.precision
     st.save(ctx)
     return AGE
 
 
 def ask_age(ctx: Ctx) -> Question:
-    return Question(_("About how old is the child? (like 6)"))
+    return Question(_("About how old is the child? (like 6, 5-6 or 8 months)"))
+
+
+def _adult() -> InputError:
+    return InputError("This registration is only for children under %(adult)s: the police may have a child's DNA "
+                      "sampled without consent, never an adult's. An adult decides for themselves: help them call "
+                      "110 or go to a police station, where they can consent to a DNA sample. If you mistyped the "
+                      "age, send it again.", adult=ADULT_AGE)  # fmt: skip
 
 
 def on_age(ctx: Ctx) -> str:
-    """Keep the estimated age in years (a date of birth the child knows is turned into years)."""
-    born, age = parse_age_or_birth(_ABOUT.sub("", ctx.text.strip()), ctx.today)
-    # a date of birth: the child's age in whole years today
-    years = age.years if age is not None else years_between(need(born), ctx.today)
-    if years > MAX_CHILD_AGE:
-        raise InputError("Give an estimated age from 0 to %(max)s years.", max=MAX_CHILD_AGE)
+    """Keep the estimated age in years, or a range (a date of birth the child knows is turned into years).
+
+    A person of ADULT_AGE or more is not registered here: an adult is not sampled on the police's order.
+    """
+    try:
+        born, age = parse_age_or_birth(_ABOUT.sub("", ctx.text.strip()), ctx.today, max_years=ADULT_AGE - 1)
+    except TooOld:
+        raise _adult() from None
     st = FoundState.load(ctx.data)
-    st.age_years = years
+    if age is not None:
+        st.age_years, st.age_max_years = age.years, age.max_years
+    else:  # a date of birth: the child's age in whole years today
+        st.age_years, st.age_max_years = years_between(need(born), ctx.today), None
     st.save(ctx)
     return SEX
 
@@ -287,7 +312,8 @@ def ask_confirm(ctx: Ctx) -> Question:
     st = FoundState.load(ctx.data)
     text = _("Please check: child found %(date)s at %(place)s: %(sex)s, about %(age)s, safe now with: %(safe)s. "
              "You: %(name)s. Confirming says the child is in safe care.", sex=casefile.SEX_WORDS[need(st.sex)],
-             age=casefile.age_label(Age(need(st.age_years) * 12)), date=casefile.date_label(ctx, need(st.found_on)),
+             age=casefile.age_label(_age(need(st.age_years), st.age_max_years)),
+             date=casefile.when_label(ctx, When(need(st.found_on), st.found_precision)),
              place=casefile.short(ctx, need(st.place), casefile.ECHO_PLACE),
              safe=casefile.short(ctx, need(st.safe_with), casefile.ECHO_PLACE),
              name=casefile.short(ctx, need(st.volunteer), casefile.ECHO_NAME))  # fmt: skip
@@ -311,7 +337,8 @@ def on_confirm(ctx: Ctx) -> str:
     st = FoundState.load(ctx.data)
     registered = register_found_child(
         ctx.session, source=SampleSource.UNKNOWN_IDENTITY_CHILD, sex=need(st.sex), age_years=need(st.age_years),
-        found_place=need(st.place), found_date=need(st.found_on), actor=ctx.actor,
+        found_place=need(st.place), found_date=need(st.found_on), actor=ctx.actor, age_max_years=st.age_max_years,
+        found_date_precision=st.found_precision.value,
         description=_description(ctx, st), today=ctx.today,
     )  # fmt: skip
     case = registered.case
@@ -341,6 +368,10 @@ def on_confirm(ctx: Ctx) -> str:
         return booking.LAB
     BookingState(case_id=case.id, place=st.place).save(ctx)
     return booking.LAB if find_labs(ctx.session, need(st.place), today=ctx.today, limit=1) else booking.PLACE
+
+
+def _age(years: int, max_years: int | None) -> Age:
+    return Age(years * 12, max_months=None if max_years is None else max_years * 12)
 
 
 def booking_found_child(ctx: Ctx) -> bool:
@@ -384,7 +415,8 @@ def say_children(ctx: Ctx) -> None:
         found = ctx.session.get_one(FoundChild, case.id)
         lines.append(ctx.t(_("%(reference)s %(sex)s %(age)s, %(place)s: %(state)s", reference=case.reference,
                              sex=casefile.SEX_WORDS[case.child_sex],
-                             age=casefile.age_label(Age((found.estimated_age_years or 0) * 12)),
+                             age=casefile.age_label(_age(found.estimated_age_years or 0,
+                                                         found.estimated_age_max_years)),
                              place=casefile.short(ctx, found.found_place, 16), state=sampling_state(ctx, case))))  # fmt: skip
     ctx.say("\n".join(lines))
 
@@ -395,8 +427,8 @@ FLOW = Flow(
     (
         Step(CONSENT, ask_consent, on_consent, {PLACE: "yes", END: "no: nothing saved"}),
         Step(PLACE, ask_place, on_place, {DATE: "place or shared location"}),
-        Step(DATE, ask_date, on_date, {AGE: "date, not in the future"}),
-        Step(AGE, ask_age, on_age, {SEX: "estimated age"}),
+        Step(DATE, ask_date, on_date, {AGE: "date, not in the future, or not known"}),
+        Step(AGE, ask_age, on_age, {SEX: "estimated age or range, under 18"}),
         Step(SEX, ask_sex, on_sex, {SAYS: "boy / girl / not sure"}),
         Step(SAYS, ask_says, on_says, {DESCRIPTION: "text or SKIP"}),
         Step(DESCRIPTION, ask_description, on_description,

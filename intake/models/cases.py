@@ -43,7 +43,11 @@ class Case(Base):
     child_sex: Mapped[Sex] = mapped_column(enum_column(Sex), default=Sex.UNKNOWN, info=personal(Sex.UNKNOWN))
     child_birth_date: Mapped[date | None] = mapped_column(info=personal())
     child_age_years: Mapped[int | None] = mapped_column(info=personal())
+    child_age_max_years: Mapped[int | None] = mapped_column(info=personal())  # an age range's top ("五六岁")
     last_seen_date: Mapped[date | None] = mapped_column(info=personal())
+    # intake.dates.Precision: "day" (or NULL, before precisions were kept), "week", "month", "season", "year";
+    # a period is stored as its first day
+    last_seen_precision: Mapped[str | None] = mapped_column(String(8), info=NOT_PERSONAL)
     last_seen_place: Mapped[str | None] = mapped_column(String(200), info=personal())
     description: Mapped[str | None] = mapped_column(Text, info=personal())
     reported_by_contact_id: Mapped[int | None] = mapped_column(

@@ -41,6 +41,12 @@ class FoundChild(Base):
     estimated_age_years: Mapped[int | None] = mapped_column(
         info=personal(kept="a found child's case is kept by the police; no contact owns it")
     )
+    estimated_age_max_years: Mapped[int | None] = mapped_column(  # an age range's top ("五六岁")
+        info=personal(kept="a found child's case is kept by the police; no contact owns it")
+    )
+    # intake.dates.Precision: "day" (or NULL), "week", "month", "season", "year", or "unknown" (the volunteer did
+    # not know: found_date is then the day of the registration, the latest the child can have been found)
+    found_date_precision: Mapped[str | None] = mapped_column(String(8), info=NOT_PERSONAL)
     registered_by: Mapped[str] = mapped_column(
         String(120), info=personal(kept="who registered a found child stays accountable")
     )

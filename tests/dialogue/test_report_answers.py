@@ -35,11 +35,11 @@ TO_CHILD_NAME_EN = [("REPORT", ("DNA sample",))] + t.REPORT_EN[2:4]
     ("start", "age", "seen", "summary", "stored"),
     [
         (TO_CHILD_NAME_ZH, "十岁", "十天前", ("10岁", "2026年11月13日"), (10, date(2026, 11, 13))),
-        (TO_CHILD_NAME_ZH, "两岁半", "上个月", ("2岁6个月", "2026年10月23日"), (2, date(2026, 10, 23))),
+        (TO_CHILD_NAME_ZH, "两岁半", "上个月", ("2岁6个月", "2026年10月"), (2, date(2026, 10, 1))),
         (TO_CHILD_NAME_ZH, "八个月", "前天", ("8个月", "2026年11月21日"), (0, date(2026, 11, 21))),
         (TO_CHILD_NAME_EN, "8 months", "半个月前", ("8 months", "8 Nov 2026"), (0, date(2026, 11, 8))),
-        (TO_CHILD_NAME_EN, "3", "3 months ago", ("3 years", "23 Aug 2026"), (3, date(2026, 8, 23))),
-        (TO_CHILD_NAME_EN, "12", "last month", ("12 years", "23 Oct 2026"), (12, date(2026, 10, 23))),
+        (TO_CHILD_NAME_EN, "3", "3 months ago", ("3 years", "Aug 2026 at"), (3, date(2026, 8, 1))),
+        (TO_CHILD_NAME_EN, "12", "last month", ("12 years", "Oct 2026 at"), (12, date(2026, 10, 1))),
     ],
 )
 def test_numerals_units_and_babies_months_are_read(session, start, age, seen, summary, stored):

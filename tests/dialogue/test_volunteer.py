@@ -128,7 +128,7 @@ def test_invalid_age_and_future_date_are_asked_again_with_the_reason(chat):
     assert "in the future" in chat("2026-12-01")[0]
     chat("today")
     assert "Please give the age" in chat("abc")[0]
-    assert "from 0 to 25" in chat("40")[0]
+    assert "only for children under 18" in chat("40")[0]
     assert "boy or a girl" in chat("about 7")[0]
 
 

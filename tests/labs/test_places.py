@@ -69,7 +69,8 @@ def test_retired_labs_are_never_found_unless_asked_for(directory):
     assert len(shenzhen) == 1
     shenzhen[0].active = False
     directory.flush()
-    assert _cities(directory, "深圳") == []
+    # the gazetteer places 深圳 in 广东, whose active lab is offered
+    assert _cities(directory, "深圳") == ["广州"]
     assert _cities(directory, "广东") == ["广州"]
     assert [lab.city for lab in matching_labs(directory, "深圳", include_inactive=True)] == ["深圳"]
     assert free_days(directory, shenzhen[0], today=TODAY) == []  # nor are its days, asked for directly
@@ -77,11 +78,30 @@ def test_retired_labs_are_never_found_unless_asked_for(directory):
 
 def test_a_place_without_labs_gets_a_reason_and_what_to_send(session):
     load_demo_labs(session)
-    assert _cities(session, "深圳") == []
-    reason = no_labs_reason(session, "深圳", today=TODAY)
+    assert _cities(session, "火星基地") == []
+    reason = no_labs_reason(session, "火星基地", today=TODAY)
     assert isinstance(reason, InputError)
-    assert "No lab found in 深圳" in str(reason) and "province (like 广东)" in str(reason)
-    assert reason.params["place"] == "深圳"
+    assert "No lab found in 火星基地" in str(reason) and "province (like 广东)" in str(reason)
+    assert reason.params["place"] == "火星基地"
+
+
+@pytest.mark.parametrize(
+    ("query", "cities"),
+    [("深圳", ["广州"]), ("shenzhen", ["广州"]), ("Shenzhen", ["广州"]), ("深圳市", ["广州"]),
+     ("广东省深圳市宝安区", ["广州"]), ("宝安区", ["广州"]), ("兰考县", ["郑州"]), ("兰考", ["郑州"]),
+     ("Lankao", ["郑州"]), ("lankao county", ["郑州"]), ("河南省开封市兰考县", ["郑州"]), ("开封", ["郑州"]),
+     ("义乌", ["杭州"]), ("kunshan", ["南京"]), ("昆山市", ["南京"]), ("黔南", ["贵阳"]), ("喀什", ["乌鲁木齐"]),
+     ("延边", ["长春"]), ("東莞", ["广州"]), ("dongguan", ["广州"]), ("大理", ["昆明"]), ("三亚", ["海口"])],
+)  # fmt: skip
+def test_any_city_district_or_county_is_placed_in_its_province_by_the_gazetteer(session, query, cities):
+    load_demo_labs(session)  # one lab per provincial capital: a place elsewhere gets its province's lab
+    assert _cities(session, query) == cities
+
+
+def test_a_place_in_two_provinces_offers_the_labs_of_both(session):
+    load_demo_labs(session)
+    # taizhou is 泰州 (江苏) and 台州 (浙江): both provinces' labs, never none
+    assert sorted(_cities(session, "taizhou")) == ["南京", "杭州"]
 
 
 def test_a_place_of_no_letters_is_asked_to_be_written(session):
