@@ -446,3 +446,28 @@ def test_the_embedded_service_answers_with_no_other_process(tmp_path, engine, se
         for t in threads:
             t.join(timeout=10)
         fake.server.stop()
+
+
+def test_without_twilio_sending_settings_the_sms_webhook_answers_inline(tmp_path, engine, session_factory):
+    """A spooled SMS reply could not be sent without TWILIO_ACCOUNT_SID and TWILIO_FROM_NUMBER: answered inline."""
+    settings = web_settings(
+        tmp_path, engine, twilio_auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL, reply_mode="spool"
+    )
+    app = web_app(settings, engine, session_factory, demo_labs=True)
+
+    assert Phone(app.test_client(), number=NUMBER).text("你好")  # the menu, in the TwiML
+    assert count(session_factory, sa.select(Delivery)) == 0
+
+
+def test_a_telegram_update_the_intake_does_not_take_is_not_spooled(tmp_path, engine, session_factory):
+    with FakeTelegram() as tg:
+        app = web_app(web_settings(tmp_path, engine, reply_mode="spool"), engine, session_factory)
+        app.extensions[SETTINGS_KEY] = TelegramSettings(
+            token=tg.token, base_url=tg.base_url, webhook_secret=SECRET
+        )
+        update = tg.message_update(4242, "hi")
+        edited = {"update_id": update["update_id"], "edited_message": update["message"]}
+        response = app.test_client().post("/telegram/webhook", json=edited, headers={SECRET_HEADER: SECRET})
+
+        assert response.status_code == 200
+        assert count(session_factory, sa.select(Delivery)) == 0
