@@ -46,6 +46,7 @@ from intake.models import (
     audit,
     utcnow,
 )
+from intake.sample_fit import sex_of_role
 from intake.slots import china_today, free_place, take_place
 
 
@@ -161,7 +162,7 @@ def _new_sample(
         session,
         lambda: Sample(
             code=new_sample_code(), source=source, case_id=case.id, person_id=person.id if person else None,
-            booking_id=booking.id,
+            booking_id=booking.id, sex=sex_of_role(person.role if person else None),  # a mother is female
         ),
     )  # fmt: skip
 

@@ -165,6 +165,14 @@ def append_event(
     ):  # fmt: skip
         return events[-1]
     state = derive_state(sample, events)
+    earlier = [e for e in events if e.type is not E.BOOKED]  # booked: the appointment, on the server's clock
+    if earlier and at < (last := max(as_utc(e.at) for e in earlier)) - CLOCK_SKEW:
+        before = next(e for e in reversed(earlier) if as_utc(e.at) == last)
+        raise CustodyError(
+            N_("Sample %(code)s cannot be %(event)s at %(at)s: that is before it was %(before)s (%(before_at)s)."),
+            code=sample.code, event=type.value, at=at.isoformat(timespec="minutes"), before=before.type.value,
+            before_at=last.isoformat(timespec="minutes"),
+        )  # fmt: skip
     if state not in ALLOWED_FROM[type]:
         raise CustodyError(
             N_("Sample %(code)s is %(state)s: it cannot be %(event)s now."),

@@ -3,7 +3,8 @@
     ForbiddenError (ReuniteError)       the acting lab may not do this: another lab's sample, a revoked key
     SampleCodeError (InputError)        a sample code with a wrong check character
     UnknownSampleError (NotFoundError)  no sample has this code
-    ProfileRejectedError (InputError)   a profile cannot be stored as sent (unknown marker, bad allele, ...)
+    ProfileRejectedError (InputError)   a profile cannot be stored as sent (unknown marker, bad allele, ...), or a
+                                        walk-in's source, role, sex and case do not fit
     ProfileConflictError (ConflictError) the sample already has a different profile
     CustodyError (ConflictError)        the event does not fit the sample's custody so far
 

@@ -28,15 +28,26 @@ from intake.lab_errors import ProfileConflictError, ProfileRejectedError
 from intake.match_queue import enqueue_search
 from intake.models import CustodyEventType, DnaProfile, Sample, audit, utcnow
 from intake.sample_consent import profile_consents_recorded
+from intake.sample_fit import Notice, amelogenin_notice
+from intake.str_kits import (
+    MAX_REPEATS,
+    frequency_table,
+    kit_markers,
+    kit_name,
+    known_marker,
+    nearest_markers,
+)
+from matching.alleles import plausible_repeats, tenths
 from matching.errors import (
     AlleleFormatError,
     EmptyProfileError,
+    ImplausibleAlleleError,
     ProfileError,
     TriallelicError,
     UnknownMarkerError,
 )
-from matching.markers import normalise_marker
-from matching.profiles import parse_profile
+from matching.markers import MarkerKind, normalise_marker
+from matching.profiles import Profile, parse_profile
 
 DEFAULT_MIN_MARKERS = 12
 RawGenotypes = Mapping[str, Sequence[object] | str | None]
@@ -53,17 +64,40 @@ class CheckedProfile:
 
 @dataclass(frozen=True)
 class Stored:
-    """What `store_profile` did: "created", "unchanged" (an identical retry) or "replaced"."""
+    """What `store_profile` did: "created", "unchanged" (an identical retry) or "replaced", and what to check."""
 
     profile: DnaProfile
     outcome: str
+    notices: tuple[Notice, ...] = ()
+
+
+def _unknown_marker(name: str) -> ProfileRejectedError:
+    near = nearest_markers(name)
+    if near:
+        return ProfileRejectedError(
+            "unknown_marker", N_("Unknown marker %(marker)s: did you mean %(nearest)s? No profile is stored with a "
+                                 "marker no kit types."), marker=name[:40], nearest=" / ".join(near))  # fmt: skip
+    return ProfileRejectedError(
+        "unknown_marker", N_("Unknown marker %(marker)s: use a standard STR name such as D8S1179, vWA or "
+                             "Penta E."), marker=name[:40])  # fmt: skip
+
+
+def _implausible(marker: str, allele: str) -> ProfileRejectedError:
+    table = frequency_table()
+    low, high = plausible_repeats(table.loci[marker].alleles) if marker in table.loci else (1, MAX_REPEATS)
+    return ProfileRejectedError(
+        "implausible_allele", N_("Marker %(marker)s: allele %(allele)s is not plausible (%(low)s to %(high)s "
+                                 "repeats at this marker). A placeholder such as 0 or 99 is not an allele: leave "
+                                 "the marker untyped, or check the typing."),
+        marker=marker, allele=allele[:20], low=low, high=high,
+    )  # fmt: skip
 
 
 def _reject(exc: ProfileError) -> ProfileRejectedError:
     if isinstance(exc, UnknownMarkerError):
-        return ProfileRejectedError(
-            "unknown_marker", N_("Unknown marker %(marker)s: use a standard STR name such as D8S1179, vWA or "
-                                 "Penta E."), marker=exc.marker)  # fmt: skip
+        return _unknown_marker(exc.marker)
+    if isinstance(exc, ImplausibleAlleleError):
+        return _implausible(exc.marker, exc.allele)
     if isinstance(exc, TriallelicError):
         return ProfileRejectedError(
             "possible_mixture", N_("Marker %(marker)s has more than two alleles (%(alleles)s): a possible "
@@ -77,21 +111,65 @@ def _reject(exc: ProfileError) -> ProfileRejectedError:
     return ProfileRejectedError("bad_profile", N_("The profile cannot be used: %(detail)s"), detail=str(exc))
 
 
-def check_genotypes(raw: RawGenotypes, min_markers: int = DEFAULT_MIN_MARKERS) -> CheckedProfile:
-    """Return the canonical form of `raw` ({marker: [allele, allele]}), or raise ProfileRejectedError saying why."""
+def _check_markers(raw: RawGenotypes) -> None:
     seen: dict[str, str] = {}
+    for name in raw if isinstance(raw, Mapping) else ():  # parse_profile refuses a non-mapping
+        marker = normalise_marker(name)
+        if marker.kind is MarkerKind.AUTOSOMAL and not known_marker(marker.name):
+            raise _unknown_marker(name)  # shaped like a locus (D8S1197), but no kit types it
+        if marker.name in seen:
+            raise ProfileRejectedError(
+                "marker_twice", N_("Marker %(marker)s is typed twice (%(first)s and %(second)s)."),
+                marker=marker.name, first=seen[marker.name], second=name,
+            )  # fmt: skip
+        seen[marker.name] = name
+
+
+def _check_outside_table(profile: Profile) -> None:
+    # The table bounds its own markers (parse_profile with the table); the others get the ceiling of any STR.
+    for marker, genotype in profile.genotypes.items():
+        if marker not in frequency_table().loci:
+            for allele in genotype:
+                if tenths(allele) // 10 > MAX_REPEATS:
+                    raise _implausible(marker, allele)
+
+
+def _check_kit(kit: str | None, profile: Profile) -> None:
+    expected = kit_markers(kit) if kit else None
+    if expected is None or kit is None:
+        return  # a kit we do not ship: its markers were checked against every kit's
+    outside = sorted(set(profile.genotypes) - expected)
+    if outside:
+        raise ProfileRejectedError(
+            "kit_mismatch", N_("The kit %(kit)s does not type %(markers)s: name the kit the profile was typed "
+                               "with."), kit=kit_name(kit) or kit, markers=", ".join(outside),
+        )  # fmt: skip
+
+
+def _digest(genotypes: dict[str, list[str]]) -> str:
+    # Amelogenin X and X,X are one female call: a retry that writes the other form is the same profile.
+    same = genotypes | (
+        {"Amelogenin": sorted(set(genotypes["Amelogenin"]))} if "Amelogenin" in genotypes else {}
+    )
+    return hashlib.sha256(json.dumps(same, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def check_genotypes(
+    raw: RawGenotypes, min_markers: int = DEFAULT_MIN_MARKERS, kit: str | None = None
+) -> CheckedProfile:
+    """Return the canonical form of `raw` ({marker: [allele, allele]}), or raise ProfileRejectedError saying why.
+
+    Every marker must be a real STR (a kit's, the engine's or the frequency table's), every allele plausible at
+    its marker (the frequency table's range widened as the kinship input does), and, for a shipped kit named in
+    `kit`, every marker one that kit types.
+    """
     try:
-        for name in raw if isinstance(raw, Mapping) else ():  # parse_profile refuses a non-mapping
-            canonical = normalise_marker(name).name
-            if canonical in seen:
-                raise ProfileRejectedError(
-                    "marker_twice", N_("Marker %(marker)s is typed twice (%(first)s and %(second)s)."),
-                    marker=canonical, first=seen[canonical], second=name,
-                )  # fmt: skip
-            seen[canonical] = name
-        profile = parse_profile(raw)
+        _check_markers(raw)
+        profile = parse_profile(raw, table=frequency_table())
     except ProfileError as exc:
         raise _reject(exc) from None
+    _check_outside_table(profile)
+    _check_kit(kit, profile)
     if len(profile.genotypes) < min_markers:
         raise ProfileRejectedError(
             "too_few_markers", N_("Only %(count)s STR markers are typed; at least %(minimum)s are needed."),
@@ -100,10 +178,7 @@ def check_genotypes(raw: RawGenotypes, min_markers: int = DEFAULT_MIN_MARKERS) -
     genotypes = {m: list(g) for m, g in profile.genotypes.items()} | {
         m: list(v) for m, v in profile.other.items()
     }
-    canonical_json = json.dumps(genotypes, sort_keys=True, separators=(",", ":"))
-    return CheckedProfile(
-        genotypes, len(profile.genotypes), hashlib.sha256(canonical_json.encode()).hexdigest()
-    )
+    return CheckedProfile(genotypes, len(profile.genotypes), _digest(genotypes))
 
 
 def current_profile(session: Session, sample: Sample) -> DnaProfile | None:
@@ -140,12 +215,15 @@ def store_profile(
         raise ConsentRequiredError(
             N_("The person's consents are not on record: the profile cannot be stored.")
         )
-    checked = check_genotypes(genotypes, min_markers)
+    checked = check_genotypes(genotypes, min_markers, kit)
+    notice = amelogenin_notice(session, sample, checked.genotypes)
+    notices = (notice,) if notice else ()
     session.execute(sa.select(Sample.id).where(Sample.id == sample.id).with_for_update())
     old = current_profile(session, sample)
-    if old is not None and old.digest == checked.digest:
+    # Compared on the stored genotypes too: a profile stored before Amelogenin X and X,X were one call.
+    if old is not None and checked.digest in (old.digest, _digest(dict(old.genotypes))):
         audit(session, actor, "profile.upload", "profile", old.id, sample=sample.id, retry=True)
-        return Stored(old, "unchanged")
+        return Stored(old, "unchanged", notices)
     if old is not None and not replace:
         raise ProfileConflictError(
             N_(
@@ -205,4 +283,4 @@ def store_profile(
             person=sample.person_id,
             case=sample.case_id,
         )
-    return Stored(profile, "created" if old is None else "replaced")
+    return Stored(profile, "created" if old is None else "replaced", notices)

@@ -47,6 +47,7 @@ from intake.models import (
     utcnow,
 )
 from intake.sample_consent import case_consents_recorded
+from intake.sample_fit import check_walk_in
 
 LINK_DATA_CHARS = 10
 # Guessing budgets. One contact: 5 wrong secrets an hour. One case: 10 wrong PINs a day, from any number of
@@ -116,7 +117,11 @@ def register_walk_in(
     case: Case | None = None,
     by: str | None = None,
 ) -> tuple[Sample, str]:
-    """Create a sample taken now at the lab, collected, with a one-time link code for the person; return both."""
+    """Create a sample taken now at the lab, collected, with a one-time link code for the person; return both.
+
+    Source, role, sex and case must fit together (`intake.sample_fit.check_walk_in`).
+    """
+    check_walk_in(session, source=source, role=role, sex=sex, case=case)
     sample = insert_with_unique_code(
         session,
         lambda: Sample(

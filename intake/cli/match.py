@@ -46,12 +46,17 @@ def _build_summary(summary: BuildSummary) -> Table:
     return table
 
 
-def _run_summary(summary: RunSummary, session: Session) -> Table:
+def _flag_count(session: Session) -> int:
+    return int(session.scalar(sa.select(sa.func.count()).select_from(MatchFlag)) or 0)
+
+
+def _run_summary(summary: RunSummary, session: Session, flags_before: int) -> Table:
     table = Table(title="match jobs", show_header=False)
     for kind in ("search", "rematch", "withdraw", "failed", "parked"):
         table.add_row(f"jobs {kind}", str(summary.jobs.get(kind, 0)))
     table.add_row("new candidates", str(summary.candidates))
-    table.add_row("new flags", str(summary.flags))
+    # Counted in the database, not summed from the driver's row counts (which printed "new flags -13" for 7).
+    table.add_row("new flags", str(_flag_count(session) - flags_before))
     table.add_row("candidates superseded or withdrawn", str(summary.superseded))
     waiting = session.scalar(sa.select(sa.func.count()).where(MatchJob.state == JobState.QUEUED))
     parked = session.scalar(sa.select(sa.func.count()).where(MatchJob.state == JobState.PARKED))
@@ -123,13 +128,15 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
     def match_worker(poll: float, progress: bool, **options: Any) -> None:
         """Run the matching worker until SIGTERM or Ctrl-C: search each new profile as it is stored."""
         worker = start(progress, options)
+        with get_factory()() as session:
+            flags_before = _flag_count(session)
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         click.echo(f"matching worker {worker.name} waiting for jobs (stop with Ctrl-C or SIGTERM)")
         summary = worker.run_forever(stop, poll)
         with get_factory()() as session:
-            Console().print(_run_summary(summary, session))
+            Console().print(_run_summary(summary, session, flags_before))
         click.echo("matching worker stopped")
 
     @click.command("match")
@@ -154,6 +161,8 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
                 raise click.UsageError("--dask runs a re-match: use it with --all")
             from matching.service.distributed import rematch_on_dask
 
+            with get_factory()() as session:
+                flags_before = _flag_count(session)
             done = rematch_on_dask(
                 get_factory(), _table(options), _settings(options),
                 address=None if dask_address == "local" else dask_address, workers=workers,
@@ -162,12 +171,15 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
             table.add_row("shards (Dask workers)", str(done.shards))
             table.add_row("children searched", str(done.children))
             table.add_row("new candidates", str(done.candidates))
-            table.add_row("new flags", str(done.flags))
+            with get_factory()() as session:
+                table.add_row("new flags", str(_flag_count(session) - flags_before))
             table.add_row("seconds per shard", ", ".join(f"{s:.1f}" for s in done.shard_seconds))
             table.add_row("took", f"{done.seconds:.1f} s")
             Console().print(table)
             return
         worker = start(progress, options)
+        with get_factory()() as session:
+            flags_before = _flag_count(session)
         if mode == "all":
             from matching.service.worker import enqueue_all
 
@@ -176,7 +188,7 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
             click.echo(f"queued {queued} profiles for a new search")
         summary = _run_with_progress(worker, progress)
         with get_factory()() as session:
-            Console().print(_run_summary(summary, session))
+            Console().print(_run_summary(summary, session, flags_before))
 
     @click.command("candidates")
     @click.option("--status", type=click.Choice([s.value for s in CandidateStatus]), default=None)

@@ -28,14 +28,18 @@ ALLELES = {"D21S11": ["28", "29", "30", "30.2", "31.2", "32.2"], "TH01": ["6", "
            "D18S51": ["13", "14", "15", "16"], "FGA": ["21", "22", "23", "24", "22.2"]}  # fmt: skip
 
 
-def genotypes(kit: tuple[str, ...], seed: int) -> dict[str, list[str]]:
-    """Return a plausible profile on `kit` (some homozygous, some microvariants), the same for the same seed."""
+def genotypes(kit: tuple[str, ...], seed: int, sex: str | None = None) -> dict[str, list[str]]:
+    """Return a plausible profile on `kit` (some homozygous, some microvariants), the same for the same seed.
+
+    Amelogenin shows `sex` ("female": X, "male": X,Y); without it, odd seeds are male and even ones female.
+    """
     rng = random.Random(seed)
     profile = {}
     for marker in kit:
         choices = ALLELES.get(marker, [str(n) for n in range(9, 16)])
         profile[marker] = sorted({rng.choice(choices), rng.choice(choices)}, key=lambda a: float(a))
-    profile["AMEL"] = ["X", "Y"] if seed % 2 else ["X"]
+    male = sex == "male" if sex is not None else bool(seed % 2)
+    profile["AMEL"] = ["X", "Y"] if male else ["X"]
     return profile
 
 

@@ -61,3 +61,23 @@ def test_a_file_that_is_not_a_genotypes_table_is_refused_with_a_reason():
         read_genotypes_table(b"")
     with pytest.raises(GeneMapperFormatError):
         read_genotypes_table(b"\x81\xff\xfe\x00garbage" * 3)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_detected_and_named(encoding):
+    text = table([("Allelic Ladder", LADDER), (CODE, genotypes(IDENTIFILER, 1))])
+    parsed = read_genotypes_table(text.encode(encoding))
+    assert (
+        parsed.encoding == encoding and parsed.samples[1].code == CODE and len(parsed.samples[1].rows) == 16
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("AL_IF+", "ladder"), ("9947A_IF+_1_19.02.2019", "positive_control"), ("K(-)_Platte3", "negative_control"),
+     ("K(+)", "positive_control"), ("Pos.ktr.", "positive_control"), ("Neg.ktr.", "negative_control"),
+     ("NTC", "negative_control"), ("H2O", "negative_control"), ("试剂空白", "negative_control"),
+     ("ALEX_7", "unknown"), ("NCX", "unknown")],
+)  # fmt: skip
+def test_real_control_names(name, kind):
+    assert classify(name)[0] == kind

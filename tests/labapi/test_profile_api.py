@@ -28,7 +28,7 @@ def _actions(session) -> list[str]:
 
 def test_a_new_profile_is_201_linked_to_its_person_and_case_and_audited(client, session, lab):
     sample = _collected(client, session, lab)
-    typed = {m: a for m, a in genotypes(HUAXIA_PLATINUM, 1).items() if m not in ("vWA", "Penta E")}
+    typed = {m: a for m, a in genotypes(HUAXIA_PLATINUM, 1, "female").items() if m not in ("vWA", "Penta E")}
     profile = typed | {"VWA": ["17", "14"], "PENTA_E": ["12"]}
     answer = _put(client, lab[1], sample.code, profile)
     assert answer.status_code == 201
@@ -51,8 +51,8 @@ def test_the_same_profile_again_is_200_and_a_different_one_is_409_unless_replace
     client, session, lab
 ):
     sample = _collected(client, session, lab)
-    first = _put(client, lab[1], sample.code, genotypes(HUAXIA_PLATINUM, 1)).get_json()["profile"]
-    again = _put(client, lab[1], sample.code, genotypes(HUAXIA_PLATINUM, 1))
+    first = _put(client, lab[1], sample.code, genotypes(HUAXIA_PLATINUM, 1, "female")).get_json()["profile"]
+    again = _put(client, lab[1], sample.code, genotypes(HUAXIA_PLATINUM, 1, "female"))
     assert again.status_code == 200
     assert again.get_json()["profile"] == first and again.get_json()["outcome"] == "unchanged"
     other = _put(client, lab[1], sample.code, genotypes(HUAXIA_PLATINUM, 2))
@@ -85,7 +85,9 @@ BAD = [
 @pytest.mark.parametrize(("change", "code"), BAD)
 def test_a_wrong_profile_is_refused_with_its_reason_and_nothing_is_stored(client, session, lab, change, code):
     sample = _collected(client, session, lab)
-    profile = {m: a for m, a in genotypes(HUAXIA_PLATINUM, 3).items() if m not in ("vWA", "D8S1179")} | change
+    profile = {
+        m: a for m, a in genotypes(HUAXIA_PLATINUM, 3, "female").items() if m not in ("vWA", "D8S1179")
+    } | change
     answer = _put(client, lab[1], sample.code, profile)
     assert answer.status_code == 422 and answer.get_json()["error"]["code"] == code
     assert session.scalar(sa.select(sa.func.count()).select_from(DnaProfile)) == 0
@@ -103,7 +105,7 @@ def test_a_marker_repeated_as_the_same_json_key_is_refused(client, session, lab)
 
 def test_too_few_markers_is_refused_and_the_minimum_is_configurable(app, client, session, lab):
     sample = _collected(client, session, lab)
-    eleven = dict(list(genotypes(IDENTIFILER, 5).items())[:11])
+    eleven = dict(list(genotypes(IDENTIFILER, 5, "female").items())[:11])
     answer = _put(client, lab[1], sample.code, eleven)
     assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "too_few_markers"
     assert "at least 12" in answer.get_json()["error"]["message"]

@@ -55,8 +55,9 @@ def _family(session, phone="+8613800000001", data_consent=True):
 
 
 def _walk_in(session, lab, case=None, role=Role.FATHER):
+    sex = Sex.FEMALE if role is Role.MOTHER else Sex.MALE
     return register_walk_in(session, lab_id=lab.id, actor="labkey:1", source=SampleSource.REPORTING_PARENT,
-                            role=role, sex=Sex.MALE, case=case)  # fmt: skip
+                            role=role, sex=sex, case=case)  # fmt: skip
 
 
 def _wrong_code() -> str:
@@ -77,7 +78,7 @@ def test_a_walk_in_links_to_the_contacts_own_case_once(session):
     contact, case = _family(session)
     sample, code = _walk_in(session, make_lab(session), role=Role.MOTHER)
     store_profile(session, sample, lab_id=sample.lab_id, actor="labkey:1", kit="Identifiler",
-                  genotypes=genotypes(IDENTIFILER, 1))  # fmt: skip
+                  genotypes=genotypes(IDENTIFILER, 1, "female"))  # fmt: skip
     result = link_walk_in(session, contact, code.lower().replace("-", " "))
     assert result.outcome is LinkOutcome.LINKED and result.case_reference == case.reference
     assert sample.case_id == case.id

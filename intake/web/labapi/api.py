@@ -16,10 +16,25 @@ from flask import Blueprint, abort
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
-from intake.web.labapi.context import install
+from intake.i18n import N_
+from intake.web.labapi.context import install, render
 from intake.web.support import json_error
 
 PREFIX = "/api/v1"
+
+
+# What a lab reads when its body does not fit the schema, by pydantic's error type, in its own language.
+_SCHEMA_MESSAGES = {
+    "missing": N_("%(field)s is missing."),
+    "extra_forbidden": N_("%(field)s is not a field of this request."),
+    "bool_type": N_("%(field)s must be true or false (JSON true/false, not a string or a number)."),
+    "int_type": N_("%(field)s must be a whole number (a JSON number, not a string)."),
+    "string_type": N_("%(field)s must be a JSON string."),
+    "enum": N_("%(field)s must be one of: %(expected)s."),
+    "literal_error": N_("%(field)s must be one of: %(expected)s."),
+    "timezone_aware": N_("%(field)s needs a time zone offset, such as 2026-11-30T14:05:00+08:00."),
+}
+_OTHER = N_("%(field)s: %(detail)s")
 
 
 def _validation_error(
@@ -28,11 +43,13 @@ def _validation_error(
     if error is None:
         return
     details: list[dict[str, Any]] = getattr(error, "errors", lambda: [])()
-    first = details[0] if details else {"loc": (), "msg": str(error)}
-    where = ".".join(str(part) for part in first.get("loc", ()))
-    abort(
-        json_error(422, f"{where}: {first.get('msg')}" if where else str(first.get("msg")), "invalid_request")
-    )
+    first: dict[str, Any] = details[0] if details else {"loc": (), "msg": str(error)}
+    field = ".".join(str(part) for part in first.get("loc", ())) or "body"
+    detail = str(first.get("msg", "")).removeprefix("Value error, ")
+    expected = str((first.get("ctx") or {}).get("expected", ""))
+    message = _SCHEMA_MESSAGES.get(str(first.get("type")), _OTHER)
+    abort(json_error(422, render(message, {"field": field, "detail": detail, "expected": expected}),
+                     "invalid_request"))  # fmt: skip
 
 
 bp = Blueprint("labapi", __name__, url_prefix=PREFIX)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from intake.errors import InputError, ReuniteError
-from intake.i18n import N_, translate
+from intake.i18n import N_, _, translate
 from intake.lab_errors import ForbiddenError, ProfileRejectedError, SampleCodeError, UnknownSampleError
 from intake.lab_keys import authenticate
 from intake.models import LabKey, audit
@@ -76,6 +76,7 @@ def install(bp: Blueprint) -> None:
     bp.before_request(_readable_json)
     bp.teardown_request(_close_session)
     bp.register_error_handler(ReuniteError, _core_error)
+    bp.register_error_handler(413, _too_large)
 
 
 def session() -> Session:
@@ -109,17 +110,42 @@ def _authenticate() -> Response | None:
     return None
 
 
-def _readable_json() -> None:
-    # Flask reads a body that is not UTF-8 JSON as no body at all, and the schema would then report the first
-    # field as missing: say what is really wrong.
-    if not request.is_json or not request.content_length:
-        return
+def _readable_json() -> Response | None:
+    # The body of every JSON route is read here, whatever its Content-Type says. curl's `-d @profile.json` sends
+    # it as application/x-www-form-urlencoded, and spectree then sees no JSON at all: a body that parses as JSON
+    # is taken as JSON; one that does not is refused with the reason (400 if it said JSON, else 415).
+    endpoint = (request.endpoint or "").rsplit(".", 1)[-1]
+    if request.method not in ("POST", "PUT", "PATCH") or endpoint in PUBLIC_ENDPOINTS | {"import_genemapper"}:
+        return None
+    data = request.get_data()  # over the size limit: 413 (`_too_large`)
     try:
-        json.loads(request.get_data().decode("utf-8"))
+        if data:  # an empty body is read as {}: the schema says which fields are missing
+            json.loads(data.decode("utf-8"))
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
+        if not request.is_json:
+            message = N_("The body must be JSON, sent with Content-Type: application/json (this one is %(type)s and "
+                         "is not JSON).")  # fmt: skip
+            return json_error(
+                415, render(message, {"type": request.mimetype or "-"}), "unsupported_media_type"
+            )
         raise InputError(
             N_("The request body is not valid JSON in UTF-8: %(problem)s."), problem=str(exc)[:120]
         ) from exc
+    if not request.is_json:
+        request.environ["CONTENT_TYPE"] = "application/json"
+        request.__dict__.pop("_parsed_content_type", None)  # werkzeug caches the parsed header
+    return None
+
+
+def _too_large(_exc: Exception) -> Response:
+    limit = request.max_content_length or 0
+    message = N_("The body is larger than %(limit)s bytes, the limit of this request (%(what)s).")
+    what = (
+        _("a GeneMapper file: REUNITE_LAB_API_MAX_IMPORT_BYTES")
+        if (request.endpoint or "").endswith("import_genemapper")
+        else _("a JSON body: 64 KB")
+    )
+    return json_error(413, render(message, {"limit": limit, "what": what}), "too_large")
 
 
 def _close_session(_exc: BaseException | None) -> None:

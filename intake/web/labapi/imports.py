@@ -47,6 +47,7 @@ def import_genemapper(query: ImportQuery) -> tuple[ImportOut, int]:
                 "left_out": a.left_out,
                 "reason": a.reason,
                 "message": render(a.message, a.params) if a.message else None,
+                "notices": [{"code": n.code, "message": render(n.message, n.params)} for n in a.notices],
             }  # fmt: skip
         )
         for a in answers

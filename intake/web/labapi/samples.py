@@ -22,10 +22,12 @@ from intake.i18n import N_
 from intake.lab_errors import ForbiddenError, ProfileRejectedError
 from intake.lab_profiles import read_profile, store_profile
 from intake.models import CustodyEventType, DnaProfile, Lab, Role, Sample, as_utc
+from intake.sample_fit import Notice
 from intake.walkins import register_walk_in
 from intake.web.labapi.api import bp, spec
-from intake.web.labapi.context import actor, lab_key, session, setting
+from intake.web.labapi.context import actor, lab_key, render, session, setting
 from intake.web.labapi.schemas import (
+    ErrorDetail,
     ErrorOut,
     EventIn,
     EventOut,
@@ -40,10 +42,13 @@ REFUSALS: dict[str, Any] = {f"HTTP_{s}": ErrorOut for s in (400, 401, 403, 404, 
 CODE = {"code": "The sample code, e.g. K7QX-M2PD."}
 
 
-def _profile_out(sample: Sample, profile: DnaProfile, outcome: str | None = None) -> ProfileOut:
+def _profile_out(
+    sample: Sample, profile: DnaProfile, outcome: str | None = None, notices: tuple[Notice, ...] = ()
+) -> ProfileOut:
     return ProfileOut(
         profile=profile.id, sample=sample.code, kit=profile.kit, markers=profile.autosomal_markers,
         outcome=outcome, genotypes=profile.genotypes,  # type: ignore[arg-type]
+        notices=[ErrorDetail(code=n.code, message=render(n.message, n.params)) for n in notices],
     )  # fmt: skip
 
 
@@ -161,4 +166,5 @@ def put_profile(code: str, json: ProfileIn) -> tuple[ProfileOut, int]:
         replace=json.replace, reason=json.reason, min_markers=int(setting("LAB_API_MIN_MARKERS")),
     )  # fmt: skip
     s.commit()
-    return _profile_out(sample, stored.profile, stored.outcome), 200 if stored.outcome == "unchanged" else 201
+    out = _profile_out(sample, stored.profile, stored.outcome, stored.notices)
+    return out, 200 if stored.outcome == "unchanged" else 201

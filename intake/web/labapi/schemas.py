@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 
 from intake.models import CustodyEventType, CustodyState, Role, SampleSource, Sex
 
@@ -14,6 +24,21 @@ Allele = StrictStr | StrictInt | StrictFloat
 # control character is refused here, with a 422 and a reason, before any database sees it.
 PlainText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$")]
 MarkerName = Annotated[PlainText, Field(min_length=1, max_length=40)]
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _real_time(value: datetime) -> datetime:
+    # 0001-01-01T00:00:00+14:00 is a valid ISO 8601 string but no instant in UTC (it overflows): refused here.
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is not a real instant (it cannot be converted to UTC)") from None
+    if utc < EARLIEST:
+        raise ValueError("a custody event is not before the year 2000")
+    return value
+
+
+EventTime = Annotated[AwareDatetime, AfterValidator(_real_time)]
 SAMPLE_CODE = "A sample code such as K7QX-M2PD (the last character is a check character)."
 
 
@@ -57,11 +82,9 @@ class EventIn(Strict):
     """A custody event: collected, received or destroyed; transferred hands the sample to another lab."""
 
     type: Literal["collected", "received", "destroyed", "transferred"]
-    at: AwareDatetime | None = Field(
-        None, description="When it happened (ISO 8601 with offset); default now."
-    )
+    at: EventTime | None = Field(None, description="When it happened (ISO 8601 with offset); default now.")
     by: PlainText | None = Field(None, max_length=120, description="Who did it (the lab's own staff id).")
-    to_lab: int | None = Field(
+    to_lab: StrictInt | None = Field(
         None, ge=1, le=2**31 - 1, description="For transferred: the lab taking custody."
     )
     reason: PlainText | None = Field(None, max_length=500)
@@ -87,7 +110,9 @@ class ProfileIn(Strict):
     genotypes: dict[MarkerName, Annotated[list[Allele], Field(max_length=10)]] = Field(
         max_length=100, description='{"D3S1358": ["15", "16"], "AMEL": ["X", "Y"]}'
     )
-    replace: bool = Field(False, description="Replace a different profile stored before (needs a reason).")
+    replace: StrictBool = Field(
+        False, description="Replace a different profile stored before (needs a reason)."
+    )
     reason: PlainText | None = Field(
         None, max_length=500, description="Why the profile is replaced; kept in custody."
     )
@@ -102,6 +127,11 @@ class ProfileOut(BaseModel):
         None, description="What the upload did."
     )
     genotypes: dict[str, list[str]]
+    notices: list[ErrorDetail] = Field(
+        default_factory=list,
+        description="What to check about a profile stored anyway, such as sex_mismatch (Amelogenin against the "
+        "sex on record: held out of the search until resolved).",
+    )
 
 
 class SampleOut(BaseModel):
@@ -133,6 +163,9 @@ class ImportSample(BaseModel):
     left_out: list[str] = Field(description="Markers left out for an off-ladder (OL) call.")
     reason: str | None
     message: str | None
+    notices: list[ErrorDetail] = Field(
+        default_factory=list, description="What to check about a stored sample."
+    )
 
 
 class ImportOut(BaseModel):
