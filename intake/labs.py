@@ -165,7 +165,7 @@ def no_labs_reason(
 ) -> InputError:
     """Return the error to answer when `find_labs` found nothing: why, and what to send instead."""
     if not _key(fold_text(query)):
-        return InputError("Please write the name of a city or province, like 广州 or 广东.")
+        return InputError("Please write the name of a city or province, like Guangzhou or Guangdong.")
     place = query.strip()
     place = place if len(place) <= 20 else place[:19] + "…"  # an echo must not eat the SMS budget
     if matching_labs(session, query):
@@ -174,8 +174,8 @@ def no_labs_reason(
             place=place, days=horizon_days or horizon_of(session),
         )  # fmt: skip
     return InputError(
-        "No lab found in %(place)s. Send the city (like 广州), or the province (like 广东) to see the labs in "
-        "its cities, often in the provincial capital.",
+        "No lab found in %(place)s. Send the city (like Guangzhou), or the province (like Guangdong) to see the "
+        "labs in its cities, often in the provincial capital.",
         place=place,
     )
 

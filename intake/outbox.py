@@ -6,8 +6,11 @@ worker`, in the `notifications` adapter) sends what is queued. Every notificatio
 ids and event names (never personal data): queuing the same key again returns the stored row and adds nothing.
 
 A template names the parameters it shows; anything else is refused, so no genetic detail (a profile, a
-likelihood ratio, a marker) can ever be put in a message. A contact who sent STOP gets nothing: their
-notification is stored `cancelled` (reason `opted_out`), and the worker checks again before it sends.
+likelihood ratio, a marker) can ever be put in a message. Every family message names its case reference
+(tests/notifications/test_templates.py checks it), so a parent can tell it from a scam. A contact who sent STOP gets nothing: their
+notification is stored `cancelled` (reason `opted_out`), and the worker checks again before it sends. The
+dialogue's replies (`dialogue.reply`, the spool's answers to a person's own message) are the exception to both:
+they are the dialogue's text as it wrote it, and they go to whoever wrote, STOP's confirmation included.
 
     enqueue(session, *, key, template, params, channel, language, audience, contact=None, address=None,
             case_id=None) -> Notification
@@ -98,32 +101,41 @@ TEMPLATES: dict[str, Template] = {
         _template(
             "appointment.reminder",
             N_(
-                "reunite: your DNA sampling appointment is tomorrow, %(day)s %(hours)s, at %(lab)s, %(address)s."
-                " Show sample code %(code)s. Free of charge. Send CANCEL to cancel."
+                "reunite, case %(reference)s: your DNA sampling appointment is tomorrow, %(day)s %(hours)s, at"
+                " %(lab)s, %(address)s. Show sample code %(code)s. Free of charge. Send CANCEL to cancel."
             ),
             FAMILY,
         ),
         _template(
             "appointment.missed",
             N_(
-                "reunite: we missed you at %(lab)s on %(day)s. Your case is still open: send BOOK to choose a new"
-                " day for your DNA sample."
+                "reunite, case %(reference)s: we missed you at %(lab)s on %(day)s. Your case is still open: send"
+                " BOOK to choose a new day for your DNA sample."
             ),
             FAMILY,
         ),
         _template(
             "sample.received",
             N_(
-                "reunite: the lab has received your DNA sample %(code)s. We will tell you when it is tested."
-                " Send STATUS to see your case."
+                "reunite, case %(reference)s: the lab has received your DNA sample %(code)s. We will tell you"
+                " when it is tested. Send STATUS to see your case."
             ),
             FAMILY,
         ),
         _template(
             "sample.typed",
             N_(
-                "reunite: your DNA sample %(code)s is tested and is now compared with found children. If there is"
-                " news, police will call you and tell you your case PIN. We never ask for money."
+                "reunite, case %(reference)s: your DNA sample %(code)s is tested and is now compared with found"
+                " children. If there is news, police will call you and tell you your case PIN. We never ask for"
+                " money."
+            ),
+            FAMILY,
+        ),
+        _template(
+            "case.pin_resent",
+            N_(
+                "reunite, case %(reference)s: someone asked for your case PIN (to join the case, link a sample"
+                " or delete data). Your PIN is %(pin)s. Give it only to family you trust. We never ask for money."
             ),
             FAMILY,
         ),
@@ -382,7 +394,9 @@ SAMPLE_TEMPLATES = {CustodyEventType.RECEIVED: "sample.received", CustodyEventTy
 def notify_sample_event(
     session: Session, sample: Sample, event_type: CustodyEventType
 ) -> Notification | None:
-    """Tell the family that the lab received or typed their sample (other events tell no one)."""
+    """Tell the family that the lab received or typed their sample (other events tell no one); a sample taken
+    cancels its appointment's reminders still waiting."""
+    cancel_reminders(session, sample, event_type)
     template = SAMPLE_TEMPLATES.get(event_type)
     if template is None or sample.case_id is None:
         return None  # a walk-in not linked yet, a found child: no family to tell
@@ -391,8 +405,35 @@ def notify_sample_event(
         return None
     return notify_family(
         session, contact=contact, key=f"sample:{sample.id}:{event_type.value}", template=template,
-        params={"code": sample.code}, case_id=sample.case_id,
+        params={"code": sample.code, "reference": case_reference(session, sample.case_id)},
+        case_id=sample.case_id,
     )  # fmt: skip
+
+
+def case_reference(session: Session, case_id: int) -> str:
+    """Return a case's reference, which every family message about the case shows."""
+    return session.scalar(sa.select(Case.reference).where(Case.id == case_id)) or str(case_id)
+
+
+# Custody events after which the sample is no longer waiting to be taken: its appointment needs no reminder.
+TAKEN_EVENTS = frozenset({CustodyEventType.COLLECTED, CustodyEventType.RECEIVED, CustodyEventType.TYPED})
+
+
+def cancel_reminders(session: Session, sample: Sample, event_type: CustodyEventType) -> int:
+    """Cancel the reminders still waiting to be sent for the appointment of a sample that was just taken (a lab
+    collected it before the day, as a walk-in or early); return how many. One sent already stays sent."""
+    if event_type not in TAKEN_EVENTS or sample.booking_id is None:
+        return 0
+    waiting = session.scalars(
+        sa.select(Notification).where(
+            Notification.idempotency_key.like(f"booking:{sample.booking_id}:reminder:%"),
+            Notification.status == St.PENDING,
+        )
+    ).all()
+    for notification in waiting:
+        notification.error_code = "sample_collected"
+        advance(notification, St.CANCELLED)
+    return len(waiting)
 
 
 def _lab_params(lab: Lab, day: date, language: str) -> dict[str, str]:
@@ -416,7 +457,7 @@ def schedule_reminders(session: Session, *, today: date | None = None) -> int:
 
     Idempotent: one reminder per booking and appointment day, one follow-up per booking, whatever how often it
     runs or how many workers run it. An appointment is missed when its day has passed and its sample was not
-    collected.
+    collected; an appointment whose sample was taken already (early, or as a walk-in) gets no reminder.
     """
     today = today or clock.today_in_china()
     added = 0
@@ -432,16 +473,20 @@ def schedule_reminders(session: Session, *, today: date | None = None) -> int:
         .order_by(Booking.id)
     ).all()
     for booking, day, lab, sample in rows:
-        if day == today + timedelta(days=1):
+        waiting = sample is None or sample.status == SampleStatus.AWAITING_COLLECTION
+        if day == today + timedelta(days=1) and waiting:
             template, key = "appointment.reminder", f"booking:{booking.id}:reminder:{day.isoformat()}"
-        elif day < today and (sample is None or sample.status == SampleStatus.AWAITING_COLLECTION):
+        elif day < today and waiting:
             template, key = "appointment.missed", f"booking:{booking.id}:missed"
         else:
             continue
         contact = _booking_contact(session, booking)
         if contact is None or _by_key(session, key) is not None:
             continue
-        params = _lab_params(lab, day, contact.language)
+        params = {
+            **_lab_params(lab, day, contact.language),
+            "reference": case_reference(session, booking.case_id),
+        }
         if template == "appointment.reminder":
             params["code"] = sample.code if sample is not None else "-"
         else:

@@ -49,6 +49,7 @@ from intake.outbox import (
     REPLY_TEMPLATE,
     TEMPLATES,
     advance,
+    case_reference,
     opted_out,
     record_failure,
     render,
@@ -275,6 +276,13 @@ class Worker:
             template = TEMPLATES.get(n.template)
             stopped = opted_out(session, n) and not (template is not None and template.reply)
             reason = "opted_out" if stopped else None if address else "no_address"
+            if (
+                template is not None
+                and n.params
+                and n.case_id is not None
+                and (template.params - set(n.params) == {"reference"})
+            ):  # queued by a release whose family templates did not name the case yet
+                n.params = {**n.params, "reference": case_reference(session, n.case_id)}
             if template is None:
                 reason = "unknown_template"  # queued by a release that had it: never sent half-rendered
             elif set(n.params) != template.params:

@@ -138,9 +138,12 @@ def say_booked(ctx: Ctx) -> None:
                   hours=s.opening_hours, lab=s.lab_name, address=s.address, phone=s.phone or "-",
                   code=s.sample_code or "-"), code=s.sample_code)  # fmt: skip
     else:
-        ctx.say(_("Booked: %(day)s %(hours)s, %(lab)s, %(address)s, tel %(phone)s. Sample code %(code)s: bring it "
-                  "and your ID card.", day=day_label(ctx, s.day), hours=s.opening_hours, lab=s.lab_name,
-                  address=s.address, phone=s.phone or "-", code=s.sample_code or "-"), code=s.sample_code)  # fmt: skip
+        # The case is named, so the parent can tell this from a scam.
+        case = ctx.session.get_one(Case, need(BookingState.load(ctx.data).case_id))
+        ctx.say(_("Booked for case %(reference)s: %(day)s %(hours)s, %(lab)s, %(address)s, tel %(phone)s. Sample "
+                  "code %(code)s: bring it and your ID card.", reference=case.reference, day=day_label(ctx, s.day),
+                  hours=s.opening_hours, lab=s.lab_name, address=s.address, phone=s.phone or "-",
+                  code=s.sample_code or "-"), code=s.sample_code)  # fmt: skip
     if s.is_demo:
         ctx.say(_("Note: this is a DEMO lab for testing, not a real place."))
     if found:

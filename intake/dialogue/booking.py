@@ -6,6 +6,8 @@ Days are shown as labels ("Tue 24 Nov", "11月24日周二") and those labels are
 
 from __future__ import annotations
 
+from functools import partial
+
 from intake import booking as appointments
 from intake.dialogue import other_parent
 from intake.dialogue.bookable import (
@@ -21,7 +23,7 @@ from intake.dialogue.bookable import (
 )
 from intake.dialogue.other_parent import OTHER_PARENT
 from intake.dialogue.state import need
-from intake.dialogue.status import contact_cases, day_label, own_booking
+from intake.dialogue.status import contact_cases, day_label, own_booking, withdrawn_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step
 from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
 from intake.errors import InputError, SlotFullError
@@ -52,6 +54,11 @@ NEAREST = 3  # labs offered near a shared location
 def start(ctx: Ctx) -> str:
     """Begin booking for the contact's case, asking which one if there are several."""
     cases = bookable_cases(ctx)
+    withdrawn = [w for w in map(partial(withdrawn_status, ctx), contact_cases(ctx)[-3:]) if w is not None]
+    if not cases and withdrawn:  # the same words as STATUS and MYDATA
+        for line in withdrawn:
+            ctx.say(line)
+        return END
     if not cases:
         ctx.say(_("You have no case to book for yet. Send REPORT to report a missing child first."))
         return END
@@ -114,7 +121,7 @@ def on_manage(ctx: Ctx) -> str:
 
 
 def ask_place(ctx: Ctx) -> Question:
-    return Question(_("Which city or province are you in? (like 广州 or 广东)"))
+    return Question(_("Which city or province are you in? (like Guangzhou or Guangdong)"))
 
 
 def _near_location(ctx: Ctx) -> bool:
@@ -265,7 +272,9 @@ def on_cancel_confirm(ctx: Ctx) -> str:
         return END
     booking = ctx.session.get_one(Booking, need(BookingState.load(ctx.data).booking_id))
     appointments.cancel(ctx.session, booking, actor=ctx.actor)
-    ctx.say(_("Your appointment is cancelled. Send BOOK to make a new one."))
+    reference = ctx.session.get_one(Case, booking.case_id).reference
+    ctx.say(_("Your appointment for case %(reference)s is cancelled. Send BOOK to make a new one.",
+              reference=reference))  # fmt: skip
     return END
 
 

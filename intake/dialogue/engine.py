@@ -121,10 +121,9 @@ def handle(
         contact, incoming.text, says_something=bool(command or not conversation.step or state.options)
     )
     if contact.opted_out:
-        _while_opted_out(ctx, command)
+        _while_opted_out(ctx, state, conversation, command)
     elif command is Command.OPT_OUT:
-        _opt(ctx, out=True)
-        _goto(ctx, state, conversation, END)
+        _opt(ctx, out=True, unfinished=_unfinished(conversation))  # the flow is kept for START
     else:
         _dispatch(ctx, state, conversation, command)
         _note_photos(ctx)
@@ -134,20 +133,47 @@ def handle(
     return ctx.replies
 
 
-def _while_opted_out(ctx: Ctx, command: Command | None) -> None:
-    # An opted-out person is asked nothing: START re-subscribes, DELETE erases (with the case PIN on the same
-    # line when they have a case: there can be no question), and everything else gets no answer.
+def _while_opted_out(
+    ctx: Ctx, state: EngineState, conversation: Conversation, command: Command | None
+) -> None:
+    # An opted-out person is asked nothing: START re-subscribes (and asks again the question where STOP came),
+    # DELETE erases (with the case PIN on the same line when they have a case: there can be no question), and
+    # everything else gets no answer.
     if command is Command.OPT_IN:
-        _opt(ctx, out=False)
+        unfinished = _unfinished(conversation)
+        _opt(ctx, out=False, unfinished=unfinished)
+        if unfinished is not None:
+            _reask(ctx, state, conversation, unfinished)
     elif command is Command.DELETE:
         erase.while_opted_out(ctx)
 
 
-def _opt(ctx: Ctx, *, out: bool) -> None:
+def _unfinished(conversation: Conversation) -> str | None:
+    """Return the step a flow stopped at (not the menu), which STOP keeps and START asks again."""
+    step = conversation.step
+    return step if step in STEPS and step != menu.MAIN else None
+
+
+def _opt(ctx: Ctx, *, out: bool, unfinished: str | None = None) -> None:
+    # STOP in the middle of a flow keeps its answers (an opt-out is no request to erase, and the messages that
+    # gave them are kept too): the reply says so, and START goes on where it stopped (docs/dialogue.md).
     ctx.contact.opted_out, ctx.contact.opted_out_at = out, ctx.now if out else None
     audit(ctx.session, ctx.actor, "contact.opt_out" if out else "contact.opt_in", "contact", ctx.contact.id)
-    if out:
+    report_unfinished = unfinished is not None and STEPS[unfinished].flow == report.FLOW.name
+    if out and report_unfinished:
+        ctx.say(_("You will get no more messages from reunite. Your unfinished report is kept but not sent: send "
+                  "START to go on with it."))  # fmt: skip
+    elif out and unfinished is not None:
+        ctx.say(
+            _("You will get no more messages from reunite. What you started is kept: send START to go on.")
+        )
+    elif out:
         ctx.say(_("You will get no more messages from reunite. Send START to receive them again."))
+    elif report_unfinished:
+        ctx.say(_("Welcome back. Your report is not sent yet: here is the question where you stopped. Send CANCEL "
+                  "to drop it."))  # fmt: skip
+    elif unfinished is not None:
+        ctx.say(_("Welcome back. Here is the question where you stopped. Send CANCEL to drop it."))
     else:
         ctx.say(_("Welcome back. Send HELP to see what you can do."))
 
@@ -198,6 +224,9 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         _goto(ctx, state, conversation, END)
     elif command is Command.CANCEL:
         _goto(ctx, state, conversation, booking.start_cancel(ctx))
+    elif command is None and step is None and (intent := menu.intent(ctx)) is not None:
+        # A run-on first message ("我要报失我儿子叫王小明", "我想预约") is an intent (at the menu: menu.on_main).
+        _goto(ctx, state, conversation, menu.start_intent(ctx, intent))
     elif step is None or command is Command.RESTART:
         _goto(ctx, state, conversation, menu.MAIN)
     elif not ctx.text and not ctx.incoming.location and (not ctx.incoming.media or step not in PHOTO_STEPS):

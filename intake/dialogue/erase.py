@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from intake.dialogue import pins
 from intake.dialogue.keywords import Command, argument_of
 from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, fold
 from intake.dialogue.vocabulary import CANCEL_WORDS, DELETE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
@@ -28,6 +29,7 @@ from intake.erasure import (
 )
 from intake.errors import InputError
 from intake.i18n import N_, _
+from intake.walkins import pin_lock
 
 CONFIRM, PIN = "erase.confirm", "erase.pin"
 OPTIONS = (
@@ -48,6 +50,9 @@ def start(ctx: Ctx) -> str:
     if not pin_cases(ctx.session, ctx.contact):
         return CONFIRM
     pin = argument_of(ctx.text, Command.DELETE)
+    if pin is not None and (error := pins.wrong_length(pin)) is not None:
+        pins.say_wrong_length(ctx, error)  # no try: the PIN question comes next
+        return PIN
     if pin is None:
         return PIN
     return _with_pin(ctx, pin)
@@ -85,6 +90,13 @@ def on_pin(ctx: Ctx) -> str:
     if answer in KEEP_ANSWERS:
         ctx.say(_("OK, nothing was deleted."))
         return END
+    if pins.forgot(ctx.text):  # sent again to the phone that reported each case, never to another
+        for case in pin_cases(ctx.session, ctx.contact)[-3:]:
+            pins.say_pin_resent(ctx, case, reference=case.reference, why="delete", member=True)
+        ctx.say(_("Nothing was deleted. Send DELETE again when you have the PIN."))
+        return END
+    if (error := pins.wrong_length(ctx.text)) is not None:
+        raise error
     if not _PIN.fullmatch(answer):
         raise InputError(N_("Please send the 6-digit PIN of your case, or NO to keep your data."))
     return _with_pin(ctx, answer)
@@ -94,8 +106,11 @@ def _with_pin(ctx: Ctx, pin: str) -> str:
     check = check_erasure_pin(ctx.session, ctx.contact, pin, actor=ctx.actor)
     if check is PinCheck.RIGHT:
         erase_now(ctx)
-    elif check is PinCheck.LOCKED:
-        ctx.say(_("Too many wrong tries. Nothing was deleted. Please try again in an hour."))
+    elif check is PinCheck.LOCKED:  # whose tries locked it, and until when; the PIN was not checked
+        pins.say_locked(
+            ctx, pin_lock(ctx.session, ctx.contact, [c.id for c in pin_cases(ctx.session, ctx.contact)])
+        )
+        ctx.say(_("Nothing was deleted."))
     else:
         ctx.say(_("That PIN is not right. Nothing was deleted."))
         return PIN if not ctx.contact.opted_out else END
@@ -108,6 +123,8 @@ def while_opted_out(ctx: Ctx) -> None:
         erase_now(ctx)
     elif argument_of(ctx.text, Command.DELETE) is None:
         ctx.say(_("To delete your data, send DELETE and your case PIN on one line, e.g. DELETE 123456."))
+    elif (error := pins.wrong_length(argument_of(ctx.text, Command.DELETE) or "")) is not None:
+        pins.say_wrong_length(ctx, error)
     else:
         _with_pin(ctx, argument_of(ctx.text, Command.DELETE) or "")
 
@@ -145,6 +162,14 @@ FLOW = Flow(
     {CONFIRM: "DELETE (no case of their own)", PIN: "DELETE (with a case)"},
     (
         Step(CONFIRM, ask_confirm, on_confirm, {END: "1 deleted / 2 kept"}),
-        Step(PIN, ask_pin, on_pin, {END: "right PIN: deleted / NO: kept / locked", PIN: "wrong PIN"}),
+        Step(
+            PIN,
+            ask_pin,
+            on_pin,
+            {
+                END: "right PIN: deleted / NO: kept / locked / forgot: sent to the reporting phone",
+                PIN: "wrong PIN",
+            },
+        ),
     ),
 )

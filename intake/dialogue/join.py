@@ -18,8 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
+from intake.codes import normalise_case_reference
 from intake.consent import missing_scopes
-from intake.dialogue import booking, casefile, report
+from intake.dialogue import booking, casefile, pins, report
 from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.keywords import Command, argument_of
 from intake.dialogue.state import FlowState, need
@@ -29,6 +32,7 @@ from intake.errors import InputError
 from intake.family import JoinOutcome, JoinResult, join_case
 from intake.i18n import _
 from intake.models import Case, ConsentScope, Person, Role
+from intake.walkins import pin_lock
 
 REFERENCE, PIN, ROLE = "join.reference", "join.pin", "join.role"
 CONSENT_DNA, CONSENT_DATA, OFFER_BOOKING = "join.consent_dna", "join.consent_data", "join.offer_booking"
@@ -75,6 +79,8 @@ def start(ctx: Ctx) -> str:
     reference = _reference(argument)
     tail = _REFERENCE.sub("", argument, count=1).strip(",，.。")
     pin = tail if reference and _PIN.fullmatch(tail) else None
+    if reference and pin is None and (error := pins.wrong_length(tail)) is not None:
+        pins.say_wrong_length(ctx, error)  # no try: the PIN question comes next
     JoinState(reference=reference, pin=pin).save(ctx)
     return REFERENCE if reference is None else PIN if not pin else ROLE
 
@@ -84,7 +90,11 @@ def ask_reference(ctx: Ctx) -> Question:
 
 
 def on_reference(ctx: Ctx) -> str:
-    """Keep the case number."""
+    """Keep the case number; without it, say who has it (nothing can be sent: no case is named)."""
+    if pins.forgot(ctx.text):
+        ctx.say(_("The case number was given to the family member who reported the child, with the PIN. Ask them "
+                  "for both, or call the police. Then send JOIN again."))  # fmt: skip
+        return END
     reference = _reference(fold(ctx.text))
     if reference is None or _REFERENCE.fullmatch(fold(ctx.text)) is None:
         raise InputError("That is not a case number. It looks like MC-2026-ACL9KQ.")
@@ -97,7 +107,13 @@ def ask_pin(ctx: Ctx) -> Question:
 
 
 def on_pin(ctx: Ctx) -> str:
-    """Keep the case PIN."""
+    """Keep the case PIN; a lost one is sent again to the phone that reported the case."""
+    if pins.forgot(ctx.text):
+        reference = JoinState.load(ctx.data).reference
+        pins.say_pin_resent(ctx, _case(ctx, reference), reference=reference, why="join", member=False)
+        return END
+    if (error := pins.wrong_length(ctx.text)) is not None:
+        raise error
     if _PIN.fullmatch(fold(ctx.text)) is None:
         raise InputError("The PIN is 6 digits. Please send it again.")
     st = JoinState.load(ctx.data)
@@ -121,9 +137,15 @@ def on_role(ctx: Ctx) -> str:
     return _joined(ctx, result)
 
 
+def _case(ctx: Ctx, reference: str | None) -> Case | None:
+    wanted = normalise_case_reference(reference or "") or (reference or "").strip().upper()
+    return ctx.session.scalars(sa.select(Case).where(Case.reference == wanted)).first() if wanted else None
+
+
 def _joined(ctx: Ctx, result: JoinResult) -> str:
-    if result.outcome is JoinOutcome.LOCKED:
-        ctx.say(_("Too many wrong tries. Please try again in an hour."))
+    if result.outcome is JoinOutcome.LOCKED:  # whose tries locked it, and until when; the PIN was not checked
+        case = _case(ctx, JoinState.load(ctx.data).reference)
+        pins.say_locked(ctx, pin_lock(ctx.session, ctx.contact, [case.id] if case else []))
         return END
     if result.outcome not in (JoinOutcome.JOINED, JoinOutcome.ALREADY, JoinOutcome.LINKED):
         ctx.say(_("That case number and PIN do not match any case. Please check both and send JOIN again."))
@@ -216,8 +238,8 @@ FLOW = Flow(
     "join",
     {REFERENCE: "JOIN", PIN: "JOIN <case ref>", ROLE: "JOIN <case ref> <PIN>"},
     (
-        Step(REFERENCE, ask_reference, on_reference, {PIN: "case number"}),
-        Step(PIN, ask_pin, on_pin, {ROLE: "6 digits"}),
+        Step(REFERENCE, ask_reference, on_reference, {PIN: "case number", END: "forgot: who has it"}),
+        Step(PIN, ask_pin, on_pin, {ROLE: "6 digits", END: "forgot: sent to the reporting phone"}),
         Step(ROLE, ask_role, on_role, {CONSENT_DNA: "joined", OFFER_BOOKING: "joined, consents given already",
                                        SAME: "role held by a person on another channel",
                                        END: "wrong number or PIN / locked"}),

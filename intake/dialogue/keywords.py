@@ -104,9 +104,10 @@ _PINYIN = {normalise(word) for words in PINYIN.values() for word in words}
 # "删除 180262"); the rest must look like a case reference, a link code or a PIN, so a name such as "Link Wang"
 # stays an answer.
 _WITH_ARGUMENT = {  # matched against the folded message, which has no spaces
-    Command.JOIN: re.compile(r"(?:join|加入|jiaru)[:：]?(mc-?\d{4}-?[a-z0-9]{6}(?:[,，.。]?\d{6})?)"),
+    Command.JOIN: re.compile(r"(?:join|加入|jiaru)[:：]?(mc-?\d{4}-?[a-z0-9]{6}(?:[,，.。]?\d{1,12})?)"),
     Command.LINK: re.compile(r"(?:link|关联|guanlian)[:：]?([a-z0-9]{4}-?[a-z0-9]{4}-?[a-z0-9]{3})"),
-    Command.DELETE: re.compile(r"(?:delete|删除|shanchu)[:：]?(\d{6})"),
+    # Any digits: a PIN of the wrong length is still DELETE or JOIN, and is told it has 6 digits (no try).
+    Command.DELETE: re.compile(r"(?:delete|删除|shanchu)[:：]?(\d{1,12})"),
 }
 
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from intake.dialogue.keywords import Command, is_pinyin
 from intake.dialogue.types import Option
-from intake.i18n import CHINESE, ENGLISH, detect_language
+from intake.i18n import CHINESE, ENGLISH, _, detect_language
 from intake.models import Contact
 
 OPTIONS = (
-    Option("1", "中文", ("中文", "chinese", "zh")),
+    Option("1", _("Chinese"), ("中文", "chinese", "zh")),  # 中文 in Chinese: no Han in an English SMS
     Option("2", "English", ("en", "english", "英文")),
 )
 CHOSEN = {Command.CHINESE: CHINESE, Command.ENGLISH: ENGLISH}

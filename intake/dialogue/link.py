@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from intake.consent import SAMPLE_USE_SCOPES
-from intake.dialogue import casefile, report
+from intake.dialogue import casefile, pins, report
 from intake.dialogue.bookable import case_options
 from intake.dialogue.keywords import Command, argument_of
 from intake.dialogue.state import FlowState, need
@@ -23,7 +23,7 @@ from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Question, Step, fold
 from intake.errors import InputError
 from intake.i18n import Msg, _
 from intake.models import Sample
-from intake.walkins import LinkOutcome, link_walk_in
+from intake.walkins import LinkOutcome, case_of_link_code, guessing_lock, link_walk_in
 
 CODE, PIN, PICK_CASE = "link.code", "link.pin", "link.pick_case"
 CONSENT_DNA, CONSENT_DATA = "link.consent_dna", "link.consent_data"
@@ -33,7 +33,9 @@ FAILED: dict[LinkOutcome, Msg] = {
     LinkOutcome.WRONG_CODE: _("That link code is not right. Please check it and send LINK and the code again."),
     LinkOutcome.WRONG_PIN: _("That PIN is not right. Please check it and send LINK and the code again."),
     LinkOutcome.USED: _("That link code was used already. Send STATUS to see your case."),
-    LinkOutcome.LOCKED: _("Too many wrong tries. Please try again in an hour."),
+    # LOCKED: this phone's or everyone's tries (pins.say_locked), or the code's own wrong PINs, for good:
+    LinkOutcome.LOCKED: _("This link code is locked after too many wrong PINs. Please ask the lab that took your "
+                          "sample."),
     LinkOutcome.NO_CASE: _("You have no case to link the sample to. Send REPORT to report the missing child first, "
                            "then send LINK and the code again."),
     LinkOutcome.CONSENT_MISSING: _("The sample cannot be linked: your consent to DNA sampling and to keeping your "
@@ -74,6 +76,9 @@ def _attempt(ctx: Ctx, code: str, pin: str | None = None, case_reference: str | 
     if result.outcome is LinkOutcome.SEVERAL_CASES:
         LinkState(code=code, cases=[c.id for c in contact_cases(ctx)][-5:]).save(ctx)
         return PICK_CASE
+    if result.outcome is LinkOutcome.LOCKED and (lock := guessing_lock(ctx.session, ctx.contact)) is not None:
+        pins.say_locked(ctx, lock)
+        return END
     ctx.say(FAILED[result.outcome])
     return END
 
@@ -126,7 +131,13 @@ def ask_pin(ctx: Ctx) -> Question:
 
 
 def on_pin(ctx: Ctx) -> str:
-    """Try the link code again with the case PIN."""
+    """Try the link code again with the case PIN; a lost one is sent again to the phone that reported the case."""
+    if pins.forgot(ctx.text):
+        case = case_of_link_code(ctx.session, need(LinkState.load(ctx.data).code))
+        pins.say_pin_resent(ctx, case, reference=None, why="link", member=False)
+        return END
+    if (error := pins.wrong_length(ctx.text)) is not None:
+        raise error
     if _PIN.fullmatch(fold(ctx.text)) is None:
         raise InputError("The PIN is 6 digits. Please send it again.")
     return _attempt(ctx, need(LinkState.load(ctx.data).code), pin=fold(ctx.text))
@@ -159,7 +170,12 @@ FLOW = Flow(
             CONSENT_DNA, report.ask_consent_dna, on_consent_dna, {CONSENT_DATA: "yes", END: "no: not linked"}
         ),
         Step(CONSENT_DATA, report.ask_consent_data, on_consent_data, {PIN: "yes", END: "no: not linked"}),
-        Step(PIN, ask_pin, on_pin, _DONE),
+        Step(
+            PIN,
+            ask_pin,
+            on_pin,
+            {END: "linked / refused with the reason / forgot: sent to the reporting phone"},
+        ),
         Step(PICK_CASE, ask_pick_case, on_pick_case, _DONE),
     ),
 )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from intake.dialogue import booking, report
+from intake.dialogue.bookable import bookable_cases
+from intake.dialogue.intents import Intent, intent_of
+from intake.dialogue.keywords import Command
 from intake.dialogue.status import say_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step
+from intake.errors import ReuniteError
 from intake.i18n import _
 
 MAIN = "menu.main"
@@ -13,9 +17,9 @@ OPTIONS = (
     Option("2", _("Book DNA sampling"), ("book", "预约")),
     Option("3", _("Case status"), ("status", "查询")),
 )
-HELP = _("Send REPORT to report a missing child, BOOK for a DNA appointment, STATUS for your case, CANCEL to stop, "
-         "LANGUAGE for 中文/English, MYDATA to see what we keep about you, DELETE to erase your data, STOP for no "
-         "more messages. This service is free.")  # fmt: skip
+# One SMS segment in each language (tests/sms/test_english_text.py): 160 GSM-7 characters, 70 Chinese ones.
+HELP = _("Send REPORT (missing child), BOOK (DNA appointment), STATUS, CANCEL, MYDATA (what we keep), DELETE "
+         "(erase your data), LANGUAGE, STOP (no more SMS). Free.")  # fmt: skip
 
 
 def ask_main(ctx: Ctx) -> Question:
@@ -23,9 +27,26 @@ def ask_main(ctx: Ctx) -> Question:
                     OPTIONS)  # fmt: skip
 
 
+def intent(ctx: Ctx) -> Intent | None:
+    """Return what a message that is no keyword and no option asks for in the person's own words, or None."""
+    return intent_of(ctx.text, has_case=lambda: bool(bookable_cases(ctx))) if ctx.text else None
+
+
+def start_intent(ctx: Ctx, wanted: Intent) -> str:
+    """Start the report (with what the message told of the child) or the booking a run-on message asks for."""
+    if wanted.command is Command.BOOK:
+        return booking.start(ctx)
+    return report.start(ctx, child_name=wanted.child_name, sex=wanted.sex)
+
+
 def on_main(ctx: Ctx) -> str:
-    """Start what the person picked from the menu."""
-    picked = ctx.choose(OPTIONS)
+    """Start what the person picked from the menu, or asked for in their own words ("孩子丢了", "I want to book")."""
+    try:
+        picked = ctx.choose(OPTIONS)
+    except ReuniteError:
+        if (wanted := intent(ctx)) is None:
+            raise
+        return start_intent(ctx, wanted)
     if picked == "1":
         return report.start(ctx)
     if picked == "2":

@@ -17,11 +17,12 @@ from intake import clock
 from intake.booking import booking_summary
 from intake.dialogue import casefile
 from intake.dialogue.casefile import ROLE_WORDS
-from intake.dialogue.status import CASE_WORDS, SAMPLE_WORDS, contact_cases, own_booking
+from intake.dialogue.status import CASE_WORDS, SAMPLE_WORDS, contact_cases, own_booking, withdrawn_status
 from intake.dialogue.steps import Ctx, is_english
 from intake.family import CHANNEL_NAMES
 from intake.i18n import Msg, _, translate
 from intake.models import (
+    Attachment,
     Case,
     Consent,
     ConsentScope,
@@ -132,6 +133,9 @@ def case_lines(ctx: Ctx, case: Case) -> Msg:
     )
     roles = _join(ctx, [ctx.t(ROLE_WORDS.get(p.role, p.role.value)) for p in persons]) or "-"
     ids = [p.id for p in persons]
+    if (withdrawn := withdrawn_status(ctx, case)) is not None:  # what STATUS and BOOK say, and what is kept
+        return _("%(status)s Kept: the case number and your consents (%(consents)s).", status=withdrawn,
+                 consents=_consents(ctx, case, ids))  # fmt: skip
     if ctx.session.get(FoundChild, case.id) is not None:
         return _("Found child %(reference)s, registered by you %(day)s: your name and phone are kept with it.",
                  reference=case.reference, day=_day(ctx, case.created_at))  # fmt: skip
@@ -151,19 +155,31 @@ def case_lines(ctx: Ctx, case: Case) -> Msg:
     )  # fmt: skip
 
 
+def kept_messages(ctx: Ctx) -> int:
+    """Count the contact's messages that still hold something: an erased one (DELETE) keeps only its row, with
+    no text and no photo, and is not counted."""
+    photo = sa.exists().where(
+        Attachment.message_id == Message.id,
+        sa.or_(Attachment.url.is_not(None), Attachment.photo_id.is_not(None)),
+    )
+    query = sa.select(sa.func.count()).select_from(Message)
+    query = query.where(Message.contact_id == ctx.contact.id, sa.or_(Message.body != "", photo))
+    return int(ctx.session.scalar(query) or 0)
+
+
 def say_my_data(ctx: Ctx) -> None:
     """Reply with what is kept about the contact, case by case, and how to delete it; audit the reading."""
-    messages = ctx.session.scalar(
-        sa.select(sa.func.count()).select_from(Message).where(Message.contact_id == ctx.contact.id)
-    )
+    messages = kept_messages(ctx)
     cases = contact_cases(ctx)
-    ctx.say(_contact_line(ctx, int(messages or 0)))
+    ctx.say(_contact_line(ctx, messages))
     for case in cases[-MAX_CASES:]:
         ctx.say(case_lines(ctx, case))
-    if any(ctx.session.get(FoundChild, c.id) is None for c in cases):
+    if cases and all(withdrawn_status(ctx, c) is not None for c in cases):
+        ctx.say(_("Your data was deleted. We never send DNA results by message."))
+    elif any(ctx.session.get(FoundChild, c.id) is None for c in cases):
         ctx.say(_("Send DELETE to erase your data: you will be asked for your case PIN. We never send DNA "
                   "results by message."))  # fmt: skip
     else:
         ctx.say(_("Send DELETE to erase your data. We never send DNA results by message."))
     audit(ctx.session, ctx.actor, "contact.mydata", "contact", ctx.contact.id, cases=len(cases),
-          messages=int(messages or 0))  # fmt: skip
+          messages=messages)  # fmt: skip

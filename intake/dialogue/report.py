@@ -12,7 +12,7 @@ from intake.dialogue import booking, casefile
 from intake.dialogue.casefile import ReportState
 from intake.dialogue.state import need
 from intake.dialogue.status import case_status
-from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
+from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, is_english
 from intake.dialogue.vocabulary import NO_WORDS, SEX_WORDS, YES_WORDS, relative_of, relative_words
 from intake.errors import InputError
 from intake.i18n import _
@@ -28,6 +28,7 @@ DESCRIPTION_LIMIT = 500
 
 SEXES = (Option("1", _("Boy"), SEX_WORDS[Sex.MALE]), Option("2", _("Girl"), SEX_WORDS[Sex.FEMALE]))
 SEX_VALUES = {"1": Sex.MALE, "2": Sex.FEMALE}
+SEX_LABELS = {Sex.MALE: _("boy"), Sex.FEMALE: _("girl")}
 # Relatives are recorded by their relationship, which matching needs; a half sibling is understood, not offered.
 ROLE_VALUES = {
     "1": Role.MOTHER, "2": Role.FATHER, "3": Role.GRANDPARENT, "4": Role.FULL_SIBLING, "5": Role.AUNT_UNCLE,
@@ -54,9 +55,9 @@ DUPLICATE_OPTIONS = (
 )
 
 
-def start(ctx: Ctx) -> str:
-    """Begin a report with empty answers."""
-    ReportState().save(ctx)
+def start(ctx: Ctx, *, child_name: str | None = None, sex: Sex | None = None) -> str:
+    """Begin a report, with what a run-on first message told already (intake/dialogue/intents.py), else empty."""
+    ReportState(child_name=child_name, sex=sex).save(ctx)
     return CONSENT_DNA
 
 
@@ -69,7 +70,9 @@ def on_consent_dna(ctx: Ctx) -> str:
     """Record the answer to the DNA sampling consent; a refusal ends the report."""
     if ctx.choose(YES_NO) == "2":
         return casefile.refuse(ctx, ConsentScope.DNA_SAMPLING)
-    ReportState(consent_dna_at=ctx.now).save(ctx)
+    st = ReportState.load(ctx.data)  # keeps what the first message told (a name, a sex)
+    st.consent_dna_at = ctx.now
+    st.save(ctx)
     return CONSENT_DATA
 
 
@@ -85,7 +88,12 @@ def on_consent_data(ctx: Ctx) -> str:
     st = ReportState.load(ctx.data)
     st.consent_data_at = ctx.now
     st.save(ctx)
-    return CHILD_NAME
+    if st.child_name is None and st.sex is None:
+        return CHILD_NAME
+    noted = [st.child_name or "", ctx.t(SEX_LABELS[st.sex]) if st.sex else ""]
+    ctx.say(_("Noted from your first message: %(facts)s. You will see it again before you confirm.",
+              facts=(", " if is_english(ctx) else "，").join(n for n in noted if n)))  # fmt: skip
+    return CHILD_NAME if st.child_name is None else CHILD_SEX if st.sex is None else CHILD_BIRTH
 
 
 def ask_child_name(ctx: Ctx) -> Question:
@@ -97,7 +105,7 @@ def on_child_name(ctx: Ctx) -> str:
     st = ReportState.load(ctx.data)
     st.child_name = casefile.typed_name(ctx)
     st.save(ctx)
-    return CHILD_SEX
+    return CHILD_SEX if st.sex is None else CHILD_BIRTH  # a sex the first message told is not asked again
 
 
 def ask_child_sex(ctx: Ctx) -> Question:
@@ -258,8 +266,11 @@ FLOW = Flow(
     {CONSENT_DNA: "REPORT"},
     (
         Step(CONSENT_DNA, ask_consent_dna, on_consent_dna, {CONSENT_DATA: "yes", END: "no: refusal stored"}),
-        Step(CONSENT_DATA, ask_consent_data, on_consent_data, {CHILD_NAME: "yes", END: "no: refusal stored"}),
-        Step(CHILD_NAME, ask_child_name, on_child_name, {CHILD_SEX: "name"}),
+        Step(CONSENT_DATA, ask_consent_data, on_consent_data,
+             {CHILD_NAME: "yes", CHILD_SEX: "yes, name told in the first message",
+              CHILD_BIRTH: "yes, name and sex told in the first message", END: "no: refusal stored"}),
+        Step(CHILD_NAME, ask_child_name, on_child_name,
+             {CHILD_SEX: "name", CHILD_BIRTH: "name, sex told in the first message"}),
         Step(CHILD_SEX, ask_child_sex, on_child_sex, {CHILD_BIRTH: "boy / girl"}),
         Step(CHILD_BIRTH, ask_child_birth, on_child_birth, {LAST_SEEN_DATE: "age or birth date"}),
         Step(LAST_SEEN_DATE, ask_last_seen_date, on_last_seen_date,

@@ -8,12 +8,14 @@ from babel.dates import format_date
 from intake.booking import booking_summary
 from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.steps import Ctx, is_english
+from intake.erasure import followed_by_others
 from intake.i18n import Msg, _
 from intake.models import (
     Booking,
     BookingStatus,
     Case,
     CaseStatus,
+    Consent,
     CustodyState,
     FoundChild,
     Person,
@@ -96,8 +98,33 @@ def _progress_line(ctx: Ctx, progress: list[SampleProgress]) -> str:
     return (", " if is_english(ctx) else "，").join(items)
 
 
+def withdrawn_status(ctx: Ctx, case: Case) -> Msg | None:
+    """Say how the contact withdrew from the case (DELETE), or None if they did not: STATUS, BOOK and MYDATA all
+    say it in these words. The case is withdrawn, or it stays open for another family member while this
+    contact's own consents to it are all withdrawn (they erased their part)."""
+    if case.status == CaseStatus.WITHDRAWN:
+        return _("Case %(reference)s: withdrawn at your request, your data deleted. Send REPORT to report a child "
+                 "again.", reference=case.reference)  # fmt: skip
+    persons = sa.select(Person.id).where(Person.case_id == case.id, persons_of_contact(ctx.contact.id))
+    consents = ctx.session.scalars(
+        sa.select(Consent).where(
+            Consent.case_id == case.id,
+            sa.or_(Consent.contact_id == ctx.contact.id, Consent.person_id.in_(persons)),
+        )
+    ).all()
+    left = any(c.withdrawn_at for c in consents) and not any(
+        c.granted and not c.withdrawn_at for c in consents
+    )
+    if left and followed_by_others(ctx.session, case, ctx.contact):
+        return _("Case %(reference)s: you withdrew from it, your data deleted. It stays open for the other family "
+                 "member who follows it.", reference=case.reference)  # fmt: skip
+    return None
+
+
 def case_status(ctx: Ctx, case: Case) -> Msg:
     """Describe one case: reference, status, the contact's appointment or sample, and each person's sample."""
+    if (withdrawn := withdrawn_status(ctx, case)) is not None:
+        return withdrawn
     own = _own_samples(ctx, case)
     status = _own_status(ctx, case, own)
     progress = case_sample_progress(ctx.session, case)

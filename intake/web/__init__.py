@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None, *, rt: Runtime | None = None) -
     """Create the web service; tests pass a Runtime on their own database."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    # Chinese error messages as characters, not \u escapes: a lab engineer reads them in curl's output.
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["reunite"] = rt or Runtime.start(settings or Settings.from_env())
     if app.extensions["reunite"].settings.trust_proxy_hops:
         hops = app.extensions["reunite"].settings.trust_proxy_hops

@@ -40,7 +40,7 @@ def test_a_shared_location_offers_the_nearest_labs_and_books(session_factory, re
     assert "2 Demo sampling point (Haikou)" in offered and "3 Demo sampling point (Nanning)" in offered
     assert "Choose a day at Demo sampling point (Guangzhou)" in _send(session_factory, "1")
     assert "1 Confirm" in _send(session_factory, "1")
-    assert "Booked:" in _send(session_factory, "1")
+    assert "Booked for case" in _send(session_factory, "1")
     with session_factory() as s:
         booking = s.scalars(sa.select(Booking)).one()
         lab_day = s.get_one(LabDay, booking.lab_day_id)

@@ -149,7 +149,7 @@ def test_report_and_book_with_buttons_a_photo_and_a_shared_location(tg, bot, ses
     days = chat.press(_with_buttons(labs), "1")
     confirm = chat.press(_with_buttons(days), "1")
     booked = chat.press(_with_buttons(confirm), "1")
-    assert "Booked:" in chat.text(booked)
+    assert "Booked for case" in chat.text(booked)
     (qr,) = tg.calls_of("sendPhoto", 501)
     with session_factory() as s:
         booking = s.scalars(sa.select(Booking)).one()

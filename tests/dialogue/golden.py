@@ -4,7 +4,7 @@ A conversation is a fenced block of lines: "> message" from the person, "< reply
 indented by two spaces continuing the reply above (its choices). "> [father] message" comes from another phone,
 the one named; "= lab: walk-in sample of the father, link code K7QX-M2PD-4F7" is the lab registering a walk-in
 sample. "> [chat] message" is the first parent again, from a chat on another channel than the one under test
-(sent through the inbox). Only what is random each time is normalised: case references (MC- and FC-), PINs and sample codes; in the messages a
+(sent through the inbox). Only what is random each time is normalised: case references (MC- and FC-), PINs, sample codes and the time a lock ends; in the messages a
 person sends, the case reference, PIN and link code printed are replaced by the real ones of the run.
 """
 
@@ -32,6 +32,9 @@ _RANDOM = (
     (re.compile(r"(?<![\d-])\d{6}(?!\d)"), "PIN"),
     (re.compile(r"(?<![A-Z0-9])[2-9A-HJ-NP-TV-Z]{4}-[2-9A-HJ-NP-TV-Z]{4}(?![A-Z0-9])"), "SAMPLE-CODE"),
     (re.compile(r"FC-\d{4}-[2-9A-Z]{6}"), "FC-YYYY-REFERENCE"),
+    # When a PIN lock ends (pins.say_locked) depends on the clock the conversation is played on.
+    (re.compile(r"(?:\d{1,2} [A-Z][a-z]{2} )?\d{2}:\d{2}(?= \(Beijing time\))"), "HH:MM"),
+    (re.compile(r"(?:\d{1,2}月\d{1,2}日)?\d{2}:\d{2}(?=（北京时间）)"), "HH:MM"),
 )
 
 

@@ -66,7 +66,7 @@ def test_a_day_that_fills_up_offers_the_other_days(session_factory, labs):
         [
             ("1", ("just filled up", "Choose a day", "1 Wed 25 Nov")),
             ("1", ("Book Demo sampling point (Guangzhou) on Wed 25 Nov",)),
-            ("1", ("Booked: Wed 25 Nov",)),
+            ("1", ("Booked for case MC-", ": Wed 25 Nov")),
         ],
     )
     with session_factory() as s:

@@ -43,7 +43,7 @@ def test_a_day_that_passed_before_the_confirmation_offers_new_days(session, demo
                 ("Tue 24 Nov has passed", "Choose a day at Demo sampling point (Guangzhou)", "1 Thu 26 Nov"),
             ),
             ("1", ("Book Demo sampling point (Guangzhou) on Thu 26 Nov",)),
-            ("1", ("Booked: Thu 26 Nov",)),
+            ("1", ("Booked for case MC-", ": Thu 26 Nov")),
         ],
         now=later,
     )
@@ -79,7 +79,9 @@ def test_a_day_is_picked_by_its_label(session, demo_labs, answer, confirm):
 def test_no_reply_of_the_booking_flows_shows_an_iso_date(session, demo_labs):
     replies = run_transcript(session, t.REPORT_EN + t.BOOK_AFTER_REPORT_EN + t.RESCHEDULE_AND_CANCEL_EN)
     _no_iso_dates(replies[len(t.REPORT_EN) - 1 :])
-    replies = run_transcript(session, [("LANGUAGE", ("中文",)), ("1", ("请回复数字",)), ("预约", ("城市",))])
+    replies = run_transcript(
+        session, [("LANGUAGE", ("1 Chinese",)), ("1", ("请回复数字",)), ("预约", ("城市",))]
+    )
     replies += run_transcript(
         session, [("广州", ("11月",)), ("1", ("11月",)), ("1", ("11月",)), ("1", ("预约成功",))]
     )

@@ -86,7 +86,7 @@ def test_after_delete_status_does_not_say_book(session):
     run_transcript(session, [(session.scalars(sa.select(Case.pin)).one(), ("Deleted",))])
     status = say(session, "STATUS")[0].text
     assert "withdrawn" in status and "BOOK" not in status
-    run_transcript(session, [("BOOK", ("no case to book",))])
+    run_transcript(session, [("BOOK", ("withdrawn at your request",))])  # as STATUS says
 
 
 @pytest.mark.parametrize(

@@ -86,7 +86,7 @@ def test_join_in_steps_refuses_what_is_not_a_reference_or_pin(session, labs):
         ("JOIN", ("Send the case number",)),
         ("hello", ("That is not a case number", "Send the case number")),
         (case.reference.replace("-", " "), ("Send the case PIN",)),
-        ("12", ("The PIN is 6 digits", "Send the case PIN")),
+        ("12", ("The PIN has 6 digits; you sent 2", "Send the case PIN")),
         (case.pin, ("You are the missing child's:", "4 Grandparent")),
         ("grandma", ("may a police lab take a DNA sample from you",)),
     ], address=FATHER)  # fmt: skip

@@ -8,6 +8,7 @@ from intake.dialogue.keywords import Command, argument_of, classify
 from intake.models import AuditEvent, Case, CaseStatus, Contact
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript, say
+from tests.dialogue.transcripts import SILENT
 
 
 def test_keyword_words():
@@ -27,9 +28,27 @@ def test_stop_silences_until_start(session):
     assert actions == ["contact.opt_out", "contact.opt_in"]
 
 
-def test_stop_in_chinese_and_a_flow_is_dropped(session):
+def test_stop_in_chinese_keeps_the_unfinished_report_and_start_goes_on_with_it(session):
     run_transcript(session, t.STOP_START_ZH)
-    run_transcript(session, [("1", ("请回复数字",))])  # the report flow was dropped at 退订
+    run_transcript(session, [("1", ("保存孩子和家人的信息",))])  # the report goes on where 退订 came
+
+
+def test_stop_in_the_middle_of_a_report_keeps_its_answers_and_start_asks_where_it_stopped(session_factory):
+    run_transcript(session_factory, [
+        *t.REPORT_EN[:6],  # the menu, REPORT, consents, name, sex: at the age question
+        ("STOP", ("no more messages", "Your unfinished report is kept but not sent", "START")),
+        ("7", SILENT),  # not an answer while opted out
+        ("START", ("Welcome back. Your report is not sent yet", "where you stopped", "How old")),
+        ("7", ("When did you last see",)),
+    ])  # fmt: skip
+    run_transcript(session_factory, [("STOP", ("no more messages",)), ("START", ("Welcome back",)),
+                                     ("CANCEL", ("Nothing more was saved",)), ("hello", ("Reply a number",))])  # fmt: skip
+
+
+def test_stop_outside_a_flow_and_start_say_nothing_of_a_report(session):
+    run_transcript(session, [("hi", ("reunite",)), ("STOP", ("Send START to receive them again",)),
+                             ("START", ("Welcome back. Send HELP",))])  # fmt: skip
+    assert "question" not in say(session, "HELP")[0].text
 
 
 def test_opted_out_state_is_recorded(session):

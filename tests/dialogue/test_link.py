@@ -63,7 +63,7 @@ def test_a_sample_of_a_case_not_joined_needs_its_pin(session, lab):
     run_transcript(session, [
         (f"LINK {code}", ("may a police lab take a DNA sample from you",)),
         *consents,
-        ("12345", ("The PIN is 6 digits",)),
+        ("12345", ("The PIN has 6 digits; you sent 5",)),
         (wrong, ("That PIN is not right",)),
         (f"LINK {code}", ("DNA sample",)),
         *consents,
@@ -122,6 +122,6 @@ def test_guessing_codes_is_locked_out_even_with_the_right_code(session, lab):
     _sample, code = _walk_in(session, lab)
     for _ in range(MAX_FAILURES_PER_CONTACT_HOUR):
         assert say(session, f"LINK {_wrong_code()}")[0].text.startswith("关联码不对")
-    assert say(session, f"LINK {code}")[0].text == "错误次数太多，请一小时后再试。"
+    assert say(session, f"LINK {code}")[0].text.startswith("这个手机号输错次数太多，这次没有核对。请在")
     assert say(session, f"LINK {code}", address=FATHER)[0].text.startswith("You have no case")  # per contact
     assert session.scalars(sa.select(Sample.case_id)).one() is None

@@ -98,7 +98,7 @@ def booked(session):
     [
         ("取消", "确定取消", "预约已取消"),  # Chinese also switches the conversation to Chinese
         ("取消。", "确定取消", "预约已取消"),
-        ("cancel", "Cancel your appointment at", "Your appointment is cancelled"),
+        ("cancel", "Cancel your appointment at", "Your appointment for case MC-"),
         ("quxiao", "确定取消", "预约已取消"),
     ],
 )
@@ -173,7 +173,7 @@ def test_at_every_step_an_option_word_that_is_a_keyword_reaches_the_option(sessi
 
 
 def test_an_option_still_wins_after_the_language_list_was_shown(session, booked):
-    run_transcript(session, [("BOOK", ("Your appointment:",)), ("LANGUAGE", ("1 中文",)),
+    run_transcript(session, [("BOOK", ("Your appointment:",)), ("LANGUAGE", ("1 Chinese",)),
                              ("cancel", ("Cancel your appointment at",))])  # fmt: skip
 
 

@@ -113,8 +113,11 @@ def test_a_stolen_phone_gets_ten_wrong_delete_pins_a_day_not_five_an_hour(sessio
     at = NOW + timedelta(hours=5)
     with clock.pinned(at):  # the contact's hour is over, the case's day is not
         run_transcript(
-            session, [(f"DELETE {case.pin}", ("Too many wrong tries. Nothing was deleted.",))], now=at
-        )
+            session, [(f"DELETE {case.pin}", (
+                f"Case {case.reference} is locked for JOIN, LINK and DELETE until 24 Nov 10:01 (Beijing time): "
+                "someone sent many wrong PINs for it, maybe not you. Your PIN was not checked.",
+                "Nothing was deleted."))], now=at,
+        )  # fmt: skip
     session.refresh(case)
     assert case.status is CaseStatus.OPEN and case.child_name == "Li Ming"
     at = NOW + timedelta(days=1, hours=2)
@@ -136,11 +139,11 @@ def test_a_wrong_pin_is_refused_audited_and_counts_toward_the_lockout(session):
     run_transcript(session, t.REPORT_EN + [("2", ("BOOK",))])
     case = _case(session)
     wrong = "000000" if case.pin != "000000" else "111111"
-    run_transcript(session, [("DELETE", ("6-digit PIN",)), ("12", ("Please send the 6-digit PIN",))])
+    run_transcript(session, [("DELETE", ("6-digit PIN",)), ("12", ("The PIN has 6 digits; you sent 2",))])
     for _ in range(MAX_FAILURES_PER_CONTACT_HOUR):
         run_transcript(session, [(wrong, ("That PIN is not right. Nothing was deleted.", "6-digit PIN"))])
     # Locked: even the right PIN deletes nothing now, and JOIN shares the budget.
-    run_transcript(session, [(case.pin, ("Too many wrong tries. Nothing was deleted.",))])
+    run_transcript(session, [(case.pin, ("Too many wrong tries from this phone", "Nothing was deleted."))])
     session.refresh(case)
     assert case.status is CaseStatus.OPEN and case.child_name == "Li Ming"
     refused = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "contact.erase_refused")).all()

@@ -47,7 +47,7 @@ BOOK_AFTER_REPORT_ZH: list[Turn] = [
     ("广州", ("请选采血点", "1 演示采血点（广州）")),
     ("1", ("请选演示采血点（广州）的日期", "0 换采血点")),
     ("1", ("确定预约", "1 确认")),
-    ("1", ("预约成功", "样本编号", "身份证", "演示采血点", "孩子的爸爸也能来采血吗？")),
+    ("1", ("预约成功（案件MC-", "样本编号", "身份证", "演示采血点", "孩子的爸爸也能来采血吗？")),
     ("不用", ("好的。随时回复“查询”",)),
     ("查询", ("案件MC-", "已预约采血", "还没采")),
 ]
@@ -56,7 +56,16 @@ BOOK_AFTER_REPORT_EN: list[Turn] = [
     ("Guangdong", ("Choose a lab", "1 Demo sampling point (Guangzhou)")),
     ("1", ("Choose a day at Demo sampling point (Guangzhou)",)),
     ("1", ("Book Demo sampling point (Guangzhou)", "1 Confirm")),
-    ("1", ("Booked:", "Sample code", "ID card", "DEMO lab", "Can the child's mother give a DNA sample too?")),
+    (
+        "1",
+        (
+            "Booked for case MC-",
+            "Sample code",
+            "ID card",
+            "DEMO lab",
+            "Can the child's mother give a DNA sample too?",
+        ),
+    ),
     ("no", ("OK. Send STATUS at any time",)),
     ("STATUS", ("Case MC-", "sampling appointment booked", "not taken yet")),
 ]
@@ -66,7 +75,7 @@ RESCHEDULE_AND_CANCEL_EN: list[Turn] = [
     ("Beijing", ("Demo sampling point (Beijing)",)),
     ("1", ("Choose a day",)),
     ("2", ("Book Demo sampling point (Beijing)",)),
-    ("1", ("Booked:", "Beijing")),
+    ("1", ("Booked for case MC-", "Beijing")),
     ("CANCEL", ("Cancel your appointment at Demo sampling point (Beijing)", "1 Yes, cancel")),
     ("2", ("stays as it is",)),
     ("BOOK", ("Your appointment:",)),
@@ -93,8 +102,8 @@ STOP_START_EN: list[Turn] = [
 ]
 STOP_START_ZH: list[Turn] = [
     ("报失", ("DNA",)),
-    ("退订", ("不会再收到", "开始")),
+    ("退订", ("不会再收到", "还没填完的登记已保留，但尚未提交", "开始")),
     ("1", SILENT),
-    ("开始", ("欢迎回来",)),
+    ("开始", ("欢迎回来", "登记还没有提交", "上次停下的问题", "DNA", "1 同意")),
     ("帮助", ("报失", "预约", "查询", "免费")),
 ]

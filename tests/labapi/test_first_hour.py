@@ -248,6 +248,7 @@ def test_refusals_are_in_chinese_with_accept_language_zh(client, session, lab):
                      headers=bearer(lab[1]) | zh)  # fmt: skip
     assert big.status_code == 413 and "65536" in big.get_json()["error"]["message"]
     assert "字节" in big.get_json()["error"]["message"]
+    assert "字节".encode() in big.get_data()  # readable in curl's output, not \u escapes
     male = genotypes(IDENTIFILER, 1, "male")
     sex = _put(client, lab[1], sample.code, {"kit": "Identifiler", "genotypes": male}, **zh)
     assert (

@@ -18,7 +18,8 @@ def queue_received(session: Session, family: SampleRef, address: str = "+8613800
     """Queue the family's "sample received" message (committed) and return its id."""
     n = notify_family(
         session, contact=contact_of(session, address), key=f"sample:{family.id}:received",
-        template="sample.received", params={"code": family.code}, case_id=family.case_id,
+        template="sample.received", params={"code": family.code, "reference": "MC-2026-TEST01"},
+        case_id=family.case_id,
     )  # fmt: skip
     assert n is not None
     session.commit()
@@ -35,7 +36,7 @@ def notifications(session: Session) -> list[Notification]:
 
 def queue_on_telegram(session: Session, family: SampleRef, contact: Contact, key: str, template: str) -> int:
     """Queue a sample message to the family's Telegram contact (committed) and return its id."""
-    n = notify_family(session, contact=contact, key=key, template=template, params={"code": family.code},
+    n = notify_family(session, contact=contact, key=key, template=template, params={"code": family.code, "reference": "MC-2026-TEST01"},
                       case_id=family.case_id)  # fmt: skip
     assert n is not None
     session.commit()

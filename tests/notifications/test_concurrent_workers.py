@@ -24,7 +24,7 @@ def test_two_workers_on_postgresql_never_send_the_same_row(engine, session, make
         session.add(contact)
         session.flush()
         notify_family(session, contact=contact, key=f"load:{i}", template="sample.received",
-                      params={"code": f"CODE-{i:04d}"})  # fmt: skip
+                      params={"code": f"CODE-{i:04d}", "reference": "MC-2026-TEST01"})  # fmt: skip
     session.commit()
     workers = [make_worker(batch_size=5) for _ in range(2)]
     sent_by: list[Counter[int]] = [Counter(), Counter()]

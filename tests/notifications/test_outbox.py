@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from intake.custody import append_event
 from intake.models import (
     Audience,
+    Case,
     CustodyEventType,
     Notification,
     NotificationChannel,
@@ -45,12 +46,13 @@ def test_received_and_typed_reach_the_family_in_their_language(session, family, 
     session.commit()
     make_worker().run_once()
     received, typed = fake_twilio.bodies_to(PHONE)
+    reference = session.get_one(Case, family.case_id).reference
     assert received == (
-        f"reunite: the lab has received your DNA sample {family.code}. We will tell you when it is tested."
-        " Send STATUS to see your case."
+        f"reunite, case {reference}: the lab has received your DNA sample {family.code}. We will tell you when"
+        " it is tested. Send STATUS to see your case."
     )
     assert (
-        typed.startswith(f"reunite: your DNA sample {family.code} is tested")
+        typed.startswith(f"reunite, case {reference}: your DNA sample {family.code} is tested")
         and "never ask for money" in typed
     )
     assert [n.idempotency_key for n in notifications(session)] == [
@@ -67,7 +69,11 @@ def test_collected_tells_no_one_and_typed_in_chinese(session, family, make_worke
     session.commit()
     make_worker().run_once()
     (typed,) = fake_twilio.bodies_to(PHONE)
-    assert typed.startswith(f"团圆：您的DNA样本{family.code}已检测完成") and "从不收费" in typed
+    reference = session.get_one(Case, family.case_id).reference
+    assert (
+        typed.startswith(f"团圆（案件{reference}）：您的DNA样本{family.code}已检测完成")
+        and "从不收费" in typed
+    )
 
 
 def test_the_same_key_queues_one_notification(session, family):
@@ -203,3 +209,17 @@ def test_a_notification_of_a_template_no_longer_known_is_cancelled_not_sent(
 def test_an_officers_alert_names_the_band_in_the_officers_language(language, shown):
     text = render("candidate.stored", language, {**CANDIDATE, "band": "candidate"})
     assert shown in text and "(candidate)" not in text and "（candidate）" not in text
+
+
+def test_a_message_queued_before_it_named_the_case_is_sent_with_the_case(
+    session, family, make_worker, fake_twilio
+):
+    # A row an older release queued (params without the reference) is completed from its case, not dropped.
+    contact = contact_of(session, PHONE)
+    session.add(Notification(idempotency_key="old:1", audience=Audience.FAMILY, channel=NotificationChannel.SMS,
+                             contact_id=contact.id, case_id=family.case_id, template="sample.received",
+                             params={"code": family.code}, language="zh_CN", next_attempt_at=utcnow()))  # fmt: skip
+    session.commit()
+    make_worker().run_once()
+    (text,) = fake_twilio.bodies_to(PHONE)
+    assert text.startswith(f"团圆（案件{session.get_one(Case, family.case_id).reference}）：实验室已收到")

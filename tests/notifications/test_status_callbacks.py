@@ -132,4 +132,4 @@ def test_an_undelivered_sms_falls_back_to_the_familys_telegram(
     assert (first.status, first.error_code) == (St.UNDELIVERED, "twilio_30005")
     assert (second.fallback_of_id, second.status) == (first.id, St.SENT)
     (text,) = fake_telegram.texts_to(CHAT)
-    assert text.startswith("reunite: the lab has received your DNA sample")
+    assert text.startswith("reunite, case MC-2026-TEST01: the lab has received your DNA sample")

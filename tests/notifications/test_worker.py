@@ -177,7 +177,9 @@ def test_opted_out_number_at_twilio_stops_and_falls_back_to_telegram(
     assert second.fallback_of_id == first.id and second.status == St.SENT
     assert fake_twilio.messages == []
     (text,) = fake_telegram.texts_to(CHAT)
-    assert text.startswith("reunite: the lab has received your DNA sample " + family.code)
+    assert text.startswith(
+        "reunite, case MC-2026-TEST01: the lab has received your DNA sample " + family.code
+    )
     failed = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "notification.failed")).one()
     assert failed.entity_id == str(first.id) and failed.detail["code"] == "twilio_21610"
     session.commit()

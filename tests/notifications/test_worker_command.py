@@ -38,7 +38,7 @@ def _queue(tmp_path: Path, number: str) -> None:
         session.add(contact)
         session.flush()
         notify_family(session, contact=contact, key=f"cli:{number}", template="sample.received",
-                      params={"code": "K7QX-M2PD"})  # fmt: skip
+                      params={"code": "K7QX-M2PD", "reference": "MC-2026-TEST01"})  # fmt: skip
     rt.engine.dispose()
 
 
@@ -49,7 +49,7 @@ def test_worker_once_sends_what_is_queued(tmp_path, fake_twilio):
     assert done.returncode == 0, done.stderr
     assert "sending on sms" in done.stdout
     (body,) = fake_twilio.bodies_to("+8613800000009")
-    assert body.startswith("reunite: the lab has received your DNA sample K7QX-M2PD")
+    assert body.startswith("reunite, case MC-2026-TEST01: the lab has received your DNA sample K7QX-M2PD")
 
 
 def test_the_worker_runs_until_sigterm(tmp_path, fake_twilio):

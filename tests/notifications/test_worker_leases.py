@@ -88,7 +88,7 @@ def test_the_rest_of_a_dead_workers_batch_is_taken_over_without_counting(
         session.add(contact)
         session.flush()
         notify_family(session, contact=contact, key=f"batch:{i}", template="sample.received",
-                      params={"code": f"BATCH-{i:04d}"})  # fmt: skip
+                      params={"code": f"BATCH-{i:04d}", "reference": "MC-2026-TEST01"})  # fmt: skip
     session.commit()
     dead = make_worker()
     first, *rest = dead.claim()
@@ -131,7 +131,7 @@ def test_the_worker_keeps_to_its_sms_rate(session, family, make_worker, fake_twi
         session.add(contact)
         session.flush()
         notify_family(session, contact=contact, key=f"rate:{i}", template="sample.received",
-                      params={"code": f"RATE-{i:04d}"})  # fmt: skip
+                      params={"code": f"RATE-{i:04d}", "reference": "MC-2026-TEST01"})  # fmt: skip
     session.commit()
     worker = make_worker(sms_per_second=10)
     started = time.monotonic()
