@@ -8,7 +8,8 @@ savepoint). A case has at most one active appointment per person (and one withou
 raises ConflictError, and partial unique indexes on `bookings` make the database refuse it too, whatever the
 concurrency; move an appointment with `reschedule`. A booking writes its sample's first custody event
 (`booked`, at the lab), and a move to another lab writes another. Booking and rescheduling need every consent that
-`intake.consent` checks. `today` defaults to the current date in China.
+`intake.consent` checks for the person whose sample it is (their own answers, not another family member's).
+`today` defaults to the current date in China.
 
     book(session, *, case, lab_id, day, source, actor, person=None, contact=None, today=None, sample=None) -> Booking
     reschedule(session, booking, *, lab_id, day, actor, today=None) -> Booking
@@ -64,9 +65,9 @@ class BookingSummary:
     is_demo: bool  # so a channel can warn that a demo lab is not a real place to go
 
 
-def has_sampling_consent(session: Session, case: Case) -> bool:
-    """Tell whether the case may have a sample booked: every consent the guard in intake.consent checks."""
-    return has_sample_consent(session, case)
+def has_sampling_consent(session: Session, case: Case, person: Person | int | None = None) -> bool:
+    """Tell whether the person's sample may be booked in the case: every consent intake.consent checks."""
+    return has_sample_consent(session, case, person)
 
 
 def _lock_active(session: Session, booking: Booking) -> None:
@@ -120,7 +121,7 @@ def book(
 
     `sample`: a sample the case has already (a found child's, coded when registered) is booked instead.
     """
-    require_sample_consent(session, case)
+    require_sample_consent(session, case, person)
     if sample is not None and (sample.case_id != case.id or sample.booking_id is not None):
         raise ConflictError("This sample is not an unbooked sample of the case.")
     # Lock the case row so two simultaneous requests of one family cannot both pass the check below
@@ -194,7 +195,7 @@ def reschedule(
 ) -> Booking:
     """Move an appointment: take the new place first, then free the old; the sample keeps its code."""
     _lock_active(session, booking)
-    require_sample_consent(session, session.get_one(Case, booking.case_id))
+    require_sample_consent(session, session.get_one(Case, booking.case_id), booking.person_id)
     old = session.get_one(LabDay, booking.lab_day_id)  # moved from only once the new place is taken
     if (old.lab_id, old.day) == (lab_id, day):
         return booking  # moving to the same place would need a free place it already holds

@@ -85,6 +85,8 @@ class Settings:
     twilio_auth_token: str | None = None
     twilio_account_sid: str | None = None
     twilio_from_number: str | None = None
+    # Twilio's REST API, where MMS media live (a fake server's URL in tests): MediaUrl must point there
+    twilio_api_base_url: str = "https://api.twilio.com"
     booking_horizon_days: int = 14
     load_demo_labs: bool = True
     trust_proxy_hops: int = 0
@@ -119,6 +121,9 @@ class Settings:
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
             twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
+            twilio_api_base_url=(env.get("TWILIO_API_BASE_URL") or "https://api.twilio.com")
+            .strip()
+            .rstrip("/"),
             booking_horizon_days=_whole_number(env, "REUNITE_BOOKING_HORIZON_DAYS", 14, 1, MAX_HORIZON_DAYS),
             load_demo_labs=_flag(env, "REUNITE_DEMO_LABS", True),
             trust_proxy_hops=_whole_number(env, "REUNITE_TRUST_PROXY_HOPS", 0, 0, MAX_PROXY_HOPS),

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from intake import booking as appointments
+from intake.consent import ConsentBook
 from intake.db import Base
 from intake.family import FAMILY_ROLES
 from intake.match_queue import enqueue_withdraw
@@ -226,20 +227,18 @@ def legal_holds(session: Session, case_ids: Collection[int]) -> dict[int, LegalH
 
 
 def followed_by_others(session: Session, case: Case, contact: Contact) -> bool:
-    """Tell whether another family member follows the case from their own contact (consent given, not withdrawn)."""
-    others = (
-        sa.select(Person.id)
-        .join(Consent, Consent.person_id == Person.id)
-        .where(
-            Person.case_id == case.id,
-            Person.role.in_(FAMILY_ROLES),
-            Person.contact_id.is_not(None),
-            sa.not_(persons_of_contact(contact.id)),
-            Consent.granted.is_(True),
-            Consent.withdrawn_at.is_(None),
-        )
+    """Tell whether another family member follows the case from their own contact: their own consents stand
+    (`intake.consent.consent_status`, the rule booking and matching use)."""
+    others = sa.select(Person.id).where(
+        Person.case_id == case.id,
+        Person.role.in_(FAMILY_ROLES),
+        Person.contact_id.is_not(None),
+        sa.not_(persons_of_contact(contact.id)),
     )
-    return session.scalar(sa.select(others.exists())) or False
+    if case.status == CaseStatus.WITHDRAWN:
+        return False
+    book = ConsentBook.load(session, [case.id])
+    return any(book.recorded(case.id, person_id) for person_id in session.scalars(others))
 
 
 def erase_contact(session: Session, contact: Contact, *, actor: str, now: datetime) -> ErasureReport:

@@ -12,7 +12,13 @@ dialogue asks "is that you?", and `join_case(..., claim=True)` links this contac
 (`PersonContact`) after checking the reference and PIN again. Only a role held by a person with a contact on
 another channel can be claimed; the original contact is told on its own channel (outbox) and it is audited.
 
-    join_case(session, contact, reference, pin, role, *, claim=None) -> JoinResult
+A withdrawn case (its reporter sent DELETE) cannot be joined: once the reference and PIN are right, the answer is
+WITHDRAWN and nobody is added. A child has one mother and one father: a JOIN as a parent whose role another
+person of the case holds already (and who is not claimable as the same person) answers ROLE_HELD, and the
+dialogue asks the person to check their role; `second=True` (they confirm it) adds them all the same, and the
+reporting contact is told on their own channel (outbox template `case.role_joined`), as for a linked chat.
+
+    join_case(session, contact, reference, pin, role, *, claim=None, second=False) -> JoinResult
     add_relative(session, case, role, *, actor, name=None, contact=None) -> Person
 """
 
@@ -30,6 +36,7 @@ from intake.errors import InputError
 from intake.i18n import N_, translate
 from intake.models import (
     Case,
+    CaseStatus,
     Channel,
     Contact,
     LinkAttempt,
@@ -57,6 +64,8 @@ class JoinOutcome(enum.StrEnum):
     CLAIMABLE = "claimable"
     LINKED = "linked"  # this contact is now a further contact of that person
     NOT_CLAIMABLE = "not_claimable"  # claimed to be a person nobody on another channel is in that role
+    ROLE_HELD = "role_held"  # another person is the child's mother (father) already: ask the person to check
+    WITHDRAWN = "withdrawn"  # the reference and PIN are right, but the family withdrew the case
     WRONG_PIN = "wrong_pin"
     UNKNOWN_CASE = "unknown_case"
     LOCKED = "locked"
@@ -70,7 +79,11 @@ class JoinResult:
     person_id: int | None = None
 
 
-_SUCCESS = (JoinOutcome.JOINED, JoinOutcome.ALREADY, JoinOutcome.CLAIMABLE, JoinOutcome.LINKED)
+_SUCCESS = (JoinOutcome.JOINED, JoinOutcome.ALREADY, JoinOutcome.CLAIMABLE, JoinOutcome.LINKED,
+            JoinOutcome.ROLE_HELD)  # fmt: skip
+ONE_PER_CHILD = (Role.MOTHER, Role.FATHER)  # roles a child has one of
+# The role words of the notice to the reporting contact (the dialogue's own words live in dialogue.casefile).
+ROLE_NAMES = {Role.MOTHER: N_("mother"), Role.FATHER: N_("father")}
 CHANNEL_NAMES = {
     Channel.SMS: N_("SMS"),
     Channel.TELEGRAM: N_("Telegram"),
@@ -115,13 +128,43 @@ def _record(
     return JoinResult(outcome, person.id if person else None)
 
 
+def holder(session: Session, case: Case, role: Role, contact: Contact) -> Person | None:
+    """Return the person other than this contact who is the child's mother (father) in the case, if any."""
+    if role not in ONE_PER_CHILD:
+        return None
+    query = sa.select(Person).where(
+        Person.case_id == case.id, Person.role == role, sa.not_(persons_of_contact(contact.id))
+    )
+    return session.scalars(query.order_by(Person.id)).first()
+
+
+def _tell_reporter(session: Session, case: Case, person: Person) -> None:
+    """Tell the reporting contact that someone joined in a parent's role held already (their own channel)."""
+    if case.reported_by_contact_id is None:
+        return
+    reporter = session.get_one(Contact, case.reported_by_contact_id)
+    notify_family(
+        session, contact=reporter, key=f"person:{person.id}:role_joined", template="case.role_joined",
+        params={"reference": case.reference, "role": translate(reporter.language, ROLE_NAMES[person.role])},
+        case_id=case.id,
+    )  # fmt: skip
+
+
 def join_case(
-    session: Session, contact: Contact, reference: str, pin: str, role: Role, *, claim: bool | None = None
+    session: Session,
+    contact: Contact,
+    reference: str,
+    pin: str,
+    role: Role,
+    *,
+    claim: bool | None = None,
+    second: bool = False,
 ) -> JoinResult:
     """Make the contact a person of the case in `role` if the reference and PIN are right.
 
     When a person on another channel holds the role, `claim` says whether the contact is that person: None (not
     asked yet) answers CLAIMABLE with that person, True links the contact to them, False adds a new person.
+    A parent's role held by another person answers ROLE_HELD unless `second` (the person confirmed it).
     """
     if role not in FAMILY_ROLES:
         raise InputError(N_("Only a parent or a relative of the child can join a case."))
@@ -135,6 +178,8 @@ def join_case(
         return _record(session, contact, JoinOutcome.LOCKED, case, None)
     if not secrets.compare_digest(pin.strip(), case.pin):
         return _record(session, contact, JoinOutcome.WRONG_PIN, case, None)
+    if case.status == CaseStatus.WITHDRAWN:
+        return _record(session, contact, JoinOutcome.WITHDRAWN, case, None)
     person = session.scalars(
         sa.select(Person).where(
             Person.case_id == case.id, persons_of_contact(contact.id), Person.role == role
@@ -150,9 +195,14 @@ def join_case(
         return _record(session, contact, JoinOutcome.LINKED, case, same)
     if claim:  # nobody to be: never a new person without their own consents
         return _record(session, contact, JoinOutcome.NOT_CLAIMABLE, case, None)
+    held = holder(session, case, role, contact)
+    if held is not None and not second:
+        return _record(session, contact, JoinOutcome.ROLE_HELD, case, None)
     person = Person(case_id=case.id, role=role, contact_id=contact.id)
     session.add(person)
     session.flush()
+    if held is not None:
+        _tell_reporter(session, case, person)
     return _record(session, contact, JoinOutcome.JOINED, case, person)
 
 

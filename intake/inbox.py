@@ -6,7 +6,8 @@ before the channel is answered. A retried or simultaneous duplicate delivery fai
 PostgreSQL it waits there until the first delivery commits), gets the first delivery's replies and changes
 nothing. When the dialogue fails, its work is rolled back and a second transaction stores what is needed to
 answer the person later: the message (FAILED, with the error), its sender's contact (created there on a first
-message), its media references and the apology sent. One transaction per delivery is what keeps the webhook
+message), its media references and the apology sent; the sender is taken out of the step that failed, so their
+next message is read afresh (no step holds a person, docs/dialogue.md). One transaction per delivery is what keeps the webhook
 fast (docs/reliability.md, "Where the time of one SMS delivery goes"): a single connection checkout, one commit
 and no second look-up of the contact or the message.
 
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake import clock, outbox
 from intake.dialogue.types import Incoming, Reply
 from intake.errors import InputError
+from intake.media_fetch import is_fetched_later
 from intake.models import (
     MAX_ADDRESS_CHARS,
     MAX_CONTENT_TYPE_CHARS,
@@ -39,6 +41,7 @@ from intake.models import (
     Attachment,
     Channel,
     Contact,
+    Conversation,
     Direction,
     Message,
     MessageStatus,
@@ -109,7 +112,14 @@ def store_inbound(
     if incoming.media:
         session.flush()
     session.add_all(
-        Attachment(message_id=message.id, position=i, url=m.url, content_type=m.content_type)
+        Attachment(
+            message_id=message.id,
+            position=i,
+            url=m.url,
+            content_type=m.content_type,
+            # a provider's link (MMS) is downloaded by the fetch job (intake.media_fetch), from now on
+            fetch_after=incoming.received_at if is_fetched_later(m.url) else None,
+        )  # fmt: skip
         for i, m in enumerate(incoming.media)
     )
     return contact, message
@@ -186,10 +196,21 @@ def process(
             session.rollback()
             return _duplicate(factory, incoming, handler, now, replies_of_duplicate, queue_replies)
         replies = _fallback_reply(contact.language)
+        _forget_step(session, contact)
         _record_replies(session, inbound, replies, queue_replies)
         session.commit()
         _queued(replies, queue_replies)
         return replies
+
+
+def _forget_step(session: Session, contact: Contact) -> None:
+    """Take the person out of the step that failed, so the next message is read afresh: a step that fails again
+    and again (a bug, or a state nobody foresaw) answers with one apology, never holds the person at it."""
+    session.execute(
+        sa.update(Conversation)
+        .where(Conversation.contact_id == contact.id)
+        .values(flow=None, step=None, data={})
+    )
 
 
 def _duplicate(
@@ -221,6 +242,7 @@ def _duplicate(
             first.status, first.error = MessageStatus.FAILED, repr(exc)
             contact = session.get_one(Contact, first.contact_id)
             replies = _fallback_reply(contact.language)
+            _forget_step(session, contact)
         _record_replies(session, first, replies, queue_replies)
         session.commit()
         _queued(replies, queue_replies)

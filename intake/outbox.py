@@ -148,6 +148,15 @@ TEMPLATES: dict[str, Template] = {
             FAMILY,
         ),
         _template(
+            "case.role_joined",
+            N_(
+                "reunite: someone gave the number and PIN of your case %(reference)s and joined it as the child's"
+                " %(role)s, which the case had already. If you do not know who, call the police: someone knows"
+                " your PIN."
+            ),
+            FAMILY,
+        ),
+        _template(
             "candidate.stored",
             N_(
                 "New candidate match for case %(reference)s (%(band)s), in %(province)s. Review it in the"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from intake.consent import missing_scopes
+from intake.consent import consent_status
 from intake.models import Case, Sample
 
 
@@ -29,4 +29,4 @@ def case_consents_recorded(session: Session, case: Case, person_id: int | None) 
     """Tell whether the person (or, without one, the case) has every consent a profile needs, if reported."""
     if case.reported_by_contact_id is None:
         return True
-    return not missing_scopes(session, case, person_id)
+    return consent_status(session, case, person_id).ok

@@ -35,6 +35,7 @@ from intake.lab_profiles import current_profile
 from intake.match_queue import enqueue_search
 from intake.models import (
     Case,
+    CaseStatus,
     Contact,
     CustodyEventType,
     LinkAttempt,
@@ -77,6 +78,7 @@ class LinkOutcome(enum.StrEnum):
     NO_CASE = "no_case"  # the contact has no case to link to: report first
     SEVERAL_CASES = "several_cases"  # the contact has several cases: the officer links it
     CONSENT_MISSING = "consent_missing"
+    WITHDRAWN = "withdrawn"  # the case was withdrawn by its family (DELETE): nothing more is linked to it
 
 
 # Failed LINK attempts, and failed JOINs (`intake.family`) and DELETE PINs (`intake.erasure`), which share the budget.
@@ -285,6 +287,8 @@ def link_walk_in(
 
 
 def _link(session: Session, contact: Contact, code: LinkCode, sample: Sample, case: Case) -> LinkResult:
+    if case.status == CaseStatus.WITHDRAWN:
+        return _finish(session, contact, LinkOutcome.WITHDRAWN, code, case_reference=case.reference)
     person = session.scalars(
         sa.select(Person).where(
             Person.case_id == case.id, persons_of_contact(contact.id), Person.role == code.role

@@ -6,21 +6,29 @@ The mode is REUNITE_REPLY_MODE (intake/config.py): `spool`, the default, is used
 (TWILIO_ACCOUNT_SID and TWILIO_FROM_NUMBER are set, for the notification worker); without them, or with
 `inline`, the dialogue runs in the request (docs/architecture.md, "The spool").
 
-Every field is checked before the database sees it, with a 400 and a reason for what cannot be used, so no
-delivery ever gets a 500: a MessageSid must be 1-64 letters and digits; From must be a printable SMS sender of
-at most 64 characters; NumMedia a number from 0 to 10 with its MediaUrlN. Body is kept as sent, but for NUL
-characters, which PostgreSQL cannot store and no phone types: the inbox drops them.
+Every field is checked before the database sees it (`read_form`), with a 400 and a reason for what cannot be
+used, so no delivery ever gets a 500 and nothing of a refused one is stored:
 
-Senders: a number is stored in E.164; a national number without `+` is read in REUNITE_DEFAULT_REGION (CN by
-default). `whatsapp:` and other channel prefixes are refused with a 400: those are other channels, each with
-its own adapter, and must never be merged into the SMS contact of the same number. Short codes and
-alphanumeric sender ids are kept as sent.
+* MessageSid (or SmsSid) has Twilio's documented shape: `SM` or `MM` and 32 hexadecimal digits;
+* From is a valid phone number (the `phonenumbers` library), stored in E.164; a national number without `+` is
+  read in REUNITE_DEFAULT_REGION (CN by default). Names, short codes, alphanumeric sender ids and numbers no
+  country issues are refused: nobody can be answered there. `whatsapp:` and other channel prefixes are refused
+  too: those are other channels, each with its own adapter, and must never be merged into the SMS contact of
+  the same number;
+* NumMedia is a number from 0 to 10 with its MediaUrlN, and each MediaUrlN is a media resource of this very
+  message on Twilio's API (`<TWILIO_API_BASE_URL>/2010-04-01/Accounts/AC…/Messages/<MessageSid>/Media/ME…`,
+  https://api.twilio.com by default; of TWILIO_ACCOUNT_SID's account when that is set): a link anywhere else is
+  never stored, so the fetch job (`sms.media`) only ever asks Twilio.
+
+Body is kept as sent, but for NUL characters, which PostgreSQL cannot store and no phone types: the inbox drops
+them.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 import phonenumbers
 from flask import Blueprint, Response, request
@@ -40,7 +48,14 @@ log = logging.getLogger(__name__)
 
 MAX_MEDIA = 10  # Twilio sends at most ten media per MMS
 MAX_MEDIA_URL_CHARS = 2048
-_SID = re.compile(rf"[A-Za-z0-9]{{1,{MAX_PROVIDER_ID_CHARS}}}", re.ASCII)
+_SID = re.compile(
+    rf"[A-Za-z0-9]{{1,{MAX_PROVIDER_ID_CHARS}}}", re.ASCII
+)  # any provider id (status callbacks)
+MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}", re.ASCII)  # Twilio's shape of an inbound message's SID
+_MEDIA_PATH = re.compile(
+    r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages/((?:SM|MM)[0-9a-fA-F]{32})/Media/ME[0-9a-fA-F]{32}",
+    re.ASCII,
+)
 _NUM_MEDIA = re.compile(r"[0-9]{1,2}", re.ASCII)
 _CHANNEL_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -55,7 +70,7 @@ def _signed_url() -> str:
 
 
 def normalise_sender(raw: str, region: str) -> str:
-    """Return an SMS sender as E.164 (national numbers read in `region`), or as given when it is no number."""
+    """Return an SMS sender as E.164 (national numbers read in `region`); refuse what is no valid phone number."""
     sender = raw.strip()
     if not sender:
         raise InputError("From is missing.")
@@ -69,13 +84,31 @@ def normalise_sender(raw: str, region: str) -> str:
     try:
         number = phonenumbers.parse(sender, region)
     except phonenumbers.NumberParseException:
-        return sender  # an alphanumeric sender id
-    if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
-        return sender  # a short code (possible only locally) or no phone number at all
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise InputError(
+            "From is not a phone number: it must be a valid number in E.164, like +8613800138000."
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _media(form: dict[str, str]) -> tuple[Media, ...]:
+def media_url_allowed(url: str, message_sid: str, settings: Settings) -> bool:
+    """Tell whether `url` is a media resource of this message on Twilio's API (and of our account, if known)."""
+    parts, base = urlsplit(url), urlsplit(settings.twilio_api_base_url)
+    if (
+        (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower())
+        or parts.query
+        or parts.fragment
+    ):
+        return False
+    path = parts.path.removeprefix(base.path.rstrip("/"))
+    match = _MEDIA_PATH.fullmatch(path)
+    if match is None or match.group(2) != message_sid:
+        return False
+    return settings.twilio_account_sid is None or match.group(1) == settings.twilio_account_sid
+
+
+def _media(form: dict[str, str], sid: str, settings: Settings) -> tuple[Media, ...]:
     raw = form.get("NumMedia", "0").strip() or "0"
     if not _NUM_MEDIA.fullmatch(raw) or int(raw) > MAX_MEDIA:
         raise InputError("NumMedia must be a number from 0 to %(n)s.", n=MAX_MEDIA)
@@ -90,24 +123,29 @@ def _media(form: dict[str, str]) -> tuple[Media, ...]:
         ):
             raise InputError("MediaUrl%(i)s is missing or is not a URL of at most %(n)s characters.",
                              i=i, n=MAX_MEDIA_URL_CHARS)  # fmt: skip
+        if not media_url_allowed(url, sid, settings):
+            raise InputError("MediaUrl%(i)s is not a media file of this message on Twilio's API (%(base)s).",
+                             i=i, base=settings.twilio_api_base_url)  # fmt: skip
         if len(kind) > MAX_CONTENT_TYPE_CHARS or not kind.isprintable():
             raise InputError("MediaContentType%(i)s is not a content type.", i=i)
         media.append(Media(url, kind))
     return tuple(media)
 
 
-def read_form(form: dict[str, str], region: str) -> Incoming:
+def read_form(form: dict[str, str], settings: Settings) -> Incoming:
     """Turn Twilio's form into an Incoming, or raise InputError saying which field cannot be used."""
     sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    if not _SID.fullmatch(sid):
-        raise InputError("MessageSid is missing or malformed.")
+    if not MESSAGE_SID.fullmatch(sid):
+        raise InputError(
+            "MessageSid is missing or malformed: Twilio's are SM or MM and 32 hexadecimal digits."
+        )
     return Incoming(
         channel=Channel.SMS,
-        address=normalise_sender(form.get("From", ""), region),
+        address=normalise_sender(form.get("From", ""), settings.default_region),
         text=form.get("Body", ""),  # the inbox drops NUL characters
         received_at=clock.now(),
         provider_id=sid,
-        media=_media(form),
+        media=_media(form, sid, settings),
     )
 
 
@@ -150,7 +188,7 @@ def inbound() -> Response:
     if refused is not None:
         return refused
     try:
-        incoming = read_form(request.form.to_dict(), rt.settings.default_region)
+        incoming = read_form(request.form.to_dict(), rt.settings)
         check_incoming(incoming)
     except InputError as exc:
         return json_error(400, str(exc), "bad_request")

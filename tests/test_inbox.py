@@ -144,3 +144,20 @@ def test_a_refused_answer_leaves_nothing_half_written(session_factory, monkeypat
     with session_factory() as session:
         assert session.scalars(sa.select(AuditEvent.action)).all() == []
         assert session.get_one(Conversation, 1).step == step.name  # asked again, not moved on
+
+
+def test_a_step_that_fails_answers_one_apology_and_the_next_message_is_read_afresh(
+    session_factory, monkeypatch
+):
+    """No step holds a person: a step that keeps failing (a bug) costs one apology, not every later message."""
+    name = "report.child_name"
+    broken = Step(name, STEPS[name].ask, lambda ctx: 1 / 0, STEPS[name].next)  # type: ignore[arg-type,return-value]
+    monkeypatch.setitem(STEPS, name, broken)
+    for n, text in enumerate(["报失", "同意", "同意"], 1):
+        process(session_factory, _incoming(text, sid=f"SMA{n}"))
+    apology = process(session_factory, _incoming("李小明", sid="SMA4"))
+    assert "出了问题" in apology[0].text
+    again = process(session_factory, _incoming("李小明", sid="SMA5"))  # read afresh: the menu, not the step
+    assert "出了问题" not in again[0].text and "1 登记走失孩子" in render_plain(again[0])
+    with session_factory() as session:
+        assert session.scalars(sa.select(Conversation.step)).one() == "menu.main"

@@ -60,7 +60,9 @@ def reported(session_factory, tmp_path):
         load_demo_labs(s)
     turns = [x for x, _ in t.REPORT_EN] + [x for x, _ in t.BOOK_AFTER_REPORT_EN[:5]]
     for number, text in enumerate(turns):
-        media = (Media("https://api.twilio.com/Media/ME1", "image/jpeg"),) if text == "Wang Wei" else ()
+        media = (
+            (Media("https://api.twilio.com/Media/ME1", "image/jpeg"),) if text == "skip" else ()
+        )  # the description
         process(
             session_factory,
             Incoming(Channel.SMS, PHONE, text, utcnow(), provider_id=f"SM{number}", media=media),

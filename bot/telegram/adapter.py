@@ -5,9 +5,13 @@ The same path serves polling and the webhook (`TelegramChannel.handle`):
 * An update becomes an `Incoming` keyed by its update id (the inbox's unique (channel, provider id), so a
   retried update is processed once and never answered twice): a text, a command, a button press, a shared
   location, or a photo (kept as a `telegram:file/<file_id>` reference in the message's first commit).
-* Then, inside the inbox's dialogue transaction: photos are downloaded (getFile and the file URL), checked and
-  stripped of metadata by `intake.photos`, and the stored photo id is recorded on the attachment; the dialogue
-  runs. Whatever fails there is parked by the inbox with its error and the person gets its apology.
+* Then, inside the inbox's dialogue transaction: photos are downloaded (getFile and the file URL on the Bot API
+  server's file API only), checked and stripped of metadata by `intake.photos`, and the stored photo id is
+  recorded on the attachment; the dialogue runs. A photo Telegram cannot give within INLINE_DOWNLOAD_S (down,
+  slow, 5xx) is not lost: it stays due for the worker's fetch job (`bot.telegram.media`, `intake.media_fetch`),
+  which retries it. Whatever else fails there is parked by the inbox with its error and the person gets its
+  apology. A photo's caption reaches the dialogue as the message's text: it describes the child at the
+  description question and is a note on the photo anywhere else, never an answer (`intake.dialogue.engine`).
 * Replies go out with sendMessage; a reply's choices become inline buttons whose callback data names the
   inbound message that asked them (`<message id>:<key>`). A press is an answer only while nothing newer came
   from that chat, so an old button, or one pressed twice, changes nothing; the press is answered
@@ -42,7 +46,7 @@ from telegram import (
     Update,
 )
 from telegram import Message as TgMessage
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.telegram.api import BotApi
 from intake import clock
@@ -57,6 +61,7 @@ from intake.photos import MAX_PHOTO_BYTES, PhotoError, delete_photo, store_photo
 log = logging.getLogger(__name__)
 
 FILE_PREFIX = "telegram:file/"
+INLINE_DOWNLOAD_S = 10.0  # how long an update waits for its photo; a slower one is fetched by the worker
 MAX_TEXT_CHARS = 4096  # Telegram's limit for one message
 # command: (English keyword, Chinese keyword, description); the dialogue's keywords do the work.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -122,8 +127,8 @@ def _media(message: TgMessage) -> tuple[Media, ...]:
     if message.photo:  # the same photo in several sizes: the largest is last
         return (Media(FILE_PREFIX + message.photo[-1].file_id, "image/jpeg"),)
     document = message.document
-    if document is not None and (document.mime_type or "").startswith("image/"):
-        return (Media(FILE_PREFIX + document.file_id, document.mime_type or "image/jpeg"),)
+    if document is not None:  # a file that is no image is refused in words by the dialogue, never downloaded
+        return (Media(FILE_PREFIX + document.file_id, document.mime_type or "application/octet-stream"),)
     return ()
 
 
@@ -348,12 +353,26 @@ class TelegramChannel:
         kept: list[Media] = []
         before: list[Reply] = []
         for row, media in zip(rows, incoming.media, strict=True):
-            if not (row.url or "").startswith(FILE_PREFIX):
+            # not a Telegram file, or no image (the dialogue refuses it in words): nothing to download
+            if not (row.url or "").startswith(FILE_PREFIX) or not media.content_type.startswith("image/"):
                 kept.append(media)
                 continue
             try:
-                data = self.api.download((row.url or "")[len(FILE_PREFIX) :], MAX_PHOTO_BYTES)
+                data = self.api.download(
+                    (row.url or "")[len(FILE_PREFIX) :], MAX_PHOTO_BYTES, INLINE_DOWNLOAD_S
+                )
                 photo = store_photo(self.data_dir, data)
+            except (NetworkError, RetryAfter, TimeoutError) as exc:
+                if isinstance(
+                    exc, BadRequest
+                ):  # Telegram will not give this file: as a photo that is no photo
+                    raise
+                log.warning(
+                    "photo of update %s not downloaded now (%s): left to the fetch job", inbound.id, exc
+                )
+                row.fetch_after = clock.now()  # intake.media_fetch retries it
+                kept.append(media)
+                continue
             except PhotoError as exc:
                 lang = session.get_one(Contact, inbound.contact_id).language
                 before.append(Reply(str(translate(lang, exc.message, **exc.params))))

@@ -11,16 +11,25 @@ import asyncio
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.telegram.config import TelegramSettings
-from intake.photos import too_large
+from intake.photos import PhotoError, too_large
 
 T = TypeVar("T")
 CALL_TIMEOUT_S = 120.0
 POLL_TIMEOUT_S = 25  # getUpdates long polling: how long the Bot API server may hold the request
+
+
+def on_file_api(file_path: str | None, base_file_url: str) -> bool:
+    """Tell whether a file's path (as getFile gave it) is a URL under the bot's file API, without `..` parts."""
+    if not file_path or not file_path.startswith(base_file_url.rstrip("/") + "/"):
+        return False
+    rest = urlsplit(file_path[len(base_file_url.rstrip("/")) :])
+    return not rest.query and not rest.fragment and ".." not in rest.path.split("/") and "%" not in rest.path
 
 
 class BotApi:
@@ -50,14 +59,22 @@ class BotApi:
         """Initialise the bot: getMe, which also checks the token."""
         self.run(self.bot.initialize())
 
-    def download(self, file_id: str, max_bytes: int) -> bytes:
-        """Download a file the person sent (getFile, then the file URL); refuse one larger than `max_bytes`."""
+    def download(self, file_id: str, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Download a file the person sent (getFile, then the file URL); refuse one larger than `max_bytes`.
+
+        Only through the Bot API server's file API (`<server>/file/bot<token>/<path>`): a file path that is not
+        there (one on this machine's disk, which python-telegram-bot would read, or a `..` path) is refused.
+        """
 
         async def fetch() -> bytes:
-            file = await self.bot.get_file(file_id)
+            file = await self.bot.get_file(file_id, read_timeout=timeout, connect_timeout=timeout)
             if file.file_size is not None and file.file_size > max_bytes:
                 raise too_large()
-            return bytes(await file.download_as_bytearray())
+            if not on_file_api(file.file_path, self.bot.base_file_url):
+                raise PhotoError(
+                    "That file is not a photo we can read. Please send a JPEG, PNG or WebP photo."
+                )
+            return bytes(await file.download_as_bytearray(read_timeout=timeout, connect_timeout=timeout))
 
         return self.run(fetch())
 

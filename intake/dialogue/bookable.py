@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from babel.dates import format_date
 
 from intake.booking import BookingSummary, booking_summary
-from intake.consent import missing_scopes
+from intake.consent import consent_status
 from intake.dialogue.casefile import short
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.status import contact_cases, day_label, sampled_person
@@ -57,14 +57,16 @@ class BookingState(FlowState):
 def bookable_cases(ctx: Ctx) -> list[Case]:
     """Return the contact's open cases that have both consents, oldest first."""
     # The same guard the booking service applies: the dialogue must not offer what the service would refuse.
-    return [c for c in contact_cases(ctx) if c.status not in CLOSED and _consented(ctx, c)]
+    return [c for c in contact_cases(ctx) if c.status not in CLOSED and consented(ctx, c)]
 
 
-def _consented(ctx: Ctx, case: Case) -> bool:
-    # A parent who joined the case must have consented themselves; the reporter's consent is not theirs. A found
-    # child's sampling rests on the basis recorded for the child (intake.consent).
-    person = sampled_person(ctx, case)
-    return not missing_scopes(ctx.session, case, person.id if person else None)
+def consented(ctx: Ctx, case: Case) -> bool:
+    """Tell whether the person whose sample this contact books has consented themselves (intake.consent).
+
+    A parent who joined the case must have consented themselves; the reporter's consent is not theirs, nor a
+    sister's refusal the mother's. A found child's sampling rests on the basis recorded for the child.
+    """
+    return consent_status(ctx.session, case, sampled_person(ctx, case)).ok
 
 
 def day_option(ctx: Ctx, key: str, day: date) -> Option:

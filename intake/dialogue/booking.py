@@ -6,11 +6,13 @@ Days are shown as labels ("Tue 24 Nov", "11月24日周二") and those labels are
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 from intake import booking as appointments
 from intake.dialogue import other_parent
 from intake.dialogue.bookable import (
+    CLOSED,
     PICKER_SIZE,
     BookingState,
     bookable_cases,
@@ -24,12 +26,12 @@ from intake.dialogue.bookable import (
 from intake.dialogue.other_parent import OTHER_PARENT
 from intake.dialogue.state import need
 from intake.dialogue.status import contact_cases, day_label, own_booking, withdrawn_status
-from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step
+from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, StepGone
 from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
-from intake.errors import InputError, SlotFullError
-from intake.i18n import _
+from intake.errors import ConsentRequiredError, InputError, SlotFullError
+from intake.i18n import Msg, _
 from intake.labs import LabOption, find_labs, free_days, nearest_labs, no_labs_reason
-from intake.models import Booking, Case, Lab
+from intake.models import Booking, BookingStatus, Case, CaseStatus, FoundChild, Lab
 
 PICK_CASE, MANAGE, PLACE = "book.pick_case", "book.manage", "book.place"
 LAB, DAY, CONFIRM, CANCEL_CONFIRM = "book.lab", "book.day", "book.confirm", "book.cancel_confirm"
@@ -49,6 +51,7 @@ CANCEL_OPTIONS = (
 )
 OTHER_LAB = Option("0", _("Another lab"))
 NEAREST = 3  # labs offered near a shared location
+_GPS = re.compile(r"GPS (-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")  # a place found given as a shared location
 
 
 def start(ctx: Ctx) -> str:
@@ -70,10 +73,35 @@ def start(ctx: Ctx) -> str:
 
 
 def start_for_case(ctx: Ctx, case_id: int) -> str:
-    """Begin booking for one case: manage its appointment if it has one, else book a new one."""
-    booking = own_booking(ctx, ctx.session.get_one(Case, case_id))
+    """Begin booking for one case: manage its appointment if it has one, else book a new one (a found child's
+    at a lab near the place found, without asking where again)."""
+    case = ctx.session.get_one(Case, case_id)
+    booking = own_booking(ctx, case)
     BookingState(case_id=case_id, booking_id=booking.id if booking else None).save(ctx)
-    return MANAGE if booking is not None else PLACE
+    if booking is not None:
+        return MANAGE
+    found = _found_child_place(ctx, case)
+    if found is not None:
+        found.save(ctx)
+        return LAB
+    return PLACE
+
+
+def _found_child_place(ctx: Ctx, case: Case) -> BookingState | None:
+    """Return where to look for labs for a found child's sampling (its shared location, or the place found when
+    labs are found there), or None when the case is no found child or no lab is found there."""
+    if case.reported_by_contact_id is not None:  # a family's report (no look-up: this is every parent's path)
+        return None
+    case_id = case.id
+    found = ctx.session.get(FoundChild, case_id)
+    if found is None:
+        return None
+    gps = _GPS.fullmatch(found.found_place)
+    if gps is not None:
+        return BookingState(case_id=case_id, near=[float(gps.group(1)), float(gps.group(2))])
+    if find_labs(ctx.session, found.found_place, today=ctx.today, limit=1):
+        return BookingState(case_id=case_id, place=found.found_place)
+    return None
 
 
 def start_cancel(ctx: Ctx) -> str:
@@ -249,6 +277,9 @@ def on_confirm(ctx: Ctx) -> str:
     except SlotFullError:
         ctx.say(_("Sorry, that day has just filled up. Please choose another day."))
         return DAY
+    except ConsentRequiredError as exc:  # the person's own consent no longer stands: asking again cannot help
+        ctx.say(Msg(exc.message, exc.params))
+        return END
     except InputError:  # the lab no longer takes samples that day; the core's reason would show an ISO date
         ctx.say(_("%(day)s can no longer be booked. Please choose another day.", day=day_label(ctx, day)))
         return DAY
@@ -278,6 +309,38 @@ def on_cancel_confirm(ctx: Ctx) -> str:
     return END
 
 
+BOOKING_STEPS = (PLACE, LAB, DAY, CONFIRM)  # the steps that lead to booking or moving: consent must stand
+
+
+def still_applies(ctx: Ctx, step: str) -> None:
+    """Raise StepGone when the case or the appointment a booking step is about changed meanwhile.
+
+    Another person may act on the case between two messages: the reporter withdraws it (DELETE), which cancels
+    its appointments. The step is then not asked again: the person is told why.
+    """
+    if (
+        step == OTHER_PARENT
+    ):  # the question about the other parent checks itself (intake.dialogue.other_parent)
+        return
+    st = BookingState.load(ctx.data)
+    case = ctx.session.get(Case, st.case_id) if st.case_id is not None else None
+    if case is None:  # the picker: no case chosen yet
+        return
+    if case.status == CaseStatus.WITHDRAWN:
+        raise StepGone(_("Case %(reference)s was withdrawn, so no appointment can be booked or changed for it. "
+                         "Send STATUS to see your cases.", reference=case.reference))  # fmt: skip
+    if st.booking_id is not None and step != PICK_CASE:
+        booking = ctx.session.get(Booking, st.booking_id)
+        if booking is None or booking.status != BookingStatus.BOOKED:
+            raise StepGone(_("That appointment is no longer booked. Send BOOK to make a new one, or STATUS to see "
+                             "your case."))  # fmt: skip
+    # Another person's answers never change this person's consent (intake.consent), and the reporter's DELETE
+    # withdraws the case (above): the booking service checks the person's consent again when it books.
+    if step in BOOKING_STEPS and case.status in CLOSED:
+        raise StepGone(_("Case %(reference)s is closed, so no appointment can be booked for it. Send STATUS to "
+                         "see your case.", reference=case.reference))  # fmt: skip
+
+
 FLOW = Flow(
     "book",
     {PICK_CASE: "BOOK, several cases", MANAGE: "BOOK, has an appointment", PLACE: "BOOK",
@@ -288,9 +351,10 @@ FLOW = Flow(
         Step(PLACE, ask_place, on_place, {LAB: "city or province"}),
         Step(LAB, ask_lab, on_lab, {DAY: "lab", LAB: "another place"}),
         Step(DAY, ask_day, on_day, {CONFIRM: "day", LAB: "0 another lab"}),
-        Step(CONFIRM, ask_confirm, on_confirm, {END: "booked / moved", DAY: "another day / day passed or full",
+        Step(CONFIRM, ask_confirm, on_confirm, {END: "booked / moved / consent gone", DAY: "another day / day passed or full",
                                                 OTHER_PARENT: "booked, a parent"}),
         Step(OTHER_PARENT, other_parent.ask_other_parent, other_parent.on_other_parent, {END: "yes: how to JOIN / no"}),
         Step(CANCEL_CONFIRM, ask_cancel_confirm, on_cancel_confirm, {END: "cancelled / kept"}),
     ),
+    guard=still_applies,
 )  # fmt: skip

@@ -8,18 +8,25 @@ the conversation is. It neither stores the inbound message (the inbox does) nor 
 Keywords and answers (docs/dialogue.md): an opt-out word always wins; otherwise, when the message picks one of
 the options the person was just offered, the option wins over a keyword that is the same word; else a keyword
 acts, and anything else is the answer to the current step.
+
+No step holds a person: a step whose question no longer applies (another person's action changed the case:
+they joined, linked a sample, withdrew the case, cancelled the appointment) raises `StepGone`, from its flow's
+guard, its question or its answer; the engine then says why (or a general line) and ends the flow, so keywords
+and answers always get a real reply.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -28,17 +35,30 @@ from intake.booking import active_booking
 from intake.dialogue import booking, erase, join, language, link, menu, mydata, report, volunteer
 from intake.dialogue.keywords import Command, classify, is_pinyin, normalise
 from intake.dialogue.status import contact_cases, say_status
-from intake.dialogue.steps import END, Ctx, Flow, Option, option_words, step_table
+from intake.dialogue.steps import END, Ctx, Flow, Option, StepGone, option_words, step_table
 from intake.dialogue.types import Incoming, Reply
 from intake.errors import ReuniteError
 from intake.i18n import Msg, _
-from intake.models import Contact, Conversation, audit, contact_for
+from intake.media_fetch import is_photo_type
+from intake.models import (
+    Attachment,
+    Contact,
+    Conversation,
+    attach_to_case,
+    attachments_of,
+    audit,
+    contact_for,
+)
 
 FLOWS: tuple[Flow, ...] = (
     menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW, join.FLOW, link.FLOW, volunteer.FLOW,
 )  # fmt: skip
 PHOTO_STEPS = (report.DESCRIPTION, volunteer.DESCRIPTION)  # where a photo alone is the answer
 STEPS = step_table(FLOWS)
+GUARDS = {flow.name: flow.guard for flow in FLOWS if flow.guard is not None}
+# What a step raises when what it was about is gone: StepGone, or a row it reads by id no longer there.
+GONE = (StepGone, NoResultFound)
+log = logging.getLogger(__name__)
 STATE_KEY = "_engine"  # the engine's own state, kept beside the flow's data in the conversation row
 
 
@@ -114,7 +134,12 @@ def handle(
     conversation = _conversation(session, contact)
     data = dict(conversation.data or {})
     state = EngineState.pop_from(data)
+    incoming, refused = _drop_files(session, incoming)
     ctx = Ctx(session, contact, incoming, now, data)
+    if refused and not contact.opted_out:
+        ctx.say(_("The file you sent (%(kind)s) was not kept: we keep only photos, as JPEG, PNG or WebP.",
+                  kind=", ".join(dict.fromkeys(refused))))  # fmt: skip
+        ctx.files_refused = True
     command = command_of(incoming.text, state, free_text=bool(conversation.step) and not state.options)
     # Free text at a question without options (a name, a place) does not tell the reader's language.
     language.follow(
@@ -203,6 +228,8 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
             volunteer.say_children(ctx)
         else:
             ctx.say(menu.HELP)
+            if volunteer.is_volunteer(ctx, flow):  # FOUND, NEXT, CHILDREN
+                ctx.say(volunteer.HELP)
         if step is not None:
             _reask(ctx, state, conversation, step)
     elif command is Command.REPORT or (command is Command.RESTART and flow == report.FLOW.name):
@@ -229,17 +256,51 @@ def _dispatch(ctx: Ctx, state: EngineState, conversation: Conversation, command:
         _goto(ctx, state, conversation, menu.start_intent(ctx, intent))
     elif step is None or command is Command.RESTART:
         _goto(ctx, state, conversation, menu.MAIN)
-    elif not ctx.text and not ctx.incoming.location and (not ctx.incoming.media or step not in PHOTO_STEPS):
-        # A photo alone answers only the description; elsewhere it is kept (see _note_photos), not an answer.
+    elif ctx.incoming.media and step not in PHOTO_STEPS:
+        # A photo answers only the description. Elsewhere it is kept (see _note_photos) with the report or the
+        # registration in progress, and its text (a caption) is a note on the photo, never an answer: not even
+        # to "who is the child safe with now?".
+        _keep_with_flow(ctx, step)
+        note = _("A message with a photo is not taken as an answer. Please answer on its own.")
+        _reask(ctx, state, conversation, step, reason=note if ctx.text else None)
+    elif not ctx.text and not ctx.incoming.location and not ctx.incoming.media:
         _reask(
             ctx,
             state,
             conversation,
             step,
-            reason=None if ctx.incoming.media else _("Your message was empty."),
+            reason=None if ctx.files_refused else _("Your message was empty."),
         )
     else:
         _answer(ctx, state, conversation, step)
+
+
+def _keep_with_flow(ctx: Ctx, step: str) -> None:
+    """Keep photos sent at any step of a report or registration with it (an album's later photos), and those sent
+    once its case exists or while booking for a case with that case."""
+    photos = attachments_of(ctx.session, ctx.incoming.channel, ctx.incoming.provider_id)
+    if not photos:
+        return
+    case_id, kept = ctx.data.get("case_id"), ctx.data.get("attachments")
+    if isinstance(case_id, int) and STEPS[step].flow in (report.FLOW.name, booking.FLOW.name):
+        attach_to_case(ctx.session, photos, case_id)  # the case just reported, or the one being booked for
+    elif isinstance(
+        kept, list
+    ):  # the report's or the registration's photos, linked to the case on confirmation
+        ctx.data["attachments"] = [*kept, *photos]
+
+
+def _drop_files(session: Session, incoming: Incoming) -> tuple[Incoming, list[str]]:
+    """Drop what is no photo (a PDF, a video) from the message and its stored attachments; return their types."""
+    refused = [m for m in incoming.media if not is_photo_type(m.content_type)]
+    if not refused:
+        return incoming, []
+    stored = attachments_of(session, incoming.channel, incoming.provider_id)
+    if len(stored) == len(incoming.media):
+        gone = [a for a, m in zip(stored, incoming.media, strict=True) if not is_photo_type(m.content_type)]
+        session.execute(sa.delete(Attachment).where(Attachment.id.in_(gone)))
+    kept = tuple(m for m in incoming.media if is_photo_type(m.content_type))
+    return dataclasses.replace(incoming, media=kept), [m.content_type for m in refused]
 
 
 def _note_photos(ctx: Ctx) -> None:
@@ -261,13 +322,24 @@ def _say_cancelled(ctx: Ctx, flow: str | None) -> None:
         ctx.say(_("Cancelled. Nothing more was saved. Send HELP to see what you can do."))
 
 
+def _guard(ctx: Ctx, name: str) -> None:
+    """Raise StepGone when what the step's flow is about no longer stands (its flow's guard says why)."""
+    guard = GUARDS.get(STEPS[name].flow)
+    if guard is not None:
+        guard(ctx, name)
+
+
 def _answer(ctx: Ctx, state: EngineState, conversation: Conversation, name: str) -> None:
     step = STEPS[name]
     try:
+        _guard(ctx, name)  # it only reads: outside the savepoint, which costs two statements when used
         with ctx.session.begin_nested():  # a refused answer leaves nothing half-written
             target = step.answer(ctx)
     except ReuniteError as exc:
         _reask(ctx, state, conversation, name, reason=Msg(exc.message, exc.params))
+        return
+    except GONE as exc:
+        _moved_on(ctx, state, conversation, name, exc)
         return
     if target not in step.next:
         raise RuntimeError(f"step {name} went to {target}, which its table does not allow")
@@ -275,12 +347,37 @@ def _answer(ctx: Ctx, state: EngineState, conversation: Conversation, name: str)
 
 
 def _reask(
-    ctx: Ctx, state: EngineState, conversation: Conversation, name: str, *, reason: Msg | None = None
+    ctx: Ctx,
+    state: EngineState,
+    conversation: Conversation,
+    name: str,
+    *,
+    reason: Msg | None = None,
+    guarded: bool = True,
 ) -> None:
-    question = STEPS[name].ask(ctx)
+    # `guarded=False`: the step was just entered by this message, so nothing can have changed since (no guard).
+    try:
+        if guarded:
+            _guard(ctx, name)
+        question = STEPS[name].ask(ctx)
+    except GONE as exc:
+        _moved_on(ctx, state, conversation, name, exc)
+        return
     ctx.say(question.text, question.options, prefix=reason)
     state.offer(question.options)
     conversation.flow, conversation.step = STEPS[name].flow, name
+
+
+def _moved_on(
+    ctx: Ctx, state: EngineState, conversation: Conversation, name: str, exc: StepGone | NoResultFound
+) -> None:
+    """End a flow whose step no longer applies, saying why: the person is answered, never held at the step."""
+    reason = exc.reason if isinstance(exc, StepGone) else None
+    log.info("step %s of contact %s no longer applies: %r", name, ctx.contact.id, exc)
+    audit(ctx.session, ctx.actor, "dialogue.step_gone", "contact", ctx.contact.id, step=name)
+    ctx.say(reason or _("That question no longer applies: your case changed since we asked it. Send STATUS to "
+                        "see your case, or HELP for what you can do."))  # fmt: skip
+    _goto(ctx, state, conversation, END)
 
 
 def _goto(ctx: Ctx, state: EngineState, conversation: Conversation, target: str) -> None:
@@ -289,4 +386,4 @@ def _goto(ctx: Ctx, state: EngineState, conversation: Conversation, target: str)
         ctx.data.clear()
         state.offer(())
         return
-    _reask(ctx, state, conversation, target)
+    _reask(ctx, state, conversation, target, guarded=False)

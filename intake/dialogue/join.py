@@ -11,6 +11,11 @@ since a person with a contact on another channel holds it, she is asked whether 
 consent to keeping this chat's details: this contact is linked to her person (`intake.family`), she sees the
 same case and books as the same person, and the consents on record are not asked again. No: she joins as a new
 person, as any relative does.
+
+A withdrawn case cannot be joined (the answer says so once the number and PIN are right), and a case withdrawn
+while the person is still answering its consent questions ends the flow with that reason (the flow's guard). A
+child has one mother and one father: JOIN as a parent the case has already asks the person to check their role
+(picking it again confirms it, and the reporting contact is told; `intake.family`).
 """
 
 from __future__ import annotations
@@ -21,22 +26,22 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from intake.codes import normalise_case_reference
-from intake.consent import missing_scopes
+from intake.consent import consent_status
 from intake.dialogue import booking, casefile, pins, report
 from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.keywords import Command, argument_of
 from intake.dialogue.state import FlowState, need
-from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, fold
+from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, StepGone, fold
 from intake.dialogue.vocabulary import RELATIVE_WORDS
 from intake.errors import InputError
 from intake.family import JoinOutcome, JoinResult, join_case
 from intake.i18n import _
-from intake.models import Case, ConsentScope, Person, Role
+from intake.models import Case, CaseStatus, ConsentScope, Person, Role
 from intake.walkins import pin_lock
 
 REFERENCE, PIN, ROLE = "join.reference", "join.pin", "join.role"
 CONSENT_DNA, CONSENT_DATA, OFFER_BOOKING = "join.consent_dna", "join.consent_data", "join.offer_booking"
-SAME, CONSENT_CHANNEL = "join.same", "join.consent_channel"
+SAME, CONSENT_CHANNEL, ROLE_HELD = "join.same", "join.consent_channel", "join.role_held"
 
 _REFERENCE = re.compile(r"mc-?(\d{4})-?([a-z0-9]{6})")
 _PIN = re.compile(r"\d{6}")
@@ -134,7 +139,7 @@ def on_role(ctx: Ctx) -> str:
     if result.outcome is JoinOutcome.CLAIMABLE:  # held by a person on another channel: is it this one?
         JoinState(reference=st.reference, pin=st.pin, role=role, person_id=result.person_id).save(ctx)
         return SAME
-    return _joined(ctx, result)
+    return _joined(ctx, result, role)
 
 
 def _case(ctx: Ctx, reference: str | None) -> Case | None:
@@ -142,10 +147,20 @@ def _case(ctx: Ctx, reference: str | None) -> Case | None:
     return ctx.session.scalars(sa.select(Case).where(Case.reference == wanted)).first() if wanted else None
 
 
-def _joined(ctx: Ctx, result: JoinResult) -> str:
+def _joined(ctx: Ctx, result: JoinResult, role: Role | None = None) -> str:
+    st = JoinState.load(ctx.data)
+    if (
+        result.outcome is JoinOutcome.ROLE_HELD
+    ):  # a second mother (father): the person checks their role first
+        JoinState(reference=st.reference, pin=st.pin, role=role).save(ctx)
+        return ROLE_HELD
     if result.outcome is JoinOutcome.LOCKED:  # whose tries locked it, and until when; the PIN was not checked
-        case = _case(ctx, JoinState.load(ctx.data).reference)
+        case = _case(ctx, st.reference)
         pins.say_locked(ctx, pin_lock(ctx.session, ctx.contact, [case.id] if case else []))
+        return END
+    if result.outcome is JoinOutcome.WITHDRAWN:
+        ctx.say(_("Case %(reference)s was withdrawn by the family, so it cannot be joined. If you are still "
+                  "searching for the child, send REPORT to report the child yourself.", reference=st.reference))  # fmt: skip
         return END
     if result.outcome not in (JoinOutcome.JOINED, JoinOutcome.ALREADY, JoinOutcome.LINKED):
         ctx.say(_("That case number and PIN do not match any case. Please check both and send JOIN again."))
@@ -157,9 +172,39 @@ def _joined(ctx: Ctx, result: JoinResult) -> str:
         ctx.say(_("Linked: this chat is now yours in case %(reference)s, with the answers you gave before. Send "
                   "STATUS to see your case, BOOK for your appointment.", reference=case.reference))  # fmt: skip
         return END
-    if not missing_scopes(ctx.session, case, person.id):
+    if consent_status(ctx.session, case, person).ok:
         return OFFER_BOOKING
     return CONSENT_DNA
+
+
+def ask_role_held(ctx: Ctx) -> Question:
+    role = ROLE_WORDS[need(JoinState.load(ctx.data).role)]
+    return Question(_("This case has a %(role)s already. If you are the child's %(role)s too, pick it again; "
+                      "otherwise pick how you are related to the child:", role=role), ROLES)  # fmt: skip
+
+
+def on_role_held(ctx: Ctx) -> str:
+    """The same role again: join in it all the same (the reporter is told); another role: join in that one."""
+    role = ROLE_VALUES[ctx.choose(ROLES)]
+    st = JoinState.load(ctx.data)
+    # The same role again: a second person in it (who said they are not the one on another channel, if asked).
+    second = role is st.role
+    result = join_case(ctx.session, ctx.contact, need(st.reference), need(st.pin), role,
+                       claim=False if second else None, second=second)  # fmt: skip
+    if result.outcome is JoinOutcome.CLAIMABLE:
+        JoinState(reference=st.reference, pin=st.pin, role=role, person_id=result.person_id).save(ctx)
+        return SAME
+    return _joined(ctx, result, role)
+
+
+def still_applies(ctx: Ctx, step: str) -> None:
+    """Raise StepGone when the case joined was withdrawn meanwhile (its reporter sent DELETE)."""
+    case_id = JoinState.load(ctx.data).case_id
+    case = ctx.session.get(Case, case_id) if case_id is not None else None
+    if case is not None and case.status == CaseStatus.WITHDRAWN:
+        raise StepGone(_("Case %(reference)s was withdrawn by the family, so it cannot be joined. If you are still "
+                         "searching for the child, send REPORT to report the child yourself.",
+                         reference=case.reference))  # fmt: skip
 
 
 SAME_OPTIONS = (Option("1", _("Yes, that is me")), Option("2", _("No, I am someone else")))
@@ -177,7 +222,7 @@ def on_same(ctx: Ctx) -> str:
         return CONSENT_CHANNEL
     st = JoinState.load(ctx.data)
     return _joined(ctx, join_case(ctx.session, ctx.contact, need(st.reference), need(st.pin), need(st.role),
-                                  claim=False))  # fmt: skip
+                                  claim=False), st.role)  # fmt: skip
 
 
 def ask_consent_channel(ctx: Ctx) -> Question:
@@ -242,10 +287,16 @@ FLOW = Flow(
         Step(PIN, ask_pin, on_pin, {ROLE: "6 digits", END: "forgot: sent to the reporting phone"}),
         Step(ROLE, ask_role, on_role, {CONSENT_DNA: "joined", OFFER_BOOKING: "joined, consents given already",
                                        SAME: "role held by a person on another channel",
-                                       END: "wrong number or PIN / locked"}),
+                                       ROLE_HELD: "a parent's role held by another person",
+                                       END: "wrong number or PIN / withdrawn / locked"}),
         Step(SAME, ask_same, on_same, {CONSENT_CHANNEL: "yes, me", CONSENT_DNA: "no: joined",
                                        OFFER_BOOKING: "no: joined, consents given already",
-                                       END: "no: locked"}),
+                                       ROLE_HELD: "no: a parent's role held", END: "no: locked"}),
+        Step(ROLE_HELD, ask_role_held, on_role_held, {CONSENT_DNA: "same role again / another role: joined",
+                                                      OFFER_BOOKING: "joined, consents given already",
+                                                      SAME: "role held by a person on another channel",
+                                                      ROLE_HELD: "another parent's role held",
+                                                      END: "withdrawn / locked"}),
         Step(CONSENT_CHANNEL, ask_consent_channel, on_consent_channel,
              {END: "yes: linked to that person / no: not linked"}),
         Step(CONSENT_DNA, report.ask_consent_dna, on_consent_dna, {CONSENT_DATA: "yes", END: "no: refusal stored"}),
@@ -254,4 +305,5 @@ FLOW = Flow(
         Step(OFFER_BOOKING, ask_offer_booking, on_offer_booking,
              {booking.PLACE: "book now", booking.MANAGE: "book now, has an appointment", END: "later"}),
     ),
+    guard=still_applies,
 )  # fmt: skip

@@ -79,6 +79,10 @@ def _attempt(ctx: Ctx, code: str, pin: str | None = None, case_reference: str | 
     if result.outcome is LinkOutcome.LOCKED and (lock := guessing_lock(ctx.session, ctx.contact)) is not None:
         pins.say_locked(ctx, lock)
         return END
+    if result.outcome is LinkOutcome.WITHDRAWN:
+        ctx.say(_("Case %(reference)s was withdrawn by the family, so the sample cannot be linked to it.",
+                  reference=need(result.case_reference)))  # fmt: skip
+        return END
     ctx.say(FAILED[result.outcome])
     return END
 

@@ -3,6 +3,10 @@
 Answers stay in the conversation (a typed ReportState) until the parent confirms; only then are the case,
 persons and consents stored. A refused consent stores that refusal and nothing else. A report that repeats
 one this contact already made (same child name, same date last seen) is pointed out before a second case is made.
+A report that likely repeats one made from another phone (the child's other parent: same name, sex, age and
+place, `intake.duplicates`) is pointed out too, without anything of the other case: the parent is told how to
+JOIN it with the number and PIN from whoever reported, or goes on with their own report; officers see the pair
+as a flag once the case is made.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from intake.dialogue.state import need
 from intake.dialogue.status import case_status
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, is_english
 from intake.dialogue.vocabulary import NO_WORDS, SEX_WORDS, YES_WORDS, relative_of, relative_words
+from intake.duplicates import flag_likely_duplicates, likely_duplicates_of
 from intake.errors import InputError
 from intake.i18n import _
 from intake.models import Case, ConsentScope, Role, Sex, attach_to_case
@@ -22,6 +27,7 @@ CONSENT_DNA, CONSENT_DATA = "report.consent_dna", "report.consent_data"
 CHILD_NAME, CHILD_SEX, CHILD_BIRTH = "report.child_name", "report.child_sex", "report.child_birth"
 LAST_SEEN_DATE, DUPLICATE = "report.last_seen_date", "report.duplicate"
 LAST_SEEN_PLACE, DESCRIPTION = "report.last_seen_place", "report.description"
+OTHER_REPORT = "report.other_report"
 REPORTER_NAME, RELATION, CONFIRM = "report.reporter_name", "report.relation", "report.confirm"
 OFFER_BOOKING = "report.offer_booking"
 DESCRIPTION_LIMIT = 500
@@ -49,6 +55,10 @@ LATER = (
     Option("2", _("Later"), NO_WORDS + ("以后", "以后再说", "later")),
 )
 SKIP_WORDS = ("skip", "跳过", "没有", "无", "none", "no")
+OTHER_REPORT_OPTIONS = (
+    Option("1", _("Stop: I will send JOIN"), ("join", "加入")),
+    Option("2", _("Go on with my own report"), ("continue", "go on", "继续")),
+)
 DUPLICATE_OPTIONS = (
     Option("1", _("Continue with that case"), ("continue", "继续")),
     Option("2", _("Make a new report anyway"), ("new", "新的", "新登记")),
@@ -193,7 +203,41 @@ def on_last_seen_place(ctx: Ctx) -> str:
     st = ReportState.load(ctx.data)
     st.place = casefile.typed_place(ctx)
     st.save(ctx)
-    return DESCRIPTION
+    return OTHER_REPORT if _reported_elsewhere(ctx, st) else DESCRIPTION
+
+
+def _age_years(ctx: Ctx, st: ReportState) -> int | None:
+    if st.age is not None:
+        return st.age.years
+    if st.birth is None:
+        return None
+    today = ctx.today
+    return today.year - st.birth.year - ((today.month, today.day) < (st.birth.month, st.birth.day))
+
+
+def _reported_elsewhere(ctx: Ctx, st: ReportState) -> bool:
+    """Tell whether another phone likely reported this child already (intake.duplicates)."""
+    return bool(likely_duplicates_of(
+        ctx.session, name=need(st.child_name), sex=need(st.sex), age_years=_age_years(ctx, st), place=st.place,
+        exclude_contact_id=ctx.contact.id,
+    ))  # fmt: skip
+
+
+def ask_other_report(ctx: Ctx) -> Question:
+    # Nothing of the other case is shown: this phone has not proved it belongs to that family (the PIN does).
+    return Question(_("A report of a child with these details may exist already. If the child's other parent or a "
+                      "relative reported, ask them for the case number and PIN and send JOIN with both: you then "
+                      "share one case. Or go on with your own report:"), OTHER_REPORT_OPTIONS)  # fmt: skip
+
+
+def on_other_report(ctx: Ctx) -> str:
+    """Stop and JOIN the case another phone reported, or go on with this report (never merged or dropped)."""
+    if ctx.choose(OTHER_REPORT_OPTIONS) == "2":
+        return DESCRIPTION
+    ctx.data.clear()
+    ctx.say(_("OK, nothing of this report was saved. Send JOIN, the case number and the PIN when you have them "
+              "(like JOIN MC-2026-ACL9KQ 180262)."))  # fmt: skip
+    return END
 
 
 def ask_description(ctx: Ctx) -> Question:
@@ -245,7 +289,9 @@ def on_confirm(ctx: Ctx) -> str:
     if ctx.choose(CONFIRM_OPTIONS) == "2":
         return start(ctx)
     st = ReportState.load(ctx.data)
-    attach_to_case(ctx.session, st.attachments, casefile.create_case(ctx, st).id)
+    case = casefile.create_case(ctx, st)
+    attach_to_case(ctx.session, st.attachments, case.id)
+    flag_likely_duplicates(ctx.session, case, actor=ctx.actor)  # officers see the pair; nothing is merged
     return OFFER_BOOKING
 
 
@@ -276,7 +322,10 @@ FLOW = Flow(
         Step(LAST_SEEN_DATE, ask_last_seen_date, on_last_seen_date,
              {LAST_SEEN_PLACE: "date", DUPLICATE: "same child and date reported already"}),
         Step(DUPLICATE, ask_duplicate, on_duplicate, {END: "1 that case: its status", LAST_SEEN_PLACE: "2 new report"}),
-        Step(LAST_SEEN_PLACE, ask_last_seen_place, on_last_seen_place, {DESCRIPTION: "place"}),
+        Step(LAST_SEEN_PLACE, ask_last_seen_place, on_last_seen_place,
+             {DESCRIPTION: "place", OTHER_REPORT: "likely reported from another phone"}),
+        Step(OTHER_REPORT, ask_other_report, on_other_report,
+             {END: "1 stop: how to JOIN", DESCRIPTION: "2 own report"}),
         Step(DESCRIPTION, ask_description, on_description, {REPORTER_NAME: "text or SKIP"}),
         Step(REPORTER_NAME, ask_reporter_name, on_reporter_name, {RELATION: "name"}),
         Step(RELATION, ask_relation, on_relation, {CONFIRM: "mother / father / other"}),

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, Self, TypeVar
 
-from intake.dialogue.steps import Ctx
+from intake.dialogue.steps import Ctx, StepGone
 
 T = TypeVar("T")
 
@@ -84,7 +84,11 @@ class FlowState:
 
 
 def need(value: T | None) -> T:
-    """Return `value`, which an earlier step has set; a missing one means the flow was entered wrongly."""
+    """Return `value`, which an earlier step has set.
+
+    A missing one means the flow's data no longer fits its step (entered wrongly, or what the step was about is
+    gone): StepGone, which the engine turns into a real answer and the end of the flow, never an apology.
+    """
     if value is None:
-        raise RuntimeError("the flow state lacks a value an earlier step sets")
+        raise StepGone()
     return value

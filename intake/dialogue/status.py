@@ -38,6 +38,7 @@ CASE_WORDS = {
     CaseStatus.CLOSED: _("closed"),
     CaseStatus.WITHDRAWN: _("withdrawn"),
 }
+STATUS_SIZE = 3  # cases STATUS shows, the latest first
 FINISHED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 SAMPLE_WORDS = {
     SampleStatus.AWAITING_COLLECTION: _("not taken yet"),
@@ -167,5 +168,7 @@ def say_status(ctx: Ctx) -> None:
     cases = contact_cases(ctx)
     if not cases:
         ctx.say(_("You have not reported a missing child yet. Send REPORT to start."))
-    for case in cases[-3:]:  # the latest three keep the reply short
+    for case in cases[-STATUS_SIZE:]:  # the latest three keep the reply short
         ctx.say(case_status(ctx, case))
+    if len(cases) > STATUS_SIZE:  # say what is not shown
+        ctx.say(_("And %(count)s earlier cases, not shown here.", count=len(cases) - STATUS_SIZE))

@@ -23,9 +23,21 @@ from intake.i18n import ENGLISH, LANGUAGES, Msg, render
 from intake.models import Contact, contact_actor
 from intake.text import fold
 
-__all__ = ["END", "YES_NO", "Ctx", "Flow", "Option", "Question", "Step", "fold", "option_words", "step_table"]
+__all__ = [
+    "END", "YES_NO", "Ctx", "Flow", "Option", "Question", "Step", "StepGone", "fold", "option_words", "step_table",
+]  # fmt: skip
 
 END = "end"
+
+
+class StepGone(RuntimeError):
+    """A step's question no longer applies: what it was about changed since it was asked (another person joined,
+    the case was withdrawn, the appointment was cancelled...). The engine then says `reason` (or a general line)
+    and ends the flow, so the person is never held at a question that cannot be answered."""
+
+    def __init__(self, reason: Msg | None = None) -> None:
+        super().__init__("the question of this step no longer applies")
+        self.reason = reason
 
 
 def option_words(option: Option) -> frozenset[str]:
@@ -64,6 +76,7 @@ class Ctx:
     data: dict[str, Any]
     replies: list[Reply] = field(default_factory=list)
     photos_noted: bool = False  # a step told the person what became of the photos sent with this message
+    files_refused: bool = False  # the message brought a file that is no photo; the person was told so
 
     @property
     def lang(self) -> str:
@@ -116,6 +129,9 @@ class Ctx:
 
 Ask = Callable[[Ctx], Question]
 Answer = Callable[[Ctx], str]
+# Checks, before a step of the flow asks or reads an answer, that what the flow is about still stands (raises
+# StepGone with the reason when it does not): given the step's name.
+Guard = Callable[[Ctx, str], None]
 
 
 @dataclass(frozen=True)
@@ -145,6 +161,7 @@ class Flow:
     name: str
     entries: Mapping[str, str]
     steps: tuple[Step, ...]
+    guard: Guard | None = None
 
 
 def step_table(flows: Iterable[Flow]) -> dict[str, Step]:

@@ -11,7 +11,9 @@ basis is the police's order under the national programme (`intake.consent.record
 consent guard accepts for source 5 only. The booking flow then offers the labs near the place found.
 
 `NEXT` (`下一个`) starts the next registration at once with the volunteer's name, phone and consent kept;
-`CHILDREN` (`名单`) lists the children the volunteer registered and how far each one's sample is.
+`CHILDREN` (`名单`) lists the children the volunteer registered and how far each one's sample is (the latest
+LIST_SIZE, and how many more). HELP adds these three to a volunteer's answer. Booking a found child's sampling
+later (BOOK) looks for labs at the place found, as the registration does, without asking where again.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ SAFE_OPTIONS = (
     Option("3", _("With me"), ("我", "我这里", "在我这", "me")),
 )
 CONFIRM_OPTIONS = (Option("1", _("Confirm"), YES_WORDS), Option("2", _("Start again"), ("重填",)))
+HELP = _("Volunteers: FOUND to register a child found alone, NEXT for the next child, CHILDREN for the children "
+         "you registered.")  # fmt: skip
 _ABOUT = re.compile(r"^(?:about|around|approx\.?|maybe|大约|大概|约|~)\s*|\s*(?:左右|上下)$", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})|\+(\d{8,15})")
 
@@ -380,6 +384,14 @@ def booking_found_child(ctx: Ctx) -> bool:
     return case_id is not None and ctx.session.get(FoundChild, case_id) is not None
 
 
+def is_volunteer(ctx: Ctx, flow: str | None) -> bool:
+    """Tell whether this contact registers found children: in the flow now, or registered one before."""
+    if flow == FLOW.name:
+        return True
+    mine = sa.select(Person.id).where(Person.contact_id == ctx.contact.id, Person.role == Role.VOLUNTEER)
+    return ctx.session.scalar(mine.limit(1)) is not None
+
+
 def registered_by(ctx: Ctx) -> list[Case]:
     """Return the found children this contact registered, oldest first."""
     mine = sa.select(Person.case_id).where(Person.contact_id == ctx.contact.id, Person.role == Role.VOLUNTEER)
@@ -418,6 +430,8 @@ def say_children(ctx: Ctx) -> None:
                              age=casefile.age_label(_age(found.estimated_age_years or 0,
                                                          found.estimated_age_max_years)),
                              place=casefile.short(ctx, found.found_place, 16), state=sampling_state(ctx, case))))  # fmt: skip
+    if len(cases) > LIST_SIZE:
+        lines.append(ctx.t(_("And %(count)s more, registered earlier.", count=len(cases) - LIST_SIZE)))
     ctx.say("\n".join(lines))
 
 

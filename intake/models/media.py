@@ -1,21 +1,26 @@
-"""Photos and other media sent with a message (MMS today, Telegram later), and the case they belong to.
+"""Photos and other media sent with a message (MMS, Telegram), and the case they belong to.
 
 A row holds the provider's reference (URL and content type), stored with the message in its first commit; the
-file itself is downloaded with the account's credentials later. A report links its media to the case it creates.
+file itself is downloaded with the account's credentials later (`intake.media_fetch`: a retryable job the
+worker runs; Telegram's are downloaded at once), checked and kept without metadata by `intake.photos`, and its
+id recorded in `photo_id`. A report links its media to the case it creates.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from intake.db import Base
-from intake.models._common import NOT_PERSONAL, Channel, personal
+from intake.models._common import NOT_PERSONAL, Channel, TZDateTime, personal
 from intake.models.contacts import Message
 
 MAX_CONTENT_TYPE_CHARS = 100
 PHOTO_ID_CHARS = 32
+MAX_FETCH_ERROR_CHARS = 200
 
 
 class Attachment(Base):
@@ -35,6 +40,11 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(MAX_CONTENT_TYPE_CHARS), info=NOT_PERSONAL)
     # The photo as reunite keeps it (intake.photos: under the data folder, metadata stripped), once downloaded.
     photo_id: Mapped[str | None] = mapped_column(String(PHOTO_ID_CHARS), info=personal())
+    # Still to be downloaded (a provider URL, MMS): due from this time; None once kept or given up.
+    fetch_after: Mapped[datetime | None] = mapped_column(TZDateTime(), index=True, info=NOT_PERSONAL)
+    fetch_attempts: Mapped[int] = mapped_column(default=0, server_default="0", info=NOT_PERSONAL)
+    # Why the last download failed (never the URL): retried while fetch_after is set, else given up.
+    fetch_error: Mapped[str | None] = mapped_column(String(MAX_FETCH_ERROR_CHARS), info=NOT_PERSONAL)
 
 
 def attachments_of(session: Session, channel: Channel, provider_id: str | None) -> list[int]:

@@ -1,7 +1,7 @@
 """Which stored profiles the matcher sees, and as what: intake rows turned into `matching.search.Entry`.
 
 A profile enters the index when it is its sample's current profile, the sample is linked to a person of a case
-that is not withdrawn, the intake's consents of that person are on record (`intake.sample_consent`), and its
+that is not withdrawn, the intake's consents of that person are on record (`intake.consent`), and its
 source and role put it on a side: a found child (sources 3-5, role child) is a CHILD, the adults who came with a
 suspected-kidnapped child are CLAIMED, the parents and relatives of a missing child (sources 1-2) are FAMILY.
 
@@ -10,20 +10,17 @@ suspected-kidnapped child are CLAIMED, the parents and relatives of a missing ch
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from intake.consent import ConsentBook
 from intake.models import (
     Case,
     CaseStatus,
-    Consent,
-    ConsentScope,
     DnaProfile,
     MatchFlag,
     Person,
@@ -73,41 +70,6 @@ def recorded_sex(sample_sex: Sex, role: Role, child_sex: Sex) -> Sex:
     if role is Role.CHILD:
         return child_sex
     return ROLE_SEX.get(role, Sex.UNKNOWN)
-
-
-@dataclass
-class _Consents:
-    """The latest consent answers of the intake's reported cases, per case and scope, read in one query."""
-
-    rows: dict[int, list[tuple[int | None, ConsentScope, bool]]] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, session: Session, case_ids: Collection[int] | None) -> _Consents:
-        query = (
-            sa.select(
-                Consent.case_id, Consent.person_id, Consent.scope, Consent.granted, Consent.withdrawn_at
-            )
-            .join(Case, Case.id == Consent.case_id)
-            .where(Case.reported_by_contact_id.is_not(None))
-            .order_by(Consent.recorded_at, Consent.id)
-        )
-        if case_ids is not None:
-            query = query.where(Consent.case_id.in_(case_ids))
-        rows: dict[int, list[tuple[int | None, ConsentScope, bool]]] = defaultdict(list)
-        for case_id, person_id, scope, granted, withdrawn_at in session.execute(query):
-            assert case_id is not None  # joined to its case
-            rows[case_id].append((person_id, scope, bool(granted) and withdrawn_at is None))
-        return cls(rows)
-
-    def recorded(self, case_id: int, person_id: int) -> bool:
-        """Tell whether the latest answer of the person (or the whole case) is a valid yes for every scope."""
-        latest: dict[ConsentScope, bool] = {}
-        for who, scope, valid in self.rows.get(case_id, ()):
-            if who is None or who == person_id:
-                latest[scope] = valid
-        return all(
-            latest.get(scope, False) for scope in (ConsentScope.DNA_SAMPLING, ConsentScope.DATA_PROCESSING)
-        )
 
 
 def _rows(session: Session, profile_ids: Collection[str] | None) -> sa.Select[*tuple[Any, ...]]:
@@ -199,7 +161,7 @@ def entries(session: Session, profile_ids: Collection[str] | None = None) -> Ite
     case_ids = None
     if profile_ids is not None:
         case_ids = set(session.scalars(_rows(session, profile_ids).with_only_columns(Case.id)))
-    consents = _Consents.load(session, case_ids)
+    consents = ConsentBook.load(session, case_ids, reported_only=True)
     if profile_ids is None and session.get_bind().dialect.name == "postgresql":
         # Plan the streamed read for all its rows, not a fast start: a cursor's default plan (nested loops)
         # took 50 times longer on tables not yet analysed, as right after a bulk load (measured, 20,000 rows).

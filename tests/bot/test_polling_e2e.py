@@ -208,7 +208,7 @@ def test_link_a_case_reported_by_sms_and_see_it(tg, bot, session_factory):
 
 def test_a_poison_update_is_parked_apologised_for_and_the_next_is_handled(tg, bot, session_factory):
     chat = Chat(tg, 504)
-    tg.broken_files.add("photo-1")
+    tg.unknown_files.add("photo-1")  # getFile refuses it: the dialogue fails
     apology = chat.say(photo=b"\xff\xd8 a photo the server cannot give", caption="look")
     assert "Sorry, something went wrong" in chat.text(apology)
     with session_factory() as s:

@@ -113,7 +113,8 @@ def test_a_withdrawn_case_has_no_consent_to_link_to(session, lab):
         session, [("删除", ("核对码",)), (session.scalars(sa.select(Case.pin)).one(), ("已删除",))]
     )
     sample, code = _walk_in(session, lab)
-    assert "没有您同意采血和保存信息的记录" in say(session, f"关联 {code}")[0].text
+    # Said as what it is (the case was withdrawn), no longer as a consent to give by JOIN, which it refuses.
+    assert "已被家人撤销，样本不能再关联" in say(session, f"关联 {code}")[0].text
     assert sample.case_id is None
 
 

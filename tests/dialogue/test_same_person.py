@@ -103,6 +103,8 @@ def test_the_mother_links_her_telegram_chat_and_sees_and_books_as_the_same_perso
 def test_a_second_phone_on_the_same_channel_cannot_claim_the_mother_and_joins_as_a_new_person(session, labs):
     case = _reported(session)
     chat(session, f"加入 {case.reference} {case.pin}", address="+8613900000002", channel=Channel.SMS)
+    # A second mother is asked to check her role first (docs/dialogue.md); picking it again joins her.
+    assert "已经有妈妈" in chat(session, "妈妈", address="+8613900000002", channel=Channel.SMS)[0]
     assert "公安采血点采集您的DNA" in chat(session, "妈妈", address="+8613900000002", channel=Channel.SMS)[0]
     assert len(_mothers(session)) == 2 and session.scalars(sa.select(PersonContact)).all() == []
 
@@ -111,9 +113,9 @@ def test_someone_else_joins_as_a_new_person_and_consents_themselves(session, lab
     case = _reported(session)
     chat(session, f"加入 {case.reference} {case.pin}")
     assert chat(session, "1")[0].startswith(SAME_QUESTION)
-    assert (
-        "公安采血点采集您的DNA" in chat(session, "2")[0]
-    )  # "no, I am someone else": asked as anyone joining
+    # "no, I am someone else": a second mother checks her role, then is asked as anyone joining
+    assert "已经有妈妈" in chat(session, "2")[0]
+    assert "公安采血点采集您的DNA" in chat(session, "1")[0]
     assert len(_mothers(session)) == 2 and session.scalars(sa.select(PersonContact)).all() == []
 
 

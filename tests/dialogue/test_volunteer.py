@@ -240,8 +240,9 @@ def test_book_later_books_the_found_child_not_the_volunteer(chat, session_factor
     _all(chat, REGISTER_EN)
     assert "Nothing more was saved" not in chat("STATUS")[0]
     assert "The child stays registered" in chat("CANCEL")[0]  # not now
-    assert "Which city or province" in chat("BOOK")[0]
-    _all(chat, ["广州", "1", "1"])
+    labs = chat("BOOK")[0]  # the place found is used again: no second "where?"
+    assert "Which city" not in labs and "Choose a lab" in labs and "Demo sampling point (Guangzhou)" in labs
+    _all(chat, ["1", "1"])
     assert "Booked for the child" in chat("1")[0]
     with session_factory() as s:
         child = s.scalars(sa.select(Person).where(Person.role == Role.CHILD)).one()
@@ -260,3 +261,97 @@ def test_police_order_rows_on_a_missing_child_case_count_for_nothing(session):
     assert not has_sample_consent(session, case)
     with pytest.raises(ValueError):
         record_police_order(session, case, person_id=1, channel=Channel.SMS, language="zh_CN", at=NOW)
+
+
+def test_book_later_for_a_child_found_at_a_shared_location_offers_the_labs_nearest_it(chat, session_factory):
+    tg = {"channel": Channel.TELEGRAM, "address": "42"}
+    _all(chat, ["FOUND", "yes"], **tg)
+    chat("", location=(23.13, 113.26), **tg)
+    _all(chat, ["today", "5", "girl", "skip", "skip", "Li Na", "13912345678", "3", "1", "CANCEL"], **tg)
+    labs = chat("BOOK", **tg)[0]
+    assert "Which city" not in labs and "Demo sampling point (Guangzhou)" in labs
+
+
+def _photo(name: str) -> tuple[Media, ...]:
+    return (Media(f"https://api.twilio.com/{name}", "image/jpeg"),)
+
+
+def _case_photos(session_factory) -> list[int | None]:
+    with session_factory() as s:
+        return list(s.scalars(sa.select(Attachment.case_id).order_by(Attachment.id)))
+
+
+def _case_id(session_factory) -> int:
+    with session_factory() as s:
+        return s.scalars(sa.select(Case.id)).one()
+
+
+def test_every_photo_of_an_album_is_linked_to_the_case_whatever_step_it_reaches(chat, session_factory):
+    _all(chat, REGISTER_EN[:7])  # "Describe the child"
+    assert "your own full name" in chat("", media=_photo("1"))[-1]  # the album's first photo: the answer
+    replies = chat("", media=_photo("2"))  # its second photo reaches the next question
+    assert "received your photo" in replies[0] and "your own full name" in replies[-1]
+    _all(chat, REGISTER_EN[8:])  # name, safe with, confirm: registered
+    chat("", media=_photo("3"))  # a third, while booking the child's sampling
+    case = _case_id(session_factory)
+    assert _case_photos(session_factory) == [case, case, case]
+
+
+def test_a_caption_is_never_the_answer_to_who_the_child_is_safe_with(chat, session_factory):
+    _all(chat, REGISTER_EN[:7])
+    chat("", media=_photo("1"))
+    chat("Zhang Wei")
+    replies = chat("1", media=_photo("2"))  # "1" would be "Police station"
+    assert "not taken as an answer" in replies[-1] and "safe with now" in replies[-1]
+    replies = chat("my neighbour's house", media=_photo("3"))
+    assert "safe with now" in replies[-1]
+    assert "safe now with: Shelter" in chat("2")[-1]  # the answer on its own is taken
+    chat("1")
+    with session_factory() as s:
+        assert "Safe with: Shelter or children's home" in s.scalars(sa.select(Case.description)).one()
+    case = _case_id(session_factory)
+    assert _case_photos(session_factory) == [case, case, case]
+
+
+def test_a_caption_at_the_description_is_the_description(chat, session_factory):
+    _all(chat, REGISTER_EN[:7])
+    assert "your own full name" in chat("red cap", media=_photo("1"))[-1]
+    _all(chat, REGISTER_EN[8:])
+    with session_factory() as s:
+        assert "Looks: red cap" in s.scalars(sa.select(Case.description)).one()
+
+
+def test_a_file_that_is_no_photo_gets_a_clear_reply_and_is_not_kept(chat, session_factory):
+    _all(chat, REGISTER_EN[:7])
+    replies = chat("", media=(Media("https://api.twilio.com/doc", "application/pdf"),))
+    assert replies[0].startswith("The file you sent (application/pdf) was not kept")
+    assert "Describe the child" in replies[-1] and "empty" not in " ".join(replies)
+    assert _case_photos(session_factory) == []
+
+
+def test_help_lists_the_volunteers_keywords_to_a_volunteer(chat):
+    assert not any("FOUND" in r for r in chat("HELP"))  # a parent's HELP is as it was
+    chat("FOUND")
+    during = chat("HELP")
+    assert any("FOUND" in r and "NEXT" in r and "CHILDREN" in r for r in during)
+    chat("CANCEL")
+    _all(chat, REGISTER_EN)
+    after = chat("帮助")
+    assert any("发现" in r and "下一个" in r and "名单" in r for r in after)
+
+
+NEXT_CHILD = ["NEXT", "Beijing Road", "today", "3", "3", "skip", "skip", "with me", "1", "CANCEL"]
+
+
+def test_children_and_status_say_how_many_more_they_do_not_list(chat):
+    _all(chat, REGISTER_EN + ["CANCEL"])
+    for _ in range(3):
+        _all(chat, NEXT_CHILD)
+    status = chat("STATUS")
+    assert status[-1] == "And 1 earlier cases, not shown here." and len(status) == 4
+    for _ in range(2):
+        _all(chat, NEXT_CHILD)
+    listing = chat("CHILDREN")[0].splitlines()
+    assert listing[0] == "Children you registered (6):" and len(listing) == 1 + 5 + 1
+    assert listing[-1] == "And 1 more, registered earlier."
+    assert chat("名单")[0].splitlines()[-1] == "另有1个更早登记的孩子未列出。"

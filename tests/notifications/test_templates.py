@@ -35,6 +35,7 @@ def _params(template: str, lang: str, lab: dict[str, str]) -> dict[str, str]:
         "phone": lab["phone"],
         "pin": "042917",
         "channel": "Telegram",
+        "role": "mother" if english else "妈妈",  # case.role_joined: the role joined a second time
     }
     return {name: values[name] for name in TEMPLATES[template].params}
 

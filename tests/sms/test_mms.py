@@ -1,4 +1,5 @@
-"""An MMS photo sent while reporting is kept with its message and with the case, and the parent is told so."""
+"""An MMS photo sent while reporting is kept with its message and with the case, and the parent is told so; a file
+that is no photo is refused with a reason; the text of a message with a photo answers only the description."""
 
 from __future__ import annotations
 
@@ -8,14 +9,12 @@ from intake.models import Attachment, Case, Direction, Message
 from tests.dialogue import transcripts as t
 from tests.sms.test_sms_transcripts import play
 
-PHOTO = "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1"
-MMS = {"NumMedia": "2", "MediaUrl0": PHOTO, "MediaContentType0": "image/jpeg",
-       "MediaUrl1": PHOTO + "b", "MediaContentType1": "image/png"}  # fmt: skip
+PHOTOS = ("image/jpeg", "image/png")
 
 
 def test_a_photo_at_the_description_step_is_acknowledged_and_kept_with_the_case(phone, session):
     play(phone, t.REPORT_EN[:9])  # up to "Describe the child"
-    replies = phone.text("", **MMS)  # a photo alone: Body is empty
+    replies, urls = phone.mms("", *PHOTOS)  # a photo alone: Body is empty
     assert "received the photo" in replies[0] and "your own full name" in replies[-1]
     session.rollback()
     sid = phone.sent[-1]["MessageSid"]
@@ -25,7 +24,7 @@ def test_a_photo_at_the_description_step_is_acknowledged_and_kept_with_the_case(
         .where(Message.provider_id == sid, Message.direction == Direction.INBOUND)
         .order_by(Attachment.position)
     ).all()
-    assert stored == [(PHOTO, "image/jpeg", 0, None), (PHOTO + "b", "image/png", 1, None)]
+    assert stored == [(urls[0], "image/jpeg", 0, None), (urls[1], "image/png", 1, None)]
     session.rollback()  # end the read: on SQLite every transaction holds the write lock
     play(phone, t.REPORT_EN[10:])  # reporter, relation, confirm: the case is created
     case = session.scalars(sa.select(Case)).one()
@@ -35,7 +34,7 @@ def test_a_photo_at_the_description_step_is_acknowledged_and_kept_with_the_case(
 
 def test_a_photo_with_text_keeps_both(phone, session):
     play(phone, t.REPORT_EN[:9])
-    replies = phone.text("red coat", **MMS)
+    replies, _urls = phone.mms("red coat", *PHOTOS)
     assert "received the photo" in replies[0]
     play(phone, t.REPORT_EN[10:])
     assert session.scalars(sa.select(Case.description)).one() == "red coat"
@@ -52,23 +51,51 @@ def _kept(session, phone):
 
 def test_a_photo_alone_at_another_question_is_acknowledged_and_the_question_asked_again(phone, session):
     play(phone, t.REPORT_EN[:4])  # "What is your child's full name?"
-    replies = phone.text("", **MMS)
+    replies, urls = phone.mms("", *PHOTOS)
     assert replies == [
         "Thank you, we received your photo and kept it with your message.",
         "Thank you. What is your child's full name?",
     ]  # no "Please write the full name.": a photo is not a wrong answer
-    assert _kept(session, phone) == [PHOTO, PHOTO + "b"]
+    assert _kept(session, phone) == urls
 
 
-def test_a_photo_with_an_answer_is_acknowledged_and_the_answer_taken_in_the_persons_language(phone, session):
+def test_the_text_of_a_photo_is_no_answer_but_a_note_and_the_photo_goes_with_the_report(phone, session):
     play(phone, t.REPORT_ZH[:5])  # "李小明是男孩还是女孩？"
-    replies = phone.text("男的", **MMS)
-    assert replies[0] == "谢谢，照片已收到，已和您的短信一起保存。" and "几岁" in replies[-1]
-    assert _kept(session, phone) == [PHOTO, PHOTO + "b"]
+    replies, urls = phone.mms("男的", *PHOTOS)
+    assert replies[0] == "谢谢，照片已收到，已和您的短信一起保存。"
+    assert "带照片的短信不作为回答" in replies[-1] and "男孩还是女孩" in replies[-1]  # asked again
+    assert _kept(session, phone) == urls
+    play(phone, t.REPORT_ZH[5:])  # the answers from the sex on: the case is created with both photos
+    case = session.scalars(sa.select(Case)).one()
+    assert session.scalars(sa.select(Attachment.case_id)).all() == [case.id, case.id]
 
 
 def test_a_photo_outside_any_conversation_is_acknowledged_before_the_menu(phone, session):
-    replies = phone.text("", **MMS)
+    replies, urls = phone.mms("", *PHOTOS)
     # A Chinese number that wrote nothing is answered in Chinese.
     assert replies[0] == "谢谢，照片已收到，已和您的短信一起保存。" and "1 登记走失孩子" in replies[1]
-    assert _kept(session, phone) == [PHOTO, PHOTO + "b"]
+    assert _kept(session, phone) == urls
+
+
+def test_a_pdf_is_refused_with_a_reason_and_not_kept(phone, session):
+    play(phone, t.REPORT_EN[:9])  # "Describe the child"
+    replies, _urls = phone.mms("", "application/pdf")
+    assert (
+        replies[0]
+        == "The file you sent (application/pdf) was not kept: we keep only photos, as JPEG, PNG or WebP."
+    )
+    assert "received" not in " ".join(replies) and "Describe the child" in replies[-1]  # asked again
+    assert _kept(session, phone) == []
+    replies, urls = phone.mms("", "application/pdf", "image/jpeg")  # with a photo: the photo is kept
+    assert "was not kept" in replies[0] and "received the photo" in " ".join(replies)
+    assert _kept(session, phone) == urls[1:]
+
+
+def test_a_photo_after_the_report_or_while_booking_goes_with_the_case(phone, session):
+    play(phone, t.REPORT_EN)  # the case is created; "Book a DNA sampling appointment now?"
+    replies, _urls = phone.mms("", "image/jpeg")
+    assert "Book a DNA sampling appointment now?" in replies[-1]
+    phone.text("1")  # "Which city or province"
+    phone.mms("", "image/jpeg")
+    case = session.scalars(sa.select(Case.id)).one()
+    assert session.scalars(sa.select(Attachment.case_id)).all() == [case, case]

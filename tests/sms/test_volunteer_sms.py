@@ -9,7 +9,6 @@ from intake.consent import POLICE_ORDER
 from intake.models import Attachment, Booking, Case, Consent, FoundChild, Person, Role
 from tests.dialogue.helpers import NOW
 
-PHOTO = "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1"
 REGISTER = ["发现", "同意", "广州火车站", "昨天", "大约6岁", "男", "他说叫小宝，家在四川"]
 
 
@@ -17,7 +16,7 @@ def test_a_volunteer_registers_a_child_with_a_photo_and_books_by_sms(phone, sess
     with clock.pinned(NOW):
         for text in REGISTER:
             phone.text(text)
-        replies = phone.text("蓝色外套", NumMedia="1", MediaUrl0=PHOTO, MediaContentType0="image/jpeg")
+        replies, _urls = phone.mms("蓝色外套", "image/jpeg")
         assert "照片已收到" in replies[0] and "您本人叫什么名字" in replies[-1]
         assert (
             "孩子现在在哪里" in phone.text("张伟")[0]

@@ -45,6 +45,10 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.files: dict[str, bytes] = {}  # file_id -> content, served by getFile and the download URL
         self.broken_files: set[str] = set()  # file ids whose download answers 500
+        self.unknown_files: set[str] = set()  # file ids getFile refuses (400 "invalid file_id")
+        self.file_paths: dict[
+            str, str
+        ] = {}  # file id -> the file_path getFile answers (default photos/<id>.jpg)
         self.webhook: dict[str, Any] | None = None
         self._updates: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
@@ -206,10 +210,10 @@ class FakeTelegram:
             result = message
         elif method == "getFile":
             file_id = params["file_id"]
-            if file_id not in self.files:
+            if file_id not in self.files or file_id in self.unknown_files:
                 return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
             result = {"file_id": file_id, "file_unique_id": file_id + "u", "file_size": len(self.files[file_id]),
-                      "file_path": f"photos/{file_id}.jpg"}  # fmt: skip
+                      "file_path": self.file_paths.get(file_id, f"photos/{file_id}.jpg")}  # fmt: skip
         elif method == "setWebhook":
             self.webhook = dict(params)
         elif method == "deleteWebhook":

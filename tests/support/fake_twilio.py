@@ -6,6 +6,11 @@ Like Twilio it deduplicates on the `I-Twilio-Idempotency-Token` header: a second
 gets the first message back and sends nothing new. GET on the same path lists the messages sent, filtered by
 `To` and `From`, newest first (the worker's lookup before it sends again after a crash). Tests script failures: `down` (503), `answers` (a queue of
 (status, error code, headers) for the next requests), `opted_out` and `invalid` numbers (21610, 21211).
+
+MMS media as Twilio keeps them: GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}
+with HTTP Basic auth answers 307 to a short-lived `/cdn/{MediaSid}` on the same server (Twilio redirects to its
+CDN, mms.twiliocdn.com), which gives the bytes put in `media` (404 for others); `media_requests` counts them,
+and `redirect_to` sends the redirect elsewhere.
 """
 
 from __future__ import annotations
@@ -27,6 +32,17 @@ ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "fake-twilio-token"
 FROM_NUMBER = "+8610690000000"
 _PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json")
+_MEDIA = re.compile(
+    r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages/(?:SM|MM)[0-9a-f]{32}/Media/(ME[0-9a-f]{32})"
+)
+_media_sids = itertools.count(1)
+
+
+def media_url(base_url: str, message_sid: str, account_sid: str = ACCOUNT_SID) -> str:
+    """Return a fresh MediaUrl of the message `message_sid`, as Twilio gives it in an inbound MMS."""
+    return f"{base_url}/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media/ME{next(_media_sids):032x}"
+
+
 ERRORS = {
     21211: "The 'To' number is not a valid phone number.",
     21610: "Attempt to send to unsubscribed recipient",
@@ -49,6 +65,11 @@ class FakeTwilio:
     headers_seen: list[dict[str, str]] = field(default_factory=list)
     status_callbacks: list[str | None] = field(default_factory=list)  # the StatusCallback of each message
     lookups: int = 0  # GETs of the Messages list
+    media: dict[str, bytes] = field(default_factory=dict)  # MediaSid (or a whole MediaUrl): the file's bytes
+    media_requests: list[tuple[str, str | None]] = field(
+        default_factory=list
+    )  # (path, Authorization) of each
+    redirect_to: str | None = None  # where a media request is redirected (default: this server's /cdn/)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -71,6 +92,8 @@ class FakeTwilio:
         with self._lock:
             self.requests += 1
             self.headers_seen.append(headers)
+            if method == "GET" and (path.startswith("/cdn/") or _MEDIA.fullmatch(path)):
+                return self._media(path, headers)
             match = _PATH.fullmatch(path.split("?")[0])
             if method not in ("GET", "POST") or match is None:
                 return self._error(404, 20404)
@@ -98,6 +121,29 @@ class FakeTwilio:
             if token:
                 self.tokens[token] = message
             return 201, {"Content-Type": "application/json"}, json.dumps(message).encode()
+
+    def put_media(self, url: str, data: bytes) -> None:
+        """Keep `data` as the file of the MediaUrl `url`."""
+        self.media[url.rsplit("/", 1)[1]] = data
+
+    def _media(self, path: str, headers: dict[str, str]) -> Answer:
+        self.media_requests.append((path, headers.get("Authorization")))
+        if self.down:
+            return self._error(503, 20500)
+        if path.startswith("/cdn/"):
+            data = self.media.get(path.removeprefix("/cdn/"))
+            if data is None:
+                return self._error(404, 20404)
+            return 200, {"Content-Type": "application/octet-stream"}, data
+        match = _MEDIA.fullmatch(path)
+        assert match is not None
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if match.group(1) != self.account_sid or headers.get("Authorization") != expected:
+            return self._error(401, 20003)
+        if match.group(2) not in self.media:
+            return self._error(404, 20404)
+        target = self.redirect_to or f"{self.base_url}/cdn/"
+        return 307, {"Location": target + match.group(2)}, b""
 
     def _list(self, path: str) -> Answer:
         """Answer the Messages list filtered by To and From, newest first (Twilio's page, without paging)."""

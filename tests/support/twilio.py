@@ -11,8 +11,12 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
+from tests.support.fake_twilio import media_url
+
 AUTH_TOKEN = "test-auth-token-not-a-secret"
 PUBLIC_BASE_URL = "https://reunite.example.org"
+TWILIO_API = "https://api.twilio.com"
+ACCOUNT = "AC" + "0" * 32
 _sids = itertools.count(1)
 
 
@@ -45,7 +49,7 @@ class Phone:
     def params(self, body: str, sid: str | None = None, **extra: str) -> dict[str, str]:
         return {
             "MessageSid": sid or new_sid(),
-            "AccountSid": "AC" + "0" * 32,
+            "AccountSid": ACCOUNT,
             "From": self.number,
             "To": self.to,
             "Body": body,
@@ -64,3 +68,15 @@ class Phone:
         response = self.post(self.params(body, **extra))
         assert response.status_code == 200, response.data
         return message_texts(response)
+
+    def mms(
+        self, body: str, *kinds: str, base: str = TWILIO_API, account: str = ACCOUNT
+    ) -> tuple[list[str], list[str]]:
+        """Send an MMS with one file of each content type in `kinds`, linked as Twilio links them; return the
+        replies and the MediaUrls."""
+        sid = "MM" + new_sid()[2:]
+        urls = [media_url(base, sid, account) for _ in kinds]
+        extra = {"NumMedia": str(len(kinds))}
+        for i, (url, kind) in enumerate(zip(urls, kinds, strict=True)):
+            extra[f"MediaUrl{i}"], extra[f"MediaContentType{i}"] = url, kind
+        return self.text(body, sid=sid, **extra), urls
