@@ -56,13 +56,13 @@ def test_after_delete_status_book_and_mydata_all_say_withdrawn_and_count_no_eras
     assert "保存的消息6条" in mydata, mydata
 
 
-def test_after_the_reporter_deletes_a_case_the_father_follows_all_three_say_she_withdrew(session_factory):
+def test_after_the_reporter_deletes_a_case_the_mother_follows_all_three_say_he_withdrew(session_factory):
     with session_factory() as session:
         load_demo_labs(session)
         session.commit()
-    _play(session_factory, [*t.REPORT_EN, ("2", ("BOOK",))])
+    _play(session_factory, [*t.REPORT_EN, ("2", ("BOOK",))])  # the father reports
     case = _case(session_factory)
-    _play(session_factory, [(f"JOIN {case.reference} {case.pin}", ("1 Mother",)), ("father", ("1 Yes",)),
+    _play(session_factory, [(f"JOIN {case.reference} {case.pin}", ("1 Mother",)), ("mother", ("1 Yes",)),
                             ("yes", ("details",)), ("yes", ("Book your own",)), ("later", ("BOOK",))],
           address=FATHER)  # fmt: skip
     assert "stays open for the other family member" in _send(session_factory, f"DELETE {case.pin}")
