@@ -65,11 +65,12 @@ fault-notifications: setup-test
 
 load: setup-test
 	$(BIN)/python benchmarks/load_sms.py
-	$(BIN)/python benchmarks/load_sms.py --target reunite --fault postgres-restart
-	$(BIN)/python benchmarks/load_sms.py --target reunite --fault kill-web
-	$(BIN)/python benchmarks/load_sms.py --target reunite --telegram
-	$(BIN)/python benchmarks/load_sms.py --target reunite --telegram --fault postgres-restart
-	$(BIN)/python benchmarks/load_sms.py --target reunite --telegram --fault kill-web
+	$(BIN)/python benchmarks/load_sms.py --target reunite --mode inline
+	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 2 --fault postgres-restart
+	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 2 --fault kill-web
+	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 2 --telegram
+	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 2 --telegram --fault postgres-restart
+	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 2 --telegram --fault kill-web
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

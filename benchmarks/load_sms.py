@@ -9,12 +9,22 @@ temporary folder, a free port; the shared server is never touched) and its own s
 
     .venv/bin/python benchmarks/load_sms.py                                # 10,000 deliveries, bare baseline too
     .venv/bin/python benchmarks/load_sms.py --fault postgres-restart       # PostgreSQL stopped mid-run, restarted
-    .venv/bin/python benchmarks/load_sms.py --fault kill-web               # kill -9 of every web process, restart
+    .venv/bin/python benchmarks/load_sms.py --fault kill-web               # kill -9 of every web and worker process
     .venv/bin/python benchmarks/load_sms.py --telegram [--fault ...]       # Telegram updates from many chats
+    .venv/bin/python benchmarks/load_sms.py --mode inline                  # the dialogue in the request (TwiML)
+
+The service runs in the spool mode by default (REUNITE_REPLY_MODE=spool, docs/architecture.md "The spool"): one
+run per count of `reunite dialogue-worker` processes in `--dialogue-workers` (1,2,4), each beside `--senders`
+`reunite worker` processes that hand the SMS replies to a fake Twilio API (a separate process, recording when each
+reply's idempotency token first came). Each such run reports acceptance (deliveries/s and the webhook's latency,
+as the phones saw it) and, after the spool and the outbox drained, the conversation latency: from a message's
+first delivery attempt to its first reply handed to the provider (p50, p99; SMS only). `--rate R` paces the
+first deliveries to R a second, to measure that latency at a rate the workers sustain.
 
 Afterwards it checks in the database: every acknowledged (200) delivery stored exactly once, none left
-unprocessed or failed, each answered with its stored replies (the TwiML the phone got is what was stored; on
-Telegram, what the fake Bot API received), every conversation at a step of the dialogue, every phone booked.
+unprocessed or failed, each answered with its stored replies (inline: the TwiML the phone got is what was stored;
+spool and Telegram: what the fake Twilio or Bot API received, per number, none lost, none twice, SMS replies in
+their messages' order), every conversation at a step of the dialogue, every phone booked.
 It exits 1 if any check fails. `--target bare` runs only the bare endpoint (benchmarks/bare_sms.py).
 """
 
@@ -42,7 +52,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 from xml.etree import ElementTree
 
 import sqlalchemy as sa
@@ -126,6 +136,14 @@ class Server:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=log, start_new_session=True,
                                          cwd=ROOT)  # fmt: skip
+        while not self.port:  # a worker: ready when it has said what it serves (after its start-up)
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.argv[0]} exited with {self.proc.returncode}; see {self.log}")
+            if b"reunite" in self.log.read_bytes():
+                return time.monotonic() - began
+            if time.monotonic() - began > 120:
+                raise SystemExit(f"{self.argv} did not start within 120 s; see {self.log}")
+            time.sleep(0.1)
         while time.monotonic() - began < 120:
             if self.proc.poll() is not None:
                 raise SystemExit(f"{self.argv[0]} exited with {self.proc.returncode}; see {self.log}")
@@ -207,6 +225,50 @@ def _fake_bot_api(port: int, ready: Any) -> None:
     server.serve_forever()
 
 
+def _fake_twilio_api(port: int, ready: Any) -> None:
+    """Twilio's Messages API the notification worker hands the spool's replies to (in its own process): records
+    when each idempotency token first came and, per number, the tokens in the order they came."""
+    first: dict[str, float] = {}
+    order: dict[str, list[str]] = defaultdict(list)
+    lock = threading.Lock()
+    ids = iter(range(1, 1 << 62))
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            with lock:
+                body = json.dumps({"first": first, "order": order}).encode()
+            self._send(200, body)
+
+        def do_POST(self) -> None:  # noqa: N802
+            now = time.time()
+            data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            form = {k: v[0] for k, v in parse_qs(data.decode()).items()}
+            token = self.headers.get("I-Twilio-Idempotency-Token", "")
+            with lock:
+                if token not in first:
+                    first[token] = now
+                    order[form.get("To", "")].append(token)
+                sid = f"SM{next(ids):032x}"
+            self._send(201, json.dumps({"sid": sid, "status": "queued", "to": form.get("To")}).encode())
+
+        def _send(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    ready.set()
+    server.serve_forever()
+
+
 # --- the deliveries --------------------------------------------------------------------------------------------
 @dataclass
 class Delivery:
@@ -262,6 +324,9 @@ def telegram_conversations(chats: int) -> list[list[Delivery]]:
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)  # of each 200 answer
+    first_sent: dict[str, float] = field(
+        default_factory=dict
+    )  # key: when its first attempt went (time.time())
     answers: dict[str, list[str]] = field(default_factory=dict)  # key: the first 200 answer's reply texts
     acked: Counter[str] = field(default_factory=Counter)  # key: 200s
     last_answer: dict[int, list[str]] = field(default_factory=dict)  # phone: its last message's replies
@@ -287,8 +352,10 @@ class Client:
     """Client threads, each with one keep-alive connection, each playing whole conversations one after another."""
 
     def __init__(self, port: int, conversations: list[list[Delivery]], threads: int, duplicates: float,
-                 telegram: bool, seed: int = 12) -> None:  # fmt: skip
+                 telegram: bool, seed: int = 12, rate: float = 0.0) -> None:  # fmt: skip
         self.port, self.threads, self.telegram = port, threads, telegram
+        self.gap = 1.0 / rate if rate > 0 else 0.0  # --rate: first deliveries spaced to this many a second
+        self._next_slot = 0.0
         self.queue = list(reversed(conversations))
         self.total = sum(len(c) for c in conversations)
         rng = random.Random(seed)
@@ -307,6 +374,13 @@ class Client:
     ) -> tuple[http.client.HTTPConnection, list[str]]:
         """Send one delivery until it is answered 200, as Twilio retries; return the connection and the replies."""
         r, deadline, attempt = self.results, time.monotonic() + GIVE_UP_S, 0
+        if self.gap and d.key not in r.first_sent:
+            with self._queue_lock:
+                slot = max(time.monotonic(), self._next_slot)
+                self._next_slot = slot + self.gap
+            time.sleep(max(0.0, slot - time.monotonic()))
+        with r.lock:
+            r.first_sent.setdefault(d.key, time.time())
         while True:
             if attempt:
                 with r.lock:
@@ -401,7 +475,13 @@ class Client:
 
 # --- the checks afterwards ---------------------------------------------------------------------------------------
 def verify_reunite(
-    url: str, client: Client, telegram: bool, bot_sent: dict[str, int], faulty: bool, notes: list[str]
+    url: str,
+    client: Client,
+    telegram: bool,
+    bot_sent: dict[str, int],
+    faulty: bool,
+    notes: list[str],
+    handed: dict[str, Any] | None = None,
 ) -> list[str]:
     """Check the database against what the phones were told; return what is wrong (empty: all is well)."""
     import intake.models  # noqa: F401 - registers every table
@@ -461,7 +541,19 @@ def verify_reunite(
     unanswered = [k for k, row in inbound.items() if not replies.get(row.id)]
     if unanswered:
         problems.append(f"{len(unanswered)} inbound messages without a stored reply, e.g. {unanswered[:3]}")
-    if not telegram:
+    if handed:  # the spool: what the fake Twilio API was handed, per number, against the stored replies
+        prefix = "reunite-notification-reply:"  # the dialogue's replies (reminders may go out too)
+        replies_handed = {number: [t for t in tokens if t.startswith(prefix)]
+                          for number, tokens in handed["order"].items()}  # fmt: skip
+        bot_sent = {f"sendMessage:{number}": len(tokens) for number, tokens in replies_handed.items()}
+        keys = {number: [tuple(int(x) for x in t.removeprefix(prefix).split(":")) for t in tokens]
+                for number, tokens in replies_handed.items()}  # fmt: skip
+        disordered = [number for number, k in keys.items() if k != sorted(k)]
+        if disordered:
+            problems.append(
+                f"replies handed to Twilio out of their messages' order for {len(disordered)} numbers"
+            )
+    if not telegram and not handed:
         differ = [k for k, texts in r.answers.items() if k in inbound and replies.get(inbound[k].id) != texts]
         if differ:
             problems.append(
@@ -504,7 +596,7 @@ def verify_reunite(
     if invalid:
         problems.append(f"conversations at steps the dialogue does not have: {invalid}")
     if (
-        telegram
+        telegram or handed
     ):  # what each chat was told last, from the database (the bot sent it, the client never sees it)
         last_inbound: dict[int, int] = {}
         for row in inbound.values():
@@ -554,23 +646,35 @@ def fault_plan(kind: str, cluster: Cluster, servers: list[Server], outage_s: flo
             cluster.start()
             log.append(f"PostgreSQL started again after {time.monotonic() - began:.1f} s down")
         elif kind == "kill-web":
-            servers[0].kill9()
-            log.append(f"kill -9 of every web process at delivery {results.done}/{total}")
+            for server in servers:
+                server.kill9()
+            workers = f" and of its {len(servers) - 1} worker processes" if len(servers) > 1 else ""
+            log.append(f"kill -9 of every web process{workers} at delivery {results.done}/{total}")
             took = servers[0].start()
+            for server in servers[1:]:
+                server.start()
             log.append(f"reunite serve answering again {took:.1f} s after its restart")
 
     return fault
 
 
 def run_one(
-    args: argparse.Namespace, target: str, cluster: Cluster, folder: Path
+    args: argparse.Namespace, target: str, cluster: Cluster, folder: Path, dialogue_workers: int = 0
 ) -> tuple[str, list[str], list[str]]:
-    """Run the load against one target; return its figures line, the fault log and the problems found."""
-    url = cluster.create_database(f"load_{target}")
+    """Run the load against one target; return its figures line, the fault log and the problems found.
+
+    With `dialogue_workers` (the spool mode), that many `reunite dialogue-worker` processes and `--senders`
+    `reunite worker` processes run beside the service, and the run waits until every reply was handed to the
+    provider (a fake Twilio API, or the fake Bot API)."""
+    name_suffix = f"_{dialogue_workers}dw" if dialogue_workers else ""
+    url = cluster.create_database(f"load_{target}{name_suffix}")
     port = free_port()
-    env = {**os.environ, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": PUBLIC_BASE_URL}
+    env = {**os.environ, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+           "REUNITE_REPLY_MODE": "spool" if dialogue_workers else "inline"}  # fmt: skip
     bot: multiprocessing.Process | None = None
     bot_port = free_port()
+    api: multiprocessing.Process | None = None
+    api_port = free_port()
     if target == "bare":
         from benchmarks.bare_sms import create_table
 
@@ -595,10 +699,30 @@ def run_one(
             ready.wait(10)
             env.update(TELEGRAM_BOT_TOKEN=BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
                        TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{bot_port}/bot")  # fmt: skip
+        elif dialogue_workers:
+            ready = multiprocessing.Event()
+            api = multiprocessing.Process(target=_fake_twilio_api, args=(api_port, ready), daemon=True)
+            api.start()
+            ready.wait(10)
+            env.update(TWILIO_ACCOUNT_SID="AC" + "2" * 32, TWILIO_FROM_NUMBER="+8610690000000",
+                       TWILIO_API_BASE_URL=f"http://127.0.0.1:{api_port}")  # fmt: skip
         argv = [str(Path(sys.executable).parent / "reunite"), "serve", "--host", "127.0.0.1", "--port", str(port),
                 "--workers", str(args.workers), "--threads", str(args.threads)]  # fmt: skip
-    server = Server(argv, env, port, folder / f"{target}.log")
+    server = Server(argv, env, port, folder / f"{target}{name_suffix}.log")
     server.start()
+    helpers: list[Server] = []
+    reunite = str(Path(sys.executable).parent / "reunite")
+    env["PYTHONUNBUFFERED"] = "1"  # a worker's first line says it is ready
+    for i in range(dialogue_workers):
+        helpers.append(
+            Server([reunite, "dialogue-worker"], env, 0, folder / f"dialogue{name_suffix}_{i}.log")
+        )
+    if dialogue_workers and not args.telegram:
+        for i in range(args.senders):
+            helpers.append(Server([reunite, "worker", "--interval", "0.05"], env, 0,
+                                  folder / f"sender{name_suffix}_{i}.log"))  # fmt: skip
+    for helper in helpers:
+        helper.start()
     if target != "bare":
         # The demo labs take 4-20 bookings a day: 500+ parents choosing "the first day" would fill them, and a
         # day filled between the question and the answer is asked again (a dialogue path tested on its own).
@@ -610,23 +734,34 @@ def run_one(
     phones = -(-args.deliveries // len(REPORT_AND_BOOK_ZH))
     telegram = args.telegram and target != "bare"
     conversations = telegram_conversations(phones) if telegram else sms_conversations(phones)
-    client = Client(port, conversations, args.concurrency, args.duplicates, telegram)
+    client = Client(port, conversations, args.concurrency, args.duplicates, telegram, rate=args.rate)
     client.conversations = conversations  # type: ignore[attr-defined]
     log: list[str] = []
     during = (
-        fault_plan(args.fault, cluster, [server], args.outage, log)
+        fault_plan(args.fault, cluster, [server, *helpers], args.outage, log)
         if target != "bare" and args.fault != "none"
         else None
     )
     profiler = None
     if args.py_spy and target != "bare":
         profiler = _py_spy(server, folder, args)
+    drained = 0.0
     try:
         wall = client.run(during)
+        if dialogue_workers:
+            drained = wait_drained(url, telegram)
     finally:
         if profiler is not None:
             profiler.wait()
         server.stop()
+        for helper in helpers:
+            helper.stop()
+    handed: dict[str, Any] = {}
+    if api is not None:
+        conn = http.client.HTTPConnection("127.0.0.1", api_port, timeout=30)
+        conn.request("GET", "/handed")
+        handed = json.loads(conn.getresponse().read())
+        api.terminate()
     bot_sent: dict[str, int] = {}
     if bot is not None:
         conn = http.client.HTTPConnection("127.0.0.1", bot_port, timeout=10)
@@ -636,14 +771,65 @@ def run_one(
     problems = (
         verify_bare(url, client)
         if target == "bare"
-        else verify_reunite(url, client, telegram, bot_sent, during is not None, log)
+        else verify_reunite(url, client, telegram, bot_sent, during is not None, log, handed)
     )
     r = client.results
     if r.gave_up:
         problems.append(f"{len(r.gave_up)} deliveries given up (status {dict(r.other_status)})")
     name = "bare Flask (gunicorn, 2 workers)" if target == "bare" else (
-        f"reunite {'Telegram' if telegram else 'SMS'} ({args.workers} workers)")  # fmt: skip
-    return figures(name, wall, r), log, problems
+        f"reunite {'Telegram' if telegram else 'SMS'} ({args.workers} workers"
+        + (f", spool, {dialogue_workers} dialogue" if dialogue_workers else ", inline") + ")")  # fmt: skip
+    line = figures(name, wall, r)
+    if dialogue_workers:
+        line += "\n" + conversation_figures(url, client, handed, wall, drained)
+    return line, log, problems
+
+
+def wait_drained(url: str, telegram: bool, limit_s: float = 600.0) -> float:
+    """Wait until the spool is empty and no reply waits to be sent; return how long that took after the load."""
+    began = time.monotonic()
+    engine = sa.create_engine(url)
+    waiting = "SELECT (SELECT count(*) FROM deliveries)" + (
+        "" if telegram else " + (SELECT count(*) FROM notifications WHERE status IN ('pending', 'sending'))"
+    )
+    try:
+        while time.monotonic() - began < limit_s:
+            with contextlib.suppress(sa.exc.OperationalError), engine.connect() as conn:
+                if not conn.execute(sa.text(waiting)).scalar():
+                    return time.monotonic() - began
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+    return time.monotonic() - began
+
+
+def conversation_figures(
+    url: str, client: Client, handed: dict[str, Any], wall: float, drained: float
+) -> str:
+    """Conversation latency: from a message's first delivery attempt to its first reply handed to the provider."""
+    total = len(client.results.acked)
+    processed = f"{total} processed in {wall + drained:6.1f} s = {total / (wall + drained):7.1f}/s" \
+                f" (drained {drained:4.1f} s after the load)"  # fmt: skip
+    if not handed:
+        return f"{'':<34} {processed}   (conversation latency: measured on SMS only)"
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        sid_of = dict(conn.execute(sa.text(
+            "SELECT id, provider_id FROM messages WHERE direction = 'in'")).all())  # fmt: skip
+    engine.dispose()
+    latencies = []
+    for token, at in handed["first"].items():
+        inbound_id, _sep, n = token.removeprefix("reunite-notification-reply:").partition(":")
+        sid = sid_of.get(int(inbound_id)) if inbound_id.isdigit() and n == "0" else None
+        sent = client.results.first_sent.get(sid or "")
+        if sent is not None:
+            latencies.append((at - sent) * 1000)
+    ms = sorted(latencies)
+    if not ms:
+        return f"{'':<34} {processed}   no reply handed to the provider"
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return (f"{'':<34} {processed}   conversation latency (in -> reply handed to Twilio): p50"
+            f" {statistics.median(ms):7.1f} ms  p99 {p99:7.1f} ms  max {ms[-1]:7.1f} ms ({len(ms)} messages)")  # fmt: skip
 
 
 def _py_spy(server: Server, folder: Path, args: argparse.Namespace) -> subprocess.Popen[bytes] | None:
@@ -697,6 +883,15 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--outage", type=float, default=3.0, help="seconds PostgreSQL stays down")
+    parser.add_argument("--mode", choices=("spool", "inline"), default="spool",
+                        help="spool: the webhook stores, dialogue workers answer (the default); inline: TwiML")  # fmt: skip
+    parser.add_argument("--dialogue-workers", default="1,2,4",
+                        help="spool: one run per count of `reunite dialogue-worker` processes")  # fmt: skip
+    parser.add_argument(
+        "--senders", type=int, default=2, help="spool: `reunite worker` processes sending SMS"
+    )
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="first deliveries a second, paced (0: as fast as they are answered)")  # fmt: skip
     parser.add_argument("--py-spy", metavar="FILE", help="sample one reunite worker for 10 s into FILE")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, the cluster)")
     args = parser.parse_args()
@@ -707,8 +902,10 @@ def main() -> int:
     lines, failed = [], False
     try:
         targets = ["bare", "reunite"] if args.target == "both" else [args.target]
-        for target in targets:
-            line, log, problems = run_one(args, target, cluster, folder)
+        counts = [int(n) for n in args.dialogue_workers.split(",")] if args.mode == "spool" else [0]
+        runs = [(t, n) for t in targets for n in ([0] if t == "bare" else counts)]
+        for target, dialogue_workers in runs:
+            line, log, problems = run_one(args, target, cluster, folder, dialogue_workers)
             lines.append(line)
             for entry in log:
                 lines.append(f"    {entry}")
@@ -727,7 +924,7 @@ def main() -> int:
     phones = -(-args.deliveries // len(REPORT_AND_BOOK_ZH))
     print(f"reunite load run: {phones * len(REPORT_AND_BOOK_ZH)} first deliveries ({len(REPORT_AND_BOOK_ZH)} each) from {phones} "
           f"{'chats' if args.telegram else 'phones'}, {args.concurrency} at a time, {args.duplicates:.0%} sent twice, "
-          f"fault: {args.fault}; {os.cpu_count()} cores; own PostgreSQL {cluster.port}")  # fmt: skip
+          f"fault: {args.fault}; {args.mode} mode; {os.cpu_count()} cores; own PostgreSQL {cluster.port}")  # fmt: skip
     print("\n".join(lines))
     if args.py_spy and Path(args.py_spy).exists():
         print("\n".join(spy_summary(Path(args.py_spy))))

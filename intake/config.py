@@ -91,6 +91,10 @@ class Settings:
     load_demo_labs: bool = True
     trust_proxy_hops: int = 0
     default_region: str = "CN"  # how a phone number written without + is read (ISO 3166 region)
+    # How webhooks answer (docs/architecture.md, "The spool"): "spool" stores the delivery and answers at once,
+    # dialogue workers answer through the provider's API; "inline" runs the dialogue in the request and answers
+    # in the response (TwiML), for small installations.
+    reply_mode: str = "spool"
     # How long data is kept, in days (0: for ever); `reunite retention` and the worker enforce them
     # (intake/retention.py, docs/reliability.md "Privacy").
     retain_messages_days: int = 365
@@ -124,6 +128,7 @@ class Settings:
             load_demo_labs=_flag(env, "REUNITE_DEMO_LABS", True),
             trust_proxy_hops=_whole_number(env, "REUNITE_TRUST_PROXY_HOPS", 0, 0, MAX_PROXY_HOPS),
             default_region=(env.get("REUNITE_DEFAULT_REGION") or "CN").strip().upper(),
+            reply_mode=_choice(env, "REUNITE_REPLY_MODE", REPLY_MODES),
             retain_messages_days=_days(env, "REUNITE_RETAIN_MESSAGES_DAYS", 365),
             retain_notifications_days=_days(env, "REUNITE_RETAIN_NOTIFICATIONS_DAYS", 90),
             retain_closed_cases_days=_days(env, "REUNITE_RETAIN_CLOSED_CASES_DAYS", 730),
@@ -132,6 +137,19 @@ class Settings:
             retain_match_jobs_days=_days(env, "REUNITE_RETAIN_MATCH_JOBS_DAYS", 90),
             data_keys=env.get("REUNITE_DATA_KEYS", "").strip() or None,
         )
+
+
+REPLY_MODES = ("spool", "inline")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """Return `env[name]` if it is one of `choices` (the first when unset or blank)."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return choices[0]
+    if raw not in choices:
+        raise SettingError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
+    return raw
 
 
 def _days(env: Mapping[str, str], name: str, default: int) -> int:

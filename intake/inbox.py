@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake import clock
+from intake import clock, outbox
 from intake.dialogue.types import Incoming, Reply
 from intake.errors import InputError
 from intake.media_fetch import is_fetched_later
@@ -151,12 +151,15 @@ def process(
     handler: Handler | None = None,
     now: datetime | None = None,
     replies_of_duplicate: bool = True,
+    queue_replies: bool = False,
 ) -> list[Reply]:
     """Store `incoming`, run the dialogue on it and return the replies (stored too) for the channel to send.
 
     A duplicate delivery gets the first delivery's replies, for channels that answer in the response (TwiML);
     with `replies_of_duplicate=False` it gets none, for channels that send replies themselves (Telegram), so a
-    retried update is never answered twice.
+    retried update is never answered twice. With `queue_replies` (the spool's dialogue workers, intake/spool.py)
+    the replies are queued in the outbox in the same transaction, for the notification worker to send in order,
+    instead of being answered in the channel's response.
     """
     now = now or clock.now()
     # No phone or keyboard types a NUL and PostgreSQL cannot store one: drop it, keep the rest of the text.
@@ -168,14 +171,15 @@ def process(
             session.flush()
         except IntegrityError:
             session.rollback()
-            return _duplicate(factory, incoming, handler, now, replies_of_duplicate)
+            return _duplicate(factory, incoming, handler, now, replies_of_duplicate, queue_replies)
         try:
             if handler is None:
                 replies = _default_handler(session, incoming, now, contact=contact)
             else:
                 replies = handler(session, incoming, now)
-            _record_replies(session, inbound, replies)
+            _record_replies(session, inbound, replies, queue_replies)
             session.commit()
+            _queued(replies, queue_replies)
             return replies
         except OperationalError:
             raise  # the database is unreachable: a 5xx, and the provider's retry brings the message again
@@ -190,11 +194,12 @@ def process(
             session.flush()
         except IntegrityError:  # a duplicate of this delivery came through while this one failed
             session.rollback()
-            return _duplicate(factory, incoming, handler, now, replies_of_duplicate)
+            return _duplicate(factory, incoming, handler, now, replies_of_duplicate, queue_replies)
         replies = _fallback_reply(contact.language)
         _forget_step(session, contact)
-        _record_replies(session, inbound, replies)
+        _record_replies(session, inbound, replies, queue_replies)
         session.commit()
+        _queued(replies, queue_replies)
         return replies
 
 
@@ -214,6 +219,7 @@ def _duplicate(
     handler: Handler | None,
     now: datetime,
     replies_of_duplicate: bool,
+    queue_replies: bool = False,
 ) -> list[Reply]:
     """Answer a delivery whose provider id is stored: with the stored replies, or by processing a message that
     was stored and never processed (RECEIVED)."""
@@ -237,17 +243,28 @@ def _duplicate(
             contact = session.get_one(Contact, first.contact_id)
             replies = _fallback_reply(contact.language)
             _forget_step(session, contact)
-        _record_replies(session, first, replies)
+        _record_replies(session, first, replies, queue_replies)
         session.commit()
+        _queued(replies, queue_replies)
         return replies
 
 
-def _record_replies(session: Session, inbound: Message, replies: list[Reply]) -> None:
+def _queued(replies: list[Reply], queue_replies: bool) -> None:
+    if queue_replies and replies:
+        outbox.QUEUED.set()  # after the commit: a notification worker in this process sends them at once
+
+
+def _record_replies(
+    session: Session, inbound: Message, replies: list[Reply], queue_replies: bool = False
+) -> None:
     if not replies:
         return
     # The channel gives these back in its answer (TwiML, the terminal): stored as answered, never queued, so
     # nothing that sends queued messages sends them a second time. One INSERT for all of them, in reply order.
+    # Queued instead (the spool): stored as queued, and one notification each in the outbox, in reply order.
     session.flush()
+    if queue_replies:
+        outbox.queue_replies(session, inbound, [render_plain(reply) for reply in replies])
     session.execute(
         sa.insert(cast(sa.Table, Message.__table__)),  # Core: the ORM bulk path costs more than the INSERT
         [
@@ -257,7 +274,7 @@ def _record_replies(session: Session, inbound: Message, replies: list[Reply]) ->
                 "contact_id": inbound.contact_id,
                 "in_reply_to_id": inbound.id,
                 "body": render_plain(reply),
-                "status": MessageStatus.ANSWERED_INLINE,
+                "status": MessageStatus.QUEUED if queue_replies else MessageStatus.ANSWERED_INLINE,
                 "created_at": clock.now(),
             }
             for reply in replies

@@ -8,13 +8,16 @@ ids and event names (never personal data): queuing the same key again returns th
 A template names the parameters it shows; anything else is refused, so no genetic detail (a profile, a
 likelihood ratio, a marker) can ever be put in a message. Every family message names its case reference
 (tests/notifications/test_templates.py checks it), so a parent can tell it from a scam. A contact who sent STOP gets nothing: their
-notification is stored `cancelled` (reason `opted_out`), and the worker checks again before it sends.
+notification is stored `cancelled` (reason `opted_out`), and the worker checks again before it sends. The
+dialogue's replies (`dialogue.reply`, the spool's answers to a person's own message) are the exception to both:
+they are the dialogue's text as it wrote it, and they go to whoever wrote, STOP's confirmation included.
 
     enqueue(session, *, key, template, params, channel, language, audience, contact=None, address=None,
             case_id=None) -> Notification
     notify_family(session, *, contact, key, template, params, case_id=None) -> Notification | None
     notify_officers(session, *, recipients, key, template, params, case_id=None) -> [Notification]
     notify_sample_event(session, sample, event_type) -> Notification | None     (called by intake.custody)
+    queue_replies(session, inbound, texts) -> None            (the dialogue's replies, spool mode: intake/spool.py)
     schedule_reminders(session, *, today=None) -> int                            (a pass of the worker)
     record_provider_status(session, notification, status, *, error_code=None) -> bool
     fallback(session, notification) -> Notification | None
@@ -23,10 +26,11 @@ notification is stored `cancelled` (reason `opted_out`), and the worker checks a
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +47,7 @@ from intake.models import (
     CustodyEventType,
     Lab,
     LabDay,
+    Message,
     Officer,
     Person,
     PersonContact,
@@ -72,11 +77,21 @@ class Template:
     params: frozenset[str]
     audience: Audience
     subject: str | None = None  # the e-mail subject, for officers' templates
+    # A dialogue's reply (the answer to the person's own message, already in their language): sent at any hour
+    # and after STOP too (it may be STOP's confirmation, as the TwiML answer was), each contact's in order.
+    reply: bool = False
 
 
-def _template(key: str, msgid: str, audience: Audience, subject: str | None = None) -> Template:
+def _template(
+    key: str, msgid: str, audience: Audience, subject: str | None = None, *, reply: bool = False
+) -> Template:
     names = frozenset(re.findall(r"%\((\w+)\)s", msgid + (subject or "")))
-    return Template(key, msgid, names, audience, subject)
+    return Template(key, msgid, names, audience, subject, reply)
+
+
+REPLY_TEMPLATE = "dialogue.reply"
+# Set when replies are queued, so a notification worker in this process (the embedded service) sends at once.
+QUEUED = threading.Event()
 
 
 FAMILY, OFFICER = Audience.FAMILY, Audience.OFFICER
@@ -167,6 +182,8 @@ TEMPLATES: dict[str, Template] = {
             OFFICER,
             subject=N_("reunite: the family of case %(reference)s cannot be reached"),
         ),
+        # the text as the dialogue wrote it, in the contact's language: no msgid to translate
+        _template(REPLY_TEMPLATE, "%(text)s", FAMILY, reply=True),
     )
 }
 
@@ -257,7 +274,7 @@ def enqueue(
         language=normalise_language(language), next_attempt_at=utcnow(),
         fallback_of_id=fallback_of.id if fallback_of else None,
     )  # fmt: skip
-    if contact is not None and contact.opted_out:
+    if contact is not None and contact.opted_out and not TEMPLATES[template].reply:
         notification.status, notification.error_code = St.CANCELLED, "opted_out"
         notification.finished_at = utcnow()
     try:
@@ -269,6 +286,39 @@ def enqueue(
             raise
         return found
     return notification
+
+
+def queue_replies(session: Session, inbound: Message, texts: list[str]) -> None:
+    """Queue the dialogue's replies to `inbound` (flushed, in the caller's transaction) in reply order, keyed
+    `reply:<message id>:<n>`: one INSERT, as the inbox stores a delivery's replies (the message is new in this
+    transaction, so no key can be taken)."""
+    channel = FAMILY_CHANNELS.get(inbound.channel)
+    if channel is None or not texts:
+        return
+    assert inbound.contact_id is not None
+    contact = session.get(Contact, inbound.contact_id)  # in the session already: no query
+    language = contact.language if contact is not None else "zh_CN"
+    now = utcnow()
+    session.execute(
+        sa.insert(cast(sa.Table, Notification.__table__)),
+        [
+            {
+                "idempotency_key": f"reply:{inbound.id}:{n}",
+                "audience": Audience.FAMILY,
+                "channel": channel,
+                "contact_id": inbound.contact_id,
+                "template": REPLY_TEMPLATE,
+                "params": {"text": text},
+                "language": normalise_language(language),
+                "status": St.PENDING,
+                "attempts": 0,
+                "uncertain_attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }  # fmt: skip
+            for n, text in enumerate(texts)
+        ],
+    )
 
 
 def _by_key(session: Session, key: str) -> Notification | None:

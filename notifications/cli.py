@@ -11,13 +11,24 @@ import click
 
 from intake.cli.support import runtime_from_env
 from intake.config import SettingError
+from intake.runtime import Runtime
 from notifications.config import WorkerSettings
 from notifications.worker import Worker, installed_tasks
+
+EMBEDDED_INTERVAL_S = (
+    1.0  # the embedded worker is woken by the dialogue: this is only for retries and reminders
+)
 
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run one pass and exit (for cron, or to check the settings).")
-@click.option("--interval", default=2.0, show_default=True, type=float, help="Seconds to rest when idle.")
+@click.option(
+    "--interval",
+    default=0.25,
+    show_default=True,
+    type=float,
+    help="Seconds to rest when idle (an idle pass is one indexed query; dialogue replies wait at most this).",
+)
 def worker(once: bool, interval: float) -> None:
     """Send queued notifications (SMS, Telegram, e-mail) and reminders until stopped (Ctrl-C or SIGTERM)."""
     rt = runtime_from_env(demo_labs=False)
@@ -39,3 +50,19 @@ def worker(once: bool, interval: float) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     w.run(stop, interval)
+
+
+def service_threads(rt: Runtime, stop: threading.Event, wake: threading.Event) -> list[threading.Thread]:
+    """Start a notification worker inside `reunite serve` on SQLite (the `reunite.service_threads` entry point),
+    woken at once when the dialogue queues replies: the embedded service needs no `reunite worker` beside it.
+    The other queues (`reunite.worker_tasks`) stay with `reunite worker`."""
+    try:
+        settings = WorkerSettings.from_env(rt.settings)
+    except SettingError as exc:
+        raise click.ClickException(f"bad configuration: {exc}") from None
+    w = Worker(rt.session_factory, settings)
+    thread = threading.Thread(
+        target=w.run, args=(stop, EMBEDDED_INTERVAL_S, wake), name="notification-worker", daemon=True
+    )
+    thread.start()
+    return [thread]

@@ -10,8 +10,8 @@ from sms.segments import is_gsm7, segment_count
 
 MAX_SMS_SEGMENTS = 2
 KEEP_WHOLE = frozenset(
-    {"code", "reference", "day", "hours", "url", "phone", "pin"}
-)  # shortened, these would be wrong, not shorter
+    {"code", "reference", "day", "hours", "url", "phone", "pin", "text"}
+)  # shortened, these would be wrong, not shorter (a dialogue's reply goes whole, as its TwiML answer did)
 
 
 def fit_sms(template: str, language: str, params: Mapping[str, Any]) -> str:

@@ -39,13 +39,14 @@ from datetime import datetime, timedelta
 from importlib.metadata import entry_points
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from intake import clock
 from intake.db import transaction
 from intake.models import Audience, Contact, Notification, NotificationChannel, NotificationStatus
 from intake.models.outbox import MAX_NOTIFICATION_PROVIDER_ID_CHARS
 from intake.outbox import (
+    REPLY_TEMPLATE,
     TEMPLATES,
     advance,
     case_reference,
@@ -141,16 +142,22 @@ class Worker:
 
     # -- the loop ---------------------------------------------------------------------------------------
 
-    def run(self, stop: threading.Event, interval: float = 2.0) -> None:
-        """Run passes until `stop` is set, resting `interval` seconds when a pass found nothing to do."""
+    def run(self, stop: threading.Event, interval: float = 2.0, wake: threading.Event | None = None) -> None:
+        """Run passes until `stop` is set, resting `interval` seconds when a pass found nothing to do (or until
+        `wake` is set: the embedded service wakes it when the dialogue queued replies)."""
         while not stop.is_set():
             try:
                 busy = self.run_once()
             except Exception:  # a database hiccup must not end the worker: log, rest, try again
                 log.exception("worker pass failed")
                 busy = 0
-            if not busy:
+            if busy:
+                continue
+            if wake is None:
                 stop.wait(interval)
+            else:
+                wake.wait(interval)
+                wake.clear()
 
     def run_once(self) -> int:
         """Run one pass: reminders, other queues, then one batch of notifications; return how much was done."""
@@ -187,12 +194,24 @@ class Worker:
         now = clock.now()
         start, end = self.settings.family_hours
         audiences = list(Audience) if start <= now.astimezone(clock.CHINA).hour < end else [Audience.OFFICER]
+        earlier = aliased(Notification)
         with transaction(self.session_factory) as session:
             due = (
                 sa.select(Notification)
                 .where(
                     Notification.channel.in_(list(self.providers)),
-                    Notification.audience.in_(audiences),  # no family is woken at night
+                    sa.or_(  # no family is woken at night, but an answer to their own message goes at once
+                        Notification.audience.in_(audiences), Notification.template == REPLY_TEMPLATE
+                    ),
+                    sa.or_(  # a contact's replies go one after the other, in the order they were queued
+                        Notification.template != REPLY_TEMPLATE,
+                        ~sa.exists().where(
+                            earlier.contact_id == Notification.contact_id,
+                            earlier.template == REPLY_TEMPLATE,
+                            earlier.status.in_([St.PENDING, St.SENDING]),
+                            earlier.id < Notification.id,
+                        ),
+                    ),
                     sa.or_(
                         sa.and_(Notification.status == St.PENDING, Notification.next_attempt_at <= now),
                         sa.and_(Notification.status == St.SENDING, Notification.claimed_until < now),
@@ -259,8 +278,9 @@ class Worker:
                 return None
             contact = session.get(Contact, n.contact_id) if n.contact_id is not None else None
             address = contact.address if contact is not None else n.address
-            reason = "opted_out" if opted_out(session, n) else None if address else "no_address"
             template = TEMPLATES.get(n.template)
+            stopped = opted_out(session, n) and not (template is not None and template.reply)
+            reason = "opted_out" if stopped else None if address else "no_address"
             if (
                 template is not None
                 and n.params

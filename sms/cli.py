@@ -87,4 +87,7 @@ def try_text(text: str, sender: str, url: str) -> None:
         messages = [message.text or "" for message in ElementTree.fromstring(twiml).iter("Message")]
     except ElementTree.ParseError:
         raise click.ClickException(f"{target} did not answer TwiML: is it a reunite service?") from None
+    if not messages:  # the spool mode: stored, answered later through Twilio's API
+        click.echo("(accepted; the replies go out through Twilio's API: REUNITE_REPLY_MODE=spool)")
+        return
     click.echo("\n\n".join(messages))

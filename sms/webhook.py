@@ -1,5 +1,10 @@
-"""Twilio's inbound SMS webhook: check the signature and the form, hand the message to the intake inbox, answer
-with TwiML.
+"""Twilio's inbound SMS webhook: check the signature and the form, then store the delivery in the spool and answer
+with an empty TwiML at once (a dialogue worker answers through Twilio's API), or, in the inline mode, hand it to
+the intake inbox and answer with the replies in TwiML.
+
+The mode is REUNITE_REPLY_MODE (intake/config.py): `spool`, the default, is used when the service can send SMS
+(TWILIO_ACCOUNT_SID and TWILIO_FROM_NUMBER are set, for the notification worker); without them, or with
+`inline`, the dialogue runs in the request (docs/architecture.md, "The spool").
 
 Every field is checked before the database sees it (`read_form`), with a 400 and a reason for what cannot be
 used, so no delivery ever gets a 500 and nothing of a refused one is stored:
@@ -30,11 +35,11 @@ from flask import Blueprint, Response, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from intake import clock
+from intake import clock, spool
 from intake.config import Settings
 from intake.dialogue.types import Incoming, Media, Reply
 from intake.errors import InputError
-from intake.inbox import process, render_plain
+from intake.inbox import check_incoming, process, render_plain
 from intake.models import MAX_ADDRESS_CHARS, MAX_CONTENT_TYPE_CHARS, MAX_PROVIDER_ID_CHARS, Channel
 from intake.web.support import json_error, runtime
 
@@ -166,15 +171,32 @@ def refuse_unsigned() -> Response | None:
     return None
 
 
+def spooling(settings: Settings) -> bool:
+    """Tell whether deliveries go to the spool: the spool mode, and a way to send the replies (Twilio's API)."""
+    return (
+        settings.reply_mode == "spool"
+        and bool(settings.twilio_account_sid)
+        and bool(settings.twilio_from_number)
+    )
+
+
 @bp.post("/inbound")
 def inbound() -> Response:
-    """Take one inbound SMS from Twilio and answer it in TwiML."""
-    settings = runtime().settings
+    """Take one inbound SMS from Twilio: store it and answer at once (spool), or answer it in TwiML (inline)."""
+    rt = runtime()
     refused = refuse_unsigned()
     if refused is not None:
         return refused
     try:
-        incoming = read_form(request.form.to_dict(), settings)
+        incoming = read_form(request.form.to_dict(), rt.settings)
+        check_incoming(incoming)
     except InputError as exc:
         return json_error(400, str(exc), "bad_request")
-    return twiml(process(runtime().session_factory, incoming))
+    if spooling(rt.settings):
+        assert incoming.provider_id is not None  # read_form requires a MessageSid
+        # one statement; a retry of a delivery still waiting is stored once, and answered the same way
+        spool.store(
+            rt.engine, Channel.SMS, incoming.provider_id, incoming.address, spool.sms_payload(incoming)
+        )
+        return twiml([])
+    return twiml(process(rt.session_factory, incoming))

@@ -100,6 +100,9 @@ class Deployment:
             "TWILIO_FROM_NUMBER": FROM_NUMBER,
             "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
             "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            # The turns below read the replies in the webhooks' answers; the spool's whole path (webhook, dialogue
+            # workers, replies through the APIs) is tests/test_spool.py's and the load run's.
+            "REUNITE_REPLY_MODE": "inline",
             **extra,
         }
 
@@ -216,6 +219,7 @@ def test_the_documented_deployment_answers_sms_and_telegram_and_sends_each_notif
     d.start("worker-1", "worker", "--interval", "0.5", **worker_env)
     d.start("worker-2", "worker", "--interval", "0.5", **worker_env)
     d.start("match-worker", "match-worker", "--no-progress", "--poll", "0.5")
+    d.start("dialogue-worker", "dialogue-worker", "--threads", "2", **worker_env)
     health = _wait(lambda: _healthz(d), "GET /healthz to answer")
     assert health == {"status": "ok", "database": "postgresql", "kinship_kernel": "numba"}
 
@@ -279,7 +283,7 @@ def test_the_documented_deployment_answers_sms_and_telegram_and_sends_each_notif
     _wait(lambda: _jobs(d) == {"done": 2}, "the matching worker to search both profiles", timeout=120)
 
     codes = d.stop()  # SIGTERM, as `systemctl stop` sends: every process stops cleanly
-    assert codes == {"web": 0, "worker-1": 0, "worker-2": 0, "match-worker": 0}, {
+    assert codes == {"web": 0, "worker-1": 0, "worker-2": 0, "match-worker": 0, "dialogue-worker": 0}, {
         n: d.log(n)[-2000:] for n in codes
     }
 
@@ -380,8 +384,8 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
         pytest.skip("systemd-analyze is not installed")
     units = sorted([*UNITS.glob("*.service"), *UNITS.glob("*.timer")])
     assert {u.name for u in units} == {
-        "reunite-web.service", "reunite-worker@.service", "reunite-match-worker.service", "reunite-backup.service",
-        "reunite-backup.timer",
+        "reunite-web.service", "reunite-worker@.service", "reunite-dialogue@.service", "reunite-match-worker.service",
+        "reunite-backup.service", "reunite-backup.timer",
     }  # fmt: skip
     assert (UNITS / "reunite.env.example").exists()
     # The units name /opt/reunite; point them at this checkout's virtual environment, which verify checks exists.

@@ -7,6 +7,12 @@ retry of an update already stored changes nothing and is not answered twice. An 
 parked by the inbox with its error and apologised for, and still answered 200, so Telegram does not retry it for
 a day and the chat is never stalled. The database unreachable is a 5xx instead, so Telegram retries the update
 and the retry processes it (see "Load and faults" in docs/reliability.md).
+
+In the spool mode (REUNITE_REPLY_MODE=spool, the default) the update is stored as it came in the spool, keyed by
+its update id, in one statement, and answered 200 at once; a dialogue worker hands it to `spool_processor`, which
+runs the same `TelegramChannel.handle` (dialogue, buttons, QR codes, the press of a button) and sends the
+replies through the Bot API (docs/architecture.md, "The spool"). With `inline` the update is processed in the
+request, as described above.
 """
 
 from __future__ import annotations
@@ -19,10 +25,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from telegram import Update
 
-from bot.telegram.adapter import TelegramChannel
+from bot.telegram.adapter import TelegramChannel, read_update
 from bot.telegram.api import BotApi
 from bot.telegram.config import TelegramSettings
+from intake import spool
 from intake.config import SettingError
+from intake.models import Channel
+from intake.runtime import Runtime
 from intake.web.support import json_error, runtime
 
 bp = Blueprint("telegram", __name__, url_prefix="/telegram")
@@ -77,8 +86,31 @@ def webhook() -> Response:
     if not hmac.compare_digest(given.encode("utf-8", "replace"), settings.webhook_secret.encode()):
         log.warning("webhook call without the right secret token")
         return json_error(403, f"Missing or wrong {SECRET_HEADER} header.")
-    update = _update(request.get_json(silent=True))
+    body = request.get_json(silent=True)
+    update = _update(body)
     if update is None:
         return json_error(400, "The body is not a Telegram update (JSON with a non-negative update_id).")
+    rt = runtime()
+    if rt.settings.reply_mode == "spool" and isinstance(body, dict):  # _update checked it is one
+        what = read_update(update)
+        if what is None:  # an edit, a join...: nothing the intake takes, as the adapter would decide
+            return jsonify(ok=True)
+        # one statement; a retried update still waiting is stored once
+        spool.store(rt.engine, Channel.TELEGRAM, str(update.update_id), str(what.chat_id), body)
+        return jsonify(ok=True)
     _channel(settings).handle(update)
     return jsonify(ok=True)
+
+
+def spool_processor(rt: Runtime, settings: TelegramSettings | None = None) -> spool.Processor | None:
+    """Return the dialogue worker's processor of spooled Telegram updates (None: no bot token set)."""
+    settings = settings or TelegramSettings.from_env()
+    if not settings.token:
+        return None
+    channel = TelegramChannel(rt.session_factory, BotApi(settings), rt.settings.data_dir)
+
+    def processor(delivery: spool.Spooled) -> None:
+        update = Update.de_json(delivery.payload, None)
+        channel.handle(update)
+
+    return processor

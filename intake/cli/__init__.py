@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import threading
 from importlib.metadata import entry_points
 
 import click
@@ -58,9 +60,16 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     if workers > 1:
         from intake.web.prefork import serve_prefork
 
+        settings = rt.settings
+        if rt.engine.dialect.name == "sqlite" and settings.reply_mode == "spool":
+            # The spool's worker runs in the one process that may write SQLite: several web processes answer inline
+            click.echo(
+                "SQLite with several web processes: webhooks answer inline (the spool needs PostgreSQL)."
+            )
+            settings = dataclasses.replace(settings, reply_mode="inline")
         rt.engine.dispose()  # no pooled connection may cross the fork into the workers
         serve_prefork(
-            rt.settings, lambda worker_rt: create_app(rt=worker_rt), host=host, port=port, workers=workers,
+            settings, lambda worker_rt: create_app(rt=worker_rt), host=host, port=port, workers=workers,
             threads=threads,
         )  # fmt: skip
         return
@@ -71,6 +80,11 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         server = create_server(create_app(rt=rt), host=host, port=port, threads=threads, ident="reunite")
     except OSError as exc:  # the address is in use, or not one of this machine's
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    if rt.engine.dialect.name == "sqlite":
+        # One writer: the dialogue worker and the sending of its replies run here (docs/architecture.md)
+        from intake.cli.dialogue import start_embedded
+
+        start_embedded(rt, threading.Event())
     server.run()
 
 
@@ -89,6 +103,7 @@ def db_upgrade() -> None:
 def _register_commands() -> None:
     from intake.cli.backup import backup_commands
     from intake.cli.children import children
+    from intake.cli.dialogue import dialogue_worker
     from intake.cli.keys import keys
     from intake.cli.kinship import kinship_lr
     from intake.cli.lab_keys import make_labs_group_with_keys
@@ -101,6 +116,7 @@ def _register_commands() -> None:
     main.add_command(kinship_lr)
     main.add_command(keys)
     main.add_command(children)
+    main.add_command(dialogue_worker)
     main.add_command(officers)
     main.add_command(synth)
     main.add_command(retention)

@@ -45,6 +45,7 @@ from intake.models.outbox import Audience, Notification, NotificationChannel, No
 from intake.models.profiles import DnaProfile
 from intake.models.reviews import CandidateDecision, CandidateReview, DecisionKind, ReviewState
 from intake.models.samples import Sample
+from intake.models.spool import Delivery
 
 __all__ = [
     "Candidate",
@@ -106,6 +107,7 @@ __all__ = [
     "as_utc",
     "utcnow",
     "Audience",
+    "Delivery",
     "Notification",
     "NotificationChannel",
     "NotificationStatus",

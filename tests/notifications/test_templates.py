@@ -17,7 +17,9 @@ from sms.segments import segment_count
 DEMO_LABS = list(
     csv.DictReader((Path(intake.__file__).parent / "data" / "demo_labs.csv").open(encoding="utf-8"))
 )
-FAMILY = sorted(k for k, t in TEMPLATES.items() if t.audience == Audience.FAMILY)
+# A dialogue's reply (the spool) is the dialogue's own text, already translated: no msgid, no lab, sent whole.
+TRANSLATED = sorted(k for k, t in TEMPLATES.items() if not t.reply)
+FAMILY = sorted(k for k, t in TEMPLATES.items() if t.audience == Audience.FAMILY and not t.reply)
 
 
 def _params(template: str, lang: str, lab: dict[str, str]) -> dict[str, str]:
@@ -48,7 +50,7 @@ def _longest_lab(lang: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-@pytest.mark.parametrize("template", sorted(TEMPLATES))
+@pytest.mark.parametrize("template", TRANSLATED)
 def test_every_template_is_translated(template, lang):
     msgid = TEMPLATES[template].msgid
     if lang == "zh_CN":
@@ -95,3 +97,9 @@ def test_every_family_message_names_its_case_so_a_parent_can_tell_it_from_a_scam
     assert "MC-2026-4F7K2Q" in text
     # and never a genotype: a template shows only the names it declares, none of them genetic
     assert not TEMPLATES[template].params & {"profile", "alleles", "markers", "lr", "genotype", "likelihood"}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_dialogue_reply_is_sent_whole_as_the_dialogue_wrote_it(lang):
+    text = "请回复数字。100% 免费 %(x)s\n" + "很长的回答" * 80  # far beyond two segments, with % signs
+    assert fit_sms("dialogue.reply", lang, {"text": text}) == text

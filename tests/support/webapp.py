@@ -20,8 +20,13 @@ from intake.web import create_app
 
 
 def web_settings(data_dir: Path, engine: Engine, **changes: Any) -> Settings:
-    """Return the settings of a service on `engine`'s database with `data_dir` as its data folder."""
-    base = Settings.from_env({"REUNITE_DATA_DIR": str(data_dir)}, load_dotenv_file=False)
+    """Return the settings of a service on `engine`'s database with `data_dir` as its data folder.
+
+    Webhooks answer inline (the replies in the response), as the tests of the dialogue over a channel read them;
+    the spool's tests pass reply_mode="spool" (tests/test_spool.py).
+    """
+    env = {"REUNITE_DATA_DIR": str(data_dir), "REUNITE_REPLY_MODE": "inline"}
+    base = Settings.from_env(env, load_dotenv_file=False)
     url = engine.url.render_as_string(hide_password=False)
     return dataclasses.replace(base, database_url=url, **changes)
 

@@ -1,0 +1,473 @@
+"""The spool (issue 22): webhooks store a delivery in one statement and answer at once; dialogue workers process
+each contact's deliveries in order and queue the replies, which the notification worker sends, once, in order."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.telegram.config import TelegramSettings
+from bot.telegram.webhook import SECRET_HEADER, SETTINGS_KEY, spool_processor
+from intake import clock, spool
+from intake.config import SettingError, Settings
+from intake.inbox import process
+from intake.models import (
+    Channel,
+    Contact,
+    Delivery,
+    Direction,
+    Message,
+    MessageStatus,
+    Notification,
+    NotificationChannel,
+    NotificationStatus,
+)
+from intake.outbox import REPLY_TEMPLATE
+from intake.runtime import Runtime
+from notifications.config import WorkerSettings
+from notifications.providers import Accepted, Outcome, Outgoing, Retry
+from notifications.worker import Worker
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_twilio import ACCOUNT_SID, FROM_NUMBER, FakeTwilio
+from tests.support.twilio import AUTH_TOKEN, PUBLIC_BASE_URL, Phone, message_texts
+from tests.support.webapp import web_app, web_settings
+
+NUMBER = "+8613800138000"
+SECRET = "test-webhook-secret-0123456789"
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio()
+    fake.server.start()
+    yield fake
+    fake.server.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, engine: Engine) -> Settings:
+    return web_settings(
+        tmp_path, engine, twilio_auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL, reply_mode="spool",
+        twilio_account_sid=ACCOUNT_SID, twilio_from_number=FROM_NUMBER,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]) -> Flask:
+    return web_app(settings, engine, session_factory, demo_labs=True)
+
+
+@pytest.fixture
+def phone(app: Flask) -> Phone:
+    return Phone(app.test_client(), number=NUMBER)
+
+
+@pytest.fixture
+def sender(session_factory: sessionmaker[Session], fake_twilio: FakeTwilio) -> Worker:
+    """The notification worker, sending SMS to the fake Twilio (any hour: family_hours is not asked of replies)."""
+    settings = WorkerSettings(
+        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=fake_twilio.auth_token, twilio_from_number=FROM_NUMBER,
+        twilio_api_base_url=fake_twilio.base_url, timeout_seconds=5, family_hours=(8, 9),
+    )  # fmt: skip
+    return Worker(session_factory, settings)
+
+
+def dialogue_worker(session_factory: sessionmaker[Session]) -> spool.DialogueWorker:
+    return spool.DialogueWorker(session_factory, {Channel.SMS: spool.inbox_processor(session_factory)})
+
+
+def drain(worker: spool.DialogueWorker) -> int:
+    done = 0
+    while worker.run_once():
+        done += 1
+    return done
+
+
+def send_all(sender: Worker) -> int:
+    done = 0
+    while busy := sender.run_once():
+        done += busy
+    return done
+
+
+def count(session_factory: sessionmaker[Session], query: Any) -> int:
+    with session_factory() as s:
+        return int(s.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)
+
+
+def inbound(session_factory: sessionmaker[Session]) -> list[Message]:
+    with session_factory() as s:
+        query = sa.select(Message).where(Message.direction == Direction.INBOUND).order_by(Message.id)
+        return list(s.scalars(query))
+
+
+def test_the_reply_mode_is_a_setting_spool_by_default():
+    assert Settings.from_env({}, load_dotenv_file=False).reply_mode == "spool"
+    assert Settings.from_env({"REUNITE_REPLY_MODE": "Inline"}, load_dotenv_file=False).reply_mode == "inline"
+    with pytest.raises(SettingError, match="REUNITE_REPLY_MODE"):
+        Settings.from_env({"REUNITE_REPLY_MODE": "later"}, load_dotenv_file=False)
+
+
+def test_a_delivery_is_stored_and_answered_without_running_the_dialogue(phone, session_factory):
+    response = phone.post(phone.params("你好"))
+
+    assert response.status_code == 200
+    assert message_texts(response) == []  # an empty TwiML: the reply comes through the API
+    assert count(session_factory, sa.select(Delivery)) == 1
+    assert inbound(session_factory) == []  # the dialogue did not run
+    assert count(session_factory, sa.select(Contact)) == 0
+
+
+def test_a_worker_processes_it_and_the_reply_reaches_twilio_once(phone, session_factory, sender, fake_twilio):
+    assert phone.post(phone.params("你好")).status_code == 200
+    assert fake_twilio.messages == []
+
+    assert drain(dialogue_worker(session_factory)) == 1
+    assert count(session_factory, sa.select(Delivery)) == 0
+    [message] = inbound(session_factory)
+    assert message.status is MessageStatus.PROCESSED
+    night = datetime.now(UTC).replace(hour=19, minute=0) + timedelta(days=1)  # 3 a.m. in China
+    with clock.pinned(night):  # a family is not woken at night, but the answer to their own message goes
+        assert send_all(sender) >= 1
+        assert send_all(sender) == 0
+    assert len(fake_twilio.bodies_to(NUMBER)) == 1
+    with session_factory() as s:
+        replies = list(s.scalars(sa.select(Message).where(Message.in_reply_to_id == message.id)))
+        notification = s.scalars(sa.select(Notification)).one()
+    assert [r.status for r in replies] == [MessageStatus.QUEUED]
+    assert fake_twilio.bodies_to(NUMBER) == [replies[0].body]  # whole, as the TwiML answer was
+    assert notification.status is NotificationStatus.SENT
+    assert notification.template == REPLY_TEMPLATE
+
+
+def test_duplicates_are_stored_once_and_answered_once(phone, session_factory, sender, fake_twilio):
+    params = phone.params("你好")
+    assert [phone.post(params).status_code for _ in range(3)] == [200, 200, 200]
+    assert count(session_factory, sa.select(Delivery)) == 1
+
+    drain(dialogue_worker(session_factory))
+    assert phone.post(params).status_code == 200  # a retry after it was processed: spooled again...
+    drain(dialogue_worker(session_factory))  # ...and recognised by the inbox: no second message, no reply
+    send_all(sender)
+
+    assert len(inbound(session_factory)) == 1
+    assert len(fake_twilio.bodies_to(NUMBER)) == 1
+    assert count(session_factory, sa.select(Delivery)) == 0
+
+
+def test_the_inline_mode_answers_in_the_twiml(tmp_path, engine, session_factory, settings):
+    import dataclasses
+
+    inline = web_app(
+        dataclasses.replace(settings, reply_mode="inline"), engine, session_factory, demo_labs=True
+    )
+    texts = Phone(inline.test_client(), number=NUMBER).text("你好")
+
+    assert texts  # the menu, in the response
+    assert count(session_factory, sa.select(Delivery)) == 0
+    assert count(session_factory, sa.select(Notification)) == 0
+
+
+def test_a_conversation_continues_in_order_and_its_replies_go_out_in_order(
+    phone, session_factory, sender, fake_twilio
+):
+    for body in ("你好", "1", "小明"):  # three messages before any is processed
+        assert phone.post(phone.params(body)).status_code == 200
+
+    drain(dialogue_worker(session_factory))
+    send_all(sender)
+
+    assert [m.body for m in inbound(session_factory)] == ["你好", "1", "小明"]
+    with session_factory() as s:
+        stored = list(
+            s.scalars(
+                sa.select(Message.body).where(Message.direction == Direction.OUTBOUND).order_by(Message.id)
+            )
+        )
+    assert fake_twilio.bodies_to(NUMBER) == stored
+    assert len(stored) >= 3
+
+
+class Flaky:
+    """A provider that asks for a retry of its first send, and accepts the rest; records what it accepted."""
+
+    deduplicates = True
+
+    def __init__(self) -> None:
+        self.accepted: list[str] = []
+        self.calls = 0
+
+    def send(self, outgoing: Outgoing) -> Outcome:
+        self.calls += 1
+        if self.calls == 1:
+            return Retry("busy", retry_after=0.0)
+        self.accepted.append(outgoing.text)
+        return Accepted(f"SM{self.calls}")
+
+    def lookup(self, outgoing: Outgoing, since: datetime) -> Accepted | None:
+        return None
+
+
+def test_a_reply_asked_to_wait_holds_back_the_later_replies_of_its_contact(session_factory):
+    from intake.dialogue.types import Incoming, Reply
+
+    replies = [Reply("one"), Reply("two"), Reply("three")]
+    incoming = Incoming(Channel.SMS, NUMBER, "hi", clock.now(), provider_id="SM1")
+    process(session_factory, incoming, handler=lambda *_: replies, queue_replies=True)
+    flaky = Flaky()
+    worker = Worker(session_factory, WorkerSettings(batch_size=20), {NotificationChannel.SMS: flaky})
+
+    worker.run_once()  # only the first is claimed; the provider asks to wait
+    assert flaky.accepted == [] and flaky.calls == 1
+    for _ in range(5):
+        worker.run_once()
+
+    assert flaky.accepted == ["one", "two", "three"]
+
+
+def test_a_failed_dialogue_is_answered_with_the_apology_through_the_outbox(session_factory):
+    from intake.dialogue.types import Incoming
+
+    def broken(*_: Any) -> list[Any]:
+        raise RuntimeError("bug")
+
+    incoming = Incoming(Channel.SMS, NUMBER, "hi", clock.now(), provider_id="SM2")
+    process(session_factory, incoming, handler=broken, queue_replies=True)
+
+    [message] = inbound(session_factory)
+    assert message.status is MessageStatus.FAILED
+    with session_factory() as s:
+        [notification] = s.scalars(sa.select(Notification))
+    assert notification.template == REPLY_TEMPLATE
+    assert "something went wrong" in notification.params["text"] or "出" in notification.params["text"]
+
+
+def test_a_worker_that_dies_after_the_dialogue_committed_leaves_it_to_the_next_once(
+    phone, session_factory, sender, fake_twilio
+):
+    assert phone.post(phone.params("你好")).status_code == 200
+    real = spool.inbox_processor(session_factory)
+
+    def dies_after(delivery: spool.Spooled) -> None:
+        real(delivery)
+        raise SystemExit  # the process ends between the dialogue's commit and the spool's
+
+    with pytest.raises(SystemExit):
+        spool.DialogueWorker(session_factory, {Channel.SMS: dies_after}).run_once()
+    assert count(session_factory, sa.select(Delivery)) == 1
+
+    assert drain(dialogue_worker(session_factory)) == 1
+    send_all(sender)
+    assert len(inbound(session_factory)) == 1
+    assert len(fake_twilio.bodies_to(NUMBER)) == 1
+    assert count(session_factory, sa.select(Delivery)) == 0
+
+
+def test_a_failing_delivery_is_tried_again_later_and_the_others_go_on(session_factory):
+    engine = session_factory.kw["bind"]
+    spool.store(engine, Channel.SMS, "SMA", "+8613800000001", {"text": "a", "media": []})
+    spool.store(engine, Channel.SMS, "SMB", "+8613800000002", {"text": "b", "media": []})
+    seen: list[str] = []
+
+    def processor(delivery: spool.Spooled) -> None:
+        seen.append(delivery.provider_id)
+        if delivery.provider_id == "SMA" and seen.count("SMA") == 1:
+            raise ConnectionError("the provider hung up")
+
+    worker = spool.DialogueWorker(session_factory, {Channel.SMS: processor})
+    worker.run_once()
+    worker.run_once()
+    assert seen == ["SMA", "SMB"]
+    assert count(session_factory, sa.select(Delivery)) == 1
+    time.sleep(1.1)
+    worker.run_once()
+    assert seen == ["SMA", "SMB", "SMA"]
+    assert count(session_factory, sa.select(Delivery)) == 0
+
+
+def test_two_workers_racing_keep_each_contacts_order_and_process_each_delivery_once(backend, session_factory):
+    if backend != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; on SQLite the service runs one dialogue worker")
+    engine = session_factory.kw["bind"]
+    contacts = [f"+86138000000{i:02d}" for i in range(6)]
+    for n in range(8):
+        for c in contacts:
+            spool.store(engine, Channel.SMS, f"SM{c[-2:]}x{n}", c, {"text": str(n), "media": []})
+    lock = threading.Lock()
+    busy: set[str] = set()
+    order: dict[str, list[int]] = {c: [] for c in contacts}
+    overlaps: list[str] = []
+
+    def processor(delivery: spool.Spooled) -> None:
+        with lock:
+            if delivery.address in busy:
+                overlaps.append(delivery.address)
+            busy.add(delivery.address)
+        time.sleep(0.005)
+        with lock:
+            busy.discard(delivery.address)
+            order[delivery.address].append(int(delivery.payload["text"]))
+
+    stop = threading.Event()
+    workers = [spool.DialogueWorker(session_factory, {Channel.SMS: processor}) for _ in range(2)]
+    threads = [threading.Thread(target=w.run, args=(stop, 0.01)) for w in workers]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while count(session_factory, sa.select(Delivery)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    for t in threads:
+        t.join(timeout=10)
+
+    assert overlaps == []
+    assert order == {c: list(range(8)) for c in contacts}
+
+
+def test_a_worker_killed_mid_delivery_leaves_it_to_another_processed_once(
+    backend, phone, session_factory, sender, fake_twilio, engine
+):
+    if backend != "postgresql":
+        pytest.skip("several dialogue workers need PostgreSQL (the SQLite case: the test before)")
+    for body in ("你好", "1"):
+        assert phone.post(phone.params(body)).status_code == 200
+    url = engine.url.render_as_string(hide_password=False)
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from intake.db import make_engine, make_session_factory
+        from intake.models import Channel
+        from intake import spool
+        factory = make_session_factory(make_engine({url!r}))
+        real = spool.inbox_processor(factory)
+        def hangs(delivery):
+            real(delivery)  # the dialogue committed; the spool's row is still locked by this worker
+            print("taken", flush=True)
+            time.sleep(600)
+        spool.DialogueWorker(factory, {{Channel.SMS: hangs}}).run_once()
+        """
+    )
+    env = {**os.environ, "REUNITE_DATA_KEYS": os.environ.get("REUNITE_DATA_KEYS", "")}
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == b"taken"
+        other = dialogue_worker(session_factory)
+        assert other.run_once() is False  # the first is locked, and the second is the same contact's: skipped
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    deadline = time.monotonic() + 30
+    while drain(other) < 2 and time.monotonic() < deadline:  # the lock ends with the dead worker's connection
+        time.sleep(0.2)
+    send_all(sender)
+
+    assert [m.body for m in inbound(session_factory)] == ["你好", "1"]
+    assert count(session_factory, sa.select(Delivery)) == 0
+    with session_factory() as s:
+        stored = list(
+            s.scalars(
+                sa.select(Message.body).where(Message.direction == Direction.OUTBOUND).order_by(Message.id)
+            )
+        )
+    assert fake_twilio.bodies_to(NUMBER) == stored  # each reply once, in order
+
+
+def test_telegram_updates_are_spooled_and_answered_by_the_worker_once(tmp_path, engine, session_factory):
+    with FakeTelegram() as tg:
+        settings = web_settings(tmp_path, engine, reply_mode="spool")
+        app = web_app(settings, engine, session_factory, demo_labs=True)
+        tg_settings = TelegramSettings(token=tg.token, base_url=tg.base_url, webhook_secret=SECRET)
+        app.extensions[SETTINGS_KEY] = tg_settings
+        client = app.test_client()
+        update = tg.message_update(4242, "/start")
+        for _ in range(2):  # Telegram's retry of the same update
+            response = client.post("/telegram/webhook", json=update, headers={SECRET_HEADER: SECRET})
+            assert response.status_code == 200
+        assert tg.sent_to(4242) == []
+        assert count(session_factory, sa.select(Delivery)) == 1
+
+        processor = spool_processor(Runtime(settings, engine, session_factory), tg_settings)
+        assert processor is not None
+        worker = spool.DialogueWorker(session_factory, {Channel.TELEGRAM: processor})
+        assert drain(worker) == 1
+        client.post("/telegram/webhook", json=update, headers={SECRET_HEADER: SECRET})
+        drain(worker)
+
+        assert len(tg.sent_to(4242)) == 1
+        assert len(inbound(session_factory)) == 1
+        assert count(session_factory, sa.select(Delivery)) == 0
+
+
+def test_the_embedded_service_answers_with_no_other_process(tmp_path, engine, session_factory, monkeypatch):
+    """`reunite serve` on SQLite runs the dialogue worker and the sending of its replies in its own process."""
+    from intake.cli.dialogue import start_embedded
+
+    fake = FakeTwilio(auth_token=AUTH_TOKEN)
+    fake.server.start()
+    monkeypatch.setenv("TWILIO_API_BASE_URL", fake.base_url)
+    monkeypatch.setenv("REUNITE_FAMILY_HOURS", "8-9")  # replies go at any hour all the same
+    settings = web_settings(
+        tmp_path, engine, twilio_auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL, reply_mode="spool",
+        twilio_account_sid=ACCOUNT_SID, twilio_from_number=FROM_NUMBER,
+    )  # fmt: skip
+    rt = Runtime(settings, engine, session_factory)
+    app = web_app(settings, engine, session_factory, demo_labs=True)
+    stop = threading.Event()
+    threads = start_embedded(rt, stop)
+    try:
+        assert {t.name for t in threads} == {"dialogue-worker", "notification-worker"}
+        texter = Phone(app.test_client(), number=NUMBER)
+        assert message_texts(texter.post(texter.params("你好"))) == []
+        deadline = time.monotonic() + 30
+        while not fake.bodies_to(NUMBER) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(fake.bodies_to(NUMBER)) == 1
+    finally:
+        stop.set()
+        spool.STORED.set()
+        for t in threads:
+            t.join(timeout=10)
+        fake.server.stop()
+
+
+def test_without_twilio_sending_settings_the_sms_webhook_answers_inline(tmp_path, engine, session_factory):
+    """A spooled SMS reply could not be sent without TWILIO_ACCOUNT_SID and TWILIO_FROM_NUMBER: answered inline."""
+    settings = web_settings(
+        tmp_path, engine, twilio_auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL, reply_mode="spool"
+    )
+    app = web_app(settings, engine, session_factory, demo_labs=True)
+
+    assert Phone(app.test_client(), number=NUMBER).text("你好")  # the menu, in the TwiML
+    assert count(session_factory, sa.select(Delivery)) == 0
+
+
+def test_a_telegram_update_the_intake_does_not_take_is_not_spooled(tmp_path, engine, session_factory):
+    with FakeTelegram() as tg:
+        app = web_app(web_settings(tmp_path, engine, reply_mode="spool"), engine, session_factory)
+        app.extensions[SETTINGS_KEY] = TelegramSettings(
+            token=tg.token, base_url=tg.base_url, webhook_secret=SECRET
+        )
+        update = tg.message_update(4242, "hi")
+        edited = {"update_id": update["update_id"], "edited_message": update["message"]}
+        response = app.test_client().post("/telegram/webhook", json=edited, headers={SECRET_HEADER: SECRET})
+
+        assert response.status_code == 200
+        assert count(session_factory, sa.select(Delivery)) == 0
