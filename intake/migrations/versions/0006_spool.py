@@ -1,7 +1,7 @@
 """the spool of inbound deliveries (issue 22): deliveries
 
 Revision ID: 0006_spool
-Revises: 0006_channels
+Revises: 0006_console
 Create Date: 2026-12-06 04:40:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0006_spool'
-down_revision: str | None = '0006_channels'
+down_revision: str | None = '0006_console'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
