@@ -44,7 +44,8 @@ BOOK_IN_GUANGZHOU = ["1", "广州", "1", "1", "1"]
 
 
 def _settings(data_dir: Path, database_url: str | None = None) -> Settings:
-    env = {"REUNITE_DATA_DIR": str(data_dir), "REUNITE_DATA_KEYS": os.environ["REUNITE_DATA_KEYS"]}
+    env = {"REUNITE_DATA_DIR": str(data_dir), "REUNITE_DATA_KEYS": os.environ["REUNITE_DATA_KEYS"],
+           "REUNITE_REPLY_MODE": "inline"}  # make_data reads each answer at once; the spool has tests/test_spool.py  # fmt: skip
     if database_url:
         env["DATABASE_URL"] = database_url
     base = Settings.from_env(env, load_dotenv_file=False)

@@ -232,11 +232,18 @@ def test_the_documented_deployment_answers_sms_and_telegram_and_sends_each_notif
     # A father reports by Telegram, through the webhook; a call without the secret is refused.
     assert d.telegram_say("你好", secret=None) == (403, [])
     assert d.telegram_say("你好", secret="wrong-secret-0123456789")[0] == 403
-    for number, (text, expected) in enumerate([*t.REPORT_ZH, *BOOK_IN_GUANGZHOU], 1):
+    # The same child as the mother's SMS report: he is told a report may exist already, and makes his own (2).
+    same_child = [
+        *t.REPORT_ZH[:8],
+        ("广州火车站", ("可能已经有人登记过这个孩子",)),
+        ("2", ("穿着",)),
+        *t.REPORT_ZH[9:],
+    ]
+    for number, (text, expected) in enumerate([*same_child, *BOOK_IN_GUANGZHOU], 1):
         status, replies = d.telegram_say(text)
         assert status == 200
         if (
-            number == 1 or number >= len(t.REPORT_ZH) + 4
+            number == 1 or number >= len(same_child) + 4
         ):  # the buttons' labels differ from SMS's lines between
             check_turn(number, text, expected[:1], replies)
 

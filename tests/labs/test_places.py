@@ -81,7 +81,7 @@ def test_a_place_without_labs_gets_a_reason_and_what_to_send(session):
     assert _cities(session, "火星基地") == []
     reason = no_labs_reason(session, "火星基地", today=TODAY)
     assert isinstance(reason, InputError)
-    assert "No lab found in 火星基地" in str(reason) and "province (like 广东)" in str(reason)
+    assert "No lab found in 火星基地" in str(reason) and "province (like Guangdong)" in str(reason)
     assert reason.params["place"] == "火星基地"
 
 
