@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake.i18n import N_
 from intake.models import (
     Case,
     CaseStatus,
@@ -37,7 +36,6 @@ from intake.models import (
 from intake.text import fold
 
 LIKELY_DUPLICATE_REPORT = "likely_duplicate_report"
-KIND_LABEL = N_("likely_duplicate_report")  # the console shows a flag's kind through the catalog
 AGE_SLACK_YEARS = 1
 MIN_PLACE_CHARS = 2  # a shorter folded place would be contained in too much
 _GONE = (CaseStatus.WITHDRAWN, CaseStatus.CLOSED)

@@ -36,7 +36,7 @@ def test_a_likely_duplicate_report_is_a_flag_with_both_references(
     add_officer(session, "nat", role=OfficerRole.ADMIN, province=None)
     assert log_in(client, "nat") == 302
     page = client.get("/console/flags", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
-    assert "可能重复登记" in page and first.reference in page and second.reference in page
+    assert "疑似重复报案" in page and first.reference in page and second.reference in page
     flag = session.scalars(sa.select(MatchFlag)).one()
     resolve_flag(session, flag.id, actor="officer:1", note="the father joined the mother's case")
     session.commit()
