@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.dialogue.engine import handle
 from intake.dialogue.types import Incoming, Reply
 from intake.inbox import render_plain
-from intake.models import Channel
+from intake.models import Case, Channel
+from tests.dialogue import transcripts as t
 from tests.dialogue.transcripts import Turn
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 23 November 2026, 10:00 in China
@@ -59,3 +61,14 @@ def check_turn(number: int, text: str, expected: tuple[str, ...] | None, replies
         return
     for part in expected:
         assert part in joined, f"turn {number} {text!r}: {part!r} not in reply:\n{joined}"
+
+
+def reported_case(session: Session, turns: list[Turn] | None = None) -> Case:
+    """Play the Chinese report (then `turns`, by default "later" to booking); return the one case."""
+    run_transcript(session, t.REPORT_ZH + (turns if turns is not None else [("2", ("回复“预约”",))]))
+    return session.scalars(sa.select(Case)).one()
+
+
+def wrong_pin(pin: str) -> str:
+    """Return a 6-digit PIN that is not `pin`."""
+    return "000000" if pin != "000000" else "111111"

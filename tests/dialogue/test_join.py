@@ -9,7 +9,7 @@ from intake.labs import load_demo_labs
 from intake.models import Booking, Case, Consent, ConsentScope, LinkAttempt, Person, Role, Sample
 from intake.walkins import MAX_FAILURES_PER_CONTACT_HOUR
 from tests.dialogue import transcripts as t
-from tests.dialogue.helpers import run_transcript, say
+from tests.dialogue.helpers import reported_case, run_transcript, say, wrong_pin
 
 FATHER = "+8613900000002"
 BOOK_IN_GUANGZHOU = [("广州", ("请选采血点",)), ("1", ("日期",)), ("1", ("确定预约",))]
@@ -21,17 +21,8 @@ def labs(session):
     session.flush()
 
 
-def _reported(session, turns=None) -> Case:
-    run_transcript(session, t.REPORT_ZH + (turns if turns is not None else [("2", ("回复“预约”",))]))
-    return session.scalars(sa.select(Case)).one()
-
-
-def _wrong(pin: str) -> str:
-    return "000000" if pin != "000000" else "111111"
-
-
 def test_the_father_joins_consents_and_books_his_own_sample_and_the_mother_sees_it(session, labs):
-    case = _reported(session, t.BOOK_AFTER_REPORT_ZH)
+    case = reported_case(session, t.BOOK_AFTER_REPORT_ZH)
     run_transcript(session, [
         (f"加入 {case.reference.lower()} {case.pin}", ("您是走失孩子的", "1 妈妈", "2 爸爸", "3 亲兄弟姐妹")),
         ("爸爸", ("公安采血点采集您的DNA", "1 同意")),
@@ -56,10 +47,10 @@ def test_the_father_joins_consents_and_books_his_own_sample_and_the_mother_sees_
 
 
 def test_a_wrong_pin_and_a_wrong_reference_get_one_answer_and_guessing_is_locked_out(session, labs):
-    case = _reported(session)
-    wrong_pin = say(session, f"JOIN {case.reference} {_wrong(case.pin)}", address=FATHER)
+    case = reported_case(session)
+    asked = say(session, f"JOIN {case.reference} {wrong_pin(case.pin)}", address=FATHER)
     answer = say(session, "2", address=FATHER)  # the role is asked before the case number and PIN are checked
-    assert wrong_pin[0].text == "You are the missing child's:"
+    assert asked[0].text == "You are the missing child's:"
     assert (
         answer[0].text
         == "That case number and PIN do not match any case. Please check both and send JOIN again."
@@ -67,7 +58,7 @@ def test_a_wrong_pin_and_a_wrong_reference_get_one_answer_and_guessing_is_locked
     say(session, f"JOIN MC-2026-ZZZZZZ {case.pin}", address=FATHER)
     assert say(session, "2", address=FATHER)[0].text == answer[0].text
     for _ in range(MAX_FAILURES_PER_CONTACT_HOUR - 2):
-        say(session, f"JOIN {case.reference} {_wrong(case.pin)}", address=FATHER)
+        say(session, f"JOIN {case.reference} {wrong_pin(case.pin)}", address=FATHER)
         say(session, "2", address=FATHER)
     say(session, f"JOIN {case.reference} {case.pin}", address=FATHER)
     assert "Too many wrong tries" in say(session, "2", address=FATHER)[0].text
@@ -81,7 +72,7 @@ def test_a_wrong_pin_and_a_wrong_reference_get_one_answer_and_guessing_is_locked
 
 
 def test_join_in_steps_refuses_what_is_not_a_reference_or_pin(session, labs):
-    case = _reported(session)
+    case = reported_case(session)
     run_transcript(session, [
         ("JOIN", ("Send the case number",)),
         ("hello", ("That is not a case number", "Send the case number")),
@@ -95,7 +86,7 @@ def test_join_in_steps_refuses_what_is_not_a_reference_or_pin(session, labs):
 
 
 def test_a_relative_who_refuses_consent_is_recorded_and_cannot_book(session, labs):
-    case = _reported(session)
+    case = reported_case(session)
     run_transcript(session, [
         (f"加入{case.reference}，{case.pin}", ("您是走失孩子的",)),
         ("姐姐", ("公安采血点",)),
@@ -109,7 +100,7 @@ def test_a_relative_who_refuses_consent_is_recorded_and_cannot_book(session, lab
 
 
 def test_after_booking_the_mother_is_told_how_the_father_joins_from_his_own_phone(session, labs):
-    case = _reported(session, t.BOOK_AFTER_REPORT_ZH[:5])
+    case = reported_case(session, t.BOOK_AFTER_REPORT_ZH[:5])
     replies = say(session, "1")
     assert replies[-1].text.startswith("孩子的爸爸也能来采血吗？")
     told = say(session, "好")[0].text
@@ -122,7 +113,7 @@ def test_after_booking_the_mother_is_told_how_the_father_joins_from_his_own_phon
 def test_a_joined_father_who_deletes_his_data_loses_his_booking_consents_name_and_profile(session, labs):
     from intake.models import BookingStatus, CaseStatus, DnaProfile, Lab
 
-    case = _reported(session, t.BOOK_AFTER_REPORT_ZH)
+    case = reported_case(session, t.BOOK_AFTER_REPORT_ZH)
     run_transcript(session, [
         (f"加入 {case.reference} {case.pin}", ("您是走失孩子的",)), ("爸爸", ("1 同意",)), ("同意", ("保存",)),
         ("1", ("1 现在预约",)), ("1", ("哪个城市或省份",)), *BOOK_IN_GUANGZHOU, ("1", ("预约成功",)),

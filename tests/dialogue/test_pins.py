@@ -11,7 +11,7 @@ from intake.labs import load_demo_labs
 from intake.models import AuditEvent, Case, Contact, Lab, LinkAttempt, Notification, Role, SampleSource, Sex
 from intake.walkins import MAX_PIN_RESENDS_PER_CASE_DAY, MAX_WRONG_PINS_PER_CASE_DAY, register_walk_in
 from tests.dialogue import transcripts as t
-from tests.dialogue.helpers import PHONE, run_transcript, say
+from tests.dialogue.helpers import PHONE, reported_case, run_transcript, say, wrong_pin
 
 FATHER = "+8613900000002"
 
@@ -20,15 +20,6 @@ FATHER = "+8613900000002"
 def labs(session):
     load_demo_labs(session)
     session.flush()
-
-
-def _reported(session, turns=None) -> Case:
-    run_transcript(session, t.REPORT_ZH + (turns if turns is not None else [("2", ("回复“预约”",))]))
-    return session.scalars(sa.select(Case)).one()
-
-
-def _wrong(pin: str) -> str:
-    return "000000" if pin != "000000" else "111111"
 
 
 def _resent(session) -> list[Notification]:
@@ -52,7 +43,7 @@ def _text(replies) -> str:
 def test_a_lost_pin_at_join_is_sent_to_the_reporting_phone_only_and_the_asker_is_told_whom_to_ask(
     session, labs, forgot
 ):
-    case = _reported(session)
+    case = reported_case(session)
     say(session, f"JOIN {case.reference}", address=FATHER)
     answer = _text(say(session, forgot, address=FATHER))
     assert case.reference in answer and case.pin not in answer
@@ -68,7 +59,7 @@ def test_a_lost_pin_at_join_is_sent_to_the_reporting_phone_only_and_the_asker_is
 
 
 def test_an_unknown_case_gets_the_same_answer_and_nothing_is_sent(session, labs):
-    case = _reported(session)
+    case = reported_case(session)
     say(session, f"JOIN {case.reference}", address=FATHER)
     real = _text(say(session, "forgot", address=FATHER))
     say(session, "JOIN MC-2026-ZZZZZZ", address=FATHER)
@@ -78,7 +69,7 @@ def test_an_unknown_case_gets_the_same_answer_and_nothing_is_sent(session, labs)
 
 
 def test_re_sending_is_rate_limited_per_case_and_audited(session, labs):
-    case = _reported(session)
+    case = reported_case(session)
     for number in range(MAX_PIN_RESENDS_PER_CASE_DAY + 2):
         phone = f"+861370000{number:04d}"
         say(session, f"JOIN {case.reference}", address=phone)
@@ -93,7 +84,7 @@ def test_re_sending_is_rate_limited_per_case_and_audited(session, labs):
 def test_the_reporter_who_forgot_the_pin_at_delete_gets_it_on_her_own_phone_and_the_labs_number(
     session, labs
 ):
-    case = _reported(session, t.BOOK_AFTER_REPORT_ZH)
+    case = reported_case(session, t.BOOK_AFTER_REPORT_ZH)
     say(session, "删除")
     answer = _text(say(session, "忘记了"))
     assert f"案件{case.reference}的核对码已重新发到这个手机" in answer and case.pin not in answer
@@ -104,7 +95,7 @@ def test_the_reporter_who_forgot_the_pin_at_delete_gets_it_on_her_own_phone_and_
 
 
 def test_the_father_who_forgot_the_pin_at_delete_is_told_it_went_to_the_reporting_phone(session, labs):
-    case = _reported(session)
+    case = reported_case(session)
     run_transcript(session, [(f"加入 {case.reference} {case.pin}", ("您是走失孩子的",)), ("爸爸", ("1 同意",)),
                              ("同意", ("保存",)), ("1", ("现在预约",)), ("2", ("预约",))], address=FATHER)  # fmt: skip
     say(session, "删除", address=FATHER)
@@ -115,7 +106,7 @@ def test_the_father_who_forgot_the_pin_at_delete_is_told_it_went_to_the_reportin
 
 
 def test_a_lost_pin_at_link_is_sent_to_the_reporting_phone(session, labs):
-    case = _reported(session)
+    case = reported_case(session)
     lab_id = session.scalars(sa.select(Lab.id)).first()
     _sample, code = register_walk_in(session, lab_id=lab_id, actor="labkey:1", source=SampleSource.REPORTING_PARENT,
                                      role=Role.FATHER, sex=Sex.MALE, case=case)  # fmt: skip
@@ -131,10 +122,10 @@ def test_a_lost_pin_at_link_is_sent_to_the_reporting_phone(session, labs):
 def test_a_case_locked_by_others_tells_the_parent_with_the_right_pin_what_happened_without_saying_it_is_right(
     session, labs
 ):
-    case = _reported(session)
+    case = reported_case(session)
     for number in range(MAX_WRONG_PINS_PER_CASE_DAY):  # strangers, one wrong PIN each
         phone = f"+861370000{number:04d}"
-        say(session, f"JOIN {case.reference} {_wrong(case.pin)}", address=phone)
+        say(session, f"JOIN {case.reference} {wrong_pin(case.pin)}", address=phone)
         say(session, "2", address=phone)
     say(session, f"JOIN {case.reference} {case.pin}", address=FATHER)
     right = _text(say(session, "2", address=FATHER))
@@ -144,14 +135,14 @@ def test_a_case_locked_by_others_tells_the_parent_with_the_right_pin_what_happen
         and "Your PIN was not checked" in right
         and "Too many wrong tries" not in right
     )
-    say(session, f"JOIN {case.reference} {_wrong(case.pin)}", address=FATHER)
+    say(session, f"JOIN {case.reference} {wrong_pin(case.pin)}", address=FATHER)
     assert _text(say(session, "2", address=FATHER)) == right  # a wrong PIN reads the same: no oracle
     assert session.scalars(sa.select(Case.id)).all() == [case.id]
 
 
 @pytest.mark.parametrize("message", ["JOIN {ref} 12345", "加入{ref}，1234567"])
 def test_a_join_pin_of_the_wrong_length_is_told_it_has_6_digits_and_is_no_try(session, labs, message):
-    case = _reported(session)
+    case = reported_case(session)
     answer = _text(say(session, message.format(ref=case.reference), address=FATHER))
     assert "6" in answer and ("you sent" in answer or "您发了" in answer)
     assert "PIN" in answer or "核对码" in answer
@@ -161,7 +152,7 @@ def test_a_join_pin_of_the_wrong_length_is_told_it_has_6_digits_and_is_no_try(se
 
 
 def test_a_delete_pin_of_the_wrong_length_is_no_try_even_after_stop(session, labs):
-    _reported(session)
+    reported_case(session)
     answer = _text(say(session, "删除 12345"))
     assert "核对码是6位数字，您发了5位" in answer and "核对码" in answer
     assert "核对码是6位数字，您发了7位" in _text(say(session, "1234567"))
@@ -172,7 +163,7 @@ def test_a_delete_pin_of_the_wrong_length_is_no_try_even_after_stop(session, lab
 
 
 def test_a_lost_case_number_at_join_says_who_has_it_instead_of_looping(session, labs):
-    _reported(session)
+    reported_case(session)
     say(session, "加入", address=FATHER)
     answer = _text(say(session, "忘记了", address=FATHER))
     assert "登记孩子的那位家人" in answer and "联系警方" in answer

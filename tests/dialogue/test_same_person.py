@@ -15,7 +15,6 @@ from intake.models import (
     AuditEvent,
     Booking,
     BookingStatus,
-    Case,
     CaseStatus,
     Channel,
     Consent,
@@ -30,7 +29,7 @@ from intake.models.outbox import Notification
 from intake.outbox import family_contacts, render
 from intake.walkins import MAX_FAILURES_PER_CONTACT_HOUR
 from tests.dialogue import transcripts as t
-from tests.dialogue.helpers import run_transcript, say
+from tests.dialogue.helpers import reported_case, say
 
 CHAT = "7001"  # the mother's Telegram chat
 NOT_REPORTED = "您还没有登记过。回复“报失”开始登记。"
@@ -45,11 +44,6 @@ def labs(session):
     session.flush()
 
 
-def _reported(session, turns=None) -> Case:
-    run_transcript(session, t.REPORT_ZH + (turns if turns is not None else [("2", ("回复“预约”",))]))
-    return session.scalars(sa.select(Case)).one()
-
-
 def chat(session, text: str, address: str = CHAT, channel: Channel = Channel.TELEGRAM) -> list[str]:
     return [render_plain(r) for r in say(session, text, address=address, channel=channel)]
 
@@ -59,7 +53,7 @@ def _mothers(session) -> list[Person]:
 
 
 def test_the_mother_links_her_telegram_chat_and_sees_and_books_as_the_same_person(session, labs):
-    case = _reported(session, t.BOOK_AFTER_REPORT_ZH)  # she reported and booked by SMS
+    case = reported_case(session, t.BOOK_AFTER_REPORT_ZH)  # she reported and booked by SMS
     [mother] = _mothers(session)
     assert chat(session, "查询") == [NOT_REPORTED]
     assert "1 妈妈" in chat(session, f"加入 {case.reference} {case.pin}")[0]
@@ -101,7 +95,7 @@ def test_the_mother_links_her_telegram_chat_and_sees_and_books_as_the_same_perso
 
 
 def test_a_second_phone_on_the_same_channel_cannot_claim_the_mother_and_joins_as_a_new_person(session, labs):
-    case = _reported(session)
+    case = reported_case(session)
     chat(session, f"加入 {case.reference} {case.pin}", address="+8613900000002", channel=Channel.SMS)
     # A second mother is asked to check her role first (docs/dialogue.md); picking it again joins her.
     assert "已经有妈妈" in chat(session, "妈妈", address="+8613900000002", channel=Channel.SMS)[0]
@@ -110,7 +104,7 @@ def test_a_second_phone_on_the_same_channel_cannot_claim_the_mother_and_joins_as
 
 
 def test_someone_else_joins_as_a_new_person_and_consents_themselves(session, labs):
-    case = _reported(session)
+    case = reported_case(session)
     chat(session, f"加入 {case.reference} {case.pin}")
     assert chat(session, "1")[0].startswith(SAME_QUESTION)
     # "no, I am someone else": a second mother checks her role, then is asked as anyone joining
@@ -120,14 +114,14 @@ def test_someone_else_joins_as_a_new_person_and_consents_themselves(session, lab
 
 
 def test_only_a_role_held_by_a_person_can_be_claimed(session, labs):
-    case = _reported(session)
+    case = reported_case(session)
     chat(session, f"加入 {case.reference} {case.pin}")
     assert "公安采血点采集您的DNA" in chat(session, "爸爸")[0]  # no father yet: nobody to be
     assert session.scalars(sa.select(PersonContact)).all() == []
 
 
 def test_refusing_to_keep_the_chat_links_nothing(session, labs):
-    case = _reported(session)
+    case = reported_case(session)
     chat(session, f"加入 {case.reference} {case.pin}")
     chat(session, "妈妈")
     chat(session, "1")
@@ -138,7 +132,7 @@ def test_refusing_to_keep_the_chat_links_nothing(session, labs):
 
 
 def test_guessing_the_pin_to_claim_a_person_is_locked_out_as_in_join(session, labs):
-    case = _reported(session)
+    case = reported_case(session)
     wrong = "000000" if case.pin != "000000" else "111111"
     for _ in range(MAX_FAILURES_PER_CONTACT_HOUR):
         chat(session, f"加入 {case.reference} {wrong}")
@@ -154,7 +148,7 @@ def test_guessing_the_pin_to_claim_a_person_is_locked_out_as_in_join(session, la
 
 
 def test_delete_from_the_linked_chat_erases_her_case(session, labs):
-    case = _reported(session, t.BOOK_AFTER_REPORT_ZH)
+    case = reported_case(session, t.BOOK_AFTER_REPORT_ZH)
     chat(session, f"加入 {case.reference} {case.pin}")
     chat(session, "妈妈")
     chat(session, "1")
