@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from intake.models import Case, CaseStatus, Channel, Contact, OfficerRole, Person, Role
+from intake.codes import check_character
+from intake.models import Case, CaseStatus, Channel, Contact, OfficerRole, Person, Role, Sample
 from tests.console.factories import add_officer, case_with_profile, lab_in, log_in, make_candidate
 
 CASES = re.compile(r'href="/console/cases/([A-Z]{2}-[0-9A-Z-]+)"')
@@ -68,7 +69,6 @@ def test_search_finds_a_case_by_reference_name_phone_and_sample_code(
     refs = _many_cases(session, 30)
     lab = lab_in(session, "北京市", "北京")
     typed = case_with_profile(session, lab, phone="+8613700000077")
-    from intake.models import Sample
 
     code = session.query(Sample.code).filter(Sample.case_id == typed.case_id).scalar()
     add_officer(session, "admin", role=OfficerRole.ADMIN, province=None)
@@ -79,6 +79,11 @@ def test_search_finds_a_case_by_reference_name_phone_and_sample_code(
     assert _refs(client, "/console/cases?q=139 0000 0009") == [refs[9]]  # a phone, as people write it
     assert _refs(client, "/console/cases?q=+8613900000011") == [refs[11]]
     assert _refs(client, f"/console/cases?q={code}") == [typed.reference]  # a sample code
+    assert _refs(client, f"/console/cases?q={code.replace('-', '').lower()}") == [typed.reference]  # as typed
+    letters = "KQXMPDA" + check_character("KQXMPDA")  # one code in eleven has no digit: found all the same
+    session.query(Sample).filter(Sample.code == code).update({"code": f"{letters[:4]}-{letters[4:]}"})
+    session.commit()
+    assert _refs(client, f"/console/cases?q={letters}") == [typed.reference]
     assert _refs(client, "/console/cases?q=王芳") == [typed.reference]
     assert _refs(client, "/console/cases?q=%25") == []  # a LIKE wildcard is a character, not "everything"
 
@@ -129,7 +134,7 @@ def test_candidates_and_audit_come_in_pages(client: FlaskClient, session: Sessio
 
 
 def test_the_samples_page_shows_booked_family_samples(client: FlaskClient, session: Session) -> None:
-    from intake.models import Sample
+
     from tests.labapi.factories import booked_sample
 
     beijing, shanghai = lab_in(session, "北京市", "北京"), lab_in(session, "上海市", "上海")

@@ -17,6 +17,7 @@ from flask import abort, request, send_file
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import aliased
 
+from intake.codes import is_valid_sample_code, normalise_sample_code
 from intake.i18n import N_
 from intake.models import (
     Attachment,
@@ -128,17 +129,16 @@ def search_condition(q: str) -> sa.ColumnElement[bool]:
     q = q.strip()[:64]
     upper = q.upper()
     lookups: list[sa.Select[Any]] = []
-    # A name has no digit, or has Chinese characters; references, sample codes and phones are ASCII with digits.
+    # A name has no digit, or has Chinese characters; references and phones are ASCII with digits.
     if not any(ch.isdigit() for ch in q) or not q.isascii():
         lookups += [
             sa.select(Case.id).where(Case.child_name.contains(q, autoescape=True)),
             sa.select(Person.case_id).where(Person.name.contains(q, autoescape=True)),
         ]
+    if is_valid_sample_code(q):  # "K7QX-M2PD", "k7qxm2pd", or all letters: its check character tells
+        lookups.append(sa.select(Sample.case_id).where(Sample.code == normalise_sample_code(q)))
     if any(ch.isdigit() for ch in q):
-        lookups += [
-            sa.select(Case.id).where(Case.reference == upper),
-            sa.select(Sample.case_id).where(Sample.code == upper),
-        ]
+        lookups.append(sa.select(Case.id).where(Case.reference == upper))
         digits = PHONE_CHARS.sub("", q)
         if digits.lstrip("+").isdigit() and len(digits.lstrip("+")) >= 5:
             bare = digits.lstrip("+")
