@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.match_queue import queued_search
 from intake.models import DnaProfile, JobKind, JobState, MatchJob, Sample, utcnow
 from matching.frequencies import FrequencyTable
+from matching.joint_index import PedigreeIndex
 from matching.search import Entry, Flag, FlagKind, MatchIndex, Settings
 from matching.service.entries import entries, entry_for
 from matching.service.store import (
@@ -100,7 +101,7 @@ def build_index(
     With `progress`, a rich progress bar counts the profiles read; the summary says how many are on each side.
     """
     started = time.perf_counter()
-    index = MatchIndex(table, settings)
+    index = PedigreeIndex(table, settings)
     summary = BuildSummary()
     seen: Counter[str] = Counter()
     with contextlib.ExitStack() as stack:
@@ -190,7 +191,7 @@ class Worker:
         self.versions = Versions.of(self.table)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.lease, self.max_attempts = lease, max_attempts
-        self.index = MatchIndex(self.table, self.settings)
+        self.index = PedigreeIndex(self.table, self.settings)
         self._seen: set[int] = set()
         self._floor = 0  # every job id at or below this was applied to the index
 
