@@ -16,8 +16,8 @@ they are the dialogue's text as it wrote it, and they go to whoever wrote, STOP'
             case_id=None) -> Notification
     notify_family(session, *, contact, key, template, params, case_id=None) -> Notification | None
     notify_officers(session, *, recipients, key, template, params, case_id=None) -> [Notification]
-    notify_sample_event(session, sample, event_type) -> Notification | None     (called by intake.custody)
-    queue_replies(session, inbound, texts) -> None            (the dialogue's replies, spool mode: intake/spool.py)
+    notify_sample_event(session, sample, event_type) -> Notification | None     (called by intake.samples.custody)
+    queue_replies(session, inbound, texts) -> None            (the dialogue's replies, spool mode: intake/inbound/spool.py)
     schedule_reminders(session, *, today=None) -> int                            (a pass of the worker)
     record_provider_status(session, notification, status, *, error_code=None) -> bool
     fallback(session, notification) -> Notification | None
@@ -36,8 +36,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake import clock
-from intake.i18n import N_, normalise_language, translate
 from intake.models import (
     Booking,
     BookingStatus,
@@ -63,7 +61,9 @@ from intake.models.outbox import (
     NotificationChannel,
     NotificationStatus,
 )
-from intake.provinces import provinces_of
+from intake.places.provinces import provinces_of
+from intake.platform import clock
+from intake.platform.i18n import N_, normalise_language, translate
 
 St = NotificationStatus
 

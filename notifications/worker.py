@@ -41,8 +41,6 @@ from importlib.metadata import entry_points
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from intake import clock
-from intake.db import transaction
 from intake.models import Audience, Contact, Notification, NotificationChannel, NotificationStatus
 from intake.models.outbox import MAX_NOTIFICATION_PROVIDER_ID_CHARS
 from intake.outbox import (
@@ -56,6 +54,8 @@ from intake.outbox import (
     render_subject,
     schedule_reminders,
 )
+from intake.platform import clock
+from intake.platform.db import transaction
 from notifications.config import WorkerSettings
 from notifications.providers import (
     Accepted,

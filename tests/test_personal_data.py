@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from intake.db import Base
+from intake.cases.erasure import erased_values, owned_rows
 from intake.dialogue.types import Incoming, Media
-from intake.erasure import erased_values, owned_rows
-from intake.inbox import process
-from intake.labs import load_demo_labs
+from intake.inbound.inbox import process
+from intake.labs.directory import load_demo_labs
 from intake.models import (
     AuditEvent,
     Candidate,
@@ -24,6 +23,7 @@ from intake.models import (
     Sample,
     utcnow,
 )
+from intake.platform.db import Base
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import PHONE
 

@@ -1,4 +1,4 @@
-"""`reunite dialogue-worker`: process the deliveries the webhooks spooled (intake/spool.py), and the same worker
+"""`reunite dialogue-worker`: process the deliveries the webhooks spooled (intake/inbound/spool.py), and the same worker
 run inside `reunite serve` on SQLite, where no other process may write."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from types import FrameType
 
 import click
 
-from intake import outbox, spool
+from intake import outbox
 from intake.cli.support import runtime_from_env
+from intake.inbound import spool
 from intake.models import Channel
-from intake.runtime import Runtime
+from intake.platform.runtime import Runtime
 
 PROCESSOR_GROUP = "reunite.dialogue_processors"  # channel name -> factory(runtime) -> processor or None
 SERVICE_THREADS_GROUP = "reunite.service_threads"  # started by `reunite serve` on SQLite: (runtime, stop)

@@ -12,13 +12,12 @@ from datetime import date
 import sqlalchemy as sa
 from babel.dates import format_date
 
-from intake.booking import BookingSummary, booking_summary
-from intake.consent import consent_status
+from intake.cases.consent import consent_status
 from intake.dialogue.casefile import short
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.status import contact_cases, day_label, sampled_person
 from intake.dialogue.steps import Ctx, Option, is_english
-from intake.i18n import _
+from intake.labs.appointments import BookingSummary, booking_summary
 from intake.models import (
     Booking,
     Case,
@@ -31,6 +30,7 @@ from intake.models import (
     SampleStatus,
     persons_of_contact,
 )
+from intake.platform.i18n import _
 
 CLOSED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 PICKER_SIZE, PICKER_NAME = 5, 12  # cases offered at once, and the echo of each child's name, to fit an SMS
@@ -61,7 +61,7 @@ def bookable_cases(ctx: Ctx) -> list[Case]:
 
 
 def consented(ctx: Ctx, case: Case) -> bool:
-    """Tell whether the person whose sample this contact books has consented themselves (intake.consent).
+    """Tell whether the person whose sample this contact books has consented themselves (intake.cases.consent).
 
     A parent who joined the case must have consented themselves; the reporter's consent is not theirs, nor a
     sister's refusal the mother's. A found child's sampling rests on the basis recorded for the child.

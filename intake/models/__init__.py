@@ -114,4 +114,4 @@ __all__ = [
 ]
 
 # A case's status follows the rows that cause it (session events): registered wherever the models are used.
-import intake.case_status  # noqa: E402, F401, I001
+import intake.cases.status  # noqa: E402, F401, I001

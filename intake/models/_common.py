@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Enum, LargeBinary, TypeDecorator
 
-from intake import clock, crypto
+from intake.platform import clock, crypto
 
 
 def utcnow() -> datetime:
@@ -39,7 +39,7 @@ def enum_column(enum_cls: type[enum.Enum]) -> Enum:
 
 
 class EncryptedJSON(TypeDecorator[Any]):
-    """A JSON value stored encrypted (`intake.crypto`): the database holds only the sealed bytes.
+    """A JSON value stored encrypted (`intake.platform.crypto`): the database holds only the sealed bytes.
 
     `label` names the column and is bound into each value, so a value moved to another column does not open.
     A value written before encryption (plain JSON bytes, left by migration 0005_crypto) still reads until
@@ -69,7 +69,7 @@ class EncryptedJSON(TypeDecorator[Any]):
 
 
 # Every column says whether it holds personal data (tests/test_personal_data.py walks them all), so a new
-# column forces a decision. Erasure (intake/erasure.py) writes each personal column's "erased" value; a personal
+# column forces a decision. Erasure (intake/cases/erasure.py) writes each personal column's "erased" value; a personal
 # column that erasure keeps on purpose says why in "kept".
 NOT_PERSONAL: dict[str, Any] = {"personal": False}
 
@@ -99,7 +99,7 @@ class CaseStatus(enum.StrEnum):
     PROFILED = "profiled"
     CANDIDATE_MATCH = "candidate_match"
     FAMILY_TOLD = (
-        "family_told"  # two officers approved a candidate and the family was told (intake.case_status)
+        "family_told"  # two officers approved a candidate and the family was told (intake.cases.status)
     )
     REUNITED = "reunited"
     CLOSED = "closed"
@@ -141,7 +141,7 @@ class SampleSource(enum.StrEnum):
 
 
 class SampleStatus(enum.StrEnum):
-    """Where a sample is, as the family hears it; kept derived from the custody events (`intake.custody`)."""
+    """Where a sample is, as the family hears it; kept derived from the custody events (`intake.samples.custody`)."""
 
     AWAITING_COLLECTION = "awaiting_collection"
     COLLECTED = "collected"

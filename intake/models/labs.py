@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, BookingStatus, TZDateTime, enum_column, utcnow
+from intake.platform.db import Base
 
 
 class Lab(Base):

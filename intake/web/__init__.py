@@ -12,9 +12,9 @@ from flask import Blueprint, Flask, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from intake.config import Settings
-from intake.errors import ReuniteError
-from intake.runtime import Runtime
+from intake.platform.errors import ReuniteError
+from intake.platform.runtime import Runtime
+from intake.platform.settings import Settings
 from intake.web import home
 from intake.web.support import json_error, status_of
 

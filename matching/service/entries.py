@@ -1,7 +1,7 @@
 """Which stored profiles the matcher sees, and as what: intake rows turned into `matching.search.Entry`.
 
 A profile enters the index when it is its sample's current profile, the sample is linked to a person of a case
-that is not withdrawn, the intake's consents of that person are on record (`intake.consent`), and its
+that is not withdrawn, the intake's consents of that person are on record (`intake.cases.consent`), and its
 source and role put it on a side: a found child (sources 3-5, role child) is a CHILD, the adults who came with a
 suspected-kidnapped child are CLAIMED, the parents and relatives of a missing child (sources 1-2) are FAMILY.
 
@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from intake.consent import ConsentBook
+from intake.cases.consent import ConsentBook
 from intake.models import (
     Case,
     CaseStatus,
@@ -120,7 +120,7 @@ def _pair(first: str, second: str) -> tuple[str, str] | None:
 
 
 def stored_profile(genotypes: Mapping[str, Sequence[str]]) -> Profile | None:
-    """Return the Profile of genotypes as `intake.lab_profiles` stores them, or None if they cannot be used.
+    """Return the Profile of genotypes as `intake.labs.profiles` stores them, or None if they cannot be used.
 
     Stored profiles were checked and canonicalised on upload (names, alleles, two per STR), so they are read
     through small caches (about 20 times faster than parsing); anything else is parsed in full.

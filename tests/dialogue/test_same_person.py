@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from intake.inbox import render_plain
-from intake.labs import load_demo_labs
+from intake.inbound.inbox import render_plain
+from intake.labs.directory import load_demo_labs
+from intake.labs.walkins import MAX_FAILURES_PER_CONTACT_HOUR
 from intake.models import (
     AuditEvent,
     Booking,
@@ -27,7 +28,6 @@ from intake.models import (
 )
 from intake.models.outbox import Notification
 from intake.outbox import family_contacts, render
-from intake.walkins import MAX_FAILURES_PER_CONTACT_HOUR
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import reported_case, say
 

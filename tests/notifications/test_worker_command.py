@@ -9,11 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from intake.config import Settings
-from intake.db import transaction
 from intake.models import Channel, Contact
 from intake.outbox import notify_family
-from intake.runtime import Runtime
+from intake.platform.db import transaction
+from intake.platform.runtime import Runtime
+from intake.platform.settings import Settings
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
 REUNITE = [sys.executable, "-c", "from intake.cli import main; main()"]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from intake.config import SettingError, Settings
+from intake.platform.settings import SettingError, Settings
 from notifications.config import WorkerSettings
 from notifications.providers import Retry
 from notifications.worker import RateLimit
