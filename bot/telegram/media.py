@@ -17,8 +17,8 @@ from bot.telegram.adapter import FILE_PREFIX
 from bot.telegram.api import BotApi
 from bot.telegram.config import TelegramSettings
 from intake.inbound.media import MediaGone, MediaUnavailable, fetch_pending
-from intake.inbound.photos import MAX_PHOTO_BYTES
 from intake.models import Channel
+from intake.platform.photos import MAX_PHOTO_BYTES
 from intake.platform.settings import Settings
 
 _api: dict[TelegramSettings, BotApi] = {}

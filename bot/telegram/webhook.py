@@ -30,8 +30,8 @@ from bot.telegram.api import BotApi
 from bot.telegram.config import TelegramSettings
 from intake.inbound import spool
 from intake.models import Channel
-from intake.platform.runtime import Runtime
 from intake.platform.settings import SettingError
+from intake.runtime import Runtime
 from intake.web.support import json_error, runtime
 
 bp = Blueprint("telegram", __name__, url_prefix="/telegram")

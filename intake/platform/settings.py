@@ -51,6 +51,10 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingError(f"{name}={raw!r}: expected 1 or 0 (also true/false, yes/no, on/off)")
 
 
+# The data folder's subfolder for numba's JIT cache (kept out of backups: it is rebuilt on start).
+NUMBA_CACHE_FOLDER = "numba-cache"
+
+
 def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
     """Return DATABASE_URL (default: SQLite in the data folder), checked to be a SQLAlchemy URL."""
     url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{data_dir / 'reunite.sqlite3'}"

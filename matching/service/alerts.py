@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from intake.cases.status import touch
 from intake.models import Candidate, CandidateStatus, Case
 from intake.models.outbox import Notification
-from intake.outbox import notify_officers, officer_recipients
+from intake.outbox.delivery import officer_recipients
+from intake.outbox.queue import notify_officers
 from intake.places.provinces import provinces_of
 
 ALERTING_BANDS = frozenset({"candidate"})
