@@ -91,6 +91,20 @@ _SUCCESS = (JoinOutcome.JOINED, JoinOutcome.ALREADY, JoinOutcome.CLAIMABLE, Join
 ONE_PER_CHILD = (Role.MOTHER, Role.FATHER)  # roles a child has one of
 # The role words of the notice to the reporting contact (the dialogue's own words live in dialogue.casefile).
 ROLE_NAMES = {Role.MOTHER: N_("mother"), Role.FATHER: N_("father")}
+# Each relative in words a parent understands, the side of the family said as Chinese kin terms say it (爷爷 is
+# the father's father, 外婆 the mother's mother): the dialogue's advice on whom to bring, the console's power line.
+RELATIVE_PHRASES = {
+    Role.MOTHER: N_("the child's mother"), Role.FATHER: N_("the child's father"),
+    Role.FULL_SIBLING: N_("a brother or sister of the child (same father and mother)"),
+    Role.PATERNAL_GRANDFATHER: N_("the father of the child's father (grandpa)"),
+    Role.PATERNAL_GRANDMOTHER: N_("the mother of the child's father (grandma)"),
+    Role.MATERNAL_GRANDFATHER: N_("the father of the child's mother (grandpa)"),
+    Role.MATERNAL_GRANDMOTHER: N_("the mother of the child's mother (grandma)"),
+    Role.PATERNAL_AUNT_UNCLE: N_("a brother or sister of the child's father (uncle or aunt)"),
+    Role.MATERNAL_AUNT_UNCLE: N_("a brother or sister of the child's mother (uncle or aunt)"),
+    Role.PATERNAL_HALF_SIBLING: N_("a half brother or sister of the child (same father)"),
+    Role.MATERNAL_HALF_SIBLING: N_("a half brother or sister of the child (same mother)"),
+}  # fmt: skip
 CHANNEL_NAMES = {
     Channel.SMS: N_("SMS"),
     Channel.TELEGRAM: N_("Telegram"),

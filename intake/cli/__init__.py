@@ -109,6 +109,7 @@ def _register_commands() -> None:
     from intake.cli.lab_keys import make_labs_group_with_keys
     from intake.cli.match import match_commands
     from intake.cli.officers import officers
+    from intake.cli.power import power
     from intake.cli.retention import retention
     from intake.cli.synth import synth
 
@@ -118,6 +119,7 @@ def _register_commands() -> None:
     main.add_command(children)
     main.add_command(dialogue_worker)
     main.add_command(officers)
+    main.add_command(power)
     main.add_command(synth)
     main.add_command(retention)
     for command in (*match_commands, *backup_commands):

@@ -44,6 +44,7 @@ from intake.models.matches import (
 from intake.models.media import MAX_CONTENT_TYPE_CHARS, Attachment, attach_to_case, attachments_of
 from intake.models.officers import Officer, OfficerRole
 from intake.models.outbox import Audience, Notification, NotificationChannel, NotificationStatus
+from intake.models.power import CasePower
 from intake.models.profiles import DnaProfile
 from intake.models.reviews import CandidateDecision, CandidateReview, DecisionKind, ReviewState
 from intake.models.samples import Sample
@@ -53,6 +54,7 @@ __all__ = [
     "CLOSED_STATUSES",
     "FAMILY_ROLES",
     "Candidate",
+    "CasePower",
     "CandidateStatus",
     "JobKind",
     "JobState",
