@@ -196,7 +196,9 @@ def _marker(
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
     """Return, over the simulated persons' joint genotypes (flattened), P(genotypes | typed data, H1), the
     marker's log10 LR and whether the marker is Mendel-inconsistent."""
-    locus: Locus = spec.table.locus(marker).with_alleles({a for g in typed.values() for a in g}, DEFAULT_POLICY)
+    locus: Locus = spec.table.locus(marker).with_alleles(
+        {a for g in typed.values() for a in g}, DEFAULT_POLICY
+    )
     n = len(locus.alleles)
     first, second = np.triu_indices(n)
     batch = GenotypeBatch(first, second)

@@ -10,17 +10,22 @@ is compared with today (`children_searched`), so it follows the database's size 
 
     case_power(session, case, *, compute=True) -> SearchPower | None
     family_members(session, case) -> dict[Member, Profile]
+    worker_task(session_factory) -> int      `reunite worker` computes a stale case's figures, one per pass
+
+So the figures are computed in the background when a member's profile arrives (the notification worker's task
+`case_power` in `reunite.worker_tasks`), and a page view or an SMS reply only reads them (`compute=False`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from intake.cases.consent import ConsentBook
 from intake.cases.found_children import case_kind
@@ -47,6 +52,8 @@ from matching.search import Settings
 FAMILY_SOURCES = (SampleSource.CONFIRMED_MISSING_PARENT, SampleSource.REPORTING_PARENT)
 CHILD_SOURCES = (SampleSource.RESCUED_CHILD, SampleSource.SUSPECTED_KIDNAPPED_CHILD,
                  SampleSource.UNKNOWN_IDENTITY_CHILD)  # fmt: skip
+log = logging.getLogger(__name__)
+SETTINGS = Settings()  # the search's own defaults: the standard's bands, the default mutation model
 VERSION = 1  # bump when the computation changes, so every cached figure is computed again
 
 
@@ -77,7 +84,9 @@ class SearchPower:
         if not self.additions:
             return None
         top = self.additions[0]
-        better = top.true_rate > self.today.true_rate or top.expected_unrelated < self.today.expected_unrelated
+        better = (
+            top.true_rate > self.today.true_rate or top.expected_unrelated < self.today.expected_unrelated
+        )
         return top if better else None
 
 
@@ -106,6 +115,11 @@ def family_members(session: Session, case: Case) -> dict[Member, Profile]:
     return members
 
 
+def is_family(session: Session, case: Case) -> bool:
+    """Tell whether the case is a missing child's, searched with its family's profiles."""
+    return case_kind(session, case) is CaseKind.MISSING_CHILD
+
+
 def children_searched(session: Session) -> int:
     """Return how many children's current profiles a family is compared with today."""
     query = (
@@ -118,7 +132,9 @@ def children_searched(session: Session) -> int:
     return int(session.scalar(query) or 0)
 
 
-def _fingerprint(members: dict[Member, Profile], table: FrequencyTable, settings: Settings, simulations: int) -> str:
+def _fingerprint(
+    members: dict[Member, Profile], table: FrequencyTable, settings: Settings, simulations: int
+) -> str:
     what = {
         "version": VERSION, "members": sorted((m.name, m.role) for m in members), "table": table.source,
         "settings": repr((settings.mutation, settings.theta, settings.candidate_lr, settings.exclude_inconsistent,
@@ -157,13 +173,15 @@ def case_power(
     simulations: int = DEFAULT_SIMULATIONS,
 ) -> SearchPower | None:
     """Return the case's search power: cached if its typed members are unchanged, else computed and cached
-    (`compute=False`: None instead of computing, for a quick answer such as an SMS reply). A found child's case
-    has none. The caller commits."""
-    if case_kind(session, case) is not CaseKind.MISSING_CHILD:
+    (`compute=False`: None instead of computing, for a page view or an SMS reply). A found child's case and a
+    case with no member typed yet have none. The caller commits."""
+    if not is_family(session, case):
         return None
-    settings = settings or Settings()
+    settings = settings or SETTINGS
     table = table or _default_table()
     members = family_members(session, case)
+    if not members:
+        return None  # nobody typed yet: nothing to weigh (every relative is asked to give a sample anyway)
     fingerprint = _fingerprint(members, table, settings, simulations)
     cached = session.get(CasePower, case.id)
     if cached is None or cached.fingerprint != fingerprint:
@@ -190,3 +208,42 @@ def _default_table() -> FrequencyTable:
     if not _TABLE:
         _TABLE.append(FrequencyTable.default())
     return _TABLE[0]
+
+
+def stale_cases(session: Session, limit: int = 1) -> list[int]:
+    """Return ids of cases with a family member's profile newer than their figures (or none computed yet)."""
+    cached = aliased(CasePower)
+    newer = sa.or_(
+        cached.case_id.is_(None),
+        DnaProfile.created_at > cached.computed_at,
+        DnaProfile.replaced_at > cached.computed_at,
+    )
+    query = (
+        sa.select(Sample.case_id)
+        .join(DnaProfile, DnaProfile.sample_id == Sample.id)
+        .join(Case, Case.id == Sample.case_id)
+        .outerjoin(cached, cached.case_id == Sample.case_id)
+        .where(Sample.source.in_(FAMILY_SOURCES), Case.status != CaseStatus.WITHDRAWN, newer)
+        .group_by(Sample.case_id)
+        .order_by(Sample.case_id)
+        .limit(limit)
+    )
+    return [int(c) for c in session.scalars(query) if c is not None]
+
+
+def worker_task(session_factory: sessionmaker[Session]) -> int:
+    """Compute the figures of one case whose member's profile arrived since (registered in
+    `reunite.worker_tasks`, so `reunite worker` runs it each pass); return 1 if it computed, else 0."""
+    with session_factory() as session:
+        for case_id in stale_cases(session):
+            case = session.get_one(Case, case_id)
+            try:
+                result = case_power(session, case)
+            except KinshipError:
+                log.exception("case %s: its search power cannot be computed", case_id)
+                result = None
+            if result is None:  # nothing to weigh: mark it computed, so it is not looked at every pass
+                session.merge(CasePower(case_id=case_id, fingerprint="", computed_at=utcnow(), figures={}))
+            session.commit()
+            return 1
+    return 0

@@ -41,7 +41,9 @@ def make_power_command(get_session_factory: Callable[[], sessionmaker[Session]])
             except (ReuniteError, KinshipError) as exc:
                 raise click.ClickException(str(exc)) from exc
             if result is None:
-                raise click.ClickException(f"{case.reference} is a found child's case: its power is the families'")
+                raise click.ClickException(
+                    f"{case.reference} is a found child's case: its power is the families'"
+                )
             audit(session, "officer:cli", "case.power_view", "case", case.id)
             session.commit()
         if as_json:

@@ -42,7 +42,9 @@ def test_the_trio_finds_more_true_children_and_fewer_unrelated_than_the_duo() ->
     rng = np.random.default_rng(7)
     father, mother = random_profile(KIT, rng), random_profile(KIT, rng)
     duo = search_power({Member("m", "mother"): mother}, additions=[], **SMALL_KIT)
-    trio = search_power({Member("m", "mother"): mother, Member("f", "father"): father}, additions=[], **SMALL_KIT)
+    trio = search_power(
+        {Member("m", "mother"): mother, Member("f", "father"): father}, additions=[], **SMALL_KIT
+    )
     assert trio.today.true_rate > duo.today.true_rate
     assert trio.today.false_rate < duo.today.false_rate / 10
     assert 0.0 < duo.today.true_rate < 1.0
@@ -106,7 +108,9 @@ def test_nobody_typed_has_no_power_today_and_the_parents_first() -> None:
 def test_too_few_markers_for_the_search_leave_no_power() -> None:
     rng = np.random.default_rng(1)
     mother = random_profile(KIT, rng)
-    report = search_power({Member("m", "mother"): mother}, additions=[], **{**SMALL_KIT, "min_shared_markers": 9})
+    report = search_power(
+        {Member("m", "mother"): mother}, additions=[], **{**SMALL_KIT, "min_shared_markers": 9}
+    )
     assert report.today.true_rate == 0.0
 
 

@@ -34,6 +34,11 @@ LABELS: dict[str, str] = {
     "half_sibling": N_("half-brother or half-sister"), "grandparent": N_("grandparent"),
     "aunt_uncle": N_("aunt or uncle"), "claimed_mother": N_("woman who said she is the mother"),
     "claimed_father": N_("man who said he is the father"),
+    "paternal_grandfather": N_("father's father"), "paternal_grandmother": N_("father's mother"),
+    "maternal_grandfather": N_("mother's father"), "maternal_grandmother": N_("mother's mother"),
+    "paternal_aunt_uncle": N_("father's brother or sister"), "maternal_aunt_uncle": N_("mother's brother or sister"),
+    "paternal_half_sibling": N_("half-brother or half-sister, same father"),
+    "maternal_half_sibling": N_("half-brother or half-sister, same mother"),
     # consent
     "dna_sampling": N_("DNA sampling"), "data_processing": N_("keeping the details"),
     "granted": N_("agreed"), "refused": N_("refused"), "consent_withdrawn": N_("withdrawn"),

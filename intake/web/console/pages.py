@@ -54,6 +54,7 @@ from intake.web.console.access import require_case, visible
 from intake.web.console.app import bp, db, label, login_required, officer, render, roles_required, t
 from intake.web.console.candidates import combined_lr
 from intake.web.console.paging import date_arg, day_end, day_start, page_list, paginate
+from intake.web.console.power import expected, percent, power_view
 from intake.web.support import runtime
 
 # The values of the enumerations the pages show, translated in the templates with _(value).
@@ -444,9 +445,13 @@ def case_page(reference: str) -> ResponseReturnValue:
         ).all()
     )
     audit(s, me.actor, "case.view", "case", case.id)
+    power = power_view(s, case, me.actor)
     s.commit()
     return render(
         "case.html",
+        power=power,
+        percent=percent,
+        expected=expected,
         case=case,
         found=found,
         registrant=registrants([found]).get(case.id) if found else None,
