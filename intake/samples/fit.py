@@ -26,8 +26,8 @@ from intake.labs.errors import ProfileRejectedError
 from intake.models import FAMILY_ROLES, Case, FoundChild, Person, Role, Sample, SampleSource, Sex
 from intake.platform.i18n import N_, _
 
-FEMALE_ROLES = {Role.MOTHER, Role.CLAIMED_MOTHER}
-MALE_ROLES = {Role.FATHER, Role.CLAIMED_FATHER}
+FEMALE_ROLES = {Role.MOTHER, Role.CLAIMED_MOTHER, Role.PATERNAL_GRANDMOTHER, Role.MATERNAL_GRANDMOTHER}
+MALE_ROLES = {Role.FATHER, Role.CLAIMED_FATHER, Role.PATERNAL_GRANDFATHER, Role.MATERNAL_GRANDFATHER}
 FAMILY_SOURCES = {SampleSource.CONFIRMED_MISSING_PARENT, SampleSource.REPORTING_PARENT}
 CLAIMED_ROLES = {Role.CLAIMED_MOTHER, Role.CLAIMED_FATHER}
 SEX_WORDS = {Sex.FEMALE: _("female"), Sex.MALE: _("male")}

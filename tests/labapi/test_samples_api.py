@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import sqlalchemy as sa
@@ -215,3 +216,31 @@ def test_a_path_that_is_not_utf8_is_read_leniently_and_refused_with_a_reason(cli
     # Werkzeug 3.1 decodes paths and forms with replacement characters: no UnicodeDecodeError reaches Flask.
     answer = client.get("/api/v1/samples/%FF%FE", headers=bearer(lab[1]))
     assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_sample_code"
+
+
+def test_a_relative_walks_in_with_the_side_of_the_family_in_the_role(client, session, lab):
+    _lab, secret, _ = lab
+    reference = session.get_one(Case, booked_sample(session, lab[0]).case_id).reference
+    session.rollback()
+    grandmother = {
+        "source": "reporting_parent",
+        "role": "paternal_grandmother",
+        "sex": "female",
+        "case": reference,
+    }
+    assert client.post("/api/v1/samples", json=grandmother, headers=bearer(secret)).status_code == 201
+    uncle = {
+        "source": "confirmed_missing_parent",
+        "role": "maternal_aunt_uncle",
+        "sex": "male",
+        "case": reference,
+    }
+    assert client.post("/api/v1/samples", json=uncle, headers=bearer(secret)).status_code == 201
+    for bad, code in (
+        ({**grandmother, "sex": "male"}, "sex_mismatch"),  # a grandmother is a woman
+        ({**grandmother, "source": "rescued_child", "case": None}, "source_role_mismatch"),
+    ):
+        answer = client.post("/api/v1/samples", json=bad, headers=bearer(secret))
+        assert answer.status_code == 422 and answer.get_json()["error"]["code"] == code, answer.get_json()
+    document = json.dumps(client.get("/api/v1/openapi.json").get_json())
+    assert "maternal_aunt_uncle" in document and "each scored on its own" in document

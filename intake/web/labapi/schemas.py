@@ -63,7 +63,18 @@ class WalkInIn(Strict):
     """A sample taken at the lab from a person who walked in."""
 
     source: SampleSource
-    role: Role
+    role: Role = Field(
+        description=(
+            "The person's relationship to the child. A missing child's family (sources confirmed_missing_parent and "
+            "reporting_parent): mother, father, full_sibling, and relatives with their side of the family, so that "
+            "the matcher places them in one pedigree with the child: paternal_grandfather, paternal_grandmother, "
+            "maternal_grandfather, maternal_grandmother, paternal_aunt_uncle, maternal_aunt_uncle, "
+            "paternal_half_sibling, maternal_half_sibling. The older grandparent, aunt_uncle, half_sibling and "
+            "other_relative name no side: still accepted, each scored on its own against a child, outside the "
+            "family's pedigree. A found child: child; a suspected kidnapped child's adults: claimed_mother, "
+            "claimed_father."
+        )
+    )
     sex: Sex
     case: PlainText | None = Field(
         None, max_length=24, description="The case reference (MC-2026-... or FC-2026-...), if known."
