@@ -34,6 +34,11 @@ ROLE_WORDS = {
     Role.MOTHER: _("mother"), Role.FATHER: _("father"), Role.GRANDPARENT: _("grandparent"),
     Role.FULL_SIBLING: _("brother or sister"), Role.HALF_SIBLING: _("half brother or sister"),
     Role.AUNT_UNCLE: _("aunt or uncle"), Role.OTHER_RELATIVE: _("other relative"),
+    Role.PATERNAL_GRANDFATHER: _("father's father"), Role.PATERNAL_GRANDMOTHER: _("father's mother"),
+    Role.MATERNAL_GRANDFATHER: _("mother's father"), Role.MATERNAL_GRANDMOTHER: _("mother's mother"),
+    Role.PATERNAL_AUNT_UNCLE: _("father's brother or sister"), Role.MATERNAL_AUNT_UNCLE: _("mother's brother or sister"),
+    Role.PATERNAL_HALF_SIBLING: _("half-brother or half-sister, same father"),
+    Role.MATERNAL_HALF_SIBLING: _("half-brother or half-sister, same mother"),
 }  # fmt: skip
 
 

@@ -33,13 +33,13 @@ from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.keywords import Command, argument_of
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, StepGone, fold
-from intake.dialogue.vocabulary import RELATIVE_WORDS
+from intake.dialogue.vocabulary import RELATIVE_WORDS, SIDED_WORDS, relative_of
 from intake.models import Case, CaseStatus, ConsentScope, Person, Role
 from intake.platform.codes import normalise_case_reference
 from intake.platform.errors import InputError
 from intake.platform.i18n import _
 
-REFERENCE, PIN, ROLE = "join.reference", "join.pin", "join.role"
+REFERENCE, PIN, ROLE, SIDE = "join.reference", "join.pin", "join.role", "join.side"
 CONSENT_DNA, CONSENT_DATA, OFFER_BOOKING = "join.consent_dna", "join.consent_data", "join.offer_booking"
 SAME, CONSENT_CHANNEL, ROLE_HELD = "join.same", "join.consent_channel", "join.role_held"
 
@@ -51,15 +51,34 @@ def _words(role: Role) -> tuple[str, ...]:
     return tuple(w for w, r in RELATIVE_WORDS.items() if r is role)
 
 
+def _sided(role: Role) -> tuple[str, ...]:
+    return tuple(w for w, r in SIDED_WORDS.items() if r is role)
+
+
+# Numbered for SMS; a grandparent or an aunt or uncle is then asked which side of the family (the matcher places
+# sided relatives in one pedigree with the child: docs/matching.md, "Joint pedigrees"). "6" came last so that the
+# numbers people already know keep their meaning.
 ROLES = (
     Option("1", _("Mother"), _words(Role.MOTHER)),
     Option("2", _("Father"), _words(Role.FATHER)),
     Option("3", _("Brother or sister"), _words(Role.FULL_SIBLING)),
     Option("4", _("Grandparent"), _words(Role.GRANDPARENT)),
     Option("5", _("Other relative"), _words(Role.OTHER_RELATIVE)),
+    Option("6", _("Aunt or uncle"), _words(Role.AUNT_UNCLE)),
 )
-ROLE_VALUES = {"1": Role.MOTHER, "2": Role.FATHER, "3": Role.FULL_SIBLING, "4": Role.GRANDPARENT,
-               "5": Role.OTHER_RELATIVE}  # fmt: skip
+ROLE_VALUES = {"1": Role.MOTHER, "2": Role.FATHER, "3": Role.FULL_SIBLING, "5": Role.OTHER_RELATIVE}
+SIDES = {
+    "4": (_("Which grandparent of the child are you?"), (
+        Option("1", _("The father of the child's father (grandpa)"), _sided(Role.PATERNAL_GRANDFATHER)),
+        Option("2", _("The mother of the child's father (grandma)"), _sided(Role.PATERNAL_GRANDMOTHER)),
+        Option("3", _("The father of the child's mother (grandpa)"), _sided(Role.MATERNAL_GRANDFATHER)),
+        Option("4", _("The mother of the child's mother (grandma)"), _sided(Role.MATERNAL_GRANDMOTHER)),
+    ), (Role.PATERNAL_GRANDFATHER, Role.PATERNAL_GRANDMOTHER, Role.MATERNAL_GRANDFATHER, Role.MATERNAL_GRANDMOTHER)),
+    "6": (_("You are a brother or sister of:"), (
+        Option("1", _("The child's father (you are an uncle or aunt on his side)"), _sided(Role.PATERNAL_AUNT_UNCLE)),
+        Option("2", _("The child's mother (you are an uncle or aunt on her side)"), _sided(Role.MATERNAL_AUNT_UNCLE)),
+    ), (Role.PATERNAL_AUNT_UNCLE, Role.MATERNAL_AUNT_UNCLE)),
+}  # fmt: skip
 
 
 @dataclass
@@ -71,6 +90,8 @@ class JoinState(FlowState):
     role: Role | None = None
     case_id: int | None = None
     person_id: int | None = None
+    side_of: str | None = None  # the ROLES key ("4", "6") whose side of the family is asked
+    held: Role | None = None  # the parent's role held already, asked at ROLE_HELD: picking it again confirms
 
 
 def _reference(text: str) -> str | None:
@@ -131,11 +152,47 @@ def ask_role(ctx: Ctx) -> Question:
     return Question(_("You are the missing child's:"), ROLES)
 
 
+def _picked(ctx: Ctx, options: tuple[Option, ...]) -> Role | str:
+    """Return the role the answer names, or SIDE when it names a grandparent or aunt or uncle of no side yet."""
+    sided = relative_of(ctx.text, SIDED_WORDS)  # "奶奶", "舅舅", "同父异母": the side is in the word
+    if sided is not None:
+        return sided
+    key = ctx.choose(options)
+    if key in SIDES:
+        st = JoinState.load(ctx.data)
+        st.side_of = key
+        st.save(ctx)
+        return SIDE
+    return ROLE_VALUES[key]
+
+
 def on_role(ctx: Ctx) -> str:
-    """Join the case in that role if the case number and PIN are right; a wrong pair ends the flow."""
-    role = ROLE_VALUES[ctx.choose(ROLES)]
+    """Join the case in that role if the case number and PIN are right; a wrong pair ends the flow. A
+    grandparent or an aunt or uncle is first asked which side of the family."""
+    picked = _picked(ctx, ROLES)
+    return _join_as(ctx, picked) if isinstance(picked, Role) else picked
+
+
+def ask_side(ctx: Ctx) -> Question:
+    question, options, _roles = SIDES[need(JoinState.load(ctx.data).side_of)]
+    return Question(question, options)
+
+
+def on_side(ctx: Ctx) -> str:
+    """Join in the side's role (the father's or the mother's side of the family), as at the role question."""
+    _question, options, roles = SIDES[need(JoinState.load(ctx.data).side_of)]
+    sided = relative_of(ctx.text, SIDED_WORDS)
+    role = sided if sided in roles else roles[int(ctx.choose(options)) - 1]
+    return _join_as(ctx, need(role))
+
+
+def _join_as(ctx: Ctx, role: Role) -> str:
+    """Join in `role`; a role held by a person on another channel asks whether it is them; a parent's role held
+    asks to check it (picking it again there confirms it: a second person in it)."""
     st = JoinState.load(ctx.data)
-    result = join_case(ctx.session, ctx.contact, need(st.reference), need(st.pin), role)
+    second = st.held is not None and role is st.held
+    result = join_case(ctx.session, ctx.contact, need(st.reference), need(st.pin), role,
+                       claim=False if second else None, second=second)  # fmt: skip
     if result.outcome is JoinOutcome.CLAIMABLE:  # held by a person on another channel: is it this one?
         JoinState(reference=st.reference, pin=st.pin, role=role, person_id=result.person_id).save(ctx)
         return SAME
@@ -152,7 +209,7 @@ def _joined(ctx: Ctx, result: JoinResult, role: Role | None = None) -> str:
     if (
         result.outcome is JoinOutcome.ROLE_HELD
     ):  # a second mother (father): the person checks their role first
-        JoinState(reference=st.reference, pin=st.pin, role=role).save(ctx)
+        JoinState(reference=st.reference, pin=st.pin, role=role, held=role).save(ctx)
         return ROLE_HELD
     if result.outcome is JoinOutcome.LOCKED:  # whose tries locked it, and until when; the PIN was not checked
         case = _case(ctx, st.reference)
@@ -185,16 +242,8 @@ def ask_role_held(ctx: Ctx) -> Question:
 
 def on_role_held(ctx: Ctx) -> str:
     """The same role again: join in it all the same (the reporter is told); another role: join in that one."""
-    role = ROLE_VALUES[ctx.choose(ROLES)]
-    st = JoinState.load(ctx.data)
-    # The same role again: a second person in it (who said they are not the one on another channel, if asked).
-    second = role is st.role
-    result = join_case(ctx.session, ctx.contact, need(st.reference), need(st.pin), role,
-                       claim=False if second else None, second=second)  # fmt: skip
-    if result.outcome is JoinOutcome.CLAIMABLE:
-        JoinState(reference=st.reference, pin=st.pin, role=role, person_id=result.person_id).save(ctx)
-        return SAME
-    return _joined(ctx, result, role)
+    picked = _picked(ctx, ROLES)
+    return _join_as(ctx, picked) if isinstance(picked, Role) else picked
 
 
 def still_applies(ctx: Ctx, step: str) -> None:
@@ -286,13 +335,18 @@ FLOW = Flow(
         Step(REFERENCE, ask_reference, on_reference, {PIN: "case number", END: "forgot: who has it"}),
         Step(PIN, ask_pin, on_pin, {ROLE: "6 digits", END: "forgot: sent to the reporting phone"}),
         Step(ROLE, ask_role, on_role, {CONSENT_DNA: "joined", OFFER_BOOKING: "joined, consents given already",
+                                       SIDE: "grandparent / aunt or uncle: which side",
                                        SAME: "role held by a person on another channel",
                                        ROLE_HELD: "a parent's role held by another person",
+                                       END: "wrong number or PIN / withdrawn / locked"}),
+        Step(SIDE, ask_side, on_side, {CONSENT_DNA: "joined", OFFER_BOOKING: "joined, consents given already",
+                                       SAME: "role held by a person on another channel",
                                        END: "wrong number or PIN / withdrawn / locked"}),
         Step(SAME, ask_same, on_same, {CONSENT_CHANNEL: "yes, me", CONSENT_DNA: "no: joined",
                                        OFFER_BOOKING: "no: joined, consents given already",
                                        ROLE_HELD: "no: a parent's role held", END: "no: locked"}),
         Step(ROLE_HELD, ask_role_held, on_role_held, {CONSENT_DNA: "same role again / another role: joined",
+                                                      SIDE: "grandparent / aunt or uncle: which side",
                                                       OFFER_BOOKING: "joined, consents given already",
                                                       SAME: "role held by a person on another channel",
                                                       ROLE_HELD: "another parent's role held",

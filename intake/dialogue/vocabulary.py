@@ -8,6 +8,8 @@ an opt-out keyword, which always wins: tests/dialogue/test_precedence.py checks 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from intake.dialogue.types import Option
 from intake.models import Role, Sex
 from intake.platform.i18n import _
@@ -86,6 +88,20 @@ RELATIVE_WORDS: dict[str, Role] = {
     ),
 }  # fmt: skip
 
+# Kin words that say the side of the family as Chinese kin terms do (爷爷 is the father's father, 外婆 the mother's
+# mother): JOIN takes them at once, where "grandma" or "aunt" is asked which side (RELATIVE_WORDS, above, keeps
+# the unsided role for the report flow).
+SIDED_WORDS: dict[str, Role] = {
+    **dict.fromkeys(("爷爷", "祖父", "yeye"), Role.PATERNAL_GRANDFATHER),
+    **dict.fromkeys(("奶奶", "祖母", "nainai"), Role.PATERNAL_GRANDMOTHER),
+    **dict.fromkeys(("外公", "姥爷", "外祖父", "waigong", "laoye"), Role.MATERNAL_GRANDFATHER),
+    **dict.fromkeys(("外婆", "姥姥", "外祖母", "waipo", "laolao"), Role.MATERNAL_GRANDMOTHER),
+    **dict.fromkeys(("叔叔", "伯伯", "伯父", "叔父", "亲叔叔", "姑姑", "姑妈", "姑", "gugu"), Role.PATERNAL_AUNT_UNCLE),
+    **dict.fromkeys(("舅舅", "舅", "姨妈", "大姨", "小姨", "姨", "jiujiu"), Role.MATERNAL_AUNT_UNCLE),
+    **dict.fromkeys(("同父异母", "同父异母的哥哥", "同父异母的姐姐"), Role.PATERNAL_HALF_SIBLING),
+    **dict.fromkeys(("同母异父", "同母异父的哥哥", "同母异父的姐姐"), Role.MATERNAL_HALF_SIBLING),
+}  # fmt: skip
+
 # What people put before the relation ("我是孩子的奶奶", "孩子他妈", "孩他爸", "I'm his grandma"), dropped one by one.
 _LEAD_INS = ("我是", "孩子的", "孩子", "孩", "他的", "她的", "他", "她", "的", "iam", "i'm", "i’m", "im", "the",
              "his", "her", "their", "child's")  # fmt: skip
@@ -96,15 +112,16 @@ def relative_words(role: Role) -> tuple[str, ...]:
     return tuple(word for word, named in RELATIVE_WORDS.items() if named is role)
 
 
-def relative_of(text: str) -> Role | None:
-    """Return the relation a typed answer names ("孩子他妈", "我是奶奶", "I'm his grandma"), or None."""
+def relative_of(text: str, words: Mapping[str, Role] = RELATIVE_WORDS) -> Role | None:
+    """Return the relation a typed answer names ("孩子他妈", "我是奶奶", "I'm his grandma"), or None
+    (`words=SIDED_WORDS`: only a relation that says its side of the family)."""
     word = fold(text)
-    while word not in RELATIVE_WORDS:
+    while word not in words:
         lead = next((lead for lead in _LEAD_INS if word.startswith(lead) and len(word) > len(lead)), None)
         if lead is None:
             return None
         word = word[len(lead) :]
-    return RELATIVE_WORDS[word]
+    return words[word]
 
 
 def number_of(text: str) -> str:

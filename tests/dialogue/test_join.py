@@ -78,11 +78,31 @@ def test_join_in_steps_refuses_what_is_not_a_reference_or_pin(session, labs):
         ("hello", ("That is not a case number", "Send the case number")),
         (case.reference.replace("-", " "), ("Send the case PIN",)),
         ("12", ("The PIN has 6 digits; you sent 2", "Send the case PIN")),
-        (case.pin, ("You are the missing child's:", "4 Grandparent")),
-        ("grandma", ("may a police lab take a DNA sample from you",)),
+        (case.pin, ("You are the missing child's:", "4 Grandparent", "6 Aunt or uncle")),
+        ("grandma", ("Which grandparent of the child are you?", "2 The mother of the child's father (grandma)")),
+        ("9", ("Please reply with one of the numbers shown.", "4 The mother of the child's mother (grandma)")),
+        ("2", ("may a police lab take a DNA sample from you",)),
     ], address=FATHER)  # fmt: skip
     assert session.scalars(sa.select(Person.role).where(Person.contact_id.is_not(None))).all() == [
-        Role.MOTHER, Role.GRANDPARENT]  # fmt: skip
+        Role.MOTHER, Role.PATERNAL_GRANDMOTHER]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("turns", "role"),
+    [((("外婆", ("公安采血点",)),), Role.MATERNAL_GRANDMOTHER),
+     ((("我是孩子的舅舅", ("公安采血点",)),), Role.MATERNAL_AUNT_UNCLE),
+     ((("同父异母", ("公安采血点",)),), Role.PATERNAL_HALF_SIBLING),
+     ((("6", ("您是谁的兄弟姐妹", "1 孩子的爸爸（您是叔叔、伯伯或姑姑）")), ("1", "公安采血点")),
+      Role.PATERNAL_AUNT_UNCLE),
+     ((("4", ("孩子妈妈的父亲（外公）",)), ("外公", ("公安采血点",))), Role.MATERNAL_GRANDFATHER),
+     ((("亲兄弟姐妹", ("公安采血点",)),), Role.FULL_SIBLING)],
+)  # fmt: skip
+def test_a_relative_joins_with_the_side_of_the_family_in_chinese(session, labs, turns, role):
+    case = reported_case(session)
+    run_transcript(session, [(f"加入{case.reference}，{case.pin}", ("您是走失孩子的", "4 爷爷奶奶或外公外婆")), *turns],
+                   address=FATHER)  # fmt: skip
+    assert session.scalars(sa.select(Person.role).where(Person.contact_id.is_not(None))).all() == [
+        Role.MOTHER, role]  # fmt: skip
 
 
 def test_a_relative_who_refuses_consent_is_recorded_and_cannot_book(session, labs):
