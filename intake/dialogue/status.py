@@ -6,7 +6,9 @@ import sqlalchemy as sa
 from babel.dates import format_date
 
 from intake.cases.erasure import followed_by_others
+from intake.cases.family import RELATIVE_PHRASES
 from intake.cases.family import contact_cases as cases_of_contact
+from intake.cases.power import case_power
 from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.steps import Ctx, is_english
 from intake.labs.appointments import booking_summary
@@ -173,3 +175,30 @@ def say_status(ctx: Ctx) -> None:
         ctx.say(case_status(ctx, case))
     if len(cases) > STATUS_SIZE:  # say what is not shown
         ctx.say(_("And %(count)s earlier cases, not shown here.", count=len(cases) - STATUS_SIZE))
+    if cases and (advice := next_relative(ctx, cases[-1])) is not None:
+        ctx.say(advice)
+
+
+def next_relative(ctx: Ctx, case: Case) -> Msg | None:
+    """Return which relative would help the search most, in words and never with a figure or any genetic detail,
+    from the case's cached power (`intake.cases.power`; an SMS reply never computes it): the best relative not
+    yet in the case with a sample, if one would help."""
+    if case.status in FINISHED:
+        return None
+    power = case_power(ctx.session, case, compute=False)
+    if power is None or power.best is None:
+        return None
+    sampled = (
+        sa.select(Person.role)
+        .join(Sample, Sample.person_id == Person.id)
+        .where(Person.case_id == case.id, Sample.status != SampleStatus.CANCELLED)
+    )
+    have = {str(r) for r in ctx.session.scalars(sampled)}
+    wanted = [f for f in power.additions if f.role is not None and f.role not in have]
+    best = wanted[0] if wanted else None
+    if best is None or (
+        best.true_rate <= power.today.true_rate and best.false_rate >= power.today.false_rate
+    ):
+        return None
+    return _("What would help the search most now: a DNA sample from %(relative)s. They can send JOIN, the case "
+             "number and the PIN to take part.", relative=Msg(RELATIVE_PHRASES[Role(best.role)]))  # fmt: skip
