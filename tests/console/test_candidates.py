@@ -216,3 +216,45 @@ def test_flags_of_the_officers_province(client: FlaskClient, session: Session) -
         a for a in session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action == "flag.list"))
     ] == ["flag.list"]
     session.rollback()
+
+
+def test_a_pedigree_candidate_shows_every_typed_relatives_genotype_and_audits_each_profile(
+    client: FlaskClient, session: Session
+) -> None:
+    lab = lab_in(session, "北京市", "北京")
+    cid = make_candidate(session, lab, log10_lr=6.1)
+    candidate = session.get_one(Candidate, cid)
+    candidate.relationship = "pedigree"
+    candidate.pedigree = [
+        "mother",
+        "paternal_grandfather",
+        "paternal_grandmother",
+        "full_sibling",
+        "full_sibling",
+    ]
+    candidate.family_profile_ids = ",".join(sorted([candidate.family_profile_ids, "pgf00001", "pgm00001"]))
+    candidate.evidence = [
+        {"marker": "vWA", "log10_lr": 0.8, "inconsistent": False,
+         "genotypes": {"paternal_grandmother": ["15", "18"], "child": ["14", "17"], "full_sibling 2": ["16", "17"],
+                       "mother": ["14", "16"], "paternal_grandfather": ["17", "19"], "full_sibling": ["14", "17"]}},
+    ]  # fmt: skip
+    session.commit()
+    add_officer(session, "bj")
+    log_in(client, "bj")
+    page = client.get(f"/console/candidates/{cid}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', page)
+    assert headers[: headers.index("LR")] == [
+        "Marker", "child", "mother", "brother or sister", "brother or sister 2", "father&#39;s father",
+        "father&#39;s mother",
+    ]  # fmt: skip
+    assert "15/18" in page and "17/19" in page and "16/17" in page
+    assert "mother, father&#39;s father, father&#39;s mother, brother or sister, brother or sister" in page
+    chinese = client.get(f"/console/candidates/{cid}", headers={"Accept-Language": "zh-CN"}).get_data(
+        as_text=True
+    )
+    assert "父亲的母亲（奶奶）" in chinese and "家系：已检测的家庭成员" in chinese
+    reads = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "profile.view")).all()
+    assert sorted({e.entity_id for e in reads}) == sorted([candidate.child_profile_id,
+                                                           *candidate.family_profile_ids.split(",")])  # fmt: skip
+    assert len(reads) == 2 * 4  # two views, four profiles each
+    session.rollback()

@@ -36,6 +36,7 @@ from intake.platform.errors import ReuniteError
 from intake.platform.i18n import CHINESE, N_
 from intake.web.console.access import cases_in_province, may_see
 from intake.web.console.app import bp, db, label, language, login_required, officer, render, t
+from intake.web.console.evidence import audit_profiles_shown, evidence_columns
 from intake.web.console.paging import paginate, paginate_ids
 
 BANDS = ("candidate", "inconclusive", "excluded", "not_enough_markers")
@@ -234,10 +235,11 @@ def candidate_page(candidate_id: int) -> ResponseReturnValue:
     age = found_person_age(s, candidate)
     own_wish = needs_own_wish(s, candidate)
     audit(s, me.actor, "candidate.view", "candidate", candidate.id)
+    audit_profiles_shown(s, me.actor, candidate)
     s.commit()
     evidence = list(candidate.evidence or [])
     bars, height = chart(evidence)
-    roles = sorted({who for row in evidence for who in (row.get("genotypes") or {})})
+    roles = evidence_columns(evidence)
     return render(
         "candidate.html", c=candidate, review=review, decisions=decisions, child=child, family=family,
         meaning=MEANINGS.get(candidate.band, ""), lr=combined_lr(candidate.log10_lr), evidence=evidence,
