@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 import intake.cases.power as power
+from intake.cli.power import make_power_command
 from intake.models import AuditEvent, CasePower, DnaProfile, Person, Role, Sample, SampleSource, SampleStatus
 from matching.frequencies import FrequencyTable
 from matching.search import Settings
@@ -74,3 +78,30 @@ def test_the_worker_computes_the_power_and_the_case_page_shows_which_relative_ne
     session.rollback()
     page = client.get(f"/console/cases/{ref.reference}", headers=english).get_data(as_text=True)
     assert "Typed: father, mother (8 markers)" in page
+
+
+def test_the_power_command_prints_the_figures_best_relative_first_and_audits_the_read(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    lab = lab_in(session, "北京市", "北京")
+    ref = case_with_profile(session, lab)
+    session.rollback()  # SQLite: no transaction of ours stays open while the command writes
+    command = make_power_command(lambda: session_factory)
+    printed = CliRunner().invoke(command, [ref.reference.lower()])
+    assert printed.exit_code == 0, printed.output
+    lines = printed.output.splitlines()
+    assert lines[0].startswith(
+        f"case {ref.reference}: typed mother; 8 markers, 10,000 simulations, 0 children"
+    )
+    assert (
+        lines[2].startswith("today") and lines[3].startswith("+ father") and lines[-1] == "next: the father"
+    )
+    as_json = json.loads(CliRunner().invoke(command, [ref.reference, "--json"]).output)
+    assert as_json["typed"] == ["mother"] and as_json["scenarios"][0]["added"] is None
+    today, father = as_json["scenarios"][0], as_json["scenarios"][1]
+    assert father["added"] == "father" and father["true_child_in_band"] > today["true_child_in_band"]
+    views = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "case.power_view")).all()
+    assert [v.actor for v in views] == ["officer:cli", "officer:cli"]
+    session.rollback()
+    unknown = CliRunner().invoke(command, ["MC-2026-ZZZZZZ"])
+    assert unknown.exit_code != 0 and "There is no case MC-2026-ZZZZZZ" in unknown.output
