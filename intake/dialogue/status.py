@@ -194,11 +194,11 @@ def next_relative(ctx: Ctx, case: Case) -> Msg | None:
         .where(Person.case_id == case.id, Sample.status != SampleStatus.CANCELLED)
     )
     have = {str(r) for r in ctx.session.scalars(sampled)}
-    wanted = [f for f in power.additions if f.role is not None and f.role not in have]
-    best = wanted[0] if wanted else None
-    if best is None or (
-        best.true_rate <= power.today.true_rate and best.false_rate >= power.today.false_rate
-    ):
+    wanted = [(Role(f.role), f) for f in power.additions if f.role is not None and f.role not in have]
+    if not wanted:
+        return None
+    role, best = wanted[0]
+    if best.true_rate <= power.today.true_rate and best.false_rate >= power.today.false_rate:
         return None
     return _("What would help the search most now: a DNA sample from %(relative)s. They can send JOIN, the case "
-             "number and the PIN to take part.", relative=Msg(RELATIVE_PHRASES[Role(best.role)]))  # fmt: skip
+             "number and the PIN to take part.", relative=Msg(RELATIVE_PHRASES[role]))  # fmt: skip
