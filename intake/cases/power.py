@@ -42,6 +42,7 @@ from intake.models import (
     SampleSource,
     utcnow,
 )
+from intake.samples.fit import FAMILY_SOURCES
 from matching.errors import KinshipError
 from matching.family_pedigree import Member
 from matching.frequencies import FrequencyTable
@@ -49,9 +50,9 @@ from matching.power import DEFAULT_SEED, DEFAULT_SIMULATIONS, PowerReport, searc
 from matching.profiles import Profile, parse_profile
 from matching.search import Settings
 
-FAMILY_SOURCES = (SampleSource.CONFIRMED_MISSING_PARENT, SampleSource.REPORTING_PARENT)
-CHILD_SOURCES = (SampleSource.RESCUED_CHILD, SampleSource.SUSPECTED_KIDNAPPED_CHILD,
-                 SampleSource.UNKNOWN_IDENTITY_CHILD)  # fmt: skip
+CHILD_SOURCES = (
+    set(SampleSource) - FAMILY_SOURCES
+)  # sources 3, 4 and 5: the children a family is compared with
 log = logging.getLogger(__name__)
 SETTINGS = Settings()  # the search's own defaults: the standard's bands, the default mutation model
 VERSION = 1  # bump when the computation changes, so every cached figure is computed again
