@@ -139,6 +139,10 @@ class PedigreeIndex(MatchIndex):
         self._used += 1
         return self._used - 1
 
+    def memory(self) -> int:
+        """Return the bytes held by the index's arrays, the pedigrees' slots included."""
+        return super().memory() + self._slots.nbytes + self._slot_case.nbytes
+
     def pedigree_of(self, case_id: int) -> FamilyPedigree | None:
         """Return a case's joint pedigree, or None when the case is not searched as one."""
         family = self._families.get(case_id)

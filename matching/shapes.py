@@ -182,32 +182,6 @@ def log10_lr_numpy(child: ChildVectors, family_slots: Slots) -> FloatArray:
     return out
 
 
-def _scan_kernel(
-    vectors: Any, offsets: Any, lengths: Any, denominators: Any, rows: Any, family_slots: Any, out: Any
-) -> None:  # pragma: no cover - jitted
-    n = family_slots.shape[0]
-    for f in numba.prange(n):
-        total = 0.0
-        for k in range(len(rows)):
-            s = family_slots[f, rows[k]]
-            if s[0] == 65535:
-                continue
-            o1 = offsets[k]
-            o2 = o1 + lengths[k]
-            f1 = 0.0
-            f2 = 0.0
-            m1 = 0.0
-            m2 = 0.0
-            for j in range(4):
-                f1 += vectors[o1 + s[j]]
-                f2 += vectors[o2 + s[j]]
-                m1 += vectors[o1 + s[4 + j]]
-                m2 += vectors[o2 + s[4 + j]]
-            lr = (f1 * m2 + f2 * m1) / 16.0 / denominators[k]
-            total += np.log10(lr) if lr > 0.0 else -np.inf
-        out[f] = total
-
-
 def _above_kernel(
     vectors: Any,
     offsets: Any,
@@ -224,7 +198,7 @@ def _above_kernel(
         total = 0.0
         for k in range(len(rows)):
             s = family_slots[f, rows[k]]
-            if s[0] != 65535:
+            if s[0] != 65535:  # SENTINEL: nobody in the family typed here
                 o1 = offsets[k]
                 o2 = o1 + lengths[k]
                 f1 = 0.0
@@ -247,7 +221,6 @@ def _above_kernel(
 if HAVE_NUMBA:
     import numba
 
-    _scan_jit = compiled(_scan_kernel)
     _above_jit = compiled(_above_kernel)
 
 
@@ -255,9 +228,17 @@ def log10_lr(child: ChildVectors, family_slots: Slots, *, use_numba: bool = True
     """Return every family's joint log10 LR (numba on all cores when present, else the numpy reference)."""
     if not (use_numba and HAVE_NUMBA) or family_slots.shape[0] == 0:
         return log10_lr_numpy(child, family_slots)
+    return _run(child, family_slots, np.zeros(len(child.rows) + 1), -np.inf)
+
+
+def _run(child: ChildVectors, family_slots: Slots, suffix: FloatArray, threshold: float) -> FloatArray:
+    """Run the numba scan: every family's sum, or -inf for one dropped below `threshold` by the `suffix` bounds."""
     out = np.empty(family_slots.shape[0])
-    kernel = pick(_scan_jit, family_slots.shape[0])
-    kernel(child.vectors, child.offsets, child.lengths, child.denominators, child.rows, family_slots, out)
+    kernel = pick(_above_jit, family_slots.shape[0])
+    kernel(
+        child.vectors, child.offsets, child.lengths, child.denominators, child.rows, suffix, threshold,
+        family_slots, out,
+    )  # fmt: skip
     return out
 
 
@@ -274,13 +255,7 @@ def above(
     if not (use_numba and HAVE_NUMBA) or family_slots.shape[0] == 0:
         sums = log10_lr_numpy(child, family_slots)
     else:
-        sums = np.empty(family_slots.shape[0])
-        kernel = pick(_above_jit, family_slots.shape[0])
-        bounds = _suffix_bounds(child)
-        kernel(
-            child.vectors, child.offsets, child.lengths, child.denominators, child.rows, bounds,
-            threshold - 1e-9, family_slots, sums,
-        )  # fmt: skip
+        sums = _run(child, family_slots, _suffix_bounds(child), threshold - 1e-9)
     found = np.flatnonzero(sums >= threshold)
     return found.astype(np.int64), sums[found]
 
