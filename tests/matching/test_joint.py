@@ -298,3 +298,24 @@ def test_the_pruned_child_scan_keeps_exactly_the_families_that_reach_the_thresho
         assert found.tolist() == expected.tolist()
         np.testing.assert_allclose(sums, full[expected], rtol=1e-12)
     assert 7 in shapes.above(vectors, block, 4.0)[0]
+
+
+def test_a_shape_the_slots_cannot_hold_is_screened_by_its_units() -> None:
+    """A mother and a full sibling (father untyped): not exact in the slots, so the child's search recomputes the
+    pedigree for the family its duo unit found; the pedigree's LR is above the duo's."""
+    rng = np.random.default_rng(23)
+    entries, _, _ = _world(rng, 30)
+    father, mother = random_profile(TABLE, rng), random_profile(TABLE, rng)
+    sibling, child = child_of(father, mother, rng), child_of(father, mother, rng)
+    index = PedigreeIndex(TABLE)
+    index.add_many(
+        [*entries, _entry(mother, Side.FAMILY, "mother", 1), _entry(sibling, Side.FAMILY, "full_sibling", 1)]
+    )
+    assert index._families[1].row == -1  # screened by its units
+    kid = _entry(child, Side.CHILD, "child", 2)
+    index.add(kid)
+    result = index.search(kid.profile_id)
+    [joint] = [c for c in result.comparisons if c.relationship == PEDIGREE]
+    [duo] = [c for c in result.comparisons if c.relationship == "duo" and c.family_case_id == 1]
+    assert joint.family_case_id == 1 and joint.pedigree == ("mother", "full_sibling")  # type: ignore[attr-defined]
+    assert joint.log10_lr > duo.log10_lr
