@@ -1,7 +1,8 @@
 """The match index with joint pedigrees: a family case with relatives is also searched as one pedigree.
 
 `PedigreeIndex` is `matching.search.MatchIndex` plus, for every family case whose typed members include a placed
-relative (a full or half sibling, a grandparent or an aunt or uncle with its side; `matching.family_pedigree`),
+relative (a full or half sibling, a grandparent or an aunt or uncle with its side; `matching.family_pedigree`;
+not a full sibling alone, whose `full_siblings` unit is the same pedigree),
 that case's joint pedigree kept up to date whenever a member arrives, is replaced or leaves. A search then adds,
 to the separate units' comparisons of today, one `PedigreeComparison` per family pedigree that reaches the
 inconclusive band, its LR recomputed exactly (`matching.joint.joint_lr`) and naming who was typed:
@@ -25,12 +26,30 @@ import numpy.typing as npt
 
 from matching import shapes
 from matching.errors import CaseError
-from matching.family_pedigree import CHILD, PARENTS, PLACED_ROLES, FamilyPedigree, Member, family_pedigree
+from matching.family_pedigree import (
+    CHILD,
+    FULL_SIBLING,
+    PARENTS,
+    PLACED_ROLES,
+    FamilyPedigree,
+    Member,
+    family_pedigree,
+)
 from matching.frequencies import FrequencyTable
 from matching.joint import PedigreeFamilyScorer
 from matching.kinship import KinshipCase, kinship_lr
 from matching.profiles import Profile
-from matching.search import Band, Comparison, Entry, Flag, MarkerEvidence, MatchIndex, SearchResult, Settings, Side
+from matching.search import (
+    Band,
+    Comparison,
+    Entry,
+    Flag,
+    MarkerEvidence,
+    MatchIndex,
+    SearchResult,
+    Settings,
+    Side,
+)
 
 PEDIGREE = "pedigree"  # the relationship of a joint-pedigree comparison
 JOINT_ROLES = PLACED_ROLES - set(PARENTS)  # a case with one of these typed is searched as a pedigree too
@@ -78,7 +97,9 @@ class PedigreeIndex(MatchIndex):
         case_ids: npt.NDArray[np.int64],
     ) -> None:
         super()._add_block(entries, pid_keys, person_keys, case_ids)
-        for case_id in sorted({e.case_id for e in entries if e.side is Side.FAMILY and e.role in JOINT_ROLES}):
+        for case_id in sorted(
+            {e.case_id for e in entries if e.side is Side.FAMILY and e.role in JOINT_ROLES}
+        ):
             self._refresh(case_id)
 
     def _refresh(self, case_id: int) -> None:
@@ -90,8 +111,9 @@ class PedigreeIndex(MatchIndex):
         members = tuple(
             (s, self._role_of(s)) for s in self._members(case_id) if self._side_of(s) is Side.FAMILY
         )
-        if not any(role in JOINT_ROLES for _, role in members):
-            return
+        placed_roles = [role for _, role in members if role in PLACED_ROLES]
+        if not set(placed_roles) & JOINT_ROLES or placed_roles == [FULL_SIBLING]:
+            return  # parents only, or one full sibling alone: their units are the pedigree already
         try:
             pedigree = family_pedigree([Member(str(s), role) for s, role in members])
         except CaseError:
@@ -117,6 +139,10 @@ class PedigreeIndex(MatchIndex):
         self._used += 1
         return self._used - 1
 
+    def memory(self) -> int:
+        """Return the bytes held by the index's arrays, the pedigrees' slots included."""
+        return super().memory() + self._slots.nbytes + self._slot_case.nbytes
+
     def pedigree_of(self, case_id: int) -> FamilyPedigree | None:
         """Return a case's joint pedigree, or None when the case is not searched as one."""
         family = self._families.get(case_id)
@@ -139,9 +165,12 @@ class PedigreeIndex(MatchIndex):
         joint: list[Comparison] = []
         for child, case_id in pairs:
             comparison = self._compare_pedigree(child, case_id, compared, threshold)
-            if comparison is not None and comparison.log10_lr >= math.log10(self.settings.inconclusive_lr):
-                if comparison.band in (Band.CANDIDATE, Band.INCONCLUSIVE):
-                    joint.append(comparison)
+            if (
+                comparison is not None
+                and comparison.log10_lr >= math.log10(self.settings.inconclusive_lr)
+                and comparison.band in (Band.CANDIDATE, Band.INCONCLUSIVE)
+            ):
+                joint.append(comparison)
         if not joint:
             return result
         comparisons = sorted((*result.comparisons, *joint), key=lambda c: -c.log10_lr)
@@ -190,7 +219,9 @@ class PedigreeIndex(MatchIndex):
             for m in self.table.markers
             if rel.typed_enough([r for r, p in persons.items() if p.genotype(m) is not None])
         ]
-        usable = {r: Profile({m: g for m, g in p.genotypes.items() if m in shared}) for r, p in persons.items()}
+        usable = {
+            r: Profile({m: g for m, g in p.genotypes.items() if m in shared}) for r, p in persons.items()
+        }
         if not usable[CHILD].genotypes or not any(p.genotypes for r, p in usable.items() if r != CHILD):
             return None
         usable = {r: p for r, p in usable.items() if p.genotypes or r == CHILD}

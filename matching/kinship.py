@@ -190,7 +190,7 @@ def _lumped(genotypes: Mapping[str, Genotype], locus: Locus) -> tuple[dict[str, 
 def _relationship(case: KinshipCase) -> tuple[Relationship, Kappa | None]:
     if isinstance(case.relationship, Relationship):
         if case.kappa is not None:
-            raise CaseError("kappa goes with relationship \"kappa\", not with a pedigree")
+            raise CaseError('kappa goes with relationship "kappa", not with a pedigree')
         return case.relationship, None
     if case.relationship == KAPPA:
         if case.kappa is None:

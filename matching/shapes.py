@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.batch import GenotypeEncoding, allele_indices
+from matching.batch import GenotypeEncoding, LocusCodes, allele_indices
 from matching.family_pedigree import AUNTS_UNCLES, FULL_SIBLING, GRANDPARENTS, HALF_SIBLINGS
 from matching.fast import HAVE_NUMBA, FloatArray, IndexArray, compiled, pick
 from matching.mutation import MutationModel
@@ -52,71 +52,75 @@ def slots(
     `codes[i]` their genotype codes (markers, families). A family is exact when the side formula holds at every
     marker (see the module docstring); the others' slots are meaningless.
     """
-    n_markers = len(encoding.markers)
     n = codes[0].shape[1] if codes else 0
-    out = np.full((n, n_markers, 8), SENTINEL, dtype=SLOT_DTYPE)
+    out = np.full((n, len(encoding.markers), 8), SENTINEL, dtype=SLOT_DTYPE)
     exact = np.ones(n, dtype=bool)
     for row, marker in enumerate(encoding.markers):
         locus = encoding.loci[marker]
-        untyped = locus.untyped
-        k = len(locus.locus.alleles)
-        first = np.append(locus.first, -1)
-        second = np.append(locus.second, -1)
-        typed = {i: codes[i][row].astype(np.int64) != untyped for i in range(len(roles))}
-        informative = np.zeros(n, dtype=bool)
-        for t in typed.values():
-            informative |= t
-
-        def of(role: str) -> list[int]:
-            return [i for i, r in enumerate(roles) if r == role]
-
+        marker_codes = [c[row].astype(np.int64) for c in codes]
+        typed = [c != locus.untyped for c in marker_codes]
+        informative = np.logical_or.reduce(typed) if typed else np.zeros(n, dtype=bool)
         full = np.zeros(n, dtype=bool)
-        for i in of(FULL_SIBLING):
-            full |= typed[i]
+        for role, t in zip(roles, typed, strict=True):
+            full |= t & (role == FULL_SIBLING)
         for base, parent in ((0, "father"), (4, "mother")):
-            side_gps = [r for r, (p, _) in GRANDPARENTS.items() if p == parent]
-            side_aunts = [r for r, p in AUNTS_UNCLES.items() if p == parent]
-            side_halves = [r for r, p in HALF_SIBLINGS.items() if p == parent]
-            has_gp_nodes = any(of(r) for r in (*side_gps, *side_aunts))
-            parent_typed = np.zeros(n, dtype=bool)
-            pa1 = np.zeros(n, dtype=np.int64)
-            pa2 = np.zeros(n, dtype=np.int64)
-            for i in of(parent):
-                c = codes[i][row].astype(np.int64)
-                parent_typed = typed[i]
-                pa1, pa2 = first[c], second[c]
-            gp_slots = []
-            gp_typed = []
-            for r in side_gps:
-                t = np.zeros(n, dtype=bool)
-                g1 = np.full(n, 2 * k + 1, dtype=np.int64)
-                g2 = g1.copy()
-                for i in of(r):
-                    c = codes[i][row].astype(np.int64)
-                    t = typed[i]
-                    g1 = np.where(t, k + 1 + first[c], g1)
-                    g2 = np.where(t, k + 1 + second[c], g2)
-                gp_slots += [g1, g2]
-                gp_typed.append(t)
-            if has_gp_nodes:
-                untyped_side = np.stack(gp_slots)
-            else:
-                untyped_side = np.full((4, n), k, dtype=np.int64)
-            typed_side = np.stack([pa1, pa2, pa1, pa2])
-            out[:, row, base : base + 4] = np.where(parent_typed, typed_side, untyped_side).T.astype(SLOT_DTYPE)
-            # Where the parent is untyped, relatives that inform it otherwise than through typed grandparents
-            # break the side formula.
-            breaks = full.copy()
-            for r in side_halves:
-                for i in of(r):
-                    breaks |= typed[i]
-            both_gps = gp_typed[0] & gp_typed[1]
-            for r in side_aunts:
-                for i in of(r):
-                    breaks |= typed[i] & ~both_gps
-            exact &= ~(breaks & ~parent_typed & informative)
+            side, breaks = _side(locus, parent, roles, marker_codes, typed, full)
+            out[:, row, base : base + 4] = side.T.astype(SLOT_DTYPE)
+            exact &= ~(breaks & informative)
         out[~informative, row, :] = SENTINEL
     return out, exact
+
+
+def _side(
+    locus: LocusCodes,
+    parent: str,
+    roles: Sequence[str],
+    codes: list[npt.NDArray[np.int64]],
+    typed: list[npt.NDArray[np.bool_]],
+    full: npt.NDArray[np.bool_],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Return one side's four slots per family (4, families) at a marker, and where the side formula fails."""
+    n = len(full)
+    k = len(locus.locus.alleles)
+    first, second = np.append(locus.first, -1), np.append(locus.second, -1)
+    members = [(r, c, t) for r, c, t in zip(roles, codes, typed, strict=True)]
+    gp_roles = [r for r, (p, _) in GRANDPARENTS.items() if p == parent]
+    aunts = {r for r, p in AUNTS_UNCLES.items() if p == parent}
+    halves = {r for r, p in HALF_SIBLINGS.items() if p == parent}
+    parent_typed = np.zeros(n, dtype=bool)
+    typed_side = np.zeros((4, n), dtype=np.int64)
+    for role, c, t in members:
+        if role == parent:
+            parent_typed = t
+            typed_side = np.stack([first[c], second[c], first[c], second[c]])
+    if any(r in gp_roles or r in aunts for r in roles):  # the parent has its parents in the pedigree
+        gp_slots, gp_typed = [], []
+        for gp in gp_roles:
+            t = np.zeros(n, dtype=bool)
+            pair = [np.full(n, 2 * k + 1, dtype=np.int64)] * 2  # an untyped grandparent: a founder slot
+            for role, c, typed_gp in members:
+                if role == gp:
+                    t = typed_gp
+                    pair = [
+                        np.where(t, k + 1 + first[c], 2 * k + 1),
+                        np.where(t, k + 1 + second[c], 2 * k + 1),
+                    ]
+            gp_slots += pair
+            gp_typed.append(t)
+        untyped_side = np.stack(gp_slots)
+        both = gp_typed[0] & gp_typed[1]
+    else:
+        untyped_side = np.full((4, n), k, dtype=np.int64)
+        both = np.zeros(n, dtype=bool)
+    # Where the parent is untyped, relatives that inform it otherwise than through typed grandparents break the
+    # side formula: a full sibling, a half sibling on this side, an aunt or uncle unless both grandparents are typed.
+    breaks = full.copy()
+    for role, _, t in members:
+        if role in halves:
+            breaks |= t
+        elif role in aunts:
+            breaks |= t & ~both
+    return np.where(parent_typed, typed_side, untyped_side), breaks & ~parent_typed
 
 
 def family_slots(encoding: GenotypeEncoding, family: Sequence[tuple[str, Profile]]) -> tuple[Slots, bool]:
@@ -130,12 +134,16 @@ class ChildVectors:
     """One child's per-marker vectors [M[:, c] | (p M)[c] | M^2[:, c] | (p M^2)[c]] for c = c1 and c = c2."""
 
     def __init__(self, encoding: GenotypeEncoding, child: Profile, mutation: MutationModel | None) -> None:
-        rows, vectors, offsets, denominators, lengths = [], [], [], [], []
+        rows, vectors, offsets, denominators, lengths, homozygous = [], [], [], [], [], []
         start = 0
         for row, marker in enumerate(encoding.markers):
             genotype = child.genotype(marker)
             codes = encoding.loci[marker]
-            if genotype is None or genotype[0] not in codes.locus.alleles or genotype[1] not in codes.locus.alleles:
+            if (
+                genotype is None
+                or genotype[0] not in codes.locus.alleles
+                or genotype[1] not in codes.locus.alleles
+            ):
                 continue
             c1, c2 = allele_indices(codes.locus, genotype)
             p = codes.locus.frequencies
@@ -148,11 +156,13 @@ class ChildVectors:
             lengths.append(2 * len(p) + 2)
             start += 2 * (2 * len(p) + 2)
             denominators.append(2.0 * p[c1] * p[c2])
+            homozygous.append(c1 == c2)
         self.rows: IndexArray = np.array(rows, dtype=np.int64)
         self.offsets: IndexArray = np.array(offsets, dtype=np.int64)
         self.lengths: IndexArray = np.array(lengths, dtype=np.int64)
         self.vectors: FloatArray = np.concatenate(vectors) if vectors else np.zeros(0)
         self.denominators: FloatArray = np.array(denominators, dtype=np.float64)
+        self.homozygous = np.array(homozygous, dtype=bool)
 
 
 def log10_lr_numpy(child: ChildVectors, family_slots: Slots) -> FloatArray:
@@ -172,52 +182,94 @@ def log10_lr_numpy(child: ChildVectors, family_slots: Slots) -> FloatArray:
     return out
 
 
-def _scan_kernel(
-    vectors: Any, offsets: Any, lengths: Any, denominators: Any, rows: Any, family_slots: Any, out: Any
+def _above_kernel(
+    vectors: Any,
+    offsets: Any,
+    lengths: Any,
+    denominators: Any,
+    rows: Any,
+    suffix: Any,
+    threshold: float,
+    family_slots: Any,
+    out: Any,
 ) -> None:  # pragma: no cover - jitted
     n = family_slots.shape[0]
     for f in numba.prange(n):
         total = 0.0
         for k in range(len(rows)):
             s = family_slots[f, rows[k]]
-            if s[0] == 65535:
-                continue
-            o1 = offsets[k]
-            o2 = o1 + lengths[k]
-            f1 = 0.0
-            f2 = 0.0
-            m1 = 0.0
-            m2 = 0.0
-            for j in range(4):
-                f1 += vectors[o1 + s[j]]
-                f2 += vectors[o2 + s[j]]
-                m1 += vectors[o1 + s[4 + j]]
-                m2 += vectors[o2 + s[4 + j]]
-            lr = (f1 * m2 + f2 * m1) / 16.0 / denominators[k]
-            total += np.log10(lr) if lr > 0.0 else -np.inf
+            if s[0] != 65535:  # SENTINEL: nobody in the family typed here
+                o1 = offsets[k]
+                o2 = o1 + lengths[k]
+                f1 = 0.0
+                f2 = 0.0
+                m1 = 0.0
+                m2 = 0.0
+                for j in range(4):
+                    f1 += vectors[o1 + s[j]]
+                    f2 += vectors[o2 + s[j]]
+                    m1 += vectors[o1 + s[4 + j]]
+                    m2 += vectors[o2 + s[4 + j]]
+                lr = (f1 * m2 + f2 * m1) / 16.0 / denominators[k]
+                total += np.log10(lr) if lr > 0.0 else -np.inf
+            if total + suffix[k + 1] < threshold:
+                total = -np.inf
+                break
         out[f] = total
 
 
 if HAVE_NUMBA:
     import numba
 
-    _scan_jit = compiled(_scan_kernel)
+    _above_jit = compiled(_above_kernel)
 
 
 def log10_lr(child: ChildVectors, family_slots: Slots, *, use_numba: bool = True) -> FloatArray:
     """Return every family's joint log10 LR (numba on all cores when present, else the numpy reference)."""
     if not (use_numba and HAVE_NUMBA) or family_slots.shape[0] == 0:
         return log10_lr_numpy(child, family_slots)
+    return _run(child, family_slots, np.zeros(len(child.rows) + 1), -np.inf)
+
+
+def _run(child: ChildVectors, family_slots: Slots, suffix: FloatArray, threshold: float) -> FloatArray:
+    """Run the numba scan: every family's sum, or -inf for one dropped below `threshold` by the `suffix` bounds."""
     out = np.empty(family_slots.shape[0])
-    kernel = pick(_scan_jit, family_slots.shape[0])
-    kernel(child.vectors, child.offsets, child.lengths, child.denominators, child.rows, family_slots, out)
+    kernel = pick(_above_jit, family_slots.shape[0])
+    kernel(
+        child.vectors, child.offsets, child.lengths, child.denominators, child.rows, suffix, threshold,
+        family_slots, out,
+    )  # fmt: skip
     return out
 
 
 def above(
     child: ChildVectors, family_slots: Slots, log10_threshold: float, *, use_numba: bool = True
 ) -> tuple[IndexArray, FloatArray]:
-    """Return (indices, log10 LRs) of the families reaching `log10_threshold` (minus 1e-6 for rounding)."""
-    sums = log10_lr(child, family_slots, use_numba=use_numba)
-    found = np.flatnonzero(sums >= log10_threshold - 1e-6)
+    """Return (indices, log10 LRs) of the families reaching `log10_threshold` (minus 1e-6 for rounding).
+
+    The numba scan drops a family as soon as its partial sum plus the most the remaining markers could add (per
+    marker, max(V_c1, V_c2) / (2 p(c1) p(c2)) for a heterozygous child, at least 1) cannot reach the threshold; a family it keeps
+    has the same sum, in the same order, as `log10_lr`, so the result is that of filtering `log10_lr`.
+    """
+    threshold = log10_threshold - 1e-6
+    if not (use_numba and HAVE_NUMBA) or family_slots.shape[0] == 0:
+        sums = log10_lr_numpy(child, family_slots)
+    else:
+        sums = _run(child, family_slots, _suffix_bounds(child), threshold - 1e-9)
+    found = np.flatnonzero(sums >= threshold)
     return found.astype(np.int64), sums[found]
+
+
+def _suffix_bounds(child: ChildVectors) -> FloatArray:
+    """Return, for each k, an upper bound of what markers k, k+1, ... can add to a family's log10 LR."""
+    best = np.zeros(len(child.rows) + 1)
+    for k in range(len(child.rows)):
+        start, length = int(child.offsets[k]), int(child.lengths[k])
+        v1 = child.vectors[start : start + length].max()
+        v2 = child.vectors[start + length : start + 2 * length].max()
+        # A_S(c1) + A_S(c2) <= 1 (a parent passes one allele), so for c1 != c2 the numerator
+        # A_F(c1) A_M(c2) + A_F(c2) A_M(c1) is at most max(A_F(c1), A_F(c2)); for c1 = c2 it is 2 A_F A_M.
+        top = 2.0 * v1 * v2 if child.homozygous[k] else max(v1, v2)
+        best[k] = max(0.0, float(np.log10(top / child.denominators[k])))
+    suffix: FloatArray = np.cumsum(best[::-1])[::-1] + 1e-9
+    return suffix

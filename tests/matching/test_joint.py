@@ -111,7 +111,9 @@ def test_trio_and_duo_are_todays_numbers(mutation: MutationModel | None) -> None
     father, mother = random_profile(TABLE, rng), random_profile(TABLE, rng)
     child = child_of(father, mother, rng)
     _, trio = joint_lr(child, {Member("f", "father"): father, Member("m", "mother"): mother}, mutation)
-    today = kinship_lr(KinshipCase("trio_couple", {"father": father, "mother": mother, "child": child}, mutation))
+    today = kinship_lr(
+        KinshipCase("trio_couple", {"father": father, "mother": mother, "child": child}, mutation)
+    )
     assert trio.per_marker == today.per_marker and trio.lr == today.lr
     for role, parent in (("mother", mother), ("father", father)):
         _, duo = joint_lr(child, {Member("p", role): parent}, mutation)
@@ -151,7 +153,9 @@ def test_pedprobr_three_generations() -> None:
     p, q = 0.2, 0.8
     members = [Member("pgf", "paternal_grandfather"), Member("mgm", "maternal_grandmother")]
     typing = {"pgf": (0, 1), "mgm": (0, 1), CHILD: (0, 1)}
-    assert _likelihood(members, typing, np.array([p, q])) == pytest.approx((2 * p * q) ** 2 * (3 / 8 + p * q / 2))
+    assert _likelihood(members, typing, np.array([p, q])) == pytest.approx(
+        (2 * p * q) ** 2 * (3 / 8 + p * q / 2)
+    )
 
 
 def test_pedprobr_siblings_and_trio() -> None:
@@ -162,7 +166,9 @@ def test_pedprobr_siblings_and_trio() -> None:
     sib = _likelihood([Member("s", "full_sibling")], {"s": (1, 1), CHILD: (1, 1)}, freqs)
     assert sib == pytest.approx(0.25 * q**2 * (1 + q) ** 2)
     trio = [Member("f", "father"), Member("m", "mother")]
-    assert _likelihood(trio, {"f": (0, 1), "m": (0, 1), CHILD: (0, 1)}, freqs) == pytest.approx(2 * p**2 * q**2)
+    assert _likelihood(trio, {"f": (0, 1), "m": (0, 1), CHILD: (0, 1)}, freqs) == pytest.approx(
+        2 * p**2 * q**2
+    )
     assert _likelihood(trio, {"f": (0, 1), CHILD: (0, 1)}, freqs) == pytest.approx(p * q)
 
 
@@ -212,7 +218,11 @@ def _world(rng: np.random.Generator, n: int) -> tuple[list[Entry], Profile, dict
     true family of one child: its mother and paternal grandparents (case 1)."""
     entries = []
     for case in range(100, 100 + n):
-        roles = ("mother", "paternal_grandfather", "paternal_grandmother") if case % 2 else ("mother", "full_sibling")
+        roles = (
+            ("mother", "paternal_grandfather", "paternal_grandmother")
+            if case % 2
+            else ("mother", "full_sibling")
+        )
         entries += [_entry(random_profile(TABLE, rng), Side.FAMILY, r, case) for r in roles]
     gf, gm, mother, other = (random_profile(TABLE, rng) for _ in range(4))
     father = child_of(gf, gm, rng)
@@ -267,3 +277,45 @@ def test_index_forgets_a_pedigree_whose_relatives_leave() -> None:
     kid = _entry(child, Side.CHILD, "child", 2)
     index.add(kid)
     assert not [c for c in index.search(kid.profile_id).comparisons if c.relationship == PEDIGREE]
+
+
+def test_the_pruned_child_scan_keeps_exactly_the_families_that_reach_the_threshold() -> None:
+    """Many unrelated pedigrees and a few true ones: the pruned numba scan returns the same families and sums as
+    filtering the full numpy sum, at thresholds around the true families' LRs."""
+    rng = np.random.default_rng(17)
+    roles = ["mother", "paternal_grandfather", "paternal_grandmother"]
+    people = {r: [random_profile(TABLE, rng) for _ in range(400)] for r in roles}
+    child = random_profile(TABLE, rng)
+    gf, gm = people["paternal_grandfather"][7], people["paternal_grandmother"][7]
+    child = child_of(child_of(gf, gm, rng), people["mother"][7], rng)
+    block, exact = shapes.slots(ENCODING, roles, [ENCODING.encode(people[r]) for r in roles])
+    assert exact.all()
+    vectors = shapes.ChildVectors(ENCODING, child, DEFAULT_MUTATION)
+    full = shapes.log10_lr_numpy(vectors, block)
+    for threshold in (-np.inf, -20.0, 0.0, float(full[7]), float(full[7]) + 1.0):
+        found, sums = shapes.above(vectors, block, threshold)
+        expected = np.flatnonzero(full >= threshold - 1e-6)
+        assert found.tolist() == expected.tolist()
+        np.testing.assert_allclose(sums, full[expected], rtol=1e-12)
+    assert 7 in shapes.above(vectors, block, 4.0)[0]
+
+
+def test_a_shape_the_slots_cannot_hold_is_screened_by_its_units() -> None:
+    """A mother and a full sibling (father untyped): not exact in the slots, so the child's search recomputes the
+    pedigree for the family its duo unit found; the pedigree's LR is above the duo's."""
+    rng = np.random.default_rng(23)
+    entries, _, _ = _world(rng, 30)
+    father, mother = random_profile(TABLE, rng), random_profile(TABLE, rng)
+    sibling, child = child_of(father, mother, rng), child_of(father, mother, rng)
+    index = PedigreeIndex(TABLE)
+    index.add_many(
+        [*entries, _entry(mother, Side.FAMILY, "mother", 1), _entry(sibling, Side.FAMILY, "full_sibling", 1)]
+    )
+    assert index._families[1].row == -1  # screened by its units
+    kid = _entry(child, Side.CHILD, "child", 2)
+    index.add(kid)
+    result = index.search(kid.profile_id)
+    [joint] = [c for c in result.comparisons if c.relationship == PEDIGREE]
+    [duo] = [c for c in result.comparisons if c.relationship == "duo" and c.family_case_id == 1]
+    assert joint.family_case_id == 1 and joint.pedigree == ("mother", "full_sibling")  # type: ignore[attr-defined]
+    assert joint.log10_lr > duo.log10_lr

@@ -57,6 +57,7 @@ LABELS: dict[str, str] = {
     "trio_known_mother": N_("mother, alleged father and child"), "full_siblings": N_("brothers or sisters"),
     "half_siblings": N_("half-brothers or half-sisters"), "avuncular": N_("aunt or uncle and the child"),
     "first_cousins": N_("first cousins"), "identity": N_("the same person"),
+    "pedigree": N_("the family's typed relatives together and the child"),
     # flags
     "sex_mismatch": N_("sex mix-up"), "same_person": N_("one person sampled twice"),
     "sample_mixup": N_("possible sample mix-up"), "claimed_parents_excluded": N_("claimed parents excluded"),
