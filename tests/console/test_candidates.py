@@ -252,7 +252,7 @@ def test_a_pedigree_candidate_shows_every_typed_relatives_genotype_and_audits_ea
     chinese = client.get(f"/console/candidates/{cid}", headers={"Accept-Language": "zh-CN"}).get_data(
         as_text=True
     )
-    assert "父亲的母亲（奶奶）" in chinese and "家系：已检测的家庭成员" in chinese
+    assert "奶奶（父亲的母亲）" in chinese and "家系：已检测的家庭成员" in chinese
     reads = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "profile.view")).all()
     assert sorted({e.entity_id for e in reads}) == sorted([candidate.child_profile_id,
                                                            *candidate.family_profile_ids.split(",")])  # fmt: skip
