@@ -73,6 +73,35 @@ def test_the_same_profile_again_is_200_and_a_different_one_is_409_unless_replace
     assert "profile.replace" in _actions(session)
 
 
+def test_the_same_profile_with_markers_and_alleles_in_another_order_is_200_unchanged(client, session, lab):
+    sample = _collected(client, session, lab)
+    typed = genotypes(HUAXIA_PLATINUM, 7, "female")
+    first = _put(client, lab[1], sample.code, typed).get_json()["profile"]
+    shuffled = {m: list(reversed(a)) for m, a in reversed(typed.items())}
+    assert list(shuffled) != list(typed) and any(shuffled[m] != typed[m] for m in typed)
+    # Sent as written (the test client's json= would sort the keys): the markers really arrive in another order.
+    body = json.dumps({"kit": "Huaxia Platinum", "genotypes": shuffled})
+    again = client.put(f"/api/v1/samples/{sample.code}/profile", data=body, content_type="application/json",
+                       headers=bearer(lab[1]))  # fmt: skip
+    assert again.status_code == 200
+    assert again.get_json()["outcome"] == "unchanged" and again.get_json()["profile"] == first
+    assert session.scalar(sa.select(sa.func.count()).select_from(DnaProfile)) == 1
+    assert "profile.replace" not in _actions(session)
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_replace_with_a_blank_reason_is_refused_and_the_profile_kept(client, session, lab, blank):
+    sample = _collected(client, session, lab)
+    first = _put(client, lab[1], sample.code, genotypes(HUAXIA_PLATINUM, 1, "female")).get_json()["profile"]
+    answer = _put(client, lab[1], sample.code, genotypes(HUAXIA_PLATINUM, 2), replace=True, reason=blank)
+    assert answer.status_code == 422
+    error = answer.get_json()["error"]
+    assert error["code"] == "reason_required" and "reason" in error["message"]
+    current = session.scalars(sa.select(DnaProfile).where(DnaProfile.replaced_at.is_(None))).one()
+    assert current.id == first and session.scalar(sa.select(sa.func.count()).select_from(DnaProfile)) == 1
+    assert "profile.replace" not in _actions(session)
+
+
 BAD = [
     ({"D99Z1": ["12", "13"]}, "unknown_marker"),
     ({"D8S1179": ["12", "Q"]}, "bad_allele"),
