@@ -85,7 +85,9 @@ def test_locus_probability_single_and_pair():
     assert locus_probability(("16",), ("14",), mu, 1) == 0.0  # two steps in one meiosis: not single-step
     assert locus_probability(("13.2",), ("13",), mu, 3) == 0.0  # a partial repeat never appears by a step
     # {13, 14} from {13, 14}: copies kept (1-mu)^2, or both swapped by one step each (mu/2)^2
-    assert locus_probability(("13", "14"), ("13", "14"), mu, 1) == pytest.approx((1 - mu) ** 2 + (mu / 2) ** 2)
+    assert locus_probability(("13", "14"), ("13", "14"), mu, 1) == pytest.approx(
+        (1 - mu) ** 2 + (mu / 2) ** 2
+    )
     # {13, 13} from {13, 14}: one pairing only, 13 kept and 14 -> 13
     assert locus_probability(("13", "13"), ("13", "14"), mu, 1) == pytest.approx((1 - mu) * mu / 2)
 
