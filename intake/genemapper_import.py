@@ -97,7 +97,7 @@ def _typed(alleles: list[str]) -> tuple[str, ...]:
     return tuple(sorted({a.strip().upper() for a in alleles}))
 
 
-def _genotypes(sample: TableSample) -> tuple[dict[str, list[str]], list[str]]:
+def sample_genotypes(sample: TableSample) -> tuple[dict[str, list[str]], list[str]]:
     """Return the genotypes of a sample's rows (its runs merged) and the markers left out for an off-ladder call.
 
     Each run (one `Sample Name`) gives each marker once. Runs of one sample code that agree at every marker both
@@ -136,7 +136,7 @@ def _genotypes(sample: TableSample) -> tuple[dict[str, list[str]], list[str]]:
     return genotypes, left_out
 
 
-def _check_rows(sample: TableSample, expected: set[str]) -> None:
+def check_rows(sample: TableSample, expected: set[str]) -> None:
     """Refuse a sample the file cut short: a short row, a last row cut, marker rows the other samples have."""
     if sample.cut_line is not None:
         raise ProfileRejectedError(
@@ -164,8 +164,8 @@ def _store(
     answer = SampleAnswer(sample.name, sample.kind, "refused", sample.code)
     try:
         with session.begin_nested():
-            _check_rows(sample, expected)
-            genotypes, answer.left_out = _genotypes(sample)
+            check_rows(sample, expected)
+            genotypes, answer.left_out = sample_genotypes(sample)
             stored = store_profile(
                 session, find_sample(session, sample.code or ""), lab_id=lab_id, actor=actor,
                 kit=kit or sample.panel or "unknown", genotypes=genotypes, min_markers=min_markers,
@@ -180,7 +180,7 @@ def _store(
     return answer
 
 
-def _panel_markers(table: GenotypesTable, kit: str | None) -> dict[str | None, set[str]]:
+def panel_markers(table: GenotypesTable, kit: str | None) -> dict[str | None, set[str]]:
     # GeneMapper writes a row for every marker of the panel, typed or not, for every sample of that panel.
     expected: dict[str | None, set[str]] = {}
     for sample in table.samples:
@@ -203,7 +203,7 @@ def import_genotypes_table(
     """Store every sample of the export that can be stored, and return an answer for every sample in it."""
     table = read_genotypes_table(data)
     _check_file(table, kit)
-    expected = _panel_markers(table, kit)
+    expected = panel_markers(table, kit)
     answers = []
     for sample in table.samples:
         if sample.kind == "sample":

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from intake.models import AuditEvent, MatchJob, Person, Role, Sample, Sex, YHaplotype
 from tests.labapi.factories import HUAXIA_PLATINUM, bearer, booked_sample, genotypes
+from tests.labapi.genemapper_files import table
 
 # A full Yfiler Plus haplotype as a lab writes it (25 entries: DYS385 and DYF387S1 carry two alleles).
 YFILER_PLUS = {
@@ -19,8 +20,8 @@ YFILER_PLUS = {
 }  # fmt: skip
 
 
-def _father(session, lab, sex=Sex.MALE, role=Role.FATHER):
-    ref = booked_sample(session, lab[0])
+def _father(session, lab, sex=Sex.MALE, role=Role.FATHER, phone="+8613800000001"):
+    ref = booked_sample(session, lab[0], phone=phone)
     session.get(Person, ref.person_id).role = role
     session.get(Sample, ref.id).sex = sex
     session.commit()
@@ -150,3 +151,52 @@ def test_the_openapi_document_describes_the_y_str_upload(client):
     document = client.get("/api/v1/openapi.json").get_json()
     operation = document["paths"]["/api/v1/samples/{code}/y-str"]["put"]
     assert "Y-STR" in operation["summary"] or "Y-STR" in operation.get("description", "")
+
+
+def _export(samples):
+    # A Yfiler Plus Genotypes Table: one row per marker, DYS385 and DYF387S1 with their two alleles on one row.
+    rows = [
+        (name, {m: ([v] if isinstance(v, str) else list(v)) for m, v in h.items()}) for name, h in samples
+    ]
+    return table(rows, panel="YfilerPlus_Panel_v1").encode()
+
+
+def _import(client, secret, body, **query):
+    return client.post("/api/v1/imports/genemapper/y-str", data=body, query_string=query,
+                       content_type="text/plain", headers=bearer(secret))  # fmt: skip
+
+
+def test_a_yfiler_plus_export_stores_each_good_sample_and_answers_for_every_row(client, session, lab):
+    good, mixture, off_ladder = (_father(session, lab, phone=f"+861380000001{i}") for i in range(3))
+    mother = booked_sample(session, lab[0], phone="+8613800000077")
+    body = _export([
+        ("Allelic Ladder", {"DYS19": ["10", "11", "12"]}), (good.code, YFILER_PLUS),
+        (mixture.code, {**YFILER_PLUS, "DYS19": ["15", "16"]}), (off_ladder.code, {**YFILER_PLUS, "DYS576": "OL"}),
+        (mother.code, YFILER_PLUS),
+    ])  # fmt: skip
+    answer = _import(client, lab[1], body)
+    assert answer.status_code == 200, answer.get_json()
+    out = answer.get_json()
+    by_name = {s["name"]: s for s in out["samples"]}
+    assert (out["stored"], out["refused"], out["skipped"]) == (2, 2, 1)
+    assert by_name[good.code]["status"] == "stored" and by_name[good.code]["markers"] == 25
+    assert by_name[mixture.code]["reason"] == "two_alleles" and "DYS19" in by_name[mixture.code]["message"]
+    assert by_name[off_ladder.code]["status"] == "stored" and by_name[off_ladder.code]["left_out"] == [
+        "DYS576"
+    ]
+    assert by_name[mother.code]["reason"] == "female_sample"
+    stored = {r.sample_id: r.haplotype for r in session.scalars(sa.select(YHaplotype))}
+    session.rollback()
+    assert stored[good.id]["DYS385"] == ["13", "18"] and "DYS576" not in stored[off_ladder.id]
+    again = _import(client, lab[1], _export([(good.code, YFILER_PLUS)])).get_json()
+    assert again["unchanged"] == 1 and again["samples"][0]["profile"] == by_name[good.code]["profile"]
+
+
+def test_an_autosomal_export_or_another_kit_is_refused_whole(client, session, lab):
+    ref = _father(session, lab)
+    autosomal = table([(ref.code, genotypes(HUAXIA_PLATINUM, 1, "male"))]).encode()
+    answer = _import(client, lab[1], autosomal)
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "no_y_markers"
+    kit = _import(client, lab[1], _export([(ref.code, YFILER_PLUS)]), kit="PowerPlex Y23")
+    assert kit.status_code == 400 and kit.get_json()["error"]["code"] == "kit_not_supported"
+    assert session.scalars(sa.select(YHaplotype)).first() is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from flask import request
 from pydantic import BaseModel, Field, StrictBool
 from spectree import Response
 
@@ -18,8 +19,11 @@ from intake.lab_errors import ProfileRejectedError
 from intake.models import Sample, YHaplotype
 from intake.web.labapi.api import bp, spec
 from intake.web.labapi.context import actor, lab_key, session
+from intake.web.labapi.imports import REFUSALS as IMPORT_REFUSALS
+from intake.web.labapi.imports import import_out
 from intake.web.labapi.samples import CODE, REFUSALS, _duplicate_marker
-from intake.web.labapi.schemas import Allele, MarkerName, PlainText, Strict
+from intake.web.labapi.schemas import Allele, ImportOut, ImportQuery, MarkerName, PlainText, Strict
+from intake.ystr_import import import_y_table
 from intake.ystr_profiles import read_haplotype, store_haplotype
 
 YAlleles = Allele | Annotated[list[Allele], Field(max_length=4)]
@@ -93,3 +97,13 @@ def get_y_str(code: str) -> tuple[YStrOut, int]:
         raise NotFoundError(N_("Sample %(code)s has no Y-STR haplotype typed by your lab."), code=sample.code)
     s.commit()
     return _out(sample, row), 200
+
+
+@bp.post("/imports/genemapper/y-str")
+@spec.validate(query=ImportQuery, resp=Response(HTTP_200=ImportOut, **IMPORT_REFUSALS), tags=["profiles"])
+def import_genemapper_y(query: ImportQuery) -> tuple[ImportOut, int]:
+    """Store the Y-STR haplotypes of a Yfiler Plus Genotypes Table: each sample whole or not at all, all answered."""
+    s = session()
+    answers = import_y_table(s, request.get_data(), lab_id=lab_key().lab_id, actor=actor(), kit=query.kit)
+    s.commit()
+    return import_out(answers), 200

@@ -1,0 +1,96 @@
+"""Store the Y-STR haplotypes of a GeneMapper Genotypes Table exported from a Yfiler Plus run.
+
+The file is read like an autosomal export (`intake.genemapper`: Sample Name, Marker, Allele 1..N columns, any
+of the encodings labs save in) and each sample is checked and stored like a JSON upload
+(`intake.ystr_profiles.store_haplotype`), in its own savepoint: one bad sample never stores half a haplotype
+and never stops the others. A multi-copy locus arrives as one marker row with two alleles (DYS385, DYF387S1)
+or as its a and b rows; an off-ladder call (`OL`) leaves that locus untyped and is named in the answer. A file
+with no Yfiler Plus locus, or named with another kit, is refused whole.
+
+    import_y_table(session, data, *, lab_id, actor, kit=None) -> list[SampleAnswer]
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from intake.custody import find_sample
+from intake.errors import ReuniteError
+from intake.genemapper import GenotypesTable, TableSample, read_genotypes_table
+from intake.genemapper_import import (
+    ImportRefusedError,
+    SampleAnswer,
+    check_rows,
+    panel_markers,
+    sample_genotypes,
+)
+from intake.i18n import N_
+from intake.models import audit
+from intake.ystr_profiles import store_haplotype
+from matching.markers import fold
+from matching.ystr.loci import KIT, canonical_locus
+
+
+def _is_y_locus(marker: str) -> bool:
+    try:
+        canonical_locus(marker)
+    except KeyError:
+        return False
+    return True
+
+
+def _check_file(table: GenotypesTable, kit: str | None) -> None:
+    if kit and fold(kit) != fold(KIT):
+        raise ImportRefusedError(
+            "kit_not_supported", N_("Y-STR haplotypes are accepted from the Yfiler Plus kit; %(kit)s is not "
+                                    "supported yet."), kit=kit[:64],
+        )  # fmt: skip
+    markers = {m for s in table.samples for m, _a in s.rows}
+    if not any(_is_y_locus(m) for m in markers):
+        raise ImportRefusedError(
+            "no_y_markers", N_("The file has no Yfiler Plus Y-STR locus (its markers: %(markers)s). Send an "
+                               "autosomal export to /imports/genemapper. Nothing is stored."),
+            markers=", ".join(sorted(markers)[:6]) or "-",
+        )  # fmt: skip
+
+
+def _store(
+    session: Session, sample: TableSample, *, lab_id: int, actor: str, expected: set[str]
+) -> SampleAnswer:
+    answer = SampleAnswer(sample.name, sample.kind, "refused", sample.code)
+    try:
+        with session.begin_nested():
+            check_rows(sample, expected)
+            haplotype, answer.left_out = sample_genotypes(sample)
+            stored = store_haplotype(
+                session, find_sample(session, sample.code or ""), lab_id=lab_id, actor=actor, kit=KIT,
+                haplotype=haplotype,
+            )  # fmt: skip
+    except ReuniteError as exc:
+        answer.reason = getattr(exc, "code", None) or type(exc).__name__
+        answer.message, answer.params = exc.message, exc.params
+        return answer
+    answer.status = "unchanged" if stored.outcome == "unchanged" else "stored"
+    answer.profile, answer.markers = stored.haplotype.id, stored.haplotype.loci
+    return answer
+
+
+def import_y_table(
+    session: Session, data: bytes, *, lab_id: int, actor: str, kit: str | None = None
+) -> list[SampleAnswer]:
+    """Store every sample of a Yfiler Plus export that can be stored; answer for every sample in it."""
+    table = read_genotypes_table(data)
+    _check_file(table, kit)
+    panels = panel_markers(table, None)  # a sample lacking rows its panel's others have was cut
+    answers = []
+    for sample in table.samples:
+        if sample.kind == "sample":
+            answers.append(_store(session, sample, lab_id=lab_id, actor=actor, expected=panels[sample.panel]))
+        elif sample.kind == "unknown":
+            answers.append(SampleAnswer(sample.name, sample.kind, "refused", reason="no_sample_code",
+                                        message=N_("The sample name holds no valid sample code.")))  # fmt: skip
+        else:
+            answers.append(SampleAnswer(sample.name, sample.kind, "skipped"))
+    counts = {s: sum(a.status == s for a in answers) for s in ("stored", "unchanged", "refused", "skipped")}
+    audit(session, actor, "genemapper.import_y", "lab", lab_id, encoding=table.encoding, **counts)
+    return answers
