@@ -27,7 +27,7 @@ from intake.i18n import N_
 from intake.lab_errors import ProfileConflictError, ProfileRejectedError
 from intake.lab_profiles import current_profile
 from intake.match_queue import enqueue_search
-from intake.models import Sample, Sex, YHaplotype, audit, utcnow
+from intake.models import DnaProfile, Sample, Sex, YHaplotype, audit, utcnow
 from intake.sample_consent import profile_consents_recorded
 from intake.sample_fit import amelogenin_sex, recorded_sex
 from matching.markers import fold
@@ -98,6 +98,25 @@ def _refuse_female(session: Session, sample: Sample) -> None:
         )  # fmt: skip
 
 
+def _profile_to_search(session: Session, sample: Sample) -> str | None:
+    """Return the profile whose search refreshes the candidates this haplotype speaks for: the sample's own,
+    else (a relative typed for Y only) any current profile of its case, whose search covers the whole case."""
+    if sample.person_id is None or sample.case_id is None:
+        return None
+    own = current_profile(session, sample)
+    if own is not None:
+        return own.id
+    query = (
+        sa.select(DnaProfile.id)
+        .join(Sample, Sample.id == DnaProfile.sample_id)
+        .where(
+            Sample.case_id == sample.case_id, Sample.person_id.is_not(None), DnaProfile.replaced_at.is_(None)
+        )
+        .order_by(DnaProfile.created_at, DnaProfile.id)
+    )
+    return session.scalars(query).first()
+
+
 def current_haplotype(session: Session, sample: Sample) -> YHaplotype | None:
     """Return the sample's current (unreplaced) Y haplotype, if any."""
     return session.scalars(
@@ -161,7 +180,7 @@ def store_haplotype(
     action = "y_haplotype.upload" if old is None else "y_haplotype.replace"
     audit(session, actor, action, "y_haplotype", row.id, sample=sample.id, loci=row.loci,
           replaced=old.id if old else None, reason=reason)  # fmt: skip
-    profile = current_profile(session, sample)
-    if profile is not None and sample.person_id is not None and sample.case_id is not None:
-        enqueue_search(session, profile.id)  # the worker attaches the lineage evidence to its candidates
+    profile_id = _profile_to_search(session, sample)
+    if profile_id is not None:
+        enqueue_search(session, profile_id)  # the worker attaches the lineage evidence to its candidates
     return StoredY(row, "created" if old is None else "replaced")
