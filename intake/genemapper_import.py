@@ -13,6 +13,7 @@ agree and refused where they do not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,27 +158,54 @@ def check_rows(sample: TableSample, expected: set[str]) -> None:
         )  # fmt: skip
 
 
-def _store(
-    session: Session, sample: TableSample, *, lab_id: int, actor: str, kit: str | None, min_markers: int,
-    expected: set[str],
-) -> SampleAnswer:  # fmt: skip
-    answer = SampleAnswer(sample.name, sample.kind, "refused", sample.code)
-    try:
-        with session.begin_nested():
-            check_rows(sample, expected)
-            genotypes, answer.left_out = sample_genotypes(sample)
-            stored = store_profile(
-                session, find_sample(session, sample.code or ""), lab_id=lab_id, actor=actor,
-                kit=kit or sample.panel or "unknown", genotypes=genotypes, min_markers=min_markers,
-            )  # fmt: skip
-    except ReuniteError as exc:
-        answer.reason = getattr(exc, "code", None) or type(exc).__name__
-        answer.message, answer.params = exc.message, exc.params
-        return answer
+def _store(sample: TableSample, answer: SampleAnswer, session: Session, *, lab_id: int, actor: str,
+           kit: str | None, min_markers: int, expected: set[str]) -> None:  # fmt: skip
+    check_rows(sample, expected)
+    genotypes, answer.left_out = sample_genotypes(sample)
+    stored = store_profile(
+        session, find_sample(session, sample.code or ""), lab_id=lab_id, actor=actor,
+        kit=kit or sample.panel or "unknown", genotypes=genotypes, min_markers=min_markers,
+    )  # fmt: skip
     answer.status = "unchanged" if stored.outcome == "unchanged" else "stored"
     answer.profile, answer.markers = stored.profile.id, stored.profile.autosomal_markers
     answer.notices = stored.notices
-    return answer
+
+
+def answer_samples(
+    session: Session,
+    table: GenotypesTable,
+    store: Callable[[TableSample, SampleAnswer], None],
+    *,
+    lab_id: int,
+    actor: str,
+    action: str,
+) -> list[SampleAnswer]:
+    """Store each sample of `table` with `store` in its own savepoint, answer for every row, audit the import.
+
+    `store` fills the answer of a stored sample; a core error it raises refuses that sample alone (its reason
+    and message in the answer). Ladders and controls are skipped; a name without a sample code is refused.
+    """
+    answers = []
+    for sample in table.samples:
+        answer = SampleAnswer(sample.name, sample.kind, "refused", sample.code)
+        if sample.kind == "sample":
+            try:
+                with session.begin_nested():
+                    store(sample, answer)
+            except ReuniteError as exc:
+                answer.reason = getattr(exc, "code", None) or type(exc).__name__
+                answer.message, answer.params = exc.message, exc.params
+        elif sample.kind == "unknown":
+            answer.reason, answer.message = (
+                "no_sample_code",
+                N_("The sample name holds no valid sample code."),
+            )
+        else:
+            answer.status = "skipped"
+        answers.append(answer)
+    counts = {s: sum(a.status == s for a in answers) for s in ("stored", "unchanged", "refused", "skipped")}
+    audit(session, actor, action, "lab", lab_id, encoding=table.encoding, **counts)
+    return answers
 
 
 def panel_markers(table: GenotypesTable, kit: str | None) -> dict[str | None, set[str]]:
@@ -204,32 +232,9 @@ def import_genotypes_table(
     table = read_genotypes_table(data)
     _check_file(table, kit)
     expected = panel_markers(table, kit)
-    answers = []
-    for sample in table.samples:
-        if sample.kind == "sample":
-            answers.append(
-                _store(
-                    session,
-                    sample,
-                    lab_id=lab_id,
-                    actor=actor,
-                    kit=kit,
-                    min_markers=min_markers,
-                    expected=expected[sample.panel],
-                )  # fmt: skip
-            )
-        elif sample.kind == "unknown":
-            answers.append(
-                SampleAnswer(
-                    sample.name,
-                    sample.kind,
-                    "refused",
-                    reason="no_sample_code",
-                    message=N_("The sample name holds no valid sample code."),
-                )  # fmt: skip
-            )
-        else:
-            answers.append(SampleAnswer(sample.name, sample.kind, "skipped"))
-    counts = {s: sum(a.status == s for a in answers) for s in ("stored", "unchanged", "refused", "skipped")}
-    audit(session, actor, "genemapper.import", "lab", lab_id, encoding=table.encoding, **counts)
-    return answers
+
+    def store(sample: TableSample, answer: SampleAnswer) -> None:
+        _store(sample, answer, session, lab_id=lab_id, actor=actor, kit=kit, min_markers=min_markers,
+               expected=expected[sample.panel])  # fmt: skip
+
+    return answer_samples(session, table, store, lab_id=lab_id, actor=actor, action="genemapper.import")

@@ -15,17 +15,16 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from intake.custody import find_sample
-from intake.errors import ReuniteError
 from intake.genemapper import GenotypesTable, TableSample, read_genotypes_table
 from intake.genemapper_import import (
     ImportRefusedError,
     SampleAnswer,
+    answer_samples,
     check_rows,
     panel_markers,
     sample_genotypes,
 )
 from intake.i18n import N_
-from intake.models import audit
 from intake.ystr_profiles import store_haplotype
 from matching.markers import fold
 from matching.ystr.loci import KIT, canonical_locus
@@ -54,27 +53,6 @@ def _check_file(table: GenotypesTable, kit: str | None) -> None:
         )  # fmt: skip
 
 
-def _store(
-    session: Session, sample: TableSample, *, lab_id: int, actor: str, expected: set[str]
-) -> SampleAnswer:
-    answer = SampleAnswer(sample.name, sample.kind, "refused", sample.code)
-    try:
-        with session.begin_nested():
-            check_rows(sample, expected)
-            haplotype, answer.left_out = sample_genotypes(sample)
-            stored = store_haplotype(
-                session, find_sample(session, sample.code or ""), lab_id=lab_id, actor=actor, kit=KIT,
-                haplotype=haplotype,
-            )  # fmt: skip
-    except ReuniteError as exc:
-        answer.reason = getattr(exc, "code", None) or type(exc).__name__
-        answer.message, answer.params = exc.message, exc.params
-        return answer
-    answer.status = "unchanged" if stored.outcome == "unchanged" else "stored"
-    answer.profile, answer.markers = stored.haplotype.id, stored.haplotype.loci
-    return answer
-
-
 def import_y_table(
     session: Session, data: bytes, *, lab_id: int, actor: str, kit: str | None = None
 ) -> list[SampleAnswer]:
@@ -82,15 +60,13 @@ def import_y_table(
     table = read_genotypes_table(data)
     _check_file(table, kit)
     panels = panel_markers(table, None)  # a sample lacking rows its panel's others have was cut
-    answers = []
-    for sample in table.samples:
-        if sample.kind == "sample":
-            answers.append(_store(session, sample, lab_id=lab_id, actor=actor, expected=panels[sample.panel]))
-        elif sample.kind == "unknown":
-            answers.append(SampleAnswer(sample.name, sample.kind, "refused", reason="no_sample_code",
-                                        message=N_("The sample name holds no valid sample code.")))  # fmt: skip
-        else:
-            answers.append(SampleAnswer(sample.name, sample.kind, "skipped"))
-    counts = {s: sum(a.status == s for a in answers) for s in ("stored", "unchanged", "refused", "skipped")}
-    audit(session, actor, "genemapper.import_y", "lab", lab_id, encoding=table.encoding, **counts)
-    return answers
+
+    def store(sample: TableSample, answer: SampleAnswer) -> None:
+        check_rows(sample, panels[sample.panel])
+        haplotype, answer.left_out = sample_genotypes(sample)
+        stored = store_haplotype(session, find_sample(session, sample.code or ""), lab_id=lab_id, actor=actor,
+                                 kit=KIT, haplotype=haplotype)  # fmt: skip
+        answer.status = "unchanged" if stored.outcome == "unchanged" else "stored"
+        answer.profile, answer.markers = stored.haplotype.id, stored.haplotype.loci
+
+    return answer_samples(session, table, store, lab_id=lab_id, actor=actor, action="genemapper.import_y")
