@@ -2,7 +2,7 @@
 
 Kept apart from the autosomal `profiles` table: a sample may have a Y haplotype, an autosomal profile or both,
 typed at different times, and a Y haplotype never enters the autosomal search. Both genetic columns are
-encrypted at rest like the profiles' genotypes (`intake.crypto`).
+encrypted at rest like the profiles' genotypes (`intake.platform.crypto`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, EncryptedJSON, TZDateTime, personal, utcnow
+from intake.platform.db import Base
 
 
 class YHaplotype(Base):

@@ -6,7 +6,7 @@ search stored, and each gets at most one `LineageEvidence` row, the boy's haplot
 paternal-line male of the family's case (fewest meioses, then most loci): the other males of the same line are
 not independent evidence. The frequency of the boy's haplotype is counted among the current haplotypes of every
 other case (each distinct haplotype of a case once, so a family's brothers are one line) and unlinked samples.
-A Y haplotype stored later queues a search (`intake.ystr_profiles`), which calls this again.
+A Y haplotype stored later queues a search (`intake.labs.ystr_profiles`), which calls this again.
 
     attach_lineage(session, candidate_ids) -> int      the number of candidates with lineage evidence
 """

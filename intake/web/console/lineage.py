@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from intake.i18n import N_
 from intake.models import Candidate, LineageEvidence, audit
+from intake.platform.i18n import N_
 
 # In the lineage, a relative is a man of the boy's paternal line: the words say so in both languages.
 RELATIVES = {

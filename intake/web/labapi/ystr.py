@@ -1,7 +1,7 @@
 """Lab API routes for Y-STR haplotypes: PUT and GET /samples/<code>/y-str (Yfiler Plus, male samples only).
 
 A separate resource from the autosomal profile: labs type Y-STRs with another kit, often later, and a Y
-haplotype is never required. The checks and refusals are `intake.ystr_profiles`'.
+haplotype is never required. The checks and refusals are `intake.labs.ystr_profiles`'.
 """
 
 from __future__ import annotations
@@ -12,19 +12,19 @@ from flask import request
 from pydantic import BaseModel, Field, StrictBool
 from spectree import Response
 
-from intake.custody import find_sample
-from intake.errors import NotFoundError
-from intake.i18n import N_
-from intake.lab_errors import ProfileRejectedError
+from intake.labs.errors import ProfileRejectedError
+from intake.labs.ystr_import import import_y_table
+from intake.labs.ystr_profiles import read_haplotype, store_haplotype
 from intake.models import Sample, YHaplotype
+from intake.platform.errors import NotFoundError
+from intake.platform.i18n import N_
+from intake.samples.custody import find_sample
 from intake.web.labapi.api import bp, spec
 from intake.web.labapi.context import actor, lab_key, session
 from intake.web.labapi.imports import REFUSALS as IMPORT_REFUSALS
 from intake.web.labapi.imports import import_out
 from intake.web.labapi.samples import CODE, REFUSALS, _duplicate_marker
 from intake.web.labapi.schemas import Allele, ImportOut, ImportQuery, MarkerName, PlainText, Strict
-from intake.ystr_import import import_y_table
-from intake.ystr_profiles import read_haplotype, store_haplotype
 
 YAlleles = Allele | Annotated[list[Allele], Field(max_length=4)]
 
