@@ -23,7 +23,7 @@ from intake.web.labapi.api import bp, spec
 from intake.web.labapi.context import actor, lab_key, session
 from intake.web.labapi.imports import REFUSALS as IMPORT_REFUSALS
 from intake.web.labapi.imports import import_out
-from intake.web.labapi.samples import CODE, REFUSALS, _duplicate_marker
+from intake.web.labapi.samples import CODE, REFUSALS, duplicate_marker
 from intake.web.labapi.schemas import Allele, ImportOut, ImportQuery, MarkerName, PlainText, Strict
 
 YAlleles = Allele | Annotated[list[Allele], Field(max_length=4)]
@@ -70,7 +70,7 @@ def _out(sample: Sample, row: YHaplotype, outcome: str | None = None) -> YStrOut
 )  # fmt: skip
 def put_y_str(code: str, json: YStrIn) -> tuple[YStrOut, int]:
     """Store a male sample's Y-STR haplotype: 201 when new, 200 for the same again, 409 for a different one."""
-    twice = _duplicate_marker()
+    twice = duplicate_marker()
     if twice is not None:
         raise ProfileRejectedError("locus_twice", N_("Y locus %(locus)s is typed twice (%(detail)s)."),
                                    locus=twice, detail=twice)  # fmt: skip
