@@ -200,3 +200,11 @@ def test_an_autosomal_export_or_another_kit_is_refused_whole(client, session, la
     kit = _import(client, lab[1], _export([(ref.code, YFILER_PLUS)]), kit="PowerPlex Y23")
     assert kit.status_code == 400 and kit.get_json()["error"]["code"] == "kit_not_supported"
     assert session.scalars(sa.select(YHaplotype)).first() is None
+
+
+def test_a_locus_sent_twice_in_the_json_is_refused_not_the_last_kept(client, session, lab):
+    ref = _father(session, lab)
+    body = '{"kit": "Yfiler Plus", "haplotype": {"DYS19": "14", "DYS19": "15", "DYS390": "23"}}'
+    answer = client.put(f"/api/v1/samples/{ref.code}/y-str", data=body, content_type="application/json",
+                        headers=bearer(lab[1]))  # fmt: skip
+    assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "locus_twice"
