@@ -62,9 +62,11 @@ def count_matches(haplotype: Haplotype, database: Iterable[Haplotype]) -> tuple[
     A database haplotype that lacks one of its loci cannot be compared on the whole haplotype and is left out
     of both counts, so a partial profile is never counted as a non-match.
     """
+    loci, target = list(haplotype), list(haplotype.values())
     x = n = 0
     for other in database:
-        if all(locus in other for locus in haplotype):
+        alleles = [other.get(locus) for locus in loci]
+        if None not in alleles:
             n += 1
-            x += all(other[locus] == alleles for locus, alleles in haplotype.items())
+            x += alleles == target
     return x, n
