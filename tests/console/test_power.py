@@ -16,7 +16,7 @@ from intake.models import AuditEvent, CasePower, DnaProfile, Person, Role, Sampl
 from matching.frequencies import FrequencyTable
 from matching.search import Settings
 from tests.console.factories import add_officer, case_with_profile, lab_in, log_in
-from tests.labapi.factories import IDENTIFILER, genotypes
+from tests.support.factories import IDENTIFILER, genotypes
 
 # A small kit of the factory's markers (few alleles), with the band lowered to match: quick, and the relatives'
 # differences show.

@@ -13,7 +13,7 @@ from intake.models import Case, DnaProfile, Lab, Person, Role, Sample, SampleSou
 from matching.frequencies import FrequencyTable
 from matching.search import Settings
 from tests.dialogue.helpers import reported_case, say
-from tests.labapi.factories import IDENTIFILER, genotypes
+from tests.support.factories import IDENTIFILER, genotypes
 
 SMALL = ("D3S1358", "D5S818", "D16S539", "D13S317", "vWA", "TPOX", "CSF1PO", "D8S1179")
 

@@ -1,7 +1,7 @@
 """joint pedigrees (issue 21): match_candidates.pedigree, and room for a pedigree's profile ids
 
 Revision ID: 0007_pedigree
-Revises: 0006_spool
+Revises: 0007_ystr
 Create Date: 2026-12-06 07:45:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0007_pedigree'
-down_revision: str | None = '0006_spool'
+down_revision: str | None = '0007_ystr'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
