@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from intake.case_merge import followed
 from intake.codes import normalise_case_reference
 from intake.errors import InputError
 from intake.i18n import N_, translate
@@ -178,6 +179,7 @@ def join_case(
         return _record(session, contact, JoinOutcome.LOCKED, case, None)
     if not secrets.compare_digest(pin.strip(), case.pin):
         return _record(session, contact, JoinOutcome.WRONG_PIN, case, None)
+    case = followed(session, case)  # a report linked into another case: its reference and PIN join that case
     if case.status == CaseStatus.WITHDRAWN:
         return _record(session, contact, JoinOutcome.WITHDRAWN, case, None)
     person = session.scalars(

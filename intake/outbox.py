@@ -182,6 +182,15 @@ TEMPLATES: dict[str, Template] = {
             OFFICER,
             subject=N_("reunite: the family of case %(reference)s cannot be reached"),
         ),
+        _template(
+            "case.merged",
+            N_(
+                "reunite: your report %(old_reference)s and another report of the same child are now one case,"
+                " %(reference)s, so the whole family is searched together. Use %(reference)s from now on; your"
+                " PIN is unchanged. Send STATUS to see your case."
+            ),
+            FAMILY,
+        ),
         # the text as the dialogue wrote it, in the contact's language: no msgid to translate
         _template(REPLY_TEMPLATE, "%(text)s", FAMILY, reply=True),
     )
@@ -563,8 +572,7 @@ def officer_recipients(session: Session, provinces: Collection[str]) -> list[Off
     )
     officers = list(session.scalars(with_channel.where(Officer.province.in_(provinces)).order_by(Officer.id)))
     if not officers:
-        national = sa.or_(Officer.province.is_(None), Officer.role == "admin")
-        officers = list(session.scalars(with_channel.where(national).order_by(Officer.id)))
+        officers = list(session.scalars(with_channel.where(Officer.national).order_by(Officer.id)))
     return [
         OfficerAddress(o.id, NotificationChannel(str(o.alert_channel)), str(o.alert_address))
         for o in officers

@@ -11,7 +11,7 @@ as a flag once the case is made.
 
 from __future__ import annotations
 
-from intake.dates import parse_age_or_birth, parse_past_when
+from intake.dates import Precision, parse_birth, parse_past_when
 from intake.dialogue import booking, casefile
 from intake.dialogue.casefile import ReportState
 from intake.dialogue.state import need
@@ -138,7 +138,8 @@ def ask_child_birth(ctx: Ctx) -> Question:
 def on_child_birth(ctx: Ctx) -> str:
     """Keep the child's date of birth, or age in years (or months for a baby)."""
     st = ReportState.load(ctx.data)
-    st.birth, age = parse_age_or_birth(ctx.text, ctx.today)
+    born, age = parse_birth(ctx.text, ctx.today)
+    st.birth, st.birth_precision = (born.day, born.precision) if born else (None, Precision.DAY)
     st.age_months, st.age_in_months = (age.months, age.in_months) if age else (None, False)
     st.age_max_months = age.max_months if age else None
     st.save(ctx)

@@ -42,6 +42,8 @@ class Case(Base):
     child_name: Mapped[str | None] = mapped_column(String(120), index=True, info=personal())
     child_sex: Mapped[Sex] = mapped_column(enum_column(Sex), default=Sex.UNKNOWN, info=personal(Sex.UNKNOWN))
     child_birth_date: Mapped[date | None] = mapped_column(info=personal())
+    # intake.dates.Precision of the birth: "day" (or NULL) or "month" ("2019年5月", stored as its first day)
+    child_birth_precision: Mapped[str | None] = mapped_column(String(8), info=NOT_PERSONAL)
     child_age_years: Mapped[int | None] = mapped_column(info=personal())
     child_age_max_years: Mapped[int | None] = mapped_column(info=personal())  # an age range's top ("五六岁")
     last_seen_date: Mapped[date | None] = mapped_column(info=personal())
@@ -49,9 +51,17 @@ class Case(Base):
     # a period is stored as its first day
     last_seen_precision: Mapped[str | None] = mapped_column(String(8), info=NOT_PERSONAL)
     last_seen_place: Mapped[str | None] = mapped_column(String(200), info=personal())
+    # The province the place last seen lies in (intake.gazetteer), kept with the place (`_place_province` below):
+    # the case's province for officers while no lab has its samples or appointments (intake.scope).
+    place_province: Mapped[str | None] = mapped_column(String(64), index=True, info=personal())
     description: Mapped[str | None] = mapped_column(Text, info=personal())
     reported_by_contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
+    )
+    # A likely duplicate report linked into an earlier case of the same child (intake.case_merge): its family,
+    # samples and history now live there, and reads of this case follow the link.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
     )
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, index=True, info=NOT_PERSONAL)
     updated_at: Mapped[datetime] = mapped_column(
@@ -59,6 +69,18 @@ class Case(Base):
     )
 
     persons: Mapped[list[Person]] = relationship(back_populates="case", cascade="all, delete-orphan")
+
+
+@sa.event.listens_for(Case.last_seen_place, "set")
+def _place_province(case: Case, place: str | None, _old: object, _initiator: object) -> None:
+    """Keep the province of the place last seen with the place, whoever writes it: none for an erased place, or
+    one the gazetteer does not know, or one it finds in several provinces (朝阳区 is in Beijing and Jilin)."""
+    from intake.gazetteer import (
+        locate,  # the gazetteer's tables load on first use, not on importing the models
+    )
+
+    provinces = {d.province for d in locate(place)} if place else set()
+    case.place_province = provinces.pop() if len(provinces) == 1 else None
 
 
 class Person(Base):

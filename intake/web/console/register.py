@@ -14,6 +14,7 @@ from intake.errors import ReuniteError
 from intake.found_children import register_found_child
 from intake.i18n import N_
 from intake.models import Lab, Officer, Role, SampleSource, Sex
+from intake.scope import labs_clause
 from intake.web.console.app import bp, db, login_required, officer, render, t
 
 SOURCES = {
@@ -31,9 +32,9 @@ class FormError(ValueError):
 
 
 def _labs(me: Officer) -> list[Lab]:
-    query = sa.select(Lab).where(Lab.active.is_(True)).order_by(Lab.province, Lab.city, Lab.name)
-    if not me.national:
-        query = query.where(Lab.province == me.province)
+    query = (
+        sa.select(Lab).where(Lab.active.is_(True), labs_clause(me)).order_by(Lab.province, Lab.city, Lab.name)
+    )
     return list(db().scalars(query))
 
 
