@@ -25,7 +25,6 @@ reporting contact is told on their own channel (outbox template `case.role_joine
 from __future__ import annotations
 
 import enum
-import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -48,6 +47,7 @@ from intake.models import (
     persons_of_contact,
 )
 from intake.outbox import notify_family
+from intake.secret_compare import same_secret
 from intake.walkins import case_pin_locked, guessing_locked
 
 FAMILY_ROLES = (
@@ -177,7 +177,7 @@ def join_case(
         return _record(session, contact, JoinOutcome.UNKNOWN_CASE, None, None)
     if case_pin_locked(session, case.id):
         return _record(session, contact, JoinOutcome.LOCKED, case, None)
-    if not secrets.compare_digest(pin.strip(), case.pin):
+    if not same_secret(pin.strip(), case.pin):
         return _record(session, contact, JoinOutcome.WRONG_PIN, case, None)
     case = followed(session, case)  # a report linked into another case: its reference and PIN join that case
     if case.status == CaseStatus.WITHDRAWN:

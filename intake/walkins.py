@@ -53,6 +53,7 @@ from intake.models import (
 from intake.outbox import notify_family
 from intake.sample_consent import case_consents_recorded
 from intake.sample_fit import check_walk_in
+from intake.secret_compare import same_secret
 
 LINK_DATA_CHARS = 10
 # Guessing budgets. One contact: 5 wrong secrets an hour. One case: 10 wrong PINs a day, from any number of
@@ -272,7 +273,7 @@ def link_walk_in(
         if case not in mine:
             if not pin:
                 return _finish(session, contact, LinkOutcome.NEED_PIN, code)
-            if not secrets.compare_digest(pin.strip(), case.pin):
+            if not same_secret(pin.strip(), case.pin):
                 code.failed_attempts += 1
                 return _finish(session, contact, LinkOutcome.WRONG_PIN, code)
     else:

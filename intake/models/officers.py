@@ -82,14 +82,15 @@ class Officer(Base):
 
     @hybrid_property
     def national(self) -> bool:
-        """Tell whether this officer sees every province (admins, and accounts without a province); the same
+        """Tell whether this officer sees every province: an account without a province. An admin of a province
+        administers accounts but sees that province's cases only, like its officers (intake.scope). The same
         rule in SQL (`Officer.national` in a query) below."""
-        return self.role is OfficerRole.ADMIN or not self.province
+        return not self.province
 
     @national.inplace.expression
     @classmethod
     def _national_expression(cls) -> sa.ColumnElement[bool]:
-        return sa.or_(cls.role == OfficerRole.ADMIN, cls.province.is_(None), cls.province == "")
+        return sa.or_(cls.province.is_(None), cls.province == "")
 
     def may_supervise(self) -> bool:
         return self.role in (OfficerRole.SUPERVISOR, OfficerRole.ADMIN)

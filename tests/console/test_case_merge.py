@@ -80,7 +80,9 @@ def test_a_merge_moves_the_family_searches_it_again_and_tells_both_reporters(ses
     assert set(session.scalars(sa.select(Consent.case_id))) == {keep.id}
     after = {c.id: c.person_id for c in session.scalars(sa.select(Consent))}
     for consent_id, (case_id, person_id) in consents_before.items():
-        if case_id == other.id and person_id is None:  # the report's case-wide consent: its reporter's own now
+        if (
+            case_id == other.id and person_id is None
+        ):  # the report's case-wide consent: its reporter's own now
             assert after[consent_id] == father_person
         else:  # a person's consent stays that person's (the mother's case-wide ones stay her case's)
             assert after[consent_id] == person_id
@@ -146,9 +148,7 @@ def test_a_supervisor_links_two_reports_in_two_steps(client: FlaskClient, sessio
     assert log_in(client, "sup") == 302
     flags = client.get("/console/flags", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert link in flags
-    page = client.get(link, headers={"Accept-Language": "en"}).get_data(
-        as_text=True
-    )
+    page = client.get(link, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert mother.reference in page and father.reference in page and "5 years" in page
     token = csrf_token(client, link)
     unconfirmed = client.post(link, data={"csrf_token": token})
