@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from intake.erasure import PinCheck, check_erasure_pin
-from intake.family import JoinOutcome, join_case
-from intake.lab_errors import ForbiddenError
-from intake.lab_keys import authenticate, issue_key, key_hash
+from intake.cases.erasure import PinCheck, check_erasure_pin
+from intake.cases.family import JoinOutcome, join_case
+from intake.labs.errors import ForbiddenError
+from intake.labs.keys import authenticate, issue_key, key_hash
 from intake.models import Case, Channel, Contact, Role
-from intake.secret_compare import same_secret
+from intake.platform.secret_compare import same_secret
 from sms.webhook import signature_valid
 from tests.console.factories import lab_in
 from tests.support.constant_time import watch_compare_digest

@@ -15,13 +15,14 @@ from typing import Any, Self
 import sqlalchemy as sa
 from babel.dates import format_date
 
-from intake.codes import insert_with_unique_code, new_case_pin, new_case_reference
-from intake.dates import SEASON_WORDS, Age, Precision, When
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.steps import END, YES_NO, Ctx, fold, is_english
-from intake.errors import InputError
-from intake.i18n import N_, Msg, _
 from intake.models import Case, CaseStatus, Consent, ConsentScope, Person, Role, Sex, attachments_of, audit
+from intake.places.provinces import province_of_place
+from intake.platform.codes import insert_with_unique_code, new_case_pin, new_case_reference
+from intake.platform.dates import SEASON_WORDS, Age, Precision, When
+from intake.platform.errors import InputError
+from intake.platform.i18n import N_, Msg, _
 
 # Bump when the consent questions' wording changes, so each recorded answer says which text was shown.
 CONSENT_TEXT_VERSION = "consent-2026-01"
@@ -231,7 +232,8 @@ def create_case(ctx: Ctx, st: ReportState) -> Case:
             child_sex=need(st.sex), child_birth_date=st.birth, child_birth_precision=st.birth_precision.value,
             child_age_years=age.years if age else None,
             child_age_max_years=age.max_years if age else None, last_seen_date=need(st.last_seen),
-            last_seen_precision=st.last_seen_precision.value, last_seen_place=need(st.place), description=st.description,
+            last_seen_precision=st.last_seen_precision.value, last_seen_place=need(st.place),
+            place_province=province_of_place(st.place), description=st.description,
             reported_by_contact_id=ctx.contact.id,
         ),
     )  # fmt: skip

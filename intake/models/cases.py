@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from intake.db import Base
 from intake.models._common import (
     NOT_PERSONAL,
     CaseStatus,
@@ -26,6 +25,7 @@ from intake.models._common import (
     personal,
     utcnow,
 )
+from intake.platform.db import Base
 
 
 class Case(Base):
@@ -47,12 +47,12 @@ class Case(Base):
     child_age_years: Mapped[int | None] = mapped_column(info=personal())
     child_age_max_years: Mapped[int | None] = mapped_column(info=personal())  # an age range's top ("五六岁")
     last_seen_date: Mapped[date | None] = mapped_column(info=personal())
-    # intake.dates.Precision: "day" (or NULL, before precisions were kept), "week", "month", "season", "year";
+    # intake.platform.dates.Precision: "day" (or NULL, before precisions were kept), "week", "month", "season", "year";
     # a period is stored as its first day
     last_seen_precision: Mapped[str | None] = mapped_column(String(8), info=NOT_PERSONAL)
     last_seen_place: Mapped[str | None] = mapped_column(String(200), info=personal())
-    # The province the place last seen lies in (intake.gazetteer), kept with the place (`_place_province` below):
-    # the case's province for officers while no lab has its samples or appointments (intake.scope).
+    # The province the place last seen lies in (intake.places.provinces.province_of_place), set with the place: the
+    # case's province for officers while no lab has its samples or appointments (intake.places.scope).
     place_province: Mapped[str | None] = mapped_column(String(64), index=True, info=personal())
     description: Mapped[str | None] = mapped_column(Text, info=personal())
     reported_by_contact_id: Mapped[int | None] = mapped_column(
@@ -69,18 +69,6 @@ class Case(Base):
     )
 
     persons: Mapped[list[Person]] = relationship(back_populates="case", cascade="all, delete-orphan")
-
-
-@sa.event.listens_for(Case.last_seen_place, "set")
-def _place_province(case: Case, place: str | None, _old: object, _initiator: object) -> None:
-    """Keep the province of the place last seen with the place, whoever writes it: none for an erased place, or
-    one the gazetteer does not know, or one it finds in several provinces (朝阳区 is in Beijing and Jilin)."""
-    from intake.gazetteer import (
-        locate,  # the gazetteer's tables load on first use, not on importing the models
-    )
-
-    provinces = {d.province for d in locate(place)} if place else set()
-    case.place_province = provinces.pop() if len(provinces) == 1 else None
 
 
 class Person(Base):

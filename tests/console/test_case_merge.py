@@ -12,11 +12,10 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from intake.case_merge import merge_cases
-from intake.duplicates import flag_likely_duplicates
-from intake.erasure import erase_contact
-from intake.errors import ConflictError
-from intake.family import JoinOutcome, join_case
+from intake.cases.duplicates import flag_likely_duplicates
+from intake.cases.erasure import erase_contact
+from intake.cases.family import JoinOutcome, join_case
+from intake.cases.merge import merge_cases
 from intake.models import (
     AuditEvent,
     Booking,
@@ -35,7 +34,8 @@ from intake.models import (
     Sex,
 )
 from intake.models.outbox import Notification
-from intake.outbox import render
+from intake.outbox.templates import render
+from intake.platform.errors import ConflictError
 from tests.console.factories import CaseRef, add_officer, case_with_profile, csrf_token, lab_in, log_in
 
 

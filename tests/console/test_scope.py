@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from intake.duplicates import flag_likely_duplicates
+from intake.cases.duplicates import flag_likely_duplicates
 from intake.models import (
     Attachment,
     AuditEvent,
@@ -34,7 +34,8 @@ from intake.models import (
     ReviewState,
     Sex,
 )
-from intake.scope import cases_clause, may_see
+from intake.places.provinces import province_of_place
+from intake.places.scope import cases_clause, may_see
 from tests.console.factories import add_officer, csrf_token, lab_in, log_in, make_candidate
 
 # Route arguments that name no case data: the accounts page is the admins' (any province's accounts), static files.
@@ -59,7 +60,8 @@ def _report(session: Session, phone: str) -> Case:
     session.add(contact)
     session.flush()
     case = Case(reference=f"MC-2026-{phone[-6:]}", pin="123456", child_name="李小明", child_sex=Sex.MALE,
-                child_age_years=5, last_seen_place="广州火车站", reported_by_contact_id=contact.id)  # fmt: skip
+                child_age_years=5, last_seen_place="广州火车站", place_province=province_of_place("广州火车站"),
+                reported_by_contact_id=contact.id)  # fmt: skip
     session.add(case)
     session.flush()
     return case

@@ -25,17 +25,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_merged_into_id'), ['merged_into_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_cases_merged_into_id_cases'), 'cases', ['merged_into_id'],
                                     ['id'], ondelete='SET NULL')
-    # The places already reported get their province as the models' listener gives new ones (intake.gazetteer).
-    from intake.gazetteer import locate
+    # The places already reported get their province as new reports do (intake.places.provinces).
+    from intake.places.provinces import province_of_place
 
     bind = op.get_bind()
     cases = sa.table('cases', sa.column('id', sa.Integer()), sa.column('last_seen_place', sa.String()),
                      sa.column('place_province', sa.String()))
     rows = bind.execute(sa.select(cases.c.id, cases.c.last_seen_place).where(cases.c.last_seen_place.is_not(None)))
     for case_id, place in list(rows):
-        provinces = {d.province for d in locate(place)}
-        if len(provinces) == 1:
-            bind.execute(cases.update().where(cases.c.id == case_id).values(place_province=provinces.pop()))
+        if (province := province_of_place(place)) is not None:
+            bind.execute(cases.update().where(cases.c.id == case_id).values(place_province=province))
 
 
 def downgrade() -> None:

@@ -8,7 +8,7 @@ from flask import abort
 from sqlalchemy.orm import Session
 
 from intake.models import Case, Officer, audit
-from intake.scope import may_see
+from intake.places.scope import may_see
 
 
 def require_case(session: Session, officer: Officer, case: Case, action: str = "case.view_denied") -> None:

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from intake.case_merge import merge_cases
-from intake.duplicates import LIKELY_DUPLICATE_REPORT
-from intake.errors import ReuniteError
-from intake.i18n import N_
+from intake.cases.duplicates import LIKELY_DUPLICATE_REPORT
+from intake.cases.merge import merge_cases
 from intake.models import Case, MatchFlag, OfficerRole, audit
+from intake.platform.errors import ReuniteError
+from intake.platform.i18n import N_
 from intake.web.console.access import require_case
 from intake.web.console.app import bp, db, officer, render, roles_required, t
 from intake.web.console.pages import reporters

@@ -17,9 +17,7 @@ from flask import abort, flash, redirect, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import aliased
 
-from intake.case_merge import followed
-from intake.codes import is_valid_sample_code, normalise_sample_code
-from intake.i18n import N_
+from intake.cases.merge import followed
 from intake.models import (
     Attachment,
     AuditEvent,
@@ -49,9 +47,11 @@ from intake.models import (
     as_utc,
     audit,
 )
-from intake.photos import CONTENT_TYPE, read_photo
-from intake.provinces import provinces_of
-from intake.scope import cases_clause, in_province, samples_clause
+from intake.places.provinces import provinces_of
+from intake.places.scope import cases_clause, in_province, samples_clause
+from intake.platform.codes import is_valid_sample_code, normalise_sample_code
+from intake.platform.i18n import N_
+from intake.platform.photos import CONTENT_TYPE, read_photo
 from intake.web.console.access import require_case
 from intake.web.console.app import bp, db, label, login_required, officer, render, roles_required, t
 from intake.web.console.candidates import combined_lr
@@ -612,7 +612,7 @@ def photo(attachment_id: int) -> ResponseReturnValue:
     if case is None:
         abort(404)
     require_case(s, me, case)
-    data = read_photo(runtime().settings.data_dir, attachment.photo_id)  # decrypted (intake.crypto)
+    data = read_photo(runtime().settings.data_dir, attachment.photo_id)  # decrypted (intake.platform.crypto)
     if data is None:
         abort(404)
     audit(s, me.actor, "photo.view", "attachment", attachment.id, case=case.id)

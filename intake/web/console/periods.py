@@ -11,9 +11,9 @@ from datetime import date
 
 from babel.dates import format_date
 
-from intake.dates import SEASON_WORDS, Precision
-from intake.i18n import CHINESE, N_
 from intake.models import Case
+from intake.platform.dates import SEASON_WORDS, Precision
+from intake.platform.i18n import CHINESE, N_
 from intake.web.console.app import bp, language, t
 
 
