@@ -19,7 +19,7 @@ from intake.dialogue.status import case_status
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, is_english
 from intake.dialogue.vocabulary import NO_WORDS, SEX_WORDS, YES_WORDS, relative_of, relative_words
 from intake.models import Case, ConsentScope, Role, Sex, attach_to_case
-from intake.platform.dates import Precision, parse_birth, parse_past_when
+from intake.platform.dates import Precision, When, parse_birth, parse_past_when
 from intake.platform.errors import InputError
 from intake.platform.i18n import _
 
@@ -151,11 +151,13 @@ def ask_last_seen_date(ctx: Ctx) -> Question:
         "When did you last see the child? (like yesterday, last Tuesday, 3 days ago, October 2026 or "
         "2026-11-20)"
     )
-    born = ReportState.load(ctx.data).birth
-    if born is None:
+    st = ReportState.load(ctx.data)
+    if st.birth is None:
         return Question(question)
-    # Say how the answer was read: a date at the age question is kept as the date of birth.
-    noted = _("Date of birth noted: %(born)s.", born=casefile.date_label(ctx, born))
+    # Say how the answer was read (a month as the month): a date at the age question is kept as the date of birth.
+    noted = _(
+        "Date of birth noted: %(born)s.", born=casefile.when_label(ctx, When(st.birth, st.birth_precision))
+    )
     return Question(f"{ctx.t(noted)}\n{ctx.t(question)}")
 
 
