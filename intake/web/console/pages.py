@@ -435,12 +435,13 @@ def case_page(reference: str) -> ResponseReturnValue:
     case = s.scalars(sa.select(Case).where(Case.reference == reference[:24].upper())).first()
     if case is None:
         abort(404)
-    require_case(s, me, case)
-    if case.merged_into_id is not None:  # a report linked into another case: its family lives there now
+    if case.merged_into_id is not None:  # a report linked into another case: its family and province are there
         kept = followed(s, case)
+        require_case(s, me, kept)
         flash(t(N_("Case %(other)s was linked into case %(keep)s as one family."), other=case.reference,
                 keep=kept.reference))  # fmt: skip
         return redirect(url_for("console.case_page", reference=kept.reference))
+    require_case(s, me, case)
     found = s.get(FoundChild, case.id)
     timeline = page_list(_timeline(case))
     people = _people(case)
