@@ -435,7 +435,7 @@ def case_page(reference: str) -> ResponseReturnValue:
     case = s.scalars(sa.select(Case).where(Case.reference == reference[:24].upper())).first()
     if case is None:
         abort(404)
-    if case.merged_into_id is not None:  # a report linked into another case: its family and province are there
+    if case.merged_into_id is not None:  # a linked report: its family and province are the kept case's
         kept = followed(s, case)
         require_case(s, me, kept)
         flash(t(N_("Case %(other)s was linked into case %(keep)s as one family."), other=case.reference,
