@@ -6,7 +6,7 @@ matching service alerts the same officers when it stores a candidate of the case
 A case may have several provinces (a family sampled in two places); a case at no lab whose place the gazetteer
 does not place has none. Who may see which case is `intake.scope`.
 
-    province_pairs() -> SELECT (case_id, province)
+    province_pairs(case_ids=None, province=None) -> SELECT (case_id, province)
     cases_at_a_lab() -> SELECT case_id
     province_of_place(place) -> province | None
     provinces_of(session, case_ids) -> {case_id: [province, ...]}
@@ -38,10 +38,10 @@ def cases_at_a_lab() -> sa.Select[Any]:
     return sa.union(sampled, sa.select(Booking.case_id))  # type: ignore[return-value]
 
 
-def province_pairs(case_ids: Collection[int] | None = None) -> sa.Select[Any]:
+def province_pairs(case_ids: Collection[int] | None = None, province: str | None = None) -> sa.Select[Any]:
     """Select (case id, province) for every sample and every appointment at a lab, and for the place of each case
-    at none (of `case_ids` only, if given: filtered in each branch, so a few cases never read every sample of a
-    large database)."""
+    at none (of `case_ids` only, and of `province` only, if given: filtered in each branch, so a few cases or one
+    province never read every sample of a large database)."""
     by_sample = sa.select(Sample.case_id, Lab.province).join(Lab, Lab.id == Sample.lab_id)
     by_booking = (
         sa.select(Booking.case_id, Lab.province)
@@ -55,6 +55,10 @@ def province_pairs(case_ids: Collection[int] | None = None) -> sa.Select[Any]:
         by_sample = by_sample.where(Sample.case_id.in_(list(case_ids)))
         by_booking = by_booking.where(Booking.case_id.in_(list(case_ids)))
         by_place = by_place.where(Case.id.in_(list(case_ids)))
+    if province is not None:
+        by_sample = by_sample.where(Lab.province == province)
+        by_booking = by_booking.where(Lab.province == province)
+        by_place = by_place.where(Case.place_province == province)
     return sa.union(by_sample, by_booking, by_place)  # type: ignore[return-value]
 
 

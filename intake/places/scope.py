@@ -32,8 +32,7 @@ from intake.places.provinces import cases_at_a_lab, province_pairs
 
 def cases_of_province(province: str) -> sa.Select[Any]:
     """Select the ids of the cases of `province`."""
-    pairs = province_pairs().subquery()
-    return sa.select(pairs.c.case_id).where(pairs.c.province == province)
+    return sa.select(province_pairs(province=province).subquery().c.case_id)
 
 
 def open_to_all() -> sa.Select[Any]:
