@@ -70,7 +70,7 @@ def test_old_states_become_the_enum_old_replies_are_never_queued_and_actors_lose
 
 
 def test_0007_gives_the_cases_already_reported_the_province_of_their_place(old_engine):
-    schema.upgrade(old_engine, "0006_spool")
+    schema.upgrade(old_engine, "0007_ystr")
     places = {"MC-2026-000001": "广州火车站", "MC-2026-000002": "朝阳区", "MC-2026-000003": "somewhere"}
     with old_engine.begin() as conn:
         for reference, place in places.items():

@@ -1,7 +1,7 @@
 """a case's province from its place, a birth known to the month, and a duplicate report merged into an earlier case (issues 18, 19)
 
 Revision ID: 0007_console_scope
-Revises: 0006_spool
+Revises: 0007_ystr
 Create Date: 2026-12-06 07:45:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0007_console_scope'
-down_revision: str | None = '0006_spool'
+down_revision: str | None = '0007_ystr'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -24,6 +24,7 @@ from intake.models import (
     Case,
     DecisionKind,
     Lab,
+    LineageEvidence,
     MatchFlag,
     Officer,
     ReviewState,
@@ -35,6 +36,7 @@ from intake.places.scope import candidates_clause, flags_clause, in_province
 from intake.platform.errors import ReuniteError
 from intake.platform.i18n import CHINESE, N_
 from intake.web.console.app import bp, db, label, language, login_required, officer, render, t
+from intake.web.console.lineage import lineage_of, rank_lr
 from intake.web.console.paging import paginate
 
 BANDS = ("candidate", "inconclusive", "excluded", "not_enough_markers")
@@ -89,8 +91,10 @@ def candidates() -> ResponseReturnValue:
     if chosen["status"] and chosen["status"] not in STATES:
         abort(400, f"unknown status {chosen['status'][:32]!r}")
     state = _state_column().label("state")
-    query = sa.select(Candidate, state).outerjoin(
-        CandidateReview, CandidateReview.candidate_id == Candidate.id
+    query = (
+        sa.select(Candidate, state)
+        .outerjoin(CandidateReview, CandidateReview.candidate_id == Candidate.id)
+        .outerjoin(LineageEvidence, LineageEvidence.candidate_id == Candidate.id)
     )
     query = query.where(candidates_clause(me))
     if chosen["province"]:
@@ -105,9 +109,7 @@ def candidates() -> ResponseReturnValue:
     if chosen["q"]:  # a case reference of either side
         case = sa.select(Case.id).where(Case.reference == chosen["q"].upper())
         query = query.where(sa.or_(Candidate.child_case_id.in_(case), Candidate.family_case_id.in_(case)))
-    query = query.order_by(
-        Candidate.log10_lr.desc().nulls_last(), Candidate.created_at.desc(), Candidate.id.desc()
-    )
+    query = query.order_by(rank_lr().desc().nulls_last(), Candidate.created_at.desc(), Candidate.id.desc())
     paged = paginate(s, query, scalars=False)
     rows = paged.rows
     refs = _references([c.child_case_id for c, _ in rows] + [c.family_case_id for c, _ in rows])
@@ -230,6 +232,7 @@ def candidate_page(candidate_id: int) -> ResponseReturnValue:
     age = found_person_age(s, candidate)
     own_wish = needs_own_wish(s, candidate)
     audit(s, me.actor, "candidate.view", "candidate", candidate.id)
+    lineage = lineage_of(s, me.actor, candidate)
     s.commit()
     evidence = list(candidate.evidence or [])
     bars, height = chart(evidence)
@@ -240,7 +243,7 @@ def candidate_page(candidate_id: int) -> ResponseReturnValue:
         lr_words=lr_in_words(candidate.log10_lr, language()), proposer=rejection_proposer(s, candidate),
         ticks=ticks(),
         roles=roles, bars=bars, height=height, width=CHART_WIDTH, zero=LABEL_WIDTH + (CHART_WIDTH - LABEL_WIDTH) / 2,
-        age=age, own_wish=own_wish,
+        age=age, own_wish=own_wish, lineage=lineage, lr_of=combined_lr,
     )  # fmt: skip
 
 
