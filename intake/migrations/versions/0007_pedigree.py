@@ -1,7 +1,7 @@
 """joint pedigrees (issue 21): match_candidates.pedigree, and room for a pedigree's profile ids
 
 Revision ID: 0007_pedigree
-Revises: 0007_ystr
+Revises: 0007_console_scope
 Create Date: 2026-12-06 07:45:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0007_pedigree'
-down_revision: str | None = '0007_ystr'
+down_revision: str | None = '0007_console_scope'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
