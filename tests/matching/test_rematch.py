@@ -79,5 +79,5 @@ def test_identity_once_equals_the_per_profile_identity_scan_across_kits() -> Non
         for f in index.search(e.profile_id).flags
         if f.kind in (FlagKind.SAME_PERSON, FlagKind.SAMPLE_MIXUP)
     }
-    once = {(index._pid_of(a), index._pid_of(b)) for a, b, _ in index.identical_pairs()}
+    once = {(index.pid_of(a), index.pid_of(b)) for a, b, _ in index.identical_pairs()}
     assert {tuple(sorted(p)) for p in once} == per_profile and per_profile

@@ -101,8 +101,8 @@ def test_planted_family_is_the_one_candidate_among_thousands(
     assert found.log10_lr == pytest.approx(
         kinship("trio_couple", {"father": father, "mother": mother, "child": child})
     )
-    assert result.compared == len(index._pools["trio_couple"]) + len(index._pools["duo"]) + len(
-        index._pools["full_siblings"]
+    assert result.compared == len(index.pools["trio_couple"]) + len(index.pools["duo"]) + len(
+        index.pools["full_siblings"]
     )
     assert found.compared == result.compared > 3000
     assert found.expected_unrelated == pytest.approx(result.compared * 10 ** (-found.log10_lr))
@@ -389,7 +389,7 @@ def test_slots_are_reused_after_removal() -> None:
         for i in range(len(profiles)):
             index.remove(f"p{i}-{round_}")
     assert len(index) == 0
-    assert index._persons.size == 20 and index._pools["duo"].size == 20
+    assert index.persons.size == 20 and index.pools["duo"].size == 20
 
 
 def test_scaled_threshold_and_expected_unrelated() -> None:
@@ -420,7 +420,7 @@ def test_shard_splits_families_and_keeps_children() -> None:
     parts = [index.shard(i, 3) for i in range(3)]
     assert sum(len(p) for p in parts) == len(index) + 2  # the child is in every shard
     assert all("kid" in p for p in parts)
-    assert math.isclose(sum(len(p._pools["trio_couple"]) for p in parts), len(index._pools["trio_couple"]))
+    assert math.isclose(sum(len(p.pools["trio_couple"]) for p in parts), len(index.pools["trio_couple"]))
 
 
 def test_add_many_gives_the_same_index_as_adding_one_by_one() -> None:
