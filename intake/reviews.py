@@ -46,8 +46,9 @@ from intake.models import (
 from intake.models.matches import Candidate, CandidateStatus
 from intake.outbox import FAMILY_CHANNELS, family_contacts, notify_family
 from intake.slots import china_today
+from matching.bands import Band
 
-STRONG_BAND = "candidate"  # the band whose rejection needs a second person
+STRONG_BAND = Band.CANDIDATE.value  # the band whose rejection needs a second person
 ADULT_AGE = 16  # from this age the found person decides themselves whether to be put in touch
 MAX_TEXT = 2000
 

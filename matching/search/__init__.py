@@ -5,8 +5,8 @@ worker, and stores each `Comparison` as a candidate row and each `Flag` as a fla
 "Who is compared with whom". One concern per module:
 
 - `entry`: `Entry` and `Side`, what the index knows of a profile;
-- `settings`: `Settings` (thresholds) and `DEFAULT_MUTATION`;
-- `results`: `Comparison`, `MarkerEvidence`, `Flag`, `FlagKind`, `SearchResult`, `Band`;
+- `settings`: `SearchSettings` (thresholds) and `DEFAULT_MUTATION`;
+- `results`: `Comparison` (banded by `matching.bands`), `MarkerEvidence`, `Flag`, `FlagKind`, `SearchResult`;
 - `sex`: the Amelogenin check;
 - `units`: how a case's members form units (couples, single parents, relatives, children);
 - `store`: `IndexStore`, the code pools by person slot (add, replace, remove, bulk build);
@@ -21,14 +21,13 @@ The names below are the package's public interface, importable from `matching.se
 
 from matching.search.entry import Entry, Side
 from matching.search.match_index import MatchIndex
-from matching.search.results import Band, Comparison, Flag, FlagKind, MarkerEvidence, SearchResult
-from matching.search.settings import DEFAULT_MUTATION, DEFAULT_MUTATION_RATE, Settings
+from matching.search.results import Comparison, Flag, FlagKind, MarkerEvidence, SearchResult
+from matching.search.settings import DEFAULT_MUTATION, DEFAULT_MUTATION_RATE, SearchSettings
 from matching.search.sex import sex_conflict
 
 __all__ = [
     "DEFAULT_MUTATION",
     "DEFAULT_MUTATION_RATE",
-    "Band",
     "Comparison",
     "Entry",
     "Flag",
@@ -36,7 +35,7 @@ __all__ = [
     "MarkerEvidence",
     "MatchIndex",
     "SearchResult",
-    "Settings",
+    "SearchSettings",
     "Side",
     "sex_conflict",
 ]

@@ -3,9 +3,10 @@ reported whatever the band; an exclusion raises `claimed_parents_excluded`."""
 
 from __future__ import annotations
 
+from matching.bands import Band
 from matching.search.compare import Hit, compare
 from matching.search.entry import Side
-from matching.search.results import Band, Comparison, Flag, FlagKind, json_float
+from matching.search.results import Comparison, Flag, FlagKind, json_float
 from matching.search.store import IndexStore
 from matching.search.units import PARENT_ROLES, family_roles, parent_units
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from matching.bands import Band, band_of
 from matching.family_scan import RELATIVE_RELATIONSHIP
 from matching.kinship import KinshipCase, kinship_lr
 from matching.profiles import Profile
 from matching.relationships import RELATIONSHIPS
-from matching.search.results import Band, Comparison, Flag, FlagKind, MarkerEvidence, json_float
-from matching.search.settings import Settings
+from matching.search.results import Comparison, Flag, FlagKind, MarkerEvidence, json_float
+from matching.search.settings import SearchSettings
 from matching.search.store import IndexStore
 
 
@@ -61,7 +62,15 @@ def compare(store: IndexStore, hit: Hit, compared: int, candidate_lr: float) -> 
             )
             for m in shared
         )
-    band = band_of(s, log10_lr, len(inconsistent), len(shared), candidate_lr)
+    banded = band_of(
+        log10_lr,
+        len(inconsistent),
+        len(shared),
+        candidate_lr=candidate_lr,  # the search's threshold, scaled by the database size if asked
+        exclude_lr=s.exclude_lr,
+        exclude_inconsistent=s.exclude_inconsistent,
+        min_shared_markers=s.min_shared_markers,
+    )
     family_ids = tuple(sorted(store.pid_of(o) for _, o in hit.family))
     return Comparison(
         relationship=hit.relationship,
@@ -70,26 +79,15 @@ def compare(store: IndexStore, hit: Hit, compared: int, candidate_lr: float) -> 
         child_case_id=store.case_of(hit.child),
         family_case_id=store.case_of(hit.family[0][1]),
         log10_lr=log10_lr,
-        band=band,
+        band=banded,
         inconsistent_markers=tuple(inconsistent),
         shared_markers=tuple(shared),
         skipped_markers=tuple(skipped),
         evidence=evidence,
         compared=compared,
         expected_unrelated=compared * 10.0 ** -max(log10_lr, 0.0),  # a probability is at most 1
-        ask_for=_ask_for(hit.relationship, band, len(shared), len(store.table.markers)),
+        ask_for=_ask_for(hit.relationship, banded, len(shared), len(store.table.markers)),
     )
-
-
-def band_of(s: Settings, log10_lr: float, inconsistent: int, shared: int, candidate_lr: float) -> Band:
-    """Band a comparison: too few markers, excluded, candidate, else inconclusive (see docs/matching.md)."""
-    if shared < s.min_shared_markers:
-        return Band.NOT_ENOUGH_MARKERS
-    if inconsistent >= s.exclude_inconsistent or log10_lr < math.log10(s.exclude_lr):
-        return Band.EXCLUDED
-    if log10_lr >= math.log10(candidate_lr):
-        return Band.CANDIDATE
-    return Band.INCONCLUSIVE
 
 
 def _ask_for(relationship: str, band: Band, shared: int, markers: int) -> str | None:
@@ -104,7 +102,7 @@ def _ask_for(relationship: str, band: Band, shared: int, markers: int) -> str | 
     return " or ".join(asks) or None
 
 
-def not_enough_flag(s: Settings, comparison: Comparison) -> Flag:
+def not_enough_flag(s: SearchSettings, comparison: Comparison) -> Flag:
     """The flag of a pair that would have been reported had enough markers been typed on both sides."""
     return Flag(
         FlagKind.NOT_ENOUGH_MARKERS,

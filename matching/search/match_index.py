@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 
+from matching.bands import Band
 from matching.search.claimed import claimed_checks
 from matching.search.compare import Hit, compare, not_enough_flag
 from matching.search.entry import Side
 from matching.search.identity import identical, identical_pairs, identity_flag, identity_flags
-from matching.search.results import Band, Comparison, Flag, SearchResult
+from matching.search.results import Comparison, Flag, SearchResult
 from matching.search.scans import child_scan, family_scan
 from matching.search.store import IndexStore
 from matching.search.units import SIDE_CODE

@@ -6,14 +6,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-
-class Band(enum.StrEnum):
-    """The reporting band of one comparison."""
-
-    CANDIDATE = "candidate"
-    INCONCLUSIVE = "inconclusive"
-    EXCLUDED = "excluded"
-    NOT_ENOUGH_MARKERS = "not_enough_markers"
+from matching.bands import Band  # the type of Comparison.band
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from matching.bands import EXCLUDE_INCONSISTENT, EXCLUDE_LR, MIN_SHARED_MARKERS, SUPPORT_LR
 from matching.mutation import MutationModel
 
 # Default mutation model for parent-child steps, from Brinkmann B, Klintschar M, Neuhuber F, Huehne J, Rolf B (1998)
@@ -16,14 +17,15 @@ DEFAULT_MUTATION = MutationModel("stepwise", DEFAULT_MUTATION_RATE, rate2=1e-6, 
 
 
 @dataclass(frozen=True)
-class Settings:
-    """The search's thresholds and model (defaults: the Chinese parentage standard's bands, stepwise mutation)."""
+class SearchSettings:
+    """The search's thresholds and model (defaults: the Chinese parentage standard's bands, `matching.bands`, and
+    stepwise mutation). Named apart from `intake.config.Settings`, the service's configuration."""
 
-    min_shared_markers: int = 15
-    candidate_lr: float = 10_000.0
+    min_shared_markers: int = MIN_SHARED_MARKERS
+    candidate_lr: float = SUPPORT_LR
     inconclusive_lr: float = 2_000.0
-    exclude_inconsistent: int = 3
-    exclude_lr: float = 1e-4
+    exclude_inconsistent: int = EXCLUDE_INCONSISTENT
+    exclude_lr: float = EXCLUDE_LR
     # With scale_threshold the candidate threshold is max(candidate_lr, compared / max_expected_unrelated): the
     # bound P(LR >= t | unrelated) <= 1/t then keeps the expected unrelated candidates per search at or below
     # max_expected_unrelated (Ge and Budowle 2012).

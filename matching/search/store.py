@@ -26,7 +26,7 @@ from matching.index import Encoder, KeyMap, Pool
 from matching.profiles import Profile
 from matching.search.entry import Entry, Side
 from matching.search.results import Flag
-from matching.search.settings import Settings
+from matching.search.settings import SearchSettings
 from matching.search.sex import sex_conflict
 from matching.search.units import (
     KINDS,
@@ -43,9 +43,9 @@ from matching.search.units import (
 class IndexStore:
     """Typed profiles by person slot: add, replace, remove, and read back (see the module docstring)."""
 
-    def __init__(self, table: FrequencyTable, settings: Settings | None = None) -> None:
+    def __init__(self, table: FrequencyTable, settings: SearchSettings | None = None) -> None:
         self.table = table
-        self.settings = settings or Settings()
+        self.settings = settings or SearchSettings()
         self.encoder = Encoder(table)
         untyped = self.encoder.untyped
         # The person pool holds no codes (zero markers): each profile's codes live once, in its unit's pool (the

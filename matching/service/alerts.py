@@ -28,8 +28,9 @@ from intake.models import Candidate, CandidateStatus, Case
 from intake.models.outbox import Notification
 from intake.outbox import notify_officers, officer_recipients
 from intake.provinces import provinces_of
+from matching.bands import Band
 
-ALERTING_BANDS = frozenset({"candidate"})
+ALERTING_BANDS = frozenset({Band.CANDIDATE.value})
 
 
 def console_url(candidate_id: int) -> str:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.match_queue import queued_search
 from intake.models import DnaProfile, JobKind, JobState, MatchJob, Sample, utcnow
 from matching.frequencies import FrequencyTable
-from matching.search import Entry, Flag, FlagKind, MatchIndex, Settings
+from matching.search import Entry, Flag, FlagKind, MatchIndex, SearchSettings
 from matching.service.entries import entries, entry_for
 from matching.service.store import (
     StoreCounts,
@@ -93,7 +93,7 @@ def _counted(stream: Iterable[Entry], counts: Counter[str], tick: Callable[[], N
 
 
 def build_index(
-    session: Session, table: FrequencyTable, settings: Settings, *, progress: bool = False
+    session: Session, table: FrequencyTable, settings: SearchSettings, *, progress: bool = False
 ) -> tuple[MatchIndex, BuildSummary]:
     """Build the index of every usable current profile from the database, streamed (sex conflicts held out).
 
@@ -178,7 +178,7 @@ class Worker:
         self,
         session_factory: sessionmaker[Session],
         table: FrequencyTable | None = None,
-        settings: Settings | None = None,
+        settings: SearchSettings | None = None,
         *,
         name: str | None = None,
         lease: timedelta = LEASE,
@@ -186,7 +186,7 @@ class Worker:
     ) -> None:
         self.session_factory = session_factory
         self.table = table or FrequencyTable.default()
-        self.settings = settings or Settings()
+        self.settings = settings or SearchSettings()
         self.versions = Versions.of(self.table)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.lease, self.max_attempts = lease, max_attempts
