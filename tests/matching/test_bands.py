@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from intake.outbox import BAND_WORDS
+from intake.outbox.templates import BAND_WORDS
 from intake.web.console.candidates import BANDS, MEANINGS
 from intake.web.console.labels import LABELS
 from matching.bands import EXCLUDE_INCONSISTENT, EXCLUDE_LR, SUPPORT_LR, Band, band_of
