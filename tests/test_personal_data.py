@@ -18,9 +18,11 @@ from intake.models import (
     Contact,
     DnaProfile,
     Lab,
+    LineageEvidence,
     MatchFlag,
     Message,
     Sample,
+    YHaplotype,
     utcnow,
 )
 from intake.platform.db import Base
@@ -91,6 +93,15 @@ def test_delete_erases_every_declared_personal_column_and_the_audit_log_never_na
                               evidence=[{"marker": "D3S1358", "genotypes": {"mother": ["15", "16"]}}],
                               frequency_table="t", engine_version="e"))  # fmt: skip
         session.add(MatchFlag(kind="same_person", profile_ids="p" * 32, detail={"genotypes": ["15", "16"]}))
+        session.add(YHaplotype(id="y" * 32, sample_id=sample.id, lab_id=session.scalars(sa.select(Lab.id)).first(),
+                               kit="Yfiler Plus", haplotype={"DYS19": ["14"]}, loci=1, digest="e" * 64,
+                               uploaded_by="labkey:1"))  # fmt: skip
+        session.flush()  # and the Y haplotype's lineage evidence on that candidate
+        candidate_id = session.scalars(sa.select(Candidate.id)).one()
+        session.add(LineageEvidence(candidate_id=candidate_id, child_haplotype_id="y" * 32,
+                                    relative_haplotype_id="y" * 32, relative_role="father", meioses=1,
+                                    loci_compared=1, matches=0, database=0, frequency=1.0, rates="YHRD",
+                                    evidence=[{"locus": "DYS19", "child": ["14"], "relative": ["14"]}]))  # fmt: skip
     _say(session_factory, "DELETE", 100)
     with session_factory() as session:
         pin = session.scalars(sa.select(Case.pin)).one()

@@ -50,6 +50,7 @@ from intake.models import (
     Conversation,
     DnaProfile,
     FoundChild,
+    LineageEvidence,
     LinkAttempt,
     MatchFlag,
     Message,
@@ -59,6 +60,7 @@ from intake.models import (
     ReviewState,
     Sample,
     SampleStatus,
+    YHaplotype,
     audit,
     persons_of_contact,
 )
@@ -127,12 +129,23 @@ def owned_rows(
     messages = sa.select(Message.id).where(Message.contact_id == contact_id)
     own_persons = persons_of(contact_id, held)
     profiles = owned_profiles(contact_id, case_ids, held)
+    candidates = sa.or_(
+        Candidate.child_case_id.in_(case_ids),
+        Candidate.family_case_id.in_(case_ids),
+        Candidate.child_profile_id.in_(profiles),
+        _names_a_profile(Candidate.family_profile_ids, profiles),
+    )
+    own_samples = sa.select(Sample.id).where(
+        sa.or_(Sample.case_id.in_(case_ids), Sample.person_id.in_(own_persons))
+    )
+    haplotypes = sa.select(YHaplotype.id).where(YHaplotype.sample_id.in_(own_samples))
     return {
-        Candidate: sa.or_(
-            Candidate.child_case_id.in_(case_ids),
-            Candidate.family_case_id.in_(case_ids),
-            Candidate.child_profile_id.in_(profiles),
-            _names_a_profile(Candidate.family_profile_ids, profiles),
+        Candidate: candidates,
+        YHaplotype: YHaplotype.sample_id.in_(own_samples),
+        LineageEvidence: sa.or_(
+            LineageEvidence.candidate_id.in_(sa.select(Candidate.id).where(candidates)),
+            LineageEvidence.child_haplotype_id.in_(haplotypes),
+            LineageEvidence.relative_haplotype_id.in_(haplotypes),
         ),
         MatchFlag: _names_a_profile(MatchFlag.profile_ids, profiles),
         Case: Case.id.in_(case_ids),

@@ -16,6 +16,8 @@ PATHS = {
     "/api/v1/samples/{code}/events": {"post"},
     "/api/v1/samples/{code}/profile": {"put"},
     "/api/v1/imports/genemapper": {"post"},
+    "/api/v1/samples/{code}/y-str": {"put", "get"},
+    "/api/v1/imports/genemapper/y-str": {"post"},
 }
 
 

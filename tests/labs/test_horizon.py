@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from intake.labs.directory import appointments as appointments
+from intake.labs import appointments
 from intake.labs.directory import free_days, load_demo_labs
 from intake.labs.slots import HORIZON_INFO_KEY, horizon_of
 from intake.models import SampleSource

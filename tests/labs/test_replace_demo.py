@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from intake.cli.labs import make_labs_group
-from intake.labs.directory import appointments as appointments
+from intake.labs import appointments
 from intake.labs.directory import find_labs, load_demo_labs
 from intake.models import Lab, SampleSource
 from intake.platform.errors import NotFoundError

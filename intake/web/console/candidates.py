@@ -24,6 +24,7 @@ from intake.models import (
     Case,
     DecisionKind,
     Lab,
+    LineageEvidence,
     MatchFlag,
     Officer,
     ReviewState,
@@ -36,6 +37,7 @@ from intake.platform.errors import ReuniteError
 from intake.platform.i18n import CHINESE, N_
 from intake.web.console.access import cases_in_province, may_see
 from intake.web.console.app import bp, db, label, language, login_required, officer, render, t
+from intake.web.console.lineage import lineage_of, rank_lr
 from intake.web.console.paging import paginate, paginate_ids
 from matching.bands import Band
 
@@ -96,8 +98,10 @@ def candidates() -> ResponseReturnValue:
     if chosen["status"] and chosen["status"] not in STATES:
         abort(400, f"unknown status {chosen['status'][:32]!r}")
     state = _state_column().label("state")
-    query = sa.select(Candidate, state).outerjoin(
-        CandidateReview, CandidateReview.candidate_id == Candidate.id
+    query = (
+        sa.select(Candidate, state)
+        .outerjoin(CandidateReview, CandidateReview.candidate_id == Candidate.id)
+        .outerjoin(LineageEvidence, LineageEvidence.candidate_id == Candidate.id)
     )
     if not me.national:
         query = query.where(_in_province(str(me.province)))
@@ -110,9 +114,7 @@ def candidates() -> ResponseReturnValue:
     if chosen["q"]:  # a case reference of either side
         case = sa.select(Case.id).where(Case.reference == chosen["q"].upper())
         query = query.where(sa.or_(Candidate.child_case_id.in_(case), Candidate.family_case_id.in_(case)))
-    query = query.order_by(
-        Candidate.log10_lr.desc().nulls_last(), Candidate.created_at.desc(), Candidate.id.desc()
-    )
+    query = query.order_by(rank_lr().desc().nulls_last(), Candidate.created_at.desc(), Candidate.id.desc())
     paged = paginate(s, query, scalars=False)
     rows = paged.rows
     refs = _references([c.child_case_id for c, _ in rows] + [c.family_case_id for c, _ in rows])
@@ -235,6 +237,7 @@ def candidate_page(candidate_id: int) -> ResponseReturnValue:
     age = found_person_age(s, candidate)
     own_wish = needs_own_wish(s, candidate)
     audit(s, me.actor, "candidate.view", "candidate", candidate.id)
+    lineage = lineage_of(s, me.actor, candidate)
     s.commit()
     evidence = list(candidate.evidence or [])
     bars, height = chart(evidence)
@@ -245,7 +248,7 @@ def candidate_page(candidate_id: int) -> ResponseReturnValue:
         lr_words=lr_in_words(candidate.log10_lr, language()), proposer=rejection_proposer(s, candidate),
         ticks=ticks(),
         roles=roles, bars=bars, height=height, width=CHART_WIDTH, zero=LABEL_WIDTH + (CHART_WIDTH - LABEL_WIDTH) / 2,
-        age=age, own_wish=own_wish,
+        age=age, own_wish=own_wish, lineage=lineage, lr_of=combined_lr,
     )  # fmt: skip
 
 
