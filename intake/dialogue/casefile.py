@@ -28,6 +28,7 @@ CONSENT_TEXT_VERSION = "consent-2026-01"
 # Longest echo of a typed name or place: the summary then fits the 4-segment SMS budget (docs/dialogue.md).
 ECHO_NAME, ECHO_PLACE = 20, 30
 NAME_LIMIT, PLACE_LIMIT = 60, 200  # longest name and place kept
+SKIP_WORDS = ("skip", "跳过", "没有", "无", "none", "no")  # an optional text left out
 
 SEX_WORDS = {Sex.MALE: _("boy"), Sex.FEMALE: _("girl"), Sex.UNKNOWN: _("not known")}
 ROLE_WORDS = {
@@ -104,6 +105,16 @@ def typed_text(ctx: Ctx, limit: int, *, unusable: str, too_long: str) -> str:
     if len(text) < 2 or not has_letters or _is_answer_word(ctx):
         raise InputError(unusable)
     return text
+
+
+def optional_text(ctx: Ctx, limit: int, *, too_long: str = N_("That is too long. Please keep it under %(max)s "
+                                                                "characters.")) -> str | None:  # fmt: skip
+    """Return free text that may be skipped (a description, what a child says): None for SKIP or nothing typed,
+    refused when longer than `limit` (msgid `too_long`, given `max`)."""
+    text = " ".join(ctx.text.split())
+    if len(text) > limit:
+        raise InputError(too_long, max=limit)
+    return None if not text or text.casefold() in SKIP_WORDS else text
 
 
 def typed_name(ctx: Ctx) -> str:

@@ -21,8 +21,8 @@ from intake.platform.reencrypt import encrypted_columns, key_usage, reencrypt
 from matching.service import Worker
 from matching.service.entries import entries
 from tests.bot.test_photos import photo_with_gps
-from tests.labapi.factories import bearer
 from tests.labapi.test_ystr_api import YFILER_PLUS
+from tests.support.factories import bearer
 
 A, B = crypto.new_key(), crypto.new_key()
 

@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from intake.models import AuditEvent, MatchJob, Person, Role, Sample, Sex, YHaplotype
-from tests.labapi.factories import HUAXIA_PLATINUM, bearer, booked_sample, genotypes
 from tests.labapi.genemapper_files import table
+from tests.support.factories import HUAXIA_PLATINUM, bearer, booked_sample, genotypes
 
 # A full Yfiler Plus haplotype as a lab writes it (25 entries: DYS385 and DYF387S1 carry two alleles).
 YFILER_PLUS = {

@@ -15,7 +15,7 @@ from intake.platform.settings import Settings
 from intake.runtime import Runtime
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript
-from tests.labs.factories import TODAY, make_case, make_lab
+from tests.support.factories import TODAY, make_case, make_lab
 
 EVERY_DAY = "1,2,3,4,5,6,7"
 

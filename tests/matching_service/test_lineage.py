@@ -11,8 +11,8 @@ from intake.models import LineageEvidence, Role
 from matching.service import Worker
 from matching.ystr.haplotype import parse_haplotype
 from matching.ystr.lineage import lineage_lr
-from tests.labapi.factories import bearer
 from tests.labapi.test_ystr_api import YFILER_PLUS
+from tests.support.factories import bearer
 
 
 def _y(world, code: str, haplotype: dict[str, object]) -> None:
