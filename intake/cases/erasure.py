@@ -20,7 +20,6 @@ conversation and notifications go in every case.
 from __future__ import annotations
 
 import enum
-import secrets
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -65,6 +64,7 @@ from intake.models import (
     persons_of_contact,
 )
 from intake.platform.db import Base
+from intake.platform.secret_compare import same_secret
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,7 @@ def check_erasure_pin(session: Session, contact: Contact, pin: str, *, actor: st
     cases = pin_cases(session, contact)
     if guessing_locked(session, contact) or any(case_pin_locked(session, c.id) for c in cases):
         outcome = PinCheck.LOCKED
-    elif any(secrets.compare_digest(pin.strip(), c.pin) for c in cases):
+    elif any(same_secret(pin.strip(), c.pin) for c in cases):
         return PinCheck.RIGHT  # the erasure's own audit event follows in the same transaction
     else:
         outcome = PinCheck.WRONG

@@ -25,12 +25,12 @@ reporting contact is told on their own channel (outbox template `case.role_joine
 from __future__ import annotations
 
 import enum
-import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from intake.cases.merge import followed
 from intake.cases.pins import case_pin_locked, guessing_locked
 from intake.models import (
     FAMILY_ROLES,
@@ -49,6 +49,7 @@ from intake.outbox.queue import notify_family
 from intake.platform.codes import normalise_case_reference
 from intake.platform.errors import InputError
 from intake.platform.i18n import N_, translate
+from intake.platform.secret_compare import same_secret
 
 
 def contact_cases(session: Session, contact: Contact) -> list[Case]:
@@ -183,8 +184,9 @@ def join_case(
         return _record(session, contact, JoinOutcome.UNKNOWN_CASE, None, None)
     if case_pin_locked(session, case.id):
         return _record(session, contact, JoinOutcome.LOCKED, case, None)
-    if not secrets.compare_digest(pin.strip(), case.pin):
+    if not same_secret(pin.strip(), case.pin):
         return _record(session, contact, JoinOutcome.WRONG_PIN, case, None)
+    case = followed(session, case)  # a report linked into another case: its reference and PIN join that case
     if case.status == CaseStatus.WITHDRAWN:
         return _record(session, contact, JoinOutcome.WITHDRAWN, case, None)
     person = session.scalars(

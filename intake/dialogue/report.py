@@ -19,7 +19,7 @@ from intake.dialogue.status import case_status
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, is_english
 from intake.dialogue.vocabulary import NO_WORDS, SEX_WORDS, YES_WORDS, relative_of, relative_words
 from intake.models import Case, ConsentScope, Role, Sex, attach_to_case
-from intake.platform.dates import parse_age_or_birth, parse_past_when
+from intake.platform.dates import Precision, When, parse_birth, parse_past_when
 from intake.platform.errors import InputError
 from intake.platform.i18n import N_, _
 
@@ -128,11 +128,14 @@ def ask_child_birth(ctx: Ctx) -> Question:
 
 def on_child_birth(ctx: Ctx) -> str:
     """Keep the child's date of birth, or age in years (or months for a baby)."""
-    birth, age = parse_age_or_birth(ctx.text, ctx.today)
+    born, age = parse_birth(ctx.text, ctx.today)
     months, in_months, max_months = (
         (age.months, age.in_months, age.max_months) if age else (None, False, None)
     )
-    ReportState.keep(ctx, birth=birth, age_months=months, age_in_months=in_months, age_max_months=max_months)
+    ReportState.keep(
+        ctx, birth=born.day if born else None, birth_precision=born.precision if born else Precision.DAY,
+        age_months=months, age_in_months=in_months, age_max_months=max_months,
+    )  # fmt: skip
     return LAST_SEEN_DATE
 
 
@@ -141,11 +144,13 @@ def ask_last_seen_date(ctx: Ctx) -> Question:
         "When did you last see the child? (like yesterday, last Tuesday, 3 days ago, October 2026 or "
         "2026-11-20)"
     )
-    born = ReportState.load(ctx.data).birth
-    if born is None:
+    st = ReportState.load(ctx.data)
+    if st.birth is None:
         return Question(question)
-    # Say how the answer was read: a date at the age question is kept as the date of birth.
-    noted = _("Date of birth noted: %(born)s.", born=casefile.date_label(ctx, born))
+    # Say how the answer was read (a month as the month): a date at the age question is kept as the date of birth.
+    noted = _(
+        "Date of birth noted: %(born)s.", born=casefile.when_label(ctx, When(st.birth, st.birth_precision))
+    )
     return Question(f"{ctx.t(noted)}\n{ctx.t(question)}")
 
 
