@@ -33,7 +33,7 @@ def main() -> None:
     table = FrequencyTable.default()
     index = MatchIndex(table)
     index.add_many(_population(table, args.families, args.children, 2026))
-    units = sum(len(p) for k, p in index._pools.items() if k != "child")
+    units = sum(len(p) for k, p in index.pools.items() if k != "child")
     pairs = units * args.children
     print(f"{args.families:,} families ({units:,} units) x {args.children:,} children = {pairs:,} pairs")
     t0, c0 = time.perf_counter(), time.process_time()

@@ -95,7 +95,7 @@ def main() -> None:
     ]
     index.add_many(entries)
     encoding = index.encoder.encoding
-    codes = index._pools["child"].codes()  # the pool the family search scans
+    codes = index.pools["child"].codes()  # the pool the family search scans
     threshold = np.log10(2000.0) - 1e-6
     cases: list[tuple[str, dict[str, Profile], str, str]] = [
         ("trio_couple", {"father": father, "mother": mother}, "child", "m"),

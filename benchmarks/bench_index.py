@@ -34,7 +34,7 @@ from intake.platform import schema  # noqa: E402
 from intake.platform.db import make_engine, make_session_factory  # noqa: E402
 from intake.synthetic import clear, populate, synthetic_counts  # noqa: E402
 from matching.frequencies import FrequencyTable  # noqa: E402
-from matching.search import Settings  # noqa: E402
+from matching.search import SearchSettings  # noqa: E402
 from matching.service import build_index  # noqa: E402
 from matching.synthetic import Config  # noqa: E402
 
@@ -97,7 +97,7 @@ def main() -> None:
     before = rss_mb()
     cpu0 = time.process_time()
     with factory() as session:
-        index, built = build_index(session, table, Settings())
+        index, built = build_index(session, table, SearchSettings())
     cpu = time.process_time() - cpu0
     after = rss_mb()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -115,7 +115,7 @@ def main() -> None:
     if not args.no_tracemalloc:
         tracemalloc.start()
         with factory() as session:
-            index, _ = build_index(session, table, Settings())
+            index, _ = build_index(session, table, SearchSettings())
         held, traced_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         lines.append(

@@ -28,6 +28,7 @@ import numpy as np
 from matching.batch import DuoScorer, TrioScorer
 from matching.frequencies import FrequencyTable
 from matching.search import Entry, MatchIndex, Side
+from matching.search.identity import identity_flags
 from matching.service.rematch import rematch_batches
 from matching.simulate import child_of, random_profiles
 
@@ -65,7 +66,7 @@ def main() -> None:
     entries = _population(table, args.families, args.children, 2026)
     index = MatchIndex(table)
     index.add_many(entries)
-    units = sum(len(p) for k, p in index._pools.items() if k != "child")
+    units = sum(len(p) for k, p in index.pools.items() if k != "child")
     pairs = units * args.children
     print(
         f"{args.families:,} families ({units:,} units), {args.children:,} children: {pairs:,} child-unit pairs"
@@ -106,13 +107,16 @@ def main() -> None:
 
     kid = index.profile(kids[1])
     encoding = index.encoder.encoding
-    slot = index._slot(kids[1])
+    slot = index.slot(kids[1])
     for name, fn in (
         ("trio tables", lambda: TrioScorer(encoding, kid, index.settings.mutation)),
         ("duo tables", lambda: DuoScorer(encoding, kid, index.settings.mutation)),
-        ("identity scan of one profile (old path; now once for all)", lambda: index._identity(slot)),
+        ("identity scan of one profile (old path; now once for all)", lambda: identity_flags(index, slot)),
         ("identity once for all profiles", index.identical_pairs),
-        ("one child's search without identity (tables, scans, exact hits)", lambda: index._search(slot, [])),
+        (
+            "one child's search without identity (tables, scans, exact hits)",
+            lambda: index.search_slot(slot, []),
+        ),
     ):
         c0 = time.process_time()
         for _ in range(10):

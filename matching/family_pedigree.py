@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from matching.errors import CaseError
-from matching.pedigree import Pedigree, Person
+from matching.pedigree import Pedigree, PedigreePerson
 from matching.relationships import Relationship
 
 CHILD = "child"  # the missing child's name in every family pedigree
@@ -107,29 +107,31 @@ def family_pedigree(members: Sequence[Member]) -> FamilyPedigree:
     father = single.get("father", "_father")
     mother = single.get("mother", "_mother")
     sexes = {father: "male", mother: "female"}
-    founders: list[Person] = []
-    persons: list[Person] = []
+    founders: list[PedigreePerson] = []
+    persons: list[PedigreePerson] = []
     for parent, side in (("father", father), ("mother", mother)):
         grandparents = [single.get(r, f"_{parent}_{i}") for r, (p, i) in GRANDPARENTS.items() if p == parent]
         aunts = [n for r, p in AUNTS_UNCLES.items() if p == parent for n in by_role[r]]
         has_parents = aunts or any(not g.startswith("_") for g in grandparents)
         if has_parents:
-            founders += [Person(g) for g in grandparents]
+            founders += [PedigreePerson(g) for g in grandparents]
             sexes.update(zip(grandparents, ("male", "female"), strict=True))
-            persons.append(Person(side, grandparents[0], grandparents[1]))
-            persons += [Person(a, grandparents[0], grandparents[1]) for a in aunts]
+            persons.append(PedigreePerson(side, grandparents[0], grandparents[1]))
+            persons += [PedigreePerson(a, grandparents[0], grandparents[1]) for a in aunts]
         else:
-            founders.append(Person(side))
-    children = [Person(s, father, mother) for s in by_role[FULL_SIBLING]]
+            founders.append(PedigreePerson(side))
+    children = [PedigreePerson(s, father, mother) for s in by_role[FULL_SIBLING]]
     for role, parent in HALF_SIBLINGS.items():
         for s in by_role[role]:
             other = f"_{s}_other_parent"
-            founders.append(Person(other))
+            founders.append(PedigreePerson(other))
             sexes[other] = "female" if parent == "father" else "male"
-            children.append(Person(s, father, other) if parent == "father" else Person(s, other, mother))
+            children.append(
+                PedigreePerson(s, father, other) if parent == "father" else PedigreePerson(s, other, mother)
+            )
     # Founders first, then the parents' generation (a parent with its parents after them), then the children.
-    h1 = Pedigree((*founders, *persons, *children, Person(CHILD, father, mother)))
-    h2 = Pedigree((*founders, *persons, *children, Person(CHILD)))
+    h1 = Pedigree((*founders, *persons, *children, PedigreePerson(CHILD, father, mother)))
+    h2 = Pedigree((*founders, *persons, *children, PedigreePerson(CHILD)))
     roles = {m.name: m.role for m in placed}
     for m in placed:
         sexes[m.name] = ROLE_SEX.get(m.role, m.sex)

@@ -54,25 +54,8 @@ def sum_trio_numpy(
     return out
 
 
-def _duo_kernel(
-    tables: Any, offsets: Any, rows: Any, codes: Any, out: Any
-) -> None:  # pragma: no cover - jitted
-    n = codes.shape[1]
-    n_blocks = (n + BLOCK - 1) // BLOCK
-    for b in numba.prange(n_blocks):
-        start = b * BLOCK
-        stop = min(n, start + BLOCK)
-        acc = np.zeros(stop - start)
-        for k in range(rows.shape[0]):
-            row = codes[rows[k], start:stop]
-            base = offsets[k]
-            for c in range(row.shape[0]):
-                acc[c] += tables[base + row[c]]
-        out[start:stop] = acc
-
-
-def _trio_kernel(
-    tables: Any, offsets: Any, strides: Any, rows: Any, first: Any, second: Any, out: Any
+def _sum_kernel(
+    tables: Any, offsets: Any, strides: Any, rows: Any, first: Any, second: Any, pair: bool, out: Any
 ) -> None:  # pragma: no cover - jitted
     n = first.shape[1]
     n_blocks = (n + BLOCK - 1) // BLOCK
@@ -86,7 +69,7 @@ def _trio_kernel(
             base = offsets[k]
             stride = strides[k]
             for c in range(f.shape[0]):
-                acc[c] += tables[base + np.int64(f[c]) * stride + m[c]]
+                acc[c] += tables[base + (np.int64(f[c]) * stride if pair else 0) + m[c]]
         out[start:stop] = acc
 
 
@@ -104,8 +87,17 @@ def pick(kernels: tuple[Any, Any], n: int) -> Any:
 
 
 if HAVE_NUMBA:
-    _duo_jit = compiled(_duo_kernel)
-    _trio_jit = compiled(_trio_kernel)
+    _sum_jit = compiled(_sum_kernel)
+
+
+# One kernel family: the full and the pruned kernels are written once for a pair of code arrays (a couple: entry
+# offsets[k] + first * strides[k] + second) and run on one (a parent, or a family's children: entry offsets[k] +
+# second) with `pair` False, which never reads `first` nor multiplies (the branch is loop-invariant, hoisted by the
+# compiler): the same additions in the same order as the numpy references, bit for bit.
+
+
+def _no_stride(rows: IndexArray) -> IndexArray:
+    return np.zeros(len(rows), dtype=np.int64)
 
 
 def sum_duo(
@@ -115,7 +107,7 @@ def sum_duo(
     if not (use_numba and HAVE_NUMBA):
         return sum_duo_numpy(tables, offsets, rows, codes)
     out = np.empty(codes.shape[1])
-    pick(_duo_jit, codes.shape[1])(tables, offsets, rows, codes, out)
+    pick(_sum_jit, codes.shape[1])(tables, offsets, _no_stride(rows), rows, codes, codes, False, out)
     return out
 
 
@@ -133,7 +125,7 @@ def sum_trio(
     if not (use_numba and HAVE_NUMBA):
         return sum_trio_numpy(tables, offsets, strides, rows, first, second)
     out = np.empty(first.shape[1])
-    pick(_trio_jit, first.shape[1])(tables, offsets, strides, rows, first, second, out)
+    pick(_sum_jit, first.shape[1])(tables, offsets, strides, rows, first, second, True, out)
     return out
 
 
@@ -238,73 +230,14 @@ def _gather(found: IndexArray, sums: FloatArray, counts: IndexArray) -> tuple[In
     return keep, np.concatenate([sums[a:z] for a, z in parts])
 
 
-def _duo_above_kernel(
-    tables: Any,
-    offsets: Any,
-    rows: Any,
-    codes: Any,
-    order: Any,
-    bounds: Any,
-    dense: int,
-    threshold: float,
-    found: Any,
-    sums: Any,
-    counts: Any,
-) -> None:  # pragma: no cover - jitted
-    n = codes.shape[1]
-    n_markers = rows.shape[0]
-    n_blocks = (n + PRUNE_BLOCK - 1) // PRUNE_BLOCK
-    cut = threshold - PRUNE_MARGIN
-    p_offsets = offsets[order]
-    p_rows = rows[order]
-    for b in numba.prange(n_blocks):
-        start = b * PRUNE_BLOCK
-        stop = min(n, start + PRUNE_BLOCK)
-        size = stop - start
-        alive = np.arange(start, stop).astype(np.int32)
-        acc = np.zeros(size)
-        # The first `dense` markers cannot drop anyone: sum them over the whole block, sequentially.
-        for j in range(dense):
-            row = codes[p_rows[j], start:stop]
-            base = p_offsets[j]
-            for i in range(size):
-                acc[i] += tables[base + row[i]]
-        n_alive = size
-        # Then marker by marker over the survivors only, compacting the list as candidates drop.
-        for j in range(dense, n_markers):
-            if n_alive == 0:
-                break
-            row = codes[p_rows[j]]
-            base = p_offsets[j]
-            bound = bounds[j + 1]
-            w = 0
-            for i in range(n_alive):
-                c = alive[i]
-                s = acc[i] + tables[base + row[c]]
-                alive[w] = c
-                acc[w] = s
-                w += s + bound >= cut
-            n_alive = w
-        kept = 0
-        for i in range(n_alive):
-            c = alive[i]
-            total = 0.0
-            for k in range(n_markers):
-                total += tables[offsets[k] + codes[rows[k], c]]
-            if total >= threshold:
-                found[start + kept] = c
-                sums[start + kept] = total
-                kept += 1
-        counts[b] = kept
-
-
-def _trio_above_kernel(
+def _above_kernel(
     tables: Any,
     offsets: Any,
     strides: Any,
     rows: Any,
     first: Any,
     second: Any,
+    pair: bool,
     order: Any,
     bounds: Any,
     dense: int,
@@ -332,7 +265,7 @@ def _trio_above_kernel(
             base = p_offsets[j]
             stride = p_strides[j]
             for i in range(size):
-                acc[i] += tables[base + np.int64(f[i]) * stride + m[i]]
+                acc[i] += tables[base + (np.int64(f[i]) * stride if pair else 0) + m[i]]
         n_alive = size
         for j in range(dense, n_markers):
             if n_alive == 0:
@@ -345,7 +278,7 @@ def _trio_above_kernel(
             w = 0
             for i in range(n_alive):
                 c = alive[i]
-                s = acc[i] + tables[base + np.int64(f[c]) * stride + m[c]]
+                s = acc[i] + tables[base + (np.int64(f[c]) * stride if pair else 0) + m[c]]
                 alive[w] = c
                 acc[w] = s
                 w += s + bound >= cut
@@ -356,7 +289,9 @@ def _trio_above_kernel(
             total = 0.0
             for k in range(n_markers):
                 r = rows[k]
-                total += tables[offsets[k] + np.int64(first[r, c]) * strides[k] + second[r, c]]
+                total += tables[
+                    offsets[k] + (np.int64(first[r, c]) * strides[k] if pair else 0) + second[r, c]
+                ]
             if total >= threshold:
                 found[start + kept] = c
                 sums[start + kept] = total
@@ -365,8 +300,7 @@ def _trio_above_kernel(
 
 
 if HAVE_NUMBA:
-    _duo_above_jit = compiled(_duo_above_kernel)
-    _trio_above_jit = compiled(_trio_above_kernel)
+    _above_jit = compiled(_above_kernel)
 
 
 def sum_above(
@@ -402,14 +336,7 @@ def sum_above(
     threshold = _check_threshold(log10_threshold)
     if not (use_numba and HAVE_NUMBA):
         return _filter(sum_duo_numpy(tables, offsets, rows, codes), threshold)
-    if order is None:
-        order = informative_order(tables, offsets)
-    found, sums, counts = _scan_buffers(codes.shape[1])
-    bounds = _suffix_bounds(tables, offsets, order)
-    dense = _dense_prefix(tables, offsets, order, bounds, threshold)
-    kernel = pick(_duo_above_jit, codes.shape[1])
-    kernel(tables, offsets, rows, codes, order, bounds, dense, threshold, found, sums, counts)
-    return _gather(found, sums, counts)
+    return _above(tables, offsets, _no_stride(rows), rows, codes, codes, False, threshold, order)
 
 
 def sum_trio_above(
@@ -433,12 +360,40 @@ def sum_trio_above(
     if not (use_numba and HAVE_NUMBA):
         full = sum_trio_numpy(tables, offsets, strides, rows, first, second)
         return _filter(full, threshold)
+    return _above(tables, offsets, strides, rows, first, second, True, threshold, order)
+
+
+def _above(
+    tables: FloatArray,
+    offsets: IndexArray,
+    strides: IndexArray,
+    rows: IndexArray,
+    first: npt.NDArray[np.unsignedinteger[Any]],
+    second: npt.NDArray[np.unsignedinteger[Any]],
+    pair: bool,
+    threshold: float,
+    order: IndexArray | None,
+) -> tuple[IndexArray, FloatArray]:
+    """Run the pruned kernel (of a pair of code arrays, or of `second` alone) and gather its survivors."""
     if order is None:
         order = informative_order(tables, offsets)
-    found, sums, counts = _scan_buffers(first.shape[1])
+    found, sums, counts = _scan_buffers(second.shape[1])
     bounds = _suffix_bounds(tables, offsets, order)
     dense = _dense_prefix(tables, offsets, order, bounds, threshold)
-    pick(_trio_above_jit, first.shape[1])(
-        tables, offsets, strides, rows, first, second, order, bounds, dense, threshold, found, sums, counts
+    pick(_above_jit, second.shape[1])(
+        tables,
+        offsets,
+        strides,
+        rows,
+        first,
+        second,
+        pair,
+        order,
+        bounds,
+        dense,
+        threshold,
+        found,
+        sums,
+        counts,
     )
     return _gather(found, sums, counts)

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching import shapes
+from matching.bands import Band, band_of
 from matching.errors import CaseError
 from matching.family_pedigree import (
     CHILD,
@@ -40,16 +41,16 @@ from matching.joint import PedigreeFamilyScorer
 from matching.kinship import KinshipCase, kinship_lr
 from matching.profiles import Profile
 from matching.search import (
-    Band,
     Comparison,
     Entry,
     Flag,
     MarkerEvidence,
     MatchIndex,
     SearchResult,
-    Settings,
+    SearchSettings,
     Side,
 )
+from matching.search.identity import identical
 
 PEDIGREE = "pedigree"  # the relationship of a joint-pedigree comparison
 JOINT_ROLES = PLACED_ROLES - set(PARENTS)  # a case with one of these typed is searched as a pedigree too
@@ -74,7 +75,7 @@ class _Family:
 class PedigreeIndex(MatchIndex):
     """A `MatchIndex` that also searches every family case with placed relatives as one joint pedigree."""
 
-    def __init__(self, table: FrequencyTable, settings: Settings | None = None) -> None:
+    def __init__(self, table: FrequencyTable, settings: SearchSettings | None = None) -> None:
         self._families: dict[int, _Family] = {}
         self._slots: shapes.Slots = np.zeros((0, 0, 8), dtype=shapes.SLOT_DTYPE)
         self._slot_case: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
@@ -108,9 +109,7 @@ class PedigreeIndex(MatchIndex):
         if old is not None and old.row >= 0:
             self._slot_case[old.row] = -1
             self._free.append(old.row)
-        members = tuple(
-            (s, self._role_of(s)) for s in self._members(case_id) if self._side_of(s) is Side.FAMILY
-        )
+        members = tuple((s, self.role_of(s)) for s in self.members(case_id) if self.side_of(s) is Side.FAMILY)
         placed_roles = [role for _, role in members if role in PLACED_ROLES]
         if not set(placed_roles) & JOINT_ROLES or placed_roles == [FULL_SIBLING]:
             return  # parents only, or one full sibling alone: their units are the pedigree already
@@ -119,7 +118,7 @@ class PedigreeIndex(MatchIndex):
         except CaseError:
             return  # two fathers, two mothers...: not one pedigree; its units are searched as before
         placed = tuple((s, role) for s, role in members if str(s) in pedigree.roles)
-        columns = [self._column(s)[:, None] for s, _ in placed]
+        columns = [self.column(s)[:, None] for s, _ in placed]
         block, exact = shapes.slots(self.encoder.encoding, [r for _, r in placed], columns)
         row = -1
         if bool(exact[0]) and self.settings.theta == 0.0:
@@ -150,14 +149,14 @@ class PedigreeIndex(MatchIndex):
 
     # ---- search ----------------------------------------------------------------------------------------------
 
-    def _search(self, slot: int, flags: list[Flag]) -> SearchResult:
-        result = super()._search(slot, flags)
-        side = self._side_of(slot)
+    def search_slot(self, slot: int, flags: list[Flag]) -> SearchResult:
+        result = super().search_slot(slot, flags)
+        side = self.side_of(slot)
         if side is Side.CHILD:
             hits = self._child_hits(slot, result)
             pairs = [(slot, case_id) for case_id in hits]
-        elif side is Side.FAMILY and self._case_of(slot) in self._families:
-            pairs = [(child, self._case_of(slot)) for child in self._family_hits(self._case_of(slot))]
+        elif side is Side.FAMILY and self.case_of(slot) in self._families:
+            pairs = [(child, self.case_of(slot)) for child in self._family_hits(self.case_of(slot))]
         else:
             return result
         compared = result.compared
@@ -181,7 +180,7 @@ class PedigreeIndex(MatchIndex):
         cases: set[int] = set()
         if self._used:
             s = self.settings
-            vectors = shapes.ChildVectors(self.encoder.encoding, self._profile(slot), s.mutation)
+            vectors = shapes.ChildVectors(self.encoder.encoding, self.profile_of(slot), s.mutation)
             found, _ = shapes.above(vectors, self._slots[: self._used], math.log10(s.inconclusive_lr))
             cases.update(int(c) for c in self._slot_case[found].tolist() if c >= 0)
         for c in result.comparisons:
@@ -192,12 +191,12 @@ class PedigreeIndex(MatchIndex):
 
     def _family_hits(self, case_id: int) -> list[int]:
         """Return the child slots whose LR against the case's pedigree reaches the inconclusive band."""
-        children = self._pools["child"]
+        children = self.pools["child"]
         if not len(children):
             return []
         family = self._families[case_id]
         s = self.settings
-        profiles = {str(m): self._profile(m) for m, _ in family.members}
+        profiles = {str(m): self.profile_of(m) for m, _ in family.members}
         scorer = PedigreeFamilyScorer(self.encoder.encoding, family.pedigree, profiles, s.mutation, s.theta)
         found, _ = scorer.above(children.codes(), math.log10(s.inconclusive_lr) - 1e-6)
         return [int(children.owner[0, c]) for c in found.tolist() if children.valid[c]]
@@ -207,11 +206,11 @@ class PedigreeIndex(MatchIndex):
     ) -> PedigreeComparison | None:
         """Recompute a child against a case's pedigree exactly (`kinship_lr` on the pedigree) and band it."""
         family = self._families.get(case_id)
-        if family is None or any(self._identical(child, m) for m, _ in family.members):
+        if family is None or any(identical(self, child, m) for m, _ in family.members):
             return None
         s = self.settings
-        persons: dict[str, Profile] = {str(m): self._profile(m) for m, _ in family.members}
-        persons[CHILD] = self._profile(child)
+        persons: dict[str, Profile] = {str(m): self.profile_of(m) for m, _ in family.members}
+        persons[CHILD] = self.profile_of(child)
         shown = _labels(family.members)
         rel = family.pedigree.relationship
         shared = [
@@ -237,12 +236,15 @@ class PedigreeIndex(MatchIndex):
             )
             for m in shared
         )
-        band = self._band(result.log10_lr, len(result.inconsistent_markers), len(shared), candidate_lr)
+        band = band_of(
+            result.log10_lr, len(result.inconsistent_markers), len(shared), candidate_lr=candidate_lr,
+            exclude_lr=s.exclude_lr, exclude_inconsistent=s.exclude_inconsistent, min_shared_markers=s.min_shared_markers,
+        )  # fmt: skip
         return PedigreeComparison(
             relationship=PEDIGREE,
-            child_profile_id=self._pid_of(child),
-            family_profile_ids=tuple(sorted(self._pid_of(m) for m, _ in family.members)),
-            child_case_id=self._case_of(child),
+            child_profile_id=self.pid_of(child),
+            family_profile_ids=tuple(sorted(self.pid_of(m) for m, _ in family.members)),
+            child_case_id=self.case_of(child),
             family_case_id=case_id,
             log10_lr=result.log10_lr,
             band=band,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class Person:
+class PedigreePerson:
     """A person of a pedigree; a founder has neither parent, a non-founder has both."""
 
     name: str
@@ -23,7 +23,7 @@ class Person:
 class Pedigree:
     """Persons listed parents before children; names starting with '_' are never typed (unknown relatives)."""
 
-    persons: tuple[Person, ...]
+    persons: tuple[PedigreePerson, ...]
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -37,7 +37,7 @@ class Pedigree:
                 raise ValueError(f"{person.name} is listed twice")
             seen.add(person.name)
 
-    def children(self, name: str) -> tuple[Person, ...]:
+    def children(self, name: str) -> tuple[PedigreePerson, ...]:
         """Return the persons of whom `name` is a parent."""
         return tuple(p for p in self.persons if name in (p.father, p.mother))
 
@@ -46,5 +46,5 @@ def ped(*persons: tuple[str, ...] | str) -> Pedigree:
     """Return a pedigree from names (founders) and (name, father, mother) triples."""
     out = []
     for p in persons:
-        out.append(Person(p) if isinstance(p, str) else Person(p[0], p[1], p[2]))
+        out.append(PedigreePerson(p) if isinstance(p, str) else PedigreePerson(p[0], p[1], p[2]))
     return Pedigree(tuple(out))

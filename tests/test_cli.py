@@ -175,8 +175,8 @@ from matching import fast
 def square(x):
     return x * x
 assert square(3) == 9
-print(fast._duo_jit[0]._cache._cache_path)
-print(fast._trio_jit[0]._cache._cache_path)
+print(fast._sum_jit[0]._cache._cache_path)
+print(fast._above_jit[0]._cache._cache_path)
 """
 
 

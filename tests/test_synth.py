@@ -137,14 +137,15 @@ def test_synth_without_numbers_is_a_usage_error(engine, tmp_path):
 
 def test_the_worker_index_takes_every_synthetic_profile_and_finds_the_true_couples(engine, session, tmp_path):
     """The service's start-up build reads a synth population whole; each true child's couple is its candidate."""
+    from matching.bands import Band
     from matching.frequencies import FrequencyTable
-    from matching.search import Band, Settings
+    from matching.search import SearchSettings
     from matching.service import build_index
 
     truth = tmp_path / "truth.json"
     _synth(engine, tmp_path, "--families", "60", "--children", "24", "--seed", "6", "--truth", str(truth),
            "--mutation-rate", "0")  # fmt: skip
-    index, built = build_index(session, FrequencyTable.default(), Settings())
+    index, built = build_index(session, FrequencyTable.default(), SearchSettings())
     assert built.total == _count(session, DnaProfile) and built.held_out == 0
     assert built.indexed["child"] == 24
     entries = json.loads(truth.read_text())["true_children"]

@@ -36,9 +36,10 @@ from intake.models import (
     SampleStatus,
 )
 from intake.models.matches import Candidate, CandidateStatus
+from matching.bands import Band
 
 FINAL = frozenset({CaseStatus.REUNITED, CaseStatus.WITHDRAWN, CaseStatus.CLOSED})
-STRONG_BAND = "candidate"
+STRONG_BAND = Band.CANDIDATE.value  # a new candidate of this band puts its cases under review
 _CASES, _SAMPLES, _CANDIDATES = "case_status.cases", "case_status.samples", "case_status.candidates"
 
 

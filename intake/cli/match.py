@@ -85,11 +85,11 @@ def _search_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _settings(options: dict[str, Any]) -> Any:
-    from matching.search import Settings
+    from matching.search import SearchSettings
 
     if options["inconclusive_lr"] > options["candidate_lr"]:
         raise click.UsageError("--inconclusive-lr must not be above --candidate-lr")
-    return Settings(
+    return SearchSettings(
         min_shared_markers=options["min_shared_markers"], candidate_lr=options["candidate_lr"],
         inconclusive_lr=options["inconclusive_lr"], scale_threshold=options["scale_threshold"],
     )  # fmt: skip

@@ -47,8 +47,9 @@ from intake.outbox.queue import FAMILY_CHANNELS, notify_family
 from intake.platform.dates import years_between
 from intake.platform.errors import ConflictError, InputError
 from intake.platform.i18n import N_, _
+from matching.bands import Band
 
-STRONG_BAND = "candidate"  # the band whose rejection needs a second person
+STRONG_BAND = Band.CANDIDATE.value  # the band whose rejection needs a second person
 ADULT_AGE = 16  # from this age the found person decides themselves whether to be put in touch
 MAX_TEXT = 2000
 

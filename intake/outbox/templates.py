@@ -19,6 +19,7 @@ from intake.models.outbox import (
     NotificationStatus,
 )
 from intake.platform.i18n import N_, normalise_language, translate
+from matching.bands import Band
 
 St = NotificationStatus
 
@@ -170,10 +171,10 @@ def check_params(template: str, params: Mapping[str, Any], audience: Audience) -
     return known
 
 
-# A matcher's band is stored as an English word; officers read it in their own language.
+# A matcher's band (`matching.bands.Band`) is stored as an English word; officers read it in their own language.
 BAND_WORDS = {
-    "candidate": N_("likelihood ratio 10,000 or more"),
-    "inconclusive": N_("inconclusive: more markers or the other parent needed"),
+    Band.CANDIDATE.value: N_("likelihood ratio 10,000 or more"),
+    Band.INCONCLUSIVE.value: N_("inconclusive: more markers or the other parent needed"),
 }
 
 

@@ -29,8 +29,9 @@ from intake.models.outbox import Notification
 from intake.outbox.delivery import officer_recipients
 from intake.outbox.queue import notify_officers
 from intake.places.provinces import provinces_of
+from matching.bands import Band
 
-ALERTING_BANDS = frozenset({"candidate"})
+ALERTING_BANDS = frozenset({Band.CANDIDATE.value})
 
 
 def console_url(candidate_id: int) -> str:

@@ -263,7 +263,11 @@ def _jsonable(value: object) -> object:
 
 
 def store_flags(session: Session, flags: Iterable[Flag]) -> int:
-    """Store each flag once per (kind, profiles); return how many are new."""
+    """Store each flag once per (kind, profiles); return how many are new.
+
+    Counted by RETURNING, not by the cursor's rowcount: for INSERT ... ON CONFLICT DO NOTHING the DB-API
+    rowcount is not reliable across drivers (-1 where the driver does not report it), and the re-match summaries
+    add these counts up."""
     added, flags = 0, list(flags)
     for flag in flags:
         key = {"kind": str(flag.kind), "profile_ids": join_ids(flag.profile_ids)}
@@ -271,8 +275,10 @@ def store_flags(session: Session, flags: Iterable[Flag]) -> int:
             **key, case_ids=_case_ids(session, flag.profile_ids), detail=_jsonable(flag.detail),
             created_at=utcnow(),
         )  # fmt: skip
-        result = session.execute(insert.on_conflict_do_nothing(index_elements=list(key)))
-        added += int(result.rowcount)  # type: ignore[attr-defined]
+        inserted = session.execute(
+            insert.on_conflict_do_nothing(index_elements=list(key)).returning(MatchFlag.id)
+        )
+        added += inserted.first() is not None
     link_same_person(session, flags)  # a person sampled twice: the two samples are linked as one person's
     return added
 

@@ -36,7 +36,7 @@ from intake.matches.queue import queued_search
 from intake.models import DnaProfile, JobKind, JobState, MatchJob, Sample, utcnow
 from matching.frequencies import FrequencyTable
 from matching.joint_index import PedigreeIndex
-from matching.search import Entry, Flag, FlagKind, Settings
+from matching.search import Entry, Flag, FlagKind, SearchSettings
 from matching.service.entries import entries, entry_for
 from matching.service.store import (
     StoreCounts,
@@ -94,7 +94,7 @@ def _counted(stream: Iterable[Entry], counts: Counter[str], tick: Callable[[], N
 
 
 def build_index(
-    session: Session, table: FrequencyTable, settings: Settings, *, progress: bool = False
+    session: Session, table: FrequencyTable, settings: SearchSettings, *, progress: bool = False
 ) -> tuple[PedigreeIndex, BuildSummary]:
     """Build the index of every usable current profile from the database, streamed (sex conflicts held out).
 
@@ -179,7 +179,7 @@ class Worker:
         self,
         session_factory: sessionmaker[Session],
         table: FrequencyTable | None = None,
-        settings: Settings | None = None,
+        settings: SearchSettings | None = None,
         *,
         name: str | None = None,
         lease: timedelta = LEASE,
@@ -187,7 +187,7 @@ class Worker:
     ) -> None:
         self.session_factory = session_factory
         self.table = table or FrequencyTable.default()
-        self.settings = settings or Settings()
+        self.settings = settings or SearchSettings()
         self.versions = Versions.of(self.table)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.lease, self.max_attempts = lease, max_attempts

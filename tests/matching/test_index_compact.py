@@ -54,9 +54,9 @@ def test_key_map_matches_a_dict(kind: type) -> None:
 def _units(index: MatchIndex) -> dict[str, list[tuple[str, ...]]]:
     """Every pool's units as sorted tuples of profile ids."""
     out = {}
-    for kind, pool in index._pools.items():
+    for kind, pool in index.pools.items():
         cols = np.flatnonzero(pool.valid[: pool.size]).tolist()
-        out[kind] = sorted(tuple(index._pid_of(int(o)) for o in pool.owner[:, c]) for c in cols)
+        out[kind] = sorted(tuple(index.pid_of(int(o)) for o in pool.owner[:, c]) for c in cols)
     return out
 
 
@@ -137,8 +137,8 @@ def test_bulk_build_trims_and_counts_its_bytes() -> None:
     kid = child_of(entries[0].profile, entries[1].profile, rng)
     index = MatchIndex(TABLE)
     index.add_many(entries, chunk=1000)
-    couples = index._pools["trio_couple"]
-    assert index._persons.capacity == 3000 and couples.capacity == couples.size == 1500
+    couples = index.pools["trio_couple"]
+    assert index.persons.capacity == 3000 and couples.capacity == couples.size == 1500
     assert index.memory() < 3000 * 200
     index.add(Entry("kid", -1, -1, Side.CHILD, "child", "unknown", kid))
     assert [c.family_profile_ids for c in index.search("kid").comparisons] == [("f0", "m0")]
@@ -155,7 +155,7 @@ def test_one_byte_codes_find_the_same_family_and_lr() -> None:
     )
     rng = np.random.default_rng(8)
     narrow, wide = MatchIndex(small), MatchIndex(small)
-    for pool in (wide._loose, *wide._pools.values()):  # the same index with two-byte codes
+    for pool in (wide.loose, *wide.pools.values()):  # the same index with two-byte codes
         pool.dtype = np.uint16
         pool._codes = [c.astype(np.uint16) for c in pool._codes]
     entries = []
@@ -170,8 +170,8 @@ def test_one_byte_codes_find_the_same_family_and_lr() -> None:
     for index in (narrow, wide):
         index.add_many(entries)
         index.add(kid)
-    assert narrow._pools["trio_couple"].codes(0).dtype == np.uint8
-    assert wide._pools["trio_couple"].codes(0).dtype == np.uint16
+    assert narrow.pools["trio_couple"].codes(0).dtype == np.uint8
+    assert wide.pools["trio_couple"].codes(0).dtype == np.uint16
     found = narrow.search("kid").comparisons
     assert [c.family_profile_ids for c in found][:1] == [("f2", "m2")]
     assert found == wide.search("kid").comparisons

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from matching.frequencies import FrequencyTable
-from matching.search import Comparison, FlagKind, MatchIndex, SearchResult, Settings, Side
+from matching.search import Comparison, FlagKind, MatchIndex, SearchResult, SearchSettings, Side
 from tests.matching.planted import planted_population
 
 TABLE = FrequencyTable.default()
@@ -40,7 +40,9 @@ def _found(results: list[SearchResult]) -> tuple[dict[Any, Any], dict[Any, Any]]
 
 def test_the_rematch_finds_what_every_profiles_search_finds() -> None:
     entries = planted_population(TABLE)
-    index = MatchIndex(TABLE, Settings(inconclusive_lr=50.0))  # half siblings and aunts report from LR 50
+    index = MatchIndex(
+        TABLE, SearchSettings(inconclusive_lr=50.0)
+    )  # half siblings and aunts report from LR 50
     assert not index.add_many(entries)
     one_by_one = [index.search(e.profile_id) for e in entries]
     rematch = list(index.rematch())
@@ -71,7 +73,7 @@ def test_the_rematch_finds_what_every_profiles_search_finds() -> None:
 
 def test_identity_once_equals_the_per_profile_identity_scan_across_kits() -> None:
     entries = planted_population(TABLE, seed=3, unrelated=10)
-    index = MatchIndex(TABLE, Settings(min_shared_markers=10))
+    index = MatchIndex(TABLE, SearchSettings(min_shared_markers=10))
     index.add_many(entries)
     per_profile = {
         tuple(sorted(f.profile_ids))
@@ -79,5 +81,5 @@ def test_identity_once_equals_the_per_profile_identity_scan_across_kits() -> Non
         for f in index.search(e.profile_id).flags
         if f.kind in (FlagKind.SAME_PERSON, FlagKind.SAMPLE_MIXUP)
     }
-    once = {(index._pid_of(a), index._pid_of(b)) for a, b, _ in index.identical_pairs()}
+    once = {(index.pid_of(a), index.pid_of(b)) for a, b, _ in index.identical_pairs()}
     assert {tuple(sorted(p)) for p in once} == per_profile and per_profile

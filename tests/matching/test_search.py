@@ -8,17 +8,17 @@ import math
 import numpy as np
 import pytest
 
+from matching.bands import Band
 from matching.frequencies import FrequencyTable
 from matching.kinship import KinshipCase, kinship_lr
 from matching.profiles import Profile
 from matching.search import (
     DEFAULT_MUTATION,
-    Band,
     Entry,
     FlagKind,
     MatchIndex,
     SearchResult,
-    Settings,
+    SearchSettings,
     Side,
     sex_conflict,
 )
@@ -101,8 +101,8 @@ def test_planted_family_is_the_one_candidate_among_thousands(
     assert found.log10_lr == pytest.approx(
         kinship("trio_couple", {"father": father, "mother": mother, "child": child})
     )
-    assert result.compared == len(index._pools["trio_couple"]) + len(index._pools["duo"]) + len(
-        index._pools["full_siblings"]
+    assert result.compared == len(index.pools["trio_couple"]) + len(index.pools["duo"]) + len(
+        index.pools["full_siblings"]
     )
     assert found.compared == result.compared > 3000
     assert found.expected_unrelated == pytest.approx(result.compared * 10 ** (-found.log10_lr))
@@ -129,7 +129,7 @@ def test_family_side_search_finds_the_child_with_the_same_lr(
 
 def test_one_parent_gives_a_duo_and_the_second_parent_replaces_it_by_the_trio() -> None:
     rng = np.random.default_rng(11)
-    index = MatchIndex(TABLE, Settings(candidate_lr=1e30))  # every true duo lands in "inconclusive"
+    index = MatchIndex(TABLE, SearchSettings(candidate_lr=1e30))  # every true duo lands in "inconclusive"
     population(index, rng, 200, start=1)
     father, mother = random_profile(TABLE, rng), random_profile(TABLE, rng)
     child = child_of(father, mother, rng)
@@ -158,7 +158,7 @@ def test_one_parent_gives_a_duo_and_the_second_parent_replaces_it_by_the_trio() 
 )
 def test_a_relative_is_compared_by_its_relationship(role: str, relationship: str) -> None:
     rng = np.random.default_rng(3)
-    index = MatchIndex(TABLE, Settings(inconclusive_lr=10.0, candidate_lr=100.0))
+    index = MatchIndex(TABLE, SearchSettings(inconclusive_lr=10.0, candidate_lr=100.0))
     population(index, rng, 100, start=1)
     grandfather, grandmother = random_profile(TABLE, rng), random_profile(TABLE, rng)
     parent, other = child_of(grandfather, grandmother, rng), random_profile(TABLE, rng)
@@ -184,7 +184,7 @@ def test_a_relative_is_compared_by_its_relationship(role: str, relationship: str
 
 def test_other_relative_is_not_compared() -> None:
     rng = np.random.default_rng(4)
-    index = MatchIndex(TABLE, Settings(inconclusive_lr=1e-30, candidate_lr=1e-20, exclude_lr=1e-300))
+    index = MatchIndex(TABLE, SearchSettings(inconclusive_lr=1e-30, candidate_lr=1e-20, exclude_lr=1e-300))
     index.add(entry(random_profile(TABLE, rng), Side.FAMILY, "other_relative", 1))
     index.add(entry(random_profile(TABLE, rng), Side.CHILD, "child", 2, pid="kid"))
     result = index.search("kid")
@@ -295,7 +295,7 @@ def test_kits_min_shared_markers_and_the_not_enough_flag() -> None:
     ]
     assert "more markers (13 shared)" in str(result.flags[0].detail["ask_for"])
     # unrelated families share as few markers with the thin profile, and raise no flag: only the true couple did
-    lenient = MatchIndex(TABLE, Settings(min_shared_markers=13))
+    lenient = MatchIndex(TABLE, SearchSettings(min_shared_markers=13))
     lenient.add_many(
         entry(e.profile, e.side, e.role, e.case_id, pid=e.profile_id)
         for e in map(index.entry, index.profile_ids())
@@ -341,7 +341,7 @@ def test_a_mutation_keeps_the_true_trio_a_candidate() -> None:
     assert found.band is Band.CANDIDATE
     assert found.inconsistent_markers == (marker,)
     assert [e.marker for e in found.evidence if e.inconsistent] == [marker]
-    bare = MatchIndex(TABLE, Settings(mutation=None))
+    bare = MatchIndex(TABLE, SearchSettings(mutation=None))
     bare.add_many(
         [
             entry(father, Side.FAMILY, "father", 1, pid="dad"),
@@ -389,12 +389,12 @@ def test_slots_are_reused_after_removal() -> None:
         for i in range(len(profiles)):
             index.remove(f"p{i}-{round_}")
     assert len(index) == 0
-    assert index._persons.size == 20 and index._pools["duo"].size == 20
+    assert index.persons.size == 20 and index.pools["duo"].size == 20
 
 
 def test_scaled_threshold_and_expected_unrelated() -> None:
     rng = np.random.default_rng(18)
-    settings = Settings(scale_threshold=True, max_expected_unrelated=0.01)
+    settings = SearchSettings(scale_threshold=True, max_expected_unrelated=0.01)
     index = MatchIndex(TABLE, settings)
     assert index.candidate_threshold(10**6) == 1e8
     assert index.candidate_threshold(10) == settings.candidate_lr
@@ -405,7 +405,7 @@ def test_scaled_threshold_and_expected_unrelated() -> None:
     (found,) = index.search("kid").comparisons
     assert found.compared == 1 and found.expected_unrelated == pytest.approx(10 ** (-found.log10_lr))
     strict = MatchIndex(
-        TABLE, Settings(scale_threshold=True, max_expected_unrelated=10 ** (-found.log10_lr) / 2)
+        TABLE, SearchSettings(scale_threshold=True, max_expected_unrelated=10 ** (-found.log10_lr) / 2)
     )
     strict.add(entry(father, Side.FAMILY, "father", 1, pid="dad"))
     strict.add(entry(child, Side.CHILD, "child", 2, pid="kid"))
@@ -420,7 +420,7 @@ def test_shard_splits_families_and_keeps_children() -> None:
     parts = [index.shard(i, 3) for i in range(3)]
     assert sum(len(p) for p in parts) == len(index) + 2  # the child is in every shard
     assert all("kid" in p for p in parts)
-    assert math.isclose(sum(len(p._pools["trio_couple"]) for p in parts), len(index._pools["trio_couple"]))
+    assert math.isclose(sum(len(p.pools["trio_couple"]) for p in parts), len(index.pools["trio_couple"]))
 
 
 def test_add_many_gives_the_same_index_as_adding_one_by_one() -> None:
@@ -468,7 +468,7 @@ def test_add_many_gives_the_same_index_as_adding_one_by_one() -> None:
 )
 def test_settings_refuse_thresholds_out_of_order(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must"):
-        Settings(**bad)  # type: ignore[arg-type]
+        SearchSettings(**bad)  # type: ignore[arg-type]
 
 
 def test_planted_families_with_mutations_are_found_and_no_unrelated_one() -> None:

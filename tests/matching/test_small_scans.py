@@ -44,7 +44,7 @@ def test_tiny_pools_run_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
         duo.above(fathers, -5.0),
         identical_columns(column, ENCODER.untyped, fathers),
     )
-    for name in ("_duo_jit", "_trio_jit", "_duo_above_jit", "_trio_above_jit"):
+    for name in ("_sum_jit", "_above_jit"):  # one kernel family: duos and trios run the same kernels
         monkeypatch.setattr(fast, name, (_refuse, getattr(fast, name)[1]))
     monkeypatch.setattr(index, "_identity_jit", (_refuse, index._identity_jit[1]))
     got = (
@@ -66,8 +66,8 @@ def test_large_pools_use_the_parallel_kernel_and_agree_with_one_thread() -> None
     codes = np.repeat(_codes(64, 3), (n + 63) // 64, axis=1)[:, :n]
     rng = np.random.default_rng(6)
     duo = DuoScorer(ENCODER.encoding, random_profile(TABLE, rng), DEFAULT_MUTATION)
-    assert fast.pick(fast._duo_above_jit, n) is fast._duo_above_jit[0]
-    assert fast.pick(fast._duo_above_jit, 100) is fast._duo_above_jit[1]
+    assert fast.pick(fast._above_jit, n) is fast._above_jit[0]
+    assert fast.pick(fast._above_jit, 100) is fast._above_jit[1]
     found, sums = duo.above(codes, -6.0)
     full = duo.log10_lr(codes, use_numba=False)
     np.testing.assert_array_equal(found, np.flatnonzero(full >= -6.0))

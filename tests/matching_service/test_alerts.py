@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from intake.models import Audience, Notification, NotificationChannel, OfficerRole
 from intake.models.officers import create_officer
-from matching.search import Settings
+from matching.search import SearchSettings
 from matching.service import Worker
 from matching.service.worker import enqueue_all
 
@@ -30,7 +30,9 @@ def _alerts(world) -> list[Notification]:
 
 
 def _run(world, **settings) -> None:
-    worker = Worker(world.factory, settings=dataclasses.replace(Settings(), **settings) if settings else None)
+    worker = Worker(
+        world.factory, settings=dataclasses.replace(SearchSettings(), **settings) if settings else None
+    )
     worker.start()
     assert worker.run_pending().jobs.get("failed", 0) == 0
 

@@ -49,6 +49,7 @@ def test_a_rematch_on_two_dask_worker_processes_stores_what_the_local_one_stores
     assert killed, "no worker held a shard to lose"
     assert done.workers == 2 and done.shards > done.workers and done.children == 15
     assert _stored(world) == local and local[0]
+    assert (done.candidates, done.flags) == (len(local[0]), len(local[1]))  # each stored row counted once
 
 
 def test_match_all_on_a_local_dask_cluster_from_the_command_line(world: World) -> None:

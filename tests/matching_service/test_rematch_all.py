@@ -20,13 +20,15 @@ from intake.models import (
     SampleLink,
     SampleSource,
 )
-from matching.search import Settings
+from matching.search import SearchSettings
 from matching.service import Worker, enqueue_all
 from matching.service.rematch import rematch_all
 from matching.simulate import child_of
 from tests.matching_service.world import World
 
-SETTINGS = Settings(inconclusive_lr=2.0)  # second-degree relatives report from LR 2 (and unrelated pairs too)
+SETTINGS = SearchSettings(
+    inconclusive_lr=2.0
+)  # second-degree relatives report from LR 2 (and unrelated pairs too)
 
 
 def _populate(world: World) -> None:
@@ -148,6 +150,7 @@ def test_match_all_in_one_direction_stores_what_searching_every_profile_stored(w
     after = _stored(world)
     assert done.children == 15 and done.workers == 2 and not done.pending.jobs
     assert after == before
+    assert (done.candidates, done.flags) == (len(after[0]), len(after[1]))  # every row new: each counted once
     relationships = {c[2] for c in after[0]}
     assert relationships >= {
         "trio_couple",
@@ -161,7 +164,10 @@ def test_match_all_in_one_direction_stores_what_searching_every_profile_stored(w
     with world.factory() as session:  # one search row per child, none per family profile
         searches = session.scalars(sa.select(MatchSearch)).all()
         assert len([s for s in searches if s.compared]) == 15
-        trio = session.scalars(sa.select(Candidate).where(Candidate.relationship == "trio_couple")).first()
+        family_trio = sa.select(Candidate).where(  # not the claimed parents' trio, of the child's own case
+            Candidate.relationship == "trio_couple", Candidate.child_case_id != Candidate.family_case_id
+        )
+        trio = session.scalars(family_trio).first()
         assert trio is not None and trio.compared == 14  # every family unit, not one side's count
 
 

@@ -39,18 +39,19 @@ from intake.web.console.app import bp, db, label, language, login_required, offi
 from intake.web.console.evidence import audit_profiles_shown, evidence_columns
 from intake.web.console.lineage import lineage_of, rank_lr
 from intake.web.console.paging import paginate
+from matching.bands import Band
 
-BANDS = ("candidate", "inconclusive", "excluded", "not_enough_markers")
+BANDS = tuple(band.value for band in Band)
 MEANINGS = {
-    "candidate": N_(
+    Band.CANDIDATE.value: N_(
         "The DNA strongly supports the relationship: it is at least 10,000 times more likely if they are"
         " related than if they are not. Still check both cases before anyone is told."
     ),
-    "inconclusive": N_(
+    Band.INCONCLUSIVE.value: N_(
         "The DNA neither supports nor excludes the relationship: ask for more markers or another relative."
     ),
-    "excluded": N_("The DNA excludes the relationship."),
-    "not_enough_markers": N_("Too few markers were typed on both sides to say anything."),
+    Band.EXCLUDED.value: N_("The DNA excludes the relationship."),
+    Band.NOT_ENOUGH_MARKERS.value: N_("Too few markers were typed on both sides to say anything."),
 }
 STATES = [s.value for s in ReviewState] + [CandidateStatus.SUPERSEDED.value, CandidateStatus.WITHDRAWN.value]
 STATE_LABELS = (

@@ -9,6 +9,7 @@ with underscores.
 from __future__ import annotations
 
 from intake.platform.i18n import N_
+from matching.bands import Band
 
 LABELS: dict[str, str] = {
     # case status
@@ -49,8 +50,9 @@ LABELS: dict[str, str] = {
     "new": N_("awaiting review"), "awaiting_review": N_("awaiting review"),
     "rejection_proposed": N_("rejection proposed: a second person must agree"), "confirmed": N_("confirmed"),
     "approved": N_("approved: family told"), "more_evidence": N_("more evidence asked"),
-    "superseded": N_("superseded"), "candidate": N_("strong candidate"), "inconclusive": N_("inconclusive"),
-    "excluded": N_("excluded"), "not_enough_markers": N_("too few markers"), "confirm": N_("confirm"),
+    "superseded": N_("superseded"), Band.CANDIDATE.value: N_("strong candidate"),
+    Band.INCONCLUSIVE.value: N_("inconclusive"), Band.EXCLUDED.value: N_("excluded"),
+    Band.NOT_ENOUGH_MARKERS.value: N_("too few markers"), "confirm": N_("confirm"),
     "reject": N_("reject"), "approve": N_("approve"), "wish": N_("found person's wish"), "reopen": N_("reopen"),
     "duo": N_("one parent and the child"), "mother_duo": N_("mother and child"), "father_duo": N_("father and child"),
     "trio_couple": N_("both parents and the child"),

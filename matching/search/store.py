@@ -1,0 +1,388 @@
+"""The index's storage: every current typed profile as compact code arrays, by person slot, in unit pools.
+
+All profiles sit in one person pool (for identity); children, couples (`trio_couple`), single parents (`duo`)
+and relatives (one pool per pairwise relationship) also sit in pools of their own, rebuilt per case when a
+member arrives, is replaced or leaves (`matching.search.units`), so that each scan reads one contiguous array.
+
+No Python object is kept per profile: a person slot's profile id and person id are found through `KeyMap`s
+(sorted numpy arrays), its case id, side and role are numpy arrays (int64, int8 codes), a unit's members are
+the int32 owner slots of its pool, and a case's members and units are found by a vectorised scan of those
+arrays (a few milliseconds at a million cases, only when a case changes). Only a profile with something the
+codes cannot hold (a marker or allele the table lacks) is kept whole, for the exact per-pair recomputation.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.fast import Codes
+from matching.frequencies import FrequencyTable
+from matching.index import Encoder, KeyMap, Pool
+from matching.profiles import Profile
+from matching.search.entry import Entry, Side
+from matching.search.results import Flag
+from matching.search.settings import SearchSettings
+from matching.search.sex import sex_conflict
+from matching.search.units import (
+    KINDS,
+    LOOSE,
+    SIDE_CODE,
+    SIDES,
+    block_units,
+    home,
+    home_kind,
+    units_of,
+)
+
+
+class IndexStore:
+    """Typed profiles by person slot: add, replace, remove, and read back (see the module docstring)."""
+
+    def __init__(self, table: FrequencyTable, settings: SearchSettings | None = None) -> None:
+        self.table = table
+        self.settings = settings or SearchSettings()
+        self.encoder = Encoder(table)
+        untyped = self.encoder.untyped
+        # The person pool holds no codes (zero markers): each profile's codes live once, in its unit's pool (the
+        # first unit, if several) or in the loose pool; `home` says where.
+        self.persons = Pool(untyped[:0], owner_dtype=np.int8)  # slots and validity only (owner unused, 0)
+        self.loose = Pool(untyped)
+        self._home: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.pools: dict[str, Pool] = {
+            kind: Pool(untyped, 2 if kind == "trio_couple" else 1) for kind in KINDS
+        }
+        self._case_ids: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.sides: npt.NDArray[np.int8] = np.empty(0, dtype=np.int8)
+        self._roles: npt.NDArray[np.int8] = np.empty(0, dtype=np.int8)
+        self._role_names: list[str] = []
+        self._role_code: dict[str, int] = {}
+        self._pids = KeyMap(str)
+        self._people = KeyMap(int)
+        self._bulk_cases: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)  # sorted case ids ever indexed
+        self._odd: dict[int, Profile] = {}
+
+    # ---- per-slot bookkeeping ------------------------------------------------------------------------------
+
+    def pid_of(self, slot: int) -> str:
+        pid: str = self._pids.key_of(slot)
+        return pid
+
+    def person_of(self, slot: int) -> int:
+        person: int = self._people.key_of(slot)
+        return person
+
+    def case_of(self, slot: int) -> int:
+        return int(self._case_ids[slot])
+
+    def side_of(self, slot: int) -> Side:
+        return SIDES[int(self.sides[slot])]
+
+    def role_of(self, slot: int) -> str:
+        return self._role_names[int(self._roles[slot])]
+
+    def _role_codes(self, roles: list[str]) -> npt.NDArray[np.int8]:
+        for role in set(roles).difference(self._role_code):
+            self._role_code[role] = len(self._role_names)
+            self._role_names.append(role)
+        return np.fromiter(map(self._role_code.__getitem__, roles), dtype=np.int8, count=len(roles))
+
+    def _grow(self) -> None:
+        """Keep the per-slot arrays as long as the person pool's capacity."""
+        capacity = self.persons.capacity
+        if len(self._case_ids) < capacity:
+            for name, fill in (("_case_ids", -1), ("sides", -1), ("_roles", -1), ("_home", -1)):
+                old = getattr(self, name)
+                new = np.full(capacity, fill, dtype=old.dtype)
+                new[: len(old)] = old
+                setattr(self, name, new)
+
+    def _set(self, slots: npt.NDArray[np.int64], entries: list[Entry]) -> None:
+        self._grow()
+        self._case_ids[slots] = [e.case_id for e in entries]
+        self.sides[slots] = [SIDE_CODE[e.side] for e in entries]  # a StrEnum: the str value finds it too
+        self._roles[slots] = self._role_codes([e.role for e in entries])
+
+    def _home_pool(self, kind: int) -> Pool:
+        return self.loose if kind == LOOSE else self.pools[KINDS[kind]]
+
+    def column(self, slot: int) -> Codes:
+        """Return a person's code column (a copy) from its home pool."""
+        code = int(self._home[slot])
+        return self._home_pool(home_kind(code)).column(code // 16, code % 2)
+
+    def members(self, case_id: int) -> list[int]:
+        """Return the person slots of a case (a vectorised scan of the case ids)."""
+        n = self.persons.size
+        found = np.flatnonzero((self._case_ids[:n] == case_id) & self.persons.valid[:n])
+        members: list[int] = found.tolist()
+        return members
+
+    def units(self, case_id: int) -> list[tuple[str, int]]:
+        """Return the (pool, column) units of a case."""
+        units: list[tuple[str, int]] = []
+        for kind, pool in self.pools.items():
+            if not len(pool):
+                continue
+            n = pool.size
+            cols = np.flatnonzero(pool.valid[:n] & (self._case_ids[pool.owner[0, :n]] == case_id))
+            units += [(kind, c) for c in cols.tolist()]
+        return units
+
+    def child_slots(self) -> list[int]:
+        """Return the person slots of every indexed child, in slot order."""
+        size = self.persons.size
+        kids = self.persons.valid[:size] & (self.sides[:size] == SIDE_CODE[Side.CHILD])
+        slots: list[int] = np.flatnonzero(kids).tolist()
+        return slots
+
+    def shard_slots(self, i: int, n: int) -> list[int]:
+        """Return the slots of every profile but the families whose case id is not i modulo n (see `shard`)."""
+        size = self.persons.size
+        keep = self.persons.valid[:size] & (
+            (self.sides[:size] != SIDE_CODE[Side.FAMILY]) | (self._case_ids[:size] % n == i)
+        )
+        slots: list[int] = np.flatnonzero(keep).tolist()
+        return slots
+
+    # ---- storage -------------------------------------------------------------------------------------------
+
+    def add(self, entry: Entry) -> list[Flag]:
+        """Add or replace an entry (same profile_id or person_id); a sex conflict is flagged and not added."""
+        flag = sex_conflict(entry)
+        if flag is not None:
+            self.remove(entry.profile_id)
+            return [flag]
+        self.remove(entry.profile_id)
+        same_person = self._people.get(entry.person_id)
+        if same_person is not None:
+            self._remove_slot(same_person)
+        column, odd = self.encoder.encode(entry.profile)
+        slot = self.persons.add((column[:0],), (0,))
+        self._set(np.array([slot]), [entry])
+        if odd:
+            self._odd[slot] = entry.profile
+        self._pids.put(entry.profile_id, slot)
+        self._people.put(entry.person_id, slot)
+        self._rebuild(entry.case_id, new=(slot, column))
+        self._note_cases(np.array([entry.case_id], dtype=np.int64))
+        return []
+
+    def _note_cases(self, case_ids: npt.NDArray[np.int64]) -> None:
+        """Remember case ids as indexed (sorted, unique): a later bulk add sends their new members one by one."""
+        known = self._bulk_cases
+        new = np.unique(case_ids)
+        if len(known):
+            at = np.minimum(np.searchsorted(known, new), len(known) - 1)
+            new = new[known[at] != new]
+        self._bulk_cases = np.insert(known, np.searchsorted(known, new), new)
+
+    def add_many(self, entries: Iterable[Entry], chunk: int = 100_000) -> list[Flag]:
+        """Add many entries (the start-up build), streaming: profiles of cases not yet indexed go in blocks of
+        `chunk`, encoded marker by marker; replacements, and members of a case already indexed, go one by one
+        through `add` at the end (in their order). The arrays are trimmed to their size at the end.
+
+        The cyclic garbage collector is paused meanwhile: the build creates many short-lived objects and no
+        cycles, and the collector's repeated passes over them would take much of the build time.
+        """
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            flags = self._add_many(entries, chunk)
+            for pool in (self.persons, self.loose, *self.pools.values()):
+                pool.trim()
+            self._pids.merge()
+            self._people.merge()
+            return flags
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _add_many(self, entries: Iterable[Entry], chunk: int) -> list[Flag]:
+        flags: list[Flag] = []
+        fresh: list[tuple[int, Entry]] = []
+        later: list[tuple[int, Entry]] = []
+        pids: set[str] = set()
+        persons: set[int] = set()
+        later_keys: set[object] = set()
+        for seq, entry in enumerate(entries):
+            if (
+                entry.profile_id in pids
+                or entry.person_id in persons
+                or entry.profile_id in later_keys
+                or ("person", entry.person_id) in later_keys
+            ):
+                later.append((seq, entry))
+                later_keys.update((entry.profile_id, ("person", entry.person_id)))
+                continue
+            if entry.sex != "unknown" and (flag := sex_conflict(entry)) is not None:
+                flags.append(flag)
+                continue
+            pids.add(entry.profile_id)
+            persons.add(entry.person_id)
+            fresh.append((seq, entry))
+            if len(fresh) >= chunk:
+                self._flush(fresh, later)
+                pids.clear()
+                persons.clear()
+        self._flush(fresh, later)
+        later.sort(key=lambda x: x[0])
+        for _, entry in later:
+            flags += self.add(entry)
+        return flags
+
+    def _flush(self, fresh: list[tuple[int, Entry]], later: list[tuple[int, Entry]]) -> None:
+        """Add the fresh entries that touch nothing indexed as one block; the others go to `later`."""
+        if not fresh:
+            return
+        pid_keys = self._pids.encode_many([e.profile_id for _, e in fresh])
+        person_keys = self._people.encode_many([e.person_id for _, e in fresh])
+        case_ids = np.array([e.case_id for _, e in fresh], dtype=np.int64)
+        clash = self._pids.contains_many(pid_keys) | self._people.contains_many(person_keys)
+        known = self._bulk_cases
+        if len(known):
+            at = np.minimum(np.searchsorted(known, case_ids), len(known) - 1)
+            clash |= known[at] == case_ids
+        if clash.any():
+            clash |= np.isin(case_ids, case_ids[clash])  # a case goes whole, or member by member
+            later += [x for x, c in zip(fresh, clash.tolist(), strict=True) if c]
+            keep = ~clash
+            fresh[:] = [x for x, c in zip(fresh, keep.tolist(), strict=True) if c]
+            pid_keys, person_keys, case_ids = pid_keys[keep], person_keys[keep], case_ids[keep]
+        if fresh:
+            self._add_block([e for _, e in fresh], pid_keys, person_keys, case_ids)
+        fresh.clear()
+
+    def _add_block(
+        self,
+        entries: list[Entry],
+        pid_keys: npt.NDArray[Any],
+        person_keys: npt.NDArray[np.int64],
+        case_ids: npt.NDArray[np.int64],
+    ) -> None:
+        """Append entries of cases not yet indexed, and their units, with a few numpy operations per pool."""
+        codes, odd = self.encoder.encode_many([e.profile for e in entries])
+        slots = self.persons.add_block((codes[:0],), np.zeros((1, len(entries)), dtype=np.int64))
+        self._set(slots, entries)
+        self._pids.put_many(pid_keys, slots)
+        self._people.put_many(person_keys, slots)
+        self._note_cases(case_ids)
+        for i in np.flatnonzero(odd).tolist():
+            self._odd[int(slots[i])] = entries[i].profile
+        units = block_units(slots, self.sides[slots], self._roles[slots], self._role_code, case_ids)
+        base = int(slots[0])
+        in_unit = np.zeros(len(slots), dtype=bool)
+        for kind, owners in units.items():
+            if owners.shape[1]:
+                pool = self.pools[kind]
+                local = owners - base
+                cols = pool.add_block(tuple(codes[:, local[k]] for k in range(pool.width)), owners)
+                for k in range(pool.width):
+                    self._home[owners[k]] = home(KINDS.index(kind), cols, k)
+                    in_unit[local[k]] = True
+        if not in_unit.all():
+            loose = slots[~in_unit]
+            cols = self.loose.add_block((codes[:, ~in_unit],), loose[None, :])
+            self._home[loose] = home(LOOSE, cols, 0)
+
+    def remove(self, profile_id: str) -> None:
+        """Remove a profile (no error if absent): it is in no later result."""
+        slot = self._pids.get(profile_id)
+        if slot is not None:
+            self._remove_slot(slot)
+
+    def remove_case(self, case_id: int) -> None:
+        """Remove every profile of a case."""
+        for slot in self.members(case_id):
+            self._remove_slot(slot)
+
+    def _remove_slot(self, slot: int) -> None:
+        case_id = self.case_of(slot)
+        self._pids.pop(self.pid_of(slot))
+        self._people.pop(self.person_of(slot))
+        self._odd.pop(slot, None)
+        self._rebuild(case_id, leaving=slot)
+
+    def _rebuild(
+        self, case_id: int, leaving: int | None = None, new: tuple[int, Codes] | None = None
+    ) -> None:
+        """Replace a case's units by those its members form now: after `leaving` leaves, or with the `new`
+        member (slot, codes) placed in its unit or else in the loose pool. A member's codes move with its unit."""
+        saved = {
+            m: self.column(m)
+            for m in self.members(case_id)
+            if m != leaving and m != (new and new[0]) and home_kind(int(self._home[m])) != LOOSE
+        }
+        if new is not None:
+            saved[new[0]] = new[1]
+        for kind, col in self.units(case_id):
+            self.pools[kind].remove(col)
+        if leaving is not None:
+            code = int(self._home[leaving])
+            if home_kind(code) == LOOSE:
+                self.loose.remove(code // 16)
+            self.persons.remove(leaving)
+            self._case_ids[leaving] = -1
+            self._home[leaving] = -1
+        placed: set[int] = set()
+        members = [(m, self.side_of(m), self.role_of(m)) for m in self.members(case_id)]
+        for kind, owners in units_of(members):
+            col = self.pools[kind].add(tuple(saved[o] for o in owners), owners)
+            for k, o in enumerate(owners):
+                if o not in placed:
+                    placed.add(o)
+                    self._home[o] = home(KINDS.index(kind), col, k)
+        if new is not None and new[0] not in placed:
+            self._home[new[0]] = home(LOOSE, self.loose.add((new[1],), (new[0],)), 0)
+
+    # ---- reading back --------------------------------------------------------------------------------------
+
+    def __contains__(self, profile_id: object) -> bool:
+        return isinstance(profile_id, str) and self._pids.get(profile_id) is not None
+
+    def __len__(self) -> int:
+        return len(self.persons)
+
+    def profile_ids(self) -> list[str]:
+        """Return the ids of every indexed profile."""
+        return [self.pid_of(s) for s in np.flatnonzero(self.persons.valid[: self.persons.size]).tolist()]
+
+    def slot(self, profile_id: str) -> int:
+        """Return the person slot of an indexed profile (KeyError if it is not indexed)."""
+        slot = self._pids.get(profile_id)
+        if slot is None:
+            raise KeyError(f"profile {profile_id} is not in the index")
+        return slot
+
+    def entry(self, profile_id: str) -> Entry:
+        """Return an indexed profile as an Entry (sex "unknown": the index keeps no recorded sex)."""
+        return self.entry_of(self.slot(profile_id))
+
+    def entry_of(self, s: int) -> Entry:
+        return Entry(
+            self.pid_of(s),
+            self.person_of(s),
+            self.case_of(s),
+            self.side_of(s),
+            self.role_of(s),
+            "unknown",
+            self.profile_of(s),
+        )
+
+    def profile(self, profile_id: str) -> Profile:
+        """Return an indexed profile (table markers from the codes; kept whole if it has anything else)."""
+        return self.profile_of(self.slot(profile_id))
+
+    def profile_of(self, slot: int) -> Profile:
+        odd = self._odd.get(slot)
+        return odd if odd is not None else self.encoder.decode(self.column(slot))
+
+    def memory(self) -> int:
+        """Return the bytes held by the index's arrays (codes, owners, per-slot bookkeeping, id maps)."""
+        arrays = (self._case_ids, self.sides, self._roles, self._home, self._bulk_cases)
+        pools = sum(p.nbytes for p in (self.persons, self.loose, *self.pools.values()))
+        return pools + sum(a.nbytes for a in arrays) + self._pids.nbytes + self._people.nbytes
