@@ -48,13 +48,13 @@ from matching.family_pedigree import Member
 from matching.frequencies import FrequencyTable
 from matching.power import DEFAULT_SEED, DEFAULT_SIMULATIONS, PowerReport, search_power
 from matching.profiles import Profile, parse_profile
-from matching.search import Settings
+from matching.search import SearchSettings
 
 CHILD_SOURCES = (
     set(SampleSource) - FAMILY_SOURCES
 )  # sources 3, 4 and 5: the children a family is compared with
 log = logging.getLogger(__name__)
-SETTINGS = Settings()  # the search's own defaults: the standard's bands, the default mutation model
+SETTINGS = SearchSettings()  # the search's own defaults: the standard's bands, the default mutation model
 VERSION = 1  # bump when the computation changes, so every cached figure is computed again
 
 
@@ -134,7 +134,7 @@ def children_searched(session: Session) -> int:
 
 
 def _fingerprint(
-    members: dict[Member, Profile], table: FrequencyTable, settings: Settings, simulations: int
+    members: dict[Member, Profile], table: FrequencyTable, settings: SearchSettings, simulations: int
 ) -> str:
     what = {
         "version": VERSION, "members": sorted((m.name, m.role) for m in members), "table": table.source,
@@ -170,7 +170,7 @@ def case_power(
     *,
     compute: bool = True,
     table: FrequencyTable | None = None,
-    settings: Settings | None = None,
+    settings: SearchSettings | None = None,
     simulations: int = DEFAULT_SIMULATIONS,
 ) -> SearchPower | None:
     """Return the case's search power: cached if its typed members are unchanged, else computed and cached

@@ -14,7 +14,7 @@ import intake.cases.power as power
 from intake.cli.power import make_power_command
 from intake.models import AuditEvent, CasePower, DnaProfile, Person, Role, Sample, SampleSource, SampleStatus
 from matching.frequencies import FrequencyTable
-from matching.search import Settings
+from matching.search import SearchSettings
 from tests.console.factories import add_officer, case_with_profile, lab_in, log_in
 from tests.support.factories import IDENTIFILER, genotypes
 
@@ -28,7 +28,7 @@ def _small_kit(monkeypatch: pytest.MonkeyPatch) -> None:
     table = FrequencyTable.default()
     kit = FrequencyTable.from_loci([table.locus(m) for m in SMALL], source="small kit")
     monkeypatch.setattr(power, "_default_table", lambda: kit)
-    monkeypatch.setattr(power, "SETTINGS", Settings(min_shared_markers=8, candidate_lr=100.0,
+    monkeypatch.setattr(power, "SETTINGS", SearchSettings(min_shared_markers=8, candidate_lr=100.0,
                                                     inconclusive_lr=100.0))  # fmt: skip
 
 

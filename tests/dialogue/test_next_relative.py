@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 import intake.cases.power as power
 from intake.models import Case, DnaProfile, Lab, Person, Role, Sample, SampleSource, SampleStatus
 from matching.frequencies import FrequencyTable
-from matching.search import Settings
+from matching.search import SearchSettings
 from tests.dialogue.helpers import reported_case, say
 from tests.support.factories import IDENTIFILER, genotypes
 
@@ -23,7 +23,7 @@ def _small_kit(monkeypatch: pytest.MonkeyPatch) -> None:
     table = FrequencyTable.default()
     kit = FrequencyTable.from_loci([table.locus(m) for m in SMALL], source="small kit")
     monkeypatch.setattr(power, "_default_table", lambda: kit)
-    monkeypatch.setattr(power, "SETTINGS", Settings(min_shared_markers=8, candidate_lr=100.0,
+    monkeypatch.setattr(power, "SETTINGS", SearchSettings(min_shared_markers=8, candidate_lr=100.0,
                                                     inconclusive_lr=100.0))  # fmt: skip
 
 
