@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from matching import shapes
+from matching.bands import Band
 from matching.batch import GenotypeEncoding
 from matching.errors import CaseError
 from matching.family_pedigree import CHILD, Member, family_pedigree
@@ -18,7 +19,7 @@ from matching.kinship import KinshipCase, kinship_lr
 from matching.likelihood import pedigree_likelihood
 from matching.mutation import MutationModel
 from matching.profiles import Profile
-from matching.search import DEFAULT_MUTATION, Band, Entry, Side
+from matching.search import DEFAULT_MUTATION, Entry, Side
 from matching.simulate import child_of, random_profile
 
 TABLE = FrequencyTable.default()
