@@ -69,6 +69,17 @@ WEBHOOK_SECRET = "load-run-webhook-secret-0123456789"
 # Each phone books in one of the demo labs' cities in turn, so 500+ parents do not fill one lab's days.
 CITIES = ["北京", "天津", "上海", "重庆", "石家庄", "太原", "呼和浩特", "沈阳", "长春", "哈尔滨", "南京", "杭州", "合肥", "福州", "南昌", "济南", "郑州", "武汉", "长沙", "广州", "南宁", "海口", "成都", "贵阳", "昆明", "拉萨", "西安", "兰州", "西宁", "银川", "乌鲁木齐"]  # fmt: skip
 CITY_TURN = REPORT_AND_BOOK_ZH.index("广州")
+# Each phone reports a child of its own name: the same child from two phones is a likely duplicate report
+# (intake/duplicates.py), which the dialogue answers with JOIN instead of a booking.
+NAME_TURN = REPORT_AND_BOOK_ZH.index("李小明")
+SURNAMES, GIVEN = "李王张刘陈杨赵黄周吴", "明红华军丽强芳龙燕伟静磊洋敏勇艳杰娟涛超"
+
+
+def child_name(phone: int) -> str:
+    """A child's name of its own for each phone (distinct for the first 4,000 phones)."""
+    return SURNAMES[phone % 10] + GIVEN[phone // 10 % 20] + GIVEN[phone // 200 % 20]
+
+
 GIVE_UP_S = 120.0  # a phone retries one delivery for at most this long (Twilio's own retries span longer)
 BOOKED = "已预约"
 LAB_CAPACITY = 5000  # bookings a day at each demo lab during the run
@@ -288,6 +299,7 @@ def sms_conversations(phones: int, first_phone: int = 0) -> list[list[Delivery]]
     for p in range(first_phone, first_phone + phones):
         turns = list(REPORT_AND_BOOK_ZH)
         turns[CITY_TURN] = CITIES[p % len(CITIES)]
+        turns[NAME_TURN] = child_name(p)
         conversation = []
         for t, text in enumerate(turns):
             params = {"MessageSid": f"SM{p:08x}{t:024x}", "AccountSid": "AC" + "0" * 32, "From": f"+86138{p:08d}",
@@ -309,6 +321,7 @@ def telegram_conversations(chats: int) -> list[list[Delivery]]:
         chat_id = 700_000_000 + c
         turns = list(REPORT_AND_BOOK_ZH)
         turns[CITY_TURN] = CITIES[c % len(CITIES)]
+        turns[NAME_TURN] = child_name(c)
         conversation = []
         for t, text in enumerate(turns):
             update_id = c * 100 + t + 1
