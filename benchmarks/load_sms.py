@@ -728,7 +728,12 @@ def run_one(
     env["PYTHONUNBUFFERED"] = "1"  # a worker's first line says it is ready
     for i in range(dialogue_workers):
         helpers.append(
-            Server([reunite, "dialogue-worker"], env, 0, folder / f"dialogue{name_suffix}_{i}.log")
+            Server(
+                [reunite, "dialogue-worker", "--nice", str(args.dialogue_nice)],
+                env,
+                0,
+                folder / f"dialogue{name_suffix}_{i}.log",
+            )  # fmt: skip
         )
     if dialogue_workers and not args.telegram:
         for i in range(args.senders):
@@ -791,7 +796,8 @@ def run_one(
         problems.append(f"{len(r.gave_up)} deliveries given up (status {dict(r.other_status)})")
     name = "bare Flask (gunicorn, 2 workers)" if target == "bare" else (
         f"reunite {'Telegram' if telegram else 'SMS'} ({args.workers} workers"
-        + (f", spool, {dialogue_workers} dialogue" if dialogue_workers else ", inline") + ")")  # fmt: skip
+        + (f", spool, {dialogue_workers} dialogue, nice {args.dialogue_nice}" if dialogue_workers else ", inline")
+        + ")")  # fmt: skip
     line = figures(name, wall, r)
     if dialogue_workers:
         line += "\n" + conversation_figures(url, client, handed, wall, drained)
@@ -903,6 +909,8 @@ def main() -> int:
     parser.add_argument(
         "--senders", type=int, default=2, help="spool: `reunite worker` processes sending SMS"
     )
+    parser.add_argument("--dialogue-nice", type=int, default=10,
+                        help="spool: the dialogue workers' --nice (0: the web's priority)")  # fmt: skip
     parser.add_argument("--rate", type=float, default=0.0,
                         help="first deliveries a second, paced (0: as fast as they are answered)")  # fmt: skip
     parser.add_argument("--py-spy", metavar="FILE", help="sample one reunite worker for 10 s into FILE")

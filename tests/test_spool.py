@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -131,6 +132,44 @@ def test_a_delivery_is_stored_and_answered_without_running_the_dialogue(phone, s
     assert count(session_factory, sa.select(Delivery)) == 1
     assert inbound(session_factory) == []  # the dialogue did not run
     assert count(session_factory, sa.select(Contact)) == 0
+
+
+def test_the_webhook_sends_one_statement_and_no_transaction_of_its_own_on_postgresql(phone, engine, backend):
+    sent: list[str] = []
+
+    def on_statement(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        sent.append(" ".join(statement.split()[:3]))
+
+    def on_commit(_conn: object) -> None:
+        sent.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "commit", on_commit)
+    try:
+        assert phone.post(phone.params("你好")).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "commit", on_commit)
+    # PostgreSQL: the INSERT alone, in autocommit (no BEGIN, no COMMIT: one round trip); SQLite: its write lock
+    expected = (
+        ["INSERT INTO deliveries"]
+        if backend == "postgresql"
+        else ["BEGIN IMMEDIATE", "INSERT INTO deliveries", "COMMIT"]
+    )
+    assert sent == expected
+
+
+def test_the_dialogue_worker_lowers_its_priority_so_the_webhooks_accept_first(monkeypatch):
+    from click.testing import CliRunner
+
+    from intake.cli import dialogue as command
+
+    asked: list[int] = []
+    monkeypatch.setattr(command.os, "nice", lambda n: asked.append(n) or n)
+    monkeypatch.setattr(command, "runtime_from_env", lambda **_: (_ for _ in ()).throw(SystemExit(3)))
+    assert CliRunner().invoke(command.dialogue_worker, []).exit_code == 3
+    assert CliRunner().invoke(command.dialogue_worker, ["--nice", "0"]).exit_code == 3
+    assert asked == [command.DEFAULT_NICE, 0] and command.DEFAULT_NICE > 0
 
 
 def test_a_worker_processes_it_and_the_reply_reaches_twilio_once(phone, session_factory, sender, fake_twilio):
