@@ -25,11 +25,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from intake import schema
-from intake.config import Settings
-from intake.db import make_engine
 from intake.models import Case, CaseStatus, Channel, Contact, OfficerRole, Person, Role, Sample, SampleSource
 from intake.models.officers import create_officer
+from intake.platform import schema
+from intake.platform.db import make_engine
+from intake.platform.settings import Settings
 from intake.runtime import Runtime
 from intake.web import create_app
 

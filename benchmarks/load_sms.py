@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.sms_phone import AUTH_TOKEN, PUBLIC_BASE_URL, REPORT_AND_BOOK_ZH  # noqa: E402
-from intake.crypto import KEYS_VARIABLE, new_key  # noqa: E402
+from intake.platform.crypto import KEYS_VARIABLE, new_key  # noqa: E402
 
 BOT_TOKEN = "123456789:LOAD-token-for-the-fake-bot-api-xyz"
 WEBHOOK_SECRET = "load-run-webhook-secret-0123456789"

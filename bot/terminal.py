@@ -15,7 +15,7 @@ from typing import TextIO
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.dialogue.types import Incoming
-from intake.inbox import process, render_plain
+from intake.inbound.inbox import process, render_plain
 from intake.models import Channel, utcnow
 
 PROMPT = "you> "

@@ -17,14 +17,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake import crypto, schema
-from intake.config import SettingError, Settings
-from intake.db import make_engine, make_session_factory
-from intake.slots import HORIZON_INFO_KEY
+from intake.labs.slots import HORIZON_INFO_KEY
+from intake.platform import crypto, schema
+from intake.platform.db import make_engine, make_session_factory
+from intake.platform.settings import NUMBA_CACHE_FOLDER, SettingError, Settings
 
 log = logging.getLogger(__name__)
-
-NUMBA_CACHE_FOLDER = "numba-cache"
 
 
 class StartError(RuntimeError):
@@ -100,7 +98,7 @@ class Runtime:
 
     def load_demo_labs_if_empty(self) -> bool:
         """Load the shipped demo lab directory when no lab exists yet, so booking can be tried at once."""
-        from intake.labs import load_demo_labs
+        from intake.labs.directory import load_demo_labs
         from intake.models import Lab
 
         with self.session_factory() as session:

@@ -32,7 +32,6 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from intake.db import Base
 from intake.dialogue.casefile import CONSENT_TEXT_VERSION
 from intake.models import (
     Case,
@@ -52,6 +51,7 @@ from intake.models import (
     utcnow,
 )
 from intake.models._common import EncryptedJSON
+from intake.platform.db import Base
 from matching.frequencies import FrequencyTable
 from matching.synthetic import Config, Families, Found, FoundSource, Generator, RelativeKind, genotype_dicts
 

@@ -10,7 +10,7 @@ from types import FrameType
 import click
 
 from intake.cli.support import runtime_from_env
-from intake.config import SettingError
+from intake.platform.settings import SettingError
 from intake.runtime import Runtime
 from notifications.config import WorkerSettings
 from notifications.worker import Worker, installed_tasks

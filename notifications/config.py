@@ -1,6 +1,6 @@
 """The notification worker's settings: where the providers are and how to retry, from environment variables.
 
-Twilio's account, token and number are the service's own settings (`intake.config.Settings`); the rest is read
+Twilio's account, token and number are the service's own settings (`intake.platform.settings.Settings`); the rest is read
 here, so the core's settings do not grow with every provider. A malformed value raises `SettingError`.
 """
 
@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from intake.config import SettingError, Settings
+from intake.platform.settings import SettingError, Settings
 
 TWILIO_API = "https://api.twilio.com"
 TELEGRAM_API = "https://api.telegram.org"

@@ -1,4 +1,4 @@
-"""MMS photos: downloaded from Twilio by `reunite worker`, never inside the webhook (`intake.media_fetch`).
+"""MMS photos: downloaded from Twilio by `reunite worker`, never inside the webhook (`intake.inbound.media`).
 
 Registered as the worker task `sms_media` (`reunite.worker_tasks`): each pass downloads the due MMS media with
 the account's credentials (HTTP basic auth, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN; without them nothing is
@@ -17,10 +17,10 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.config import Settings
-from intake.media_fetch import MediaGone, MediaUnavailable, fetch_pending
+from intake.inbound.media import MediaGone, MediaUnavailable, fetch_pending
 from intake.models import Channel
-from intake.photos import MAX_PHOTO_BYTES, too_large
+from intake.platform.photos import MAX_PHOTO_BYTES, too_large
+from intake.platform.settings import Settings
 
 CDN_HOSTS = frozenset({"mms.twiliocdn.com", "media.twiliocdn.com"})  # where Twilio redirects a media request
 S3_HOST, S3_BUCKET = "s3-external-1.amazonaws.com", "/media.twiliocdn.com/"  # media kept without HTTP auth

@@ -15,9 +15,9 @@ import re
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
-from intake.db import transaction
 from intake.models import Notification, NotificationChannel
-from intake.outbox import PROVIDER_STATES, record_provider_status
+from intake.outbox.delivery import PROVIDER_STATES, record_provider_status
+from intake.platform.db import transaction
 from intake.web.support import json_error, runtime
 from sms.webhook import _SID, refuse_unsigned
 

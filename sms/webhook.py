@@ -2,7 +2,7 @@
 with an empty TwiML at once (a dialogue worker answers through Twilio's API), or, in the inline mode, hand it to
 the intake inbox and answer with the replies in TwiML.
 
-The mode is REUNITE_REPLY_MODE (intake/config.py): `spool`, the default, is used when the service can send SMS
+The mode is REUNITE_REPLY_MODE (intake/platform/settings.py): `spool`, the default, is used when the service can send SMS
 (TWILIO_ACCOUNT_SID and TWILIO_FROM_NUMBER are set, for the notification worker); without them, or with
 `inline`, the dialogue runs in the request (docs/architecture.md, "The spool").
 
@@ -36,12 +36,13 @@ from flask import Blueprint, Response, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from intake import clock, spool
-from intake.config import Settings
 from intake.dialogue.types import Incoming, Media, Reply
-from intake.errors import InputError
-from intake.inbox import check_incoming, process, render_plain
+from intake.inbound import spool
+from intake.inbound.inbox import check_incoming, process, render_plain
 from intake.models import MAX_ADDRESS_CHARS, MAX_CONTENT_TYPE_CHARS, MAX_PROVIDER_ID_CHARS, Channel
+from intake.platform import clock
+from intake.platform.errors import InputError
+from intake.platform.settings import Settings
 from intake.web.support import json_error, runtime
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import intake.models  # noqa: F401 - registers every table
-from intake import crypto
-from intake.db import make_session_factory
+from intake.platform import crypto
+from intake.platform.db import make_session_factory
 from tests.support import network
 from tests.support.databases import (
     REQUIRE_PG_VARIABLE,
@@ -27,7 +27,7 @@ from tests.support.databases import (
 
 network.install()
 
-# Genotypes and photos are encrypted (intake.crypto): every test runs with this key unless it installs others;
+# Genotypes and photos are encrypted (intake.platform.crypto): every test runs with this key unless it installs others;
 # in the environment too, for the processes a test starts (Dask workers) and the settings it reads from there.
 TEST_DATA_KEY = "dGVzdC1kYXRhLWtleS1vZi1yZXVuaXRlLTMyLWJ5dGU="
 os.environ["REUNITE_DATA_KEYS"] = TEST_DATA_KEY

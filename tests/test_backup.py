@@ -24,11 +24,11 @@ from sqlalchemy.engine import make_url
 
 from bot.telegram.config import TelegramSettings
 from bot.telegram.webhook import CHANNEL_KEY, SECRET_HEADER, SETTINGS_KEY
-from intake import schema
-from intake.backup import BackupError, create_backup, find_pg_tool, known_revisions, restore_backup
-from intake.config import Settings
-from intake.lab_keys import issue_key
+from intake.labs.keys import issue_key
 from intake.models import Attachment, Lab, Sample
+from intake.platform import schema
+from intake.platform.backup import BackupError, create_backup, find_pg_tool, known_revisions, restore_backup
+from intake.platform.settings import Settings
 from intake.runtime import Runtime
 from intake.web import create_app
 from tests.bot.test_photos import photo_with_gps
@@ -175,7 +175,7 @@ def test_sqlite_round_trip_restores_every_row_and_photo_and_lists_the_key_apart(
 
 
 def test_a_postgresql_backup_without_pg_dump_is_refused_with_what_to_run(tmp_path, monkeypatch):
-    monkeypatch.setattr("intake.backup.databases.find_pg_tool", lambda name: None)
+    monkeypatch.setattr("intake.platform.backup.databases.find_pg_tool", lambda name: None)
     settings = _settings(tmp_path / "a", "postgresql+psycopg://reunite:secret@127.0.0.1:5432/reunite")
     with pytest.raises(BackupError) as refused:
         create_backup(settings, tmp_path)

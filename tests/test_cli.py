@@ -166,7 +166,7 @@ def test_serve_warns_in_one_line_and_in_healthz_when_numba_is_missing(tmp_path):
 # Where numba will keep matching.fast's kernels, after the runtime started; then one small function is compiled
 # and cached, to show the folder is really used (compiling the parallel kernels themselves takes far longer).
 CACHE_PATHS = """
-from intake.config import Settings
+from intake.platform.settings import Settings
 from intake.runtime import Runtime
 Runtime.start(Settings.from_env())
 import numba

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from intake.booking import book, has_sampling_consent, reschedule
-from intake.consent import SAMPLE_USE_SCOPES, missing_scopes, require_sample_consent
-from intake.errors import ConsentRequiredError
+from intake.cases.consent import SAMPLE_USE_SCOPES, missing_scopes, require_sample_consent
+from intake.labs.appointments import book, has_sampling_consent, reschedule
 from intake.models import CaseStatus, Channel, Consent, ConsentScope, SampleSource, utcnow
+from intake.platform.errors import ConsentRequiredError
 from tests.labs.factories import TODAY, make_case, make_lab
 
 MONDAY, TUESDAY = date(2026, 11, 30), date(2026, 12, 1)
@@ -88,7 +88,7 @@ def test_a_withdrawn_case_has_no_consent_whatever_was_recorded(session):
         require_sample_consent(session, case)
 
 
-# --- consent belongs to the person giving the sample (intake.consent.consent_status) -------------------------
+# --- consent belongs to the person giving the sample (intake.cases.consent.consent_status) -------------------------
 
 
 def _person(session, case, role):
@@ -121,7 +121,7 @@ def _family_case(session):
 
 
 def test_a_sisters_refusal_is_hers_and_does_not_stop_the_mothers_booking(session):
-    from intake.consent import Answer, consent_status
+    from intake.cases.consent import Answer, consent_status
 
     lab = make_lab(session)
     case, mother, sister = _family_case(session)
@@ -136,7 +136,7 @@ def test_a_sisters_refusal_is_hers_and_does_not_stop_the_mothers_booking(session
 
 
 def test_the_mothers_yes_does_not_cover_the_father(session):
-    from intake.consent import consent_status
+    from intake.cases.consent import consent_status
     from intake.models import Role
 
     lab = make_lab(session)
@@ -163,7 +163,7 @@ def test_the_mothers_yes_does_not_cover_the_father(session):
 @settings(max_examples=30, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 def test_the_matchers_bulk_form_answers_as_consent_status_for_every_person(session, answers, withdrawn_case):
-    from intake.consent import ConsentBook, consent_status
+    from intake.cases.consent import ConsentBook, consent_status
     from intake.models import Role
 
     savepoint = session.begin_nested()

@@ -16,9 +16,9 @@ from alembic.migration import MigrationContext
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from intake import schema
-from intake.db import Base, make_engine
 from intake.models import Channel, Contact
+from intake.platform import schema
+from intake.platform.db import Base, make_engine
 from tests.support.network import NetworkAccessDenied
 
 

@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from intake.dialogue.engine import STEPS
 from intake.dialogue.steps import END, Question, Step
 from intake.dialogue.types import Choice, Incoming, Media, Reply
-from intake.errors import InputError
-from intake.inbox import process, render_plain
+from intake.inbound.inbox import process, render_plain
 from intake.models import (
     Attachment,
     AuditEvent,
@@ -22,6 +21,7 @@ from intake.models import (
     audit,
     utcnow,
 )
+from intake.platform.errors import InputError
 
 
 def _incoming(text: str, sid: str | None = "SM1") -> Incoming:

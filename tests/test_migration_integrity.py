@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from intake import schema
-from intake.db import make_engine
+from intake.platform import schema
+from intake.platform.db import make_engine
 from tests.support.databases import PG_ADMIN_URL, postgres_unavailable_reason
 
 OLD_ROWS = [("in", "replied"), ("out", "queued"), ("in", "failed"), ("in", "received")]

@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from intake.db import Base
+from intake.cases.erasure import erased_values, owned_rows
 from intake.dialogue.types import Incoming, Media
-from intake.erasure import erased_values, owned_rows
-from intake.inbox import process
-from intake.labs import load_demo_labs
+from intake.inbound.inbox import process
+from intake.labs.directory import load_demo_labs
 from intake.models import (
     AuditEvent,
     Candidate,
@@ -24,6 +23,7 @@ from intake.models import (
     Sample,
     utcnow,
 )
+from intake.platform.db import Base
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import PHONE
 
@@ -79,7 +79,7 @@ def test_delete_erases_every_declared_personal_column_and_the_audit_log_never_na
     with session_factory() as session, session.begin():  # the lab typed the booked sample
         sample = session.scalars(sa.select(Sample)).one()
         from intake.models.custody import CustodyEventType
-        from intake.outbox import notify_sample_event
+        from intake.outbox.reminders import notify_sample_event
 
         assert notify_sample_event(session, sample, CustodyEventType.TYPED) is not None  # the family is told
         session.add(DnaProfile(id="p" * 32, sample_id=sample.id, lab_id=session.scalars(sa.select(Lab.id)).first(),

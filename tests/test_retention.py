@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from intake.config import SettingError, Settings
+from intake.cases.retention import _Schedule as Schedule
+from intake.cases.retention import delete_files, run_retention, worker_task
 from intake.dialogue.types import Incoming, Media
-from intake.inbox import process
+from intake.inbound.inbox import process
 from intake.models import (
     Attachment,
     Audience,
@@ -37,8 +38,7 @@ from intake.models import (
     Sample,
     utcnow,
 )
-from intake.retention import _Schedule as Schedule
-from intake.retention import delete_files, run_retention, worker_task
+from intake.platform.settings import SettingError, Settings
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import PHONE
 from tests.test_cli import _reunite
@@ -54,7 +54,7 @@ def _settings(tmp_path: Path, **days: int) -> Settings:
 @pytest.fixture
 def reported(session_factory, tmp_path):
     """A case reported by SMS (messages stored), with a photo, a profile, a sent notification and match jobs."""
-    from intake.labs import load_demo_labs
+    from intake.labs.directory import load_demo_labs
 
     with session_factory() as s, s.begin():
         load_demo_labs(s)
@@ -219,7 +219,7 @@ def test_the_retention_command_dry_run(tmp_path):
 
 
 def test_closed_cases_are_erased_in_bounded_batches(session_factory, tmp_path, monkeypatch):
-    from intake import retention
+    from intake.cases import retention
     from tests.labs.factories import make_case
 
     monkeypatch.setattr(retention, "BATCH", 2)

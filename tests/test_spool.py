@@ -24,9 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.telegram.config import TelegramSettings
 from bot.telegram.webhook import SECRET_HEADER, SETTINGS_KEY, spool_processor
-from intake import clock, spool
-from intake.config import SettingError, Settings
-from intake.inbox import process
+from intake.inbound import spool
+from intake.inbound.inbox import process
 from intake.models import (
     Channel,
     Contact,
@@ -38,7 +37,9 @@ from intake.models import (
     NotificationChannel,
     NotificationStatus,
 )
-from intake.outbox import REPLY_TEMPLATE
+from intake.outbox.templates import REPLY_TEMPLATE
+from intake.platform import clock
+from intake.platform.settings import SettingError, Settings
 from intake.runtime import Runtime
 from notifications.config import WorkerSettings
 from notifications.providers import Accepted, Outcome, Outgoing, Retry
@@ -479,9 +480,9 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_another_processed_once(
     script = textwrap.dedent(
         f"""
         import sys, time
-        from intake.db import make_engine, make_session_factory
+        from intake.platform.db import make_engine, make_session_factory
         from intake.models import Channel
-        from intake import spool
+        from intake.inbound import spool
         factory = make_session_factory(make_engine({url!r}))
         real = spool.inbox_processor(factory)
         def hangs(delivery):

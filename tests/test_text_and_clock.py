@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from intake import clock
-from intake.slots import china_today
-from intake.text import fold, simplified
+from intake.labs.slots import china_today
+from intake.platform import clock
+from intake.platform.text import fold, simplified
 
 
 def test_fold():

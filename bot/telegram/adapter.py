@@ -6,9 +6,9 @@ The same path serves polling and the webhook (`TelegramChannel.handle`):
   retried update is processed once and never answered twice): a text, a command, a button press, a shared
   location, or a photo (kept as a `telegram:file/<file_id>` reference in the message's first commit).
 * Then, inside the inbox's dialogue transaction: photos are downloaded (getFile and the file URL on the Bot API
-  server's file API only), checked and stripped of metadata by `intake.photos`, and the stored photo id is
+  server's file API only), checked and stripped of metadata by `intake.platform.photos`, and the stored photo id is
   recorded on the attachment; the dialogue runs. A photo Telegram cannot give within INLINE_DOWNLOAD_S (down,
-  slow, 5xx) is not lost: it stays due for the worker's fetch job (`bot.telegram.media`, `intake.media_fetch`),
+  slow, 5xx) is not lost: it stays due for the worker's fetch job (`bot.telegram.media`, `intake.inbound.media`),
   which retries it. Whatever else fails there is parked by the inbox with its error and the person gets its
   apology. A photo's caption reaches the dialogue as the message's text: it describes the child at the
   description question and is a note on the photo anywhere else, never an answer (`intake.dialogue.engine`).
@@ -49,14 +49,14 @@ from telegram import Message as TgMessage
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.telegram.api import BotApi
-from intake import clock
-from intake.codes import normalise_case_reference
 from intake.dialogue.engine import handle as run_dialogue
 from intake.dialogue.types import Incoming, Media, Reply
-from intake.i18n import CHINESE, ENGLISH, N_, translate
-from intake.inbox import process
+from intake.inbound.inbox import process
 from intake.models import Attachment, Channel, Contact, Direction, Message, MessageStatus, contact_for
-from intake.photos import MAX_PHOTO_BYTES, PhotoError, delete_photo, store_photo
+from intake.platform import clock
+from intake.platform.codes import normalise_case_reference
+from intake.platform.i18n import CHINESE, ENGLISH, N_, translate
+from intake.platform.photos import MAX_PHOTO_BYTES, PhotoError, delete_photo, store_photo
 
 log = logging.getLogger(__name__)
 
@@ -370,7 +370,7 @@ class TelegramChannel:
                 log.warning(
                     "photo of update %s not downloaded now (%s): left to the fetch job", inbound.id, exc
                 )
-                row.fetch_after = clock.now()  # intake.media_fetch retries it
+                row.fetch_after = clock.now()  # intake.inbound.media retries it
                 kept.append(media)
                 continue
             except PhotoError as exc:
@@ -464,7 +464,7 @@ class TelegramChannel:
 
 def render_choices(reply: Reply) -> str:
     """Render a reply without buttons: its choices as numbered lines, as SMS shows them."""
-    from intake.inbox import render_plain
+    from intake.inbound.inbox import render_plain
 
     return render_plain(reply)
 

@@ -17,7 +17,7 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.telegram.config import TelegramSettings
-from intake.photos import PhotoError, too_large
+from intake.platform.photos import PhotoError, too_large
 
 T = TypeVar("T")
 CALL_TIMEOUT_S = 120.0

@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 
 from bot.telegram.config import TelegramSettings
 from intake.cli.support import runtime_from_env
-from intake.config import SettingError
+from intake.platform.settings import SettingError
 
 
 def _settings(*, secret: bool = False) -> TelegramSettings:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from intake.config import SettingError
+from intake.platform.settings import SettingError
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and - in a webhook's secret token.

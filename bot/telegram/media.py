@@ -3,7 +3,7 @@
 The adapter downloads a photo at once (`bot.telegram.adapter`); when Telegram cannot give it then (down, slow,
 5xx), its attachment stays due and this worker task (`telegram_media` in `reunite.worker_tasks`) downloads it
 through the same Bot API server's file API (`BotApi.download`: getFile, then `<server>/file/bot<token>/...`
-only), with the retries of `intake.media_fetch`. Without TELEGRAM_BOT_TOKEN nothing is fetched and the rows wait.
+only), with the retries of `intake.inbound.media`. Without TELEGRAM_BOT_TOKEN nothing is fetched and the rows wait.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from telegram.error import BadRequest, TelegramError
 from bot.telegram.adapter import FILE_PREFIX
 from bot.telegram.api import BotApi
 from bot.telegram.config import TelegramSettings
-from intake.config import Settings
-from intake.media_fetch import MediaGone, MediaUnavailable, fetch_pending
+from intake.inbound.media import MediaGone, MediaUnavailable, fetch_pending
 from intake.models import Channel
-from intake.photos import MAX_PHOTO_BYTES
+from intake.platform.photos import MAX_PHOTO_BYTES
+from intake.platform.settings import Settings
 
 _api: dict[TelegramSettings, BotApi] = {}
 _api_lock = threading.Lock()

@@ -28,9 +28,9 @@ from telegram import Update
 from bot.telegram.adapter import TelegramChannel, read_update
 from bot.telegram.api import BotApi
 from bot.telegram.config import TelegramSettings
-from intake import spool
-from intake.config import SettingError
+from intake.inbound import spool
 from intake.models import Channel
+from intake.platform.settings import SettingError
 from intake.runtime import Runtime
 from intake.web.support import json_error, runtime
 

@@ -1,4 +1,4 @@
-"""`reunite backup [PATH]` and `reunite restore PATH`: the whole service in one archive, and back (intake.backup)."""
+"""`reunite backup [PATH]` and `reunite restore PATH`: the whole service in one archive, and back (intake.platform.backup)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from intake.backup import BackupError, create_backup, restore_backup
 from intake.cli.support import settings_from_env
+from intake.platform.backup import BackupError, create_backup, restore_backup
 
 
 @click.command("backup")

@@ -14,10 +14,10 @@ from datetime import date, datetime
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.cases.found_children import CLAIMED_ROLES, register_found_child
 from intake.cli.support import runtime_from_env
-from intake.errors import ReuniteError
-from intake.found_children import CLAIMED_ROLES, register_found_child
 from intake.models import Role, SampleSource, Sex
+from intake.platform.errors import ReuniteError
 
 SOURCES = {
     "rescued": SampleSource.RESCUED_CHILD,

@@ -1,4 +1,4 @@
-"""`reunite dialogue-worker`: process the deliveries the webhooks spooled (intake/spool.py), and the same worker
+"""`reunite dialogue-worker`: process the deliveries the webhooks spooled (intake/inbound/spool.py), and the same worker
 run inside `reunite serve` on SQLite, where no other process may write."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from types import FrameType
 
 import click
 
-from intake import outbox, spool
 from intake.cli.support import runtime_from_env
+from intake.inbound import spool
 from intake.models import Channel
+from intake.outbox.queue import QUEUED
 from intake.runtime import Runtime
 
 PROCESSOR_GROUP = "reunite.dialogue_processors"  # channel name -> factory(runtime) -> processor or None
@@ -40,7 +41,7 @@ def start_embedded(rt: Runtime, stop: threading.Event) -> list[threading.Thread]
     thread.start()
     threads = [thread]
     for ep in sorted(entry_points(group=SERVICE_THREADS_GROUP), key=lambda ep: ep.name):
-        started = ep.load()(rt, stop, outbox.QUEUED)
+        started = ep.load()(rt, stop, QUEUED)
         threads.extend(started)
     return threads
 

@@ -6,10 +6,10 @@ from collections import Counter
 
 import click
 
-from intake import crypto
 from intake.cli.support import runtime_from_env
-from intake.photos import photo_key_usage
-from intake.reencrypt import BATCH, PLAINTEXT, key_usage, reencrypt
+from intake.platform import crypto
+from intake.platform.photos import photo_key_usage
+from intake.platform.reencrypt import BATCH, PLAINTEXT, key_usage, reencrypt
 
 
 @click.group()

@@ -11,8 +11,8 @@ import click
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.cli.labs import make_labs_group
-from intake.errors import NotFoundError
-from intake.lab_keys import VALID_DAYS, issue_key, revoke_key
+from intake.labs.keys import VALID_DAYS, issue_key, revoke_key
+from intake.platform.errors import NotFoundError
 
 SessionFactoryGetter = Callable[[], sessionmaker[Session]]
 

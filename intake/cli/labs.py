@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.errors import ReuniteError
-from intake.lab_import import ActivationReport, describe
-from intake.labs import import_labs, load_demo_labs, matching_labs, set_active
+from intake.labs.directory import import_labs, load_demo_labs, matching_labs, set_active
+from intake.labs.directory_import import ActivationReport, describe
 from intake.models import Lab
+from intake.platform.errors import ReuniteError
 
 EMPTY = (
     "the lab directory is empty. `reunite serve` and `reunite chat` load the DEMO directory (fictional labs, "

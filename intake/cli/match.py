@@ -21,9 +21,9 @@ from rich.table import Table
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from intake.cli.support import runtime_from_env
-from intake.errors import ReuniteError
-from intake.match_queue import resolve_flag
+from intake.matches.queue import resolve_flag
 from intake.models import Candidate, CandidateStatus, Case, JobState, MatchFlag, MatchJob, audit
+from intake.platform.errors import ReuniteError
 
 if TYPE_CHECKING:  # the worker (numpy, numba) is loaded only by the commands that run it
     from matching.service.worker import BuildSummary, RunSummary, Worker

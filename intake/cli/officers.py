@@ -14,8 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.cli.support import runtime_from_env
-from intake.errors import ReuniteError
-from intake.i18n import ENGLISH, translate
 from intake.models import Officer, OfficerRole
 from intake.models.officers import (
     create_officer,
@@ -25,6 +23,8 @@ from intake.models.officers import (
     set_role,
     unlock,
 )
+from intake.platform.errors import ReuniteError
+from intake.platform.i18n import ENGLISH, translate
 
 ROLES = [r.value for r in OfficerRole]
 CLI_ACTOR = "officer:cli"

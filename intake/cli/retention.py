@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from intake.cases.retention import delete_files, run_retention
 from intake.cli.support import runtime_from_env
-from intake.db import transaction
-from intake.retention import delete_files, run_retention
+from intake.platform.db import transaction
 
 
 @click.command("retention")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from intake.config import SettingError, Settings
+from intake.platform.settings import SettingError, Settings
 from intake.runtime import Runtime, StartError
 
 

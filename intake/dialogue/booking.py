@@ -9,10 +9,8 @@ from __future__ import annotations
 import re
 from functools import partial
 
-from intake import booking as appointments
 from intake.dialogue import other_parent
 from intake.dialogue.bookable import (
-    CLOSED,
     PICKER_SIZE,
     BookingState,
     bookable_cases,
@@ -28,10 +26,11 @@ from intake.dialogue.state import need
 from intake.dialogue.status import contact_cases, day_label, own_booking, withdrawn_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, StepGone
 from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
-from intake.errors import ConsentRequiredError, InputError, SlotFullError
-from intake.i18n import Msg, _
-from intake.labs import LabOption, find_labs, free_days, nearest_labs, no_labs_reason
-from intake.models import Booking, BookingStatus, Case, CaseStatus, FoundChild, Lab
+from intake.labs import appointments
+from intake.labs.directory import LabOption, find_labs, free_days, nearest_labs, no_labs_reason
+from intake.models import CLOSED_STATUSES, Booking, BookingStatus, Case, CaseStatus, FoundChild, Lab
+from intake.platform.errors import ConsentRequiredError, InputError, SlotFullError
+from intake.platform.i18n import Msg, _
 
 PICK_CASE, MANAGE, PLACE = "book.pick_case", "book.manage", "book.place"
 LAB, DAY, CONFIRM, CANCEL_CONFIRM = "book.lab", "book.day", "book.confirm", "book.cancel_confirm"
@@ -334,9 +333,9 @@ def still_applies(ctx: Ctx, step: str) -> None:
         if booking is None or booking.status != BookingStatus.BOOKED:
             raise StepGone(_("That appointment is no longer booked. Send BOOK to make a new one, or STATUS to see "
                              "your case."))  # fmt: skip
-    # Another person's answers never change this person's consent (intake.consent), and the reporter's DELETE
+    # Another person's answers never change this person's consent (intake.cases.consent), and the reporter's DELETE
     # withdraws the case (above): the booking service checks the person's consent again when it books.
-    if step in BOOKING_STEPS and case.status in CLOSED:
+    if step in BOOKING_STEPS and case.status in CLOSED_STATUSES:
         raise StepGone(_("Case %(reference)s is closed, so no appointment can be booked for it. Send STATUS to "
                          "see your case.", reference=case.reference))  # fmt: skip
 

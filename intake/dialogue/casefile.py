@@ -15,13 +15,13 @@ from typing import Any, Self
 import sqlalchemy as sa
 from babel.dates import format_date
 
-from intake.codes import insert_with_unique_code, new_case_pin, new_case_reference
-from intake.dates import Age, Precision, When
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.steps import END, YES_NO, Ctx, fold, is_english
-from intake.errors import InputError
-from intake.i18n import N_, Msg, _
 from intake.models import Case, CaseStatus, Consent, ConsentScope, Person, Role, Sex, attachments_of, audit
+from intake.platform.codes import insert_with_unique_code, new_case_pin, new_case_reference
+from intake.platform.dates import Age, Precision, When
+from intake.platform.errors import InputError
+from intake.platform.i18n import N_, Msg, _
 
 # Bump when the consent questions' wording changes, so each recorded answer says which text was shown.
 CONSENT_TEXT_VERSION = "consent-2026-01"

@@ -30,16 +30,13 @@ from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from intake import clock
-from intake.booking import active_booking
 from intake.dialogue import booking, erase, join, language, link, menu, mydata, report, volunteer
 from intake.dialogue.keywords import Command, classify, is_pinyin, normalise
 from intake.dialogue.status import contact_cases, say_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, StepGone, option_words, step_table
 from intake.dialogue.types import Incoming, Reply
-from intake.errors import ReuniteError
-from intake.i18n import Msg, _
-from intake.media_fetch import is_photo_type
+from intake.inbound.media import is_photo_type
+from intake.labs.appointments import active_booking
 from intake.models import (
     Attachment,
     Contact,
@@ -49,6 +46,9 @@ from intake.models import (
     audit,
     contact_for,
 )
+from intake.platform import clock
+from intake.platform.errors import ReuniteError
+from intake.platform.i18n import Msg, _
 
 FLOWS: tuple[Flow, ...] = (
     menu.FLOW, report.FLOW, booking.FLOW, erase.FLOW, join.FLOW, link.FLOW, volunteer.FLOW,
@@ -304,7 +304,7 @@ def _drop_files(session: Session, incoming: Incoming) -> tuple[Incoming, list[st
 
 
 def _note_photos(ctx: Ctx) -> None:
-    # A photo sent at any step is stored with its message (intake.inbox); say so first, unless the step did.
+    # A photo sent at any step is stored with its message (intake.inbound.inbox); say so first, unless the step did.
     if ctx.incoming.media and not ctx.photos_noted:
         ctx.say(_("Thank you, we received your photo and kept it with your message."))
         ctx.replies.insert(0, ctx.replies.pop())

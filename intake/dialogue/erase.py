@@ -3,7 +3,7 @@
 A contact with a case of their own confirms with the case PIN (the six digits given when the case was reported
 or joined): a phone left on a table must not be enough to wipe a family's search. `DELETE <PIN>` on one line
 does it at once. Wrong PINs are refused, audited and count toward the same hourly guessing budget as JOIN and
-LINK (`intake.erasure.check_erasure_pin`). A contact without such a case (a volunteer, someone who only asked
+LINK (`intake.cases.erasure.check_erasure_pin`). A contact without such a case (a volunteer, someone who only asked
 for help) has nothing a PIN protects, and confirms with yes or no.
 
 An opted-out contact is asked nothing (`while_opted_out`): without a case their DELETE erases at once; with one
@@ -14,11 +14,7 @@ from __future__ import annotations
 
 import re
 
-from intake.dialogue import pins
-from intake.dialogue.keywords import Command, argument_of
-from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, fold
-from intake.dialogue.vocabulary import CANCEL_WORDS, DELETE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
-from intake.erasure import (
+from intake.cases.erasure import (
     ErasureReport,
     LegalHold,
     PinCheck,
@@ -27,9 +23,13 @@ from intake.erasure import (
     pin_cases,
     reported_cases,
 )
-from intake.errors import InputError
-from intake.i18n import N_, _
-from intake.walkins import pin_lock
+from intake.cases.pins import pin_lock
+from intake.dialogue import pins
+from intake.dialogue.keywords import Command, argument_of
+from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, fold
+from intake.dialogue.vocabulary import CANCEL_WORDS, DELETE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
+from intake.platform.errors import InputError
+from intake.platform.i18n import N_, _
 
 CONFIRM, PIN = "erase.confirm", "erase.pin"
 OPTIONS = (

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from intake.dialogue.keywords import Command
 from intake.models import Sex
-from intake.text import simplified
+from intake.platform.text import simplified
 
 _REPORT_ZH = re.compile(
     r"报失|报案|走失|走丢|丢了|丢失|不见了|失踪|被拐|拐走|拐卖|被抱走|被人抱走|被偷|找不到(?:孩子|儿子|女儿|小孩|娃)|"

@@ -1,21 +1,21 @@
 """The JOIN flow: the child's other parent or a relative joins a case from their own phone, consents, and books.
 
 `JOIN <case ref> <PIN>` (`加入`), or JOIN alone and then the reference and the PIN. The person says how they are
-related to the missing child, `intake.family.join_case` checks the reference and PIN (wrong tries share LINK's
+related to the missing child, `intake.cases.family.join_case` checks the reference and PIN (wrong tries share LINK's
 guessing budget), then the person answers the report flow's two consent questions themselves (the same steps'
 questions, recorded for their own person) and may book their own appointment, with their own sample code.
 A wrong reference and a wrong PIN get the same answer, so a guess never learns which half was right.
 
 The same person on another channel (a mother who reported by SMS, now in the Telegram bot) picks her own role;
 since a person with a contact on another channel holds it, she is asked whether that is her. Yes, and her
-consent to keeping this chat's details: this contact is linked to her person (`intake.family`), she sees the
+consent to keeping this chat's details: this contact is linked to her person (`intake.cases.family`), she sees the
 same case and books as the same person, and the consents on record are not asked again. No: she joins as a new
 person, as any relative does.
 
 A withdrawn case cannot be joined (the answer says so once the number and PIN are right), and a case withdrawn
 while the person is still answering its consent questions ends the flow with that reason (the flow's guard). A
 child has one mother and one father: JOIN as a parent the case has already asks the person to check their role
-(picking it again confirms it, and the reporting contact is told; `intake.family`).
+(picking it again confirms it, and the reporting contact is told; `intake.cases.family`).
 """
 
 from __future__ import annotations
@@ -25,19 +25,19 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from intake.codes import normalise_case_reference
-from intake.consent import consent_status
+from intake.cases.consent import consent_status
+from intake.cases.family import JoinOutcome, JoinResult, join_case
+from intake.cases.pins import pin_lock
 from intake.dialogue import booking, casefile, pins, report
 from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.keywords import Command, argument_of
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, StepGone, fold
 from intake.dialogue.vocabulary import RELATIVE_WORDS
-from intake.errors import InputError
-from intake.family import JoinOutcome, JoinResult, join_case
-from intake.i18n import _
 from intake.models import Case, CaseStatus, ConsentScope, Person, Role
-from intake.walkins import pin_lock
+from intake.platform.codes import normalise_case_reference
+from intake.platform.errors import InputError
+from intake.platform.i18n import _
 
 REFERENCE, PIN, ROLE = "join.reference", "join.pin", "join.role"
 CONSENT_DNA, CONSENT_DATA, OFFER_BOOKING = "join.consent_dna", "join.consent_data", "join.offer_booking"

@@ -1,6 +1,6 @@
 """The keywords a person can send at any time, in Chinese (also as pinyin) or English, as a whole message.
 
-A message is a keyword when its folded form (intake/text.py: any case, width, Traditional or Simplified, spaces
+A message is a keyword when its folded form (intake/platform/text.py: any case, width, Traditional or Simplified, spaces
 and end marks ignored) is one of the words below. Whether a keyword or the current step's option wins is the
 engine's precedence rule (docs/dialogue.md, "Keywords and answers").
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import re
 
-from intake.text import fold
+from intake.platform.text import fold
 
 
 class Command(enum.StrEnum):
@@ -87,7 +87,7 @@ PINYIN: dict[Command, tuple[str, ...]] = {
 
 
 def normalise(text: str) -> str:
-    """Return a message folded for keyword matching (intake.text.fold, and "-" or "_" between letters ignored)."""
+    """Return a message folded for keyword matching (intake.platform.text.fold, and "-" or "_" between letters ignored)."""
     return "".join(ch for ch in fold(text) if ch not in "-_")
 
 

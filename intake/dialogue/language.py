@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from intake.dialogue.keywords import Command, is_pinyin
 from intake.dialogue.types import Option
-from intake.i18n import CHINESE, ENGLISH, _, detect_language
 from intake.models import Contact
+from intake.platform.i18n import CHINESE, ENGLISH, _, detect_language
 
 OPTIONS = (
     Option("1", _("Chinese"), ("中文", "chinese", "zh")),  # 中文 in Chinese: no Han in an English SMS

@@ -1,6 +1,6 @@
 """The LINK flow: a person sampled as a walk-in at a lab attaches that sample to their case with its link code.
 
-`LINK <link code>` (`关联`), or LINK alone and then the code. `intake.walkins.link_walk_in` decides; this flow
+`LINK <link code>` (`关联`), or LINK alone and then the code. `intake.labs.walkins.link_walk_in` decides; this flow
 asks what it needs next (the case PIN when the sample was taken for a case the person has not joined, which case
 when the person has several) and words every outcome. Wrong codes and PINs are counted and locked out there.
 """
@@ -13,17 +13,18 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from intake.consent import SAMPLE_USE_SCOPES
+from intake.cases.consent import SAMPLE_USE_SCOPES
+from intake.cases.pins import guessing_lock
 from intake.dialogue import casefile, pins, report
 from intake.dialogue.bookable import case_options
 from intake.dialogue.keywords import Command, argument_of
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.status import contact_cases
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Question, Step, fold
-from intake.errors import InputError
-from intake.i18n import Msg, _
+from intake.labs.walkins import LinkOutcome, case_of_link_code, link_walk_in
 from intake.models import Sample
-from intake.walkins import LinkOutcome, case_of_link_code, guessing_lock, link_walk_in
+from intake.platform.errors import InputError
+from intake.platform.i18n import Msg, _
 
 CODE, PIN, PICK_CASE = "link.code", "link.pin", "link.pick_case"
 CONSENT_DNA, CONSENT_DATA = "link.consent_dna", "link.consent_data"

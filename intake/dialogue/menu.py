@@ -8,8 +8,8 @@ from intake.dialogue.intents import Intent, intent_of
 from intake.dialogue.keywords import Command
 from intake.dialogue.status import say_status
 from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step
-from intake.errors import ReuniteError
-from intake.i18n import _
+from intake.platform.errors import ReuniteError
+from intake.platform.i18n import _
 
 MAIN = "menu.main"
 OPTIONS = (

@@ -13,14 +13,12 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from babel.dates import format_date
 
-from intake import clock
-from intake.booking import booking_summary
+from intake.cases.family import CHANNEL_NAMES
 from intake.dialogue import casefile
 from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.status import CASE_WORDS, SAMPLE_WORDS, contact_cases, own_booking, withdrawn_status
 from intake.dialogue.steps import Ctx, is_english
-from intake.family import CHANNEL_NAMES
-from intake.i18n import Msg, _, translate
+from intake.labs.appointments import booking_summary
 from intake.models import (
     Attachment,
     Case,
@@ -36,6 +34,8 @@ from intake.models import (
     audit,
     persons_of_contact,
 )
+from intake.platform import clock
+from intake.platform.i18n import Msg, _, translate
 
 MAX_CASES = 3  # the latest three, as STATUS: the reply stays within a few SMS
 MAX_SAMPLES = 3

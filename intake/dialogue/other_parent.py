@@ -13,8 +13,8 @@ from intake.dialogue.bookable import BookingState, reporter
 from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.state import need
 from intake.dialogue.steps import END, YES_NO, Ctx, Question, StepGone
-from intake.i18n import _
 from intake.models import Case, Person, Role
+from intake.platform.i18n import _
 
 OTHER_PARENT = "book.other_parent"
 OTHER = {Role.MOTHER: Role.FATHER, Role.FATHER: Role.MOTHER}

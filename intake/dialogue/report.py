@@ -4,24 +4,24 @@ Answers stay in the conversation (a typed ReportState) until the parent confirms
 persons and consents stored. A refused consent stores that refusal and nothing else. A report that repeats
 one this contact already made (same child name, same date last seen) is pointed out before a second case is made.
 A report that likely repeats one made from another phone (the child's other parent: same name, sex, age and
-place, `intake.duplicates`) is pointed out too, without anything of the other case: the parent is told how to
+place, `intake.cases.duplicates`) is pointed out too, without anything of the other case: the parent is told how to
 JOIN it with the number and PIN from whoever reported, or goes on with their own report; officers see the pair
 as a flag once the case is made.
 """
 
 from __future__ import annotations
 
-from intake.dates import parse_age_or_birth, parse_past_when
+from intake.cases.duplicates import flag_likely_duplicates, likely_duplicates_of
 from intake.dialogue import booking, casefile
 from intake.dialogue.casefile import ReportState
 from intake.dialogue.state import need
 from intake.dialogue.status import case_status
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, is_english
 from intake.dialogue.vocabulary import NO_WORDS, SEX_WORDS, YES_WORDS, relative_of, relative_words
-from intake.duplicates import flag_likely_duplicates, likely_duplicates_of
-from intake.errors import InputError
-from intake.i18n import _
 from intake.models import Case, ConsentScope, Role, Sex, attach_to_case
+from intake.platform.dates import parse_age_or_birth, parse_past_when
+from intake.platform.errors import InputError
+from intake.platform.i18n import _
 
 CONSENT_DNA, CONSENT_DATA = "report.consent_dna", "report.consent_data"
 CHILD_NAME, CHILD_SEX, CHILD_BIRTH = "report.child_name", "report.child_sex", "report.child_birth"
@@ -216,7 +216,7 @@ def _age_years(ctx: Ctx, st: ReportState) -> int | None:
 
 
 def _reported_elsewhere(ctx: Ctx, st: ReportState) -> bool:
-    """Tell whether another phone likely reported this child already (intake.duplicates)."""
+    """Tell whether another phone likely reported this child already (intake.cases.duplicates)."""
     return bool(likely_duplicates_of(
         ctx.session, name=need(st.child_name), sex=need(st.sex), age_years=_age_years(ctx, st), place=st.place,
         exclude_contact_id=ctx.contact.id,

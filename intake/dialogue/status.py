@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from babel.dates import format_date
 
-from intake.booking import booking_summary
+from intake.cases.erasure import followed_by_others
+from intake.cases.family import contact_cases as cases_of_contact
 from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.steps import Ctx, is_english
-from intake.erasure import followed_by_others
-from intake.i18n import Msg, _
+from intake.labs.appointments import booking_summary
 from intake.models import (
     Booking,
     BookingStatus,
@@ -24,8 +24,8 @@ from intake.models import (
     SampleStatus,
     persons_of_contact,
 )
-from intake.sample_progress import SampleProgress, case_sample_progress
-from intake.walkins import contact_cases as cases_of_contact
+from intake.platform.i18n import Msg, _
+from intake.samples.progress import SampleProgress, case_sample_progress
 
 CASE_WORDS = {
     CaseStatus.OPEN: _("open, waiting for a DNA sample"),

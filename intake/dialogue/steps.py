@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from intake import clock
 from intake.dialogue.types import Choice, Incoming, Option, Question, Reply
 from intake.dialogue.vocabulary import YES_NO, number_of
-from intake.errors import InputError
-from intake.i18n import ENGLISH, LANGUAGES, Msg, render
 from intake.models import Contact, contact_actor
-from intake.text import fold
+from intake.platform import clock
+from intake.platform.errors import InputError
+from intake.platform.i18n import ENGLISH, LANGUAGES, Msg, render
+from intake.platform.text import fold
 
 __all__ = [
     "END", "YES_NO", "Ctx", "Flow", "Option", "Question", "Step", "StepGone", "fold", "option_words", "step_table",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from intake.i18n import Msg
 from intake.models import Channel
+from intake.platform.i18n import Msg
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The words people answer with, in one place: yes and no, option numbers, sexes and relatives, as parents type them.
 
 Every question with a yes/no answer uses the same words (so "好" confirms a booking as it confirms consent), and
-the report flow can read sex and relation from the same tables. Words are compared folded (intake/text.py), so
+the report flow can read sex and relation from the same tables. Words are compared folded (intake/platform/text.py), so
 Traditional characters, full-width letters, case and spaces need no entries of their own. No option word may be
 an opt-out keyword, which always wins: tests/dialogue/test_precedence.py checks every option list.
 """
@@ -9,9 +9,9 @@ an opt-out keyword, which always wins: tests/dialogue/test_precedence.py checks 
 from __future__ import annotations
 
 from intake.dialogue.types import Option
-from intake.i18n import _
 from intake.models import Role, Sex
-from intake.text import fold
+from intake.platform.i18n import _
+from intake.platform.text import fold
 
 YES_WORDS = (
     "y", "yes", "yeah", "yep", "yup", "ok", "okay", "sure", "agree", "i agree", "confirm", "correct", "right",

@@ -4,10 +4,10 @@ the child's DNA sampling at a lab near the place found.
 `FOUND` (`发现`, `登记儿童`) asks the volunteer's consent to keep their own details, then where and when the child
 was found, the estimated age, sex, what the child says of their name, home or family, a description with photos,
 the volunteer's name (and, on a channel that is not a phone, their phone) and with whom the child is safe now.
-On confirmation (which states that the child is in safe custody) `intake.found_children.register_found_child`
+On confirmation (which states that the child is in safe custody) `intake.cases.found_children.register_found_child`
 creates the FC- case and the child's sample code, the volunteer is recorded as a person of role VOLUNTEER, and the
 child's sampling basis is recorded: a child of unknown identity cannot consent and has no known guardian, so the
-basis is the police's order under the national programme (`intake.consent.record_police_order`), which the
+basis is the police's order under the national programme (`intake.cases.consent.record_police_order`), which the
 consent guard accepts for source 5 only. The booking flow then offers the labs near the place found.
 
 `NEXT` (`下一个`) starts the next registration at once with the volunteer's name, phone and consent kept;
@@ -24,9 +24,8 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from intake.consent import record_police_order
-from intake.custody import custody_events, derive_state
-from intake.dates import Age, Precision, TooOld, When, parse_age_or_birth, parse_past_when, years_between
+from intake.cases.consent import record_police_order
+from intake.cases.found_children import ADULT_AGE, register_found_child
 from intake.dialogue import booking, casefile
 from intake.dialogue.bookable import BookingState
 from intake.dialogue.report import SEX_VALUES, SEXES, SKIP_WORDS
@@ -34,11 +33,7 @@ from intake.dialogue.state import FlowState, need
 from intake.dialogue.status import PROGRESS_WORDS
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
 from intake.dialogue.vocabulary import YES_WORDS
-from intake.errors import InputError
-from intake.found_children import ADULT_AGE, register_found_child
-from intake.gazetteer import off_china, outside_china
-from intake.i18n import N_, Msg, _
-from intake.labs import check_location, find_labs
+from intake.labs.directory import check_location, find_labs
 from intake.models import (
     Booking,
     BookingStatus,
@@ -57,6 +52,19 @@ from intake.models import (
     attach_to_case,
     audit,
 )
+from intake.places.gazetteer import off_china, outside_china
+from intake.platform.dates import (
+    Age,
+    Precision,
+    TooOld,
+    When,
+    parse_age_or_birth,
+    parse_past_when,
+    years_between,
+)
+from intake.platform.errors import InputError
+from intake.platform.i18n import N_, Msg, _
+from intake.samples.custody import custody_events, derive_state
 
 CONSENT, PLACE, DATE, AGE, SEX = "found.consent", "found.place", "found.date", "found.age", "found.sex"
 SAYS, DESCRIPTION, NAME, PHONE = "found.says", "found.description", "found.name", "found.phone"

@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import intake.models  # noqa: F401 - registers every table on Base.metadata
-from intake.config import SettingError, Settings
-from intake.db import Base, make_engine
+from intake.platform.db import Base, make_engine
+from intake.platform.settings import SettingError, Settings
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,7 +25,7 @@ def _run(connection: Connection) -> None:
 
 
 def run_migrations_online() -> None:
-    """Run migrations on the connection handed in by `intake.schema`, or on the configured database."""
+    """Run migrations on the connection handed in by `intake.platform.schema`, or on the configured database."""
     connection = config.attributes.get("connection")
     if connection is not None:
         _run(connection)

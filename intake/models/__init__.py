@@ -1,6 +1,8 @@
 """The persistent model of reunite, one module per area; import from here."""
 
 from intake.models._common import (
+    CLOSED_STATUSES,
+    FAMILY_ROLES,
     BookingStatus,
     CaseStatus,
     Channel,
@@ -48,6 +50,8 @@ from intake.models.samples import Sample
 from intake.models.spool import Delivery
 
 __all__ = [
+    "CLOSED_STATUSES",
+    "FAMILY_ROLES",
     "Candidate",
     "CandidateStatus",
     "JobKind",
@@ -114,4 +118,4 @@ __all__ = [
 ]
 
 # A case's status follows the rows that cause it (session events): registered wherever the models are used.
-import intake.case_status  # noqa: E402, F401, I001
+import intake.cases.status  # noqa: E402, F401, I001

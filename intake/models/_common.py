@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Enum, LargeBinary, TypeDecorator
 
-from intake import clock, crypto
+from intake.platform import clock, crypto
 
 
 def utcnow() -> datetime:
@@ -39,7 +39,7 @@ def enum_column(enum_cls: type[enum.Enum]) -> Enum:
 
 
 class EncryptedJSON(TypeDecorator[Any]):
-    """A JSON value stored encrypted (`intake.crypto`): the database holds only the sealed bytes.
+    """A JSON value stored encrypted (`intake.platform.crypto`): the database holds only the sealed bytes.
 
     `label` names the column and is bound into each value, so a value moved to another column does not open.
     A value written before encryption (plain JSON bytes, left by migration 0005_crypto) still reads until
@@ -69,7 +69,7 @@ class EncryptedJSON(TypeDecorator[Any]):
 
 
 # Every column says whether it holds personal data (tests/test_personal_data.py walks them all), so a new
-# column forces a decision. Erasure (intake/erasure.py) writes each personal column's "erased" value; a personal
+# column forces a decision. Erasure (intake/cases/erasure.py) writes each personal column's "erased" value; a personal
 # column that erasure keeps on purpose says why in "kept".
 NOT_PERSONAL: dict[str, Any] = {"personal": False}
 
@@ -99,11 +99,15 @@ class CaseStatus(enum.StrEnum):
     PROFILED = "profiled"
     CANDIDATE_MATCH = "candidate_match"
     FAMILY_TOLD = (
-        "family_told"  # two officers approved a candidate and the family was told (intake.case_status)
+        "family_told"  # two officers approved a candidate and the family was told (intake.cases.status)
     )
     REUNITED = "reunited"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
+
+
+# A case that is over: nothing is booked, sampled or matched for it any more.
+CLOSED_STATUSES = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 
 
 class Role(enum.StrEnum):
@@ -124,6 +128,13 @@ class Role(enum.StrEnum):
     CLAIMED_FATHER = "claimed_father"
 
 
+# The roles of a missing child's family (the evidence the matcher compares a found child with).
+FAMILY_ROLES = frozenset(
+    {Role.MOTHER, Role.FATHER, Role.FULL_SIBLING, Role.HALF_SIBLING, Role.GRANDPARENT, Role.AUNT_UNCLE,
+     Role.OTHER_RELATIVE}
+)  # fmt: skip
+
+
 class Sex(enum.StrEnum):
     FEMALE = "female"
     MALE = "male"
@@ -141,7 +152,7 @@ class SampleSource(enum.StrEnum):
 
 
 class SampleStatus(enum.StrEnum):
-    """Where a sample is, as the family hears it; kept derived from the custody events (`intake.custody`)."""
+    """Where a sample is, as the family hears it; kept derived from the custody events (`intake.samples.custody`)."""
 
     AWAITING_COLLECTION = "awaiting_collection"
     COLLECTED = "collected"

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, TZDateTime, utcnow
+from intake.platform.db import Base
 
 
 def contact_actor(contact_id: int) -> str:

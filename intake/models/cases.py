@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from intake.db import Base
 from intake.models._common import (
     NOT_PERSONAL,
     CaseStatus,
@@ -26,6 +25,7 @@ from intake.models._common import (
     personal,
     utcnow,
 )
+from intake.platform.db import Base
 
 
 class Case(Base):
@@ -45,7 +45,7 @@ class Case(Base):
     child_age_years: Mapped[int | None] = mapped_column(info=personal())
     child_age_max_years: Mapped[int | None] = mapped_column(info=personal())  # an age range's top ("五六岁")
     last_seen_date: Mapped[date | None] = mapped_column(info=personal())
-    # intake.dates.Precision: "day" (or NULL, before precisions were kept), "week", "month", "season", "year";
+    # intake.platform.dates.Precision: "day" (or NULL, before precisions were kept), "week", "month", "season", "year";
     # a period is stored as its first day
     last_seen_precision: Mapped[str | None] = mapped_column(String(8), info=NOT_PERSONAL)
     last_seen_place: Mapped[str | None] = mapped_column(String(200), info=personal())

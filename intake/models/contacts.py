@@ -10,7 +10,6 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from intake.db import Base
 from intake.models._common import (
     NOT_PERSONAL,
     Channel,
@@ -21,6 +20,7 @@ from intake.models._common import (
     personal,
     utcnow,
 )
+from intake.platform.db import Base
 
 # Adapters check what they are sent against these before the database does (PostgreSQL refuses longer values).
 MAX_ADDRESS_CHARS = 64

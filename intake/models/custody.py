@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, personal, utcnow
+from intake.platform.db import Base
 
 
 class CustodyEventType(enum.StrEnum):

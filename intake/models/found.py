@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, SampleSource, TZDateTime, enum_column, personal, utcnow
+from intake.platform.db import Base
 
 
 class CaseKind(enum.StrEnum):
@@ -44,7 +44,7 @@ class FoundChild(Base):
     estimated_age_max_years: Mapped[int | None] = mapped_column(  # an age range's top ("五六岁")
         info=personal(kept="a found child's case is kept by the police; no contact owns it")
     )
-    # intake.dates.Precision: "day" (or NULL), "week", "month", "season", "year", or "unknown" (the volunteer did
+    # intake.platform.dates.Precision: "day" (or NULL), "week", "month", "season", "year", or "unknown" (the volunteer did
     # not know: found_date is then the day of the registration, the latest the child can have been found)
     found_date_precision: Mapped[str | None] = mapped_column(String(8), info=NOT_PERSONAL)
     registered_by: Mapped[str] = mapped_column(

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, TZDateTime, utcnow
+from intake.platform.db import Base
 
 
 class LabKey(Base):

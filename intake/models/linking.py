@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, Role, TZDateTime, enum_column, utcnow
+from intake.platform.db import Base
 
 
 class LinkCode(Base):
@@ -34,7 +34,7 @@ class LinkCode(Base):
 
 class LinkAttempt(Base):
     """One attempt at a secret (LINK code, JOIN's or DELETE's case PIN), right or wrong; failures are counted to
-    lock out guessing per contact, per case and in total (`intake.walkins.guessing_locked`)."""
+    lock out guessing per contact, per case and in total (`intake.cases.pins.guessing_locked`)."""
 
     __tablename__ = "link_attempts"
 

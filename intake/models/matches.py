@@ -1,8 +1,8 @@
 """The matching service's tables: its job queue, the candidates it found, the flags it raised, its searches.
 
-Jobs are written in the transaction of the event that needs them (`intake.match_queue`), so a stored profile is
+Jobs are written in the transaction of the event that needs them (`intake.matches.queue`), so a stored profile is
 never left unsearched and a rolled-back one leaves no job. Candidates carry their per-marker genetic evidence,
-which is personal data (erased with the case, `intake.erasure`); everything else is ids, numbers and marker names.
+which is personal data (erased with the case, `intake.cases.erasure`); everything else is ids, numbers and marker names.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, EncryptedJSON, TZDateTime, enum_column, personal, utcnow
+from intake.platform.db import Base
 
 
 class JobKind(enum.StrEnum):
@@ -108,7 +108,7 @@ class Candidate(Base):
     skipped_markers: Mapped[list[str]] = mapped_column(JSON, default=list, info=NOT_PERSONAL)
     ask_for: Mapped[str | None] = mapped_column(String(200), info=NOT_PERSONAL)
     # Genotypes of both sides and the per-marker LRs: genetic data of the persons, erased with their case.
-    # Encrypted at rest like the profiles' genotypes (intake.crypto).
+    # Encrypted at rest like the profiles' genotypes (intake.platform.crypto).
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(
         EncryptedJSON("match_candidates.evidence"), default=list, info=personal([])
     )

@@ -1,8 +1,8 @@
 """Photos and other media sent with a message (MMS, Telegram), and the case they belong to.
 
 A row holds the provider's reference (URL and content type), stored with the message in its first commit; the
-file itself is downloaded with the account's credentials later (`intake.media_fetch`: a retryable job the
-worker runs; Telegram's are downloaded at once), checked and kept without metadata by `intake.photos`, and its
+file itself is downloaded with the account's credentials later (`intake.inbound.media`: a retryable job the
+worker runs; Telegram's are downloaded at once), checked and kept without metadata by `intake.platform.photos`, and its
 id recorded in `photo_id`. A report links its media to the case it creates.
 """
 
@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, Channel, TZDateTime, personal
 from intake.models.contacts import Message
+from intake.platform.db import Base
 
 MAX_CONTENT_TYPE_CHARS = 100
 PHOTO_ID_CHARS = 32
@@ -38,7 +38,7 @@ class Attachment(Base):
     position: Mapped[int] = mapped_column(info=NOT_PERSONAL)  # MediaUrl0, MediaUrl1, ...
     url: Mapped[str | None] = mapped_column(Text, info=personal())  # a photo of the child, most likely
     content_type: Mapped[str] = mapped_column(String(MAX_CONTENT_TYPE_CHARS), info=NOT_PERSONAL)
-    # The photo as reunite keeps it (intake.photos: under the data folder, metadata stripped), once downloaded.
+    # The photo as reunite keeps it (intake.platform.photos: under the data folder, metadata stripped), once downloaded.
     photo_id: Mapped[str | None] = mapped_column(String(PHOTO_ID_CHARS), info=personal())
     # Still to be downloaded (a provider URL, MMS): due from this time; None once kept or given up.
     fetch_after: Mapped[datetime | None] = mapped_column(TZDateTime(), index=True, info=NOT_PERSONAL)

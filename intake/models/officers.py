@@ -21,11 +21,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from intake.db import Base
-from intake.errors import ConflictError, InputError
-from intake.i18n import N_
 from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, personal, utcnow
 from intake.models.audit import audit
+from intake.platform.db import Base
+from intake.platform.errors import ConflictError, InputError
+from intake.platform.i18n import N_
 
 MAX_FAILED_ATTEMPTS = 5  # wrong passwords for one account from one address, within LOCKOUT
 MAX_ADDRESS_FAILURES = 20  # failed logins from one address, whatever the usernames, within LOCKOUT

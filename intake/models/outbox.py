@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, personal, utcnow
+from intake.platform.db import Base
 
 MAX_IDEMPOTENCY_KEY_CHARS = 128
 MAX_EMAIL_CHARS = 254

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, EncryptedJSON, TZDateTime, personal, utcnow
+from intake.platform.db import Base
 
 
 class DnaProfile(Base):
@@ -39,7 +39,7 @@ class DnaProfile(Base):
         ForeignKey("labs.id", ondelete="RESTRICT"), index=True, info=NOT_PERSONAL
     )
     kit: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)
-    # Encrypted at rest (intake.crypto): a copy of the database shows no allele.
+    # Encrypted at rest (intake.platform.crypto): a copy of the database shows no allele.
     genotypes: Mapped[dict[str, list[str]]] = mapped_column(
         EncryptedJSON("profiles.genotypes"), info=personal({})
     )

@@ -1,7 +1,7 @@
 """Officers' decisions on candidate matches: the review state of each candidate and the log of every decision.
 
 A family is told only after two people agree: an officer confirms, a different supervisor approves
-(`intake.reviews` enforces it). A found person of 16 or older says themselves whether they wish to be put in
+(`intake.matches.reviews` enforces it). A found person of 16 or older says themselves whether they wish to be put in
 touch, and that wish is recorded before anyone is told.
 """
 
@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, personal, utcnow
+from intake.platform.db import Base
 
 DECISIONS_KEPT = "officers' decisions on a match and their reasons stay on record for accountability"
 

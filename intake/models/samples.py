@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base
 from intake.models._common import (
     NOT_PERSONAL,
     SampleSource,
@@ -17,6 +16,7 @@ from intake.models._common import (
     enum_column,
     utcnow,
 )
+from intake.platform.db import Base
 
 
 class Sample(Base):

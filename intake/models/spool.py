@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base
 from intake.models._common import NOT_PERSONAL, Channel, TZDateTime, enum_column, personal, utcnow
 from intake.models.contacts import MAX_ADDRESS_CHARS, MAX_PROVIDER_ID_CHARS
+from intake.platform.db import Base
 
 
 class Delivery(Base):
@@ -18,7 +18,7 @@ class Delivery(Base):
     in the transaction that ends its processing (the message and its replies are in `messages` by then).
 
     Unique on (channel, provider id), so a provider's retry of a delivery still waiting is stored once; the id
-    gives the order of arrival, and a contact's deliveries are processed in that order (intake/spool.py).
+    gives the order of arrival, and a contact's deliveries are processed in that order (intake/inbound/spool.py).
 
     A delivery whose processing fails is tried again at `next_attempt_at` (backoff), at most `MAX_ATTEMPTS`
     times in all; then it is given up (`failed_at`, `error`): the person is sent the apology once, and the row

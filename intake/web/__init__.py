@@ -12,8 +12,8 @@ from flask import Blueprint, Flask, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from intake.config import Settings
-from intake.errors import ReuniteError
+from intake.platform.errors import ReuniteError
+from intake.platform.settings import Settings
 from intake.runtime import Runtime
 from intake.web import home
 from intake.web.support import json_error, status_of

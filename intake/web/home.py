@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template_string, request, url_for
 
-from intake import spool
-from intake.i18n import CHINESE, ENGLISH, N_, normalise_language, translate
+from intake.inbound import spool
+from intake.platform.i18n import CHINESE, ENGLISH, N_, normalise_language, translate
 from intake.runtime import kinship_kernel
 from intake.web.support import runtime
 

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from intake.config import Settings
+from intake.platform.settings import Settings
 from intake.runtime import Runtime
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify
 
-from intake.errors import ConflictError, ConsentRequiredError, InputError, NotFoundError, ReuniteError
+from intake.platform.errors import (
+    ConflictError,
+    ConsentRequiredError,
+    InputError,
+    NotFoundError,
+    ReuniteError,
+)
 from intake.runtime import Runtime
 
 # The web layer, not the core, decides which HTTP status a core error becomes.

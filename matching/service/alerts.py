@@ -3,7 +3,7 @@
 Who is alerted: every active account (officer, supervisor or admin) whose province is a province of the family's
 case or of the child's case, and that chose an alert channel and address (`reunite officers add ...
 --alert-channel email|sms|telegram --alert-address ...`). A case's province is that of the labs of its samples
-and appointments (`intake.provinces`, the console's own rule), so the alerted officers are those who can open
+and appointments (`intake.places.provinces`, the console's own rule), so the alerted officers are those who can open
 the candidate. When no such account exists (no officer of those provinces chose a channel), the national
 accounts (admins, accounts without a province) with a channel are alerted instead, so no candidate goes unseen.
 
@@ -23,11 +23,12 @@ import os
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from intake.case_status import touch
+from intake.cases.status import touch
 from intake.models import Candidate, CandidateStatus, Case
 from intake.models.outbox import Notification
-from intake.outbox import notify_officers, officer_recipients
-from intake.provinces import provinces_of
+from intake.outbox.delivery import officer_recipients
+from intake.outbox.queue import notify_officers
+from intake.places.provinces import provinces_of
 
 ALERTING_BANDS = frozenset({"candidate"})
 

@@ -1,7 +1,7 @@
 """Which stored profiles the matcher sees, and as what: intake rows turned into `matching.search.Entry`.
 
 A profile enters the index when it is its sample's current profile, the sample is linked to a person of a case
-that is not withdrawn, the intake's consents of that person are on record (`intake.consent`), and its
+that is not withdrawn, the intake's consents of that person are on record (`intake.cases.consent`), and its
 source and role put it on a side: a found child (sources 3-5, role child) is a CHILD, the adults who came with a
 suspected-kidnapped child are CLAIMED, the parents and relatives of a missing child (sources 1-2) are FAMILY.
 
@@ -17,8 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from intake.consent import ConsentBook
+from intake.cases.consent import ConsentBook
 from intake.models import (
+    FAMILY_ROLES,
     Case,
     CaseStatus,
     DnaProfile,
@@ -39,10 +40,6 @@ CHILD_SOURCES = frozenset(
     {SampleSource.RESCUED_CHILD, SampleSource.SUSPECTED_KIDNAPPED_CHILD, SampleSource.UNKNOWN_IDENTITY_CHILD}
 )
 FAMILY_SOURCES = frozenset({SampleSource.CONFIRMED_MISSING_PARENT, SampleSource.REPORTING_PARENT})
-FAMILY_ROLES = frozenset(
-    {Role.MOTHER, Role.FATHER, Role.FULL_SIBLING, Role.HALF_SIBLING, Role.GRANDPARENT, Role.AUNT_UNCLE,
-     Role.OTHER_RELATIVE}
-)  # fmt: skip
 CLAIMED = {Role.CLAIMED_MOTHER: "mother", Role.CLAIMED_FATHER: "father"}
 ROLE_SEX = {
     Role.MOTHER: Sex.FEMALE, Role.CLAIMED_MOTHER: Sex.FEMALE, Role.FATHER: Sex.MALE, Role.CLAIMED_FATHER: Sex.MALE
@@ -120,7 +117,7 @@ def _pair(first: str, second: str) -> tuple[str, str] | None:
 
 
 def stored_profile(genotypes: Mapping[str, Sequence[str]]) -> Profile | None:
-    """Return the Profile of genotypes as `intake.lab_profiles` stores them, or None if they cannot be used.
+    """Return the Profile of genotypes as `intake.labs.profiles` stores them, or None if they cannot be used.
 
     Stored profiles were checked and canonicalised on upload (names, alleles, two per STR), so they are read
     through small caches (about 20 times faster than parsing); anything else is parsed in full.

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.match_queue import queued_search
+from intake.matches.queue import queued_search
 from intake.models import DnaProfile, JobKind, JobState, MatchJob, Sample, utcnow
 from matching.frequencies import FrequencyTable
 from matching.search import Entry, Flag, FlagKind, MatchIndex, Settings

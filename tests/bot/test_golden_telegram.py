@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from intake import clock
-from intake.i18n import LANGUAGES, translate
 from intake.models import Channel
+from intake.platform import clock
+from intake.platform.i18n import LANGUAGES, translate
 from tests.dialogue.golden import conversations, play
 from tests.dialogue.helpers import NOW
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bot.telegram.webhook import SECRET_HEADER
 from intake.dialogue.types import Incoming
-from intake.inbox import process, render_plain
+from intake.inbound.inbox import process, render_plain
 from intake.models import Channel, Direction, Message, MessageStatus, utcnow
 from tests.bot.conftest import SECRET
 from tests.support.concurrency import run_together

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from intake.dialogue.engine import handle
 from intake.dialogue.types import Incoming
-from intake.inbox import render_plain
-from intake.labs import load_demo_labs
+from intake.inbound.inbox import render_plain
+from intake.labs.directory import load_demo_labs
 from intake.models import Booking, Channel, Lab, LabDay
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import NOW, run_transcript

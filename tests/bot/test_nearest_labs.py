@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from intake.errors import InputError
-from intake.labs import distance_km, load_demo_labs, nearest_labs, set_active
+from intake.labs.directory import distance_km, load_demo_labs, nearest_labs, set_active
 from intake.models import Lab
+from intake.platform.errors import InputError
 
 GUANGZHOU_STATION = (23.1494, 113.2577)
 

@@ -22,10 +22,8 @@ from alembic import command
 from PIL import Image
 
 from bot.telegram.adapter import qr_png
-from intake import schema
-from intake.codes import is_valid_sample_code
 from intake.dialogue.types import Incoming
-from intake.inbox import process
+from intake.inbound.inbox import process
 from intake.models import (
     Attachment,
     Booking,
@@ -37,7 +35,9 @@ from intake.models import (
     PersonContact,
     Role,
 )
-from intake.photos import read_photo
+from intake.platform import schema
+from intake.platform.codes import is_valid_sample_code
+from intake.platform.photos import read_photo
 from tests.bot.conftest import as_lines
 from tests.bot.test_photos import GPS_IFD, photo_with_gps
 from tests.support.fake_telegram import Call, FakeTelegram

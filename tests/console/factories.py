@@ -76,7 +76,7 @@ def found_child_profile(session: Session, lab: Lab, age: int = 6) -> tuple[int, 
     """A rescued child registered at `lab`, with a typed profile (committed): (case id, profile id)."""
     from datetime import date
 
-    from intake.found_children import register_found_child
+    from intake.cases.found_children import register_found_child
     from intake.models import Sample, SampleSource, Sex
 
     registered = register_found_child(session, source=SampleSource.RESCUED_CHILD, sex=Sex.MALE, age_years=age,

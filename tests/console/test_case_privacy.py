@@ -7,7 +7,7 @@ from datetime import date
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from intake.found_children import register_found_child
+from intake.cases.found_children import register_found_child
 from intake.models import Channel, Contact, Direction, Message, Person, Role, SampleSource, Sex
 from tests.console.factories import add_officer, case_with_profile, lab_in, log_in
 

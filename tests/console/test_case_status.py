@@ -1,4 +1,4 @@
-"""A case's status follows the case, set by the events that cause it (intake.case_status)."""
+"""A case's status follows the case, set by the events that cause it (intake.cases.status)."""
 
 from __future__ import annotations
 

@@ -298,9 +298,9 @@ def _volunteer_registration_with_photo(
     """A volunteer's registration (source 5) with one stored photo (committed): (reference, attachment id)."""
     from datetime import date
 
-    from intake.found_children import register_found_child
+    from intake.cases.found_children import register_found_child
     from intake.models import Attachment, Channel, Direction, Message, Sex
-    from intake.photos import store_photo
+    from intake.platform.photos import store_photo
 
     registered = register_found_child(session, source=SampleSource.UNKNOWN_IDENTITY_CHILD, sex=Sex.FEMALE,
                                       age_years=5, found_place="广州站", found_date=date(2026, 11, 2),

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from intake.duplicates import flag_likely_duplicates
-from intake.match_queue import resolve_flag
+from intake.cases.duplicates import flag_likely_duplicates
+from intake.matches.queue import resolve_flag
 from intake.models import Case, Contact, MatchFlag, OfficerRole, Sex
 from tests.console.factories import add_officer, log_in
 

@@ -7,11 +7,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from intake.errors import ConflictError
+from intake.matches.reviews import decide
 from intake.models import Audience, Case, Channel, Contact, DecisionKind, Notification, Officer, OfficerRole
 from intake.models.matches import Candidate
-from intake.outbox import render
-from intake.reviews import decide
+from intake.outbox.templates import render
+from intake.platform.errors import ConflictError
 from notifications.render import fit_sms
 from sms.segments import segment_count
 from tests.console.factories import add_officer, lab_in, make_candidate

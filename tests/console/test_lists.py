@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from intake.codes import check_character
 from intake.models import Case, CaseStatus, Channel, Contact, OfficerRole, Person, Role, Sample
+from intake.platform.codes import check_character
 from tests.console.factories import add_officer, case_with_profile, lab_in, log_in, make_candidate
 
 CASES = re.compile(r'href="/console/cases/([A-Z]{2}-[0-9A-Z-]+)"')

@@ -17,10 +17,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.booking import book, sample_for
 from intake.cli.match import make_match_commands
 from intake.cli.officers import make_officers_group
-from intake.lab_keys import issue_key
+from intake.labs.appointments import book, sample_for
+from intake.labs.keys import issue_key
 from intake.models import (
     Audience,
     Booking,

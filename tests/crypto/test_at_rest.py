@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image, UnidentifiedImageError
 
-from intake import crypto
 from intake.models import Candidate, DnaProfile, MatchFlag
-from intake.photos import photo_key_usage, photo_path, read_photo, store_photo
-from intake.reencrypt import encrypted_columns, key_usage, reencrypt
+from intake.platform import crypto
+from intake.platform.photos import photo_key_usage, photo_path, read_photo, store_photo
+from intake.platform.reencrypt import encrypted_columns, key_usage, reencrypt
 from matching.service import Worker
 from matching.service.entries import entries
 from tests.bot.test_photos import photo_with_gps

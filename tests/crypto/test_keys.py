@@ -6,8 +6,8 @@ import stat
 
 import pytest
 
-from intake import crypto
-from intake.config import SettingError, Settings
+from intake.platform import crypto
+from intake.platform.settings import SettingError, Settings
 
 A, B = crypto.new_key(), crypto.new_key()
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from intake import crypto, schema
 from intake.cli import main
-from intake.db import make_session_factory
 from intake.models import MatchFlag
-from intake.reencrypt import PLAINTEXT, key_usage, reencrypt
+from intake.platform import crypto, schema
+from intake.platform.db import make_session_factory
+from intake.platform.reencrypt import PLAINTEXT, key_usage, reencrypt
 from tests.test_migration_integrity import old_engine  # noqa: F401 - a fresh database of each backend
 
 DETAIL = {"genotypes": {"child": ["X"], "mother": ["X"]}, "note": "sex mix-up 13.3"}

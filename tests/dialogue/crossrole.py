@@ -2,7 +2,7 @@
 property test: the mother reports, the father and a sister join or link, the lab types a sample.
 
 Each `Family` has its own phones (a counter), so examples of a property test share one database without meeting.
-With a session factory, every message goes through the inbox (`intake.inbox.process`, its own transaction) and
+With a session factory, every message goes through the inbox (`intake.inbound.inbox.process`, its own transaction) and
 must not get the inbox's apology; with one session (fast, for the property test), every message goes to the
 engine (`intake.dialogue.engine.handle`) in that session and must not raise: a raise is what the inbox turns into
 the apology.
@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.custody import append_event
 from intake.dialogue.engine import handle
 from intake.dialogue.types import Incoming
-from intake.inbox import process, render_plain
-from intake.lab_profiles import store_profile
+from intake.inbound.inbox import process, render_plain
+from intake.labs.profiles import store_profile
+from intake.labs.walkins import register_walk_in
 from intake.models import (
     Booking,
     BookingStatus,
@@ -41,7 +41,7 @@ from intake.models import (
     SampleSource,
     Sex,
 )
-from intake.walkins import register_walk_in
+from intake.samples.custody import append_event
 from tests.dialogue.helpers import NOW
 from tests.dialogue.transcripts import REPORT_ZH
 from tests.labapi.factories import IDENTIFILER, genotypes

@@ -18,11 +18,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake import clock
 from intake.dialogue.types import Incoming
-from intake.inbox import process, render_plain
+from intake.inbound.inbox import process, render_plain
+from intake.labs.walkins import register_walk_in
 from intake.models import Channel, Lab, Role, SampleSource, Sex
-from intake.walkins import register_walk_in
+from intake.platform import clock
 
 DOC = Path(__file__).parents[2] / "docs" / "dialogue.md"
 SECTION = "## Sample conversations"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.dialogue.engine import handle
 from intake.dialogue.types import Incoming, Reply
-from intake.inbox import render_plain
+from intake.inbound.inbox import render_plain
 from intake.models import Case, Channel
 from tests.dialogue import transcripts as t
 from tests.dialogue.transcripts import Turn

@@ -1,6 +1,6 @@
 """After DELETE, STATUS, BOOK and MYDATA say the same thing (withdrawn), and MYDATA counts no erased message.
 
-Played through the inbox (`intake.inbox.process`), which stores every message as an SMS delivery would, so the
+Played through the inbox (`intake.inbound.inbox.process`), which stores every message as an SMS delivery would, so the
 messages MYDATA counts are the real rows: those DELETE erased keep their row but nothing in it.
 """
 
@@ -11,8 +11,8 @@ import itertools
 import sqlalchemy as sa
 
 from intake.dialogue.types import Incoming
-from intake.inbox import process, render_plain
-from intake.labs import load_demo_labs
+from intake.inbound.inbox import process, render_plain
+from intake.labs.directory import load_demo_labs
 from intake.models import Case, Channel, Message
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import NOW, PHONE, check_turn

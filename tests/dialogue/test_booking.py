@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from intake.labs import load_demo_labs
+from intake.labs.directory import load_demo_labs
 from intake.models import (
     Booking,
     BookingStatus,
@@ -129,8 +129,8 @@ def test_book_keep(session, labs):
 
 
 def test_status_says_the_booked_sample_was_taken_once_the_lab_collected_it(session_factory, labs):
-    from intake.custody import append_event
     from intake.models import CustodyEventType
+    from intake.samples.custody import append_event
 
     run_transcript(session_factory, t.REPORT_ZH + t.BOOK_AFTER_REPORT_ZH)
     with session_factory() as s:

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from intake.inbox import render_plain
-from intake.labs import load_demo_labs
+from intake.inbound.inbox import render_plain
+from intake.labs.directory import load_demo_labs
 from intake.models import Booking, Case, Channel, Consent, ConsentScope, Contact, LabDay, Person, Role
 from sms.segments import segment_count
 from tests.dialogue import transcripts as t

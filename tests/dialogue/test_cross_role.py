@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.labs import load_demo_labs
+from intake.labs.directory import load_demo_labs
 from intake.models import Booking, Case, CaseStatus, Conversation, Person, Role
 from tests.dialogue.crossrole import Family
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from intake.dates import (
+from intake.platform.dates import (
     MAX_AGE_YEARS,
     Age,
     Precision,
@@ -19,7 +19,7 @@ from intake.dates import (
     parse_past_date,
     parse_when,
 )
-from intake.errors import InputError
+from intake.platform.errors import InputError
 
 TODAY = date(2026, 11, 23)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from intake.duplicates import LIKELY_DUPLICATE_REPORT, likely_duplicates
+from intake.cases.duplicates import LIKELY_DUPLICATE_REPORT, likely_duplicates
 from intake.models import Case, MatchFlag
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript, say

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from intake.labs import load_demo_labs
+from intake.labs.directory import load_demo_labs
 from intake.models import (
     AuditEvent,
     Booking,
@@ -79,7 +79,7 @@ def test_delete_can_be_declined(session):
 
 def test_delete_blanks_the_stored_messages(session_factory):
     from intake.dialogue.types import Incoming
-    from intake.inbox import process
+    from intake.inbound.inbox import process
     from intake.models import Channel, utcnow
 
     for number, (text, _expected) in enumerate(t.REPORT_EN + [("2", ())]):

@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from intake import clock
+from intake.cases.found_children import register_found_child
 from intake.dialogue.types import Incoming
-from intake.errors import InputError
-from intake.found_children import register_found_child
-from intake.inbox import process, render_plain
-from intake.labs import load_demo_labs
+from intake.inbound.inbox import process, render_plain
+from intake.labs.directory import load_demo_labs
 from intake.models import Case, Channel, FoundChild, SampleSource, Sex
+from intake.platform import clock
+from intake.platform.errors import InputError
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import NOW, run_transcript
 from tests.dialogue.test_report_answers import TO_CHILD_NAME_EN, TO_CHILD_NAME_ZH

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from intake.dialogue.keywords import Command, classify
 from intake.dialogue.vocabulary import NO_WORDS, RELATIVE_WORDS, SEX_WORDS, YES_WORDS
-from intake.labs import load_demo_labs
+from intake.labs.directory import load_demo_labs
 from intake.models import AuditEvent, Booking, BookingStatus, Case, CaseStatus, Person, Role, Sex
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript, say

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake import clock
 from intake.dialogue.types import Incoming
-from intake.inbox import process, render_plain
-from intake.labs import load_demo_labs
+from intake.inbound.inbox import process, render_plain
+from intake.labs.directory import load_demo_labs
 from intake.models import Channel
+from intake.platform import clock
 from tests.dialogue import golden
 from tests.dialogue.golden import Exchange, conversations, normalise, parse
 from tests.dialogue.helpers import NOW

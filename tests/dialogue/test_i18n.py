@@ -10,7 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from intake import i18n
+from intake.platform import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "intake/locale/zh_CN/LC_MESSAGES/messages.po"

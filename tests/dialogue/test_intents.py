@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from intake.dialogue.intents import intent_of
 from intake.dialogue.keywords import Command
-from intake.labs import load_demo_labs
+from intake.labs.directory import load_demo_labs
 from intake.models import Case, Sex
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from intake.labs import load_demo_labs
+from intake.cases.pins import MAX_FAILURES_PER_CONTACT_HOUR
+from intake.labs.directory import load_demo_labs
 from intake.models import Booking, Case, Consent, ConsentScope, LinkAttempt, Person, Role, Sample
-from intake.walkins import MAX_FAILURES_PER_CONTACT_HOUR
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import reported_case, run_transcript, say, wrong_pin
 

@@ -12,8 +12,7 @@ from intake.dialogue.engine import EngineState, command_of
 from intake.dialogue.keywords import Command, classify
 from intake.dialogue.steps import Ctx, Option, option_words
 from intake.dialogue.types import Incoming
-from intake.errors import InputError
-from intake.labs import load_demo_labs
+from intake.labs.directory import load_demo_labs
 from intake.models import (
     AuditEvent,
     Booking,
@@ -24,6 +23,7 @@ from intake.models import (
     Contact,
     Conversation,
 )
+from intake.platform.errors import InputError
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import NOW, run_transcript, say
 

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from intake import clock
-from intake.found_children import register_found_child
-from intake.inbox import render_plain
-from intake.labs import load_demo_labs
+from intake.cases.found_children import register_found_child
+from intake.cases.pins import MAX_FAILURES_PER_CONTACT_HOUR, MAX_WRONG_PINS_PER_CASE_DAY
+from intake.inbound.inbox import render_plain
+from intake.labs.directory import load_demo_labs
 from intake.models import (
     AuditEvent,
     Booking,
@@ -31,7 +31,7 @@ from intake.models import (
     SampleSource,
     Sex,
 )
-from intake.walkins import MAX_FAILURES_PER_CONTACT_HOUR, MAX_WRONG_PINS_PER_CASE_DAY
+from intake.platform import clock
 from sms.segments import segment_count
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import NOW, PHONE, run_transcript, say

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intake.dialogue.casefile import ReportState
-from intake.inbox import render_plain
-from intake.labs import load_demo_labs
+from intake.inbound.inbox import render_plain
+from intake.labs.directory import load_demo_labs
 from intake.models import Booking, Case, Conversation, Sex
 from sms.segments import segment_count
 from tests.dialogue import transcripts as t

@@ -7,15 +7,12 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from intake import clock
-from intake.booking import book
-from intake.consent import POLICE_ORDER, has_sample_consent, missing_scopes, record_police_order
-from intake.custody import append_event
+from intake.cases.consent import POLICE_ORDER, has_sample_consent, missing_scopes, record_police_order
+from intake.cases.found_children import register_found_child
 from intake.dialogue.types import Incoming, Media
-from intake.errors import ConsentRequiredError
-from intake.found_children import register_found_child
-from intake.inbox import process, render_plain
-from intake.labs import load_demo_labs
+from intake.inbound.inbox import process, render_plain
+from intake.labs.appointments import book
+from intake.labs.directory import load_demo_labs
 from intake.models import (
     Attachment,
     Booking,
@@ -33,6 +30,9 @@ from intake.models import (
     SampleSource,
     Sex,
 )
+from intake.platform import clock
+from intake.platform.errors import ConsentRequiredError
+from intake.samples.custody import append_event
 from tests.dialogue.helpers import NOW
 
 PHONE = "+8613800138000"

@@ -1,6 +1,6 @@
 """Guessing a case PIN to join someone else's case: locked per contact, per case, for everyone together; audited.
 
-`intake.family.join_case` shares the LINK attempts budget (`intake.walkins.guessing_locked`): five failures of one
+`intake.cases.family.join_case` shares the LINK attempts budget (`intake.cases.pins.guessing_locked`): five failures of one
 contact in an hour lock that contact out, even with the right PIN then; ten wrong PINs for one case in a day, from
 any numbers, lock that case's JOIN (and DELETE) alone (`case_pin_locked`), so a crowd of numbers gets no further
 and nobody else is locked; a thousand failures of everyone in an hour lock all out. Every attempt is audited.
@@ -12,10 +12,14 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from intake import clock
-from intake.family import JoinOutcome, join_case
+from intake.cases.family import JoinOutcome, join_case
+from intake.cases.pins import (
+    MAX_FAILURES_PER_CONTACT_HOUR,
+    MAX_FAILURES_PER_HOUR,
+    MAX_WRONG_PINS_PER_CASE_DAY,
+)
 from intake.models import AuditEvent, Channel, Contact, LinkAttempt, Person, Role
-from intake.walkins import MAX_FAILURES_PER_CONTACT_HOUR, MAX_FAILURES_PER_HOUR, MAX_WRONG_PINS_PER_CASE_DAY
+from intake.platform import clock
 from tests.labs.factories import make_case
 
 

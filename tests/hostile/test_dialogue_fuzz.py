@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake import clock
 from intake.dialogue.engine import STEPS, EngineState
 from intake.dialogue.types import Incoming
-from intake.inbox import process
+from intake.inbound.inbox import process
 from intake.models import Channel, Contact, Conversation, Direction, Message, MessageStatus
+from intake.platform import clock
 from intake.runtime import Runtime
 from tests.support.webapp import web_settings
 

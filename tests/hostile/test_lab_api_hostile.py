@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
-from intake import clock
-from intake.codes import new_sample_code
-from intake.lab_keys import issue_key, revoke_key
+from intake.labs.keys import issue_key, revoke_key
 from intake.models import AuditEvent, Case, CustodyEvent, DnaProfile, Lab, LabKey, Sample
+from intake.platform import clock
+from intake.platform.codes import new_sample_code
 from tests.console.factories import add_officer, lab_in, log_in
 from tests.labapi.factories import IDENTIFILER, bearer, booked_sample, genotypes, lab_with_key
 from tests.support.webapp import web_app, web_settings
@@ -157,7 +157,7 @@ def test_guessing_sample_codes_hits_the_rate_limit_which_holds_and_is_audited(ap
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_text_is_stored_verbatim_and_escaped_in_the_console(text, client, session):
     lab = lab_in(session, "北京市", "北京")
-    from intake.lab_keys import issue_key
+    from intake.labs.keys import issue_key
 
     _key, secret = issue_key(session, lab.id, actor="test")
     session.commit()

@@ -1,8 +1,8 @@
 """Profile parsing and the GeneMapper import under arbitrary input: only their documented errors, never others.
 
-`matching.profiles.parse_profile` raises a ProfileError; `intake.lab_profiles.check_genotypes` a
-ProfileRejectedError (the lab API's 422); `intake.genemapper.read_genotypes_table` a GeneMapperFormatError; the
-import's per-sample step (`intake.genemapper_import._genotypes` then `check_genotypes`) a ProfileRejectedError.
+`matching.profiles.parse_profile` raises a ProfileError; `intake.labs.profiles.check_genotypes` a
+ProfileRejectedError (the lab API's 422); `intake.labs.genemapper.read_genotypes_table` a GeneMapperFormatError; the
+import's per-sample step (`intake.labs.genemapper_import._genotypes` then `check_genotypes`) a ProfileRejectedError.
 The lab API hands these mappings over from JSON, so keys are strings and values any JSON value.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.genemapper import GeneMapperFormatError, read_genotypes_table
-from intake.genemapper_import import _genotypes
-from intake.lab_errors import ProfileRejectedError
-from intake.lab_profiles import check_genotypes
+from intake.labs.errors import ProfileRejectedError
+from intake.labs.genemapper import GeneMapperFormatError, read_genotypes_table
+from intake.labs.genemapper_import import _genotypes
+from intake.labs.profiles import check_genotypes
 from matching.errors import ProfileError
 from matching.frequencies import FrequencyTable
 from matching.profiles import parse_profile

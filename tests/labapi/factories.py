@@ -8,8 +8,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from intake.booking import book, sample_for
-from intake.lab_keys import issue_key
+from intake.labs.appointments import book, sample_for
+from intake.labs.keys import issue_key
 from intake.models import Channel, Consent, ConsentScope, Contact, Lab, Person, Role, SampleSource
 from tests.labs.factories import TODAY, make_case, make_lab
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from intake.family import JoinOutcome, join_case
+from intake.cases.family import JoinOutcome, join_case
+from intake.labs.walkins import LinkOutcome, link_walk_in
 from intake.models import Case, Channel, Contact, CustodyState, Role
-from intake.sample_progress import case_sample_progress
-from intake.walkins import LinkOutcome, link_walk_in
+from intake.samples.progress import case_sample_progress
 from tests.labapi.factories import HUAXIA_PLATINUM, bearer, booked_sample, genotypes
 
 

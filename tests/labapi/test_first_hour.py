@@ -9,7 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from intake.found_children import register_found_child
+from intake.cases.found_children import register_found_child
 from intake.models import Case, DnaProfile, Sample, SampleSource, Sex
 from tests.labapi.factories import IDENTIFILER, bearer, booked_sample, genotypes
 from tests.labs.factories import TODAY

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from intake.codes import check_character
 from intake.models import AuditEvent, DnaProfile, Sample
+from intake.platform.codes import check_character
 from tests.labapi.factories import HUAXIA_PLATINUM, IDENTIFILER, bearer, booked_sample, genotypes
 from tests.labapi.genemapper_files import CHINESE, LADDER, table
 

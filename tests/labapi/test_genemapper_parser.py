@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from intake.codes import check_character
-from intake.genemapper import GeneMapperFormatError, classify, read_genotypes_table
+from intake.labs.genemapper import GeneMapperFormatError, classify, read_genotypes_table
+from intake.platform.codes import check_character
 from tests.labapi.factories import IDENTIFILER, genotypes
 from tests.labapi.genemapper_files import CHINESE, LADDER, table
 

@@ -6,8 +6,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from intake.found_children import register_found_child
-from intake.lab_keys import revoke_key
+from intake.cases.found_children import register_found_child
+from intake.labs.keys import revoke_key
 from intake.models import AuditEvent, Case, CustodyEvent, LinkCode, Sample, SampleSource, Sex
 from tests.labapi.factories import IDENTIFILER, bearer, booked_sample, genotypes
 
@@ -99,7 +99,7 @@ def test_a_sample_code_with_a_wrong_check_character_or_unknown_is_refused(client
     wrong = sample.code[:-1] + ("2" if last != "2" else "3")
     answer = client.get(f"/api/v1/samples/{wrong}", headers=bearer(secret))
     assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_sample_code"
-    from intake.codes import check_character
+    from intake.platform.codes import check_character
 
     data = "2345678"
     unknown = f"{data[:4]}-{data[4:]}{check_character(data)}"

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from intake.codes import new_case_pin, new_case_reference
-from intake.errors import InputError
-from intake.labs import import_labs
+from intake.labs.directory import import_labs
 from intake.models import Case, Channel, Consent, ConsentScope, Lab
+from intake.platform.codes import new_case_pin, new_case_reference
+from intake.platform.errors import InputError
 
 TODAY = date(2026, 11, 27)  # a Friday
 
@@ -31,7 +31,7 @@ def make_case(session: Session, *, consent: bool = True) -> Case:
     case = Case(reference=new_case_reference(), pin=new_case_pin(), child_name="小明")
     session.add(case)
     session.flush()
-    if consent:  # both consents a booking needs (intake.consent)
+    if consent:  # both consents a booking needs (intake.cases.consent)
         session.add_all(
             Consent(case_id=case.id, scope=scope, granted=True, channel=Channel.SMS, language="zh_CN",
                     text_version="2026-11")

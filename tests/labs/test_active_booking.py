@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from intake.booking import book
-from intake.errors import ConflictError
+from intake.labs.appointments import book
 from intake.models import Booking, BookingStatus, Case, LabDay, Person, Role, SampleSource
+from intake.platform.errors import ConflictError
 from tests.labs.factories import TODAY, make_case, make_lab
 from tests.support.concurrency import run_together
 
@@ -91,7 +91,9 @@ def test_each_person_of_a_case_books_once(session):
 def test_a_race_lost_past_the_check_is_a_conflict_and_takes_no_place(session, monkeypatch):
     lab, case = make_lab(session), make_case(session)
     _book(session, case, lab)
-    monkeypatch.setattr("intake.booking._active_of_person", lambda *_args: None)  # as if the check raced
+    monkeypatch.setattr(
+        "intake.labs.appointments._active_of_person", lambda *_args: None
+    )  # as if the check raced
     with pytest.raises(ConflictError):
         _book(session, case, lab)
     assert session.scalars(sa.select(LabDay.booked)).all() == [1]

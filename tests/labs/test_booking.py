@@ -8,9 +8,8 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from intake.booking import active_booking, book, booking_summary, cancel, reschedule, sample_for
-from intake.codes import insert_with_unique_code, is_valid_sample_code
-from intake.errors import ConflictError, ConsentRequiredError, InputError, SlotFullError
+from intake.labs.appointments import active_booking, book, booking_summary, cancel, reschedule, sample_for
+from intake.labs.slots import china_today
 from intake.models import (
     AuditEvent,
     Booking,
@@ -21,7 +20,8 @@ from intake.models import (
     SampleSource,
     SampleStatus,
 )
-from intake.slots import china_today
+from intake.platform.codes import insert_with_unique_code, is_valid_sample_code
+from intake.platform.errors import ConflictError, ConsentRequiredError, InputError, SlotFullError
 from tests.labs.factories import TODAY, make_case, make_lab
 from tests.support.concurrency import run_together
 
@@ -239,7 +239,7 @@ def test_a_colliding_code_is_retried_without_losing_the_transaction(session, mon
     first = _book(session, case, lab)
     taken = sample_for(session, first).code
     fresh = iter([taken, taken, "ABCD-EFGH"])
-    monkeypatch.setattr("intake.booking.new_sample_code", lambda: next(fresh))
+    monkeypatch.setattr("intake.labs.appointments.new_sample_code", lambda: next(fresh))
     second = _book(session, make_case(session), lab)
     session.commit()
     assert sample_for(session, second).code == "ABCD-EFGH"

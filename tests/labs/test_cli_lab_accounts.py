@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from intake.cli.children import make_children_group
 from intake.cli.lab_keys import make_labs_group_with_keys
-from intake.lab_errors import ForbiddenError
-from intake.lab_keys import authenticate, key_hash
+from intake.labs.errors import ForbiddenError
+from intake.labs.keys import authenticate, key_hash
 from intake.models import Case, FoundChild, LabKey, Person, Role, Sample, SampleSource, Sex
 from tests.labapi.factories import IDENTIFILER, genotypes
 from tests.labs.factories import make_lab
@@ -111,7 +111,9 @@ def test_a_lab_does_it_all_against_a_real_reunite_serve(tmp_path):
         return done.stdout
 
     run("db", "upgrade")
-    run("labs", "import", "--demo", str(__import__("intake.labs", fromlist=["DEMO_LABS"]).DEMO_LABS))
+    run(
+        "labs", "import", "--demo", str(__import__("intake.labs.directory", fromlist=["DEMO_LABS"]).DEMO_LABS)
+    )
     key = run("labs", "key", "1", "--name", "curl").strip().splitlines()[-1]
     registered = json.loads(run("children", "register", "--source", "rescued", "--sex", "male", "--age", "6",
                                 "--found-place", "成都", "--found-date", "2026-11-01", "--lab", "1", "--json"))  # fmt: skip
@@ -144,9 +146,9 @@ def test_a_lab_does_it_all_against_a_real_reunite_serve(tmp_path):
 def test_the_model_holds_a_volunteers_child_of_unknown_identity_and_refuses_a_parent_source(session):
     from datetime import date
 
-    from intake.errors import InputError
-    from intake.found_children import case_kind, register_found_child
+    from intake.cases.found_children import case_kind, register_found_child
     from intake.models import CaseKind
+    from intake.platform.errors import InputError
 
     registered = register_found_child(
         session, source=SampleSource.UNKNOWN_IDENTITY_CHILD, sex=Sex.UNKNOWN, age_years=12, found_place="深圳",

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from intake.cli.labs import make_labs_group
-from intake.labs import DEMO_LABS
+from intake.labs.directory import DEMO_LABS
 from intake.models import Lab
 
 HEADER = "name,province,city,address,latitude,longitude,phone,opening_days,opening_hours,daily_capacity\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from intake.codes import (
+from intake.platform.codes import (
     ALPHABET,
     CASE_KINDS,
     is_valid_case_reference,

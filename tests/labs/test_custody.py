@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from intake.booking import cancel, reschedule
-from intake.custody import append_event, custodian_lab_id, custody_events, derive_state, require_lab
-from intake.lab_errors import CustodyError, ForbiddenError
+from intake.labs.appointments import cancel, reschedule
+from intake.labs.errors import CustodyError, ForbiddenError
 from intake.models import Booking, CustodyEvent, CustodyEventType, CustodyState, Sample, SampleStatus
+from intake.samples.custody import append_event, custodian_lab_id, custody_events, derive_state, require_lab
 from tests.labapi.factories import MONDAY, TODAY, booked_sample
 from tests.labs.factories import make_lab
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from intake.errors import InputError
-from intake.family import JoinOutcome, add_relative, join_case
+from intake.cases.family import JoinOutcome, add_relative, join_case
+from intake.cases.pins import MAX_FAILURES_PER_CONTACT_HOUR
+from intake.labs.walkins import LinkOutcome, link_walk_in
 from intake.models import AuditEvent, Channel, Contact, Person, Role
-from intake.walkins import MAX_FAILURES_PER_CONTACT_HOUR, LinkOutcome, link_walk_in
+from intake.platform.errors import InputError
 from tests.labs.factories import make_case
 
 

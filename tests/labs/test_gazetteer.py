@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.gazetteer import CITY, COUNTY, PROVINCE, locate, off_china, outside_china, short_name
+from intake.places.gazetteer import CITY, COUNTY, PROVINCE, locate, off_china, outside_china, short_name
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from intake.errors import InputError
-from intake.lab_import import set_active
-from intake.labs import DEMO_LABS, import_labs, load_demo_labs
+from intake.labs.directory import DEMO_LABS, import_labs, load_demo_labs
+from intake.labs.directory_import import set_active
 from intake.models import AuditEvent, Lab
+from intake.platform.errors import InputError
 from tests.labs.factories import import_errors
 
 HEADER = "name,province,city,address,latitude,longitude,phone,opening_days,opening_hours,daily_capacity"

@@ -8,8 +8,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from intake.errors import InputError
-from intake.labs import (
+from intake.labs.directory import (
     DEMO_LABS,
     find_labs,
     free_days,
@@ -18,8 +17,9 @@ from intake.labs import (
     parse_opening_days,
     parse_opening_hours,
 )
+from intake.labs.slots import china_today
 from intake.models import AuditEvent, Lab, LabDay
-from intake.slots import china_today
+from intake.platform.errors import InputError
 from tests.labs.factories import TODAY, import_errors, make_lab
 
 HEADER = "name,province,city,address,latitude,longitude,phone,opening_days,opening_hours,daily_capacity\n"

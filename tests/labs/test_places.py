@@ -6,9 +6,16 @@ import io
 
 import pytest
 
-from intake.errors import InputError
-from intake.labs import find_labs, free_days, import_labs, load_demo_labs, matching_labs, no_labs_reason
+from intake.labs.directory import (
+    find_labs,
+    free_days,
+    import_labs,
+    load_demo_labs,
+    matching_labs,
+    no_labs_reason,
+)
 from intake.models import Lab
+from intake.platform.errors import InputError
 from tests.labs.factories import TODAY
 
 HEADER = (

@@ -6,12 +6,12 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from intake import booking as appointments
 from intake.cli.labs import make_labs_group
-from intake.config import Settings
-from intake.errors import NotFoundError
-from intake.labs import find_labs, load_demo_labs
+from intake.labs.directory import appointments as appointments
+from intake.labs.directory import find_labs, load_demo_labs
 from intake.models import Lab, SampleSource
+from intake.platform.errors import NotFoundError
+from intake.platform.settings import Settings
 from intake.runtime import Runtime
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript

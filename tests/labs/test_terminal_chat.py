@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot.terminal import GOODBYE, PROMPT, chat
-from intake.db import make_engine
 from intake.models import Direction, Message
+from intake.platform.db import make_engine
 
 pty = pytest.importorskip("pty")  # POSIX only
 termios = pytest.importorskip("termios")

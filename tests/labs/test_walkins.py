@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from intake.codes import ALPHABET, check_character
-from intake.lab_profiles import store_profile
+from intake.cases.pins import MAX_FAILURES_PER_CONTACT_HOUR, MAX_FAILURES_PER_HOUR
+from intake.labs.profiles import store_profile
+from intake.labs.walkins import LINK_DATA_CHARS, LinkOutcome, link_walk_in, new_link_code, register_walk_in
 from intake.models import (
     AuditEvent,
     Channel,
@@ -20,16 +21,8 @@ from intake.models import (
     SampleSource,
     Sex,
 )
-from intake.sample_progress import case_sample_progress
-from intake.walkins import (
-    LINK_DATA_CHARS,
-    MAX_FAILURES_PER_CONTACT_HOUR,
-    MAX_FAILURES_PER_HOUR,
-    LinkOutcome,
-    link_walk_in,
-    new_link_code,
-    register_walk_in,
-)
+from intake.platform.codes import ALPHABET, check_character
+from intake.samples.progress import case_sample_progress
 from tests.labapi.factories import IDENTIFILER, genotypes
 from tests.labs.factories import make_case, make_lab
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from intake.booking import book, sample_for
+from intake.cases.erasure import erase_contact
 from intake.dialogue.types import Incoming
-from intake.erasure import erase_contact
-from intake.inbox import process
+from intake.inbound.inbox import process
+from intake.labs.appointments import book, sample_for
 from intake.models import AuditEvent, Case, Channel, Contact, Person, Role, SampleSource, utcnow
 from matching.profiles import Profile
 from matching.service import Worker

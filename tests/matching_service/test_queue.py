@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from intake.lab_profiles import store_profile
-from intake.match_queue import enqueue_search
+from intake.labs.profiles import store_profile
+from intake.matches.queue import enqueue_search
 from intake.models import JobKind, JobState, MatchJob, MatchSearch, Role, Sample
 from matching.service import Worker, enqueue_all
 from matching.service import worker as worker_module

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from intake.cases.erasure import erase_contact
 from intake.cli.match import make_match_commands
-from intake.erasure import erase_contact
 from intake.models import (
     AuditEvent,
     CandidateStatus,

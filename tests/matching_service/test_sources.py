@@ -9,7 +9,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from intake.lab_profiles import store_profile
+from intake.labs.profiles import store_profile
+from intake.labs.walkins import LinkOutcome, link_walk_in, register_walk_in
 from intake.models import (
     CandidateStatus,
     Channel,
@@ -22,7 +23,6 @@ from intake.models import (
     SampleSource,
     Sex,
 )
-from intake.walkins import LinkOutcome, link_walk_in, register_walk_in
 from matching.search import Side
 from matching.service import Worker, entries, entry_for
 from matching.service.entries import side_of
@@ -129,7 +129,7 @@ def test_the_worker_loop_runs_jobs_as_they_come_and_stops_when_asked(world):
 def test_a_stored_profile_is_read_as_the_parser_reads_it():
     import numpy as np
 
-    from intake.lab_profiles import check_genotypes
+    from intake.labs.profiles import check_genotypes
     from matching.profiles import parse_profile
     from matching.service.entries import stored_profile
     from matching.simulate import random_profile
@@ -141,7 +141,7 @@ def test_a_stored_profile_is_read_as_the_parser_reads_it():
         raw = {m: list(g) for m, g in profile.genotypes.items()} | {
             m: list(v) for m, v in profile.other.items()
         }
-        stored = check_genotypes(raw).genotypes  # as intake.lab_profiles stores it
+        stored = check_genotypes(raw).genotypes  # as intake.labs.profiles stores it
         assert stored_profile(stored) == parse_profile(stored) == profile
     odd = {"VWA": "17,14", "AMEL": ["Y", "X"], "D3S1358": [15, "16"], "TH01": ["9.3", "10"]}
     assert stored_profile(odd) == parse_profile(odd)

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.booking import book, sample_for
-from intake.found_children import register_found_child
+from intake.cases.found_children import register_found_child
+from intake.labs.appointments import book, sample_for
 from intake.models import (
     Candidate,
     CandidateStatus,

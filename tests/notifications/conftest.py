@@ -1,5 +1,5 @@
 """Fixtures of the notification tests: fake Twilio, Telegram and SMTP servers on localhost, a family with a
-booked sample, and workers pointed at the fakes. Time is pinned (intake.clock), so tests move it to a retry."""
+booked sample, and workers pointed at the fakes. Time is pinned (intake.platform.clock), so tests move it to a retry."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake import clock
 from intake.models import Channel, Contact, Lab, Person, Role
+from intake.platform import clock
 from notifications.config import WorkerSettings
 from notifications.worker import Worker
 from tests.labapi.factories import SampleRef, booked_sample

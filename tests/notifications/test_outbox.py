@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from intake.custody import append_event
 from intake.models import (
     Audience,
     Case,
@@ -17,7 +16,9 @@ from intake.models import (
     Sample,
     utcnow,
 )
-from intake.outbox import OfficerAddress, TemplateError, enqueue, notify_family, notify_officers, render
+from intake.outbox.queue import OfficerAddress, enqueue, notify_family, notify_officers
+from intake.outbox.templates import TemplateError, render
+from intake.samples.custody import append_event
 from tests.notifications.conftest import PHONE, at
 from tests.notifications.helpers import contact_of, notifications, queue_received
 
@@ -103,7 +104,7 @@ def test_a_contact_who_opts_out_after_queuing_gets_nothing(session, family, make
 
 
 def test_a_family_that_deleted_their_data_gets_nothing(session, family, make_worker, fake_twilio):
-    from intake.erasure import erase_contact
+    from intake.cases.erasure import erase_contact
 
     queue_received(session, family)
     erase_contact(session, contact_of(session, PHONE), actor="test", now=utcnow())

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from intake import clock
-from intake.booking import cancel
-from intake.custody import append_event
+from intake.labs.appointments import cancel
 from intake.models import Booking, Case, CustodyEventType, NotificationStatus, Sample, utcnow
-from intake.outbox import schedule_reminders
+from intake.outbox.reminders import schedule_reminders
+from intake.platform import clock
+from intake.samples.custody import append_event
 from tests.notifications.conftest import PHONE
 from tests.notifications.helpers import contact_of, notifications
 

@@ -9,10 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-from intake.config import Settings
-from intake.db import transaction
 from intake.models import Channel, Contact
-from intake.outbox import notify_family
+from intake.outbox.queue import notify_family
+from intake.platform.db import transaction
+from intake.platform.settings import Settings
 from intake.runtime import Runtime
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 

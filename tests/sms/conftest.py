@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.config import Settings
+from intake.platform.settings import Settings
 from tests.support.twilio import AUTH_TOKEN, PUBLIC_BASE_URL, Phone
 from tests.support.webapp import web_app, web_settings
 

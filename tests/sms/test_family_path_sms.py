@@ -7,7 +7,7 @@ import dataclasses
 
 import sqlalchemy as sa
 
-from intake.lab_keys import issue_key
+from intake.labs.keys import issue_key
 from intake.models import Case, Lab, Person, Role, Sample
 from sms.segments import segment_count
 from tests.dialogue import transcripts as t

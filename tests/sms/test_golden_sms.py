@@ -1,6 +1,6 @@
 """The sample conversations of docs/dialogue.md over signed Twilio webhooks, exactly, on the day they were printed.
 
-The webhook, the inbox and the dialogue read one clock (intake/clock.py), so pinning it here pins the dates the
+The webhook, the inbox and the dialogue read one clock (intake/platform/clock.py), so pinning it here pins the dates the
 parent sees ("11月24日周二") and the date "yesterday" means, through the whole SMS path.
 """
 
@@ -10,7 +10,7 @@ import dataclasses
 
 import pytest
 
-from intake import clock
+from intake.platform import clock
 from tests.dialogue.golden import conversations, play
 from tests.dialogue.helpers import NOW
 

@@ -15,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from intake import inbox
-from intake.db import make_engine, make_session_factory
 from intake.dialogue.types import Incoming
+from intake.inbound import inbox
 from intake.models import Channel, Contact, Conversation, Direction, Message, MessageStatus, utcnow
+from intake.platform.db import make_engine, make_session_factory
 from tests.support.concurrency import run_together
 from tests.support.databases import PostgresDatabase
 from tests.support.tcp_proxy import tcp_proxy

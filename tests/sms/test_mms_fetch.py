@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from PIL import Image
 from sqlalchemy.engine import Engine
 
-from intake import clock
-from intake.config import Settings
 from intake.models import Attachment, Case
-from intake.photos import read_photo
+from intake.platform import clock
+from intake.platform.photos import read_photo
+from intake.platform.settings import Settings
 from sms.media import download, fetch_once
 from tests.bot.test_photos import GPS_IFD, photo_with_gps
 from tests.console.factories import add_officer, log_in
@@ -134,7 +134,7 @@ def test_a_claimed_photo_left_by_a_killed_worker_is_taken_again_after_the_lease(
     def killed(_url: str) -> bytes:
         raise KeyboardInterrupt  # the worker dies mid-download: its claim stays
 
-    from intake.media_fetch import LEASE, fetch_pending
+    from intake.inbound.media import LEASE, fetch_pending
     from intake.models import Channel
 
     with clock.pinned(NOW), pytest.raises(KeyboardInterrupt):
@@ -174,7 +174,7 @@ def test_a_redirect_off_twilios_hosts_is_never_followed(
 
 
 def test_the_fetcher_asks_only_twilios_api(settings):
-    from intake.media_fetch import MediaGone
+    from intake.inbound.media import MediaGone
 
     sid = "MM" + "1" * 32
     for url in ("http://127.0.0.1:8000/healthz", media_url("https://evil.example", sid),

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from intake import clock
+from intake.platform import clock
 from tests.dialogue.helpers import NOW
 
 # The benchmark's conversation (benchmarks/sms_phone.py REPORT_AND_BOOK_ZH): a Chinese parent reports a missing
@@ -34,7 +34,7 @@ REPORT_AND_BOOK_ZH = (
 # (turn 13) looks again to flag the pair for officers (+1); each answer of the booking flow (turns 15-17) first
 # reads its case, so that an answer after the family withdrew the case gets that reason and not a loop (+1 each).
 # Raised on purpose (issue 19): confirming the booking (turn 17) moves the case's status ("sampling booked",
-# intake/case_status.py derives it from the case's facts before the commit): +16 then, +3 since issue 22: the
+# intake/cases/status.py derives it from the case's facts before the commit): +16 then, +3 since issue 22: the
 # status is derived once, at the commit, not at each savepoint's release (three of them in this answer: the
 # booking, the sample, its custody event), and in one statement of five EXISTS instead of five SELECTs; what is
 # left is the sample's case looked up, the one derive() and the case's UPDATE.

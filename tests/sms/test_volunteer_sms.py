@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from intake import clock
-from intake.consent import POLICE_ORDER
+from intake.cases.consent import POLICE_ORDER
 from intake.models import Attachment, Booking, Case, Consent, FoundChild, Person, Role
+from intake.platform import clock
 from tests.dialogue.helpers import NOW
 
 REGISTER = ["发现", "同意", "广州火车站", "昨天", "大约6岁", "男", "他说叫小宝，家在四川"]

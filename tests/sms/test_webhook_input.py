@@ -8,9 +8,9 @@ import dataclasses
 import pytest
 import sqlalchemy as sa
 
-from intake.config import Settings
-from intake.errors import InputError
 from intake.models import Contact, Direction, Message
+from intake.platform.errors import InputError
+from intake.platform.settings import Settings
 from sms.webhook import normalise_sender
 from tests.support.twilio import message_texts
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from intake import schema
-from intake.db import Base, make_engine
+from intake.platform import schema
+from intake.platform.db import Base, make_engine
 
 PG_ADMIN_URL = os.environ.get("REUNITE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # CI sets this so that a PostgreSQL that did not start fails the run instead of skipping half of it.

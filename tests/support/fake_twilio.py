@@ -26,7 +26,7 @@ from email.utils import format_datetime
 from urllib.parse import parse_qs
 
 from benchmarks.local_http import Answer, LocalServer
-from intake import clock
+from intake.platform import clock
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "fake-twilio-token"

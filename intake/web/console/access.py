@@ -11,7 +11,7 @@ from flask import abort
 from sqlalchemy.orm import Session
 
 from intake.models import Case, FoundChild, Officer, SampleSource, audit
-from intake.provinces import province_pairs, provinces_of
+from intake.places.provinces import province_pairs, provinces_of
 
 
 def cases_in_province(province: str) -> sa.Select[Any]:

@@ -7,8 +7,6 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from intake.errors import InputError, ReuniteError
-from intake.i18n import N_
 from intake.models import Lab, Officer, OfficerRole, audit
 from intake.models.officers import (
     change_own_password,
@@ -18,6 +16,8 @@ from intake.models.officers import (
     set_role,
     unlock,
 )
+from intake.platform.errors import InputError, ReuniteError
+from intake.platform.i18n import N_
 from intake.web.console.app import bp, db, login_required, officer, render, roles_required, t
 from intake.web.console.paging import paginate
 

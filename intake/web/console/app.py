@@ -44,11 +44,11 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from intake.clock import CHINA
-from intake.errors import ReuniteError
-from intake.i18n import CHINESE, ENGLISH, N_, normalise_language, translate
 from intake.models import Officer, OfficerRole, as_utc, audit
 from intake.models.officers import LoginOutcome, check_login, end_session, officer_by_session_token
+from intake.platform.clock import CHINA
+from intake.platform.errors import ReuniteError
+from intake.platform.i18n import CHINESE, ENGLISH, N_, normalise_language, translate
 from intake.web.console.labels import label_msgid
 from intake.web.support import runtime, status_of
 

@@ -1,5 +1,5 @@
 """Candidate matches: the review queue, the candidate page with its per-marker evidence and chart, the flags of
-the matching service, and the officers' decisions (`intake.reviews`: an officer confirms, a different supervisor
+the matching service, and the officers' decisions (`intake.matches.reviews`: an officer confirms, a different supervisor
 approves; a rejected candidate tells no one).
 """
 
@@ -14,9 +14,8 @@ from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session, aliased
 
-from intake.errors import ReuniteError
-from intake.i18n import CHINESE, N_
-from intake.match_queue import resolve_flag
+from intake.matches.queue import resolve_flag
+from intake.matches.reviews import decide, found_person_age, needs_own_wish, rejection_proposer, review_of
 from intake.models import (
     Candidate,
     CandidateDecision,
@@ -32,8 +31,9 @@ from intake.models import (
     SampleLink,
     audit,
 )
-from intake.provinces import provinces_of
-from intake.reviews import decide, found_person_age, needs_own_wish, rejection_proposer, review_of
+from intake.places.provinces import provinces_of
+from intake.platform.errors import ReuniteError
+from intake.platform.i18n import CHINESE, N_
 from intake.web.console.access import cases_in_province, may_see
 from intake.web.console.app import bp, db, label, language, login_required, officer, render, t
 from intake.web.console.paging import paginate, paginate_ids
@@ -320,7 +320,7 @@ def flags() -> ResponseReturnValue:
 @bp.post("/flags/<int:flag_id>/resolve")
 @login_required
 def resolve_flag_page(flag_id: int) -> ResponseReturnValue:
-    """Resolve a flag with a note (intake.match_queue.resolve_flag, audited); only a flag of the officer's cases."""
+    """Resolve a flag with a note (intake.matches.queue.resolve_flag, audited); only a flag of the officer's cases."""
     s, me = db(), officer()
     flag = s.get(MatchFlag, flag_id)
     if flag is None:

@@ -8,7 +8,7 @@ with underscores.
 
 from __future__ import annotations
 
-from intake.i18n import N_
+from intake.platform.i18n import N_
 
 LABELS: dict[str, str] = {
     # case status

@@ -17,8 +17,6 @@ from flask import abort, request, send_file
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import aliased
 
-from intake.codes import is_valid_sample_code, normalise_sample_code
-from intake.i18n import N_
 from intake.models import (
     Attachment,
     AuditEvent,
@@ -48,8 +46,10 @@ from intake.models import (
     as_utc,
     audit,
 )
-from intake.photos import CONTENT_TYPE, read_photo
-from intake.provinces import provinces_of
+from intake.places.provinces import provinces_of
+from intake.platform.codes import is_valid_sample_code, normalise_sample_code
+from intake.platform.i18n import N_
+from intake.platform.photos import CONTENT_TYPE, read_photo
 from intake.web.console.access import require_case, visible
 from intake.web.console.app import bp, db, label, login_required, officer, render, roles_required, t
 from intake.web.console.candidates import combined_lr
@@ -601,7 +601,7 @@ def photo(attachment_id: int) -> ResponseReturnValue:
     if case is None:
         abort(404)
     require_case(s, me, case)
-    data = read_photo(runtime().settings.data_dir, attachment.photo_id)  # decrypted (intake.crypto)
+    data = read_photo(runtime().settings.data_dir, attachment.photo_id)  # decrypted (intake.platform.crypto)
     if data is None:
         abort(404)
     audit(s, me.actor, "photo.view", "attachment", attachment.id, case=case.id)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import abort, request, url_for
 from sqlalchemy.orm import Session
 
-from intake.clock import CHINA
+from intake.platform.clock import CHINA
 
 MAX_PAGE_SIZE = 200
 MAX_PAGE = 1_000_000

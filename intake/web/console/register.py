@@ -1,5 +1,5 @@
 """Officers register a rescued child, or a child suspected of being kidnapped with the adults who claimed to be
-the parents, through `intake.found_children.register_found_child`; the samples are taken at a lab of their province.
+the parents, through `intake.cases.found_children.register_found_child`; the samples are taken at a lab of their province.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from intake.errors import ReuniteError
-from intake.found_children import register_found_child
-from intake.i18n import N_
+from intake.cases.found_children import register_found_child
 from intake.models import Lab, Officer, Role, SampleSource, Sex
+from intake.platform.errors import ReuniteError
+from intake.platform.i18n import N_
 from intake.web.console.app import bp, db, login_required, officer, render, t
 
 SOURCES = {

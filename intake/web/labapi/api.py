@@ -16,7 +16,7 @@ from flask import Blueprint, abort
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
-from intake.i18n import N_
+from intake.platform.i18n import N_
 from intake.web.labapi.context import install, render
 from intake.web.support import json_error
 

@@ -23,11 +23,11 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from intake.errors import InputError, ReuniteError
-from intake.i18n import N_, _, translate
-from intake.lab_errors import ForbiddenError, ProfileRejectedError, SampleCodeError, UnknownSampleError
-from intake.lab_keys import authenticate
+from intake.labs.errors import ForbiddenError, ProfileRejectedError, SampleCodeError, UnknownSampleError
+from intake.labs.keys import authenticate
 from intake.models import LabKey, audit
+from intake.platform.errors import InputError, ReuniteError
+from intake.platform.i18n import N_, _, translate
 from intake.web.support import json_error, runtime, status_of
 
 CONFIG_DEFAULTS = {

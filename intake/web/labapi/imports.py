@@ -9,7 +9,7 @@ from flask import Response as FlaskResponse
 from flask import jsonify, request
 from spectree import Response
 
-from intake.genemapper_import import import_genotypes_table
+from intake.labs.genemapper_import import import_genotypes_table
 from intake.web.labapi.api import PREFIX, bp, spec
 from intake.web.labapi.context import actor, lab_key, render, session, setting
 from intake.web.labapi.schemas import ErrorOut, ImportOut, ImportQuery, ImportSample

@@ -8,7 +8,14 @@ from typing import Any
 from flask import request
 from spectree import Response
 
-from intake.custody import (
+from intake.cases.found_children import find_case
+from intake.labs.errors import ForbiddenError, ProfileRejectedError
+from intake.labs.profiles import read_profile, store_profile
+from intake.labs.walkins import register_walk_in
+from intake.models import CustodyEventType, DnaProfile, Lab, Role, Sample, as_utc
+from intake.platform.errors import InputError, NotFoundError
+from intake.platform.i18n import N_
+from intake.samples.custody import (
     append_event,
     custodian_lab_id,
     custody_events,
@@ -16,14 +23,7 @@ from intake.custody import (
     find_sample,
     require_lab,
 )
-from intake.errors import InputError, NotFoundError
-from intake.found_children import find_case
-from intake.i18n import N_
-from intake.lab_errors import ForbiddenError, ProfileRejectedError
-from intake.lab_profiles import read_profile, store_profile
-from intake.models import CustodyEventType, DnaProfile, Lab, Role, Sample, as_utc
-from intake.sample_fit import Notice
-from intake.walkins import register_walk_in
+from intake.samples.fit import Notice
 from intake.web.labapi.api import bp, spec
 from intake.web.labapi.context import actor, lab_key, render, session, setting
 from intake.web.labapi.schemas import (

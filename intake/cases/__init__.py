@@ -1,0 +1,1 @@
+"""Cases and the people on them: status, consent, family joining, duplicates, found children, erasure, retention."""

@@ -1,0 +1,1 @@
+"""Where a place lies in China, and which province a case belongs to."""

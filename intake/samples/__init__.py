@@ -1,0 +1,1 @@
+"""Samples: their custody, whether a sample fits its person, and a case's sampling progress."""
