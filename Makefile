@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench bench-sms bench-recall bench-search load fault-notifications clean
+.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench bench-sms bench-recall bench-pedigree bench-search load fault-notifications clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ bench: setup-test bench-search
 
 bench-recall: setup-test
 	$(BIN)/python benchmarks/bench_recall.py
+
+bench-pedigree: setup-test
+	$(BIN)/python benchmarks/bench_pedigree.py
 
 bench-search: setup-test
 	$(BIN)/python -m benchmarks.bench_search --tracemalloc

@@ -26,9 +26,13 @@ DEFAULT_POLICY = MissingAllelePolicy()
 
 @dataclass(frozen=True)
 class KinshipCase:
-    """A case: the relationship to test, a profile per role, and the model (mutation, theta, explicit kappa)."""
+    """A case: the relationship to test, a profile per role, and the model (mutation, theta, explicit kappa).
 
-    relationship: str
+    The relationship is a name (`matching.relationships`) or a `Relationship` itself, such as a family's joint
+    pedigree (`matching.family_pedigree`).
+    """
+
+    relationship: str | Relationship
     persons: Mapping[str, Profile]
     mutation: MutationModel | None = None
     theta: float = 0.0
@@ -184,6 +188,10 @@ def _lumped(genotypes: Mapping[str, Genotype], locus: Locus) -> tuple[dict[str, 
 
 
 def _relationship(case: KinshipCase) -> tuple[Relationship, Kappa | None]:
+    if isinstance(case.relationship, Relationship):
+        if case.kappa is not None:
+            raise CaseError('kappa goes with relationship "kappa", not with a pedigree')
+        return case.relationship, None
     if case.relationship == KAPPA:
         if case.kappa is None:
             raise CaseError('relationship "kappa" needs kappa = (k0, k1, k2)')

@@ -586,7 +586,7 @@ class MatchIndex:
         counts its own families only (add the shards' counts for the database-wide bound), and identity flags
         between two profiles kept in every shard (two children) come from every shard: write them once.
         """
-        part = MatchIndex(self.table, self.settings)
+        part = type(self)(self.table, self.settings)
         size = self._persons.size
         keep = self._persons.valid[:size] & (
             (self._sides[:size] != _SIDE_CODE[Side.FAMILY]) | (self._case_ids[:size] % n == i)

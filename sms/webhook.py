@@ -29,11 +29,12 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlparse, urlsplit
 
 import phonenumbers
 from flask import Blueprint, Response, request
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, add_port, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
 
 from intake.dialogue.types import Incoming, Media, Reply
@@ -42,6 +43,7 @@ from intake.inbound.inbox import check_incoming, process, render_plain
 from intake.models import MAX_ADDRESS_CHARS, MAX_CONTENT_TYPE_CHARS, MAX_PROVIDER_ID_CHARS, Channel
 from intake.platform import clock
 from intake.platform.errors import InputError
+from intake.platform.secret_compare import same_secret
 from intake.platform.settings import Settings
 from intake.web.support import json_error, runtime
 
@@ -168,6 +170,15 @@ def twiml(replies: list[Reply]) -> Response:
     return Response(str(response), mimetype="application/xml")
 
 
+def signature_valid(token: str, url: str, form: Any, signature: str) -> bool:
+    """Check Twilio's signature of a request as twilio's RequestValidator computes it (the URL with and without
+    its port: Twilio signs either), compared in constant time by `same_secret`."""
+    validator, parts = RequestValidator(token), urlparse(url)
+    expected = [validator.compute_signature(u, form) for u in (remove_port(parts), add_port(parts))]
+    matches = [same_secret(signature, str(e)) for e in expected]  # both compared, whichever matches
+    return any(matches)
+
+
 def refuse_unsigned() -> Response | None:
     """Return the error answer for a request Twilio did not sign (503 unconfigured, 403 forged), else None."""
     token = runtime().settings.twilio_auth_token
@@ -176,7 +187,7 @@ def refuse_unsigned() -> Response | None:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature:
         return json_error(403, "Missing X-Twilio-Signature header.")
-    if not RequestValidator(token).validate(_signed_url(), request.form, signature):
+    if not signature_valid(token, _signed_url(), request.form, signature):
         log.warning("forged or mis-signed request to %s", request.path)
         return json_error(403, "Invalid X-Twilio-Signature for this URL.")
     return None

@@ -123,6 +123,17 @@ class Role(enum.StrEnum):
     HALF_SIBLING = "half_sibling"
     GRANDPARENT = "grandparent"
     AUNT_UNCLE = "aunt_uncle"
+    # Relatives with their side of the family (the missing child's father's or mother's), so that the matcher can
+    # place them in one pedigree with the missing child (docs/matching.md, "Joint pedigrees"). The unsided
+    # `grandparent`, `half_sibling` and `aunt_uncle` above stay readable: the matcher scores them on their own.
+    PATERNAL_GRANDFATHER = "paternal_grandfather"
+    PATERNAL_GRANDMOTHER = "paternal_grandmother"
+    MATERNAL_GRANDFATHER = "maternal_grandfather"
+    MATERNAL_GRANDMOTHER = "maternal_grandmother"
+    PATERNAL_AUNT_UNCLE = "paternal_aunt_uncle"
+    MATERNAL_AUNT_UNCLE = "maternal_aunt_uncle"
+    PATERNAL_HALF_SIBLING = "paternal_half_sibling"
+    MATERNAL_HALF_SIBLING = "maternal_half_sibling"
     # Adults who came with a child suspected of being kidnapped and said they were the parents (source 4).
     CLAIMED_MOTHER = "claimed_mother"
     CLAIMED_FATHER = "claimed_father"
@@ -131,7 +142,9 @@ class Role(enum.StrEnum):
 # The roles of a missing child's family (the evidence the matcher compares a found child with).
 FAMILY_ROLES = frozenset(
     {Role.MOTHER, Role.FATHER, Role.FULL_SIBLING, Role.HALF_SIBLING, Role.GRANDPARENT, Role.AUNT_UNCLE,
-     Role.OTHER_RELATIVE}
+     Role.OTHER_RELATIVE, Role.PATERNAL_GRANDFATHER, Role.PATERNAL_GRANDMOTHER, Role.MATERNAL_GRANDFATHER,
+     Role.MATERNAL_GRANDMOTHER, Role.PATERNAL_AUNT_UNCLE, Role.MATERNAL_AUNT_UNCLE, Role.PATERNAL_HALF_SIBLING,
+     Role.MATERNAL_HALF_SIBLING}
 )  # fmt: skip
 
 

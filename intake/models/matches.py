@@ -94,7 +94,11 @@ class Candidate(Base):
     child_profile_id: Mapped[str] = mapped_column(
         ForeignKey("profiles.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
     )
-    family_profile_ids: Mapped[str] = mapped_column(String(200), index=True, info=NOT_PERSONAL)
+    # A joint pedigree names every typed member of its case: up to about 30 profile ids.
+    family_profile_ids: Mapped[str] = mapped_column(String(1000), index=True, info=NOT_PERSONAL)
+    # Who was typed in the joint pedigree a `pedigree` candidate was computed on (roles, one per person, e.g.
+    # ["mother", "paternal_grandfather", "paternal_grandmother"]); None for a trio, duo or pairwise candidate.
+    pedigree: Mapped[list[str] | None] = mapped_column(JSON, default=None, info=NOT_PERSONAL)
     child_case_id: Mapped[int] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
     )

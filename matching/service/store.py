@@ -1,5 +1,5 @@
 """Write what a search found: candidates once per pair (a unique key), flags once per kind and profiles, and
-the history rules (a trio supersedes the couple's duos, a replaced profile's candidates are superseded, a
+the history rules (a trio supersedes the couple's duos, a family's new pedigree its earlier one, a replaced profile's candidates are superseded, a
 withdrawn profile's open candidates are withdrawn). A candidate in the `candidate` band alerts the officers of its
 cases' provinces in the same transaction (`matching.service.alerts`).
 
@@ -33,9 +33,11 @@ from intake.models import (
     utcnow,
 )
 from matching.frequencies import FrequencyTable
+from matching.joint_index import PEDIGREE, PedigreeComparison
 from matching.search import Comparison, Flag, FlagKind, SearchResult
 from matching.service.alerts import alert_officers
 from matching.service.identity import link_same_person
+from matching.service.lineage import attach_lineage
 
 TRIO = "trio_couple"
 DUO = "duo"
@@ -122,6 +124,7 @@ def store_candidate(session: Session, c: Comparison, versions: Versions) -> tupl
         "ask_for": c.ask_for, "evidence": _evidence(c), "frequency_table": versions.frequency_table,
         "engine_version": versions.engine, "compared": c.compared,
         "expected_unrelated": c.expected_unrelated if math.isfinite(c.expected_unrelated) else 0.0,
+        "pedigree": list(c.pedigree) if isinstance(c, PedigreeComparison) else None,
     }  # fmt: skip
     same = sa.select(Candidate.id).where(*(getattr(Candidate, k) == v for k, v in key.items()))
     existing = session.scalar(same)
@@ -155,6 +158,23 @@ def supersede_duos(session: Session, trio_id: int, c: Comparison) -> int:
             Candidate.status == CandidateStatus.NEW,
         )
         .values(status=CandidateStatus.SUPERSEDED, superseded_by_id=trio_id, status_changed_at=utcnow())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def supersede_pedigrees(session: Session, pedigree_id: int, c: Comparison) -> int:
+    """Mark the child's open candidates with an earlier pedigree of the same family case as superseded: a
+    relative arrived or left, and the case's pedigree now has other members."""
+    result = session.execute(
+        sa.update(Candidate)
+        .where(
+            Candidate.child_profile_id == c.child_profile_id,
+            Candidate.relationship == PEDIGREE,
+            Candidate.family_case_id == c.family_case_id,
+            Candidate.id != pedigree_id,
+            Candidate.status == CandidateStatus.NEW,
+        )
+        .values(status=CandidateStatus.SUPERSEDED, superseded_by_id=pedigree_id, status_changed_at=utcnow())
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -264,6 +284,7 @@ def store_result(
     involved = {p for c in result.comparisons for p in (c.child_profile_id, *c.family_profile_ids)}
     dropped = ineligible(session, involved)
     added = superseded = 0
+    stored: list[int] = []
     for c in sorted(result.comparisons, key=lambda c: c.relationship != TRIO):  # duos after their trio
         if dropped.intersection((c.child_profile_id, *c.family_profile_ids)):
             continue
@@ -271,11 +292,15 @@ def store_result(
             continue  # the couple's trio already speaks for this parent
         candidate_id, inserted = store_candidate(session, c, versions)
         added += inserted
+        stored.append(candidate_id)
         alert_officers(
             session, candidate_id
         )  # the officers' alert commits (or rolls back) with the candidate
         if c.relationship == TRIO:
             superseded += supersede_duos(session, candidate_id, c)
+        if c.relationship == PEDIGREE:
+            superseded += supersede_pedigrees(session, candidate_id, c)
+    attach_lineage(session, stored)  # a boy's Y against his family's paternal line, where both are typed
     flags = store_flags(session, result.flags)
     session.add(
         MatchSearch(

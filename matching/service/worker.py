@@ -1,4 +1,4 @@
-"""The matching worker: one in-memory `MatchIndex` of every usable profile, fed by the `match_jobs` queue.
+"""The matching worker: one in-memory `PedigreeIndex` (a `MatchIndex` with joint pedigrees) of every usable profile, fed by the `match_jobs` queue.
 
 Start: the index is built from the database (`build_index`). Then, for each job: claim it (on PostgreSQL with
 `SELECT ... FOR UPDATE SKIP LOCKED`, so two workers never take the same job; SQLite serialises writers and runs
@@ -9,7 +9,7 @@ goes on. Withdrawals are claimed first, so a withdrawn profile is out of the ind
 
     Worker(session_factory, table=None, settings=None, name=None).start(progress=False) -> BuildSummary
     worker.run_pending(limit=None) -> RunSummary        worker.run_forever(stop: threading.Event, poll=1.0)
-    build_index(session, table, settings, progress=False) -> (MatchIndex, BuildSummary)
+    build_index(session, table, settings, progress=False) -> (PedigreeIndex, BuildSummary)
     enqueue_all(session) -> int
 """
 
@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.matches.queue import queued_search
 from intake.models import DnaProfile, JobKind, JobState, MatchJob, Sample, utcnow
 from matching.frequencies import FrequencyTable
-from matching.search import Entry, Flag, FlagKind, MatchIndex, Settings
+from matching.joint_index import PedigreeIndex
+from matching.search import Entry, Flag, FlagKind, Settings
 from matching.service.entries import entries, entry_for
 from matching.service.store import (
     StoreCounts,
@@ -94,13 +95,13 @@ def _counted(stream: Iterable[Entry], counts: Counter[str], tick: Callable[[], N
 
 def build_index(
     session: Session, table: FrequencyTable, settings: Settings, *, progress: bool = False
-) -> tuple[MatchIndex, BuildSummary]:
+) -> tuple[PedigreeIndex, BuildSummary]:
     """Build the index of every usable current profile from the database, streamed (sex conflicts held out).
 
     With `progress`, a rich progress bar counts the profiles read; the summary says how many are on each side.
     """
     started = time.perf_counter()
-    index = MatchIndex(table, settings)
+    index = PedigreeIndex(table, settings)
     summary = BuildSummary()
     seen: Counter[str] = Counter()
     with contextlib.ExitStack() as stack:
@@ -190,7 +191,7 @@ class Worker:
         self.versions = Versions.of(self.table)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.lease, self.max_attempts = lease, max_attempts
-        self.index = MatchIndex(self.table, self.settings)
+        self.index = PedigreeIndex(self.table, self.settings)
         self._seen: set[int] = set()
         self._floor = 0  # every job id at or below this was applied to the index
 

@@ -1,7 +1,7 @@
 """spool: attempts counted in the row, a retry time, and deliveries given up after too many failures
 
 Revision ID: 0007_spool_peak
-Revises: 0006_spool
+Revises: 0007_pedigree (re-chained after merging main; written on 0006_spool)
 Create Date: 2026-12-06 08:00:00
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007_spool_peak'
-down_revision: str | None = '0006_spool'
+down_revision: str | None = '0007_pedigree'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

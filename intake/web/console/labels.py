@@ -34,6 +34,11 @@ LABELS: dict[str, str] = {
     "half_sibling": N_("half-brother or half-sister"), "grandparent": N_("grandparent"),
     "aunt_uncle": N_("aunt or uncle"), "claimed_mother": N_("woman who said she is the mother"),
     "claimed_father": N_("man who said he is the father"),
+    "paternal_grandfather": N_("father's father"), "paternal_grandmother": N_("father's mother"),
+    "maternal_grandfather": N_("mother's father"), "maternal_grandmother": N_("mother's mother"),
+    "paternal_aunt_uncle": N_("father's brother or sister"), "maternal_aunt_uncle": N_("mother's brother or sister"),
+    "paternal_half_sibling": N_("half-brother or half-sister, same father"),
+    "maternal_half_sibling": N_("half-brother or half-sister, same mother"),
     # consent
     "dna_sampling": N_("DNA sampling"), "data_processing": N_("keeping the details"),
     "granted": N_("agreed"), "refused": N_("refused"), "consent_withdrawn": N_("withdrawn"),
@@ -52,6 +57,7 @@ LABELS: dict[str, str] = {
     "trio_known_mother": N_("mother, alleged father and child"), "full_siblings": N_("brothers or sisters"),
     "half_siblings": N_("half-brothers or half-sisters"), "avuncular": N_("aunt or uncle and the child"),
     "first_cousins": N_("first cousins"), "identity": N_("the same person"),
+    "pedigree": N_("the family's typed relatives together and the child"),
     # flags
     "sex_mismatch": N_("sex mix-up"), "same_person": N_("one person sampled twice"),
     "sample_mixup": N_("possible sample mix-up"), "claimed_parents_excluded": N_("claimed parents excluded"),

@@ -1,0 +1,97 @@
+"""The joint LR of a child against a whole family pedigree: one pair exactly, and one family against every child.
+
+- `joint_lr(child, family, ...)`: the reference, `matching.kinship.kinship_lr` on the family's joint pedigree
+  (`matching.family_pedigree`): per marker the exact pedigree likelihood under H1 (the child is the family's
+  missing child) and H2 (the child unrelated), mutation on every transmission, theta if set. A trio (father and
+  mother) or a duo (one parent) is the special case of today's `trio_couple` and `duo`, with the same numbers.
+- `PedigreeFamilyScorer`: the family-side search. A relative arrives, the case's pedigree is rebuilt, and each
+  marker's log10 LR is tabulated over every child genotype code by the same pedigree likelihood with the child
+  batch-typed (`matching.likelihood.GenotypeBatch`), then summed over all children by the exact pruned scan
+  (`matching.fast.sum_above`).
+
+The child-side search (one child against every family) is `matching.shapes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from matching.batch import GenotypeEncoding
+from matching.errors import CaseError
+from matching.family_pedigree import CHILD, FamilyPedigree, Member, family_pedigree
+from matching.fast import Codes, FloatArray, IndexArray, sum_above, sum_duo
+from matching.frequencies import FrequencyTable
+from matching.kinship import KinshipCase, KinshipResult, kinship_lr
+from matching.likelihood import GenotypeBatch, Typing, pedigree_likelihood
+from matching.mutation import MutationModel
+from matching.profiles import Profile
+
+
+def joint_lr(
+    child: Profile,
+    family: Mapping[Member, Profile],
+    mutation: MutationModel | None,
+    theta: float = 0.0,
+    table: FrequencyTable | None = None,
+) -> tuple[FamilyPedigree, KinshipResult]:
+    """Return the family's pedigree and the child's LR against it (members left out of it are ignored)."""
+    pedigree = family_pedigree(list(family))
+    persons = {m.name: p for m, p in family.items() if m.name in pedigree.roles}
+    case = KinshipCase(pedigree.relationship, {**persons, CHILD: child}, mutation, theta)
+    return pedigree, kinship_lr(case, table)
+
+
+class PedigreeFamilyScorer:
+    """One family's joint pedigree against many children: per-marker log10 LR tables over child genotype codes.
+
+    A marker none of the family is typed at has no table (it counts 1, as in `kinship_lr`); an allele the
+    encoding's table lacks makes that member untyped here (the exact recomputation includes it).
+    """
+
+    def __init__(
+        self,
+        encoding: GenotypeEncoding,
+        pedigree: FamilyPedigree,
+        family: Mapping[str, Profile],
+        mutation: MutationModel | None,
+        theta: float = 0.0,
+    ) -> None:
+        rel = pedigree.relationship
+        tables: list[FloatArray] = []
+        rows: list[int] = []
+        for row, marker in enumerate(encoding.markers):
+            codes = encoding.loci[marker]
+            alleles = codes.locus.alleles
+            typing: dict[str, Typing] = {}
+            for name, profile in family.items():
+                g = profile.genotype(marker)
+                if name in pedigree.roles and g is not None and g[0] in alleles and g[1] in alleles:
+                    typing[name] = (alleles.index(g[0]), alleles.index(g[1]))
+            if not typing:
+                continue
+            typing[CHILD] = GenotypeBatch(codes.first, codes.second)
+            p = codes.locus.frequencies
+            m = encoding.mutation_matrix(mutation, marker) if mutation is not None else None
+            h1 = pedigree_likelihood(rel.h1, typing, p, m, theta)
+            h2 = pedigree_likelihood(rel.h2, typing, p, m, theta)
+            if np.any(h2 == 0.0):
+                raise CaseError(f"marker {marker}: the family's genotypes are impossible together")
+            with np.errstate(divide="ignore"):
+                tables.append(np.append(np.log10(h1 / h2), 0.0))
+            rows.append(row)
+        self.rows: IndexArray = np.array(rows, dtype=np.int64)
+        sizes = [len(t) for t in tables]
+        self.offsets: IndexArray = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)[: len(sizes)]
+        self.tables: FloatArray = np.concatenate(tables) if tables else np.zeros(0)
+
+    def log10_lr(self, codes: Codes, *, use_numba: bool = True) -> FloatArray:
+        """Return each child's combined log10 LR (codes: markers x children)."""
+        return sum_duo(self.tables, self.offsets, self.rows, codes, use_numba=use_numba)
+
+    def above(
+        self, codes: Codes, log10_threshold: float, *, use_numba: bool = True
+    ) -> tuple[IndexArray, FloatArray]:
+        """Return (indices, log10 LRs) of the children reaching `log10_threshold`: the exact pruned scan."""
+        return sum_above(self.tables, self.offsets, self.rows, codes, log10_threshold, use_numba=use_numba)
