@@ -69,6 +69,17 @@ WEBHOOK_SECRET = "load-run-webhook-secret-0123456789"
 # Each phone books in one of the demo labs' cities in turn, so 500+ parents do not fill one lab's days.
 CITIES = ["北京", "天津", "上海", "重庆", "石家庄", "太原", "呼和浩特", "沈阳", "长春", "哈尔滨", "南京", "杭州", "合肥", "福州", "南昌", "济南", "郑州", "武汉", "长沙", "广州", "南宁", "海口", "成都", "贵阳", "昆明", "拉萨", "西安", "兰州", "西宁", "银川", "乌鲁木齐"]  # fmt: skip
 CITY_TURN = REPORT_AND_BOOK_ZH.index("广州")
+# Each phone reports a child of its own name: the same child from two phones is a likely duplicate report
+# (intake/duplicates.py), which the dialogue answers with JOIN instead of a booking.
+NAME_TURN = REPORT_AND_BOOK_ZH.index("李小明")
+SURNAMES, GIVEN = "李王张刘陈杨赵黄周吴", "明红华军丽强芳龙燕伟静磊洋敏勇艳杰娟涛超"
+
+
+def child_name(phone: int) -> str:
+    """A child's name of its own for each phone (distinct for the first 4,000 phones)."""
+    return SURNAMES[phone % 10] + GIVEN[phone // 10 % 20] + GIVEN[phone // 200 % 20]
+
+
 GIVE_UP_S = 120.0  # a phone retries one delivery for at most this long (Twilio's own retries span longer)
 BOOKED = "已预约"
 LAB_CAPACITY = 5000  # bookings a day at each demo lab during the run
@@ -291,6 +302,7 @@ def sms_conversations(phones: int, first_phone: int = 0) -> list[list[Delivery]]
     for p in range(first_phone, first_phone + phones):
         turns = list(REPORT_AND_BOOK_ZH)
         turns[CITY_TURN] = CITIES[p % len(CITIES)]
+        turns[NAME_TURN] = child_name(p)
         conversation = []
         for t, text in enumerate(turns):
             params = {"MessageSid": f"SM{p:08x}{t:024x}", "AccountSid": "AC" + "0" * 32, "From": f"+86138{p:08d}",
@@ -312,6 +324,7 @@ def telegram_conversations(chats: int) -> list[list[Delivery]]:
         chat_id = 700_000_000 + c
         turns = list(REPORT_AND_BOOK_ZH)
         turns[CITY_TURN] = CITIES[c % len(CITIES)]
+        turns[NAME_TURN] = child_name(c)
         conversation = []
         for t, text in enumerate(turns):
             update_id = c * 100 + t + 1
@@ -718,7 +731,12 @@ def run_one(
     env["PYTHONUNBUFFERED"] = "1"  # a worker's first line says it is ready
     for i in range(dialogue_workers):
         helpers.append(
-            Server([reunite, "dialogue-worker"], env, 0, folder / f"dialogue{name_suffix}_{i}.log")
+            Server(
+                [reunite, "dialogue-worker", "--nice", str(args.dialogue_nice)],
+                env,
+                0,
+                folder / f"dialogue{name_suffix}_{i}.log",
+            )  # fmt: skip
         )
     if dialogue_workers and not args.telegram:
         for i in range(args.senders):
@@ -771,7 +789,8 @@ def run_one(
         problems.append(f"{len(r.gave_up)} deliveries given up (status {dict(r.other_status)})")
     name = "bare Flask (gunicorn, 2 workers)" if target == "bare" else (
         f"reunite {'Telegram' if telegram else 'SMS'} ({args.workers} workers"
-        + (f", spool, {dialogue_workers} dialogue" if dialogue_workers else ", inline") + ")")  # fmt: skip
+        + (f", spool, {dialogue_workers} dialogue, nice {args.dialogue_nice}" if dialogue_workers else ", inline")
+        + ")")  # fmt: skip
     line = figures(name, wall, r)
     if dialogue_workers:
         line += "\n" + conversation_figures(url, client, handed, wall, drained)
@@ -883,6 +902,8 @@ def main() -> int:
     parser.add_argument(
         "--senders", type=int, default=2, help="spool: `reunite worker` processes sending SMS"
     )
+    parser.add_argument("--dialogue-nice", type=int, default=10,
+                        help="spool: the dialogue workers' --nice (0: the web's priority)")  # fmt: skip
     parser.add_argument("--rate", type=float, default=0.0,
                         help="first deliveries a second, paced (0: as fast as they are answered)")  # fmt: skip
     parser.add_argument("--py-spy", metavar="FILE", help="sample one reunite worker for 10 s into FILE")

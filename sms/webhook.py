@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse, urlsplit
 
@@ -72,8 +73,12 @@ def _signed_url() -> str:
     return base.rstrip("/") + request.path + (f"?{query}" if query else "")
 
 
+@lru_cache(maxsize=65_536)
 def normalise_sender(raw: str, region: str) -> str:
-    """Return an SMS sender as E.164 (national numbers read in `region`); refuse what is no valid phone number."""
+    """Return an SMS sender as E.164 (national numbers read in `region`); refuse what is no valid phone number.
+
+    Cached: a parent's number comes back with each message of a conversation, and parsing it is a good part of
+    the spooling webhook's own time (a refusal raises, so it is never cached)."""
     sender = raw.strip()
     if not sender:
         raise InputError("From is missing.")
@@ -152,8 +157,13 @@ def read_form(form: dict[str, str], settings: Settings) -> Incoming:
     )
 
 
+EMPTY_TWIML = str(MessagingResponse())  # the spool's answer: the replies go through Twilio's API
+
+
 def twiml(replies: list[Reply]) -> Response:
     """Render replies as a TwiML <Response> with one <Message> per reply."""
+    if not replies:
+        return Response(EMPTY_TWIML, mimetype="application/xml")
     response = MessagingResponse()
     for reply in replies:
         response.message(render_plain(reply))

@@ -135,7 +135,8 @@ def _child_processes(pid: int) -> list[int]:
 
 def test_serve_answers_healthz_with_a_production_server(tmp_path):
     body, server, output = _serve_and_ask_healthz(tmp_path)
-    assert body == {"status": "ok", "database": "sqlite", "kinship_kernel": "numba"}
+    assert body == {"status": "ok", "database": "sqlite", "kinship_kernel": "numba",
+                    "spool": {"waiting": 0, "given_up": 0}}  # fmt: skip
     assert "waitress" in server.lower() or "reunite" in server.lower()
     assert "numba" not in output
     assert "INFO" not in output  # waitress's and Alembic's progress lines are for -v

@@ -221,7 +221,8 @@ def test_the_documented_deployment_answers_sms_and_telegram_and_sends_each_notif
     d.start("match-worker", "match-worker", "--no-progress", "--poll", "0.5")
     d.start("dialogue-worker", "dialogue-worker", "--threads", "2", **worker_env)
     health = _wait(lambda: _healthz(d), "GET /healthz to answer")
-    assert health == {"status": "ok", "database": "postgresql", "kinship_kernel": "numba"}
+    assert health == {"status": "ok", "database": "postgresql", "kinship_kernel": "numba",
+                      "spool": {"waiting": 0, "given_up": 0}}  # fmt: skip
 
     # The mother reports and books by SMS; every text is signed as Twilio signs it, for the public https URL.
     for number, (text, expected) in enumerate([*t.REPORT_ZH, *BOOK_IN_GUANGZHOU], 1):

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -132,6 +133,44 @@ def test_a_delivery_is_stored_and_answered_without_running_the_dialogue(phone, s
     assert count(session_factory, sa.select(Delivery)) == 1
     assert inbound(session_factory) == []  # the dialogue did not run
     assert count(session_factory, sa.select(Contact)) == 0
+
+
+def test_the_webhook_sends_one_statement_and_no_transaction_of_its_own_on_postgresql(phone, engine, backend):
+    sent: list[str] = []
+
+    def on_statement(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        sent.append(" ".join(statement.split()[:3]))
+
+    def on_commit(_conn: object) -> None:
+        sent.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "commit", on_commit)
+    try:
+        assert phone.post(phone.params("你好")).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "commit", on_commit)
+    # PostgreSQL: the INSERT alone, in autocommit (no BEGIN, no COMMIT: one round trip); SQLite: its write lock
+    expected = (
+        ["INSERT INTO deliveries"]
+        if backend == "postgresql"
+        else ["BEGIN IMMEDIATE", "INSERT INTO deliveries", "COMMIT"]
+    )
+    assert sent == expected
+
+
+def test_the_dialogue_worker_lowers_its_priority_so_the_webhooks_accept_first(monkeypatch):
+    from click.testing import CliRunner
+
+    from intake.cli import dialogue as command
+
+    asked: list[int] = []
+    monkeypatch.setattr(command.os, "nice", lambda n: asked.append(n) or n)
+    monkeypatch.setattr(command, "runtime_from_env", lambda **_: (_ for _ in ()).throw(SystemExit(3)))
+    assert CliRunner().invoke(command.dialogue_worker, []).exit_code == 3
+    assert CliRunner().invoke(command.dialogue_worker, ["--nice", "0"]).exit_code == 3
+    assert asked == [command.DEFAULT_NICE, 0] and command.DEFAULT_NICE > 0
 
 
 def test_a_worker_processes_it_and_the_reply_reaches_twilio_once(phone, session_factory, sender, fake_twilio):
@@ -291,14 +330,104 @@ def test_a_failing_delivery_is_tried_again_later_and_the_others_go_on(session_fa
             raise ConnectionError("the provider hung up")
 
     worker = spool.DialogueWorker(session_factory, {Channel.SMS: processor})
-    worker.run_once()
-    worker.run_once()
+    start = clock.now()
+    with clock.pinned(start):
+        worker.run_once()
+        worker.run_once()
+        assert not worker.run_once()  # SMA waits for its pause
     assert seen == ["SMA", "SMB"]
     assert count(session_factory, sa.select(Delivery)) == 1
-    time.sleep(1.1)
-    worker.run_once()
+    with clock.pinned(start + spool.retry_pause(1)):
+        worker.run_once()
     assert seen == ["SMA", "SMB", "SMA"]
     assert count(session_factory, sa.select(Delivery)) == 0
+
+
+def poison_run(session_factory: sessionmaker[Session]) -> tuple[list[str], spool.DialogueWorker]:
+    """A contact's first message raises every time it is processed; their second is an ordinary one."""
+    engine = session_factory.kw["bind"]
+    spool.store(engine, Channel.SMS, "SMpoison", NUMBER, {"text": "你好", "media": []})
+    spool.store(engine, Channel.SMS, "SMnext", NUMBER, {"text": "你好", "media": []})
+    seen: list[str] = []
+    real = spool.inbox_processor(session_factory)
+
+    def processor(delivery: spool.Spooled) -> None:
+        seen.append(delivery.provider_id)
+        if delivery.provider_id == "SMpoison":
+            raise RuntimeError("a bug that strikes every time")
+        real(delivery)
+
+    return seen, spool.DialogueWorker(session_factory, {Channel.SMS: processor})
+
+
+def test_a_poison_delivery_is_given_up_after_its_attempts_apologised_for_once_and_frees_its_contact(
+    session_factory, app
+):
+    seen, worker = poison_run(session_factory)
+    at = clock.now()
+    for attempt in range(1, spool.MAX_ATTEMPTS):
+        with clock.pinned(at):
+            assert worker.run_once()
+            assert not worker.run_once()  # neither it (paused) nor the contact's next message (kept in order)
+        at += spool.retry_pause(attempt)
+    with clock.pinned(at):
+        assert worker.run_once()  # the last attempt
+    assert seen == ["SMpoison"] * spool.MAX_ATTEMPTS
+
+    with session_factory() as s:
+        [dead] = s.scalars(sa.select(Delivery).where(Delivery.provider_id == "SMpoison"))
+        [message] = s.scalars(sa.select(Message).where(Message.provider_id == "SMpoison"))
+        apologies = list(s.scalars(sa.select(Notification)))
+    assert dead.attempts == spool.MAX_ATTEMPTS and dead.failed_at is not None
+    assert "RuntimeError: a bug that strikes every time" in (dead.error or "")
+    assert message.status is MessageStatus.FAILED and "given up after 5 attempts" in (message.error or "")
+    assert [n.params["text"] for n in apologies] == [
+        "抱歉，我们这边出了问题。您的短信已保存，我们会处理。请稍后再试。"
+    ]
+    assert app.test_client().get("/healthz").get_json()["spool"] == {"waiting": 1, "given_up": 1}
+
+    with clock.pinned(at + timedelta(hours=1)):  # never tried again, and the contact's next message goes on
+        assert worker.run_once()
+        assert not worker.run_once()
+    assert seen == ["SMpoison"] * spool.MAX_ATTEMPTS + ["SMnext"]
+    with session_factory() as s:
+        assert s.scalars(sa.select(Message.status).where(Message.provider_id == "SMnext")).one() is (
+            MessageStatus.PROCESSED
+        )
+        assert s.scalar(sa.select(sa.func.count()).select_from(Notification)) == 2  # one apology, one answer
+    assert app.test_client().get("/healthz").get_json()["spool"] == {"waiting": 0, "given_up": 1}
+
+
+def test_attempts_are_counted_in_the_row_so_another_worker_carries_on_the_count(session_factory):
+    seen, first = poison_run(session_factory)
+    at = clock.now()
+    with clock.pinned(at):
+        first.run_once()
+    second = spool.DialogueWorker(session_factory, first.processors)  # a restarted worker: nothing in memory
+    for attempt in range(2, spool.MAX_ATTEMPTS + 1):
+        at += spool.retry_pause(attempt - 1)
+        with clock.pinned(at):
+            second.run_once()
+    with session_factory() as s:
+        dead = s.scalars(sa.select(Delivery).where(Delivery.provider_id == "SMpoison")).one()
+    assert seen == ["SMpoison"] * spool.MAX_ATTEMPTS and dead.failed_at is not None
+
+
+def test_a_given_up_delivery_that_cannot_be_apologised_for_is_given_up_all_the_same(session_factory):
+    seen, worker = poison_run(session_factory)
+
+    def broken_apology(delivery: spool.Spooled, error: str) -> None:
+        raise RuntimeError("the apology fails too")
+
+    worker.give_up = broken_apology
+    at = clock.now()
+    for attempt in range(1, spool.MAX_ATTEMPTS + 1):
+        with clock.pinned(at):
+            worker.run_once()
+        at += spool.retry_pause(attempt)
+    with clock.pinned(at):
+        worker.run_once()  # the next message
+    assert seen == ["SMpoison"] * spool.MAX_ATTEMPTS + ["SMnext"]
 
 
 def test_two_workers_racing_keep_each_contacts_order_and_process_each_delivery_once(backend, session_factory):

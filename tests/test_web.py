@@ -47,7 +47,8 @@ def test_the_front_page_answers_json_to_a_client_that_asks_for_it(client):
 def test_healthz_reports_the_database_and_the_kinship_kernel(client, backend):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": backend, "kinship_kernel": "numba"}
+    assert response.get_json() == {"status": "ok", "database": backend, "kinship_kernel": "numba",
+                                   "spool": {"waiting": 0, "given_up": 0}}  # fmt: skip
 
 
 def test_healthz_says_when_kinship_runs_on_the_numpy_path(client, monkeypatch):

@@ -27,6 +27,7 @@ from intake.models import (
     AuditEvent,
     Case,
     Conversation,
+    Delivery,
     DnaProfile,
     JobState,
     MatchJob,
@@ -66,6 +67,7 @@ class RetentionReport:
     closed_cases: int = 0
     case_photos: int = 0
     failed_messages: int = 0
+    given_up_deliveries: int = 0
     parked_jobs: int = 0
     match_jobs: int = 0
     orphan_photos: int = 0
@@ -163,6 +165,9 @@ def _case_photos(session: Session, report: RetentionReport, before: datetime) ->
 def _failed(session: Session, report: RetentionReport, before: datetime) -> None:
     report.failed_messages = session.execute(
         sa.update(Message).where(Message.created_at < before, Message.error.is_not(None)).values(error=None)
+    ).rowcount  # type: ignore[attr-defined]
+    report.given_up_deliveries = session.execute(
+        sa.delete(Delivery).where(Delivery.failed_at < before)
     ).rowcount  # type: ignore[attr-defined]
     report.parked_jobs = session.execute(
         sa.delete(MatchJob).where(MatchJob.state == JobState.PARKED, MatchJob.finished_at < before)

@@ -10,7 +10,8 @@ by the people who close a case and are never moved back by an event.
 
 The events are the rows that carry them: a booking, a sample, a custody event, a profile, a candidate, a review.
 Any session that writes one (the dialogue, the lab API, the matching service, the console) notes the case in
-`after_flush`, and `before_commit` brings the status of each noted case up to date in the same transaction. The
+`after_flush`, and `before_commit` of the transaction (not of its savepoints) brings the status of each noted case
+up to date in the same transaction, with one statement per case. The
 matching service writes candidates with Core statements (no ORM event): `touch(session, *case_ids)` notes them.
 """
 
@@ -40,6 +41,9 @@ from matching.bands import Band
 
 FINAL = frozenset({CaseStatus.REUNITED, CaseStatus.WITHDRAWN, CaseStatus.CLOSED})
 STRONG_BAND = Band.CANDIDATE.value  # a new candidate of this band puts its cases under review
+# the statuses the facts of derive() give, furthest first
+_FURTHEST_FIRST = (CaseStatus.FAMILY_TOLD, CaseStatus.CANDIDATE_MATCH, CaseStatus.PROFILED, CaseStatus.SAMPLED,
+                   CaseStatus.SAMPLING_BOOKED)  # fmt: skip
 _CASES, _SAMPLES, _CANDIDATES = "case_status.cases", "case_status.samples", "case_status.candidates"
 
 
@@ -48,14 +52,15 @@ def _involving(case_id: int) -> sa.ColumnElement[bool]:
 
 
 def derive(session: Session, case_id: int) -> CaseStatus:
-    """Return the status the facts of the case give (not looking at its closed statuses)."""
+    """Return the status the facts of the case give (not looking at its closed statuses).
+
+    One statement: the five facts are EXISTS tests of one SELECT (a round trip each would cost more than all of
+    them together; the furthest that holds wins)."""
     reviewed = (
         sa.select(Candidate.id)
         .join(CandidateReview, CandidateReview.candidate_id == Candidate.id)
-        .where(_involving(case_id))
+        .where(_involving(case_id), CandidateReview.state == ReviewState.APPROVED)
     )
-    if session.scalar(reviewed.where(CandidateReview.state == ReviewState.APPROVED).limit(1)) is not None:
-        return CaseStatus.FAMILY_TOLD
     strong = (
         sa.select(Candidate.id)
         .outerjoin(CandidateReview, CandidateReview.candidate_id == Candidate.id)
@@ -65,22 +70,19 @@ def derive(session: Session, case_id: int) -> CaseStatus:
             Candidate.status == CandidateStatus.NEW,
             sa.or_(CandidateReview.state.is_(None), CandidateReview.state != ReviewState.REJECTED),
         )
-        .limit(1)
     )
-    if session.scalar(strong) is not None:
-        return CaseStatus.CANDIDATE_MATCH
     samples = sa.select(Sample.id).where(Sample.case_id == case_id)
     typed = sa.select(DnaProfile.id).where(
         DnaProfile.sample_id.in_(samples), DnaProfile.replaced_at.is_(None)
     )
-    if session.scalar(typed.limit(1)) is not None:
-        return CaseStatus.PROFILED
     taken = samples.where(Sample.status.in_((SampleStatus.COLLECTED, SampleStatus.PROFILED)))
-    if session.scalar(taken.limit(1)) is not None:
-        return CaseStatus.SAMPLED
     booked = sa.select(Booking.id).where(Booking.case_id == case_id, Booking.status == BookingStatus.BOOKED)
-    if session.scalar(booked.limit(1)) is not None:
-        return CaseStatus.SAMPLING_BOOKED
+    facts = session.execute(
+        sa.select(*(sa.exists(q) for q in (reviewed, strong, typed, taken, booked)))
+    ).one()
+    for holds, status in zip(facts, _FURTHEST_FIRST, strict=True):
+        if holds:
+            return status
     return CaseStatus.OPEN
 
 
@@ -118,6 +120,10 @@ def _note(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _apply(session: Session) -> None:
+    # SQLAlchemy sends before_commit for a savepoint's release too: the statuses are brought up to date once, when
+    # the transaction itself commits (the notes of a savepoint rolled back only make derive() look again)
+    if session.in_nested_transaction():
+        return
     if session.new or session.dirty or session.deleted:
         session.flush()  # the last changes' events are noted too
     if not any(session.info.get(k) for k in (_CASES, _SAMPLES, _CANDIDATES)):

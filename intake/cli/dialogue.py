@@ -4,6 +4,7 @@ run inside `reunite serve` on SQLite, where no other process may write."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from importlib.metadata import entry_points
@@ -45,6 +46,9 @@ def start_embedded(rt: Runtime, stop: threading.Event) -> list[threading.Thread]
     return threads
 
 
+DEFAULT_NICE = 10
+
+
 @click.command("dialogue-worker")
 @click.option("--interval", default=0.1, show_default=True, type=float, help="Seconds to rest when idle.")
 @click.option(
@@ -54,8 +58,19 @@ def start_embedded(rt: Runtime, stop: threading.Event) -> list[threading.Thread]
     type=click.IntRange(min=1, max=64),
     help="Deliveries processed at once (each thread one contact's; most of a delivery is waiting on the database).",
 )
-def dialogue_worker(interval: float, threads: int) -> None:
+@click.option(
+    "--nice",
+    "niceness",
+    default=DEFAULT_NICE,
+    show_default=True,
+    type=click.IntRange(min=0, max=19),
+    help="Lower OS priority (os.nice): in a peak the webhooks sharing this machine's cores accept first.",
+)
+def dialogue_worker(interval: float, threads: int, niceness: int) -> None:
     """Process spooled webhook deliveries (PostgreSQL; run several): dialogue, replies queued for `reunite worker`."""
+    # Acceptance first (docs/reliability.md, "Acceptance first in a peak"): a delivery not accepted within
+    # Twilio's 15 s is retried and piles up; one accepted waits safely in the spool until a core is free.
+    os.nice(niceness)
     rt = runtime_from_env(demo_labs=False)
     if rt.engine.dialect.name != "postgresql":
         raise click.ClickException(
@@ -63,7 +78,8 @@ def dialogue_worker(interval: float, threads: int) -> None:
             " PostgreSQL (DATABASE_URL)"
         )
     found = processors(rt)
-    click.echo(f"reunite dialogue worker: {', '.join(sorted(c.value for c in found))}, {threads} thread(s)")
+    click.echo(f"reunite dialogue worker: {', '.join(sorted(c.value for c in found))}, {threads} thread(s),"
+               f" nice {os.nice(0)}")  # fmt: skip
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

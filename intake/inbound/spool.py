@@ -17,19 +17,25 @@ worker, and processing it again is harmless, because the inbox recognises the pr
 replies are stored, the replies' notifications have keys of the message's id). SQLite has one writer: the
 service runs one dialogue worker in its own process, and no separate worker may run there.
 
-A delivery whose processor raises (the database unreachable, a bug in an adapter) stays in the spool and is
-tried again after a pause (doubling up to a minute) by the worker, which goes on with the other contacts; the
-dialogue's own failures never come here: the inbox stores the message as failed and queues its apology.
+A delivery whose processor raises (a bug in an adapter, a statement that fails every time) stays in the spool and
+is tried again after a pause (2 s, doubling), by any worker, which goes on with the other contacts meanwhile; its
+contact's later deliveries wait behind it, to keep their order. The count of attempts is in the row, so it
+holds across workers and restarts. After MAX_ATTEMPTS it is given up: the person is sent the translated apology
+once (through the inbox's failure path: the message stored as failed, with the error, for an operator), the
+row is kept, marked failed, and counted on /healthz (`spool.given_up`), and it no longer holds back the
+contact's later deliveries. The database unreachable is never counted: the worker cannot record the attempt
+either, and the delivery is simply taken again. The dialogue's own failures never come here: the inbox stores
+the message as failed and queues its apology at once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -37,7 +43,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from intake.dialogue.types import Incoming, Media
+from intake.dialogue.types import Incoming, Media, Reply
 from intake.models import Channel, Delivery
 from intake.platform import clock
 
@@ -45,7 +51,12 @@ log = logging.getLogger(__name__)
 
 # Set when a delivery is stored, so dialogue workers in this process (the embedded service) start at once.
 STORED = threading.Event()
+# A delivery whose processing raises is tried this many times in all, pausing FIRST_PAUSE_S, then twice as long
+# each time (2, 4, 8, 16 s: its contact's later messages wait about half a minute at most), then given up.
+MAX_ATTEMPTS = 5
+FIRST_PAUSE_S = 2.0
 MAX_PAUSE_S = 60.0
+MAX_ERROR_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -61,17 +72,32 @@ class Spooled:
 
 
 Processor = Callable[[Spooled], None]
+GiveUp = Callable[[Spooled, str], None]  # answers a delivery given up (the apology), given the error
+
+
+@cache
+def _insert(dialect: str) -> sa.Insert:
+    """The webhook's one statement, built once per dialect (a webhook builds no SQL per request)."""
+    table = cast(sa.Table, Delivery.__table__)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=["channel", "provider_id"])
 
 
 def store(engine: Engine, channel: Channel, provider_id: str, address: str, payload: dict[str, Any]) -> bool:
-    """Store one delivery in one statement; return False when it was stored already (a provider's retry)."""
-    table = cast(sa.Table, Delivery.__table__)
+    """Store one delivery in one statement; return False when it was stored already (a provider's retry).
+
+    On PostgreSQL the INSERT runs in autocommit: one round trip (it is its own transaction; a BEGIN and a COMMIT
+    would be two more per webhook). SQLite keeps the engine's BEGIN IMMEDIATE (one writer at a time).
+    """
     values = {"channel": channel, "provider_id": provider_id, "address": address, "payload": payload,
               "received_at": clock.now()}  # fmt: skip
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(values).on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-    with engine.begin() as conn:
-        stored = conn.execute(statement).rowcount == 1
+    statement = _insert(engine.dialect.name)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            stored = conn.execute(statement, values).rowcount == 1
+    else:
+        with engine.begin() as conn:
+            stored = conn.execute(statement, values).rowcount == 1
     STORED.set()
     return stored
 
@@ -107,17 +133,51 @@ def inbox_processor(factory: sessionmaker[Session]) -> Processor:
     return processor
 
 
+def apologise(factory: sessionmaker[Session]) -> GiveUp:
+    """Return what answers a given-up delivery: the inbox's failure path (intake.inbound.inbox.process), which stores
+    the message as FAILED with the error, queues the translated apology in the outbox and takes the person out
+    of the step that failed. Once: the message is keyed by its provider id, so a second call changes nothing."""
+    from intake.inbound.inbox import process
+
+    def give_up(delivery: Spooled, error: str) -> None:
+        incoming = Incoming(
+            channel=delivery.channel,
+            address=delivery.address,
+            text=str(
+                delivery.payload.get("text", "")
+            ),  # an SMS's text; another channel's update keeps its own
+            received_at=delivery.received_at,
+            provider_id=delivery.provider_id,
+        )
+
+        def failed(*_args: object) -> list[Reply]:
+            raise GivenUpError(error)
+
+        process(factory, incoming, handler=failed, queue_replies=True)
+
+    return give_up
+
+
+class GivenUpError(RuntimeError):
+    """The error a given-up delivery's message is stored with (intake.inbound.inbox keeps its repr)."""
+
+
+def retry_pause(attempts: int) -> timedelta:
+    """Return how long a delivery that failed `attempts` times waits before its next try (doubling, capped)."""
+    return timedelta(seconds=min(FIRST_PAUSE_S * 2 ** (attempts - 1), MAX_PAUSE_S))
+
+
 class DialogueWorker:
     """Processes spooled deliveries, one at a time, each contact's in order; several may run on PostgreSQL."""
 
     def __init__(
         self, factory: sessionmaker[Session], processors: Mapping[Channel, Processor], *, wake: threading.Event
-        | None = None,
+        | None = None, give_up: GiveUp | None = None,
     ) -> None:  # fmt: skip
         self.factory = factory
         self.processors = dict(processors)
         self.wake = wake
-        self._paused: dict[int, tuple[float, float]] = {}  # delivery id -> (until, pause), after a failure
+        self.give_up = give_up or apologise(factory)
 
     def run(self, stop: threading.Event, interval: float = 0.1) -> None:
         """Process deliveries until `stop` is set, looking again every `interval` seconds when idle."""
@@ -143,46 +203,75 @@ class DialogueWorker:
                 return False
             taken = Spooled(delivery.id, delivery.channel, delivery.provider_id, delivery.address,
                             dict(delivery.payload), delivery.received_at)  # fmt: skip
+            attempts = delivery.attempts
             holds_lock = session.get_bind().dialect.name == "postgresql"
             if not holds_lock:
                 session.commit()  # SQLite: one worker; its write lock must not wait on the processing
             try:
                 self.processors[taken.channel](taken)
-            except Exception:
-                session.rollback()
-                self._pause(taken.id)
-                log.exception("delivery %s (%s %s) not processed; tried again later", taken.id, taken.channel,
-                              taken.provider_id)  # fmt: skip
+            except Exception as exc:
+                # Counted in the row, under its lock (PostgreSQL): every worker and a restarted one see the count.
+                # The database unreachable fails this UPDATE too, so an outage is never counted as an attempt.
+                self._failed(session, taken, attempts + 1, exc)
+                session.commit()
                 return True
-            self._paused.pop(taken.id, None)
             session.execute(sa.delete(Delivery).where(Delivery.id == taken.id))
             session.commit()
         return True
 
+    def _failed(self, session: Session, taken: Spooled, attempts: int, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+        values: dict[str, Any] = {"attempts": attempts, "error": error}
+        if attempts < MAX_ATTEMPTS:
+            pause = retry_pause(attempts)
+            values["next_attempt_at"] = clock.now() + pause
+            log.warning("delivery %s (%s %s) failed (attempt %s of %s), tried again in %s s: %s", taken.id,
+                        taken.channel, taken.provider_id, attempts, MAX_ATTEMPTS, pause.total_seconds(),
+                        type(exc).__name__, exc_info=exc)  # fmt: skip
+        else:
+            # Given up: the person is told once; the row stays for an operator and holds nobody back
+            values["failed_at"] = clock.now()
+            log.error("delivery %s (%s %s) given up after %s attempts", taken.id, taken.channel,
+                      taken.provider_id, attempts, exc_info=exc)  # fmt: skip
+            try:
+                self.give_up(taken, f"given up after {attempts} attempts: {error}")
+            except (
+                Exception
+            ):  # given up all the same: a delivery that cannot even be apologised for is no reason
+                log.exception("delivery %s given up: the apology could not be stored", taken.id)
+        session.execute(sa.update(Delivery).where(Delivery.id == taken.id).values(values))
+
     def _next(self, session: Session) -> sa.Select[Delivery]:
         older = aliased(Delivery)
-        now = time.monotonic()
-        paused = [i for i, (until, _) in self._paused.items() if until > now]
+        now = clock.now()
         query = (
             sa.select(Delivery)
             .where(
                 Delivery.channel.in_(list(self.processors)),
+                Delivery.failed_at.is_(None),
+                sa.or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+                # a contact's older delivery still to be processed (waiting for its retry too) goes first
                 ~sa.exists().where(
                     older.channel == Delivery.channel,
                     older.address == Delivery.address,
                     older.id < Delivery.id,
+                    older.failed_at.is_(None),
                 ),
             )
             .order_by(Delivery.id)
             .limit(1)
         )
-        if paused:
-            query = query.where(Delivery.id.not_in(paused))
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=Delivery)
         return query
 
-    def _pause(self, delivery_id: int) -> None:
-        _until, pause = self._paused.get(delivery_id, (0.0, 0.5))
-        pause = min(pause * 2, MAX_PAUSE_S)
-        self._paused[delivery_id] = (time.monotonic() + pause, pause)
+
+def counts(session: Session) -> dict[str, int]:
+    """Return how many deliveries wait in the spool and how many were given up (for /healthz)."""
+    waiting, failed = session.execute(
+        sa.select(
+            sa.func.count().filter(Delivery.failed_at.is_(None)),
+            sa.func.count().filter(Delivery.failed_at.is_not(None)),
+        )
+    ).one()
+    return {"waiting": int(waiting), "given_up": int(failed)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.models._common import NOT_PERSONAL, Channel, TZDateTime, enum_column, personal, utcnow
@@ -19,6 +19,10 @@ class Delivery(Base):
 
     Unique on (channel, provider id), so a provider's retry of a delivery still waiting is stored once; the id
     gives the order of arrival, and a contact's deliveries are processed in that order (intake/inbound/spool.py).
+
+    A delivery whose processing fails is tried again at `next_attempt_at` (backoff), at most `MAX_ATTEMPTS`
+    times in all; then it is given up (`failed_at`, `error`): the person is sent the apology once, and the row
+    stays for an operator (counted on /healthz) without holding back the contact's later deliveries.
     """
 
     __tablename__ = "deliveries"
@@ -39,3 +43,10 @@ class Delivery(Base):
         info=personal(kept="deleted within seconds, once processed")
     )
     received_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
+    # failed processings so far; the next is not tried before next_attempt_at (None: at once)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0", info=NOT_PERSONAL)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
+    # set when the delivery was given up: never tried again, and no longer ahead of its contact's later ones
+    failed_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
+    # the last failure (exception type and message; a message may quote what the person wrote)
+    error: Mapped[str | None] = mapped_column(Text, info=personal(kept="deleted with the delivery"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template_string, request, url_for
 
+from intake.inbound import spool
 from intake.platform.i18n import CHINESE, ENGLISH, N_, normalise_language, translate
 from intake.runtime import kinship_kernel
 from intake.web.support import runtime
@@ -64,7 +65,14 @@ def index() -> Response | str:
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """Report whether the database answers, and which kinship kernel this installation runs."""
-    ok, detail = runtime().database_ok()
-    body = jsonify(status="ok" if ok else "error", database=detail, kinship_kernel=kinship_kernel())
+    """Report whether the database answers, which kinship kernel this installation runs, and the spool's counts."""
+    rt = runtime()
+    ok, detail = rt.database_ok()
+    extra = {}
+    if ok:
+        # Deliveries waiting for a dialogue worker (a backlog in a peak) and given up after repeated failures
+        # (each one a person sent an apology: an operator looks at its error)
+        with rt.session_factory() as session:
+            extra["spool"] = spool.counts(session)
+    body = jsonify(status="ok" if ok else "error", database=detail, kinship_kernel=kinship_kernel(), **extra)
     return body, 200 if ok else 503

@@ -124,6 +124,8 @@ def _setup(state: BlueprintSetupState) -> None:
         get_remote_address, storage_uri=app.config["CONSOLE_RATE_LIMIT_STORAGE"], headers_enabled=True
     )
     limiter.init_app(app)
+    # Flask-Limiter checks before every request of the app: the webhooks' must not pay for the console's
+    limiter.request_filter(lambda: request.blueprint != bp.name)
     limiter.limit(
         lambda: str(current_app.config["CONSOLE_LOGIN_RATE_LIMIT"]),
         methods=["POST"],

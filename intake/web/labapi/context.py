@@ -69,6 +69,8 @@ def install(bp: Blueprint) -> None:
             _limit_key, storage_uri=app.config["LAB_API_RATE_LIMIT_STORAGE"], headers_enabled=True
         )
         limiter.init_app(app)
+        # Flask-Limiter checks before every request of the app: the webhooks' must not pay for the lab API's
+        limiter.request_filter(lambda: request.blueprint != bp.name)
         limiter.limit(lambda: setting("LAB_API_RATE_LIMIT"), on_breach=_audit_rate_limited)(bp)
         app.extensions["reunite_lab_api_limiter"] = limiter
 
