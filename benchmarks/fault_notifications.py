@@ -49,7 +49,6 @@ from benchmarks.fault_providers import (  # noqa: E402
     Lookup,
     Request,
 )
-from intake import schema  # noqa: E402
 from intake.models import (  # noqa: E402
     AuditEvent,
     Case,
@@ -61,6 +60,7 @@ from intake.models import (  # noqa: E402
     Role,
 )
 from intake.outbox import FAMILY_CHANNELS, OfficerAddress, notify_family, notify_officers  # noqa: E402
+from intake.platform import schema  # noqa: E402
 from intake.platform.db import make_engine, make_session_factory  # noqa: E402
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
