@@ -16,17 +16,21 @@ HEADER = """\
 reunite reads its settings from environment variables, and from a `.env` file in the working directory if there is
 one (never commit it: it is in `.gitignore`). They are read and checked once, when a command starts: a malformed
 value stops it at once with one line naming the variable (exit code 1). Blank counts as unset. This is the one
-list of them; [deploy.md](deploy.md#3-configuration) says which to set in production.
+list of them; [deploy.md](deploy.md#3-settings-and-secrets) says which to set in production.
 """
 
-TITLES = {
-    "": "The service",
-    "twilio": "Twilio: the SMS channel, both ways (`sms/`)",
-    "telegram": "Telegram: the bot, both ways (`bot/telegram/`)",
-    "email": "E-mail to officers (`notifications/`)",
-    "notifications": "The notification worker (`reunite worker`, [notifications.md](notifications.md))",
-    "console": "The officers' console ([console.md](console.md))",
-    "lab_api": "The labs' API ([labs-api.md](labs-api.md))",
+TITLES = {  # section: (heading, what follows it)
+    "": ("The service", "`settings`: the core's own settings."),
+    "twilio": ("Twilio", "`settings.twilio`: the SMS channel both ways, in `sms/`."),
+    "telegram": ("Telegram", "`settings.telegram`: the bot both ways, in `bot/telegram/`."),
+    "email": ("E-mail", "`settings.email`: officers' e-mail alerts, sent by `notifications/mail.py`."),
+    "notifications": (
+        "The notification worker",
+        "`settings.notifications`: `reunite worker`'s retries, lease, rates and hours"
+        " ([notifications.md](notifications.md#sending-reunite-worker-the-notifications-adapter)).",
+    ),
+    "console": ("The officers' console", "`settings.console` ([console.md](console.md))."),
+    "lab_api": ("The labs' API", "`settings.lab_api` ([labs-api.md](labs-api.md))."),
 }
 READ_BY_OTHERS = """\
 ## Read by the libraries, not by reunite
@@ -48,10 +52,15 @@ def _table(cls: type[object], *, with_sections: bool = True) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _section(name: str, table: str) -> str:
+    heading, intro = TITLES[name]
+    return f"## {heading}\n\n{intro}\n\n{table}"
+
+
 def render() -> str:
     """Return docs/configuration.md as the tree defines it."""
-    parts = [HEADER, f"## {TITLES['']}\n\n{_table(Settings, with_sections=False)}"]
-    parts += [f"## {TITLES[name]}\n\n{_table(cls)}" for name, cls in sections(Settings)]
+    parts = [HEADER, _section("", _table(Settings, with_sections=False))]
+    parts += [_section(name, _table(cls)) for name, cls in sections(Settings)]
     parts.append(READ_BY_OTHERS)
     return "\n".join(parts)
 

@@ -290,21 +290,33 @@ class Settings:
     # (intake/cases/retention.py, docs/reliability.md "Privacy").
     retain_messages_days: int = variable(
         "REUNITE_RETAIN_MESSAGES_DAYS",
-        "days the dialogue's messages are kept (0: for ever)",
+        'days the text of messages in and out is kept (0: for ever; what each period erases: docs/reliability.md, "Retention")',
         365,
         reader=DAYS,
     )
     retain_notifications_days: int = variable(
-        "REUNITE_RETAIN_NOTIFICATIONS_DAYS", "days sent notifications are kept (0: for ever)", 90, reader=DAYS
+        "REUNITE_RETAIN_NOTIFICATIONS_DAYS",
+        "days a finished notification's address and parameters are kept (0: for ever)",
+        90,
+        reader=DAYS,
     )
     retain_closed_cases_days: int = variable(
-        "REUNITE_RETAIN_CLOSED_CASES_DAYS", "days a closed case is kept (0: for ever)", 730, reader=DAYS
+        "REUNITE_RETAIN_CLOSED_CASES_DAYS",
+        "days the personal details of a closed case are kept (0: for ever)",
+        730,
+        reader=DAYS,
     )
     retain_case_photos_days: int = variable(
-        "REUNITE_RETAIN_CASE_PHOTOS_DAYS", "days case photos are kept (0: for ever)", 30, reader=DAYS
+        "REUNITE_RETAIN_CASE_PHOTOS_DAYS",
+        "days the photos of a closed case are kept (0: for ever)",
+        30,
+        reader=DAYS,
     )
     retain_failed_days: int = variable(
-        "REUNITE_RETAIN_FAILED_DAYS", "days failed deliveries are kept (0: for ever)", 180, reader=DAYS
+        "REUNITE_RETAIN_FAILED_DAYS",
+        "days the errors of failed inbound messages and parked match jobs are kept (0: for ever)",
+        180,
+        reader=DAYS,
     )
     retain_match_jobs_days: int = variable(
         "REUNITE_RETAIN_MATCH_JOBS_DAYS",
