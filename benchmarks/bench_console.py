@@ -29,8 +29,8 @@ from intake.models import Case, CaseStatus, Channel, Contact, OfficerRole, Perso
 from intake.models.officers import create_officer
 from intake.platform import schema
 from intake.platform.db import make_engine
-from intake.platform.runtime import Runtime
 from intake.platform.settings import Settings
+from intake.runtime import Runtime
 from intake.web import create_app
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import intake.models  # noqa: E402,F401 - registers every table
 from intake.platform import schema  # noqa: E402
 from intake.platform.db import make_engine, make_session_factory  # noqa: E402
-from intake.platform.synthetic import clear, populate, synthetic_counts  # noqa: E402
+from intake.synthetic import clear, populate, synthetic_counts  # noqa: E402
 from matching.frequencies import FrequencyTable  # noqa: E402
 from matching.search import Settings  # noqa: E402
 from matching.service import build_index  # noqa: E402

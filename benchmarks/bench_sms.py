@@ -27,8 +27,8 @@ from sqlalchemy import event
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.sms_phone import AUTH_TOKEN, PUBLIC_BASE_URL, REPORT_AND_BOOK_ZH, Phone  # noqa: E402
-from intake.platform.runtime import Runtime  # noqa: E402
 from intake.platform.settings import Settings  # noqa: E402
+from intake.runtime import Runtime  # noqa: E402
 from intake.web import create_app  # noqa: E402
 
 

@@ -59,7 +59,7 @@ from intake.models import (  # noqa: E402
     Person,
     Role,
 )
-from intake.outbox import FAMILY_CHANNELS, OfficerAddress, notify_family, notify_officers  # noqa: E402
+from intake.outbox.queue import FAMILY_CHANNELS, OfficerAddress, notify_family, notify_officers  # noqa: E402
 from intake.platform import schema  # noqa: E402
 from intake.platform.db import make_engine, make_session_factory  # noqa: E402
 

@@ -10,7 +10,7 @@ from types import FrameType
 import click
 
 from intake.cli.support import runtime_from_env
-from intake.platform.runtime import Runtime
+from intake.runtime import Runtime
 from notifications.worker import Worker, installed_tasks
 
 EMBEDDED_INTERVAL_S = (

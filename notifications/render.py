@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from intake.outbox import render
+from intake.outbox.templates import render
 from sms.segments import is_gsm7, segment_count
 
 MAX_SMS_SEGMENTS = 2

@@ -2,7 +2,7 @@
 
 A pass (`Worker.run_once`):
 
-1. queues the reminders that are due (`intake.outbox.schedule_reminders`, idempotent);
+1. queues the reminders that are due (`intake.outbox.reminders.schedule_reminders`, idempotent);
 2. claims up to `batch_size` due rows in one short transaction: `SELECT ... FOR UPDATE SKIP LOCKED` on
    PostgreSQL, so workers running at once never claim the same row (SQLite: one worker; its BEGIN IMMEDIATE
    serialises claims anyway). A claimed row is `sending` with a lease (`claimed_until`);
@@ -43,17 +43,10 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from intake.models import Audience, Contact, Notification, NotificationChannel, NotificationStatus
 from intake.models.outbox import MAX_NOTIFICATION_PROVIDER_ID_CHARS
-from intake.outbox import (
-    REPLY_TEMPLATE,
-    TEMPLATES,
-    advance,
-    case_reference,
-    opted_out,
-    record_failure,
-    render,
-    render_subject,
-    schedule_reminders,
-)
+from intake.outbox.delivery import opted_out, record_failure
+from intake.outbox.queue import advance, case_reference
+from intake.outbox.reminders import schedule_reminders
+from intake.outbox.templates import REPLY_TEMPLATE, TEMPLATES, render, render_subject
 from intake.platform import clock
 from intake.platform.db import transaction
 from intake.platform.settings import Settings

@@ -18,8 +18,8 @@ import requests
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.inbound.media import MediaGone, MediaUnavailable, fetch_pending
-from intake.inbound.photos import MAX_PHOTO_BYTES, too_large
 from intake.models import Channel
+from intake.platform.photos import MAX_PHOTO_BYTES, too_large
 from intake.platform.settings import Settings
 
 CDN_HOSTS = frozenset({"mms.twiliocdn.com", "media.twiliocdn.com"})  # where Twilio redirects a media request

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
 from intake.models import MAX_PROVIDER_ID_CHARS, Notification, NotificationChannel
-from intake.outbox import PROVIDER_STATES, record_provider_status
+from intake.outbox.delivery import PROVIDER_STATES, record_provider_status
 from intake.platform.db import transaction
 from intake.web.support import json_error, runtime
 from sms.signature import refuse_unsigned

@@ -2,7 +2,7 @@
 with an empty TwiML at once (a dialogue worker answers through Twilio's API), or, in the inline mode, hand it to
 the intake inbox and answer with the replies in TwiML.
 
-The mode is REUNITE_REPLY_MODE (intake/platform/settings.py): `spool`, the default, is used when the service can send SMS
+The mode is REUNITE_REPLY_MODE (intake/platform/settings): `spool`, the default, is used when the service can send SMS
 (TWILIO_ACCOUNT_SID and TWILIO_FROM_NUMBER are set, for the notification worker); without them, or with
 `inline`, the dialogue runs in the request (docs/architecture.md, "The spool").
 

@@ -27,8 +27,8 @@ from intake.labs.keys import issue_key
 from intake.models import Attachment, Lab, Sample
 from intake.platform import schema
 from intake.platform.backup import BackupError, create_backup, find_pg_tool, known_revisions, restore_backup
-from intake.platform.runtime import Runtime
 from intake.platform.settings import Settings
+from intake.runtime import Runtime
 from intake.web import create_app
 from tests.bot.test_photos import photo_with_gps
 from tests.dialogue import transcripts as t

@@ -167,7 +167,7 @@ def test_serve_warns_in_one_line_and_in_healthz_when_numba_is_missing(tmp_path):
 # and cached, to show the folder is really used (compiling the parallel kernels themselves takes far longer).
 CACHE_PATHS = """
 from intake.platform.settings import Settings
-from intake.platform.runtime import Runtime
+from intake.runtime import Runtime
 Runtime.start(Settings.from_env())
 import numba
 from matching import fast

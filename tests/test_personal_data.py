@@ -79,7 +79,7 @@ def test_delete_erases_every_declared_personal_column_and_the_audit_log_never_na
     with session_factory() as session, session.begin():  # the lab typed the booked sample
         sample = session.scalars(sa.select(Sample)).one()
         from intake.models.custody import CustodyEventType
-        from intake.outbox import notify_sample_event
+        from intake.outbox.reminders import notify_sample_event
 
         assert notify_sample_event(session, sample, CustodyEventType.TYPED) is not None  # the family is told
         session.add(DnaProfile(id="p" * 32, sample_id=sample.id, lab_id=session.scalars(sa.select(Lab.id)).first(),

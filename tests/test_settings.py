@@ -23,7 +23,7 @@ PACKAGES = ("intake", "sms", "bot", "notifications", "matching")
 SETTINGS_PACKAGE = "intake/platform/settings/"
 # Modules that touch os.environ for something other than reading reunite's configuration.
 ENVIRON_EXCEPTIONS = {
-    "intake/platform/runtime.py": "sets NUMBA_CACHE_DIR for numba (a library's variable) before numba starts",
+    "intake/runtime.py": "sets NUMBA_CACHE_DIR for numba (a library's variable) before numba starts",
     "intake/platform/backup/databases.py": "hands the environment on to pg_dump and psql, with PGPASSWORD",
 }
 # Where a process starts, and so reads the settings (every other module is given them).

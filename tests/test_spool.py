@@ -35,10 +35,10 @@ from intake.models import (
     NotificationChannel,
     NotificationStatus,
 )
-from intake.outbox import REPLY_TEMPLATE
+from intake.outbox.templates import REPLY_TEMPLATE
 from intake.platform import clock
-from intake.platform.runtime import Runtime
 from intake.platform.settings import SettingError, Settings
+from intake.runtime import Runtime
 from notifications.providers import Accepted, Outcome, Outgoing, Retry
 from notifications.worker import Worker
 from tests.support.fake_telegram import FakeTelegram

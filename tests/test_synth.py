@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from intake.cases.found_children import register_found_child
 from intake.cli.synth import make_synth_command
 from intake.models import Case, Consent, DnaProfile, FoundChild, Lab, Person, Role, Sample, SampleSource, Sex
-from intake.platform.synthetic import LAB_NAME, PREFIX
+from intake.synthetic import LAB_NAME, PREFIX
 from matching.profiles import parse_profile
 from matching.synthetic import IDENTIFILER
 

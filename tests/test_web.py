@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.platform import runtime as runtime_module
+from intake import runtime as runtime_module
 from tests.support.webapp import web_app, web_settings
 
 

@@ -6,7 +6,7 @@ The same path serves polling and the webhook (`TelegramChannel.handle`):
   retried update is processed once and never answered twice): a text, a command, a button press, a shared
   location, or a photo (kept as a `telegram:file/<file_id>` reference in the message's first commit).
 * Then, inside the inbox's dialogue transaction: photos are downloaded (getFile and the file URL on the Bot API
-  server's file API only), checked and stripped of metadata by `intake.inbound.photos`, and the stored photo id is
+  server's file API only), checked and stripped of metadata by `intake.platform.photos`, and the stored photo id is
   recorded on the attachment; the dialogue runs. A photo Telegram cannot give within INLINE_DOWNLOAD_S (down,
   slow, 5xx) is not lost: it stays due for the worker's fetch job (`bot.telegram.media`, `intake.inbound.media`),
   which retries it. Whatever else fails there is parked by the inbox with its error and the person gets its
@@ -52,11 +52,11 @@ from bot.telegram.api import BotApi
 from intake.dialogue.engine import handle as run_dialogue
 from intake.dialogue.types import Incoming, Media, Reply
 from intake.inbound.inbox import process
-from intake.inbound.photos import MAX_PHOTO_BYTES, PhotoError, delete_photo, store_photo
 from intake.models import Attachment, Channel, Contact, Direction, Message, MessageStatus, contact_for
 from intake.platform import clock
 from intake.platform.codes import normalise_case_reference
 from intake.platform.i18n import CHINESE, ENGLISH, N_, translate
+from intake.platform.photos import MAX_PHOTO_BYTES, PhotoError, delete_photo, store_photo
 
 log = logging.getLogger(__name__)
 

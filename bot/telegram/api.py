@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from intake.inbound.photos import PhotoError, too_large
+from intake.platform.photos import PhotoError, too_large
 from intake.platform.settings import TelegramSettings
 
 T = TypeVar("T")

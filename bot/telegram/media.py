@@ -14,8 +14,8 @@ from telegram.error import BadRequest, TelegramError
 from bot.telegram.adapter import FILE_PREFIX
 from bot.telegram.api import BotApi, shared_api
 from intake.inbound.media import MediaGone, MediaUnavailable, fetch_pending
-from intake.inbound.photos import MAX_PHOTO_BYTES
 from intake.models import Channel
+from intake.platform.photos import MAX_PHOTO_BYTES
 from intake.platform.settings import Settings
 
 

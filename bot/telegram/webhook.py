@@ -29,8 +29,8 @@ from bot.telegram.adapter import TelegramChannel, read_update
 from bot.telegram.api import BotApi
 from intake.inbound import spool
 from intake.models import Channel
-from intake.platform.runtime import Runtime
 from intake.platform.settings import TelegramSettings
+from intake.runtime import Runtime
 from intake.web.support import json_error, runtime
 
 bp = Blueprint("telegram", __name__, url_prefix="/telegram")

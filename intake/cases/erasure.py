@@ -31,11 +31,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from intake.cases.consent import ConsentBook
-from intake.cases.family import FAMILY_ROLES
+from intake.cases.family import contact_cases
+from intake.cases.pins import case_pin_locked, guessing_locked
 from intake.labs import appointments
-from intake.labs.walkins import case_pin_locked, contact_cases, guessing_locked
 from intake.matches.queue import enqueue_withdraw
 from intake.models import (
+    FAMILY_ROLES,
     Attachment,
     Booking,
     BookingStatus,
@@ -185,7 +186,7 @@ def pin_cases(session: Session, contact: Contact) -> list[Case]:
 
 def check_erasure_pin(session: Session, contact: Contact, pin: str, *, actor: str) -> PinCheck:
     """Check a DELETE's PIN against the contact's cases; a wrong one is recorded and audited, and counts toward
-    the hourly guessing budget JOIN and LINK share (`intake.labs.walkins.guessing_locked`)."""
+    the hourly guessing budget JOIN and LINK share (`intake.cases.pins.guessing_locked`)."""
     cases = pin_cases(session, contact)
     if guessing_locked(session, contact) or any(case_pin_locked(session, c.id) for c in cases):
         outcome = PinCheck.LOCKED

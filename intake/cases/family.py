@@ -31,8 +31,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from intake.labs.walkins import case_pin_locked, guessing_locked
+from intake.cases.pins import case_pin_locked, guessing_locked
 from intake.models import (
+    FAMILY_ROLES,
     Case,
     CaseStatus,
     Channel,
@@ -44,15 +45,21 @@ from intake.models import (
     audit,
     persons_of_contact,
 )
-from intake.outbox import notify_family
+from intake.outbox.queue import notify_family
 from intake.platform.codes import normalise_case_reference
 from intake.platform.errors import InputError
 from intake.platform.i18n import N_, translate
 
-FAMILY_ROLES = (
-    Role.MOTHER, Role.FATHER, Role.FULL_SIBLING, Role.HALF_SIBLING, Role.GRANDPARENT, Role.AUNT_UNCLE,
-    Role.OTHER_RELATIVE,
-)  # fmt: skip
+
+def contact_cases(session: Session, contact: Contact) -> list[Case]:
+    member = sa.select(Person.case_id).where(persons_of_contact(contact.id))
+    return list(
+        session.scalars(
+            sa.select(Case)
+            .where(sa.or_(Case.reported_by_contact_id == contact.id, Case.id.in_(member)))
+            .order_by(Case.id)
+        )
+    )
 
 
 class JoinOutcome(enum.StrEnum):

@@ -1,4 +1,4 @@
-"""Retention: erase or drop what is older than the configured periods (`REUNITE_RETAIN_*`, intake/platform/settings.py).
+"""Retention: erase or drop what is older than the configured periods (`REUNITE_RETAIN_*`, intake/platform/settings).
 
     run_retention(session, settings, now=None, dry_run=False) -> RetentionReport
     worker_task(session_factory, settings) -> int          (the `reunite worker` pass, at most once a day)
@@ -20,13 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.cases.erasure import erased_values, legal_holds, owned_rows
-from intake.inbound.photos import delete_photo, stored_photo_ids
 from intake.matches.queue import enqueue_withdraw
 from intake.models import (
+    CLOSED_STATUSES,
     Attachment,
     AuditEvent,
     Case,
-    CaseStatus,
     Conversation,
     DnaProfile,
     JobState,
@@ -39,6 +38,7 @@ from intake.models import (
 )
 from intake.platform import clock
 from intake.platform.db import transaction
+from intake.platform.photos import delete_photo, stored_photo_ids
 from intake.platform.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ INTERVAL = timedelta(days=1)  # how often the worker runs it
 CHECK_EVERY = timedelta(hours=1)  # how often a worker process looks whether a day has passed
 # A photo is stored before the transaction naming it commits: a file younger than this may still be claimed.
 ORPHAN_GRACE = timedelta(hours=1)
-CLOSED = (CaseStatus.CLOSED, CaseStatus.REUNITED, CaseStatus.WITHDRAWN)
 FINISHED_NOTIFICATIONS = (
     NotificationStatus.SENT, NotificationStatus.DELIVERED, NotificationStatus.FAILED,
     NotificationStatus.UNDELIVERED, NotificationStatus.CANCELLED,
@@ -129,7 +128,9 @@ def _closed_cases(session: Session, before: datetime) -> list[int]:
         Case.child_birth_date.is_not(None),
     )  # fmt: skip
     ids = list(
-        session.scalars(sa.select(Case.id).where(Case.status.in_(CLOSED), Case.updated_at < before, personal))
+        session.scalars(
+            sa.select(Case.id).where(Case.status.in_(CLOSED_STATUSES), Case.updated_at < before, personal)
+        )
     )
     held = legal_holds(session, ids)
     return [i for i in ids if i not in held]
@@ -155,7 +156,7 @@ def _erase_batch(session: Session, report: RetentionReport, case_ids: list[int])
 
 
 def _case_photos(session: Session, report: RetentionReport, before: datetime) -> None:
-    closed = sa.select(Case.id).where(Case.status.in_(CLOSED), Case.updated_at < before)
+    closed = sa.select(Case.id).where(Case.status.in_(CLOSED_STATUSES), Case.updated_at < before)
     report.case_photos += _blank_attachments(session, report, Attachment.case_id.in_(closed))
 
 

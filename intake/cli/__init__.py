@@ -10,7 +10,7 @@ from importlib.metadata import entry_points
 import click
 
 from intake.cli.support import runtime_from_env
-from intake.platform.runtime import kinship_kernel
+from intake.runtime import kinship_kernel
 
 COMMAND_GROUP = "reunite.commands"
 LOG_LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)

@@ -11,11 +11,11 @@ from types import FrameType
 
 import click
 
-from intake import outbox
 from intake.cli.support import runtime_from_env
 from intake.inbound import spool
 from intake.models import Channel
-from intake.platform.runtime import Runtime
+from intake.outbox.queue import QUEUED
+from intake.runtime import Runtime
 
 PROCESSOR_GROUP = "reunite.dialogue_processors"  # channel name -> factory(runtime) -> processor or None
 SERVICE_THREADS_GROUP = "reunite.service_threads"  # started by `reunite serve` on SQLite: (runtime, stop)
@@ -40,7 +40,7 @@ def start_embedded(rt: Runtime, stop: threading.Event) -> list[threading.Thread]
     thread.start()
     threads = [thread]
     for ep in sorted(entry_points(group=SERVICE_THREADS_GROUP), key=lambda ep: ep.name):
-        started = ep.load()(rt, stop, outbox.QUEUED)
+        started = ep.load()(rt, stop, QUEUED)
         threads.extend(started)
     return threads
 

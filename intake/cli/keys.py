@@ -7,8 +7,8 @@ from collections import Counter
 import click
 
 from intake.cli.support import runtime_from_env
-from intake.inbound.photos import photo_key_usage
 from intake.platform import crypto
+from intake.platform.photos import photo_key_usage
 from intake.platform.reencrypt import BATCH, PLAINTEXT, key_usage, reencrypt
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from intake.platform.runtime import Runtime, StartError
 from intake.platform.settings import SettingError, Settings
+from intake.runtime import Runtime, StartError
 
 
 def settings_from_env() -> Settings:

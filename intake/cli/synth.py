@@ -1,4 +1,4 @@
-"""`reunite synth`: a synthetic population in the database for benchmarks and demos (see `intake.platform.synthetic`).
+"""`reunite synth`: a synthetic population in the database for benchmarks and demos (see `intake.synthetic`).
 
     reunite synth --families 100000 --children 20000 [--seed 7] [--truth PATH]
     reunite synth --clear
@@ -26,7 +26,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from intake.cli.support import runtime_from_env
-from intake.platform.synthetic import Summary, clear, default_truth_path, populate
+from intake.synthetic import Summary, clear, default_truth_path, populate
 from matching.synthetic import DEFAULT_MUTATION_RATE, Config
 
 

@@ -16,12 +16,12 @@ from intake.cases.consent import consent_status
 from intake.dialogue.casefile import short
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.status import contact_cases, day_label, sampled_person
-from intake.dialogue.steps import Ctx, Option, is_english
+from intake.dialogue.steps import Ctx, Option
 from intake.labs.appointments import BookingSummary, booking_summary
 from intake.models import (
+    CLOSED_STATUSES,
     Booking,
     Case,
-    CaseStatus,
     FoundChild,
     Lab,
     Person,
@@ -32,7 +32,6 @@ from intake.models import (
 )
 from intake.platform.i18n import _
 
-CLOSED = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 PICKER_SIZE, PICKER_NAME = 5, 12  # cases offered at once, and the echo of each child's name, to fit an SMS
 
 
@@ -57,7 +56,7 @@ class BookingState(FlowState):
 def bookable_cases(ctx: Ctx) -> list[Case]:
     """Return the contact's open cases that have both consents, oldest first."""
     # The same guard the booking service applies: the dialogue must not offer what the service would refuse.
-    return [c for c in contact_cases(ctx) if c.status not in CLOSED and consented(ctx, c)]
+    return [c for c in contact_cases(ctx) if c.status not in CLOSED_STATUSES and consented(ctx, c)]
 
 
 def consented(ctx: Ctx, case: Case) -> bool:
@@ -91,7 +90,7 @@ def case_options(ctx: Ctx, ids: list[int]) -> tuple[list[Case], tuple[Option, ..
 
 def lab_name(ctx: Ctx, lab: Lab) -> str:
     """Return the lab's name in the contact's language."""
-    return lab.name_en if is_english(ctx) and lab.name_en else lab.name
+    return lab.name_in(ctx.lang)
 
 
 def reporter(ctx: Ctx, case: Case) -> Person | None:

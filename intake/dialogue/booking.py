@@ -11,7 +11,6 @@ from functools import partial
 
 from intake.dialogue import other_parent
 from intake.dialogue.bookable import (
-    CLOSED,
     PICKER_SIZE,
     BookingState,
     bookable_cases,
@@ -29,7 +28,7 @@ from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, StepGo
 from intake.dialogue.vocabulary import CANCEL_WORDS, CHANGE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
 from intake.labs import appointments
 from intake.labs.directory import LabOption, find_labs, free_days, nearest_labs, no_labs_reason
-from intake.models import Booking, BookingStatus, Case, CaseStatus, FoundChild, Lab
+from intake.models import CLOSED_STATUSES, Booking, BookingStatus, Case, CaseStatus, FoundChild, Lab
 from intake.platform.errors import ConsentRequiredError, InputError, SlotFullError
 from intake.platform.i18n import Msg, _
 
@@ -336,7 +335,7 @@ def still_applies(ctx: Ctx, step: str) -> None:
                              "your case."))  # fmt: skip
     # Another person's answers never change this person's consent (intake.cases.consent), and the reporter's DELETE
     # withdraws the case (above): the booking service checks the person's consent again when it books.
-    if step in BOOKING_STEPS and case.status in CLOSED:
+    if step in BOOKING_STEPS and case.status in CLOSED_STATUSES:
         raise StepGone(_("Case %(reference)s is closed, so no appointment can be booked for it. Send STATUS to "
                          "see your case.", reference=case.reference))  # fmt: skip
 

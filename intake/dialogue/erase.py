@@ -23,11 +23,11 @@ from intake.cases.erasure import (
     pin_cases,
     reported_cases,
 )
+from intake.cases.pins import pin_lock
 from intake.dialogue import pins
 from intake.dialogue.keywords import Command, argument_of
 from intake.dialogue.steps import END, Ctx, Flow, Option, Question, Step, fold
 from intake.dialogue.vocabulary import CANCEL_WORDS, DELETE_WORDS, KEEP_WORDS, NO_WORDS, YES_WORDS
-from intake.labs.walkins import pin_lock
 from intake.platform.errors import InputError
 from intake.platform.i18n import N_, _
 

@@ -27,13 +27,13 @@ import sqlalchemy as sa
 
 from intake.cases.consent import consent_status
 from intake.cases.family import JoinOutcome, JoinResult, join_case
+from intake.cases.pins import pin_lock
 from intake.dialogue import booking, casefile, pins, report
 from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.keywords import Command, argument_of
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, StepGone, fold
 from intake.dialogue.vocabulary import RELATIVE_WORDS
-from intake.labs.walkins import pin_lock
 from intake.models import Case, CaseStatus, ConsentScope, Person, Role
 from intake.platform.codes import normalise_case_reference
 from intake.platform.errors import InputError

@@ -14,13 +14,14 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from intake.cases.consent import SAMPLE_USE_SCOPES
+from intake.cases.pins import guessing_lock
 from intake.dialogue import casefile, pins, report
 from intake.dialogue.bookable import case_options
 from intake.dialogue.keywords import Command, argument_of
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.status import contact_cases
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Question, Step, fold
-from intake.labs.walkins import LinkOutcome, case_of_link_code, guessing_lock, link_walk_in
+from intake.labs.walkins import LinkOutcome, case_of_link_code, link_walk_in
 from intake.models import Sample
 from intake.platform.errors import InputError
 from intake.platform.i18n import Msg, _

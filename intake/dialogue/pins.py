@@ -7,7 +7,7 @@ and a lost PIN.
   guessing past the case's daily budget.
 * A PIN of the wrong length ("12345") is told it has 6 digits; it is not a try and counts toward no budget.
 * "忘记了", "忘记核对码", "forgot", "lost my PIN"... at a PIN question: the case's PIN is sent again, through the
-  outbox, only to the phone that reported the case (`intake.labs.walkins.resend_case_pin`), and the asker is told so
+  outbox, only to the phone that reported the case (`intake.cases.pins.resend_case_pin`), and the asker is told so
   and whom to call otherwise. Docs: docs/dialogue.md, "A lost PIN".
 """
 
@@ -19,9 +19,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from babel.dates import format_date
 
+from intake.cases.pins import Lock, LockKind, Resend, ResendOutcome, resend_case_pin
 from intake.dialogue.steps import Ctx, fold, is_english
 from intake.labs.appointments import booking_summary
-from intake.labs.walkins import Lock, LockKind, Resend, ResendOutcome, resend_case_pin
 from intake.models import Booking, BookingStatus, Case
 from intake.platform import clock
 from intake.platform.codes import normalise_case_reference

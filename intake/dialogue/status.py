@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from babel.dates import format_date
 
 from intake.cases.erasure import followed_by_others
+from intake.cases.family import contact_cases as cases_of_contact
 from intake.dialogue.casefile import ROLE_WORDS
 from intake.dialogue.steps import Ctx, is_english
 from intake.labs.appointments import booking_summary
-from intake.labs.walkins import contact_cases as cases_of_contact
 from intake.models import (
     Booking,
     BookingStatus,

@@ -30,7 +30,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake import outbox
 from intake.dialogue.types import Incoming, Reply
 from intake.inbound.media import is_fetched_later
 from intake.models import (
@@ -46,6 +45,7 @@ from intake.models import (
     MessageStatus,
     contact_for,
 )
+from intake.outbox import queue as outbox
 from intake.platform import clock
 from intake.platform.errors import InputError
 

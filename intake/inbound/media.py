@@ -1,13 +1,13 @@
 """Photos sent as a provider's link (MMS) are downloaded later by a retryable job, never inside the webhook.
 
-    is_photo_type(content_type) -> bool           (JPEG, PNG, WebP: what intake.inbound.photos keeps)
+    is_photo_type(content_type) -> bool           (JPEG, PNG, WebP: what intake.platform.photos keeps)
     fetch_pending(factory, channel, download, data_dir, *, now=None) -> int   (one pass; the number handled)
 
 The inbox stores each media reference with its message and marks a provider URL as due (`fetch_after`). A pass
 of `reunite worker` (the channel adapter's task in `reunite.worker_tasks`, e.g. `sms.media`) claims due rows in
 a short transaction (their `fetch_after` moved a lease ahead, `SKIP LOCKED` on PostgreSQL, so workers running
 at once never take the same row), downloads each with no transaction open, keeps it through
-`intake.inbound.photos.store_photo` (checked, re-encoded without metadata, encrypted) and records the photo id on the
+`intake.platform.photos.store_photo` (checked, re-encoded without metadata, encrypted) and records the photo id on the
 row. The row keeps its case: a photo of a registration is then on the officers' console with its case.
 
 A provider that is down, times out or answers 5xx (`MediaUnavailable`) leaves the row due again after a delay
@@ -27,11 +27,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.inbound.photos import PhotoError, delete_photo, store_photo
 from intake.models import Attachment, Channel, Message
 from intake.models.media import MAX_FETCH_ERROR_CHARS
 from intake.platform import clock
 from intake.platform.db import transaction
+from intake.platform.photos import PhotoError, delete_photo, store_photo
 
 log = logging.getLogger(__name__)
 

@@ -225,11 +225,7 @@ def booking_summary(session: Session, booking: Booking, lang: str = "zh_CN") -> 
     lab_day = session.get_one(LabDay, booking.lab_day_id)
     lab = session.get_one(Lab, lab_day.lab_id)
     sample = sample_for(session, booking)
-    if lang.lower().startswith("en") and lab.name_en:
-        name, address = lab.name_en, f"{lab.address_en or lab.address}, {lab.city_en or lab.city}"
-    else:
-        name, address = lab.name, f"{lab.city}{lab.address}"
     return BookingSummary(
-        lab_id=lab.id, lab_name=name, address=address, phone=lab.phone, day=lab_day.day,
+        lab_id=lab.id, lab_name=lab.name_in(lang), address=lab.address_in(lang), phone=lab.phone, day=lab_day.day,
         opening_hours=lab.opening_hours, sample_code=sample.code if sample else None, is_demo=lab.is_demo,
     )  # fmt: skip

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from intake.cases.sample_consent import profile_consents_recorded
+from intake.cases.consent import profile_consents_recorded
 from intake.labs.errors import ProfileConflictError, ProfileRejectedError
 from intake.labs.kits import (
     MAX_REPEATS,

@@ -42,10 +42,11 @@ from intake.models import (
     utcnow,
 )
 from intake.models.matches import Candidate, CandidateStatus
-from intake.outbox import FAMILY_CHANNELS, family_contacts, notify_family
+from intake.outbox.delivery import family_contacts
+from intake.outbox.queue import FAMILY_CHANNELS, notify_family
 from intake.platform.dates import years_between
 from intake.platform.errors import ConflictError, InputError
-from intake.platform.i18n import N_, _, normalise_language
+from intake.platform.i18n import N_, _
 
 STRONG_BAND = "candidate"  # the band whose rejection needs a second person
 ADULT_AGE = 16  # from this age the found person decides themselves whether to be put in touch
@@ -216,8 +217,7 @@ def whom_to_call(session: Session, review: CandidateReview, case_id: int, langua
     lab = _case_lab(session, case_id)
     if lab is None:
         return "-", "-"
-    english = normalise_language(language) == "en"
-    return (lab.name_en if english and lab.name_en else lab.name), lab.phone or "-"
+    return lab.name_in(language), lab.phone or "-"
 
 
 def _family_contact(session: Session, case: Case) -> Contact | None:

@@ -1,6 +1,8 @@
 """The persistent model of reunite, one module per area; import from here."""
 
 from intake.models._common import (
+    CLOSED_STATUSES,
+    FAMILY_ROLES,
     BookingStatus,
     CaseStatus,
     Channel,
@@ -48,6 +50,8 @@ from intake.models.samples import Sample
 from intake.models.spool import Delivery
 
 __all__ = [
+    "CLOSED_STATUSES",
+    "FAMILY_ROLES",
     "Candidate",
     "CandidateStatus",
     "JobKind",

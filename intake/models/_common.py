@@ -106,6 +106,10 @@ class CaseStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# A case that is over: nothing is booked, sampled or matched for it any more.
+CLOSED_STATUSES = (CaseStatus.REUNITED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
+
+
 class Role(enum.StrEnum):
     """A person's role in a case; for relatives, their relationship to the missing (or found) child."""
 
@@ -122,6 +126,13 @@ class Role(enum.StrEnum):
     # Adults who came with a child suspected of being kidnapped and said they were the parents (source 4).
     CLAIMED_MOTHER = "claimed_mother"
     CLAIMED_FATHER = "claimed_father"
+
+
+# The roles of a missing child's family (the evidence the matcher compares a found child with).
+FAMILY_ROLES = frozenset(
+    {Role.MOTHER, Role.FATHER, Role.FULL_SIBLING, Role.HALF_SIBLING, Role.GRANDPARENT, Role.AUNT_UNCLE,
+     Role.OTHER_RELATIVE}
+)  # fmt: skip
 
 
 class Sex(enum.StrEnum):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.models._common import NOT_PERSONAL, BookingStatus, TZDateTime, enum_column, utcnow
 from intake.platform.db import Base
+from intake.platform.i18n import ENGLISH, normalise_language
 
 
 class Lab(Base):
@@ -36,6 +37,16 @@ class Lab(Base):
     is_demo: Mapped[bool] = mapped_column(default=False, info=NOT_PERSONAL)
     active: Mapped[bool] = mapped_column(default=True, info=NOT_PERSONAL)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
+
+    def name_in(self, language: str) -> str:
+        """The lab's name in the reader's language: English where the directory gives one, else Chinese."""
+        return self.name_en if normalise_language(language) == ENGLISH and self.name_en else self.name
+
+    def address_in(self, language: str) -> str:
+        """The lab's address as the reader writes one: "street, city" in English, "城市街道" in Chinese."""
+        if normalise_language(language) == ENGLISH and self.name_en:
+            return f"{self.address_en or self.address}, {self.city_en or self.city}"
+        return f"{self.city}{self.address}"
 
 
 class LabDay(Base):

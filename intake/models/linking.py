@@ -34,7 +34,7 @@ class LinkCode(Base):
 
 class LinkAttempt(Base):
     """One attempt at a secret (LINK code, JOIN's or DELETE's case PIN), right or wrong; failures are counted to
-    lock out guessing per contact, per case and in total (`intake.labs.walkins.guessing_locked`)."""
+    lock out guessing per contact, per case and in total (`intake.cases.pins.guessing_locked`)."""
 
     __tablename__ = "link_attempts"
 

@@ -2,7 +2,7 @@
 
 A row holds the provider's reference (URL and content type), stored with the message in its first commit; the
 file itself is downloaded with the account's credentials later (`intake.inbound.media`: a retryable job the
-worker runs; Telegram's are downloaded at once), checked and kept without metadata by `intake.inbound.photos`, and its
+worker runs; Telegram's are downloaded at once), checked and kept without metadata by `intake.platform.photos`, and its
 id recorded in `photo_id`. A report links its media to the case it creates.
 """
 
@@ -38,7 +38,7 @@ class Attachment(Base):
     position: Mapped[int] = mapped_column(info=NOT_PERSONAL)  # MediaUrl0, MediaUrl1, ...
     url: Mapped[str | None] = mapped_column(Text, info=personal())  # a photo of the child, most likely
     content_type: Mapped[str] = mapped_column(String(MAX_CONTENT_TYPE_CHARS), info=NOT_PERSONAL)
-    # The photo as reunite keeps it (intake.inbound.photos: under the data folder, metadata stripped), once downloaded.
+    # The photo as reunite keeps it (intake.platform.photos: under the data folder, metadata stripped), once downloaded.
     photo_id: Mapped[str | None] = mapped_column(String(PHOTO_ID_CHARS), info=personal())
     # Still to be downloaded (a provider URL, MMS): due from this time; None once kept or given up.
     fetch_after: Mapped[datetime | None] = mapped_column(TZDateTime(), index=True, info=NOT_PERSONAL)

@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.inbound.photos import reencrypt_photos
 from intake.models._common import EncryptedJSON
 from intake.platform import crypto
 from intake.platform.db import Base
+from intake.platform.photos import reencrypt_photos
 
 BATCH = 1_000
 PLAINTEXT = "plaintext"

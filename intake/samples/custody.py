@@ -32,7 +32,7 @@ from intake.models import (
     audit,
     utcnow,
 )
-from intake.outbox import notify_sample_event
+from intake.outbox.reminders import notify_sample_event
 from intake.platform.codes import is_valid_sample_code, normalise_sample_code
 from intake.platform.i18n import N_
 

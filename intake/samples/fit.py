@@ -23,16 +23,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from intake.labs.errors import ProfileRejectedError
-from intake.models import Case, FoundChild, Person, Role, Sample, SampleSource, Sex
+from intake.models import FAMILY_ROLES, Case, FoundChild, Person, Role, Sample, SampleSource, Sex
 from intake.platform.i18n import N_, _
 
 FEMALE_ROLES = {Role.MOTHER, Role.CLAIMED_MOTHER}
 MALE_ROLES = {Role.FATHER, Role.CLAIMED_FATHER}
 FAMILY_SOURCES = {SampleSource.CONFIRMED_MISSING_PARENT, SampleSource.REPORTING_PARENT}
-FAMILY_ROLES = {
-    Role.MOTHER, Role.FATHER, Role.OTHER_RELATIVE, Role.FULL_SIBLING, Role.HALF_SIBLING, Role.GRANDPARENT,
-    Role.AUNT_UNCLE,
-}  # fmt: skip
 CLAIMED_ROLES = {Role.CLAIMED_MOTHER, Role.CLAIMED_FATHER}
 SEX_WORDS = {Sex.FEMALE: _("female"), Sex.MALE: _("male")}
 

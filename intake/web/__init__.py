@@ -13,8 +13,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from intake.platform.errors import ReuniteError
-from intake.platform.runtime import Runtime
 from intake.platform.settings import Settings
+from intake.runtime import Runtime
 from intake.web import home
 from intake.web.support import json_error, status_of
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template_string, request, url_for
 
 from intake.platform.i18n import CHINESE, ENGLISH, N_, normalise_language, translate
-from intake.platform.runtime import kinship_kernel
+from intake.runtime import kinship_kernel
 from intake.web.support import runtime
 
 bp = Blueprint("home", __name__)

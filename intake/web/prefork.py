@@ -14,8 +14,8 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from intake.platform.runtime import Runtime
 from intake.platform.settings import Settings
+from intake.runtime import Runtime
 
 
 class PreforkServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints

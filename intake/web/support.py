@@ -11,7 +11,7 @@ from intake.platform.errors import (
     NotFoundError,
     ReuniteError,
 )
-from intake.platform.runtime import Runtime
+from intake.runtime import Runtime
 
 # The web layer, not the core, decides which HTTP status a core error becomes.
 STATUS_OF_ERROR: tuple[tuple[type[ReuniteError], int, str], ...] = (

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from intake.cases.status import touch
 from intake.models import Candidate, CandidateStatus, Case
 from intake.models.outbox import Notification
-from intake.outbox import notify_officers, officer_recipients
+from intake.outbox.delivery import officer_recipients
+from intake.outbox.queue import notify_officers
 from intake.places.provinces import provinces_of
 from intake.platform.settings import session_settings
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from intake.cases.consent import ConsentBook
 from intake.models import (
+    FAMILY_ROLES,
     Case,
     CaseStatus,
     DnaProfile,
@@ -39,10 +40,6 @@ CHILD_SOURCES = frozenset(
     {SampleSource.RESCUED_CHILD, SampleSource.SUSPECTED_KIDNAPPED_CHILD, SampleSource.UNKNOWN_IDENTITY_CHILD}
 )
 FAMILY_SOURCES = frozenset({SampleSource.CONFIRMED_MISSING_PARENT, SampleSource.REPORTING_PARENT})
-FAMILY_ROLES = frozenset(
-    {Role.MOTHER, Role.FATHER, Role.FULL_SIBLING, Role.HALF_SIBLING, Role.GRANDPARENT, Role.AUNT_UNCLE,
-     Role.OTHER_RELATIVE}
-)  # fmt: skip
 CLAIMED = {Role.CLAIMED_MOTHER: "mother", Role.CLAIMED_FATHER: "father"}
 ROLE_SEX = {
     Role.MOTHER: Sex.FEMALE, Role.CLAIMED_MOTHER: Sex.FEMALE, Role.FATHER: Sex.MALE, Role.CLAIMED_FATHER: Sex.MALE

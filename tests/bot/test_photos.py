@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from intake.inbound import photos
-from intake.inbound.photos import PhotoError, clean_image, photo_path, read_photo, store_photo
+from intake.platform.photos import PhotoError, clean_image, photo_path, read_photo, store_photo
 
 GPS_IFD = 0x8825
 

@@ -24,7 +24,6 @@ from PIL import Image
 from bot.telegram.adapter import qr_png
 from intake.dialogue.types import Incoming
 from intake.inbound.inbox import process
-from intake.inbound.photos import read_photo
 from intake.models import (
     Attachment,
     Booking,
@@ -38,6 +37,7 @@ from intake.models import (
 )
 from intake.platform import schema
 from intake.platform.codes import is_valid_sample_code
+from intake.platform.photos import read_photo
 from tests.bot.conftest import as_lines
 from tests.bot.test_photos import GPS_IFD, photo_with_gps
 from tests.support.fake_telegram import Call, FakeTelegram

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from intake.models import Candidate, MatchFlag, OfficerRole, Person
 from intake.models.officers import MAX_FAILED_ATTEMPTS
-from intake.platform.synthetic import populate
+from intake.synthetic import populate
 from matching.synthetic import Config
 from tests.console.factories import PASSWORD, add_officer, case_with_profile, lab_in, make_candidate
 from tests.console.test_browser import _chromium_or_skip

@@ -299,8 +299,8 @@ def _volunteer_registration_with_photo(
     from datetime import date
 
     from intake.cases.found_children import register_found_child
-    from intake.inbound.photos import store_photo
     from intake.models import Attachment, Channel, Direction, Message, Sex
+    from intake.platform.photos import store_photo
 
     registered = register_found_child(session, source=SampleSource.UNKNOWN_IDENTITY_CHILD, sex=Sex.FEMALE,
                                       age_years=5, found_place="广州站", found_date=date(2026, 11, 2),

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from intake.matches.reviews import decide
 from intake.models import Audience, Case, Channel, Contact, DecisionKind, Notification, Officer, OfficerRole
 from intake.models.matches import Candidate
-from intake.outbox import render
+from intake.outbox.templates import render
 from intake.platform.errors import ConflictError
 from notifications.render import fit_sms
 from sms.segments import segment_count

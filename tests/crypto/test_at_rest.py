@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image, UnidentifiedImageError
 
-from intake.inbound.photos import photo_key_usage, photo_path, read_photo, store_photo
 from intake.models import Candidate, DnaProfile, MatchFlag
 from intake.platform import crypto
+from intake.platform.photos import photo_key_usage, photo_path, read_photo, store_photo
 from intake.platform.reencrypt import encrypted_columns, key_usage, reencrypt
 from matching.service import Worker
 from matching.service.entries import entries

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from intake.cases.pins import MAX_FAILURES_PER_CONTACT_HOUR
 from intake.labs.directory import load_demo_labs
-from intake.labs.walkins import MAX_FAILURES_PER_CONTACT_HOUR
 from intake.models import Booking, Case, Consent, ConsentScope, LinkAttempt, Person, Role, Sample
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import reported_case, run_transcript, say, wrong_pin

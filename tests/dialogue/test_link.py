@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from intake.cases.pins import MAX_FAILURES_PER_CONTACT_HOUR
 from intake.labs.directory import load_demo_labs
-from intake.labs.walkins import LINK_DATA_CHARS, MAX_FAILURES_PER_CONTACT_HOUR, register_walk_in
+from intake.labs.walkins import LINK_DATA_CHARS, register_walk_in
 from intake.models import Case, Consent, ConsentScope, Lab, Person, Role, Sample, SampleSource, Sex
 from intake.platform.codes import check_character
 from tests.dialogue import transcripts as t

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from intake.cases.pins import MAX_PIN_RESENDS_PER_CASE_DAY, MAX_WRONG_PINS_PER_CASE_DAY
 from intake.labs.directory import load_demo_labs
-from intake.labs.walkins import MAX_PIN_RESENDS_PER_CASE_DAY, MAX_WRONG_PINS_PER_CASE_DAY, register_walk_in
+from intake.labs.walkins import register_walk_in
 from intake.models import AuditEvent, Case, Contact, Lab, LinkAttempt, Notification, Role, SampleSource, Sex
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import PHONE, reported_case, run_transcript, say, wrong_pin

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from intake.cases.found_children import register_found_child
+from intake.cases.pins import MAX_FAILURES_PER_CONTACT_HOUR, MAX_WRONG_PINS_PER_CASE_DAY
 from intake.inbound.inbox import render_plain
 from intake.labs.directory import load_demo_labs
-from intake.labs.walkins import MAX_FAILURES_PER_CONTACT_HOUR, MAX_WRONG_PINS_PER_CASE_DAY
 from intake.models import (
     AuditEvent,
     Booking,

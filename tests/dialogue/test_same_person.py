@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from intake.cases.pins import MAX_FAILURES_PER_CONTACT_HOUR
 from intake.inbound.inbox import render_plain
 from intake.labs.directory import load_demo_labs
-from intake.labs.walkins import MAX_FAILURES_PER_CONTACT_HOUR
 from intake.models import (
     AuditEvent,
     Booking,
@@ -27,7 +27,8 @@ from intake.models import (
     Role,
 )
 from intake.models.outbox import Notification
-from intake.outbox import family_contacts, render
+from intake.outbox.delivery import family_contacts
+from intake.outbox.templates import render
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import reported_case, say
 

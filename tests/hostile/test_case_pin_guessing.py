@@ -1,6 +1,6 @@
 """Guessing a case PIN to join someone else's case: locked per contact, per case, for everyone together; audited.
 
-`intake.cases.family.join_case` shares the LINK attempts budget (`intake.labs.walkins.guessing_locked`): five failures of one
+`intake.cases.family.join_case` shares the LINK attempts budget (`intake.cases.pins.guessing_locked`): five failures of one
 contact in an hour lock that contact out, even with the right PIN then; ten wrong PINs for one case in a day, from
 any numbers, lock that case's JOIN (and DELETE) alone (`case_pin_locked`), so a crowd of numbers gets no further
 and nobody else is locked; a thousand failures of everyone in an hour lock all out. Every attempt is audited.
@@ -13,7 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from intake.cases.family import JoinOutcome, join_case
-from intake.labs.walkins import (
+from intake.cases.pins import (
     MAX_FAILURES_PER_CONTACT_HOUR,
     MAX_FAILURES_PER_HOUR,
     MAX_WRONG_PINS_PER_CASE_DAY,

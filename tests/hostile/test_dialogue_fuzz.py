@@ -23,7 +23,7 @@ from intake.dialogue.types import Incoming
 from intake.inbound.inbox import process
 from intake.models import Channel, Contact, Conversation, Direction, Message, MessageStatus
 from intake.platform import clock
-from intake.platform.runtime import Runtime
+from intake.runtime import Runtime
 from tests.support.webapp import web_settings
 
 FUZZ = settings(

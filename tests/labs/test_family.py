@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from intake.cases.family import JoinOutcome, add_relative, join_case
-from intake.labs.walkins import MAX_FAILURES_PER_CONTACT_HOUR, LinkOutcome, link_walk_in
+from intake.cases.pins import MAX_FAILURES_PER_CONTACT_HOUR
+from intake.labs.walkins import LinkOutcome, link_walk_in
 from intake.models import AuditEvent, Channel, Contact, Person, Role
 from intake.platform.errors import InputError
 from tests.labs.factories import make_case

@@ -11,8 +11,8 @@ from intake.labs.directory import free_days, load_demo_labs
 from intake.labs.slots import HORIZON_INFO_KEY, horizon_of
 from intake.models import SampleSource
 from intake.platform.errors import InputError
-from intake.platform.runtime import Runtime
 from intake.platform.settings import Settings
+from intake.runtime import Runtime
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript
 from tests.labs.factories import TODAY, make_case, make_lab

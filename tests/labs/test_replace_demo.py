@@ -11,8 +11,8 @@ from intake.labs.directory import appointments as appointments
 from intake.labs.directory import find_labs, load_demo_labs
 from intake.models import Lab, SampleSource
 from intake.platform.errors import NotFoundError
-from intake.platform.runtime import Runtime
 from intake.platform.settings import Settings
+from intake.runtime import Runtime
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript
 from tests.labs.factories import TODAY, make_case

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from intake.cases.pins import MAX_FAILURES_PER_CONTACT_HOUR, MAX_FAILURES_PER_HOUR
 from intake.labs.profiles import store_profile
-from intake.labs.walkins import (
-    LINK_DATA_CHARS,
-    MAX_FAILURES_PER_CONTACT_HOUR,
-    MAX_FAILURES_PER_HOUR,
-    LinkOutcome,
-    link_walk_in,
-    new_link_code,
-    register_walk_in,
-)
+from intake.labs.walkins import LINK_DATA_CHARS, LinkOutcome, link_walk_in, new_link_code, register_walk_in
 from intake.models import (
     AuditEvent,
     Channel,

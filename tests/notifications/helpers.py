@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from intake.models import Contact, Notification
-from intake.outbox import notify_family
+from intake.outbox.queue import notify_family
 from tests.labapi.factories import SampleRef
 
 

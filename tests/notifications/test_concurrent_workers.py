@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from intake.models import Channel, Contact, NotificationStatus
-from intake.outbox import notify_family
+from intake.outbox.queue import notify_family
 from intake.platform import clock
 from tests.notifications.conftest import T0
 from tests.notifications.helpers import notifications

@@ -16,7 +16,8 @@ from intake.models import (
     Sample,
     utcnow,
 )
-from intake.outbox import OfficerAddress, TemplateError, enqueue, notify_family, notify_officers, render
+from intake.outbox.queue import OfficerAddress, enqueue, notify_family, notify_officers
+from intake.outbox.templates import TemplateError, render
 from intake.samples.custody import append_event
 from tests.notifications.conftest import PHONE, at
 from tests.notifications.helpers import contact_of, notifications, queue_received

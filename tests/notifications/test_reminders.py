@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from intake.labs.appointments import cancel
 from intake.models import Booking, Case, CustodyEventType, NotificationStatus, Sample, utcnow
-from intake.outbox import schedule_reminders
+from intake.outbox.reminders import schedule_reminders
 from intake.platform import clock
 from intake.samples.custody import append_event
 from tests.notifications.conftest import PHONE

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intake.models import Notification, NotificationStatus
-from intake.outbox import PROVIDER_STATES, rank
+from intake.outbox.delivery import PROVIDER_STATES
+from intake.outbox.queue import rank
 from intake.platform.settings import Settings
 from notifications.providers import Accepted
 from tests.notifications.helpers import notifications, queue_received

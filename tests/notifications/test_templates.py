@@ -9,7 +9,7 @@ import pytest
 
 import intake
 from intake.models import Audience
-from intake.outbox import TEMPLATES, render
+from intake.outbox.templates import TEMPLATES, render
 from intake.platform.i18n import LANGUAGES, translate
 from notifications.render import MAX_SMS_SEGMENTS, fit_sms
 from sms.segments import segment_count

@@ -270,7 +270,7 @@ def test_families_are_not_messaged_at_night_but_officers_are(
     session, family, make_worker, fake_twilio, mailbox
 ):
     from intake.models import NotificationChannel
-    from intake.outbox import OfficerAddress, notify_officers
+    from intake.outbox.queue import OfficerAddress, notify_officers
 
     box, _port = mailbox
     queue_received(session, family)

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 from intake.models import Channel, Contact
-from intake.outbox import notify_family
+from intake.outbox.queue import notify_family
 from intake.platform.db import transaction
-from intake.platform.runtime import Runtime
 from intake.platform.settings import Settings
+from intake.runtime import Runtime
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
 REUNITE = [sys.executable, "-c", "from intake.cli import main; main()"]

@@ -79,7 +79,7 @@ def test_the_rest_of_a_dead_workers_batch_is_taken_over_without_counting(
     session, family, make_worker, fake_twilio
 ):
     from intake.models import Channel, Contact
-    from intake.outbox import notify_family
+    from intake.outbox.queue import notify_family
 
     for i in range(3):
         contact = Contact(channel=Channel.SMS, address=f"+86137000{i:05d}")
@@ -122,7 +122,7 @@ def test_rate_limit_spaces_sends(monkeypatch):
 
 def test_the_worker_keeps_to_its_sms_rate(session, family, make_worker, fake_twilio):
     from intake.models import Channel, Contact
-    from intake.outbox import notify_family
+    from intake.outbox.queue import notify_family
 
     for i in range(6):
         contact = Contact(channel=Channel.SMS, address=f"+861390000{i:04d}")

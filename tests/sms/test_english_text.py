@@ -19,7 +19,7 @@ from intake.dialogue import menu
 from intake.inbound.inbox import render_plain
 from intake.labs.directory import load_demo_labs
 from intake.models import Case
-from intake.outbox import TEMPLATES
+from intake.outbox.templates import TEMPLATES
 from intake.platform.i18n import render
 from sms.segments import segment_count
 from tests.dialogue import transcripts as t

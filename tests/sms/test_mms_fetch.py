@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from PIL import Image
 from sqlalchemy.engine import Engine
 
-from intake.inbound.photos import read_photo
 from intake.models import Attachment, Case
 from intake.platform import clock
+from intake.platform.photos import read_photo
 from intake.platform.settings import Settings
 from sms.media import download, fetch_once
 from tests.bot.test_photos import GPS_IFD, photo_with_gps

@@ -179,7 +179,7 @@ def test_healthz_reports_the_database(client, backend):
 def test_behind_a_proxy_the_forwarded_url_is_the_signed_one(settings, engine, session_factory):
     import dataclasses
 
-    from intake.platform.runtime import Runtime
+    from intake.runtime import Runtime
     from intake.web import create_app
 
     proxied = dataclasses.replace(settings, public_base_url=None, trust_proxy_hops=1)

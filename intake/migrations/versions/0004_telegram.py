@@ -1,4 +1,4 @@
-"""telegram: the stored photo of an attachment (intake.inbound.photos)
+"""telegram: the stored photo of an attachment (intake.platform.photos)
 
 Revision ID: 0004_telegram
 Revises: 0004_outbox

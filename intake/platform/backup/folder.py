@@ -9,8 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from sqlalchemy.engine import URL, make_url
 
-from intake.platform.runtime import NUMBA_CACHE_FOLDER
-from intake.platform.settings import Settings
+from intake.platform.settings import NUMBA_CACHE_FOLDER, Settings
 
 FORMAT = "reunite-backup"
 VERSION = 1

@@ -7,6 +7,7 @@ table.py      docs/configuration.md, the one list of the variables, generated fr
 """
 
 from intake.platform.settings.tree import (
+    NUMBA_CACHE_FOLDER,
     SETTINGS_INFO_KEY,
     ConsoleSettings,
     EmailSettings,
@@ -20,6 +21,7 @@ from intake.platform.settings.tree import (
 from intake.platform.settings.variables import SettingError
 
 __all__ = [
+    "NUMBA_CACHE_FOLDER",
     "SETTINGS_INFO_KEY",
     "ConsoleSettings",
     "EmailSettings",

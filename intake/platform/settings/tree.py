@@ -41,6 +41,8 @@ MAX_RETAIN_DAYS = 36_500  # a hundred years; 0 keeps the data for ever
 REPLY_MODES = ("spool", "inline")
 TWILIO_API = "https://api.twilio.com"
 TELEGRAM_API = "https://api.telegram.org/bot"
+# The data folder's subfolder for numba's JIT cache (kept out of backups: it is rebuilt on start).
+NUMBA_CACHE_FOLDER = "numba-cache"
 SETTINGS_INFO_KEY = "reunite_settings"  # where a session's `info` carries the settings (Runtime.start)
 DAYS = whole(0, MAX_RETAIN_DAYS)
 PER_SECOND = number(0, 10000)

@@ -17,7 +17,6 @@ from flask import abort, request, send_file
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import aliased
 
-from intake.inbound.photos import CONTENT_TYPE, read_photo
 from intake.models import (
     Attachment,
     AuditEvent,
@@ -50,6 +49,7 @@ from intake.models import (
 from intake.places.provinces import provinces_of
 from intake.platform.codes import is_valid_sample_code, normalise_sample_code
 from intake.platform.i18n import N_
+from intake.platform.photos import CONTENT_TYPE, read_photo
 from intake.web.console.access import require_case, visible
 from intake.web.console.app import bp, db, label, login_required, officer, render, roles_required, t
 from intake.web.console.candidates import combined_lr

@@ -20,11 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.labs.slots import HORIZON_INFO_KEY
 from intake.platform import crypto, schema
 from intake.platform.db import make_engine, make_session_factory
-from intake.platform.settings import SETTINGS_INFO_KEY, SettingError, Settings
+from intake.platform.settings import NUMBA_CACHE_FOLDER, SETTINGS_INFO_KEY, SettingError, Settings
 
 log = logging.getLogger(__name__)
-
-NUMBA_CACHE_FOLDER = "numba-cache"
 
 
 class StartError(RuntimeError):
