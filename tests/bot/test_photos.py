@@ -8,7 +8,7 @@ import stat
 import pytest
 from PIL import Image
 
-from intake.inbound import photos
+from intake.platform import photos
 from intake.platform.photos import PhotoError, clean_image, photo_path, read_photo, store_photo
 
 GPS_IFD = 0x8825
