@@ -2,7 +2,8 @@
 
 Makes a fresh database on the PostgreSQL server of REUNITE_BENCH_PG (default the tests' server), migrated to head,
 with N missing-child cases (a reporter with a Chinese name and a phone, a child's name, a sample code each),
-then times the console's pages through Flask's test client as a national admin: the first page, a deep page,
+then times the console's pages through Flask's test client as a national admin (or, `--officer provincial`, a
+supervisor of one of the two provinces the cases are in, whose scope is SQL in every query): the first page, a deep page,
 filters, and the search by reporter's name, child's name, phone, case reference and sample code. Prints the
 median and the 95th percentile of each, then drops the database.
 
@@ -34,6 +35,8 @@ from intake.runtime import Runtime
 from intake.web import create_app
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# The cases' provinces (of their place: no case is at a lab yet), so a provincial officer sees one case in two.
+PROVINCES = ("广东省", "北京市")
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 )
@@ -62,7 +65,8 @@ def fill(engine: sa.Engine, n: int, seed: int = 19) -> dict[str, str]:
             cases = [
                 {"reference": f"MC-2025-B{first + i:07d}", "pin": f"{rng.randrange(10**6):06d}",
                  "status": rng.choice(list(CaseStatus)), "child_name": _name(rng),
-                 "created_at": start + timedelta(minutes=5 * (first + i)), "reported_by_contact_id": contact_ids[i]}
+                 "created_at": start + timedelta(minutes=5 * (first + i)), "reported_by_contact_id": contact_ids[i],
+                 "place_province": PROVINCES[(first + i) % len(PROVINCES)]}
                 for i in range(count)
             ]  # fmt: skip
             case_ids = conn.execute(
@@ -105,6 +109,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--server", default=PG, help="a PostgreSQL URL whose user may create databases")
+    parser.add_argument(
+        "--officer", choices=("national", "provincial"), default="national",
+        help="time the pages as a national admin, or as a supervisor of one province (intake.places.scope)",
+    )  # fmt: skip
     args = parser.parse_args()
     name = f"reunite_bench_console_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(args.server, isolation_level="AUTOCOMMIT")
@@ -121,8 +129,12 @@ def main() -> None:
         )
         factory = sessionmaker(engine, expire_on_commit=False)
         with factory() as s:
-            create_officer(s, username="bench", display_name="bench", role=OfficerRole.ADMIN, province=None,
-                           password=PASSWORD, actor="bench")  # fmt: skip
+            if args.officer == "national":
+                create_officer(s, username="bench", display_name="bench", role=OfficerRole.ADMIN, province=None,
+                               password=PASSWORD, actor="bench")  # fmt: skip
+            else:
+                create_officer(s, username="bench", display_name="bench", role=OfficerRole.SUPERVISOR,
+                               province=PROVINCES[0], password=PASSWORD, actor="bench")  # fmt: skip
             s.commit()
         with tempfile.TemporaryDirectory() as data:
             base = Settings.from_env({"REUNITE_DATA_DIR": data}, load_dotenv_file=False)

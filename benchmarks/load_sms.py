@@ -172,18 +172,46 @@ class Server:
                 self.proc.wait()
 
 
+class _FakeApi(BaseHTTPRequestHandler):
+    """A fake provider's HTTP API: keep-alive as the real ones, quiet, answering JSON."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _send(self, body: bytes, status: int = 200) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _serve_fake_api(port: int, handler: type[_FakeApi], ready: Any) -> None:
+    """Serve `handler` on 127.0.0.1:`port` until the process ends; set `ready` once it listens."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    ready.set()
+    server.serve_forever()
+
+
+def _recorded_by(fake: multiprocessing.Process, port: int, path: str, *, timeout: float) -> Any:
+    """Return what a fake API recorded (its JSON answer to GET `path`), then stop its process."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn.request("GET", path)
+    recorded = json.loads(conn.getresponse().read())
+    fake.terminate()
+    return recorded
+
+
 def _fake_bot_api(port: int, ready: Any) -> None:
     """The Telegram Bot API the service sends replies to (in its own process, off the client's GIL)."""
     sent: Counter[str] = Counter()
     lock = threading.Lock()
     ids = iter(range(1, 1 << 62))
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(_FakeApi):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             body = json.dumps(dict(sent)).encode()
             self._send(body)
@@ -212,17 +240,7 @@ def _fake_bot_api(port: int, ready: Any) -> None:
                           "id": 123456789, "is_bot": True, "first_name": "reunite", "username": "load_bot"}  # fmt: skip
             self._send(json.dumps({"ok": True, "result": result}).encode())
 
-        def _send(self, body: bytes) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    ready.set()
-    server.serve_forever()
+    _serve_fake_api(port, Handler, ready)
 
 
 def _fake_twilio_api(port: int, ready: Any) -> None:
@@ -233,16 +251,11 @@ def _fake_twilio_api(port: int, ready: Any) -> None:
     lock = threading.Lock()
     ids = iter(range(1, 1 << 62))
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(_FakeApi):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             with lock:
                 body = json.dumps({"first": first, "order": order}).encode()
-            self._send(200, body)
+            self._send(body)
 
         def do_POST(self) -> None:  # noqa: N802
             now = time.time()
@@ -254,19 +267,9 @@ def _fake_twilio_api(port: int, ready: Any) -> None:
                     first[token] = now
                     order[form.get("To", "")].append(token)
                 sid = f"SM{next(ids):032x}"
-            self._send(201, json.dumps({"sid": sid, "status": "queued", "to": form.get("To")}).encode())
+            self._send(json.dumps({"sid": sid, "status": "queued", "to": form.get("To")}).encode(), 201)
 
-        def _send(self, status: int, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    ready.set()
-    server.serve_forever()
+    _serve_fake_api(port, Handler, ready)
 
 
 # --- the deliveries --------------------------------------------------------------------------------------------
@@ -756,18 +759,8 @@ def run_one(
         server.stop()
         for helper in helpers:
             helper.stop()
-    handed: dict[str, Any] = {}
-    if api is not None:
-        conn = http.client.HTTPConnection("127.0.0.1", api_port, timeout=30)
-        conn.request("GET", "/handed")
-        handed = json.loads(conn.getresponse().read())
-        api.terminate()
-    bot_sent: dict[str, int] = {}
-    if bot is not None:
-        conn = http.client.HTTPConnection("127.0.0.1", bot_port, timeout=10)
-        conn.request("GET", "/counts")
-        bot_sent = json.loads(conn.getresponse().read())
-        bot.terminate()
+    handed: dict[str, Any] = _recorded_by(api, api_port, "/handed", timeout=30) if api is not None else {}
+    bot_sent: dict[str, int] = _recorded_by(bot, bot_port, "/counts", timeout=10) if bot is not None else {}
     problems = (
         verify_bare(url, client)
         if target == "bare"

@@ -5,12 +5,12 @@ URL it called and the form it posted (https://www.twilio.com/docs/usage/webhooks
 The URL is PUBLIC_BASE_URL + path (+ query) when it is set, else the URL as this server saw it (behind
 REUNITE_TRUST_PROXY_HOPS proxies, as they forwarded it). twilio's RequestValidator computes the expected
 signatures (with and without the port, since Twilio signs either); this module compares them with
-`hmac.compare_digest`, so the time a comparison takes says nothing about how much of a forged signature was right.
+`same_secret` (intake/platform/secret_compare.py: `hmac.compare_digest`), so the time a comparison takes says
+nothing about how much of a forged signature was right.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from flask import Response, request
 from twilio.request_validator import RequestValidator, add_port, remove_port
 
+from intake.platform.secret_compare import same_secret
 from intake.web.support import json_error, runtime
 
 log = logging.getLogger(__name__)
@@ -29,11 +30,8 @@ def signature_valid(auth_token: str, url: str, form: Mapping[str, Any], signatur
     """Tell whether `signature` is Twilio's for `url` (with or without its port) and `form`, in constant time."""
     validator = RequestValidator(auth_token)
     parsed = urlparse(url)
-    given = signature.encode("utf-8", "replace")
-    expected = [
-        validator.compute_signature(u, form).encode() for u in (remove_port(parsed), add_port(parsed))
-    ]
-    matches = [hmac.compare_digest(e, given) for e in expected]  # both compared, whichever matches
+    expected = [validator.compute_signature(u, form) for u in (remove_port(parsed), add_port(parsed))]
+    matches = [same_secret(signature, str(e)) for e in expected]  # both compared, whichever matches
     return any(matches)
 
 

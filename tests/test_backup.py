@@ -32,8 +32,8 @@ from intake.runtime import Runtime
 from intake.web import create_app
 from tests.bot.test_photos import photo_with_gps
 from tests.dialogue import transcripts as t
-from tests.labapi.factories import HUAXIA_PLATINUM, bearer, genotypes
 from tests.support.databases import create_database, drop_database, postgres_unavailable_reason
+from tests.support.factories import HUAXIA_PLATINUM, bearer, genotypes
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.twilio import AUTH_TOKEN, PUBLIC_BASE_URL, Phone
 from tests.support.webapp import replace_settings

@@ -14,7 +14,7 @@ from intake.cases.consent import SAMPLE_USE_SCOPES, missing_scopes, require_samp
 from intake.labs.appointments import book, has_sampling_consent, reschedule
 from intake.models import CaseStatus, Channel, Consent, ConsentScope, SampleSource, utcnow
 from intake.platform.errors import ConsentRequiredError
-from tests.labs.factories import TODAY, make_case, make_lab
+from tests.support.factories import TODAY, make_case, make_lab
 
 MONDAY, TUESDAY = date(2026, 11, 30), date(2026, 12, 1)
 

@@ -31,13 +31,13 @@ from twilio.request_validator import RequestValidator
 
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import check_turn
-from tests.labapi.factories import HUAXIA_PLATINUM, genotypes
 from tests.support.databases import (
     create_database,
     drop_database,
     postgres_required,
     postgres_unavailable_reason,
 )
+from tests.support.factories import HUAXIA_PLATINUM, genotypes
 from tests.support.fake_telegram import TOKEN as BOT_TOKEN
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.fake_telegram_send import FakeTelegramSend

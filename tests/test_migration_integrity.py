@@ -67,3 +67,22 @@ def test_old_states_become_the_enum_old_replies_are_never_queued_and_actors_lose
         actors = conn.execute(sa.text("SELECT actor FROM audit_events ORDER BY id")).scalars().all()
     assert statuses == ["processed", "answered_inline", "failed", "received"]
     assert actors == ["contact:1", "system"]  # no phone number left in the audit log
+
+
+def test_0007_gives_the_cases_already_reported_the_province_of_their_place(old_engine):
+    schema.upgrade(old_engine, "0007_ystr")
+    places = {"MC-2026-000001": "广州火车站", "MC-2026-000002": "朝阳区", "MC-2026-000003": "somewhere"}
+    with old_engine.begin() as conn:
+        for reference, place in places.items():
+            conn.execute(
+                sa.text(
+                    "INSERT INTO cases (reference, pin, status, child_sex, last_seen_place, created_at, updated_at)"
+                    " VALUES (:r, '123456', 'open', 'male', :p, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"r": reference, "p": place},
+            )
+    schema.upgrade(old_engine, "0007_console_scope")
+    with old_engine.connect() as conn:
+        found = dict(conn.execute(sa.text("SELECT reference, place_province FROM cases")).all())
+    # One province for a place in one; none for a place in two provinces (朝阳区: Beijing, and Jilin's 朝阳) or none.
+    assert found == {"MC-2026-000001": "广东省", "MC-2026-000002": None, "MC-2026-000003": None}

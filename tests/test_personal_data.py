@@ -18,9 +18,11 @@ from intake.models import (
     Contact,
     DnaProfile,
     Lab,
+    LineageEvidence,
     MatchFlag,
     Message,
     Sample,
+    YHaplotype,
     utcnow,
 )
 from intake.platform.db import Base
@@ -55,7 +57,7 @@ def test_erasure_knows_the_rows_of_every_model_with_personal_data():
 def test_the_declaration_names_the_details_a_report_gives():
     assert set(erased_values(Case)) == {
         "child_name", "child_sex", "child_birth_date", "child_age_years", "child_age_max_years", "last_seen_date",
-        "last_seen_place", "description",
+        "last_seen_place", "place_province", "description",  # the province of the place goes with the place
     }  # fmt: skip
 
 
@@ -91,6 +93,15 @@ def test_delete_erases_every_declared_personal_column_and_the_audit_log_never_na
                               evidence=[{"marker": "D3S1358", "genotypes": {"mother": ["15", "16"]}}],
                               frequency_table="t", engine_version="e"))  # fmt: skip
         session.add(MatchFlag(kind="same_person", profile_ids="p" * 32, detail={"genotypes": ["15", "16"]}))
+        session.add(YHaplotype(id="y" * 32, sample_id=sample.id, lab_id=session.scalars(sa.select(Lab.id)).first(),
+                               kit="Yfiler Plus", haplotype={"DYS19": ["14"]}, loci=1, digest="e" * 64,
+                               uploaded_by="labkey:1"))  # fmt: skip
+        session.flush()  # and the Y haplotype's lineage evidence on that candidate
+        candidate_id = session.scalars(sa.select(Candidate.id)).one()
+        session.add(LineageEvidence(candidate_id=candidate_id, child_haplotype_id="y" * 32,
+                                    relative_haplotype_id="y" * 32, relative_role="father", meioses=1,
+                                    loci_compared=1, matches=0, database=0, frequency=1.0, rates="YHRD",
+                                    evidence=[{"locus": "DYS19", "child": ["14"], "relative": ["14"]}]))  # fmt: skip
     _say(session_factory, "DELETE", 100)
     with session_factory() as session:
         pin = session.scalars(sa.select(Case.pin)).one()

@@ -220,7 +220,7 @@ def test_the_retention_command_dry_run(tmp_path):
 
 def test_closed_cases_are_erased_in_bounded_batches(session_factory, tmp_path, monkeypatch):
     from intake.cases import retention
-    from tests.labs.factories import make_case
+    from tests.support.factories import make_case
 
     monkeypatch.setattr(retention, "BATCH", 2)
     with session_factory() as s, s.begin():

@@ -17,7 +17,6 @@ request, as described above.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
 from typing import Any
@@ -29,6 +28,7 @@ from bot.telegram.adapter import TelegramChannel, read_update
 from bot.telegram.api import BotApi
 from intake.inbound import spool
 from intake.models import Channel
+from intake.platform.secret_compare import same_secret
 from intake.platform.settings import TelegramSettings
 from intake.runtime import Runtime
 from intake.web.support import json_error, runtime
@@ -75,7 +75,7 @@ def webhook() -> Response:
             503, "The Telegram channel is not configured: set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET."
         )
     given = request.headers.get(SECRET_HEADER, "")
-    if not hmac.compare_digest(given.encode("utf-8", "replace"), settings.webhook_secret.encode()):
+    if not same_secret(given, settings.webhook_secret):
         log.warning("webhook call without the right secret token")
         return json_error(403, f"Missing or wrong {SECRET_HEADER} header.")
     body = request.get_json(silent=True)

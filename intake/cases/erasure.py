@@ -20,7 +20,6 @@ conversation and notifications go in every case.
 from __future__ import annotations
 
 import enum
-import secrets
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -50,6 +49,7 @@ from intake.models import (
     Conversation,
     DnaProfile,
     FoundChild,
+    LineageEvidence,
     LinkAttempt,
     MatchFlag,
     Message,
@@ -59,10 +59,12 @@ from intake.models import (
     ReviewState,
     Sample,
     SampleStatus,
+    YHaplotype,
     audit,
     persons_of_contact,
 )
 from intake.platform.db import Base
+from intake.platform.secret_compare import same_secret
 
 
 @dataclass(frozen=True)
@@ -127,12 +129,23 @@ def owned_rows(
     messages = sa.select(Message.id).where(Message.contact_id == contact_id)
     own_persons = persons_of(contact_id, held)
     profiles = owned_profiles(contact_id, case_ids, held)
+    candidates = sa.or_(
+        Candidate.child_case_id.in_(case_ids),
+        Candidate.family_case_id.in_(case_ids),
+        Candidate.child_profile_id.in_(profiles),
+        _names_a_profile(Candidate.family_profile_ids, profiles),
+    )
+    own_samples = sa.select(Sample.id).where(
+        sa.or_(Sample.case_id.in_(case_ids), Sample.person_id.in_(own_persons))
+    )
+    haplotypes = sa.select(YHaplotype.id).where(YHaplotype.sample_id.in_(own_samples))
     return {
-        Candidate: sa.or_(
-            Candidate.child_case_id.in_(case_ids),
-            Candidate.family_case_id.in_(case_ids),
-            Candidate.child_profile_id.in_(profiles),
-            _names_a_profile(Candidate.family_profile_ids, profiles),
+        Candidate: candidates,
+        YHaplotype: YHaplotype.sample_id.in_(own_samples),
+        LineageEvidence: sa.or_(
+            LineageEvidence.candidate_id.in_(sa.select(Candidate.id).where(candidates)),
+            LineageEvidence.child_haplotype_id.in_(haplotypes),
+            LineageEvidence.relative_haplotype_id.in_(haplotypes),
         ),
         MatchFlag: _names_a_profile(MatchFlag.profile_ids, profiles),
         Case: Case.id.in_(case_ids),
@@ -190,7 +203,7 @@ def check_erasure_pin(session: Session, contact: Contact, pin: str, *, actor: st
     cases = pin_cases(session, contact)
     if guessing_locked(session, contact) or any(case_pin_locked(session, c.id) for c in cases):
         outcome = PinCheck.LOCKED
-    elif any(secrets.compare_digest(pin.strip(), c.pin) for c in cases):
+    elif any(same_secret(pin.strip(), c.pin) for c in cases):
         return PinCheck.RIGHT  # the erasure's own audit event follows in the same transaction
     else:
         outcome = PinCheck.WRONG

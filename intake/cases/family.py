@@ -25,12 +25,12 @@ reporting contact is told on their own channel (outbox template `case.role_joine
 from __future__ import annotations
 
 import enum
-import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from intake.cases.merge import followed
 from intake.cases.pins import case_pin_locked, guessing_locked
 from intake.models import (
     FAMILY_ROLES,
@@ -49,6 +49,7 @@ from intake.outbox.queue import notify_family
 from intake.platform.codes import normalise_case_reference
 from intake.platform.errors import InputError
 from intake.platform.i18n import N_, translate
+from intake.platform.secret_compare import same_secret
 
 
 def contact_cases(session: Session, contact: Contact) -> list[Case]:
@@ -113,11 +114,14 @@ def claimable_person(session: Session, case: Case, contact: Contact, role: Role)
 def _link_contact(session: Session, contact: Contact, case: Case, person: Person) -> None:
     session.add(PersonContact(person_id=person.id, contact_id=contact.id, how="join_pin"))
     original = session.get_one(Contact, person.contact_id)
-    notify_family(
-        session, contact=original, key=f"person:{person.id}:linked:{contact.id}", template="contact.linked",
-        params={"reference": case.reference, "channel": translate(original.language, CHANNEL_NAMES[contact.channel])},
-        case_id=case.id,
-    )  # fmt: skip
+    _tell(session, original, case, f"person:{person.id}:linked:{contact.id}", "contact.linked",
+          channel=CHANNEL_NAMES[contact.channel])  # fmt: skip
+
+
+def _tell(session: Session, contact: Contact, case: Case, key: str, template: str, **words: str) -> None:
+    """Queue a family message about `case` to `contact`: its reference, and `words` (msgids) in their language."""
+    params = {"reference": case.reference} | {n: translate(contact.language, w) for n, w in words.items()}
+    notify_family(session, contact=contact, key=key, template=template, params=params, case_id=case.id)
 
 
 def _record(
@@ -150,11 +154,8 @@ def _tell_reporter(session: Session, case: Case, person: Person) -> None:
     if case.reported_by_contact_id is None:
         return
     reporter = session.get_one(Contact, case.reported_by_contact_id)
-    notify_family(
-        session, contact=reporter, key=f"person:{person.id}:role_joined", template="case.role_joined",
-        params={"reference": case.reference, "role": translate(reporter.language, ROLE_NAMES[person.role])},
-        case_id=case.id,
-    )  # fmt: skip
+    _tell(session, reporter, case, f"person:{person.id}:role_joined", "case.role_joined",
+          role=ROLE_NAMES[person.role])  # fmt: skip
 
 
 def join_case(
@@ -183,8 +184,9 @@ def join_case(
         return _record(session, contact, JoinOutcome.UNKNOWN_CASE, None, None)
     if case_pin_locked(session, case.id):
         return _record(session, contact, JoinOutcome.LOCKED, case, None)
-    if not secrets.compare_digest(pin.strip(), case.pin):
+    if not same_secret(pin.strip(), case.pin):
         return _record(session, contact, JoinOutcome.WRONG_PIN, case, None)
+    case = followed(session, case)  # a report linked into another case: its reference and PIN join that case
     if case.status == CaseStatus.WITHDRAWN:
         return _record(session, contact, JoinOutcome.WITHDRAWN, case, None)
     person = session.scalars(

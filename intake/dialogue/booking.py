@@ -158,9 +158,7 @@ def _near_location(ctx: Ctx) -> bool:
     near = nearest_labs(ctx.session, *ctx.incoming.location, limit=NEAREST)
     if not any(free_days(ctx.session, n.lab, today=ctx.today, count=1) for n in near):
         raise InputError("No lab near you has a free day soon. Send a city or province.")
-    st = BookingState.load(ctx.data)
-    st.place, st.near = None, list(ctx.incoming.location)
-    st.save(ctx)
+    BookingState.keep(ctx, place=None, near=list(ctx.incoming.location))
     return True
 
 
@@ -179,9 +177,7 @@ def on_place(ctx: Ctx) -> str:
         return LAB
     if not find_labs(ctx.session, ctx.text, today=ctx.today, limit=1):
         raise no_labs_reason(ctx.session, ctx.text, today=ctx.today)
-    st = BookingState.load(ctx.data)
-    st.place, st.near = ctx.text, []
-    st.save(ctx)
+    BookingState.keep(ctx, place=ctx.text, near=[])
     return LAB
 
 
@@ -210,8 +206,7 @@ def on_lab(ctx: Ctx) -> str:
         if _near_location(ctx):
             return LAB
         if find_labs(ctx.session, ctx.text, today=ctx.today, limit=1):
-            st.place, st.near = ctx.text, []
-            st.save(ctx)
+            BookingState.keep(ctx, place=ctx.text, near=[])
             return LAB
         raise InputError("Reply with a lab's number, or another city or province.") from None
     st.save(ctx)

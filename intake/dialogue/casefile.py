@@ -18,8 +18,9 @@ from babel.dates import format_date
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.steps import END, YES_NO, Ctx, fold, is_english
 from intake.models import Case, CaseStatus, Consent, ConsentScope, Person, Role, Sex, attachments_of, audit
+from intake.places.provinces import province_of_place
 from intake.platform.codes import insert_with_unique_code, new_case_pin, new_case_reference
-from intake.platform.dates import Age, Precision, When
+from intake.platform.dates import SEASON_WORDS, Age, Precision, When
 from intake.platform.errors import InputError
 from intake.platform.i18n import N_, Msg, _
 
@@ -28,6 +29,7 @@ CONSENT_TEXT_VERSION = "consent-2026-01"
 # Longest echo of a typed name or place: the summary then fits the 4-segment SMS budget (docs/dialogue.md).
 ECHO_NAME, ECHO_PLACE = 20, 30
 NAME_LIMIT, PLACE_LIMIT = 60, 200  # longest name and place kept
+SKIP_WORDS = ("skip", "跳过", "没有", "无", "none", "no")  # an optional text left out
 
 SEX_WORDS = {Sex.MALE: _("boy"), Sex.FEMALE: _("girl"), Sex.UNKNOWN: _("not known")}
 ROLE_WORDS = {
@@ -46,6 +48,7 @@ class ReportState(FlowState):
     child_name: str | None = None
     sex: Sex | None = None
     birth: date | None = None
+    birth_precision: Precision = Precision.DAY  # "2019年5月" is a month, stored as its first day
     age_months: int | None = None
     age_in_months: bool = False  # the parent gave months (a baby), so the age is known to the month
     age_max_months: int | None = None  # the top of an age range ("五六岁")
@@ -106,6 +109,16 @@ def typed_text(ctx: Ctx, limit: int, *, unusable: str, too_long: str) -> str:
     return text
 
 
+def optional_text(ctx: Ctx, limit: int, *, too_long: str = N_("That is too long. Please keep it under %(max)s "
+                                                                "characters.")) -> str | None:  # fmt: skip
+    """Return free text that may be skipped (a description, what a child says): None for SKIP or nothing typed,
+    refused when longer than `limit` (msgid `too_long`, given `max`)."""
+    text = " ".join(ctx.text.split())
+    if len(text) > limit:
+        raise InputError(too_long, max=limit)
+    return None if not text or text.casefold() in SKIP_WORDS else text
+
+
 def typed_name(ctx: Ctx) -> str:
     """Return a typed full name (the child's, the reporter's, a volunteer's), or refuse it with the reason."""
     return typed_text(ctx, NAME_LIMIT, unusable=N_("Please write the full name."),
@@ -134,10 +147,6 @@ def date_label(ctx: Ctx, day: date) -> str:
     return str(format_date(day, "y年M月d日", locale="zh_CN"))
 
 
-_SEASON_WORDS = {3: N_("spring %(year)s"), 6: N_("summer %(year)s"), 9: N_("autumn %(year)s"),
-                 12: N_("winter %(year)s")}  # fmt: skip
-
-
 def when_label(ctx: Ctx, when: When) -> str:
     """Format a past date as precisely as it was given: a day, around a day, a month, a season, a year, unknown."""
     english, day = is_english(ctx), when.day
@@ -153,7 +162,7 @@ def when_label(ctx: Ctx, when: When) -> str:
                 else format_date(day, "y年M月", locale="zh_CN")
             )
         case Precision.SEASON:
-            return ctx.t(Msg(_SEASON_WORDS[day.month], {"year": day.year}))
+            return ctx.t(Msg(SEASON_WORDS[day.month], {"year": day.year}))
         case Precision.YEAR:
             return str(day.year) if english else f"{day.year}年"
     return ctx.t(_("date not known"))
@@ -204,7 +213,7 @@ def refuse(ctx: Ctx, scope: ConsentScope) -> str:
 
 def summary(ctx: Ctx, st: ReportState) -> Msg:
     """Return the short summary the parent confirms before the case is created."""
-    age = date_label(ctx, st.birth) if st.birth else age_label(need(st.age))
+    age = when_label(ctx, When(st.birth, st.birth_precision)) if st.birth else age_label(need(st.age))
     return _(
         "Please check: %(child)s, %(sex)s, %(age)s, last seen %(date)s at %(place)s. You: %(reporter)s (%(role)s).",
         child=short(ctx, need(st.child_name), ECHO_NAME), sex=SEX_WORDS[need(st.sex)], age=age,
@@ -231,9 +240,11 @@ def create_case(ctx: Ctx, st: ReportState) -> Case:
         session,
         lambda: Case(
             reference=new_case_reference(ctx.now), pin=new_case_pin(), child_name=need(st.child_name),
-            child_sex=need(st.sex), child_birth_date=st.birth, child_age_years=age.years if age else None,
+            child_sex=need(st.sex), child_birth_date=st.birth, child_birth_precision=st.birth_precision.value,
+            child_age_years=age.years if age else None,
             child_age_max_years=age.max_years if age else None, last_seen_date=need(st.last_seen),
-            last_seen_precision=st.last_seen_precision.value, last_seen_place=need(st.place), description=st.description,
+            last_seen_precision=st.last_seen_precision.value, last_seen_place=need(st.place),
+            place_province=province_of_place(st.place), description=st.description,
             reported_by_contact_id=ctx.contact.id,
         ),
     )  # fmt: skip

@@ -121,9 +121,7 @@ def on_pin(ctx: Ctx) -> str:
         raise error
     if _PIN.fullmatch(fold(ctx.text)) is None:
         raise InputError("The PIN is 6 digits. Please send it again.")
-    st = JoinState.load(ctx.data)
-    st.pin = fold(ctx.text)
-    st.save(ctx)
+    JoinState.keep(ctx, pin=fold(ctx.text))
     return ROLE
 
 

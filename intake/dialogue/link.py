@@ -116,9 +116,7 @@ def on_consent_data(ctx: Ctx) -> str:
     """Go on to the case PIN if the person agrees to keeping their details; a refusal keeps the sample unlinked."""
     if not _agreed(ctx):
         return END
-    st = LinkState.load(ctx.data)
-    st.consented_at = ctx.now
-    st.save(ctx)
+    LinkState.keep(ctx, consented_at=ctx.now)
     return PIN
 
 

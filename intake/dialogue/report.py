@@ -19,9 +19,9 @@ from intake.dialogue.status import case_status
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step, is_english
 from intake.dialogue.vocabulary import NO_WORDS, SEX_WORDS, YES_WORDS, relative_of, relative_words
 from intake.models import Case, ConsentScope, Role, Sex, attach_to_case
-from intake.platform.dates import parse_age_or_birth, parse_past_when
+from intake.platform.dates import Precision, When, parse_birth, parse_past_when
 from intake.platform.errors import InputError
-from intake.platform.i18n import _
+from intake.platform.i18n import N_, _
 
 CONSENT_DNA, CONSENT_DATA = "report.consent_dna", "report.consent_data"
 CHILD_NAME, CHILD_SEX, CHILD_BIRTH = "report.child_name", "report.child_sex", "report.child_birth"
@@ -54,7 +54,6 @@ LATER = (
     Option("1", _("Book now"), YES_WORDS),
     Option("2", _("Later"), NO_WORDS + ("以后", "以后再说", "later")),
 )
-SKIP_WORDS = ("skip", "跳过", "没有", "无", "none", "no")
 OTHER_REPORT_OPTIONS = (
     Option("1", _("Stop: I will send JOIN"), ("join", "加入")),
     Option("2", _("Go on with my own report"), ("continue", "go on", "继续")),
@@ -80,9 +79,7 @@ def on_consent_dna(ctx: Ctx) -> str:
     """Record the answer to the DNA sampling consent; a refusal ends the report."""
     if ctx.choose(YES_NO) == "2":
         return casefile.refuse(ctx, ConsentScope.DNA_SAMPLING)
-    st = ReportState.load(ctx.data)  # keeps what the first message told (a name, a sex)
-    st.consent_dna_at = ctx.now
-    st.save(ctx)
+    ReportState.keep(ctx, consent_dna_at=ctx.now)  # keeps what the first message told (a name, a sex)
     return CONSENT_DATA
 
 
@@ -95,9 +92,7 @@ def on_consent_data(ctx: Ctx) -> str:
     """Record the answer to the personal data consent; a refusal ends the report."""
     if ctx.choose(YES_NO) == "2":
         return casefile.refuse(ctx, ConsentScope.DATA_PROCESSING)
-    st = ReportState.load(ctx.data)
-    st.consent_data_at = ctx.now
-    st.save(ctx)
+    st = ReportState.keep(ctx, consent_data_at=ctx.now)
     if st.child_name is None and st.sex is None:
         return CHILD_NAME
     noted = [st.child_name or "", ctx.t(SEX_LABELS[st.sex]) if st.sex else ""]
@@ -112,9 +107,7 @@ def ask_child_name(ctx: Ctx) -> Question:
 
 def on_child_name(ctx: Ctx) -> str:
     """Keep the child's name."""
-    st = ReportState.load(ctx.data)
-    st.child_name = casefile.typed_name(ctx)
-    st.save(ctx)
+    st = ReportState.keep(ctx, child_name=casefile.typed_name(ctx))
     return CHILD_SEX if st.sex is None else CHILD_BIRTH  # a sex the first message told is not asked again
 
 
@@ -125,9 +118,7 @@ def ask_child_sex(ctx: Ctx) -> Question:
 
 def on_child_sex(ctx: Ctx) -> str:
     """Keep the child's sex."""
-    st = ReportState.load(ctx.data)
-    st.sex = SEX_VALUES[ctx.choose(SEXES)]
-    st.save(ctx)
+    ReportState.keep(ctx, sex=SEX_VALUES[ctx.choose(SEXES)])
     return CHILD_BIRTH
 
 
@@ -137,11 +128,14 @@ def ask_child_birth(ctx: Ctx) -> Question:
 
 def on_child_birth(ctx: Ctx) -> str:
     """Keep the child's date of birth, or age in years (or months for a baby)."""
-    st = ReportState.load(ctx.data)
-    st.birth, age = parse_age_or_birth(ctx.text, ctx.today)
-    st.age_months, st.age_in_months = (age.months, age.in_months) if age else (None, False)
-    st.age_max_months = age.max_months if age else None
-    st.save(ctx)
+    born, age = parse_birth(ctx.text, ctx.today)
+    months, in_months, max_months = (
+        (age.months, age.in_months, age.max_months) if age else (None, False, None)
+    )
+    ReportState.keep(
+        ctx, birth=born.day if born else None, birth_precision=born.precision if born else Precision.DAY,
+        age_months=months, age_in_months=in_months, age_max_months=max_months,
+    )  # fmt: skip
     return LAST_SEEN_DATE
 
 
@@ -150,11 +144,13 @@ def ask_last_seen_date(ctx: Ctx) -> Question:
         "When did you last see the child? (like yesterday, last Tuesday, 3 days ago, October 2026 or "
         "2026-11-20)"
     )
-    born = ReportState.load(ctx.data).birth
-    if born is None:
+    st = ReportState.load(ctx.data)
+    if st.birth is None:
         return Question(question)
-    # Say how the answer was read: a date at the age question is kept as the date of birth.
-    noted = _("Date of birth noted: %(born)s.", born=casefile.date_label(ctx, born))
+    # Say how the answer was read (a month as the month): a date at the age question is kept as the date of birth.
+    noted = _(
+        "Date of birth noted: %(born)s.", born=casefile.when_label(ctx, When(st.birth, st.birth_precision))
+    )
     return Question(f"{ctx.t(noted)}\n{ctx.t(question)}")
 
 
@@ -200,9 +196,7 @@ def ask_last_seen_place(ctx: Ctx) -> Question:
 
 def on_last_seen_place(ctx: Ctx) -> str:
     """Keep the place the child was last seen."""
-    st = ReportState.load(ctx.data)
-    st.place = casefile.typed_place(ctx)
-    st.save(ctx)
+    st = ReportState.keep(ctx, place=casefile.typed_place(ctx))
     return OTHER_REPORT if _reported_elsewhere(ctx, st) else DESCRIPTION
 
 
@@ -246,11 +240,11 @@ def ask_description(ctx: Ctx) -> Question:
 
 def on_description(ctx: Ctx) -> str:
     """Keep a short description, or none when the parent skips."""
-    text = " ".join(ctx.text.split())
-    if len(text) > DESCRIPTION_LIMIT:
-        raise InputError("That is too long. Please keep it under 500 characters.")
+    description = casefile.optional_text(
+        ctx, DESCRIPTION_LIMIT, too_long=N_("That is too long. Please keep it under 500 characters.")
+    )
     st = ReportState.load(ctx.data)
-    st.description = None if not text or text.casefold() in SKIP_WORDS else text
+    st.description = description
     st.attachments = casefile.take_photos(ctx, st.attachments)  # linked to the case on confirm
     st.save(ctx)
     return REPORTER_NAME
@@ -262,9 +256,7 @@ def ask_reporter_name(ctx: Ctx) -> Question:
 
 def on_reporter_name(ctx: Ctx) -> str:
     """Keep the reporter's name."""
-    st = ReportState.load(ctx.data)
-    st.reporter = casefile.typed_name(ctx)
-    st.save(ctx)
+    ReportState.keep(ctx, reporter=casefile.typed_name(ctx))
     return RELATION
 
 
@@ -274,9 +266,7 @@ def ask_relation(ctx: Ctx) -> Question:
 
 def on_relation(ctx: Ctx) -> str:
     """Keep how the reporter is related to the child, by option or as they say it ("孩子他妈", "外婆")."""
-    st = ReportState.load(ctx.data)
-    st.role = relative_of(ctx.text) or ROLE_VALUES[ctx.choose(RELATIONS)]
-    st.save(ctx)
+    ReportState.keep(ctx, role=relative_of(ctx.text) or ROLE_VALUES[ctx.choose(RELATIONS)])
     return CONFIRM
 
 

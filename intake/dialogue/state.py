@@ -1,7 +1,8 @@
 """Typed flow state: one dataclass per flow, loaded from and saved to the JSON dict kept in Conversation.data.
 
 A flow reads `State.load(ctx.data)`, changes fields with their real types (dates, enums, ids) and calls
-`save(ctx)`; the JSON conversion lives here once, so no flow passes loosely named dict keys to another.
+`save(ctx)`; the JSON conversion lives here once, so no flow passes loosely named dict keys to another. Most
+answer steps only keep what was answered: `State.keep(ctx, field=value)` is that step in one line.
 """
 
 from __future__ import annotations
@@ -81,6 +82,22 @@ class FlowState:
         """Make this state the conversation's whole flow data."""
         ctx.data.clear()
         ctx.data.update(self.dump())
+
+    @classmethod
+    def keep(cls, ctx: Ctx, **answers: Any) -> Self:
+        """Load the state, set the fields named in `answers`, save it and return it: a field step in one call.
+
+        Most answer steps are "load, set a field or two, save, go on"; this is that once, instead of three lines
+        in each step. A name that is no field of the state is a TypeError, never a silent new key; the values are
+        the fields' real types, as when set one by one.
+        """
+        if unknown := answers.keys() - dict(_fields(cls)).keys():
+            raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
+        state = cls.load(ctx.data)
+        for name, value in answers.items():
+            setattr(state, name, value)
+        state.save(ctx)
+        return state
 
 
 def need(value: T | None) -> T:

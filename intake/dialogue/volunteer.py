@@ -28,7 +28,7 @@ from intake.cases.consent import record_police_order
 from intake.cases.found_children import ADULT_AGE, register_found_child
 from intake.dialogue import booking, casefile
 from intake.dialogue.bookable import BookingState
-from intake.dialogue.report import SEX_VALUES, SEXES, SKIP_WORDS
+from intake.dialogue.report import SEX_VALUES, SEXES
 from intake.dialogue.state import FlowState, need
 from intake.dialogue.status import PROGRESS_WORDS
 from intake.dialogue.steps import END, YES_NO, Ctx, Flow, Option, Question, Step
@@ -140,14 +140,6 @@ def _volunteer_consent(ctx: Ctx, person: Person) -> Consent | None:
     return latest if latest is not None and latest.granted and latest.withdrawn_at is None else None
 
 
-def _typed(ctx: Ctx, limit: int) -> str | None:
-    # Free text that may be skipped: None for SKIP, refused when too long.
-    text = " ".join(ctx.text.split())
-    if len(text) > limit:
-        raise InputError("That is too long. Please keep it under %(max)s characters.", max=limit)
-    return None if not text or text.casefold() in SKIP_WORDS else text
-
-
 def ask_consent(ctx: Ctx) -> Question:
     return Question(_("Register a child found alone or begging. The police have the DNA of such children sampled "
                       "under the national anti-trafficking programme. May we keep your name and phone, to reach "
@@ -170,7 +162,6 @@ def ask_place(ctx: Ctx) -> Question:
 
 def on_place(ctx: Ctx) -> str:
     """Keep the place the child was found, as written or as a shared location (a chat app)."""
-    st = FoundState.load(ctx.data)
     if ctx.incoming.location is not None:
         latitude, longitude = ctx.incoming.location
         check_location(latitude, longitude)
@@ -178,16 +169,14 @@ def on_place(ctx: Ctx) -> str:
             raise InputError("That location (%(lat)s, %(lon)s) is at sea or outside China. Please write the town "
                              "where you found the child, or share the location again.",
                              lat=f"{latitude:.3f}", lon=f"{longitude:.3f}")  # fmt: skip
-        st.place, st.near = f"GPS {latitude:.5f},{longitude:.5f}", [latitude, longitude]
-        st.save(ctx)
+        FoundState.keep(ctx, place=f"GPS {latitude:.5f},{longitude:.5f}", near=[latitude, longitude])
         return DATE
-    st.near = []
-    st.place = casefile.typed_place(ctx)
-    if (country := outside_china(st.place)) is not None:
+    place = casefile.typed_place(ctx)
+    if (country := outside_china(place)) is not None:
         raise InputError("That place seems to be abroad (%(country)s). This service registers children found in "
                          "China: write the town in China. For a child found abroad, call the police there or the "
                          "Chinese embassy.", country=country)  # fmt: skip
-    st.save(ctx)
+    FoundState.keep(ctx, place=place, near=[])
     return DATE
 
 
@@ -198,10 +187,8 @@ def ask_date(ctx: Ctx) -> Question:
 
 def on_date(ctx: Ctx) -> str:
     """Keep the day the child was found (not in the future), as precisely as given, or that it is not known."""
-    st = FoundState.load(ctx.data)
     when = parse_past_when(ctx.text, today=ctx.today, allow_unknown=True)
-    st.found_on, st.found_precision = when.day, when.precision
-    st.save(ctx)
+    FoundState.keep(ctx, found_on=when.day, found_precision=when.precision)
     return AGE
 
 
@@ -225,12 +212,10 @@ def on_age(ctx: Ctx) -> str:
         born, age = parse_age_or_birth(_ABOUT.sub("", ctx.text.strip()), ctx.today, max_years=ADULT_AGE - 1)
     except TooOld:
         raise _adult() from None
-    st = FoundState.load(ctx.data)
     if age is not None:
-        st.age_years, st.age_max_years = age.years, age.max_years
+        FoundState.keep(ctx, age_years=age.years, age_max_years=age.max_years)
     else:  # a date of birth: the child's age in whole years today
-        st.age_years, st.age_max_years = years_between(need(born), ctx.today), None
-    st.save(ctx)
+        FoundState.keep(ctx, age_years=years_between(need(born), ctx.today), age_max_years=None)
     return SEX
 
 
@@ -240,10 +225,8 @@ def ask_sex(ctx: Ctx) -> Question:
 
 def on_sex(ctx: Ctx) -> str:
     """Keep the child's sex, or not known."""
-    st = FoundState.load(ctx.data)
     picked = ctx.choose(FOUND_SEXES)
-    st.sex = Sex.UNKNOWN if picked == NOT_SURE.key else SEX_VALUES[picked]
-    st.save(ctx)
+    FoundState.keep(ctx, sex=Sex.UNKNOWN if picked == NOT_SURE.key else SEX_VALUES[picked])
     return SAYS
 
 
@@ -253,9 +236,7 @@ def ask_says(ctx: Ctx) -> Question:
 
 def on_says(ctx: Ctx) -> str:
     """Keep what the child says of their name, home or family, or nothing."""
-    st = FoundState.load(ctx.data)
-    st.says = _typed(ctx, TEXT_LIMIT)
-    st.save(ctx)
+    FoundState.keep(ctx, says=casefile.optional_text(ctx, TEXT_LIMIT))
     return DESCRIPTION
 
 
@@ -267,7 +248,7 @@ def ask_description(ctx: Ctx) -> Question:
 def on_description(ctx: Ctx) -> str:
     """Keep a description and the photos sent with it (a photo alone is an answer here)."""
     st = FoundState.load(ctx.data)
-    st.description = _typed(ctx, TEXT_LIMIT)
+    st.description = casefile.optional_text(ctx, TEXT_LIMIT)
     st.attachments = casefile.take_photos(ctx, st.attachments)  # linked to the case on confirmation
     st.save(ctx)
     return SAFE_WITH if st.known_volunteer else NAME
@@ -279,9 +260,7 @@ def ask_name(ctx: Ctx) -> Question:
 
 def on_name(ctx: Ctx) -> str:
     """Keep the volunteer's name; ask a phone number only where the channel is not a phone."""
-    st = FoundState.load(ctx.data)
-    st.volunteer = casefile.typed_name(ctx)
-    st.save(ctx)
+    FoundState.keep(ctx, volunteer=casefile.typed_name(ctx))
     return SAFE_WITH if ctx.incoming.channel is Channel.SMS else PHONE
 
 
@@ -295,9 +274,7 @@ def on_phone(ctx: Ctx) -> str:
     m = _PHONE.fullmatch(digits)
     if m is None:
         raise InputError("Please write a mobile number, like 13800138000.")
-    st = FoundState.load(ctx.data)
-    st.phone = f"+86{m.group(1)}" if m.group(1) else f"+{m.group(2)}"
-    st.save(ctx)
+    FoundState.keep(ctx, phone=f"+86{m.group(1)}" if m.group(1) else f"+{m.group(2)}")
     return SAFE_WITH
 
 
@@ -307,16 +284,15 @@ def ask_safe_with(ctx: Ctx) -> Question:
 
 def on_safe_with(ctx: Ctx) -> str:
     """Keep with whom the child is safe now: an option, or as the volunteer writes it."""
-    st = FoundState.load(ctx.data)
     try:
         picked = ctx.choose(SAFE_OPTIONS)
-        st.safe_with = ctx.t(next(o.label for o in SAFE_OPTIONS if o.key == picked))
+        safe_with = ctx.t(next(o.label for o in SAFE_OPTIONS if o.key == picked))
     except InputError:
-        st.safe_with = casefile.typed_text(
+        safe_with = casefile.typed_text(
             ctx, SAFE_LIMIT, unusable=N_("Please write who the child is with, or where."),
             too_long=N_("That is too long. Please name the place in at most %(max)s characters."),
         )  # fmt: skip
-    st.save(ctx)
+    FoundState.keep(ctx, safe_with=safe_with)
     return CONFIRM
 
 

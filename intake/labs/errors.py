@@ -18,12 +18,16 @@ from typing import Any
 from intake.platform.errors import ConflictError, InputError, NotFoundError, ReuniteError
 
 
-class ForbiddenError(ReuniteError):
-    """The acting lab key may not do this."""
+class _CodeGiven(ReuniteError):
+    """A refusal with several reasons: whoever raises it gives the `code` that names the reason."""
 
     def __init__(self, code: str, message: str, /, **params: Any) -> None:
         self.code = code
         super().__init__(message, **params)
+
+
+class ForbiddenError(_CodeGiven):
+    """The acting lab key may not do this."""
 
 
 class SampleCodeError(InputError):
@@ -38,12 +42,8 @@ class UnknownSampleError(NotFoundError):
     code = "unknown_sample"
 
 
-class ProfileRejectedError(InputError):
+class ProfileRejectedError(_CodeGiven, InputError):
     """A profile that cannot be stored as sent; `code` says why (unknown_marker, bad_allele, ...)."""
-
-    def __init__(self, code: str, message: str, /, **params: Any) -> None:
-        self.code = code
-        super().__init__(message, **params)
 
 
 class ProfileConflictError(ConflictError):

@@ -13,6 +13,7 @@ agree and refused where they do not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +98,7 @@ def _typed(alleles: list[str]) -> tuple[str, ...]:
     return tuple(sorted({a.strip().upper() for a in alleles}))
 
 
-def _genotypes(sample: TableSample) -> tuple[dict[str, list[str]], list[str]]:
+def sample_genotypes(sample: TableSample) -> tuple[dict[str, list[str]], list[str]]:
     """Return the genotypes of a sample's rows (its runs merged) and the markers left out for an off-ladder call.
 
     Each run (one `Sample Name`) gives each marker once. Runs of one sample code that agree at every marker both
@@ -136,7 +137,7 @@ def _genotypes(sample: TableSample) -> tuple[dict[str, list[str]], list[str]]:
     return genotypes, left_out
 
 
-def _check_rows(sample: TableSample, expected: set[str]) -> None:
+def check_rows(sample: TableSample, expected: set[str]) -> None:
     """Refuse a sample the file cut short: a short row, a last row cut, marker rows the other samples have."""
     if sample.cut_line is not None:
         raise ProfileRejectedError(
@@ -157,30 +158,57 @@ def _check_rows(sample: TableSample, expected: set[str]) -> None:
         )  # fmt: skip
 
 
-def _store(
-    session: Session, sample: TableSample, *, lab_id: int, actor: str, kit: str | None, min_markers: int,
-    expected: set[str],
-) -> SampleAnswer:  # fmt: skip
-    answer = SampleAnswer(sample.name, sample.kind, "refused", sample.code)
-    try:
-        with session.begin_nested():
-            _check_rows(sample, expected)
-            genotypes, answer.left_out = _genotypes(sample)
-            stored = store_profile(
-                session, find_sample(session, sample.code or ""), lab_id=lab_id, actor=actor,
-                kit=kit or sample.panel or "unknown", genotypes=genotypes, min_markers=min_markers,
-            )  # fmt: skip
-    except ReuniteError as exc:
-        answer.reason = getattr(exc, "code", None) or type(exc).__name__
-        answer.message, answer.params = exc.message, exc.params
-        return answer
+def _store(sample: TableSample, answer: SampleAnswer, session: Session, *, lab_id: int, actor: str,
+           kit: str | None, min_markers: int, expected: set[str]) -> None:  # fmt: skip
+    check_rows(sample, expected)
+    genotypes, answer.left_out = sample_genotypes(sample)
+    stored = store_profile(
+        session, find_sample(session, sample.code or ""), lab_id=lab_id, actor=actor,
+        kit=kit or sample.panel or "unknown", genotypes=genotypes, min_markers=min_markers,
+    )  # fmt: skip
     answer.status = "unchanged" if stored.outcome == "unchanged" else "stored"
     answer.profile, answer.markers = stored.profile.id, stored.profile.autosomal_markers
     answer.notices = stored.notices
-    return answer
 
 
-def _panel_markers(table: GenotypesTable, kit: str | None) -> dict[str | None, set[str]]:
+def answer_samples(
+    session: Session,
+    table: GenotypesTable,
+    store: Callable[[TableSample, SampleAnswer], None],
+    *,
+    lab_id: int,
+    actor: str,
+    action: str,
+) -> list[SampleAnswer]:
+    """Store each sample of `table` with `store` in its own savepoint, answer for every row, audit the import.
+
+    `store` fills the answer of a stored sample; a core error it raises refuses that sample alone (its reason
+    and message in the answer). Ladders and controls are skipped; a name without a sample code is refused.
+    """
+    answers = []
+    for sample in table.samples:
+        answer = SampleAnswer(sample.name, sample.kind, "refused", sample.code)
+        if sample.kind == "sample":
+            try:
+                with session.begin_nested():
+                    store(sample, answer)
+            except ReuniteError as exc:
+                answer.reason = getattr(exc, "code", None) or type(exc).__name__
+                answer.message, answer.params = exc.message, exc.params
+        elif sample.kind == "unknown":
+            answer.reason, answer.message = (
+                "no_sample_code",
+                N_("The sample name holds no valid sample code."),
+            )
+        else:
+            answer.status = "skipped"
+        answers.append(answer)
+    counts = {s: sum(a.status == s for a in answers) for s in ("stored", "unchanged", "refused", "skipped")}
+    audit(session, actor, action, "lab", lab_id, encoding=table.encoding, **counts)
+    return answers
+
+
+def panel_markers(table: GenotypesTable, kit: str | None) -> dict[str | None, set[str]]:
     # GeneMapper writes a row for every marker of the panel, typed or not, for every sample of that panel.
     expected: dict[str | None, set[str]] = {}
     for sample in table.samples:
@@ -203,33 +231,10 @@ def import_genotypes_table(
     """Store every sample of the export that can be stored, and return an answer for every sample in it."""
     table = read_genotypes_table(data)
     _check_file(table, kit)
-    expected = _panel_markers(table, kit)
-    answers = []
-    for sample in table.samples:
-        if sample.kind == "sample":
-            answers.append(
-                _store(
-                    session,
-                    sample,
-                    lab_id=lab_id,
-                    actor=actor,
-                    kit=kit,
-                    min_markers=min_markers,
-                    expected=expected[sample.panel],
-                )  # fmt: skip
-            )
-        elif sample.kind == "unknown":
-            answers.append(
-                SampleAnswer(
-                    sample.name,
-                    sample.kind,
-                    "refused",
-                    reason="no_sample_code",
-                    message=N_("The sample name holds no valid sample code."),
-                )  # fmt: skip
-            )
-        else:
-            answers.append(SampleAnswer(sample.name, sample.kind, "skipped"))
-    counts = {s: sum(a.status == s for a in answers) for s in ("stored", "unchanged", "refused", "skipped")}
-    audit(session, actor, "genemapper.import", "lab", lab_id, encoding=table.encoding, **counts)
-    return answers
+    expected = panel_markers(table, kit)
+
+    def store(sample: TableSample, answer: SampleAnswer) -> None:
+        _store(sample, answer, session, lab_id=lab_id, actor=actor, kit=kit, min_markers=min_markers,
+               expected=expected[sample.panel])  # fmt: skip
+
+    return answer_samples(session, table, store, lab_id=lab_id, actor=actor, action="genemapper.import")

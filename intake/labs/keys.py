@@ -22,6 +22,7 @@ from intake.labs.errors import ForbiddenError
 from intake.models import Lab, LabKey, as_utc, audit, utcnow
 from intake.platform.errors import NotFoundError
 from intake.platform.i18n import N_
+from intake.platform.secret_compare import same_secret
 
 PREFIX = "rlk_"  # so a leaked key is recognisable in logs and by secret scanners
 VALID_DAYS = 365  # how long a new key works unless told otherwise
@@ -72,8 +73,10 @@ def revoke_key(session: Session, key_id: int, *, actor: str) -> LabKey:
 
 def authenticate(session: Session, secret: str) -> LabKey:
     """Return the live key whose secret this is, or raise ForbiddenError (unknown, revoked, expired, lab inactive)."""
-    key = session.scalars(sa.select(LabKey).where(LabKey.key_hash == key_hash(secret))).first()
-    if key is None:
+    given = key_hash(secret)
+    key = session.scalars(sa.select(LabKey).where(LabKey.key_hash == given)).first()
+    # The database found the key by its hash; compared again here in constant time, as every secret is.
+    if key is None or not same_secret(given, key.key_hash):
         raise ForbiddenError("unknown_key", N_("This API key is not known."))
     if key.revoked_at is not None:
         raise ForbiddenError("revoked_key", N_("This API key was revoked."))

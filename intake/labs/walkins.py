@@ -48,6 +48,7 @@ from intake.platform.codes import (
     new_sample_code,
     normalise_sample_code,
 )
+from intake.platform.secret_compare import same_secret
 from intake.samples.custody import append_event
 from intake.samples.fit import check_walk_in
 
@@ -172,7 +173,7 @@ def link_walk_in(
         if case not in mine:
             if not pin:
                 return _finish(session, contact, LinkOutcome.NEED_PIN, code)
-            if not secrets.compare_digest(pin.strip(), case.pin):
+            if not same_secret(pin.strip(), case.pin):
                 code.failed_attempts += 1
                 return _finish(session, contact, LinkOutcome.WRONG_PIN, code)
     else:

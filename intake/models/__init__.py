@@ -48,6 +48,7 @@ from intake.models.profiles import DnaProfile
 from intake.models.reviews import CandidateDecision, CandidateReview, DecisionKind, ReviewState
 from intake.models.samples import Sample
 from intake.models.spool import Delivery
+from intake.models.ystr import LineageEvidence, YHaplotype
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -115,6 +116,8 @@ __all__ = [
     "Notification",
     "NotificationChannel",
     "NotificationStatus",
+    "LineageEvidence",
+    "YHaplotype",
 ]
 
 # A case's status follows the rows that cause it (session events): registered wherever the models are used.

@@ -42,6 +42,8 @@ class Case(Base):
     child_name: Mapped[str | None] = mapped_column(String(120), index=True, info=personal())
     child_sex: Mapped[Sex] = mapped_column(enum_column(Sex), default=Sex.UNKNOWN, info=personal(Sex.UNKNOWN))
     child_birth_date: Mapped[date | None] = mapped_column(info=personal())
+    # intake.dates.Precision of the birth: "day" (or NULL) or "month" ("2019年5月", stored as its first day)
+    child_birth_precision: Mapped[str | None] = mapped_column(String(8), info=NOT_PERSONAL)
     child_age_years: Mapped[int | None] = mapped_column(info=personal())
     child_age_max_years: Mapped[int | None] = mapped_column(info=personal())  # an age range's top ("五六岁")
     last_seen_date: Mapped[date | None] = mapped_column(info=personal())
@@ -49,9 +51,17 @@ class Case(Base):
     # a period is stored as its first day
     last_seen_precision: Mapped[str | None] = mapped_column(String(8), info=NOT_PERSONAL)
     last_seen_place: Mapped[str | None] = mapped_column(String(200), info=personal())
+    # The province the place last seen lies in (intake.places.provinces.province_of_place), set with the place: the
+    # case's province for officers while no lab has its samples or appointments (intake.places.scope).
+    place_province: Mapped[str | None] = mapped_column(String(64), index=True, info=personal())
     description: Mapped[str | None] = mapped_column(Text, info=personal())
     reported_by_contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
+    )
+    # A likely duplicate report linked into an earlier case of the same child (intake.case_merge): its family,
+    # samples and history now live there, and reads of this case follow the link.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
     )
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, index=True, info=NOT_PERSONAL)
     updated_at: Mapped[datetime] = mapped_column(

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import String
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, personal, utcnow
@@ -79,10 +80,17 @@ class Officer(Base):
         """Name this officer in the audit log."""
         return f"officer:{self.id}"
 
-    @property
+    @hybrid_property
     def national(self) -> bool:
-        """Tell whether this officer sees every province (admins, and accounts without a province)."""
-        return self.role is OfficerRole.ADMIN or not self.province
+        """Tell whether this officer sees every province: an account without a province. An admin of a province
+        administers accounts but sees that province's cases only, like its officers (intake.scope). The same
+        rule in SQL (`Officer.national` in a query) below."""
+        return not self.province
+
+    @national.inplace.expression
+    @classmethod
+    def _national_expression(cls) -> sa.ColumnElement[bool]:
+        return sa.or_(cls.province.is_(None), cls.province == "")
 
     def may_supervise(self) -> bool:
         return self.role in (OfficerRole.SUPERVISOR, OfficerRole.ADMIN)

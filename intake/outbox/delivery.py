@@ -80,8 +80,7 @@ def officer_recipients(session: Session, provinces: Collection[str]) -> list[Off
     )
     officers = list(session.scalars(with_channel.where(Officer.province.in_(provinces)).order_by(Officer.id)))
     if not officers:
-        national = sa.or_(Officer.province.is_(None), Officer.role == "admin")
-        officers = list(session.scalars(with_channel.where(national).order_by(Officer.id)))
+        officers = list(session.scalars(with_channel.where(Officer.national).order_by(Officer.id)))
     return [
         OfficerAddress(o.id, NotificationChannel(str(o.alert_channel)), str(o.alert_address))
         for o in officers

@@ -135,6 +135,15 @@ TEMPLATES: dict[str, Template] = {
             OFFICER,
             subject=N_("reunite: the family of case %(reference)s cannot be reached"),
         ),
+        _template(
+            "case.merged",
+            N_(
+                "reunite: your report %(old_reference)s and another report of the same child are now one case,"
+                " %(reference)s, so the whole family is searched together. Use %(reference)s from now on; your"
+                " PIN is unchanged. Send STATUS to see your case."
+            ),
+            FAMILY,
+        ),
         # the text as the dialogue wrote it, in the contact's language: no msgid to translate
         _template(REPLY_TEMPLATE, "%(text)s", FAMILY, reply=True),
     )

@@ -29,6 +29,7 @@ import cn2an
 from lunardate import LunarDate
 
 from intake.platform.errors import InputError
+from intake.platform.i18n import N_
 from intake.platform.text import END_MARKS, simplified
 
 EARLIEST = date(1900, 1, 1)
@@ -45,6 +46,11 @@ class Precision(enum.StrEnum):
     SEASON = "season"  # three months from the stored day: spring from March, summer June, autumn September, winter December
     YEAR = "year"
     UNKNOWN = "unknown"  # not known: the stored day is the day it was asked, the latest it can be
+
+
+# A season's words, by the month it starts (msgids: the dialogue and the console translate them).
+SEASON_WORDS = {3: N_("spring %(year)s"), 6: N_("summer %(year)s"), 9: N_("autumn %(year)s"),
+                12: N_("winter %(year)s")}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -611,6 +617,12 @@ def parse_age_or_birth(
 
     Ages above `max_years` (and births longer ago) raise TooOld.
     """
+    born, age = parse_birth(text, today, max_years=max_years)
+    return (born.day if born else None), age
+
+
+def parse_birth(text: str, today: date, *, max_years: int = MAX_AGE_YEARS) -> tuple[When | None, Age | None]:
+    """Like `parse_age_or_birth`, with how precisely the birth is known: "2019-05" is a month (its first day)."""
     value = _fold(text)
     if m := _BORN.fullmatch(value):  # "born 2019", "2019年出生", "生于2019年3月2日"
         rest = (m.group("a") or m.group("b") or "").strip()
@@ -622,12 +634,12 @@ def parse_age_or_birth(
         return None, age
     if m := _YM.fullmatch(value):
         # Only a month: keep the 1st, which is within a month of the truth.
-        born = _check_past(_make(int(m.group(1)), int(m.group(2)), 1), today)
+        born = When(_check_past(_make(int(m.group(1)), int(m.group(2)), 1), today), Precision.MONTH)
     elif _looks_like_date(value):
-        born = parse_date(value, today=today)
+        born = When(parse_date(value, today=today))
     else:
         raise InputError("Please give the age (like 5) or the date of birth (like 2019-03-02).")
-    if years_between(born, today) > max_years:
+    if years_between(born.day, today) > max_years:
         raise TooOld("A child born then is over %(max)s years old now. Please check the year of birth.",
                      max=max_years)  # fmt: skip
     return born, None

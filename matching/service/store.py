@@ -36,6 +36,7 @@ from matching.frequencies import FrequencyTable
 from matching.search import Comparison, Flag, FlagKind, SearchResult
 from matching.service.alerts import alert_officers
 from matching.service.identity import link_same_person
+from matching.service.lineage import attach_lineage
 
 TRIO = "trio_couple"
 DUO = "duo"
@@ -264,6 +265,7 @@ def store_result(
     involved = {p for c in result.comparisons for p in (c.child_profile_id, *c.family_profile_ids)}
     dropped = ineligible(session, involved)
     added = superseded = 0
+    stored: list[int] = []
     for c in sorted(result.comparisons, key=lambda c: c.relationship != TRIO):  # duos after their trio
         if dropped.intersection((c.child_profile_id, *c.family_profile_ids)):
             continue
@@ -271,11 +273,13 @@ def store_result(
             continue  # the couple's trio already speaks for this parent
         candidate_id, inserted = store_candidate(session, c, versions)
         added += inserted
+        stored.append(candidate_id)
         alert_officers(
             session, candidate_id
         )  # the officers' alert commits (or rolls back) with the candidate
         if c.relationship == TRIO:
             superseded += supersede_duos(session, candidate_id, c)
+    attach_lineage(session, stored)  # a boy's Y against his family's paternal line, where both are typed
     flags = store_flags(session, result.flags)
     session.add(
         MatchSearch(

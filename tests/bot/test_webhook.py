@@ -134,3 +134,11 @@ def test_an_update_that_fails_is_parked_answered_200_apologised_for_once(webhook
     (message,) = _inbound(session_factory)
     assert message.status == MessageStatus.FAILED and message.error
     assert webhook.say(10, "HELP", language_code="en")[0].startswith("Send REPORT")  # the chat goes on
+
+
+def test_the_webhook_secret_is_compared_in_constant_time(webhook, tg, monkeypatch):
+    from tests.support.constant_time import watch_compare_digest
+
+    calls = watch_compare_digest(monkeypatch)
+    assert webhook.post(tg.message_update(7, "你好"), secret=SECRET[:-1] + "y").status_code == 403
+    assert (SECRET[:-1].encode() + b"y", SECRET.encode()) in calls

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from intake.models import DnaProfile, Lab, OfficerRole
+from intake.models import Lab, OfficerRole
 from intake.models.officers import create_officer
-from tests.labapi.factories import IDENTIFILER, booked_sample, genotypes
+from tests.support.factories import IDENTIFILER, booked_sample, make_lab, typed_profile
 
 PASSWORD = "correct horse battery"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -27,9 +27,8 @@ def add_officer(session: Session, username: str, role: OfficerRole = OfficerRole
 
 
 def lab_in(session: Session, province: str, city: str) -> Lab:
-    lab = Lab(name=f"{city}实验室", province=province, city=city, address="测试路1号", phone="010-0",
-              opening_days="1,2,3,4,5", opening_hours="09:00-17:00", daily_capacity=10)  # fmt: skip
-    session.add(lab)
+    """A lab in `province` (committed)."""
+    lab = make_lab(session, city=city, province=province, name=f"{city}实验室")
     session.commit()
     return lab
 
@@ -44,10 +43,7 @@ class CaseRef:
 def case_with_profile(session: Session, lab: Lab, phone: str = "+8613800000001") -> CaseRef:
     """A mother's case booked at `lab`, her sample typed (committed)."""
     ref = booked_sample(session, lab, phone=phone)
-    profile = DnaProfile(id=f"p{ref.id:08d}", sample_id=ref.id, lab_id=lab.id, kit="Identifiler",
-                         genotypes=genotypes(IDENTIFILER, ref.id), autosomal_markers=len(IDENTIFILER),
-                         digest="x" * 64, uploaded_by="test")  # fmt: skip
-    session.add(profile)
+    profile = typed_profile(session, ref.id, lab.id, profile_id=f"p{ref.id:08d}", seed=ref.id)
     session.commit()
     from intake.models import Case
 
@@ -83,10 +79,8 @@ def found_child_profile(session: Session, lab: Lab, age: int = 6) -> tuple[int, 
                                       found_place="北京站", found_date=date(2026, 11, 1), actor="test",
                                       lab_id=lab.id, today=date(2026, 11, 29))  # fmt: skip
     sample = session.scalars(sa.select(Sample).where(Sample.case_id == registered.case.id)).one()
-    profile = DnaProfile(id=f"c{sample.id:08d}", sample_id=sample.id, lab_id=lab.id, kit="Identifiler",
-                         genotypes=genotypes(IDENTIFILER, 1000 + sample.id), autosomal_markers=len(IDENTIFILER),
-                         digest="y" * 64, uploaded_by="test")  # fmt: skip
-    session.add(profile)
+    profile = typed_profile(session, sample.id, lab.id, profile_id=f"c{sample.id:08d}", seed=1000 + sample.id,
+                            digest="y" * 64)  # fmt: skip
     session.commit()
     return registered.case.id, profile.id
 

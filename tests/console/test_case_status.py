@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from intake.models import Candidate, Case, CaseStatus, DnaProfile, OfficerRole, Sample, SampleStatus
 from tests.console.factories import add_officer, csrf_token, lab_in, log_in, make_candidate
-from tests.labapi.factories import IDENTIFILER, booked_sample, genotypes
+from tests.support.factories import IDENTIFILER, booked_sample, genotypes
 
 
 def _status(session: Session, case_id: int) -> CaseStatus:

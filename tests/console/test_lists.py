@@ -135,7 +135,7 @@ def test_candidates_and_audit_come_in_pages(client: FlaskClient, session: Sessio
 
 def test_the_samples_page_shows_booked_family_samples(client: FlaskClient, session: Session) -> None:
 
-    from tests.labapi.factories import booked_sample
+    from tests.support.factories import booked_sample
 
     beijing, shanghai = lab_in(session, "北京市", "北京"), lab_in(session, "上海市", "上海")
     here = booked_sample(session, beijing, phone="+8613800000031")

@@ -21,6 +21,8 @@ from intake.platform.reencrypt import encrypted_columns, key_usage, reencrypt
 from matching.service import Worker
 from matching.service.entries import entries
 from tests.bot.test_photos import photo_with_gps
+from tests.labapi.test_ystr_api import YFILER_PLUS
+from tests.support.factories import bearer
 
 A, B = crypto.new_key(), crypto.new_key()
 
@@ -60,7 +62,11 @@ def stored(world) -> tuple[list[DnaProfile], list[Candidate]]:
 
 
 def test_the_database_holds_no_genotype_and_upload_to_match_still_works(world, engine, tmp_path):
-    world.typed_trio()
+    family, child, _mother, _father = world.typed_trio()
+    for code in (family.codes["father"], child["child"]):  # Y haplotypes too, so the lineage is stored
+        answer = world.client.put(f"/api/v1/samples/{code}/y-str", headers=bearer(world.secret),
+                                  json={"kit": "Yfiler Plus", "haplotype": YFILER_PLUS})  # fmt: skip
+        assert answer.status_code == 201, answer.get_json()
     Worker(world.factory).run_pending()
     profiles, candidates = stored(world)
     assert len(profiles) == 3 and len(candidates) == 1
@@ -73,6 +79,7 @@ def test_the_database_holds_no_genotype_and_upload_to_match_still_works(world, e
             assert values or col.name == "match_flags.detail"  # this search raised no flag
     raw = raw_database_bytes(engine, tmp_path)
     needles = [f for p in profiles for f in fragments(p.genotypes)] + [b'"genotypes"', b'"log10_lr"']
+    needles += [b'"DYS19"', b'"DYS385"', b'"probability"']  # the Y haplotypes and the lineage evidence
     assert len(needles) > 50 and [n for n in needles if n in raw] == []
     assert profiles[0].id.encode() in raw  # what is not secret is there: the raw read does see the rows
 

@@ -44,7 +44,7 @@ from intake.models import (
 from intake.samples.custody import append_event
 from tests.dialogue.helpers import NOW
 from tests.dialogue.transcripts import REPORT_ZH
-from tests.labapi.factories import IDENTIFILER, genotypes
+from tests.support.factories import IDENTIFILER, genotypes
 
 APOLOGIES = ("出了问题", "something went wrong")
 _numbers = itertools.count(1)

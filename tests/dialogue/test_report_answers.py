@@ -119,6 +119,20 @@ def test_a_birth_date_at_the_age_question_is_kept_and_said(session):
     )
 
 
+def test_a_birth_known_to_the_month_is_kept_and_said_as_the_month(session):
+    answers = [
+        ("李小明", ("男孩",)),
+        ("男", ("几岁",)),
+        ("2019年5月", ("已记下出生日期：2019年5月。", "最后一次见到孩子")),
+    ]
+    answers += [(text, ()) for text in ("十天前", "Wuhan", "skip", "王芳", "1")]
+    replies = run_transcript(session, TO_CHILD_NAME_ZH + answers + [("1", ("MC-",))])
+    assert "2019年5月，" in replies[-2] and "2019年5月1日" not in replies[-2], replies[-2]
+    case = session.scalars(sa.select(Case)).one()
+    assert (case.child_birth_date, case.child_birth_precision) == (date(2019, 5, 1), "month")
+    assert case.place_province == "湖北省"  # Wuhan: the report's province until it is at a lab
+
+
 def _report(name: str, seen: str, *, new_anyway: bool) -> list[t.Turn]:
     return _to_last_seen(name) + [
         *(

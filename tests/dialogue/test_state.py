@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from intake.dialogue.bookable import BookingState
 from intake.dialogue.casefile import ReportState
 from intake.dialogue.state import need
+from intake.dialogue.steps import Ctx
 from intake.models import Conversation, Role, Sex
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript
@@ -35,6 +36,25 @@ def test_booking_state_keeps_lists_of_days():
 
 def test_unknown_keys_are_ignored_and_missing_ones_take_defaults():
     assert BookingState.load({"lab_id": 7, "_picking_language": True}) == BookingState(lab_id=7)
+
+
+def _ctx(data: dict[str, object]) -> Ctx:
+    # keep reads and writes the flow data only
+    return Ctx(None, None, None, datetime(2026, 11, 23, tzinfo=UTC), data)  # type: ignore[arg-type]
+
+
+def test_keep_sets_the_fields_named_saves_and_returns_the_state():
+    ctx = _ctx({"child_name": "李小明", "sex": "male", "stale": 1})
+    st = ReportState.keep(ctx, birth=date(2019, 3, 2), role=Role.MOTHER)
+    assert st == ReportState(child_name="李小明", sex=Sex.MALE, birth=date(2019, 3, 2), role=Role.MOTHER)
+    assert ctx.data == st.dump() and ctx.data["birth"] == "2019-03-02" and "stale" not in ctx.data
+
+
+def test_keep_refuses_a_name_that_is_no_field_and_saves_nothing():
+    ctx = _ctx({"child_name": "李小明"})
+    with pytest.raises(TypeError, match="no field child"):
+        ReportState.keep(ctx, child="李小明")
+    assert ctx.data == {"child_name": "李小明"}
 
 
 def test_a_value_an_earlier_step_sets_is_required():

@@ -18,16 +18,13 @@ from intake.cases.pins import (
     MAX_FAILURES_PER_HOUR,
     MAX_WRONG_PINS_PER_CASE_DAY,
 )
-from intake.models import AuditEvent, Channel, Contact, LinkAttempt, Person, Role
+from intake.models import AuditEvent, Contact, LinkAttempt, Person, Role
 from intake.platform import clock
-from tests.labs.factories import make_case
+from tests.support.factories import make_case, sms_contact
 
 
 def _contact(session, n: int) -> Contact:
-    contact = Contact(channel=Channel.SMS, address=f"+86137{n:08d}")
-    session.add(contact)
-    session.flush()
-    return contact
+    return sms_contact(session, f"+86137{n:08d}")
 
 
 def _wrong(pin: str) -> str:

@@ -18,7 +18,7 @@ from intake.models import AuditEvent, Case, CustodyEvent, DnaProfile, Lab, LabKe
 from intake.platform import clock
 from intake.platform.codes import new_sample_code
 from tests.console.factories import add_officer, lab_in, log_in
-from tests.labapi.factories import IDENTIFILER, bearer, booked_sample, genotypes, lab_with_key
+from tests.support.factories import IDENTIFILER, bearer, booked_sample, genotypes, lab_with_key
 from tests.support.webapp import web_app, web_settings
 
 HOSTILE = [

@@ -2,7 +2,7 @@
 
 `matching.profiles.parse_profile` raises a ProfileError; `intake.labs.profiles.check_genotypes` a
 ProfileRejectedError (the lab API's 422); `intake.labs.genemapper.read_genotypes_table` a GeneMapperFormatError; the
-import's per-sample step (`intake.labs.genemapper_import._genotypes` then `check_genotypes`) a ProfileRejectedError.
+import's per-sample step (`intake.labs.genemapper_import.sample_genotypes` then `check_genotypes`) a ProfileRejectedError.
 The lab API hands these mappings over from JSON, so keys are strings and values any JSON value.
 """
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from intake.labs.errors import ProfileRejectedError
 from intake.labs.genemapper import GeneMapperFormatError, read_genotypes_table
-from intake.labs.genemapper_import import _genotypes
+from intake.labs.genemapper_import import sample_genotypes
 from intake.labs.profiles import check_genotypes
 from matching.errors import ProfileError
 from matching.frequencies import FrequencyTable
@@ -102,7 +102,7 @@ def test_genemapper_export_reads_or_raises_only_a_format_error(data):
         return
     for sample in table.samples:
         try:
-            genotypes, _left_out = _genotypes(sample)
+            genotypes, _left_out = sample_genotypes(sample)
             check_genotypes(genotypes, 1)
         except ProfileRejectedError as exc:
             assert exc.code

@@ -21,9 +21,8 @@ from flask.testing import FlaskClient
 
 from bot.telegram.webhook import SECRET_HEADER
 from intake.models import Contact, Message, Notification, NotificationStatus
-from tests.labapi.factories import booked_sample
-from tests.labs.factories import make_lab
 from tests.notifications.helpers import queue_received
+from tests.support.factories import booked_sample, make_lab
 from tests.support.twilio import AUTH_TOKEN, new_sid, sign
 from tests.support.webapp import web_app, web_settings
 

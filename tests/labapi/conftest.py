@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.labapi.factories import lab_with_key
+from tests.support.factories import lab_with_key
 from tests.support.webapp import web_app, web_settings
 
 

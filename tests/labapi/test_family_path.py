@@ -8,7 +8,7 @@ from intake.cases.family import JoinOutcome, join_case
 from intake.labs.walkins import LinkOutcome, link_walk_in
 from intake.models import Case, Channel, Contact, CustodyState, Role
 from intake.samples.progress import case_sample_progress
-from tests.labapi.factories import HUAXIA_PLATINUM, bearer, booked_sample, genotypes
+from tests.support.factories import HUAXIA_PLATINUM, bearer, booked_sample, genotypes
 
 
 def test_mother_booked_father_walked_in_both_typed_and_status_shows_it(client, session, lab):

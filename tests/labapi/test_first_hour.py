@@ -11,8 +11,7 @@ import sqlalchemy as sa
 
 from intake.cases.found_children import register_found_child
 from intake.models import Case, DnaProfile, Sample, SampleSource, Sex
-from tests.labapi.factories import IDENTIFILER, bearer, booked_sample, genotypes
-from tests.labs.factories import TODAY
+from tests.support.factories import IDENTIFILER, TODAY, bearer, booked_sample, collected_sample, genotypes
 
 FORM = "application/x-www-form-urlencoded"  # what curl -d sends when no Content-Type is given
 
@@ -22,15 +21,6 @@ def _profiles(session) -> int:
     count = session.scalar(sa.select(sa.func.count()).select_from(DnaProfile))
     session.rollback()
     return int(count or 0)
-
-
-def _collected(client, session, lab, phone="+8613800000001"):
-    sample = booked_sample(session, lab[0], phone=phone)
-    answer = client.post(
-        f"/api/v1/samples/{sample.code}/events", json={"type": "collected"}, headers=bearer(lab[1])
-    )
-    assert answer.status_code == 201, answer.get_json()
-    return sample
 
 
 def _put(client, secret, code, body, **headers):
@@ -105,7 +95,7 @@ def test_custody_events_must_be_in_time_order(client, session, lab):
      (["12", 1e30], "bad_allele"), (["12", "1e30"], "bad_allele"), (["0", "12"], "implausible_allele")],
 )  # fmt: skip
 def test_a_placeholder_allele_is_refused_with_the_marker_and_the_range(client, session, lab, alleles, code):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     profile = genotypes(IDENTIFILER, 1, "female") | {"D8S1179": alleles}
     answer = _put(client, lab[1], sample.code, {"kit": "Identifiler", "genotypes": profile})
     assert answer.status_code == 422 and answer.get_json()["error"]["code"] == code, answer.get_json()
@@ -114,7 +104,7 @@ def test_a_placeholder_allele_is_refused_with_the_marker_and_the_range(client, s
 
 
 def test_a_placeholder_at_a_marker_the_frequency_table_lacks_is_refused_too(client, session, lab):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     profile = genotypes(IDENTIFILER, 1, "female") | {"SE33": ["99", "28.2"]}
     answer = _put(client, lab[1], sample.code, {"kit": "unknown kit", "genotypes": profile})
     assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "implausible_allele"
@@ -127,7 +117,7 @@ def test_a_placeholder_at_a_marker_the_frequency_table_lacks_is_refused_too(clie
 def test_a_misspelled_or_unknown_marker_is_refused_not_stored_and_counted(
     client, session, lab, marker, nearest
 ):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     profile = genotypes(IDENTIFILER, 1, "female") | {marker: ["12", "13"]}
     answer = _put(client, lab[1], sample.code, {"kit": "Identifiler", "genotypes": profile})
     assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "unknown_marker"
@@ -137,7 +127,7 @@ def test_a_misspelled_or_unknown_marker_is_refused_not_stored_and_counted(
 
 
 def test_markers_the_named_kit_does_not_type_are_refused(client, session, lab):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     profile = genotypes(IDENTIFILER, 1, "female") | {"D1S1656": ["12", "13"]}
     answer = _put(client, lab[1], sample.code, {"kit": "Identifiler", "genotypes": profile})
     assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "kit_mismatch"
@@ -148,7 +138,7 @@ def test_markers_the_named_kit_does_not_type_are_refused(client, session, lab):
 def test_a_mother_booked_by_sms_is_recorded_female_and_a_male_amelogenin_is_flagged_to_the_lab(
     client, session, lab
 ):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     assert session.get_one(Sample, sample.id).sex is Sex.FEMALE  # from her role, when she booked
     session.rollback()
     male = _put(
@@ -172,7 +162,7 @@ def test_a_mother_booked_by_sms_is_recorded_female_and_a_male_amelogenin_is_flag
 
 
 def test_a_parent_booked_before_the_sex_was_recorded_is_checked_by_role(client, session, lab):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     session.get_one(Sample, sample.id).sex = Sex.UNKNOWN  # booked by an older release
     session.commit()
     male = _put(
@@ -209,7 +199,7 @@ def test_a_walk_in_whose_source_role_and_case_do_not_fit_is_refused(
 
 
 def test_types_are_strict(client, session, lab):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     profile = genotypes(IDENTIFILER, 1, "female")
     assert _put(client, lab[1], sample.code, {"kit": "Identifiler", "genotypes": profile}).status_code == 201
     other = genotypes(IDENTIFILER, 2, "female")
@@ -233,7 +223,7 @@ def test_a_body_over_the_limit_is_a_413_that_names_the_limit(client, session, la
 
 
 def test_refusals_are_in_chinese_with_accept_language_zh(client, session, lab):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     zh = {"Accept-Language": "zh"}
     wrong = _put(
         client, lab[1], sample.code, {"kit": "Identifiler", "genotypes": {"D8S1197": ["12", "13"]}}, **zh

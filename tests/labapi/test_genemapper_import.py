@@ -6,16 +6,16 @@ import sqlalchemy as sa
 
 from intake.models import AuditEvent, DnaProfile, Sample
 from intake.platform.codes import check_character
-from tests.labapi.factories import HUAXIA_PLATINUM, IDENTIFILER, bearer, booked_sample, genotypes
 from tests.labapi.genemapper_files import CHINESE, LADDER, table
+from tests.support.factories import (
+    HUAXIA_PLATINUM,
+    IDENTIFILER,
+    bearer,
+    collected_sample,
+    genotypes,
+)
 
 URL = "/api/v1/imports/genemapper"
-
-
-def _collected(client, session, lab, phone):
-    sample = booked_sample(session, lab[0], phone=phone)
-    client.post(f"/api/v1/samples/{sample.code}/events", json={"type": "collected"}, headers=bearer(lab[1]))
-    return sample
 
 
 def _import(client, secret, body: bytes, **query):
@@ -31,8 +31,8 @@ def _stored(session) -> dict[int, dict[str, list[str]]]:
 def test_an_identifiler_export_stores_every_good_sample_and_answers_for_every_row(
     client, session, lab, other_lab
 ):
-    a, b, c, d = (_collected(client, session, lab, f"+861380000000{i}") for i in range(4))
-    theirs = _collected(client, session, other_lab, "+8613800000009")
+    a, b, c, d = (collected_sample(client, session, lab, f"+861380000000{i}") for i in range(4))
+    theirs = collected_sample(client, session, other_lab, "+8613800000009")
     homozygous_twice = genotypes(IDENTIFILER, 2) | {"TH01": ["9.3", "9.3"], "vWA": ["16"]}
     off_ladder = genotypes(IDENTIFILER, 3, "female") | {"D18S51": ["15", "OL"]}
     mixture = genotypes(IDENTIFILER, 4) | {"FGA": ["21", "22", "24"]}
@@ -64,7 +64,7 @@ def test_an_identifiler_export_stores_every_good_sample_and_answers_for_every_ro
 
 
 def test_a_gbk_export_of_a_23_marker_kit_with_chinese_headers(client, session, lab):
-    samples = [_collected(client, session, lab, f"+861390000000{i}") for i in range(3)]
+    samples = [collected_sample(client, session, lab, f"+861390000000{i}") for i in range(3)]
     typed = []
     for i, sample in enumerate(samples):
         profile = {
@@ -90,7 +90,7 @@ def test_a_gbk_export_of_a_23_marker_kit_with_chinese_headers(client, session, l
 
 
 def test_a_sample_typed_twice_in_one_file_with_other_alleles_is_refused_whole(client, session, lab):
-    sample = _collected(client, session, lab, "+8613700000001")
+    sample = collected_sample(client, session, lab, "+8613700000001")
     rows = genotypes(IDENTIFILER, 1, "female") | {"D8S1179": ["12", "13"]}
     text = table([(sample.code, rows), (sample.code + "_rerun", {"D8S1179": ["10", "11"]})])
     answer = _import(client, lab[1], text.encode()).get_json()
@@ -101,7 +101,7 @@ def test_a_sample_typed_twice_in_one_file_with_other_alleles_is_refused_whole(cl
 
 
 def test_a_rerun_that_agrees_is_one_sample_and_fills_a_marker_the_first_run_missed(client, session, lab):
-    sample = _collected(client, session, lab, "+8613700000002")
+    sample = collected_sample(client, session, lab, "+8613700000002")
     rows = genotypes(IDENTIFILER, 1, "female")
     first = rows | {"FGA": []}  # dropped out in the first run
     text = table([(sample.code, first), (sample.code + "_rerun", rows)])
@@ -122,7 +122,7 @@ def test_a_file_that_is_no_genotypes_table_or_too_big_is_refused(app, client, la
 
 
 def test_the_import_accepts_more_than_the_json_body_limit(client, session, lab):
-    samples = [_collected(client, session, lab, f"+86136000000{i:02d}") for i in range(2)]
+    samples = [collected_sample(client, session, lab, f"+86136000000{i:02d}") for i in range(2)]
     filler = [(f"Ladder_{i}", LADDER) for i in range(600)]
     body = table(
         [*filler, *((s.code, genotypes(IDENTIFILER, 20 + n, "female")) for n, s in enumerate(samples))]
@@ -133,7 +133,7 @@ def test_the_import_accepts_more_than_the_json_body_limit(client, session, lab):
 
 
 def test_a_file_cut_mid_row_refuses_the_cut_sample_and_stores_the_others(client, session, lab):
-    whole, cut = (_collected(client, session, lab, f"+861350000000{i}") for i in range(2))
+    whole, cut = (collected_sample(client, session, lab, f"+861350000000{i}") for i in range(2))
     true = genotypes(IDENTIFILER, 1, "female") | {"D5S818": ["12", "13"]}
     text = table([(whole.code, genotypes(IDENTIFILER, 2, "female")), (cut.code, true)])
     at = text.index(f"{cut.code}\tID_Lab_v2\tD5S818\tB\t1")
@@ -146,7 +146,7 @@ def test_a_file_cut_mid_row_refuses_the_cut_sample_and_stores_the_others(client,
 
 
 def test_a_row_shorter_than_the_header_refuses_its_sample(client, session, lab):
-    short, whole = (_collected(client, session, lab, f"+861350000001{i}") for i in range(2))
+    short, whole = (collected_sample(client, session, lab, f"+861350000001{i}") for i in range(2))
     text = table(
         [(short.code, genotypes(IDENTIFILER, 1, "female")), (whole.code, genotypes(IDENTIFILER, 2, "female"))]
     )
@@ -160,7 +160,7 @@ def test_a_row_shorter_than_the_header_refuses_its_sample(client, session, lab):
 
 
 def test_a_file_cut_at_a_row_boundary_is_noticed(client, session, lab):
-    whole, cut = (_collected(client, session, lab, f"+861350000002{i}") for i in range(2))
+    whole, cut = (collected_sample(client, session, lab, f"+861350000002{i}") for i in range(2))
     text = table([("Allelic Ladder", {m: ["10", "11"] for m in IDENTIFILER}), (whole.code, genotypes(IDENTIFILER, 2, "female")),
                   (cut.code, genotypes(IDENTIFILER, 1, "female"))])  # fmt: skip
     at = text.index(f"{cut.code}\tID_Lab_v2\tD5S818")
@@ -179,7 +179,7 @@ def test_a_file_cut_at_a_row_boundary_is_noticed(client, session, lab):
 
 
 def test_real_control_names_are_skipped_with_their_kind(client, session, lab):
-    sample = _collected(client, session, lab, "+8613500000031")
+    sample = collected_sample(client, session, lab, "+8613500000031")
     controls = {"AL_IF+": "ladder", "9947A_IF+_1_19.02.2019": "positive_control", "K(-)_Platte3": "negative_control",
                 "Pos.ktr.": "positive_control", "Neg.ktr.": "negative_control", "NTC": "negative_control",
                 "H2O": "negative_control", "试剂空白": "negative_control"}  # fmt: skip
@@ -196,7 +196,7 @@ def test_real_control_names_are_skipped_with_their_kind(client, session, lab):
 
 
 def test_a_file_with_no_human_str_marker_or_of_another_kit_is_one_file_level_refusal(client, session, lab):
-    sample = _collected(client, session, lab, "+8613500000041")
+    sample = collected_sample(client, session, lab, "+8613500000041")
     plant = table([(sample.code, {"ITS2": ["210"], "rbcL": ["180", "182"], "matK": ["300"]})])
     answer = _import(client, lab[1], plant.encode())
     assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "no_str_markers"
@@ -208,7 +208,7 @@ def test_a_file_with_no_human_str_marker_or_of_another_kit_is_one_file_level_ref
 
 
 def test_na_cells_are_empty_cells(client, session, lab):
-    sample = _collected(client, session, lab, "+8613500000051")
+    sample = collected_sample(client, session, lab, "+8613500000051")
     profile = genotypes(IDENTIFILER, 1, "female") | {"TH01": ["9.3", "NA"], "AMEL": ["X", "NA"]}
     answer = _import(client, lab[1], table([(sample.code, profile)]).encode()).get_json()
     assert answer["stored"] == 1, answer
@@ -216,7 +216,7 @@ def test_na_cells_are_empty_cells(client, session, lab):
 
 
 def test_a_utf16_export_without_a_byte_order_mark_is_read_and_its_encoding_named(client, session, lab):
-    sample = _collected(client, session, lab, "+8613500000061")
+    sample = collected_sample(client, session, lab, "+8613500000061")
     text = table([("Allelic Ladder", LADDER), (sample.code, genotypes(IDENTIFILER, 1, "female"))])
     assert _import(client, lab[1], text.encode("utf-16-le")).get_json()["stored"] == 1
     audit = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "genemapper.import")).one()
@@ -227,7 +227,7 @@ def test_a_utf16_export_without_a_byte_order_mark_is_read_and_its_encoding_named
 
 
 def test_a_sample_whose_amelogenin_contradicts_the_recorded_sex_is_stored_with_a_notice(client, session, lab):
-    mother = _collected(client, session, lab, "+8613500000071")  # booked by SMS as the mother: female
+    mother = collected_sample(client, session, lab, "+8613500000071")  # booked by SMS as the mother: female
     answer = _import(
         client, lab[1], table([(mother.code, genotypes(IDENTIFILER, 1, "male"))]).encode()
     ).get_json()

@@ -6,8 +6,8 @@ import pytest
 
 from intake.labs.genemapper import GeneMapperFormatError, classify, read_genotypes_table
 from intake.platform.codes import check_character
-from tests.labapi.factories import IDENTIFILER, genotypes
 from tests.labapi.genemapper_files import CHINESE, LADDER, table
+from tests.support.factories import IDENTIFILER, genotypes
 
 
 def _code(data: str) -> str:

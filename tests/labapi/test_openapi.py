@@ -8,7 +8,7 @@ from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
 
 from intake.models import SampleSource
-from tests.labapi.factories import bearer
+from tests.support.factories import bearer
 
 PATHS = {
     "/api/v1/samples": {"post"},
@@ -16,6 +16,8 @@ PATHS = {
     "/api/v1/samples/{code}/events": {"post"},
     "/api/v1/samples/{code}/profile": {"put"},
     "/api/v1/imports/genemapper": {"post"},
+    "/api/v1/samples/{code}/y-str": {"put", "get"},
+    "/api/v1/imports/genemapper/y-str": {"post"},
 }
 
 

@@ -8,13 +8,14 @@ import pytest
 import sqlalchemy as sa
 
 from intake.models import AuditEvent, Consent, ConsentScope, CustodyEvent, DnaProfile, utcnow
-from tests.labapi.factories import HUAXIA_PLATINUM, IDENTIFILER, bearer, booked_sample, genotypes
-
-
-def _collected(client, session, lab, **kwargs):
-    sample = booked_sample(session, lab[0], **kwargs)
-    client.post(f"/api/v1/samples/{sample.code}/events", json={"type": "collected"}, headers=bearer(lab[1]))
-    return sample
+from tests.support.factories import (
+    HUAXIA_PLATINUM,
+    IDENTIFILER,
+    bearer,
+    booked_sample,
+    collected_sample,
+    genotypes,
+)
 
 
 def _put(client, secret, code, profile, **extra):
@@ -27,7 +28,7 @@ def _actions(session) -> list[str]:
 
 
 def test_a_new_profile_is_201_linked_to_its_person_and_case_and_audited(client, session, lab):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     typed = {m: a for m, a in genotypes(HUAXIA_PLATINUM, 1, "female").items() if m not in ("vWA", "Penta E")}
     profile = typed | {"VWA": ["17", "14"], "PENTA_E": ["12"]}
     answer = _put(client, lab[1], sample.code, profile)
@@ -50,7 +51,7 @@ def test_a_new_profile_is_201_linked_to_its_person_and_case_and_audited(client, 
 def test_the_same_profile_again_is_200_and_a_different_one_is_409_unless_replaced_with_a_reason(
     client, session, lab
 ):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     first = _put(client, lab[1], sample.code, genotypes(HUAXIA_PLATINUM, 1, "female")).get_json()["profile"]
     again = _put(client, lab[1], sample.code, genotypes(HUAXIA_PLATINUM, 1, "female"))
     assert again.status_code == 200
@@ -73,6 +74,35 @@ def test_the_same_profile_again_is_200_and_a_different_one_is_409_unless_replace
     assert "profile.replace" in _actions(session)
 
 
+def test_the_same_profile_with_markers_and_alleles_in_another_order_is_200_unchanged(client, session, lab):
+    sample = collected_sample(client, session, lab)
+    typed = genotypes(HUAXIA_PLATINUM, 7, "female")
+    first = _put(client, lab[1], sample.code, typed).get_json()["profile"]
+    shuffled = {m: list(reversed(a)) for m, a in reversed(typed.items())}
+    assert list(shuffled) != list(typed) and any(shuffled[m] != typed[m] for m in typed)
+    # Sent as written (the test client's json= would sort the keys): the markers really arrive in another order.
+    body = json.dumps({"kit": "Huaxia Platinum", "genotypes": shuffled})
+    again = client.put(f"/api/v1/samples/{sample.code}/profile", data=body, content_type="application/json",
+                       headers=bearer(lab[1]))  # fmt: skip
+    assert again.status_code == 200
+    assert again.get_json()["outcome"] == "unchanged" and again.get_json()["profile"] == first
+    assert session.scalar(sa.select(sa.func.count()).select_from(DnaProfile)) == 1
+    assert "profile.replace" not in _actions(session)
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_replace_with_a_blank_reason_is_refused_and_the_profile_kept(client, session, lab, blank):
+    sample = collected_sample(client, session, lab)
+    first = _put(client, lab[1], sample.code, genotypes(HUAXIA_PLATINUM, 1, "female")).get_json()["profile"]
+    answer = _put(client, lab[1], sample.code, genotypes(HUAXIA_PLATINUM, 2), replace=True, reason=blank)
+    assert answer.status_code == 422
+    error = answer.get_json()["error"]
+    assert error["code"] == "reason_required" and "reason" in error["message"]
+    current = session.scalars(sa.select(DnaProfile).where(DnaProfile.replaced_at.is_(None))).one()
+    assert current.id == first and session.scalar(sa.select(sa.func.count()).select_from(DnaProfile)) == 1
+    assert "profile.replace" not in _actions(session)
+
+
 BAD = [
     ({"D99Z1": ["12", "13"]}, "unknown_marker"),
     ({"D8S1179": ["12", "Q"]}, "bad_allele"),
@@ -84,7 +114,7 @@ BAD = [
 
 @pytest.mark.parametrize(("change", "code"), BAD)
 def test_a_wrong_profile_is_refused_with_its_reason_and_nothing_is_stored(client, session, lab, change, code):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     profile = {
         m: a for m, a in genotypes(HUAXIA_PLATINUM, 3, "female").items() if m not in ("vWA", "D8S1179")
     } | change
@@ -95,7 +125,7 @@ def test_a_wrong_profile_is_refused_with_its_reason_and_nothing_is_stored(client
 
 
 def test_a_marker_repeated_as_the_same_json_key_is_refused(client, session, lab):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     profile = json.dumps({"kit": "Identifiler", "genotypes": genotypes(IDENTIFILER, 4)})
     doubled = profile.replace('"D8S1179":', '"D8S1179": ["8", "9"], "D8S1179":', 1)
     answer = client.put(f"/api/v1/samples/{sample.code}/profile", data=doubled, content_type="application/json",
@@ -104,7 +134,7 @@ def test_a_marker_repeated_as_the_same_json_key_is_refused(client, session, lab)
 
 
 def test_too_few_markers_is_refused_and_the_minimum_is_configurable(app, client, session, lab):
-    sample = _collected(client, session, lab)
+    sample = collected_sample(client, session, lab)
     eleven = dict(list(genotypes(IDENTIFILER, 5, "female").items())[:11])
     answer = _put(client, lab[1], sample.code, eleven)
     assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "too_few_markers"
@@ -119,7 +149,7 @@ def test_a_profile_needs_the_sample_collected_and_the_consents_on_record(client,
     assert (
         not_collected.status_code == 409 and not_collected.get_json()["error"]["code"] == "custody_conflict"
     )
-    sample = _collected(client, session, lab, phone="+8613800000002")
+    sample = collected_sample(client, session, lab, phone="+8613800000002")
     consents = session.scalars(sa.select(Consent).where(
         Consent.case_id == sample.case_id, Consent.scope == ConsentScope.DATA_PROCESSING)).all()  # fmt: skip
     assert consents

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from intake.cases.found_children import register_found_child
 from intake.labs.keys import revoke_key
 from intake.models import AuditEvent, Case, CustodyEvent, LinkCode, Sample, SampleSource, Sex
-from tests.labapi.factories import IDENTIFILER, bearer, booked_sample, genotypes
+from tests.support.factories import IDENTIFILER, bearer, booked_sample, genotypes
 
 WALK_IN = {"source": "reporting_parent", "role": "father", "sex": "male"}
 

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from intake.labs.appointments import book
 from intake.models import Booking, BookingStatus, Case, LabDay, Person, Role, SampleSource
 from intake.platform.errors import ConflictError
-from tests.labs.factories import TODAY, make_case, make_lab
 from tests.support.concurrency import run_together
+from tests.support.factories import TODAY, make_case, make_lab
 
 MONDAY = date(2026, 11, 30)
 SOURCE = SampleSource.REPORTING_PARENT

@@ -22,8 +22,8 @@ from intake.models import (
 )
 from intake.platform.codes import insert_with_unique_code, is_valid_sample_code
 from intake.platform.errors import ConflictError, ConsentRequiredError, InputError, SlotFullError
-from tests.labs.factories import TODAY, make_case, make_lab
 from tests.support.concurrency import run_together
+from tests.support.factories import TODAY, make_case, make_lab
 
 MONDAY = date(2026, 11, 30)
 SOURCE = SampleSource.REPORTING_PARENT

@@ -17,8 +17,7 @@ from intake.cli.lab_keys import make_labs_group_with_keys
 from intake.labs.errors import ForbiddenError
 from intake.labs.keys import authenticate, key_hash
 from intake.models import Case, FoundChild, LabKey, Person, Role, Sample, SampleSource, Sex
-from tests.labapi.factories import IDENTIFILER, genotypes
-from tests.labs.factories import make_lab
+from tests.support.factories import IDENTIFILER, genotypes, make_lab
 from tests.test_cli import REUNITE, _env, _free_port
 
 

@@ -11,8 +11,7 @@ from intake.labs.appointments import cancel, reschedule
 from intake.labs.errors import CustodyError, ForbiddenError
 from intake.models import Booking, CustodyEvent, CustodyEventType, CustodyState, Sample, SampleStatus
 from intake.samples.custody import append_event, custodian_lab_id, custody_events, derive_state, require_lab
-from tests.labapi.factories import MONDAY, TODAY, booked_sample
-from tests.labs.factories import make_lab
+from tests.support.factories import MONDAY, TODAY, booked_sample, make_lab
 
 E = CustodyEventType
 

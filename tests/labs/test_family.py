@@ -8,16 +8,9 @@ import sqlalchemy as sa
 from intake.cases.family import JoinOutcome, add_relative, join_case
 from intake.cases.pins import MAX_FAILURES_PER_CONTACT_HOUR
 from intake.labs.walkins import LinkOutcome, link_walk_in
-from intake.models import AuditEvent, Channel, Contact, Person, Role
+from intake.models import AuditEvent, Person, Role
 from intake.platform.errors import InputError
-from tests.labs.factories import make_case
-
-
-def _contact(session, phone):
-    contact = Contact(channel=Channel.SMS, address=phone)
-    session.add(contact)
-    session.flush()
-    return contact
+from tests.support.factories import make_case, sms_contact
 
 
 def _wrong(pin: str) -> str:
@@ -26,7 +19,7 @@ def _wrong(pin: str) -> str:
 
 def test_the_other_parent_joins_with_the_reference_and_pin_once(session):
     case = make_case(session)
-    father = _contact(session, "+8613900000001")
+    father = sms_contact(session, "+8613900000001")
     typed = " ".join(case.reference.lower().split("-"))  # "mc 2026 4f7k2q", as a phone keyboard gives it
     joined = join_case(session, father, typed, case.pin, Role.FATHER)
     assert joined.outcome is JoinOutcome.JOINED
@@ -38,7 +31,7 @@ def test_the_other_parent_joins_with_the_reference_and_pin_once(session):
 
 def test_wrong_pins_and_unknown_cases_lock_the_contact_out_of_join_and_link(session):
     case = make_case(session)
-    guesser = _contact(session, "+8613900000002")
+    guesser = sms_contact(session, "+8613900000002")
     outcomes = [join_case(session, guesser, case.reference, _wrong(case.pin), Role.FATHER).outcome
                 for _ in range(MAX_FAILURES_PER_CONTACT_HOUR - 1)]  # fmt: skip
     outcomes.append(join_case(session, guesser, "MC-2026-ZZZZZZ", case.pin, Role.FATHER).outcome)
@@ -59,4 +52,4 @@ def test_relatives_are_added_with_their_relationship_to_the_child_as_role(sessio
     with pytest.raises(InputError):
         add_relative(session, case, Role.OFFICER, actor="contact:1")
     with pytest.raises(InputError):
-        join_case(session, _contact(session, "+8613900000003"), case.reference, case.pin, Role.CHILD)
+        join_case(session, sms_contact(session, "+8613900000003"), case.reference, case.pin, Role.CHILD)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from intake.labs.directory import appointments as appointments
+from intake.labs import appointments
 from intake.labs.directory import free_days, load_demo_labs
 from intake.labs.slots import HORIZON_INFO_KEY, horizon_of
 from intake.models import SampleSource
@@ -15,7 +15,7 @@ from intake.platform.settings import Settings
 from intake.runtime import Runtime
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript
-from tests.labs.factories import TODAY, make_case, make_lab
+from tests.support.factories import TODAY, make_case, make_lab
 
 EVERY_DAY = "1,2,3,4,5,6,7"
 

@@ -11,7 +11,7 @@ from intake.labs.directory import DEMO_LABS, import_labs, load_demo_labs
 from intake.labs.directory_import import set_active
 from intake.models import AuditEvent, Lab
 from intake.platform.errors import InputError
-from tests.labs.factories import import_errors
+from tests.labs.helpers import import_errors
 
 HEADER = "name,province,city,address,latitude,longitude,phone,opening_days,opening_hours,daily_capacity"
 ROW = "A实验室,广东省,广州,路1号,23.1,113.2,020-1,1-5,09:00-17:00,10"

@@ -20,7 +20,8 @@ from intake.labs.directory import (
 from intake.labs.slots import china_today
 from intake.models import AuditEvent, Lab, LabDay
 from intake.platform.errors import InputError
-from tests.labs.factories import TODAY, import_errors, make_lab
+from tests.labs.helpers import import_errors
+from tests.support.factories import TODAY, make_lab
 
 HEADER = "name,province,city,address,latitude,longitude,phone,opening_days,opening_hours,daily_capacity\n"
 

@@ -16,7 +16,7 @@ from intake.labs.directory import (
 )
 from intake.models import Lab
 from intake.platform.errors import InputError
-from tests.labs.factories import TODAY
+from tests.support.factories import TODAY
 
 HEADER = (
     "name,province,city,address,latitude,longitude,phone,opening_days,opening_hours,daily_capacity,city_en\n"

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from intake.cli.labs import make_labs_group
-from intake.labs.directory import appointments as appointments
+from intake.labs import appointments
 from intake.labs.directory import find_labs, load_demo_labs
 from intake.models import Lab, SampleSource
 from intake.platform.errors import NotFoundError
@@ -15,7 +15,7 @@ from intake.platform.settings import Settings
 from intake.runtime import Runtime
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import run_transcript
-from tests.labs.factories import TODAY, make_case
+from tests.support.factories import TODAY, make_case
 
 REAL = (
     "name,province,city,address,latitude,longitude,phone,opening_days,opening_hours,daily_capacity,name_en\n"

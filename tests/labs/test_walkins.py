@@ -12,7 +12,6 @@ from intake.models import (
     Channel,
     Consent,
     ConsentScope,
-    Contact,
     LinkAttempt,
     LinkCode,
     Person,
@@ -23,19 +22,11 @@ from intake.models import (
 )
 from intake.platform.codes import ALPHABET, check_character
 from intake.samples.progress import case_sample_progress
-from tests.labapi.factories import IDENTIFILER, genotypes
-from tests.labs.factories import make_case, make_lab
-
-
-def _contact(session, phone):
-    contact = Contact(channel=Channel.SMS, address=phone)
-    session.add(contact)
-    session.flush()
-    return contact
+from tests.support.factories import IDENTIFILER, genotypes, make_case, make_lab, sms_contact
 
 
 def _family(session, phone="+8613800000001", data_consent=True):
-    contact = _contact(session, phone)
+    contact = sms_contact(session, phone)
     case = make_case(session, consent=False)
     case.reported_by_contact_id = contact.id
     scopes = [ConsentScope.DNA_SAMPLING] + ([ConsentScope.DATA_PROCESSING] if data_consent else [])
@@ -87,7 +78,7 @@ def test_a_walk_in_links_to_the_contacts_own_case_once(session):
 
 def test_a_sample_taken_for_another_case_needs_that_cases_pin(session):
     _owner, case = _family(session)
-    father = _contact(session, "+8613900000002")
+    father = sms_contact(session, "+8613900000002")
     sample, code = _walk_in(session, make_lab(session), case=case)
     assert link_walk_in(session, father, code).outcome is LinkOutcome.NEED_PIN
     wrong = "000000" if case.pin != "000000" else "111111"
@@ -110,7 +101,7 @@ def test_a_case_without_every_consent_cannot_take_a_walk_in(session):
 
 def test_a_contact_without_a_case_or_with_several_cannot_link_without_an_officer(session):
     lab = make_lab(session)
-    stranger = _contact(session, "+8613900000003")
+    stranger = sms_contact(session, "+8613900000003")
     _sample, code = _walk_in(session, lab)
     assert link_walk_in(session, stranger, code).outcome is LinkOutcome.NO_CASE
     contact, _case = _family(session, "+8613900000004")
@@ -125,16 +116,16 @@ def test_wrong_pins_lock_the_code(session):
     sample, code = _walk_in(session, make_lab(session), case=case)
     wrong = "000000" if case.pin != "000000" else "111111"
     for n in range(5):
-        other = _contact(session, f"+86139000001{n:02d}")
+        other = sms_contact(session, f"+86139000001{n:02d}")
         assert link_walk_in(session, other, code, pin=wrong).outcome is LinkOutcome.WRONG_PIN
-    last = _contact(session, "+8613900000199")
+    last = sms_contact(session, "+8613900000199")
     assert link_walk_in(session, last, code, pin=case.pin).outcome is LinkOutcome.LOCKED
     assert sample.person_id is None
 
 
 def test_guessing_is_locked_out_per_contact_and_in_total_and_every_attempt_is_audited(session):
     _walk_in(session, make_lab(session))
-    guesser = _contact(session, "+8613900000005")
+    guesser = sms_contact(session, "+8613900000005")
     outcomes = [
         link_walk_in(session, guesser, _wrong_code()).outcome
         for _ in range(MAX_FAILURES_PER_CONTACT_HOUR + 1)
@@ -142,8 +133,8 @@ def test_guessing_is_locked_out_per_contact_and_in_total_and_every_attempt_is_au
     assert outcomes[:-1] == [LinkOutcome.WRONG_CODE] * MAX_FAILURES_PER_CONTACT_HOUR
     assert outcomes[-1] is LinkOutcome.LOCKED
     for n in range(MAX_FAILURES_PER_HOUR):  # many phone numbers, a few guesses each
-        link_walk_in(session, _contact(session, f"+86137{n:08d}"), _wrong_code())
-    fresh = _contact(session, "+8613900000006")
+        link_walk_in(session, sms_contact(session, f"+86137{n:08d}"), _wrong_code())
+    fresh = sms_contact(session, "+8613900000006")
     assert link_walk_in(session, fresh, _wrong_code()).outcome is LinkOutcome.LOCKED
     attempts = session.scalar(sa.select(sa.func.count()).select_from(LinkAttempt))
     failures = session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "link.failure"))

@@ -7,8 +7,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.labapi.conftest import app, client  # noqa: F401 - the lab API on the test database
-from tests.labapi.factories import lab_with_key
 from tests.matching_service.world import World
+from tests.support.factories import lab_with_key
 
 
 @pytest.fixture

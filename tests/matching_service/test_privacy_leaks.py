@@ -17,8 +17,7 @@ from intake.models import AuditEvent, Case, Channel, Contact, Person, Role, Samp
 from matching.profiles import Profile
 from matching.service import Worker
 from tests.dialogue import transcripts as t
-from tests.labapi.factories import MONDAY
-from tests.labs.factories import TODAY
+from tests.support.factories import MONDAY, TODAY
 
 PHONE = "+8613800138000"
 NAMES = ("Li Ming", "Wang Wei")  # the child and the reporting father in t.REPORT_EN

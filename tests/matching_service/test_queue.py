@@ -172,8 +172,8 @@ def test_a_profile_on_too_few_shared_markers_is_never_a_candidate(world, kit_siz
 
 
 def test_a_genemapper_import_queues_the_samples_it_stored_and_none_it_refused(world):
-    from tests.labapi.factories import bearer
     from tests.labapi.genemapper_files import table
+    from tests.support.factories import bearer
 
     family = world.family(Role.MOTHER, Role.FATHER)
     good = {m: list(g) for m, g in world.person("female").genotypes.items()}

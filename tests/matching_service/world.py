@@ -12,12 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.cases.found_children import register_found_child
-from intake.labs.appointments import book, sample_for
 from intake.models import (
     Candidate,
     CandidateStatus,
-    Channel,
-    Contact,
     MatchFlag,
     Person,
     Role,
@@ -28,8 +25,15 @@ from intake.models import (
 from matching.frequencies import FrequencyTable
 from matching.profiles import Profile
 from matching.simulate import child_of, random_profile
-from tests.labapi.factories import HUAXIA_PLATINUM, MONDAY, bearer
-from tests.labs.factories import TODAY, make_case
+from tests.support.factories import (
+    HUAXIA_PLATINUM,
+    TODAY,
+    bearer,
+    book_sample,
+    collect,
+    make_case,
+    sms_contact,
+)
 
 TABLE = FrequencyTable.default()
 KIT = tuple(m for m in HUAXIA_PLATINUM if m in TABLE.loci)  # 23 STRs of a current Chinese kit
@@ -55,9 +59,7 @@ class World:
     def family(self, *roles: Role, source: SampleSource = SampleSource.REPORTING_PARENT) -> Family:
         """A case reported by SMS by the first role's person, with a booked sample for each role."""
         with self.factory() as session:
-            contact = Contact(channel=Channel.SMS, address=f"+86{next(self.phones)}")
-            session.add(contact)
-            session.flush()
+            contact = sms_contact(session, f"+86{next(self.phones)}")
             case = make_case(session)  # both consents recorded
             case.reported_by_contact_id = contact.id
             family = Family(case.id, contact.id)
@@ -65,11 +67,9 @@ class World:
                 person = Person(case_id=case.id, role=role, contact_id=contact.id)
                 session.add(person)
                 session.flush()
-                booking = book(session, case=case, lab_id=self.lab_id, day=MONDAY, today=TODAY, person=person,
-                               contact=contact, source=source, actor="test")  # fmt: skip
-                sample = sample_for(session, booking)
-                assert sample is not None
-                family.codes[role.value] = sample.code
+                family.codes[role.value] = book_sample(
+                    session, case, self.lab_id, person, contact, source
+                ).code
             session.commit()
         for code in family.codes.values():
             self.collected(code)
@@ -111,9 +111,7 @@ class World:
 
     # -- the lab ---------------------------------------------------------------------------------------------
     def collected(self, code: str) -> None:
-        answer = self.client.post(f"/api/v1/samples/{code}/events", json={"type": "collected"},
-                                  headers=bearer(self.secret))  # fmt: skip
-        assert answer.status_code in (200, 201), answer.get_json()
+        collect(self.client, self.secret, code)
 
     def upload(
         self, code: str, profile: Profile, *, amelogenin: tuple[str, ...] | None = None, **extra: object

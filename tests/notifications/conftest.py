@@ -22,8 +22,7 @@ from intake.models import Channel, Contact, Lab, Person, Role
 from intake.platform import clock
 from intake.platform.settings import Settings
 from notifications.worker import Worker
-from tests.labapi.factories import SampleRef, booked_sample
-from tests.labs.factories import make_lab
+from tests.support.factories import SampleRef, booked_sample, make_lab
 from tests.support.fake_telegram_send import BOT_TOKEN, FakeTelegramSend
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from tests.support.webapp import replace_settings

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from intake.models import Contact, Notification
 from intake.outbox.queue import notify_family
-from tests.labapi.factories import SampleRef
+from tests.support.factories import SampleRef
 
 
 def contact_of(session: Session, address: str) -> Contact:

@@ -37,7 +37,7 @@ def test_a_queued_message_is_sent_once_with_its_idempotency_key(session, family,
 
 
 def test_provider_down_then_back_delivers_each_message_once(session, family, lab, make_worker, fake_twilio):
-    from tests.labapi.factories import booked_sample
+    from tests.support.factories import booked_sample
 
     other = booked_sample(session, lab, phone="+8613800000002")
     queue_received(session, family)

@@ -13,7 +13,7 @@ from sms.segments import segment_count
 from tests.dialogue import transcripts as t
 from tests.dialogue.helpers import check_turn
 from tests.dialogue.transcripts import Turn
-from tests.labapi.factories import HUAXIA_PLATINUM, bearer, genotypes
+from tests.support.factories import HUAXIA_PLATINUM, bearer, genotypes
 from tests.support.twilio import Phone
 
 BOOK_IN_GUANGZHOU: list[Turn] = [

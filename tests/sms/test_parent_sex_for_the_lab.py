@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from intake.models import Case, Person, Role, Sample, Sex
 from tests.dialogue import transcripts as t
-from tests.labapi.factories import HUAXIA_PLATINUM, bearer, genotypes
 from tests.sms.test_family_path_sms import BOOK_IN_GUANGZHOU, _lab_key, _other, _play
+from tests.support.factories import HUAXIA_PLATINUM, bearer, genotypes
 
 
 def test_parents_booked_by_sms_are_checked_against_amelogenin(phone, client, session):

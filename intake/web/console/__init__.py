@@ -7,7 +7,9 @@ logins (Flask-Login), CSRF (Flask-WTF), the login rate limit (Flask-Limiter) and
 
 import intake.web.console.accounts  # noqa: F401 - its routes join the blueprint
 import intake.web.console.candidates  # noqa: F401 - its routes join the blueprint
+import intake.web.console.merge  # noqa: F401 - its routes join the blueprint
 import intake.web.console.pages  # noqa: F401 - its routes join the blueprint
+import intake.web.console.periods  # noqa: F401 - its filters join the blueprint
 import intake.web.console.register  # noqa: F401 - its routes join the blueprint
 from intake.web.console.app import bp
 

@@ -24,6 +24,7 @@ from intake.models import (
     Case,
     DecisionKind,
     Lab,
+    LineageEvidence,
     MatchFlag,
     Officer,
     ReviewState,
@@ -31,12 +32,12 @@ from intake.models import (
     SampleLink,
     audit,
 )
-from intake.places.provinces import provinces_of
+from intake.places.scope import candidates_clause, flags_clause, in_province
 from intake.platform.errors import ReuniteError
 from intake.platform.i18n import CHINESE, N_
-from intake.web.console.access import cases_in_province, may_see
 from intake.web.console.app import bp, db, label, language, login_required, officer, render, t
-from intake.web.console.paging import paginate, paginate_ids
+from intake.web.console.lineage import lineage_of, rank_lr
+from intake.web.console.paging import paginate
 
 BANDS = ("candidate", "inconclusive", "excluded", "not_enough_markers")
 MEANINGS = {
@@ -74,15 +75,10 @@ def _state_column() -> Any:
     )
 
 
-def _in_province(province: str) -> Any:
-    ids = cases_in_province(province)
-    return sa.or_(Candidate.child_case_id.in_(ids), Candidate.family_case_id.in_(ids))
-
-
 def _may_see(me: Officer, candidate: Candidate) -> bool:
-    s = db()
-    cases = [s.get(Case, candidate.child_case_id), s.get(Case, candidate.family_case_id)]
-    return any(c is not None and may_see(s, me, c) for c in cases)
+    """The scope's rule for one candidate (intake.scope.candidates_clause), asked of the database."""
+    query = sa.select(Candidate.id).where(Candidate.id == candidate.id, candidates_clause(me))
+    return db().scalar(query) is not None
 
 
 @bp.get("/candidates")
@@ -95,13 +91,17 @@ def candidates() -> ResponseReturnValue:
     if chosen["status"] and chosen["status"] not in STATES:
         abort(400, f"unknown status {chosen['status'][:32]!r}")
     state = _state_column().label("state")
-    query = sa.select(Candidate, state).outerjoin(
-        CandidateReview, CandidateReview.candidate_id == Candidate.id
+    query = (
+        sa.select(Candidate, state)
+        .outerjoin(CandidateReview, CandidateReview.candidate_id == Candidate.id)
+        .outerjoin(LineageEvidence, LineageEvidence.candidate_id == Candidate.id)
     )
-    if not me.national:
-        query = query.where(_in_province(str(me.province)))
+    query = query.where(candidates_clause(me))
     if chosen["province"]:
-        query = query.where(_in_province(chosen["province"]))
+        query = query.where(
+            sa.or_(in_province(chosen["province"], Candidate.child_case_id),
+                   in_province(chosen["province"], Candidate.family_case_id))
+        )  # fmt: skip
     if chosen["band"]:
         query = query.where(Candidate.band == chosen["band"])
     if chosen["status"]:
@@ -109,9 +109,7 @@ def candidates() -> ResponseReturnValue:
     if chosen["q"]:  # a case reference of either side
         case = sa.select(Case.id).where(Case.reference == chosen["q"].upper())
         query = query.where(sa.or_(Candidate.child_case_id.in_(case), Candidate.family_case_id.in_(case)))
-    query = query.order_by(
-        Candidate.log10_lr.desc().nulls_last(), Candidate.created_at.desc(), Candidate.id.desc()
-    )
+    query = query.order_by(rank_lr().desc().nulls_last(), Candidate.created_at.desc(), Candidate.id.desc())
     paged = paginate(s, query, scalars=False)
     rows = paged.rows
     refs = _references([c.child_case_id for c, _ in rows] + [c.family_case_id for c, _ in rows])
@@ -234,6 +232,7 @@ def candidate_page(candidate_id: int) -> ResponseReturnValue:
     age = found_person_age(s, candidate)
     own_wish = needs_own_wish(s, candidate)
     audit(s, me.actor, "candidate.view", "candidate", candidate.id)
+    lineage = lineage_of(s, me.actor, candidate)
     s.commit()
     evidence = list(candidate.evidence or [])
     bars, height = chart(evidence)
@@ -244,7 +243,7 @@ def candidate_page(candidate_id: int) -> ResponseReturnValue:
         lr_words=lr_in_words(candidate.log10_lr, language()), proposer=rejection_proposer(s, candidate),
         ticks=ticks(),
         roles=roles, bars=bars, height=height, width=CHART_WIDTH, zero=LABEL_WIDTH + (CHART_WIDTH - LABEL_WIDTH) / 2,
-        age=age, own_wish=own_wish,
+        age=age, own_wish=own_wish, lineage=lineage, lr_of=combined_lr,
     )  # fmt: skip
 
 
@@ -297,18 +296,15 @@ def flags() -> ResponseReturnValue:
     chosen = {k: request.args.get(k, "").strip()[:32] for k in ("state", "kind")}
     if chosen["state"] and chosen["state"] not in ("open", "resolved"):
         abort(400, f"unknown state {chosen['state']!r}")
-    query = sa.select(
-        MatchFlag.id, MatchFlag.case_ids, MatchFlag.kind, MatchFlag.resolved_at.is_not(None)
-    ).order_by(MatchFlag.created_at.desc(), MatchFlag.id.desc())
-    rows = [(f, [int(i) for i in cs or []], kind, bool(done)) for f, cs, kind, done in s.execute(query)]
-    if not me.national:  # the cases of a flag are a list: filtered here, on ids only
-        provinces = provinces_of(s, sorted({i for _f, cs, _k, _d in rows for i in cs}))
-        rows = [r for r in rows if any(me.province in provinces.get(i, []) for i in r[1])]
-    kinds = sorted({kind for _f, _cs, kind, _d in rows})
-    ids = [f for f, _cs, kind, done in rows
-           if (not chosen["kind"] or kind == chosen["kind"])
-           and (not chosen["state"] or done == (chosen["state"] == "resolved"))]  # fmt: skip
-    paged = paginate_ids(s, MatchFlag, ids)
+    mine = flags_clause(me)
+    kinds = list(s.scalars(sa.select(MatchFlag.kind).where(mine).distinct().order_by(MatchFlag.kind)))
+    query = sa.select(MatchFlag).where(mine).order_by(MatchFlag.created_at.desc(), MatchFlag.id.desc())
+    if chosen["kind"]:
+        query = query.where(MatchFlag.kind == chosen["kind"])
+    if chosen["state"]:
+        done = MatchFlag.resolved_at.is_not(None)
+        query = query.where(done if chosen["state"] == "resolved" else sa.not_(done))
+    paged = paginate(s, query)
     found: list[MatchFlag] = paged.rows
     refs = _references(sorted({int(i) for f in found for i in (f.case_ids or [])}))
     audit(s, me.actor, "flag.list", "flag", None, shown=len(found), total=paged.total)
@@ -325,8 +321,7 @@ def resolve_flag_page(flag_id: int) -> ResponseReturnValue:
     flag = s.get(MatchFlag, flag_id)
     if flag is None:
         abort(404)
-    cases = [c for c in (s.get(Case, int(i)) for i in flag.case_ids or []) if c is not None]
-    if not me.national and not any(may_see(s, me, c) for c in cases):
+    if s.scalar(sa.select(MatchFlag.id).where(MatchFlag.id == flag.id, flags_clause(me))) is None:
         audit(s, me.actor, "flag.resolve_denied", "flag", flag.id)
         s.commit()
         abort(403)

@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, request, send_file
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import aliased
 
+from intake.cases.merge import followed
 from intake.models import (
     Attachment,
     AuditEvent,
@@ -47,10 +48,11 @@ from intake.models import (
     audit,
 )
 from intake.places.provinces import provinces_of
+from intake.places.scope import cases_clause, in_province, samples_clause
 from intake.platform.codes import is_valid_sample_code, normalise_sample_code
 from intake.platform.i18n import N_
 from intake.platform.photos import CONTENT_TYPE, read_photo
-from intake.web.console.access import require_case, visible
+from intake.web.console.access import require_case
 from intake.web.console.app import bp, db, label, login_required, officer, render, roles_required, t
 from intake.web.console.candidates import combined_lr
 from intake.web.console.paging import date_arg, day_end, day_start, page_list, paginate
@@ -85,11 +87,11 @@ def _provinces() -> list[str]:
 def dashboard() -> ResponseReturnValue:
     s, me = db(), officer()
     counts = dict(
-        s.execute(
-            visible(sa.select(Case), me).with_only_columns(Case.status, sa.func.count()).group_by(Case.status)
-        ).all()
+        s.execute(sa.select(Case.status, sa.func.count()).where(cases_clause(me)).group_by(Case.status)).all()
     )
-    recent = list(s.scalars(visible(sa.select(Case), me).order_by(Case.created_at.desc()).limit(10)))
+    recent = list(
+        s.scalars(sa.select(Case).where(cases_clause(me)).order_by(Case.created_at.desc()).limit(10))
+    )
     audit(s, me.actor, "console.dashboard", "case", None, shown=len(recent))
     s.commit()
     return render(
@@ -172,7 +174,9 @@ def case_query(me: Officer) -> tuple[sa.Select[Case], dict[str, str]]:
         abort(400, f"unknown source {chosen['source'][:32]!r}")
     if chosen["sort"] and chosen["sort"] not in SORTS:
         abort(400, f"unknown sort {chosen['sort'][:32]!r}")
-    query = _kind_filter(visible(sa.select(Case), me, chosen["province"] or None), chosen["kind"])
+    query = _kind_filter(sa.select(Case).where(cases_clause(me)), chosen["kind"])
+    if chosen["province"]:
+        query = query.where(in_province(chosen["province"]))
     if chosen["status"]:
         query = query.where(Case.status == CaseStatus(chosen["status"]))
     if chosen["source"]:
@@ -431,6 +435,12 @@ def case_page(reference: str) -> ResponseReturnValue:
     case = s.scalars(sa.select(Case).where(Case.reference == reference[:24].upper())).first()
     if case is None:
         abort(404)
+    if case.merged_into_id is not None:  # a linked report: its family and province are the kept case's
+        kept = followed(s, case)
+        require_case(s, me, kept)
+        flash(t(N_("Case %(other)s was linked into case %(keep)s as one family."), other=case.reference,
+                keep=kept.reference))  # fmt: skip
+        return redirect(url_for("console.case_page", reference=kept.reference))
     require_case(s, me, case)
     found = s.get(FoundChild, case.id)
     timeline = page_list(_timeline(case))
@@ -540,9 +550,7 @@ def samples() -> ResponseReturnValue:
         .outerjoin(booked_lab, booked_lab.id == LabDay.lab_id)
         .order_by(Sample.created_at.desc(), Sample.id.desc())
     )
-    if not me.national:
-        query = query.where(sa.or_(Lab.province == me.province,
-                                   sa.and_(Sample.lab_id.is_(None), booked_lab.province == me.province)))  # fmt: skip
+    query = query.where(samples_clause(me))
     if chosen["status"]:
         query = query.where(Sample.status == SampleStatus(chosen["status"]))
     if chosen["q"]:
@@ -557,9 +565,13 @@ def samples() -> ResponseReturnValue:
 @login_required
 def volunteers() -> ResponseReturnValue:
     s, me = db(), officer()
-    query = visible(sa.select(Case), me).where(
-        Case.id.in_(
-            sa.select(FoundChild.case_id).where(FoundChild.source == SampleSource.UNKNOWN_IDENTITY_CHILD)
+    query = (
+        sa.select(Case)
+        .where(cases_clause(me))
+        .where(
+            Case.id.in_(
+                sa.select(FoundChild.case_id).where(FoundChild.source == SampleSource.UNKNOWN_IDENTITY_CHILD)
+            )
         )
     )
     paged = paginate(s, query.order_by(Case.created_at.desc(), Case.id.desc()))

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from intake.cases.found_children import register_found_child
 from intake.models import Lab, Officer, Role, SampleSource, Sex
+from intake.places.scope import labs_clause
 from intake.platform.errors import ReuniteError
 from intake.platform.i18n import N_
 from intake.web.console.app import bp, db, login_required, officer, render, t
@@ -31,9 +32,9 @@ class FormError(ValueError):
 
 
 def _labs(me: Officer) -> list[Lab]:
-    query = sa.select(Lab).where(Lab.active.is_(True)).order_by(Lab.province, Lab.city, Lab.name)
-    if not me.national:
-        query = query.where(Lab.province == me.province)
+    query = (
+        sa.select(Lab).where(Lab.active.is_(True), labs_clause(me)).order_by(Lab.province, Lab.city, Lab.name)
+    )
     return list(db().scalars(query))
 
 

@@ -6,6 +6,7 @@ The routes are in `samples` and `imports`, the request and response models in `s
 
 import intake.web.labapi.imports  # noqa: F401 - its routes join the blueprint
 import intake.web.labapi.samples  # noqa: F401 - its routes join the blueprint
+import intake.web.labapi.ystr  # noqa: F401 - its routes join the blueprint
 from intake.web.labapi.api import bp
 
 __all__ = ["bp"]

@@ -28,6 +28,7 @@ from intake.web.support import json_error, runtime, status_of
 
 log = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = {"openapi_document"}
+FILE_ENDPOINTS = {"import_genemapper", "import_genemapper_y"}  # their body is a GeneMapper file, not JSON
 UNAUTHENTICATED = {"unknown_key", "revoked_key", "expired_key", "no_key"}
 
 
@@ -91,10 +92,14 @@ def actor() -> str:
     return f"labkey:{lab_key().id}"
 
 
+def _endpoint() -> str:
+    return (request.endpoint or "").rsplit(".", 1)[-1]
+
+
 def _authenticate() -> Response | None:
     if request.endpoint and request.endpoint.rsplit(".", 1)[-1] in PUBLIC_ENDPOINTS:
         return None
-    if request.endpoint and request.endpoint.endswith("import_genemapper"):
+    if _endpoint() in FILE_ENDPOINTS:
         request.max_content_length = int(setting("LAB_API_MAX_IMPORT_BYTES"))
     token = _bearer()
     if token is None:
@@ -107,8 +112,7 @@ def _readable_json() -> Response | None:
     # The body of every JSON route is read here, whatever its Content-Type says. curl's `-d @profile.json` sends
     # it as application/x-www-form-urlencoded, and spectree then sees no JSON at all: a body that parses as JSON
     # is taken as JSON; one that does not is refused with the reason (400 if it said JSON, else 415).
-    endpoint = (request.endpoint or "").rsplit(".", 1)[-1]
-    if request.method not in ("POST", "PUT", "PATCH") or endpoint in PUBLIC_ENDPOINTS | {"import_genemapper"}:
+    if request.method not in ("POST", "PUT", "PATCH") or _endpoint() in PUBLIC_ENDPOINTS | FILE_ENDPOINTS:
         return None
     data = request.get_data()  # over the size limit: 413 (`_too_large`)
     try:
@@ -135,7 +139,7 @@ def _too_large(_exc: Exception) -> Response:
     message = N_("The body is larger than %(limit)s bytes, the limit of this request (%(what)s).")
     what = (
         _("a GeneMapper file: REUNITE_LAB_API_MAX_IMPORT_BYTES")
-        if (request.endpoint or "").endswith("import_genemapper")
+        if _endpoint() in FILE_ENDPOINTS
         else _("a JSON body: 64 KB")
     )
     return json_error(413, render(message, {"limit": limit, "what": what}), "too_large")

@@ -9,7 +9,7 @@ from flask import Response as FlaskResponse
 from flask import jsonify, request
 from spectree import Response
 
-from intake.labs.genemapper_import import import_genotypes_table
+from intake.labs.genemapper_import import SampleAnswer, import_genotypes_table
 from intake.web.labapi.api import PREFIX, bp, spec
 from intake.web.labapi.context import actor, lab_key, render, session, setting
 from intake.web.labapi.schemas import ErrorOut, ImportOut, ImportQuery, ImportSample
@@ -35,6 +35,11 @@ def import_genemapper(query: ImportQuery) -> tuple[ImportOut, int]:
         min_markers=int(setting("LAB_API_MIN_MARKERS")),
     )  # fmt: skip
     s.commit()
+    return import_out(answers), 200
+
+
+def import_out(answers: list[SampleAnswer]) -> ImportOut:
+    """Return the API's answer to an import: each sample's outcome in the reader's language, and the counts."""
     samples = [
         ImportSample.model_validate(
             {
@@ -53,13 +58,14 @@ def import_genemapper(query: ImportQuery) -> tuple[ImportOut, int]:
         for a in answers
     ]
     counts = {k: sum(a.status == k for a in answers) for k in ("stored", "unchanged", "refused", "skipped")}
-    return ImportOut(samples=samples, **counts), 200
+    return ImportOut(samples=samples, **counts)
 
 
 @bp.get("/openapi.json")
 def openapi_document() -> FlaskResponse:
     """Return the OpenAPI 3 document of the lab API, generated from the models that validate the requests."""
     document = copy.deepcopy(spec.spec)
-    # The import's body is a file, which spectree's models do not describe: add it to the generated operation.
-    document["paths"][f"{PREFIX}/imports/genemapper"]["post"]["requestBody"] = TABLE_BODY
+    # An import's body is a file, which spectree's models do not describe: add it to the generated operations.
+    for path in (f"{PREFIX}/imports/genemapper", f"{PREFIX}/imports/genemapper/y-str"):
+        document["paths"][path]["post"]["requestBody"] = TABLE_BODY
     return jsonify(document)

@@ -133,8 +133,8 @@ def post_event(code: str, json: EventIn) -> tuple[SampleOut, int]:
     return out, 201 if len(out.events) > before else 200
 
 
-def _duplicate_marker() -> str | None:
-    # JSON objects may repeat a key and parsers keep the last: a marker typed twice must not pass unnoticed.
+def duplicate_marker() -> str | None:
+    """Return a marker (or locus) a JSON body names twice: parsers keep the last, so it must not pass unnoticed."""
     found: list[str] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -156,7 +156,7 @@ def _duplicate_marker() -> str | None:
 )  # fmt: skip
 def put_profile(code: str, json: ProfileIn) -> tuple[ProfileOut, int]:
     """Store the sample's STR profile: 201 when new, 200 for the same profile again, 409 for a different one."""
-    twice = _duplicate_marker()
+    twice = duplicate_marker()
     if twice is not None:
         raise ProfileRejectedError("marker_twice", N_("Marker %(marker)s is typed twice."), marker=twice)
     s = session()
