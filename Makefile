@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run chat test lint check-migrations check-catalogs setup setup-test bench bench-sms bench-recall bench-pedigree bench-search load fault-notifications clean
+.PHONY: run chat test lint check-migrations check-catalogs docs-config setup setup-test bench bench-sms bench-recall bench-pedigree bench-search load fault-notifications clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ lint: setup-test
 
 check-migrations: setup-test
 	REUNITE_DATA_DIR=$$(mktemp -d) sh -c '$(BIN)/alembic upgrade head && $(BIN)/alembic check'
+
+docs-config: setup-test  # docs/configuration.md from the settings tree (tests/test_settings.py checks they agree)
+	$(BIN)/python -m intake.platform.settings.table > docs/configuration.md
 
 check-catalogs: setup-test
 	$(BIN)/pybabel compile --statistics -d intake/locale -D messages

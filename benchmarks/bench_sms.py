@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import dataclasses
 import platform
 import pstats
 import statistics
@@ -74,14 +73,14 @@ def main() -> int:
     profile = cProfile.Profile() if args.profile else None
 
     with tempfile.TemporaryDirectory() as data_dir:
-        env = {"REUNITE_DATA_DIR": data_dir}
+        env = {
+            "REUNITE_DATA_DIR": data_dir,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        }
         if args.database_url:
             env["DATABASE_URL"] = args.database_url
-        settings = dataclasses.replace(
-            Settings.from_env(env, load_dotenv_file=False),
-            twilio_auth_token=AUTH_TOKEN,
-            public_base_url=PUBLIC_BASE_URL,
-        )
+        settings = Settings.from_env(env, load_dotenv_file=False)
         rt = Runtime.start(settings)
         app = create_app(rt=rt)
         client = app.test_client()

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import parse_qs
 
-from benchmarks.local_http import Answer, LocalServer
+from benchmarks.local_http import Answer, LocalServer, form_or_json
 
 # The fakes' own credentials: nothing real, and nothing shared with the tests' fakes.
 ACCOUNT_SID = "AC" + "1" * 32
@@ -232,7 +232,7 @@ class FaultTwilio(FaultProvider):
 
 @dataclass
 class FaultTelegram(FaultProvider):
-    """Telegram's Bot API sendMessage (POST /bot<token>/sendMessage, JSON) under the phases."""
+    """Telegram's Bot API sendMessage (POST /bot<token>/sendMessage, a form or JSON) under the phases."""
 
     channel = "telegram"
 
@@ -240,7 +240,7 @@ class FaultTelegram(FaultProvider):
         if path != f"/bot{BOT_TOKEN}/sendMessage":
             return None
         try:
-            data = json.loads(body)
+            data = form_or_json(headers, body)
             return str(data["chat_id"]), str(data["text"]), None
         except (ValueError, KeyError, TypeError):
             return None

@@ -5,11 +5,13 @@ It can be stopped and started again on the same port, so a test sees a provider 
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 # (status, headers, body) from the handler of one request
 Answer = tuple[int, dict[str, str], bytes]
@@ -71,3 +73,15 @@ class LocalServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+def form_or_json(headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """Read a request's fields: JSON when it says so, else a form (python-telegram-bot posts forms); ValueError
+    when neither can be read."""
+    kind = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if kind.startswith("application/json"):
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return data
+    return dict(parse_qsl(body.decode("utf-8"), strict_parsing=True))

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.labs.slots import HORIZON_INFO_KEY
 from intake.platform import crypto, schema
 from intake.platform.db import make_engine, make_session_factory
-from intake.platform.settings import NUMBA_CACHE_FOLDER, SettingError, Settings
+from intake.platform.settings import NUMBA_CACHE_FOLDER, SETTINGS_INFO_KEY, SettingError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +89,9 @@ class Runtime:
         crypto.install(crypto.load(settings))
         engine = _connect(settings, migrate)
         factory = make_session_factory(engine)
-        # Every session carries the booking horizon, so the dialogue, the web layer and the CLI book alike.
-        factory.configure(info={HORIZON_INFO_KEY: settings.booking_horizon_days})
+        # Every session carries the booking horizon, so the dialogue, the web layer and the CLI book alike, and
+        # the settings, for code that has only a session (the matching service's alerts: PUBLIC_BASE_URL).
+        factory.configure(info={HORIZON_INFO_KEY: settings.booking_horizon_days, SETTINGS_INFO_KEY: settings})
         runtime = cls(settings, engine, factory)
         if demo_labs if demo_labs is not None else settings.load_demo_labs:
             runtime.load_demo_labs_if_empty()

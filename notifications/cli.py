@@ -10,9 +10,7 @@ from types import FrameType
 import click
 
 from intake.cli.support import runtime_from_env
-from intake.platform.settings import SettingError
 from intake.runtime import Runtime
-from notifications.config import WorkerSettings
 from notifications.worker import Worker, installed_tasks
 
 EMBEDDED_INTERVAL_S = (
@@ -32,11 +30,7 @@ EMBEDDED_INTERVAL_S = (
 def worker(once: bool, interval: float) -> None:
     """Send queued notifications (SMS, Telegram, e-mail) and reminders until stopped (Ctrl-C or SIGTERM)."""
     rt = runtime_from_env(demo_labs=False)
-    try:
-        settings = WorkerSettings.from_env(rt.settings)
-    except SettingError as exc:
-        raise click.ClickException(f"bad configuration: {exc}") from None
-    w = Worker(rt.session_factory, settings, tasks=installed_tasks())
+    w = Worker(rt.session_factory, rt.settings, tasks=installed_tasks())
     channels = ", ".join(sorted(c.value for c in w.providers)) or "none (set TWILIO_*, TELEGRAM_*, SMTP_*)"
     click.echo(f"reunite worker: sending on {channels}")
     if once:
@@ -56,11 +50,7 @@ def service_threads(rt: Runtime, stop: threading.Event, wake: threading.Event) -
     """Start a notification worker inside `reunite serve` on SQLite (the `reunite.service_threads` entry point),
     woken at once when the dialogue queues replies: the embedded service needs no `reunite worker` beside it.
     The other queues (`reunite.worker_tasks`) stay with `reunite worker`."""
-    try:
-        settings = WorkerSettings.from_env(rt.settings)
-    except SettingError as exc:
-        raise click.ClickException(f"bad configuration: {exc}") from None
-    w = Worker(rt.session_factory, settings)
+    w = Worker(rt.session_factory, rt.settings)
     thread = threading.Thread(
         target=w.run, args=(stop, EMBEDDED_INTERVAL_S, wake), name="notification-worker", daemon=True
     )

@@ -49,7 +49,7 @@ from intake.outbox.reminders import schedule_reminders
 from intake.outbox.templates import REPLY_TEMPLATE, TEMPLATES, render, render_subject
 from intake.platform import clock
 from intake.platform.db import transaction
-from notifications.config import WorkerSettings
+from intake.platform.settings import Settings
 from notifications.providers import (
     Accepted,
     Outcome,
@@ -57,9 +57,7 @@ from notifications.providers import (
     Permanent,
     Provider,
     Retry,
-    Smtp,
-    TelegramBot,
-    TwilioSms,
+    installed_providers,
 )
 from notifications.render import fit_sms
 
@@ -67,19 +65,7 @@ log = logging.getLogger(__name__)
 St = NotificationStatus
 TASK_GROUP = "reunite.worker_tasks"  # other queues (the matching service's jobs) plug in here
 REMINDER_PASS_SECONDS = 60.0
-Task = Callable[[sessionmaker[Session]], int]
-
-
-def providers_from_settings(settings: WorkerSettings) -> dict[NotificationChannel, Provider]:
-    """Return a provider for each channel whose settings are present (the others' rows wait, unclaimed)."""
-    found: dict[NotificationChannel, Provider] = {}
-    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from_number:
-        found[NotificationChannel.SMS] = TwilioSms(settings)
-    if settings.telegram_bot_token:
-        found[NotificationChannel.TELEGRAM] = TelegramBot(settings)
-    if settings.smtp_host:
-        found[NotificationChannel.EMAIL] = Smtp(settings)
-    return found
+Task = Callable[[sessionmaker[Session], Settings], int]
 
 
 def installed_tasks() -> list[Task]:
@@ -112,7 +98,7 @@ class Worker:
     def __init__(
         self,
         session_factory: sessionmaker[Session],
-        settings: WorkerSettings,
+        settings: Settings,
         providers: Mapping[NotificationChannel, Provider] | None = None,
         *,
         tasks: list[Task] | None = None,
@@ -120,16 +106,17 @@ class Worker:
     ) -> None:
         self.session_factory = session_factory
         self.settings = settings
-        self.providers = dict(providers_from_settings(settings) if providers is None else providers)
+        self.policy = policy = settings.notifications
+        self.providers = dict(installed_providers(settings) if providers is None else providers)
         self.tasks = tasks if tasks is not None else []
         self.rng = rng or random.Random()
         self._last_reminder_pass: float | None = None
         self._claims: dict[int, int] = {}  # notification id -> its `attempts` when this worker claimed it
         self._uncertain: dict[int, datetime] = {}  # taken over mid-send -> when the dead worker began sending
         per_second = {
-            NotificationChannel.SMS: settings.sms_per_second,
-            NotificationChannel.TELEGRAM: settings.telegram_per_second,
-            NotificationChannel.EMAIL: settings.email_per_second,
+            NotificationChannel.SMS: policy.sms_per_second,
+            NotificationChannel.TELEGRAM: policy.telegram_per_second,
+            NotificationChannel.EMAIL: policy.email_per_second,
         }
         self.limits = {channel: RateLimit(rate) for channel, rate in per_second.items()}
 
@@ -157,7 +144,7 @@ class Worker:
         done = self.queue_reminders()
         for task in self.tasks:
             try:
-                done += task(self.session_factory)
+                done += task(self.session_factory, self.settings)
             except (
                 Exception
             ):  # one queue's failure (a photo host down, a bad setting) must not stop the sends
@@ -185,7 +172,7 @@ class Worker:
         if not self.providers:
             return []
         now = clock.now()
-        start, end = self.settings.family_hours
+        start, end = self.policy.family_hours
         audiences = list(Audience) if start <= now.astimezone(clock.CHINA).hour < end else [Audience.OFFICER]
         earlier = aliased(Notification)
         with transaction(self.session_factory) as session:
@@ -211,12 +198,12 @@ class Worker:
                     ),
                 )
                 .order_by(Notification.next_attempt_at, Notification.id)
-                .limit(self.settings.batch_size)
+                .limit(self.policy.batch_size)
             )
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
             rows = list(session.scalars(due))
-            for n in [n for n in rows if n.status == St.SENDING and n.attempts >= self.settings.max_attempts]:
+            for n in [n for n in rows if n.status == St.SENDING and n.attempts >= self.policy.max_attempts]:
                 # Taken over as often as it may be tried: its workers keep dying in it (or cannot record its
                 # outcome), so sending it again would repeat a message without end. Failed, and shown.
                 log.warning(
@@ -240,7 +227,7 @@ class Worker:
                     self._uncertain[n.id] = n.send_started_at
                 n.status = St.SENDING  # send_started_at stays: the earliest send that may have gone out
                 n.attempts += 1
-                n.claimed_until = now + timedelta(seconds=self.settings.lease_seconds)
+                n.claimed_until = now + timedelta(seconds=self.policy.lease_seconds)
             self._claims.update((n.id, n.attempts) for n in rows)
             return [n.id for n in rows]
 
@@ -297,8 +284,8 @@ class Worker:
                 text = render(n.template, language, n.params)
             n.send_started_at = n.send_started_at or clock.now()  # committed before the provider is called
             callback = None
-            if n.channel == NotificationChannel.SMS and self.settings.status_callback_base_url:
-                callback = f"{self.settings.status_callback_base_url.rstrip('/')}/sms/status?n={n.id}"
+            if n.channel == NotificationChannel.SMS and self.settings.public_base_url:
+                callback = f"{self.settings.public_base_url.rstrip('/')}/sms/status?n={n.id}"
             return n.channel, Outgoing(
                 address=address,
                 text=text,
@@ -329,7 +316,7 @@ class Worker:
                 return
             n.claimed_until = n.send_started_at = None
             n.last_error = outcome.error[:2000]
-            if isinstance(outcome, Retry) and n.attempts < self.settings.max_attempts:
+            if isinstance(outcome, Retry) and n.attempts < self.policy.max_attempts:
                 if n.status == St.SENDING:
                     n.status = St.PENDING
                     n.next_attempt_at = now + timedelta(seconds=self.delay(n.attempts, outcome.retry_after))
@@ -351,5 +338,5 @@ class Worker:
         exponential backoff with full jitter (half to all of base * 2^(attempts-1), capped)."""
         if retry_after is not None:
             return retry_after
-        ceiling = min(self.settings.max_delay_seconds, self.settings.base_delay_seconds * 2 ** (attempts - 1))
+        ceiling = min(self.policy.max_delay_seconds, self.policy.base_delay_seconds * 2 ** (attempts - 1))
         return self.rng.uniform(ceiling / 2, ceiling)

@@ -67,7 +67,7 @@ def sms() -> None:
 def try_text(text: str, sender: str, url: str) -> None:
     """Send TEXT to the SMS webhook, signed as Twilio signs it (with TWILIO_AUTH_TOKEN), and print the replies."""
     settings = settings_from_env()
-    if not settings.twilio_auth_token:
+    if not settings.twilio.auth_token:
         raise click.ClickException(
             "set TWILIO_AUTH_TOKEN to the token the server uses (for a local try any value will do, on both sides)"
         )
@@ -75,13 +75,13 @@ def try_text(text: str, sender: str, url: str) -> None:
     signed_url = settings.public_base_url.rstrip("/") + INBOUND_PATH if settings.public_base_url else target
     params = {
         "MessageSid": "SM" + secrets.token_hex(16),
-        "AccountSid": settings.twilio_account_sid or EXAMPLE_ACCOUNT_SID,
+        "AccountSid": settings.twilio.account_sid or EXAMPLE_ACCOUNT_SID,
         "From": sender,
-        "To": settings.twilio_from_number or EXAMPLE_TO_NUMBER,
+        "To": settings.twilio.from_number or EXAMPLE_TO_NUMBER,
         "Body": text,
         "NumMedia": "0",
     }
-    signature = RequestValidator(settings.twilio_auth_token).compute_signature(signed_url, params)
+    signature = RequestValidator(settings.twilio.auth_token).compute_signature(signed_url, params)
     twiml = _post(target, params, str(signature))
     try:
         messages = [message.text or "" for message in ElementTree.fromstring(twiml).iter("Message")]

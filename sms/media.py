@@ -32,7 +32,7 @@ _MEDIA_PATH = re.compile(
 
 
 def _on_api(url: str, settings: Settings) -> bool:
-    parts, base = urlsplit(url), urlsplit(settings.twilio_api_base_url)
+    parts, base = urlsplit(url), urlsplit(settings.twilio.api_base_url)
     return (parts.scheme, parts.netloc.lower()) == (base.scheme, base.netloc.lower())
 
 
@@ -46,15 +46,15 @@ def _on_cdn(url: str) -> bool:
 
 def download(url: str, settings: Settings, http: requests.Session | None = None) -> bytes:
     """Return the bytes of one MMS media file from Twilio; raise MediaUnavailable (retry), MediaGone or PhotoError."""
-    path = urlsplit(url).path.removeprefix(urlsplit(settings.twilio_api_base_url).path.rstrip("/"))
+    path = urlsplit(url).path.removeprefix(urlsplit(settings.twilio.api_base_url).path.rstrip("/"))
     if not _on_api(url, settings) or not _MEDIA_PATH.fullmatch(path):
         raise MediaGone("not a media URL of Twilio's API")
-    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+    if not (settings.twilio.account_sid and settings.twilio.auth_token):
         raise MediaUnavailable("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set")
     if http is None:
         with requests.Session() as own:
             return download(url, settings, own)
-    auth = (settings.twilio_account_sid, settings.twilio_auth_token)
+    auth = (settings.twilio.account_sid, settings.twilio.auth_token)
     for _hop in range(MAX_REDIRECTS + 1):
         on_api = _on_api(url, settings)
         try:
@@ -101,9 +101,8 @@ def fetch_once(
     return fetch_pending(factory, Channel.SMS, lambda url: download(url, settings, http), settings.data_dir)
 
 
-def worker_task(session_factory: sessionmaker[Session]) -> int:
+def worker_task(session_factory: sessionmaker[Session], settings: Settings) -> int:
     """The `reunite worker` pass for MMS media (entry point `sms_media`); nothing without Twilio's credentials."""
-    settings = Settings.from_env()
-    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+    if not (settings.twilio.account_sid and settings.twilio.auth_token):
         return 0
     return fetch_once(session_factory, settings)

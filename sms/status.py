@@ -15,13 +15,14 @@ import re
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
-from intake.models import Notification, NotificationChannel
+from intake.models import MAX_PROVIDER_ID_CHARS, Notification, NotificationChannel
 from intake.outbox.delivery import PROVIDER_STATES, record_provider_status
 from intake.platform.db import transaction
 from intake.web.support import json_error, runtime
-from sms.webhook import _SID, refuse_unsigned
+from sms.signature import refuse_unsigned
 
 bp = Blueprint("sms_status", __name__, url_prefix="/sms")
+SID = re.compile(rf"[A-Za-z0-9]{{1,{MAX_PROVIDER_ID_CHARS}}}", re.ASCII)  # the SID of a message we sent
 _ID = re.compile(r"[0-9]{1,18}", re.ASCII)
 _ERROR_CODE = re.compile(r"[0-9]{1,10}", re.ASCII)
 
@@ -33,7 +34,7 @@ def status() -> Response:
     if refused is not None:
         return refused
     sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
-    if not _SID.fullmatch(sid):
+    if not SID.fullmatch(sid):
         return json_error(400, "MessageSid is missing or malformed.")
     state = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").strip().lower()
     if state not in PROVIDER_STATES:

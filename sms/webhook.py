@@ -2,7 +2,7 @@
 with an empty TwiML at once (a dialogue worker answers through Twilio's API), or, in the inline mode, hand it to
 the intake inbox and answer with the replies in TwiML.
 
-The mode is REUNITE_REPLY_MODE (intake/platform/settings.py): `spool`, the default, is used when the service can send SMS
+The mode is REUNITE_REPLY_MODE (intake/platform/settings): `spool`, the default, is used when the service can send SMS
 (TWILIO_ACCOUNT_SID and TWILIO_FROM_NUMBER are set, for the notification worker); without them, or with
 `inline`, the dialogue runs in the request (docs/architecture.md, "The spool").
 
@@ -29,32 +29,27 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
-from typing import Any
-from urllib.parse import urlparse, urlsplit
+from urllib.parse import urlsplit
 
 import phonenumbers
 from flask import Blueprint, Response, request
-from twilio.request_validator import RequestValidator, add_port, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
 
 from intake.dialogue.types import Incoming, Media, Reply
 from intake.inbound import spool
 from intake.inbound.inbox import check_incoming, process, render_plain
-from intake.models import MAX_ADDRESS_CHARS, MAX_CONTENT_TYPE_CHARS, MAX_PROVIDER_ID_CHARS, Channel
+from intake.models import MAX_ADDRESS_CHARS, MAX_CONTENT_TYPE_CHARS, Channel
 from intake.platform import clock
 from intake.platform.errors import InputError
-from intake.platform.secret_compare import same_secret
 from intake.platform.settings import Settings
 from intake.web.support import json_error, runtime
+from sms.signature import refuse_unsigned
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 log = logging.getLogger(__name__)
 
 MAX_MEDIA = 10  # Twilio sends at most ten media per MMS
 MAX_MEDIA_URL_CHARS = 2048
-_SID = re.compile(
-    rf"[A-Za-z0-9]{{1,{MAX_PROVIDER_ID_CHARS}}}", re.ASCII
-)  # any provider id (status callbacks)
 MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}", re.ASCII)  # Twilio's shape of an inbound message's SID
 _MEDIA_PATH = re.compile(
     r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages/((?:SM|MM)[0-9a-fA-F]{32})/Media/ME[0-9a-fA-F]{32}",
@@ -62,15 +57,6 @@ _MEDIA_PATH = re.compile(
 )
 _NUM_MEDIA = re.compile(r"[0-9]{1,2}", re.ASCII)
 _CHANNEL_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-def _signed_url() -> str:
-    """Return the URL Twilio signed: PUBLIC_BASE_URL + path (+ query), else the URL as this server saw it."""
-    base = runtime().settings.public_base_url
-    if not base:
-        return request.url
-    query = request.query_string.decode("latin-1")
-    return base.rstrip("/") + request.path + (f"?{query}" if query else "")
 
 
 @lru_cache(maxsize=65_536)
@@ -102,7 +88,7 @@ def normalise_sender(raw: str, region: str) -> str:
 
 def media_url_allowed(url: str, message_sid: str, settings: Settings) -> bool:
     """Tell whether `url` is a media resource of this message on Twilio's API (and of our account, if known)."""
-    parts, base = urlsplit(url), urlsplit(settings.twilio_api_base_url)
+    parts, base = urlsplit(url), urlsplit(settings.twilio.api_base_url)
     if (
         (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower())
         or parts.query
@@ -113,7 +99,7 @@ def media_url_allowed(url: str, message_sid: str, settings: Settings) -> bool:
     match = _MEDIA_PATH.fullmatch(path)
     if match is None or match.group(2) != message_sid:
         return False
-    return settings.twilio_account_sid is None or match.group(1) == settings.twilio_account_sid
+    return settings.twilio.account_sid is None or match.group(1) == settings.twilio.account_sid
 
 
 def _media(form: dict[str, str], sid: str, settings: Settings) -> tuple[Media, ...]:
@@ -133,7 +119,7 @@ def _media(form: dict[str, str], sid: str, settings: Settings) -> tuple[Media, .
                              i=i, n=MAX_MEDIA_URL_CHARS)  # fmt: skip
         if not media_url_allowed(url, sid, settings):
             raise InputError("MediaUrl%(i)s is not a media file of this message on Twilio's API (%(base)s).",
-                             i=i, base=settings.twilio_api_base_url)  # fmt: skip
+                             i=i, base=settings.twilio.api_base_url)  # fmt: skip
         if len(kind) > MAX_CONTENT_TYPE_CHARS or not kind.isprintable():
             raise InputError("MediaContentType%(i)s is not a content type.", i=i)
         media.append(Media(url, kind))
@@ -170,35 +156,12 @@ def twiml(replies: list[Reply]) -> Response:
     return Response(str(response), mimetype="application/xml")
 
 
-def signature_valid(token: str, url: str, form: Any, signature: str) -> bool:
-    """Check Twilio's signature of a request as twilio's RequestValidator computes it (the URL with and without
-    its port: Twilio signs either), compared in constant time by `same_secret`."""
-    validator, parts = RequestValidator(token), urlparse(url)
-    expected = [validator.compute_signature(u, form) for u in (remove_port(parts), add_port(parts))]
-    matches = [same_secret(signature, str(e)) for e in expected]  # both compared, whichever matches
-    return any(matches)
-
-
-def refuse_unsigned() -> Response | None:
-    """Return the error answer for a request Twilio did not sign (503 unconfigured, 403 forged), else None."""
-    token = runtime().settings.twilio_auth_token
-    if not token:
-        return json_error(503, "The SMS channel is not configured: set TWILIO_AUTH_TOKEN.")
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature:
-        return json_error(403, "Missing X-Twilio-Signature header.")
-    if not signature_valid(token, _signed_url(), request.form, signature):
-        log.warning("forged or mis-signed request to %s", request.path)
-        return json_error(403, "Invalid X-Twilio-Signature for this URL.")
-    return None
-
-
 def spooling(settings: Settings) -> bool:
     """Tell whether deliveries go to the spool: the spool mode, and a way to send the replies (Twilio's API)."""
     return (
         settings.reply_mode == "spool"
-        and bool(settings.twilio_account_sid)
-        and bool(settings.twilio_from_number)
+        and bool(settings.twilio.account_sid)
+        and bool(settings.twilio.from_number)
     )
 
 

@@ -22,8 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from bot.telegram.config import TelegramSettings
-from bot.telegram.webhook import CHANNEL_KEY, SECRET_HEADER, SETTINGS_KEY
+from bot.telegram.webhook import CHANNEL_KEY, SECRET_HEADER
 from intake.labs.keys import issue_key
 from intake.models import Attachment, Lab, Sample
 from intake.platform import schema
@@ -37,6 +36,7 @@ from tests.support.databases import create_database, drop_database, postgres_una
 from tests.support.factories import HUAXIA_PLATINUM, bearer, genotypes
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.twilio import AUTH_TOKEN, PUBLIC_BASE_URL, Phone
+from tests.support.webapp import replace_settings
 
 REUNITE = [sys.executable, "-c", "from intake.cli import main; main()"]
 WEBHOOK_SECRET = "backup-test-webhook-secret-0123"
@@ -49,7 +49,7 @@ def _settings(data_dir: Path, database_url: str | None = None) -> Settings:
     if database_url:
         env["DATABASE_URL"] = database_url
     base = Settings.from_env(env, load_dotenv_file=False)
-    return dataclasses.replace(base, twilio_auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL)
+    return replace_settings(base, twilio_auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL)
 
 
 @dataclasses.dataclass
@@ -60,11 +60,15 @@ class Service:
     tg: FakeTelegram
 
     def __post_init__(self) -> None:
+        telegram = dataclasses.replace(
+            self.rt.settings.telegram,
+            token=self.tg.token,
+            base_url=self.tg.base_url,
+            webhook_secret=WEBHOOK_SECRET,
+        )
+        self.rt.settings = dataclasses.replace(self.rt.settings, telegram=telegram)
         self.app = create_app(rt=self.rt)
         self.app.testing = True
-        self.app.extensions[SETTINGS_KEY] = TelegramSettings(
-            token=self.tg.token, base_url=self.tg.base_url, webhook_secret=WEBHOOK_SECRET
-        )
 
     def close(self) -> None:
         channel = self.app.extensions.get(CHANNEL_KEY)

@@ -181,19 +181,19 @@ def test_a_closed_case_with_an_approved_match_is_held(session_factory, tmp_path,
         assert s.get_one(DnaProfile, "p" * 32).genotypes == GENOTYPES
 
 
-def test_the_worker_pass_runs_retention_once_a_day(session_factory, tmp_path, monkeypatch):
-    monkeypatch.setenv("REUNITE_DATA_DIR", str(tmp_path))
+def test_the_worker_pass_runs_retention_once_a_day(session_factory, tmp_path):
+    settings = Settings.default(tmp_path)
     Schedule.next_check = None
-    worker_task(session_factory)
+    worker_task(session_factory, settings)
     Schedule.next_check = None  # as if an hour passed: the audit log says it ran today
-    worker_task(session_factory)
+    worker_task(session_factory, settings)
     with session_factory() as s:
         runs = s.scalars(sa.select(AuditEvent).where(AuditEvent.action == "retention.run")).all()
         assert len(runs) == 1
         s.execute(sa.update(AuditEvent).values(at=datetime.now(UTC) - timedelta(days=2)))
         s.commit()
     Schedule.next_check = None
-    worker_task(session_factory)
+    worker_task(session_factory, settings)
     with session_factory() as s:
         assert len(s.scalars(sa.select(AuditEvent).where(AuditEvent.action == "retention.run")).all()) == 2
 

@@ -15,7 +15,7 @@ from intake.labs.errors import ForbiddenError
 from intake.labs.keys import authenticate, issue_key, key_hash
 from intake.models import Case, Channel, Contact, Role
 from intake.platform.secret_compare import same_secret
-from sms.webhook import signature_valid
+from sms.signature import signature_valid
 from tests.console.factories import lab_in
 from tests.support.constant_time import watch_compare_digest
 

@@ -22,8 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.telegram.config import TelegramSettings
-from bot.telegram.webhook import SECRET_HEADER, SETTINGS_KEY, spool_processor
+from bot.telegram.webhook import SECRET_HEADER, spool_processor
 from intake.inbound import spool
 from intake.inbound.inbox import process
 from intake.models import (
@@ -41,13 +40,12 @@ from intake.outbox.templates import REPLY_TEMPLATE
 from intake.platform import clock
 from intake.platform.settings import SettingError, Settings
 from intake.runtime import Runtime
-from notifications.config import WorkerSettings
 from notifications.providers import Accepted, Outcome, Outgoing, Retry
 from notifications.worker import Worker
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.fake_twilio import ACCOUNT_SID, FROM_NUMBER, FakeTwilio
 from tests.support.twilio import AUTH_TOKEN, PUBLIC_BASE_URL, Phone, message_texts
-from tests.support.webapp import web_app, web_settings
+from tests.support.webapp import replace_settings, web_app, web_settings
 
 NUMBER = "+8613800138000"
 SECRET = "test-webhook-secret-0123456789"
@@ -80,11 +78,11 @@ def phone(app: Flask) -> Phone:
 
 
 @pytest.fixture
-def sender(session_factory: sessionmaker[Session], fake_twilio: FakeTwilio) -> Worker:
+def sender(settings: Settings, session_factory: sessionmaker[Session], fake_twilio: FakeTwilio) -> Worker:
     """The notification worker, sending SMS to the fake Twilio (any hour: family_hours is not asked of replies)."""
-    settings = WorkerSettings(
-        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=fake_twilio.auth_token, twilio_from_number=FROM_NUMBER,
-        twilio_api_base_url=fake_twilio.base_url, timeout_seconds=5, family_hours=(8, 9),
+    settings = replace_settings(
+        settings, twilio_auth_token=fake_twilio.auth_token, twilio_api_base_url=fake_twilio.base_url,
+        notifications_timeout_seconds=5, notifications_family_hours=(8, 9),
     )  # fmt: skip
     return Worker(session_factory, settings)
 
@@ -263,14 +261,14 @@ class Flaky:
         return None
 
 
-def test_a_reply_asked_to_wait_holds_back_the_later_replies_of_its_contact(session_factory):
+def test_a_reply_asked_to_wait_holds_back_the_later_replies_of_its_contact(settings, session_factory):
     from intake.dialogue.types import Incoming, Reply
 
     replies = [Reply("one"), Reply("two"), Reply("three")]
     incoming = Incoming(Channel.SMS, NUMBER, "hi", clock.now(), provider_id="SM1")
     process(session_factory, incoming, handler=lambda *_: replies, queue_replies=True)
     flaky = Flaky()
-    worker = Worker(session_factory, WorkerSettings(batch_size=20), {NotificationChannel.SMS: flaky})
+    worker = Worker(session_factory, settings, {NotificationChannel.SMS: flaky})
 
     worker.run_once()  # only the first is claimed; the provider asks to wait
     assert flaky.accepted == [] and flaky.calls == 1
@@ -522,10 +520,11 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_another_processed_once(
 
 def test_telegram_updates_are_spooled_and_answered_by_the_worker_once(tmp_path, engine, session_factory):
     with FakeTelegram() as tg:
-        settings = web_settings(tmp_path, engine, reply_mode="spool")
+        settings = web_settings(
+            tmp_path, engine, reply_mode="spool", telegram_token=tg.token, telegram_base_url=tg.base_url,
+            telegram_webhook_secret=SECRET,
+        )  # fmt: skip
         app = web_app(settings, engine, session_factory, demo_labs=True)
-        tg_settings = TelegramSettings(token=tg.token, base_url=tg.base_url, webhook_secret=SECRET)
-        app.extensions[SETTINGS_KEY] = tg_settings
         client = app.test_client()
         update = tg.message_update(4242, "/start")
         for _ in range(2):  # Telegram's retry of the same update
@@ -534,7 +533,7 @@ def test_telegram_updates_are_spooled_and_answered_by_the_worker_once(tmp_path, 
         assert tg.sent_to(4242) == []
         assert count(session_factory, sa.select(Delivery)) == 1
 
-        processor = spool_processor(Runtime(settings, engine, session_factory), tg_settings)
+        processor = spool_processor(Runtime(settings, engine, session_factory))
         assert processor is not None
         worker = spool.DialogueWorker(session_factory, {Channel.TELEGRAM: processor})
         assert drain(worker) == 1
@@ -546,17 +545,16 @@ def test_telegram_updates_are_spooled_and_answered_by_the_worker_once(tmp_path, 
         assert count(session_factory, sa.select(Delivery)) == 0
 
 
-def test_the_embedded_service_answers_with_no_other_process(tmp_path, engine, session_factory, monkeypatch):
+def test_the_embedded_service_answers_with_no_other_process(tmp_path, engine, session_factory):
     """`reunite serve` on SQLite runs the dialogue worker and the sending of its replies in its own process."""
     from intake.cli.dialogue import start_embedded
 
     fake = FakeTwilio(auth_token=AUTH_TOKEN)
     fake.server.start()
-    monkeypatch.setenv("TWILIO_API_BASE_URL", fake.base_url)
-    monkeypatch.setenv("REUNITE_FAMILY_HOURS", "8-9")  # replies go at any hour all the same
     settings = web_settings(
         tmp_path, engine, twilio_auth_token=AUTH_TOKEN, public_base_url=PUBLIC_BASE_URL, reply_mode="spool",
-        twilio_account_sid=ACCOUNT_SID, twilio_from_number=FROM_NUMBER,
+        twilio_account_sid=ACCOUNT_SID, twilio_from_number=FROM_NUMBER, twilio_api_base_url=fake.base_url,
+        notifications_family_hours=(8, 9),  # replies go at any hour all the same
     )  # fmt: skip
     rt = Runtime(settings, engine, session_factory)
     app = web_app(settings, engine, session_factory, demo_labs=True)
@@ -591,10 +589,11 @@ def test_without_twilio_sending_settings_the_sms_webhook_answers_inline(tmp_path
 
 def test_a_telegram_update_the_intake_does_not_take_is_not_spooled(tmp_path, engine, session_factory):
     with FakeTelegram() as tg:
-        app = web_app(web_settings(tmp_path, engine, reply_mode="spool"), engine, session_factory)
-        app.extensions[SETTINGS_KEY] = TelegramSettings(
-            token=tg.token, base_url=tg.base_url, webhook_secret=SECRET
-        )
+        settings = web_settings(
+            tmp_path, engine, reply_mode="spool", telegram_token=tg.token, telegram_base_url=tg.base_url,
+            telegram_webhook_secret=SECRET,
+        )  # fmt: skip
+        app = web_app(settings, engine, session_factory)
         update = tg.message_update(4242, "hi")
         edited = {"update_id": update["update_id"], "edited_message": update["message"]}
         response = app.test_client().post("/telegram/webhook", json=edited, headers={SECRET_HEADER: SECRET})

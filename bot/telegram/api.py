@@ -16,10 +16,12 @@ from urllib.parse import urlsplit
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.telegram.config import TelegramSettings
 from intake.platform.photos import PhotoError, too_large
+from intake.platform.settings import TelegramSettings
 
 T = TypeVar("T")
+_shared: dict[TelegramSettings, BotApi] = {}
+_shared_lock = threading.Lock()
 CALL_TIMEOUT_S = 120.0
 POLL_TIMEOUT_S = 25  # getUpdates long polling: how long the Bot API server may hold the request
 
@@ -85,3 +87,21 @@ class BotApi:
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
+
+
+def shared_api(settings: TelegramSettings) -> BotApi:
+    """Return this process's BotApi for `settings` (made on first use): the worker's tasks share one client."""
+    with _shared_lock:
+        api = _shared.get(settings)
+        if api is None:
+            api = _shared[settings] = BotApi(settings)
+        return api
+
+
+def close_shared() -> None:
+    """Close every shared BotApi of this process (its connections and its event loop thread)."""
+    with _shared_lock:
+        apis = list(_shared.values())
+        _shared.clear()
+    for api in apis:
+        api.close()

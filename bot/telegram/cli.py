@@ -9,16 +9,13 @@ from types import FrameType
 import click
 from telegram.error import TelegramError
 
-from bot.telegram.config import TelegramSettings
-from intake.cli.support import runtime_from_env
-from intake.platform.settings import SettingError
+from intake.cli.support import runtime_from_env, settings_from_env
+from intake.platform.settings import Settings, TelegramSettings
 
 
-def _settings(*, secret: bool = False) -> TelegramSettings:
-    try:
-        settings = TelegramSettings.from_env()
-    except SettingError as exc:
-        raise click.ClickException(f"bad configuration: {exc}") from None
+def _settings(everything: Settings | None = None, *, secret: bool = False) -> TelegramSettings:
+    """Return the Telegram settings (read from the environment unless given), refusing what cannot run the bot."""
+    settings = (everything or settings_from_env()).telegram
     if not settings.token:
         raise click.ClickException("set TELEGRAM_BOT_TOKEN to your bot's token (BotFather gives it)")
     if secret and not settings.webhook_secret:
@@ -38,8 +35,9 @@ def bot(ctx: click.Context) -> None:
     from bot.telegram.api import BotApi
     from bot.telegram.polling import run_polling
 
-    settings = _settings()
-    rt = runtime_from_env()
+    everything = settings_from_env()
+    settings = _settings(everything)
+    rt = runtime_from_env(settings=everything)
     api = BotApi(settings)
     stop = threading.Event()
 

@@ -8,21 +8,15 @@ only), with the retries of `intake.inbound.media`. Without TELEGRAM_BOT_TOKEN no
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import BadRequest, TelegramError
 
 from bot.telegram.adapter import FILE_PREFIX
-from bot.telegram.api import BotApi
-from bot.telegram.config import TelegramSettings
+from bot.telegram.api import BotApi, shared_api
 from intake.inbound.media import MediaGone, MediaUnavailable, fetch_pending
 from intake.models import Channel
 from intake.platform.photos import MAX_PHOTO_BYTES
 from intake.platform.settings import Settings
-
-_api: dict[TelegramSettings, BotApi] = {}
-_api_lock = threading.Lock()
 
 
 def download(api: BotApi, url: str) -> bytes:
@@ -42,11 +36,8 @@ def fetch_once(factory: sessionmaker[Session], api: BotApi, settings: Settings) 
     return fetch_pending(factory, Channel.TELEGRAM, lambda url: download(api, url), settings.data_dir)
 
 
-def worker_task(session_factory: sessionmaker[Session]) -> int:
+def worker_task(session_factory: sessionmaker[Session], settings: Settings) -> int:
     """The `reunite worker` pass for Telegram photos (entry point `telegram_media`); nothing without a token."""
-    telegram = TelegramSettings.from_env()
-    if not telegram.token:
+    if not settings.telegram.token:
         return 0
-    with _api_lock:
-        api = _api.get(telegram) or _api.setdefault(telegram, BotApi(telegram))
-    return fetch_once(session_factory, api, Settings.from_env())
+    return fetch_once(session_factory, shared_api(settings.telegram), settings)

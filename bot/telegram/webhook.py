@@ -26,11 +26,10 @@ from telegram import Update
 
 from bot.telegram.adapter import TelegramChannel, read_update
 from bot.telegram.api import BotApi
-from bot.telegram.config import TelegramSettings
 from intake.inbound import spool
 from intake.models import Channel
 from intake.platform.secret_compare import same_secret
-from intake.platform.settings import SettingError
+from intake.platform.settings import TelegramSettings
 from intake.runtime import Runtime
 from intake.web.support import json_error, runtime
 
@@ -38,17 +37,13 @@ bp = Blueprint("telegram", __name__, url_prefix="/telegram")
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-SETTINGS_KEY, CHANNEL_KEY = "telegram_settings", "telegram_channel"
+CHANNEL_KEY = "telegram_channel"
 _start_lock = threading.Lock()
 
 
 def telegram_settings() -> TelegramSettings:
-    """Return the app's Telegram settings (read from the environment once, or set by whoever built the app)."""
-    settings = current_app.extensions.get(SETTINGS_KEY)
-    if settings is None:
-        settings = current_app.extensions[SETTINGS_KEY] = TelegramSettings.from_env()
-    assert isinstance(settings, TelegramSettings)
-    return settings
+    """Return the app's Telegram settings (its runtime's, read and checked when the service started)."""
+    return runtime().settings.telegram
 
 
 def _channel(settings: TelegramSettings) -> TelegramChannel:
@@ -74,10 +69,7 @@ def _update(body: Any) -> Update | None:
 @bp.post("/webhook")
 def webhook() -> Response:
     """Take one update from Telegram: check the secret, store it, process it once, answer 200."""
-    try:
-        settings = telegram_settings()
-    except SettingError as exc:
-        return json_error(503, f"The Telegram channel is misconfigured: {exc}")
+    settings = telegram_settings()
     if not settings.token or not settings.webhook_secret:
         return json_error(
             503, "The Telegram channel is not configured: set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET."
@@ -104,7 +96,7 @@ def webhook() -> Response:
 
 def spool_processor(rt: Runtime, settings: TelegramSettings | None = None) -> spool.Processor | None:
     """Return the dialogue worker's processor of spooled Telegram updates (None: no bot token set)."""
-    settings = settings or TelegramSettings.from_env()
+    settings = settings or rt.settings.telegram
     if not settings.token:
         return None
     channel = TelegramChannel(rt.session_factory, BotApi(settings), rt.settings.data_dir)

@@ -1,7 +1,7 @@
-"""Retention: erase or drop what is older than the configured periods (`REUNITE_RETAIN_*`, intake/platform/settings.py).
+"""Retention: erase or drop what is older than the configured periods (`REUNITE_RETAIN_*`, intake/platform/settings).
 
     run_retention(session, settings, now=None, dry_run=False) -> RetentionReport
-    worker_task(session_factory) -> int          (the `reunite worker` pass, at most once a day)
+    worker_task(session_factory, settings) -> int          (the `reunite worker` pass, at most once a day)
 
 Each period is in days, 0 keeps for ever; docs/reliability.md ("Privacy") says what each one covers and why its
 default. Personal columns are blanked with the value erasure writes (`intake.cases.erasure.erased_values`), so the
@@ -238,7 +238,7 @@ class _Schedule:
     next_check: datetime | None = None
 
 
-def worker_task(session_factory: sessionmaker[Session]) -> int:
+def worker_task(session_factory: sessionmaker[Session], settings: Settings) -> int:
     """Run retention from `reunite worker` once a day (looked up at most hourly); return the rows changed.
 
     Registered in the `reunite.worker_tasks` entry-point group, so the notification worker runs it with no
@@ -249,7 +249,6 @@ def worker_task(session_factory: sessionmaker[Session]) -> int:
     if _Schedule.next_check is not None and now < _Schedule.next_check:
         return 0
     _Schedule.next_check = now + CHECK_EVERY
-    settings = Settings.from_env()
     with transaction(session_factory) as session:
         last = last_run(session)
         if last is not None and (last if last.tzinfo else last.replace(tzinfo=UTC)) > now - INTERVAL:

@@ -51,7 +51,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         f"reunite listening on http://{host}:{port} with {workers} process(es) x {threads} threads"
         f" (database: {rt.engine.url.render_as_string()})"
     )
-    if not rt.settings.twilio_auth_token:
+    if not rt.settings.twilio.auth_token:
         click.echo("SMS webhook disabled until TWILIO_AUTH_TOKEN is set; try `reunite chat` meanwhile.")
     if kinship_kernel() != "numba":
         click.echo(

@@ -16,9 +16,10 @@ def settings_from_env() -> Settings:
         raise click.ClickException(f"bad configuration: {exc}") from None
 
 
-def runtime_from_env(demo_labs: bool | None = None) -> Runtime:
-    """Start the runtime from the environment's settings; a bad setting or database is a one-line CLI error."""
-    settings = settings_from_env()
+def runtime_from_env(demo_labs: bool | None = None, settings: Settings | None = None) -> Runtime:
+    """Start the runtime from the environment's settings (or `settings`, already read by the command); a bad
+    setting or database is a one-line CLI error."""
+    settings = settings or settings_from_env()
     try:
         return Runtime.start(settings, demo_labs=demo_labs)
     except SettingError as exc:

@@ -18,8 +18,6 @@ The message (`candidate.stored`) carries the two case references, the band, the 
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -29,14 +27,16 @@ from intake.models.outbox import Notification
 from intake.outbox.delivery import officer_recipients
 from intake.outbox.queue import notify_officers
 from intake.places.provinces import provinces_of
+from intake.platform.settings import session_settings
 from matching.bands import Band
 
 ALERTING_BANDS = frozenset({Band.CANDIDATE.value})
 
 
-def console_url(candidate_id: int) -> str:
-    """Return the candidate's page in the officers' console."""
-    base = os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+def console_url(session: Session, candidate_id: int) -> str:
+    """Return the candidate's page in the officers' console (PUBLIC_BASE_URL from the settings the session carries)."""
+    settings = session_settings(session)
+    base = (settings.public_base_url or "").rstrip("/") if settings is not None else ""
     return f"{base}/console/candidates/{candidate_id}"
 
 
@@ -59,7 +59,7 @@ def alert_officers(session: Session, candidate_id: int) -> list[Notification]:
         "reference": f"{refs[candidate.family_case_id]} / {refs[candidate.child_case_id]}",
         "band": candidate.band,
         "province": ", ".join(provinces) or "-",
-        "url": console_url(candidate.id),
+        "url": console_url(session, candidate.id),
     }
     return notify_officers(
         session, recipients=officer_recipients(session, provinces), key=f"candidate:{candidate.id}",

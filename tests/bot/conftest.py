@@ -12,8 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.telegram.config import TelegramSettings
-from bot.telegram.webhook import CHANNEL_KEY, SECRET_HEADER, SETTINGS_KEY
+from bot.telegram.webhook import CHANNEL_KEY, SECRET_HEADER
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.webapp import web_app, web_settings
 
@@ -30,10 +29,14 @@ def tg() -> Iterator[FakeTelegram]:
 def app(
     tmp_path: Path, engine: Engine, session_factory: sessionmaker[Session], tg: FakeTelegram
 ) -> Iterator[Flask]:
-    app = web_app(web_settings(tmp_path, engine), engine, session_factory, demo_labs=True)
-    app.extensions[SETTINGS_KEY] = TelegramSettings(
-        token=tg.token, base_url=tg.base_url, webhook_secret=SECRET
+    settings = web_settings(
+        tmp_path,
+        engine,
+        telegram_token=tg.token,
+        telegram_base_url=tg.base_url,
+        telegram_webhook_secret=SECRET,
     )
+    app = web_app(settings, engine, session_factory, demo_labs=True)
     yield app
     channel = app.extensions.get(CHANNEL_KEY)
     if channel is not None:

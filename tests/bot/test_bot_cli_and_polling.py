@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from bot.telegram import polling
 from bot.telegram.adapter import TelegramChannel
 from bot.telegram.api import BotApi
-from bot.telegram.config import TelegramSettings
 from intake.cli import main
+from intake.platform.settings import TelegramSettings
 from tests.bot.conftest import SECRET
 
 

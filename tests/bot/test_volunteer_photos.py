@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from bot.telegram.api import BotApi
-from bot.telegram.config import TelegramSettings
 from bot.telegram.media import fetch_once
 from intake.models import Attachment, Case
 from intake.platform import clock
 from intake.platform.photos import read_photo
+from intake.platform.settings import TelegramSettings
 from tests.bot.test_photos import photo_with_gps
 from tests.dialogue.helpers import NOW
 

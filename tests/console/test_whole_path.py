@@ -6,7 +6,6 @@ the fake Twilio, exactly once. A second candidate, rejected, tells no one."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,7 @@ from intake.models import (
     Role,
     Sample,
 )
-from notifications.config import WorkerSettings
+from intake.platform.settings import Settings
 from notifications.worker import Worker
 from tests.console.test_browser import _log_in, browser  # noqa: F401 - the headless Chromium fixture
 from tests.dialogue import transcripts as t
@@ -51,7 +50,7 @@ from tests.notifications.conftest import (  # noqa: F401 - the fake providers
 from tests.support.fake_telegram_send import FakeTelegramSend
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.twilio import AUTH_TOKEN, PUBLIC_BASE_URL, Phone
-from tests.support.webapp import served, web_app, web_settings
+from tests.support.webapp import replace_settings, served, web_app, web_settings
 
 pytest.importorskip("playwright.sync_api", reason="the test extra (playwright) is not installed")
 from playwright.sync_api import Browser, expect  # noqa: E402
@@ -125,7 +124,7 @@ def test_the_whole_path_from_an_sms_report_to_the_familys_message(
     browser: Browser,  # noqa: F811
     app: Flask,
     session_factory: sessionmaker[Session],
-    worker_settings: WorkerSettings,  # noqa: F811
+    worker_settings: Settings,  # noqa: F811
     fake_twilio: FakeTwilio,  # noqa: F811
     fake_telegram: FakeTelegramSend,  # noqa: F811
     mailbox: tuple[Mailbox, int],  # noqa: F811
@@ -160,7 +159,7 @@ def test_the_whole_path_from_an_sms_report_to_the_familys_message(
     assert candidate.band == "candidate" and candidate.family_case_id == case_id
 
     # `reunite worker`: the officers' alerts reach the fake SMTP server and the fake Telegram.
-    worker = Worker(session_factory, dataclasses.replace(worker_settings, family_hours=(0, 24)))
+    worker = Worker(session_factory, replace_settings(worker_settings, notifications_family_hours=(0, 24)))
     worker.run_once()
     box, _port = mailbox
     [mail] = [m for m in box.messages if "li.wei@police.example.cn" in m["To"]]

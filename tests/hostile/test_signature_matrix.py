@@ -19,8 +19,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from bot.telegram.config import TelegramSettings
-from bot.telegram.webhook import SECRET_HEADER, SETTINGS_KEY
+from bot.telegram.webhook import SECRET_HEADER
 from intake.models import Contact, Message, Notification, NotificationStatus
 from tests.notifications.helpers import queue_received
 from tests.support.factories import booked_sample, make_lab
@@ -167,11 +166,12 @@ FORGED_SECRETS = {
 
 @pytest.fixture
 def telegram_client(tmp_path, engine, session_factory) -> FlaskClient:
-    app = web_app(web_settings(tmp_path, engine), engine, session_factory)
     # Refused calls never reach the Bot API: a port nothing listens on would fail a test that did.
-    app.extensions[SETTINGS_KEY] = TelegramSettings(
-        token="123:hostile", base_url="http://127.0.0.1:9/bot", webhook_secret=TELEGRAM_SECRET
-    )
+    settings = web_settings(
+        tmp_path, engine, telegram_token="123:hostile-token-of-a-test-bot", telegram_base_url="http://127.0.0.1:9/bot",
+        telegram_webhook_secret=TELEGRAM_SECRET,
+    )  # fmt: skip
+    app = web_app(settings, engine, session_factory)
     return app.test_client()
 
 

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from intake.models import Audience, Notification, NotificationChannel, OfficerRole
 from intake.models.officers import create_officer
+from intake.platform.settings import SETTINGS_INFO_KEY
+from intake.platform.settings import Settings as ServiceSettings
 from matching.search import SearchSettings
 from matching.service import Worker
 from matching.service.worker import enqueue_all
@@ -37,8 +39,12 @@ def _run(world, **settings) -> None:
     assert worker.run_pending().jobs.get("failed", 0) == 0
 
 
-def test_a_new_candidate_alerts_each_officer_of_the_province_on_their_channel_once(world, monkeypatch):
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://reunite.example.org")
+def test_a_new_candidate_alerts_each_officer_of_the_province_on_their_channel_once(world, tmp_path):
+    # the service's settings ride on its sessions, as Runtime.start puts them there: the link is PUBLIC_BASE_URL's
+    service = ServiceSettings.from_env(
+        {"REUNITE_DATA_DIR": str(tmp_path), "PUBLIC_BASE_URL": "https://reunite.example.org/"}
+    )
+    world.factory.configure(info={**world.factory.kw.get("info", {}), SETTINGS_INFO_KEY: service})
     mail = _officer(world, "li.wei", "北京市", "email", "li.wei@police.example.cn")
     tg = _officer(world, "zhang", "北京市", "telegram", "4242", OfficerRole.SUPERVISOR)
     _officer(world, "quiet", "北京市", None, None)  # chose no channel: not alerted

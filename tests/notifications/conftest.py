@@ -10,19 +10,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.telegram.api import close_shared
 from intake.models import Channel, Contact, Lab, Person, Role
 from intake.platform import clock
-from notifications.config import WorkerSettings
+from intake.platform.settings import Settings
 from notifications.worker import Worker
 from tests.support.factories import SampleRef, booked_sample, make_lab
 from tests.support.fake_telegram_send import BOT_TOKEN, FakeTelegramSend
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from tests.support.webapp import replace_settings
 
 T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # Saturday 10:00 in China; the family's appointment is Monday
 PHONE = "+8613800000001"
@@ -55,6 +58,7 @@ def fake_telegram() -> Iterator[FakeTelegramSend]:
     fake = FakeTelegramSend()
     fake.server.start()
     yield fake
+    close_shared()  # the workers' Bot API clients, each on this fake's port
     fake.server.stop()
 
 
@@ -86,23 +90,29 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 
 @pytest.fixture
 def worker_settings(
-    fake_twilio: FakeTwilio, fake_telegram: FakeTelegramSend, mailbox: tuple[Mailbox, int]
-) -> WorkerSettings:
-    return WorkerSettings(
-        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, twilio_from_number=FROM_NUMBER,
-        twilio_api_base_url=fake_twilio.base_url, status_callback_base_url="https://reunite.example.org",
-        telegram_bot_token=BOT_TOKEN, telegram_api_base_url=fake_telegram.base_url,
-        smtp_host="127.0.0.1", smtp_port=mailbox[1], smtp_from="alerts@reunite.example.org",
-        timeout_seconds=5, base_delay_seconds=30, max_delay_seconds=3600, max_attempts=5, lease_seconds=300,
-    )  # fmt: skip
+    tmp_path: Path, fake_twilio: FakeTwilio, fake_telegram: FakeTelegramSend, mailbox: tuple[Mailbox, int]
+) -> Settings:
+    """The settings of a worker sending through the fakes, read from the environment as `reunite worker` reads them."""
+    env = {
+        "REUNITE_DATA_DIR": str(tmp_path), "PUBLIC_BASE_URL": "https://reunite.example.org",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_BASE_URL": fake_twilio.base_url,
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_API_BASE_URL": fake_telegram.base_url,
+        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mailbox[1]), "SMTP_FROM": "alerts@reunite.example.org",
+        "REUNITE_RETRY_BASE_SECONDS": "30", "REUNITE_RETRY_MAX_SECONDS": "3600", "REUNITE_NOTIFY_MAX_ATTEMPTS": "5",
+        "REUNITE_NOTIFY_LEASE_SECONDS": "300",
+    }  # fmt: skip
+    settings = Settings.from_env(env, load_dotenv_file=False)
+    return replace_settings(settings, notifications_timeout_seconds=5)
 
 
 @pytest.fixture
-def make_worker(session_factory: sessionmaker[Session], worker_settings: WorkerSettings) -> Any:
-    def make(**changes: Any) -> Worker:
-        import dataclasses
+def make_worker(session_factory: sessionmaker[Session], worker_settings: Settings) -> Any:
+    """Make a worker on `worker_settings`, with `changes` to its notification policy (max_attempts=3, ...)."""
 
-        return Worker(session_factory, dataclasses.replace(worker_settings, **changes))
+    def make(**changes: Any) -> Worker:
+        policy = {f"notifications_{name}": value for name, value in changes.items()}
+        return Worker(session_factory, replace_settings(worker_settings, **policy))
 
     return make
 

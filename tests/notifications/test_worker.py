@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 import sqlalchemy as sa
 
 from intake.models import AuditEvent, Case, NotificationStatus, OfficerRole
 from intake.models.officers import create_officer
+from intake.platform.settings import Settings
 from notifications.providers import Accepted, Outcome
 from notifications.worker import Worker
 from tests.notifications.conftest import CHAT, PHONE, add_telegram_contact, at
 from tests.notifications.helpers import notifications, queue_on_telegram, queue_received
+from tests.support.fake_telegram_send import BOT_TOKEN
+from tests.support.webapp import replace_settings
 
 St = NotificationStatus
 
@@ -295,29 +299,35 @@ def test_other_queues_registered_by_entry_point_run_in_each_pass(session_factory
         name = "match_jobs"
 
         def load(self):
-            return lambda factory: calls.append(factory) or 3
+            return lambda factory, settings: calls.append((factory, settings)) or 3
 
     monkeypatch.setattr(
         worker_module, "entry_points", lambda group: [EntryPoint()] if group == "reunite.worker_tasks" else []
     )
     tasks = worker_module.installed_tasks()
     worker = Worker(session_factory, make_worker().settings, tasks=tasks)
-    assert worker.run_once() == 3 and calls == [session_factory]
+    assert worker.run_once() == 3 and calls == [(session_factory, worker.settings)]
 
 
-def test_a_telegram_base_url_ending_in_bot_works_as_reunite_bot_reads_it(
-    session, family, make_worker, fake_telegram
+@pytest.mark.parametrize("suffix", ["", "/", "/bot", "/bot/"])
+def test_a_telegram_base_url_with_or_without_bot_works_as_reunite_bot_reads_it(
+    session, session_factory, family, worker_settings, fake_telegram, suffix
 ):
     contact = add_telegram_contact(session, family.case_id)
     queue_on_telegram(session, family, contact, "t:4", "sample.typed")
-    make_worker(telegram_api_base_url=fake_telegram.base_url + "/bot").run_once()
+    env = {"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_API_BASE_URL": fake_telegram.base_url + suffix}
+    telegram = Settings.from_env(env, load_dotenv_file=False).telegram
+    assert (
+        telegram.base_url == fake_telegram.base_url + "/bot"
+    )  # python-telegram-bot's meaning, as `reunite bot`'s
+    Worker(session_factory, replace_settings(worker_settings, telegram=telegram)).run_once()
     assert len(fake_telegram.texts_to(CHAT)) == 1
 
 
 def test_a_failing_queue_task_does_not_stop_the_families_messages(
     session, family, make_worker, fake_twilio, caplog
 ):
-    def broken(_factory):  # a photo fetch whose settings are wrong, or whose host is down
+    def broken(_factory, _settings):  # a photo fetch whose settings are wrong, or whose host is down
         raise RuntimeError("photo host down")
 
     queue_received(session, family)

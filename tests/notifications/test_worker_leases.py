@@ -6,13 +6,11 @@ import time
 
 import pytest
 
-from intake.platform.settings import SettingError, Settings
-from notifications.config import WorkerSettings
+from intake.platform.settings import NotificationSettings, SettingError, Settings
 from notifications.providers import Retry
 from notifications.worker import RateLimit
 from tests.notifications.conftest import at
 from tests.notifications.helpers import notifications, queue_received
-from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 
 
 def test_a_worker_whose_lease_ended_sends_nothing_once_another_took_over(
@@ -140,16 +138,8 @@ def test_the_worker_keeps_to_its_sms_rate(session, family, make_worker, fake_twi
     assert len(fake_twilio.messages) == 6
 
 
-def _settings(env: dict[str, str]) -> WorkerSettings:
-    core = Settings.from_env(
-        {
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_FROM_NUMBER": FROM_NUMBER,
-        },
-        load_dotenv_file=False,
-    )
-    return WorkerSettings.from_env(core, env)
+def _settings(env: dict[str, str]) -> NotificationSettings:
+    return Settings.from_env(env, load_dotenv_file=False).notifications
 
 
 def test_lease_and_rates_come_from_the_environment():

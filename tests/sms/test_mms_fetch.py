@@ -5,7 +5,6 @@ officers; a provider that is down leaves them to retry; links anywhere else are 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import io
 from collections import namedtuple
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from tests.console.factories import add_officer, log_in
 from tests.dialogue.helpers import NOW
 from tests.support.fake_twilio import ACCOUNT_SID, FakeTwilio, media_url
 from tests.support.twilio import AUTH_TOKEN, PUBLIC_BASE_URL, Phone
-from tests.support.webapp import web_settings
+from tests.support.webapp import replace_settings, web_settings
 
 Row = namedtuple("Row", "case_id photo_id fetch_after fetch_error fetch_attempts")
 REGISTER = ["发现", "同意", "广州火车站", "昨天", "大约6岁", "男", "他说叫小宝，家在四川"]
@@ -178,7 +177,7 @@ def test_the_fetcher_asks_only_twilios_api(settings):
 
     sid = "MM" + "1" * 32
     for url in ("http://127.0.0.1:8000/healthz", media_url("https://evil.example", sid),
-                media_url(settings.twilio_api_base_url, sid).replace("/Media/", "/Other/")):  # fmt: skip
+                media_url(settings.twilio.api_base_url, sid).replace("/Media/", "/Other/")):  # fmt: skip
         with pytest.raises(MediaGone):
             download(url, settings)
 
@@ -186,7 +185,7 @@ def test_the_fetcher_asks_only_twilios_api(settings):
 def test_without_twilio_credentials_the_photos_wait(phone, twilio, settings, session_factory, session):
     with clock.pinned(NOW):
         _register_with_photo(phone, twilio)
-        bare = dataclasses.replace(settings, twilio_account_sid=None)
+        bare = replace_settings(settings, twilio_account_sid=None)
         assert fetch_once(session_factory, bare) == 1
     [(_case, photo_id, due, error, _n)] = _attachments(session)
     assert photo_id is None and due > NOW and "not set" in error and twilio.media_requests == []

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from intake.models import Contact, Direction, Message, MessageStatus
 from tests.support.twilio import PUBLIC_BASE_URL, message_texts, new_sid, sign
+from tests.support.webapp import replace_settings
 
 
 def _count(session, direction=None):
@@ -163,7 +164,7 @@ def test_sms_channel_is_disabled_without_a_token(client, app):
 
     rt = app.extensions["reunite"]
     app.extensions["reunite"] = dataclasses.replace(
-        rt, settings=dataclasses.replace(rt.settings, twilio_auth_token=None)
+        rt, settings=replace_settings(rt.settings, twilio_auth_token=None)
     )
     response = client.post("/sms/inbound", data={"MessageSid": new_sid(), "From": "+1", "Body": "x"})
     assert response.status_code == 503

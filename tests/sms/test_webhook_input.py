@@ -13,6 +13,7 @@ from intake.platform.errors import InputError
 from intake.platform.settings import Settings
 from sms.webhook import normalise_sender
 from tests.support.twilio import message_texts
+from tests.support.webapp import replace_settings
 
 APOLOGY = "Sorry, something went wrong"
 
@@ -207,7 +208,7 @@ def test_this_messages_media_on_twilios_api_is_accepted(phone, session):
 def test_media_of_another_twilio_account_is_refused_when_the_account_is_set(app, phone, session):
     rt = app.extensions["reunite"]
     app.extensions["reunite"] = dataclasses.replace(
-        rt, settings=dataclasses.replace(rt.settings, twilio_account_sid="AC" + "1" * 32)
+        rt, settings=replace_settings(rt.settings, twilio_account_sid="AC" + "1" * 32)
     )
     params = phone.params("", sid=SID, NumMedia="1", MediaUrl0=MEDIA, MediaContentType0="image/jpeg")
     _refused(phone, params, "MediaUrl0")

@@ -1,7 +1,7 @@
 """A minimal fake of the Telegram Bot API's sendMessage on localhost, for the notification worker's tests
 (the telegram adapter's full fake is tests/support/fake_telegram.py; this one only receives sendMessage).
 
-POST /bot<token>/sendMessage with JSON `{"chat_id", "text"}` answers `{"ok": true, "result": Message}`;
+POST /bot<token>/sendMessage with `chat_id` and `text` (form-encoded, as python-telegram-bot sends them, or JSON) answers `{"ok": true, "result": Message}`;
 `blocked` chats get 403 "bot was blocked by the user", `answers` scripts the next errors (e.g. 429 with
 `parameters.retry_after`), `down` answers 502.
 """
@@ -15,9 +15,9 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from benchmarks.local_http import Answer, LocalServer
+from benchmarks.local_http import Answer, LocalServer, form_or_json
 
-BOT_TOKEN = "123456:fake-bot-token"
+BOT_TOKEN = "123456:fake-bot-token-of-the-worker-tests"  # shaped as BotFather gives it
 
 
 @dataclass
@@ -61,7 +61,7 @@ class FakeTelegramSend:
             if self.answers:
                 return self._error(*self.answers.popleft())
             try:
-                data = json.loads(body)
+                data = form_or_json(headers, body)
                 chat_id, text = str(data["chat_id"]), str(data["text"])
             except (ValueError, KeyError, TypeError):
                 return self._error(400, "Bad Request: message text is empty")

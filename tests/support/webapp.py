@@ -28,7 +28,25 @@ def web_settings(data_dir: Path, engine: Engine, **changes: Any) -> Settings:
     env = {"REUNITE_DATA_DIR": str(data_dir), "REUNITE_REPLY_MODE": "inline"}
     base = Settings.from_env(env, load_dotenv_file=False)
     url = engine.url.render_as_string(hide_password=False)
-    return dataclasses.replace(base, database_url=url, **changes)
+    return replace_settings(base, database_url=url, **changes)
+
+
+def replace_settings(settings: Settings, **changes: Any) -> Settings:
+    """Return `settings` with `changes`; a section's field is named `<section>_<field>` (`twilio_auth_token`,
+    `telegram_webhook_secret`, `notifications_max_attempts`), a whole section or a root setting by its name."""
+    roots: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {}
+    names = {f.name for f in dataclasses.fields(Settings)}
+    heads = [n for n in names if dataclasses.is_dataclass(getattr(settings, n))]
+    for name, value in changes.items():
+        head = next((h for h in heads if name.startswith(h + "_")), None) if name not in names else None
+        if head is None:
+            roots[name] = value
+        else:
+            sections.setdefault(head, {})[name.removeprefix(head + "_")] = value
+    for head, fields in sections.items():
+        roots[head] = dataclasses.replace(getattr(settings, head), **fields)
+    return dataclasses.replace(settings, **roots)
 
 
 def web_app(

@@ -1,12 +1,9 @@
 """What every console request goes through: the secret key, the login, CSRF, the rate limit, the language, the
 database session, and the pages' errors; and the login, logout and language routes.
 
-Settings (environment, overridable in `app.config` by tests):
-
-    REUNITE_SECRET_KEY                 signs the session cookie; unset: generated once into <data folder>/secret_key
-    REUNITE_CONSOLE_LOGIN_RATE_LIMIT   login attempts per address, e.g. "30/minute" (Flask-Limiter notation)
-    REUNITE_CONSOLE_RATE_LIMIT_STORAGE Flask-Limiter storage URI; "memory://" by default
-    REUNITE_CONSOLE_IDLE_MINUTES       a session unused this long ends (default 30)
+Settings: `settings.console` (REUNITE_SECRET_KEY, REUNITE_CONSOLE_LOGIN_RATE_LIMIT, REUNITE_CONSOLE_RATE_LIMIT_STORAGE,
+REUNITE_CONSOLE_IDLE_MINUTES; docs/configuration.md), copied into `app.config` when the blueprint is registered,
+where tests may override them.
 """
 
 from __future__ import annotations
@@ -56,11 +53,6 @@ bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
 
-CONFIG_DEFAULTS = {
-    "CONSOLE_LOGIN_RATE_LIMIT": ("REUNITE_CONSOLE_LOGIN_RATE_LIMIT", "30/minute"),
-    "CONSOLE_RATE_LIMIT_STORAGE": ("REUNITE_CONSOLE_RATE_LIMIT_STORAGE", "memory://"),
-    "CONSOLE_IDLE_MINUTES": ("REUNITE_CONSOLE_IDLE_MINUTES", "30"),
-}
 # No script at all, styles and images from the console only, no framing, forms post only here.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -80,9 +72,8 @@ class OfficerLogin(UserMixin):  # type: ignore[misc]  # flask-login ships no typ
         return self.officer.session_token or ""
 
 
-def secret_key(data_dir: Path) -> str:
+def secret_key(configured: str | None, data_dir: Path) -> str:
     """Return REUNITE_SECRET_KEY, or the key kept in the data folder (made, readable by us only, on first run)."""
-    configured = os.environ.get("REUNITE_SECRET_KEY", "").strip()
     if configured:
         return configured
     path = data_dir / SECRET_KEY_FILE
@@ -102,11 +93,12 @@ def secret_key(data_dir: Path) -> str:
 
 def _setup(state: BlueprintSetupState) -> None:
     app = cast(Flask, state.app)
-    for key, (env, default) in CONFIG_DEFAULTS.items():
-        app.config.setdefault(key, os.environ.get(env, default))
     settings = runtime_of(app).settings
+    app.config.setdefault("CONSOLE_LOGIN_RATE_LIMIT", settings.console.login_rate_limit)
+    app.config.setdefault("CONSOLE_RATE_LIMIT_STORAGE", settings.console.rate_limit_storage)
+    app.config.setdefault("CONSOLE_IDLE_MINUTES", settings.console.idle_minutes)
     if not app.secret_key:
-        app.secret_key = secret_key(settings.data_dir)
+        app.secret_key = secret_key(settings.console.secret_key, settings.data_dir)
     # Flask defines these keys (None and False), so setdefault would leave them: set them unless a test did.
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -1,11 +1,8 @@
 """What every lab API request goes through: its settings, the rate limit, the key, the session and the errors.
 
-Settings come from the environment (and can be overridden in `app.config` by tests):
-
-    REUNITE_LAB_API_RATE_LIMIT           requests per key, e.g. "120/minute" (Flask-Limiter notation)
-    REUNITE_LAB_API_RATE_LIMIT_STORAGE   Flask-Limiter storage URI; "memory://" by default, "redis://..." to share
-    REUNITE_LAB_API_MIN_MARKERS          fewest autosomal STR markers a profile needs (12)
-    REUNITE_LAB_API_MAX_IMPORT_BYTES     largest GeneMapper file accepted (5 MB); JSON bodies keep the app's limit
+Settings: `settings.lab_api` (REUNITE_LAB_API_RATE_LIMIT, REUNITE_LAB_API_RATE_LIMIT_STORAGE,
+REUNITE_LAB_API_MIN_MARKERS, REUNITE_LAB_API_MAX_IMPORT_BYTES; docs/configuration.md), copied into `app.config`
+when the blueprint is registered, where tests may override them.
 """
 
 from __future__ import annotations
@@ -13,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from typing import Any, cast
 
 from flask import Blueprint, Flask, Response, current_app, g, request
@@ -30,12 +26,6 @@ from intake.platform.errors import InputError, ReuniteError
 from intake.platform.i18n import N_, _, translate
 from intake.web.support import json_error, runtime, status_of
 
-CONFIG_DEFAULTS = {
-    "LAB_API_RATE_LIMIT": ("REUNITE_LAB_API_RATE_LIMIT", "120/minute"),
-    "LAB_API_RATE_LIMIT_STORAGE": ("REUNITE_LAB_API_RATE_LIMIT_STORAGE", "memory://"),
-    "LAB_API_MIN_MARKERS": ("REUNITE_LAB_API_MIN_MARKERS", "12"),
-    "LAB_API_MAX_IMPORT_BYTES": ("REUNITE_LAB_API_MAX_IMPORT_BYTES", str(5 * 1024 * 1024)),
-}
 log = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = {"openapi_document"}
 FILE_ENDPOINTS = {"import_genemapper", "import_genemapper_y"}  # their body is a GeneMapper file, not JSON
@@ -63,8 +53,11 @@ def install(bp: Blueprint) -> None:
 
     def setup(state: BlueprintSetupState) -> None:
         app = cast(Flask, state.app)
-        for key, (env, default) in CONFIG_DEFAULTS.items():
-            app.config.setdefault(key, os.environ.get(env, default))
+        settings = app.extensions["reunite"].settings.lab_api
+        app.config.setdefault("LAB_API_RATE_LIMIT", settings.rate_limit)
+        app.config.setdefault("LAB_API_RATE_LIMIT_STORAGE", settings.rate_limit_storage)
+        app.config.setdefault("LAB_API_MIN_MARKERS", settings.min_markers)
+        app.config.setdefault("LAB_API_MAX_IMPORT_BYTES", settings.max_import_bytes)
         limiter = Limiter(
             _limit_key, storage_uri=app.config["LAB_API_RATE_LIMIT_STORAGE"], headers_enabled=True
         )
