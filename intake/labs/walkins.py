@@ -26,6 +26,7 @@ from intake.cases.pins import guessing_locked
 from intake.labs.profiles import current_profile
 from intake.matches.queue import enqueue_search
 from intake.models import (
+    SIDED_ROLES,
     Case,
     CaseStatus,
     Contact,
@@ -190,11 +191,14 @@ def link_walk_in(
 def _link(session: Session, contact: Contact, code: LinkCode, sample: Sample, case: Case) -> LinkResult:
     if case.status == CaseStatus.WITHDRAWN:
         return _finish(session, contact, LinkOutcome.WITHDRAWN, code, case_reference=case.reference)
-    person = session.scalars(
-        sa.select(Person).where(
-            Person.case_id == case.id, persons_of_contact(contact.id), Person.role == code.role
-        )
-    ).first()
+    mine = session.scalars(
+        sa.select(Person).where(Person.case_id == case.id, persons_of_contact(contact.id)).order_by(Person.id)
+    ).all()
+    # The contact's own person of that role; a lab that recorded an unsided role (grandparent) means the person
+    # who joined with its side (paternal_grandmother), whose consents are on record.
+    person = next((p for p in mine if p.role == code.role), None) or next(
+        (p for p in mine if p.role in SIDED_ROLES.get(Role(code.role), ())), None
+    )
     if not case_consents_recorded(session, case, person.id if person else None):
         return _finish(session, contact, LinkOutcome.CONSENT_MISSING, code)
     if person is None:

@@ -3,6 +3,7 @@
 from intake.models._common import (
     CLOSED_STATUSES,
     FAMILY_ROLES,
+    SIDED_ROLES,
     BookingStatus,
     CaseStatus,
     Channel,
@@ -54,6 +55,7 @@ from intake.models.ystr import LineageEvidence, YHaplotype
 __all__ = [
     "CLOSED_STATUSES",
     "FAMILY_ROLES",
+    "SIDED_ROLES",
     "Candidate",
     "CasePower",
     "CandidateStatus",

@@ -146,6 +146,13 @@ FAMILY_ROLES = frozenset(
      Role.MATERNAL_GRANDMOTHER, Role.PATERNAL_AUNT_UNCLE, Role.MATERNAL_AUNT_UNCLE, Role.PATERNAL_HALF_SIBLING,
      Role.MATERNAL_HALF_SIBLING}
 )  # fmt: skip
+# An unsided role of older records (or of a lab that did not ask the side) and the sided roles it may stand for.
+SIDED_ROLES = {
+    Role.GRANDPARENT: frozenset({Role.PATERNAL_GRANDFATHER, Role.PATERNAL_GRANDMOTHER, Role.MATERNAL_GRANDFATHER,
+                                 Role.MATERNAL_GRANDMOTHER}),
+    Role.AUNT_UNCLE: frozenset({Role.PATERNAL_AUNT_UNCLE, Role.MATERNAL_AUNT_UNCLE}),
+    Role.HALF_SIBLING: frozenset({Role.PATERNAL_HALF_SIBLING, Role.MATERNAL_HALF_SIBLING}),
+}  # fmt: skip
 
 
 class Sex(enum.StrEnum):

@@ -36,6 +36,7 @@ def _params(template: str, lang: str, lab: dict[str, str]) -> dict[str, str]:
         "pin": "042917",
         "channel": "Telegram",
         "role": "mother" if english else "妈妈",  # case.role_joined: the role joined a second time
+        "old_reference": "MC-2026-7H3KXV",  # case.merged: the report linked into this case
     }
     return {name: values[name] for name in TEMPLATES[template].params}
 

@@ -173,7 +173,15 @@ def test_sms_channel_is_disabled_without_a_token(client, app):
 def test_healthz_reports_the_database(client, backend):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": backend, "kinship_kernel": "numba"}
+    assert response.get_json() == {
+        "status": "ok",
+        "database": backend,
+        "kinship_kernel": "numba",
+        "spool": {
+            "waiting": 0,
+            "given_up": 0,
+        },  # deliveries the dialogue workers have yet to take, or gave up
+    }
 
 
 def test_behind_a_proxy_the_forwarded_url_is_the_signed_one(settings, engine, session_factory):
