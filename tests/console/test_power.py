@@ -13,23 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 import intake.cases.power as power
 from intake.cli.power import make_power_command
 from intake.models import AuditEvent, CasePower, DnaProfile, Person, Role, Sample, SampleSource, SampleStatus
-from matching.frequencies import FrequencyTable
-from matching.search import SearchSettings
 from tests.console.factories import add_officer, case_with_profile, lab_in, log_in
 from tests.support.factories import IDENTIFILER, genotypes
-
-# A small kit of the factory's markers (few alleles), with the band lowered to match: quick, and the relatives'
-# differences show.
-SMALL = ("D3S1358", "D5S818", "D16S539", "D13S317", "vWA", "TPOX", "CSF1PO", "D8S1179")
+from tests.support.power import use_small_kit
 
 
 @pytest.fixture(autouse=True)
 def _small_kit(monkeypatch: pytest.MonkeyPatch) -> None:
-    table = FrequencyTable.default()
-    kit = FrequencyTable.from_loci([table.locus(m) for m in SMALL], source="small kit")
-    monkeypatch.setattr(power, "_default_table", lambda: kit)
-    monkeypatch.setattr(power, "SETTINGS", SearchSettings(min_shared_markers=8, candidate_lr=100.0,
-                                                    inconclusive_lr=100.0))  # fmt: skip
+    use_small_kit(monkeypatch)
 
 
 def _father_typed(session: Session, case_id: int, lab_id: int) -> None:
