@@ -95,7 +95,10 @@ def short(ctx: Ctx, text: str, limit: int) -> str:
 
 
 def _is_answer_word(ctx: Ctx) -> bool:
-    # "是的" at the name question answers a yes/no question; it is not a name.
+    # "是的" at the name question answers a yes/no question, and "跳过" skips an optional one: neither is a name or
+    # a place, which are never optional.
+    if " ".join(ctx.text.split()).casefold() in SKIP_WORDS:
+        return True
     try:
         ctx.choose(YES_NO)
     except InputError:

@@ -91,6 +91,7 @@ def test_answers_that_are_no_names_or_places_get_reasons_that_fit(session):
         + [
             ("😀😀😀", ("请写完整的姓名", "孩子叫什么名字")),
             ("是的。", ("请写完整的姓名",)),
+            ("跳过", ("请写完整的姓名",)),  # "skip" answers an optional question, never a name
             ("李" * 61, ("名字太长了", "60")),
             ("李小明", ("男孩",)),
             ("男", ("几岁",)),
@@ -99,6 +100,7 @@ def test_answers_that_are_no_names_or_places_get_reasons_that_fit(session):
             ("广" * 201, ("地点请不超过200个字", "在哪里")),
             ("🏠🚉", ("请写地点",)),
             ("好", ("请写地点",)),
+            ("跳过", ("请写地点",)),
         ],
     )
     replies = run_transcript(session, [("广" * 201, ("200",))])
