@@ -182,5 +182,9 @@ def test_the_matchers_bulk_form_answers_as_consent_status_for_every_person(sessi
         for person in (None, *people):
             pid = person.id if person else None
             assert book_.status(case.id, pid) == consent_status(session, case, pid)
+        asked = [None, *(p.id for p in people)] * 2  # the second time from what was decided the first
+        assert book_.recorded_many([case.id] * len(asked), asked) == [
+            consent_status(session, case, pid).ok for pid in asked
+        ]
     finally:
         savepoint.rollback()

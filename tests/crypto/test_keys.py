@@ -72,3 +72,22 @@ def test_a_server_database_without_a_key_refuses_to_start_rather_than_make_one_p
     with pytest.raises(SettingError, match="REUNITE_DATA_KEYS is not set"):
         crypto.load(settings)
     assert not (tmp_path / crypto.KEY_FILE).exists()
+
+
+def test_many_values_open_into_one_buffer_as_each_opens():
+    keyring = crypto.Keyring.parse(f"{A},{B}")
+    values = [
+        keyring.encrypt(b'{"vWA":["14","17"]}', "profiles.genotypes"), b'{"plain": "written before encryption"}',
+        keyring.encrypt(b"", "profiles.genotypes"), crypto.Keyring.parse(B).encrypt(b"x" * 1000, "profiles.genotypes"),
+    ]  # fmt: skip
+    text, offsets = keyring.decrypt_many(values, "profiles.genotypes")
+    assert [bytes(text[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True)] == [
+        keyring.decrypt(v, "profiles.genotypes") if crypto.is_sealed(v) else v for v in values
+    ]
+    with pytest.raises(crypto.DataKeyError, match="which is not configured"):
+        crypto.Keyring.parse(A).decrypt_many(values, "profiles.genotypes")
+    damaged = values[0][:-1] + bytes([values[0][-1] ^ 1])
+    with pytest.raises(crypto.DataKeyError, match="does not open"):
+        keyring.decrypt_many([values[0], damaged], "profiles.genotypes")
+    with pytest.raises(crypto.DataKeyError, match="does not open"):
+        keyring.decrypt_many(values[:1], "match_flags.detail")  # moved to another column
