@@ -42,7 +42,6 @@ from matching.kinship import KinshipCase, kinship_lr
 from matching.profiles import Profile
 from matching.search import (
     Comparison,
-    Entry,
     Flag,
     MarkerEvidence,
     MatchIndex,
@@ -50,7 +49,9 @@ from matching.search import (
     SearchSettings,
     Side,
 )
+from matching.search.block import Block
 from matching.search.identity import identical
+from matching.search.units import SIDE_CODE
 
 PEDIGREE = "pedigree"  # the relationship of a joint-pedigree comparison
 JOINT_ROLES = PLACED_ROLES - set(PARENTS)  # a case with one of these typed is searched as a pedigree too
@@ -90,17 +91,11 @@ class PedigreeIndex(MatchIndex):
         super()._rebuild(case_id, leaving, new)
         self._refresh(case_id)
 
-    def _add_block(
-        self,
-        entries: list[Entry],
-        pid_keys: npt.NDArray[Any],
-        person_keys: npt.NDArray[np.int64],
-        case_ids: npt.NDArray[np.int64],
-    ) -> None:
-        super()._add_block(entries, pid_keys, person_keys, case_ids)
-        for case_id in sorted(
-            {e.case_id for e in entries if e.side is Side.FAMILY and e.role in JOINT_ROLES}
-        ):
+    def _add_block(self, block: Block) -> None:
+        super()._add_block(block)
+        joint = np.isin(np.asarray(block.role_names), sorted(JOINT_ROLES))[block.roles]
+        family = (block.sides == SIDE_CODE[Side.FAMILY]) & joint
+        for case_id in np.unique(block.case_ids[family]).tolist():
             self._refresh(case_id)
 
     def _refresh(self, case_id: int) -> None:

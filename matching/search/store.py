@@ -13,8 +13,9 @@ codes cannot hold (a marker or allele the table lacks) is kept whole, for the ex
 
 from __future__ import annotations
 
+import functools
 import gc
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from matching.fast import Codes
 from matching.frequencies import FrequencyTable
 from matching.index import Encoder, KeyMap, Pool
 from matching.profiles import Profile
+from matching.search.block import Block
 from matching.search.entry import Entry, Side
 from matching.search.results import Flag
 from matching.search.settings import SearchSettings
@@ -183,8 +185,20 @@ class IndexStore:
 
     def add_many(self, entries: Iterable[Entry], chunk: int = 100_000) -> list[Flag]:
         """Add many entries (the start-up build), streaming: profiles of cases not yet indexed go in blocks of
-        `chunk`, encoded marker by marker; replacements, and members of a case already indexed, go one by one
-        through `add` at the end (in their order). The arrays are trimmed to their size at the end.
+        about `chunk` (cut where the case changes), encoded marker by marker; replacements, and members of a case
+        already indexed, go one by one through `add` at the end (in their order). The arrays are trimmed to their
+        size at the end.
+        """
+        return self._bulk(lambda later: self._add_entries(entries, chunk, later))
+
+    def add_blocks(self, blocks: Iterable[Block]) -> None:
+        """Add many entries given as columns (`Block`s, already checked against their recorded sex), as
+        `add_many` adds the same entries cut into the same blocks: each block's rows of cases not yet indexed go
+        in at once, the others one by one at the end (in their order)."""
+        self._bulk(lambda later: self._add_blocks(blocks, later))
+
+    def _bulk(self, add: Callable[[list[tuple[int, Entry]]], list[Flag]]) -> list[Flag]:
+        """Run a bulk add, then the entries it left for `add`, then trim the arrays and merge the id maps.
 
         The cyclic garbage collector is paused meanwhile: the build creates many short-lived objects and no
         cycles, and the collector's repeated passes over them would take much of the build time.
@@ -192,7 +206,11 @@ class IndexStore:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            flags = self._add_many(entries, chunk)
+            later: list[tuple[int, Entry]] = []
+            flags = add(later)
+            later.sort(key=lambda x: x[0])
+            for _, entry in later:
+                flags += self.add(entry)
             for pool in (self.persons, self.loose, *self.pools.values()):
                 pool.trim()
             self._pids.merge()
@@ -202,14 +220,21 @@ class IndexStore:
             if enabled:
                 gc.enable()
 
-    def _add_many(self, entries: Iterable[Entry], chunk: int) -> list[Flag]:
+    def _add_entries(
+        self, entries: Iterable[Entry], chunk: int, later: list[tuple[int, Entry]]
+    ) -> list[Flag]:
         flags: list[Flag] = []
         fresh: list[tuple[int, Entry]] = []
-        later: list[tuple[int, Entry]] = []
         pids: set[str] = set()
         persons: set[int] = set()
         later_keys: set[object] = set()
+        pending, last_case = 0, None
         for seq, entry in enumerate(entries):
+            if pending >= chunk and entry.case_id != last_case:
+                self._flush_entries(fresh, later)
+                pids.clear()
+                persons.clear()
+                pending = 0
             if (
                 entry.profile_id in pids
                 or entry.person_id in persons
@@ -218,30 +243,56 @@ class IndexStore:
             ):
                 later.append((seq, entry))
                 later_keys.update((entry.profile_id, ("person", entry.person_id)))
-                continue
-            if entry.sex != "unknown" and (flag := sex_conflict(entry)) is not None:
+            elif entry.sex != "unknown" and (flag := sex_conflict(entry)) is not None:
                 flags.append(flag)
                 continue
-            pids.add(entry.profile_id)
-            persons.add(entry.person_id)
-            fresh.append((seq, entry))
-            if len(fresh) >= chunk:
-                self._flush(fresh, later)
-                pids.clear()
-                persons.clear()
-        self._flush(fresh, later)
-        later.sort(key=lambda x: x[0])
-        for _, entry in later:
-            flags += self.add(entry)
+            else:
+                pids.add(entry.profile_id)
+                persons.add(entry.person_id)
+                fresh.append((seq, entry))
+            pending += 1
+            last_case = entry.case_id
+        self._flush_entries(fresh, later)
         return flags
 
-    def _flush(self, fresh: list[tuple[int, Entry]], later: list[tuple[int, Entry]]) -> None:
-        """Add the fresh entries that touch nothing indexed as one block; the others go to `later`."""
-        if not fresh:
-            return
-        pid_keys = self._pids.encode_many([e.profile_id for _, e in fresh])
-        person_keys = self._people.encode_many([e.person_id for _, e in fresh])
-        case_ids = np.array([e.case_id for _, e in fresh], dtype=np.int64)
+    def _flush_entries(self, fresh: list[tuple[int, Entry]], later: list[tuple[int, Entry]]) -> None:
+        if fresh:
+            block = Block.of_entries([e for _, e in fresh], self.encoder)
+            self._flush(block, np.array([s for s, _ in fresh], dtype=np.int64), lambda i: fresh[i][1], later)
+        fresh.clear()
+
+    def _add_blocks(self, blocks: Iterable[Block], later: list[tuple[int, Entry]]) -> list[Flag]:
+        later_pids: set[bytes] = set()
+        later_persons: set[int] = set()
+        seq = 0
+        for block in blocks:
+            n = len(block)
+            seqs = np.arange(seq, seq + n, dtype=np.int64)
+            seq += n
+            # A profile or person seen earlier in the block, or left for `add` before, goes to `add` too.
+            again = _repeated(block.profile_ids) | _repeated(block.person_ids)
+            if later_pids or later_persons:
+                again |= np.isin(block.profile_ids, list(later_pids)) | np.isin(
+                    block.person_ids, list(later_persons)
+                )
+            rows = np.flatnonzero(again)
+            for i in rows.tolist():
+                later.append((int(seqs[i]), block.entry(i, self.encoder)))
+            later_pids.update(bytes(k) for k in block.profile_ids[rows])
+            later_persons.update(block.person_ids[rows].tolist())
+            if len(rows):
+                keep = np.flatnonzero(~again)
+                block, seqs = block.take(keep), seqs[keep]
+            if len(block):
+                self._flush(block, seqs, functools.partial(block.entry, encoder=self.encoder), later)
+        return []
+
+    def _flush(
+        self, block: Block, seqs: npt.NDArray[np.int64], entry: Callable[[int], Entry],
+        later: list[tuple[int, Entry]],
+    ) -> None:  # fmt: skip
+        """Add the rows of a block that touch nothing indexed as one block; the others go to `later`."""
+        pid_keys, person_keys, case_ids = block.profile_ids, block.person_ids, block.case_ids
         clash = self._pids.contains_many(pid_keys) | self._people.contains_many(person_keys)
         known = self._bulk_cases
         if len(known):
@@ -249,30 +300,25 @@ class IndexStore:
             clash |= known[at] == case_ids
         if clash.any():
             clash |= np.isin(case_ids, case_ids[clash])  # a case goes whole, or member by member
-            later += [x for x, c in zip(fresh, clash.tolist(), strict=True) if c]
-            keep = ~clash
-            fresh[:] = [x for x, c in zip(fresh, keep.tolist(), strict=True) if c]
-            pid_keys, person_keys, case_ids = pid_keys[keep], person_keys[keep], case_ids[keep]
-        if fresh:
-            self._add_block([e for _, e in fresh], pid_keys, person_keys, case_ids)
-        fresh.clear()
+            later += [(int(seqs[i]), entry(i)) for i in np.flatnonzero(clash).tolist()]
+            block = block.take(np.flatnonzero(~clash))
+        if len(block):
+            self._add_block(block)
 
-    def _add_block(
-        self,
-        entries: list[Entry],
-        pid_keys: npt.NDArray[Any],
-        person_keys: npt.NDArray[np.int64],
-        case_ids: npt.NDArray[np.int64],
-    ) -> None:
-        """Append entries of cases not yet indexed, and their units, with a few numpy operations per pool."""
-        codes, odd = self.encoder.encode_many([e.profile for e in entries])
-        slots = self.persons.add_block((codes[:0],), np.zeros((1, len(entries)), dtype=np.int64))
-        self._set(slots, entries)
-        self._pids.put_many(pid_keys, slots)
-        self._people.put_many(person_keys, slots)
+    def _add_block(self, block: Block) -> None:
+        """Append rows of cases not yet indexed, and their units, with a few numpy operations per pool."""
+        codes, case_ids = block.codes, block.case_ids
+        n = len(block)
+        slots = self.persons.add_block((codes[:0],), np.zeros((1, n), dtype=np.int64))
+        self._grow()
+        self._case_ids[slots] = case_ids
+        self.sides[slots] = block.sides
+        self._roles[slots] = self._role_codes(list(block.role_names))[block.roles]
+        self._pids.put_many(block.profile_ids, slots)
+        self._people.put_many(block.person_ids, slots)
         self._note_cases(case_ids)
-        for i in np.flatnonzero(odd).tolist():
-            self._odd[int(slots[i])] = entries[i].profile
+        for i, profile in block.odd.items():
+            self._odd[int(slots[i])] = profile
         units = block_units(slots, self.sides[slots], self._roles[slots], self._role_code, case_ids)
         base = int(slots[0])
         in_unit = np.zeros(len(slots), dtype=bool)
@@ -386,3 +432,12 @@ class IndexStore:
         arrays = (self._case_ids, self.sides, self._roles, self._home, self._bulk_cases)
         pools = sum(p.nbytes for p in (self.persons, self.loose, *self.pools.values()))
         return pools + sum(a.nbytes for a in arrays) + self._pids.nbytes + self._people.nbytes
+
+
+def _repeated(keys: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """Return which keys equal an earlier key of the array."""
+    if len(keys) < 2:
+        return np.zeros(len(keys), dtype=bool)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    repeated: npt.NDArray[np.bool_] = first[inverse] != np.arange(len(keys))
+    return repeated
