@@ -1,13 +1,14 @@
 """The matching worker's start-up: build the index from a PostgreSQL database that `reunite synth` populated.
 
 Populates (or reuses) N synthetic families with N/5 found children, then times `matching.service.build_index`
-(the worker's start-up path: read every usable current profile, turn rows into entries, `MatchIndex.add_many`),
-and measures memory: the process's resident set before and after (RSS, what the machine pays) and, in a second
-build, the bytes Python allocated and still holds for the index (tracemalloc). Figures are also given per million
-families.
+(the worker's start-up path), each build in a fresh process: the bulk read (binary COPY, genotypes opened and
+decoded in blocks, `add_blocks`) and, as the baseline of the same run, the one-by-one read (`entries()`, one
+`Entry` per profile, `add_many`). For each: wall and CPU time, the process's resident set before and after (RSS,
+what the machine pays) and its peak, and the index's own arrays; then a traced bulk build (tracemalloc: the bytes
+Python allocated and still holds). Figures are also given per million families.
 
     .venv/bin/python benchmarks/bench_index.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/reunite_bench]
-        [--families 100000 | --million] [--no-tracemalloc]
+        [--families 100000 | --million] [--no-tracemalloc] [--no-before]
 
 The database is created when absent; synthetic data of another size is cleared and written again (`reunite synth`
 code), real data is left alone.
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import resource
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -59,6 +62,48 @@ def ensure_database(url: str) -> None:
     admin.dispose()
 
 
+def measure(url: str, bulk: bool, trace: bool) -> dict[str, float]:
+    """Build the index once in this process; return wall, CPU, RSS growth and peak, tracemalloc (if asked)."""
+    engine = make_engine(url)
+    table = FrequencyTable.default()
+    factory = make_session_factory(engine)
+    gc.collect()
+    before = rss_mb()
+    if trace:
+        tracemalloc.start()
+    cpu0 = time.process_time()
+    with factory() as session:
+        index, built = build_index(session, table, SearchSettings(), bulk=bulk)
+    cpu = time.process_time() - cpu0
+    figures = {
+        "wall": built.seconds,
+        "cpu": cpu,
+        "profiles": float(built.total),
+        "held_out": float(built.held_out),
+    }
+    if trace:
+        held, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        figures |= {"traced": held / 2**20, "traced_peak": peak / 2**20}
+    gc.collect()
+    figures |= {
+        "rss": rss_mb() - before,
+        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "index_mb": index.memory() / 2**20,
+    }
+    return figures
+
+
+def run(url: str, bulk: bool, trace: bool = False) -> dict[str, float]:
+    """Measure one build in a fresh process (so that one build's freed memory does not hide the next's)."""
+    command = [sys.executable, __file__, "--url", url, "--measure", "bulk" if bulk else "old"]
+    if trace:
+        command.append("--trace")
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=os.environ.get("REUNITE_BENCH_PG_URL", DEFAULT_URL))
@@ -66,9 +111,15 @@ def main() -> None:
     parser.add_argument(
         "--million", action="store_true", help="1,000,000 families (populating takes ~10 min)"
     )
-    parser.add_argument("--no-tracemalloc", action="store_true", help="skip the second, traced build")
+    parser.add_argument("--no-tracemalloc", action="store_true", help="skip the traced build")
+    parser.add_argument("--no-before", action="store_true", help="skip the one-by-one build (the baseline)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--measure", choices=["bulk", "old"], help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.url, args.measure == "bulk", args.trace)))
+        return
     families = 1_000_000 if args.million else args.families
     children = families // 5
     ensure_database(args.url)
@@ -88,44 +139,40 @@ def main() -> None:
             f"  written in {summary.seconds:.0f} s ({summary.rows.get('profiles', 0):,} profiles)", flush=True
         )
     with engine.connect() as conn:
+        conn.execute(sa.text("ANALYZE"))
+        conn.commit()
         profiles = conn.execute(
             sa.text("SELECT count(*) FROM profiles WHERE replaced_at IS NULL")
         ).scalar_one()
-    table = FrequencyTable.default()
-    factory = make_session_factory(engine)
-    gc.collect()
-    before = rss_mb()
-    cpu0 = time.process_time()
-    with factory() as session:
-        index, built = build_index(session, table, SearchSettings())
-    cpu = time.process_time() - cpu0
-    after = rss_mb()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    engine.dispose()
     per_million = 1e6 / families
-    lines = [
-        f"Index build from PostgreSQL: {families:,} synthetic families + {children:,} found children "
-        f"({profiles:,} current profiles; indexed {dict(built.indexed)}, held out {built.held_out})",
-        f"  build (read + entries + add_many): {built.seconds:.1f} s wall, {cpu:.1f} s CPU"
-        f" -> {built.seconds * per_million:.0f} s per million families",
-        f"  RSS grew {after - before:.0f} MB (peak RSS {peak:.0f} MB) -> {(after - before) * per_million:.0f} MB"
-        " per million families",
-    ]
-    del index
-    gc.collect()
-    if not args.no_tracemalloc:
-        tracemalloc.start()
-        with factory() as session:
-            index, _ = build_index(session, table, SearchSettings())
-        held, traced_peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        lines.append(
-            f"  tracemalloc: the index holds {held / 2**20:.0f} MB (peak {traced_peak / 2**20:.0f} MB during the"
-            f" build) -> {held / 2**20 * per_million:.0f} MB per million families"
+    print(f"Index build from PostgreSQL: {families:,} synthetic families + {children:,} found children "
+          f"({profiles:,} current profiles)", flush=True)  # fmt: skip
+    ways = [("bulk (COPY, blocks)", True)] + (
+        [] if args.no_before else [("before (entries, add_many)", False)]
+    )
+    results = {}
+    for name, bulk in ways:
+        results[name] = figures = run(args.url, bulk)
+        print(
+            f"  {name}: {figures['wall']:.1f} s wall, {figures['cpu']:.1f} s CPU, RSS +{figures['rss']:.0f} MB"
+            f" (peak RSS {figures['peak_rss']:.0f} MB), index arrays {figures['index_mb']:.0f} MB,"
+            f" {figures['profiles']:,.0f} indexed; per million families: {figures['wall'] * per_million:.0f} s"
+            f" wall, {figures['cpu'] * per_million:.0f} s CPU, RSS +{figures['rss'] * per_million:.0f} MB",
+            flush=True,
         )
-        del index
+    if len(results) == 2:
+        new, old = results.values()
+        print(f"  bulk / before: wall {new['wall'] / old['wall']:.2f}, CPU {new['cpu'] / old['cpu']:.2f},"
+              f" RSS growth {new['rss'] / max(old['rss'], 1):.2f}")  # fmt: skip
+    if not args.no_tracemalloc:
+        traced = run(args.url, True, trace=True)
+        print(
+            f"  tracemalloc (bulk): {traced['traced']:.0f} MB held after the build (peak {traced['traced_peak']:.0f}"
+            f" MB during it) -> {traced['traced'] * per_million:.0f} MB per million families"
+        )
     size = "--million" if args.million else f"--families {families}"
-    lines.append(f"Reproduce: {COMMAND} {size}  (URL: --url or REUNITE_BENCH_PG_URL)")
-    print("\n".join(lines))
+    print(f"Reproduce: {COMMAND} {size}  (URL: --url or REUNITE_BENCH_PG_URL)")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Only this package of `matching` uses the core; only the CLI imports it (import-linter contracts in pyproject.toml).
 
     entries(session, profile_ids=None) -> Iterator[Entry]          the rows the matcher may use, as index entries
-    build_index(session, table, settings, progress=False) -> (MatchIndex, BuildSummary)
+    build_index(session, table, settings, progress=False, bulk=True) -> (MatchIndex, BuildSummary)
+    bulk.blocks(session, encoder, chunk, flags) -> Iterator[Block]   the same rows as `Block`s (COPY on PostgreSQL)
     Worker(session_factory, table=None, settings=None).start(); .run_pending(); .run_forever(stop)
     enqueue_all(session) -> int                                     a rematch job of every profile (the workers run them)
     rematch.rematch_all(worker, workers=None) -> RematchSummary      `reunite match --all`: one direction, every core

@@ -71,11 +71,15 @@ def recorded_sex(sample_sex: Sex, role: Role, child_sex: Sex) -> Sex:
     return ROLE_SEX.get(role, Sex.UNKNOWN)
 
 
-def _rows(session: Session, profile_ids: Collection[str] | None) -> sa.Select[*tuple[Any, ...]]:
+def _rows(
+    session: Session, profile_ids: Collection[str] | None, *, sealed: bool = False
+) -> sa.Select[*tuple[Any, ...]]:
+    """The rows the matcher may use, a case's members together; `sealed`: the genotypes as stored (bytes)."""
+    genotypes = sa.type_coerce(DnaProfile.genotypes, sa.LargeBinary) if sealed else DnaProfile.genotypes
     query: sa.Select[*tuple[Any, ...]] = (
         sa.select(
             DnaProfile.id,
-            DnaProfile.genotypes,
+            genotypes,
             Sample.source,
             Sample.sex,
             Person.id,
