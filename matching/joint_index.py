@@ -91,34 +91,85 @@ class PedigreeIndex(MatchIndex):
         super()._rebuild(case_id, leaving, new)
         self._refresh(case_id)
 
-    def _add_block(self, block: Block) -> None:
-        super()._add_block(block)
+    def _add_block(self, block: Block) -> npt.NDArray[np.int64]:
+        slots = super()._add_block(block)
         joint = np.isin(np.asarray(block.role_names), sorted(JOINT_ROLES))[block.roles]
-        family = (block.sides == SIDE_CODE[Side.FAMILY]) & joint
-        for case_id in np.unique(block.case_ids[family]).tolist():
-            self._refresh(case_id)
+        family = block.sides == SIDE_CODE[Side.FAMILY]
+        cases = np.unique(block.case_ids[family & joint])
+        if not len(cases):
+            return slots
+        # The block's cases are new: their members are the block's rows (no scan of the index), and the families
+        # of one shape get their slots from one call of `shapes.slots`.
+        rows = np.flatnonzero(family & np.isin(block.case_ids, cases))
+        members: dict[int, list[tuple[int, str]]] = {}
+        for r, case_id, role in zip(
+            rows.tolist(), block.case_ids[rows].tolist(), block.roles[rows].tolist(), strict=True
+        ):
+            members.setdefault(case_id, []).append((int(slots[r]), block.role_names[role]))
+        found = [(c, self._placed(tuple(members[c]))) for c in cases.tolist()]
+        shapes_of: dict[tuple[str, ...], list[int]] = {}
+        for k, (_, placed) in enumerate(found):
+            if placed is not None:
+                shapes_of.setdefault(tuple(r for _, r in placed[0]), []).append(k)
+        computed: dict[int, tuple[Any, bool]] = {}
+        local = {int(s): i for i, s in enumerate(slots.tolist())}
+        for roles, ks in shapes_of.items():
+            columns = [
+                block.codes[:, [local[found[k][1][0][i][0]] for k in ks]]  # type: ignore[index]
+                for i in range(len(roles))
+            ]
+            rows_of, exact = shapes.slots(self.encoder.encoding, list(roles), columns)
+            computed.update({k: (rows_of[j], bool(exact[j])) for j, k in enumerate(ks)})
+        for k, (case_id, placed) in enumerate(found):
+            self._forget(case_id)
+            if placed is not None:
+                self._keep(case_id, *placed, *computed[k])
+        return slots
 
     def _refresh(self, case_id: int) -> None:
         """Rebuild a case's pedigree and slots from its current members (or drop it: no placed relative left)."""
+        self._forget(case_id)
+        members = tuple((s, self.role_of(s)) for s in self.members(case_id) if self.side_of(s) is Side.FAMILY)
+        found = self._placed(members)
+        if found is None:
+            return
+        placed, pedigree = found
+        columns = [self.column(s)[:, None] for s, _ in placed]
+        block, exact = shapes.slots(self.encoder.encoding, [r for _, r in placed], columns)
+        self._keep(case_id, placed, pedigree, block[0], bool(exact[0]))
+
+    def _forget(self, case_id: int) -> None:
         old = self._families.pop(case_id, None)
         if old is not None and old.row >= 0:
             self._slot_case[old.row] = -1
             self._free.append(old.row)
-        members = tuple((s, self.role_of(s)) for s in self.members(case_id) if self.side_of(s) is Side.FAMILY)
+
+    @staticmethod
+    def _placed(
+        members: tuple[tuple[int, str], ...],
+    ) -> tuple[tuple[tuple[int, str], ...], FamilyPedigree] | None:
+        """Return a case's placed members (slot, role) and its pedigree, or None when it is not one pedigree."""
         placed_roles = [role for _, role in members if role in PLACED_ROLES]
         if not set(placed_roles) & JOINT_ROLES or placed_roles == [FULL_SIBLING]:
-            return  # parents only, or one full sibling alone: their units are the pedigree already
+            return None  # parents only, or one full sibling alone: their units are the pedigree already
         try:
             pedigree = family_pedigree([Member(str(s), role) for s, role in members])
         except CaseError:
-            return  # two fathers, two mothers...: not one pedigree; its units are searched as before
-        placed = tuple((s, role) for s, role in members if str(s) in pedigree.roles)
-        columns = [self.column(s)[:, None] for s, _ in placed]
-        block, exact = shapes.slots(self.encoder.encoding, [r for _, r in placed], columns)
+            return None  # two fathers, two mothers...: not one pedigree; its units are searched as before
+        return tuple((s, role) for s, role in members if str(s) in pedigree.roles), pedigree
+
+    def _keep(
+        self,
+        case_id: int,
+        placed: tuple[tuple[int, str], ...],
+        pedigree: FamilyPedigree,
+        slots: Any,
+        exact: bool,
+    ) -> None:
         row = -1
-        if bool(exact[0]) and self.settings.theta == 0.0:
+        if exact and self.settings.theta == 0.0:
             row = self._free.pop() if self._free else self._append_row()
-            self._slots[row] = block[0]
+            self._slots[row] = slots
             self._slot_case[row] = case_id
         self._families[case_id] = _Family(placed, pedigree, row)
 

@@ -305,8 +305,9 @@ class IndexStore:
         if len(block):
             self._add_block(block)
 
-    def _add_block(self, block: Block) -> None:
-        """Append rows of cases not yet indexed, and their units, with a few numpy operations per pool."""
+    def _add_block(self, block: Block) -> npt.NDArray[np.int64]:
+        """Append rows of cases not yet indexed, and their units, with a few numpy operations per pool; return
+        their person slots."""
         codes, case_ids = block.codes, block.case_ids
         n = len(block)
         slots = self.persons.add_block((codes[:0],), np.zeros((1, n), dtype=np.int64))
@@ -334,6 +335,7 @@ class IndexStore:
             loose = slots[~in_unit]
             cols = self.loose.add_block((codes[:, ~in_unit],), loose[None, :])
             self._home[loose] = home(LOOSE, cols, 0)
+        return slots
 
     def remove(self, profile_id: str) -> None:
         """Remove a profile (no error if absent): it is in no later result."""

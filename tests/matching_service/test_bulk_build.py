@@ -107,6 +107,13 @@ def _state(index: PedigreeIndex) -> dict[str, object]:
     return state
 
 
+def _pedigrees(index: PedigreeIndex) -> dict[int, object]:
+    return {
+        c: (f.members, f.row >= 0, index._slots[f.row].tolist() if f.row >= 0 else None)
+        for c, f in index._families.items()
+    }
+
+
 def _flags(flags: list[Flag]) -> list[tuple[object, ...]]:
     return [(f.kind, f.profile_ids, f.detail) for f in flags]
 
@@ -125,6 +132,11 @@ def test_the_bulk_build_is_the_one_by_one_build_row_for_row(world, backend, chun
             bulk.add_blocks(blocks(session, bulk.encoder, chunk=chunk, flags=flags, copy=copy))
         assert _state(bulk) == _state(generic), f"copy={copy}"
         assert _flags(flags) == _flags(generic_flags)
+    one_by_one = PedigreeIndex(TABLE, SearchSettings())
+    with world.factory() as session:
+        for entry in entries(session):
+            one_by_one.add(entry)
+    assert _pedigrees(one_by_one) == _pedigrees(generic)  # a block's pedigrees made at once, as one by one
     indexed = set(generic.profile_ids())
     assert {ids[k] for k in ("mother", "father", "child", "claimed", "kidnapped", "odd", "grandfather",
                              "accepted", "replacement")} == indexed  # fmt: skip
