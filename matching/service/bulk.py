@@ -4,10 +4,10 @@ The same profiles, sides, roles, sexes and flags as `entries()` gives one by one
 `recorded_sex`, the consent book of `intake.cases.consent`, `stored_profile`, `sex_conflict`), in the same order,
 cut into the blocks `MatchIndex.add_many` would cut them into, so `add_blocks` builds the same index:
 
-- rows: on PostgreSQL two binary COPYs, the narrow columns of every eligible row in the build's order (fixed
-  width, read straight into numpy), then the current profiles' stored genotypes in table order (no sort of wide
-  rows), matched to their rows by sample id; elsewhere (SQLite) the same SELECT as `entries()`, its genotypes as
-  stored;
+- rows: on PostgreSQL a binary COPY of the narrow columns of every row in the build's order (fixed width, read
+  straight into numpy), then the current profiles' stored genotypes in table order (no sort of wide rows) from a
+  binary server-side cursor, matched to their rows by sample id; elsewhere (SQLite) the same SELECT as
+  `entries()`, its genotypes as stored;
 - consent: the book of the cases in hand (`ConsentBook.recorded_many`), a batch at a time;
 - genotypes: opened in bulk (`Keyring.decrypt_many`) and decoded by `matching.stored.StoredDecoder`; a text it
   cannot decode exactly is read by `stored_profile` and the encoder, one by one.
@@ -254,7 +254,7 @@ def _selected(reader: _Reader) -> Iterator[Block]:
 
 
 def _copied(reader: _Reader) -> Iterator[Block]:
-    """The rows by two binary COPYs (PostgreSQL): the narrow columns in order, then the genotypes."""
+    """The rows of PostgreSQL: a binary COPY of the narrow columns in order, then the genotypes (cursor)."""
     session = reader.session
     pad = [
         sa.func.rpad(sa.cast(c, sa.String), WIDTH)
@@ -390,19 +390,18 @@ def _skip_header(data: bytearray) -> bytearray:
 def _profile_batches(
     session: Session, query: sa.Select[*tuple[Any, ...]]
 ) -> Iterator[tuple[npt.NDArray[np.int64], list[str], list[bytes]]]:
-    """Yield (sample ids, profile ids, stored genotypes) of a binary COPY, a batch at a time."""
-    with _copy_out(session, query) as copy:
-        copy.set_types(["int8", "text", "bytea"])
-        batch: list[tuple[int, str, bytes]] = []
-        for row in copy.rows():
-            batch.append(row)
-            if len(batch) == BATCH:
-                yield _columns(batch)
-                batch = []
-        if batch:
+    """Yield (sample ids, profile ids, stored genotypes) a batch at a time, from a server-side cursor in binary
+    (rows parsed by psycopg's C loaders a batch at a time: a COPY hands over one row per call)."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    compiled = query.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    with driver.cursor(name="reunite_index_build", binary=True) as cursor:
+        cursor.itersize = BATCH
+        cursor.execute(str(compiled))
+        while batch := cursor.fetchmany(BATCH):
             yield _columns(batch)
 
 
-def _columns(batch: list[tuple[int, str, bytes]]) -> tuple[npt.NDArray[np.int64], list[str], list[bytes]]:
+def _columns(batch: list[Any]) -> tuple[npt.NDArray[np.int64], list[str], list[bytes]]:
     samples, ids, sealed = zip(*batch, strict=True)
     return np.array(samples, dtype=np.int64), list(ids), list(sealed)
