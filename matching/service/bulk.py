@@ -305,6 +305,7 @@ def _copied(reader: _Reader) -> Iterator[Block]:
     usable = np.zeros(n, dtype=bool)
     amelogenin = np.full(n, -1, dtype=np.int16)
     pids = np.zeros(n, dtype="S32")
+    width = 1
     odd: dict[int, Profile] = {}
     order = np.argsort(samples, kind="stable")
     by_sample = samples[order]
@@ -328,7 +329,9 @@ def _copied(reader: _Reader) -> Iterator[Block]:
         if encoded.dtype.itemsize > pids.dtype.itemsize:
             pids = pids.astype(encoded.dtype)
         pids[target] = encoded
+        width = max(width, encoded.dtype.itemsize)
     use = np.flatnonzero(usable)
+    pids = pids.astype(f"S{width}")  # as wide as the longest id, as the index would key them one by one
     yield reader.block(rows.take(use), pids[use], codes[:, use], amelogenin[use], _moved(odd, use))
 
 
