@@ -2,7 +2,8 @@
 
 Each person's genotype at a marker is stored as a small integer code: the index of the unordered genotype in the
 locus's genotype list, with `untyped` (= the number of genotypes) for a missing marker. Codes are stored
-marker-major, shape (markers, candidates), as uint16 (a locus of 35 alleles has 630 genotypes). Alleles are ranked
+marker-major, shape (markers, candidates), as uint16 (a locus of 35 alleles has 630 genotypes); the index
+keeps them one byte a marker where they fit (`matching.fast.Planes`), and every scan reads either. Alleles are ranked
 by frequency and genotypes listed so that those of common alleles get small codes, which keeps the hot part of
 each table small and in cache.
 
@@ -26,11 +27,11 @@ from matching.fast import (
     Codes,
     FloatArray,
     IndexArray,
+    ScanCodes,
     marker_loss,
     sum_above,
     sum_duo,
     sum_trio,
-    sum_trio_above,
 )
 from matching.frequencies import FrequencyTable, Locus
 from matching.likelihood import GenotypeBatch, Typing, pedigree_likelihood
@@ -209,6 +210,27 @@ class _ChildScorer:
             self._order = np.argsort(-np.array(losses), kind="stable").astype(np.int64)
         return self._order
 
+    def scan(
+        self, codes: ScanCodes, second: ScanCodes | None, log10_threshold: float, use_numba: bool
+    ) -> tuple[IndexArray, FloatArray]:
+        """Return (indices, log10 LRs) of the candidates (parents, or couples with the `second` codes) whose
+        combined log10 LR is >= `log10_threshold`.
+
+        Exactly the candidates and values of `log10_lr(...)` filtered by the threshold, found by the pruned scan
+        (`matching.fast.sum_above`, markers tried in `order`); indices increase. Codes may be uint16, uint8 or
+        planes.
+        """
+        return sum_above(
+            self.tables,
+            self.offsets,
+            self.rows,
+            codes,
+            log10_threshold,
+            pairs=None if second is None else (self.strides, second),
+            order=self.order if use_numba else None,
+            use_numba=use_numba,
+        )
+
 
 def _ratio(h1: FloatArray, h2: FloatArray, zero_only: bool) -> FloatArray:
     """Return log10(h1 / h2), or with `zero_only` 1 where h1 is 0 (a Mendelian inconsistency) and 0 elsewhere."""
@@ -245,29 +267,18 @@ class DuoScorer(_ChildScorer):
         freq = genotype_frequencies(marker.codes)
         return marker_loss(table[:-1], freq)
 
-    def log10_lr(self, parent_codes: Codes, *, use_numba: bool = True) -> FloatArray:
+    def log10_lr(self, parent_codes: ScanCodes, *, use_numba: bool = True) -> FloatArray:
         """Return each candidate parent's combined log10 LR (shape (candidates,))."""
         return sum_duo(self.tables, self.offsets, self.rows, parent_codes, use_numba=use_numba)
 
     def above(
-        self, parent_codes: Codes, log10_threshold: float, *, use_numba: bool = True
+        self, parent_codes: ScanCodes, log10_threshold: float, *, use_numba: bool = True
     ) -> tuple[IndexArray, FloatArray]:
-        """Return (indices, log10 LRs) of the candidates whose combined log10 LR is >= `log10_threshold`.
+        """Return (indices, log10 LRs) of the candidates whose combined log10 LR is >= `log10_threshold` (see
+        `_ChildScorer.scan`)."""
+        return self.scan(parent_codes, None, log10_threshold, use_numba)
 
-        Exactly the candidates and values of `log10_lr(...)` filtered by the threshold, found by the pruned scan
-        (`matching.fast.sum_above`); indices increase. Codes may be uint16 or uint8.
-        """
-        return sum_above(
-            self.tables,
-            self.offsets,
-            self.rows,
-            parent_codes,
-            log10_threshold,
-            order=self.order if use_numba else None,
-            use_numba=use_numba,
-        )
-
-    def inconsistent_counts(self, parent_codes: Codes) -> FloatArray:
+    def inconsistent_counts(self, parent_codes: ScanCodes) -> FloatArray:
         """Return each candidate's number of Mendel-inconsistent markers (as floats)."""
         tables, offsets = self._inconsistent_tables()
         return sum_duo(tables, offsets, self.rows, parent_codes)
@@ -292,7 +303,9 @@ class TrioScorer(_ChildScorer):
         table[-1, -1] = 0.0  # both parents untyped: the marker says nothing
         return table
 
-    def log10_lr(self, father_codes: Codes, mother_codes: Codes, *, use_numba: bool = True) -> FloatArray:
+    def log10_lr(
+        self, father_codes: ScanCodes, mother_codes: ScanCodes, *, use_numba: bool = True
+    ) -> FloatArray:
         """Return each candidate couple's combined log10 LR (shape (candidates,))."""
         return sum_trio(
             self.tables,
@@ -313,26 +326,18 @@ class TrioScorer(_ChildScorer):
         return marker_loss(table.reshape(g + 1, g + 1)[:g, :g], freq, freq)
 
     def above(
-        self, father_codes: Codes, mother_codes: Codes, log10_threshold: float, *, use_numba: bool = True
+        self,
+        father_codes: ScanCodes,
+        mother_codes: ScanCodes,
+        log10_threshold: float,
+        *,
+        use_numba: bool = True,
     ) -> tuple[IndexArray, FloatArray]:
-        """Return (indices, log10 LRs) of the couples whose combined log10 LR is >= `log10_threshold`.
+        """Return (indices, log10 LRs) of the couples whose combined log10 LR is >= `log10_threshold` (see
+        `_ChildScorer.scan`)."""
+        return self.scan(father_codes, mother_codes, log10_threshold, use_numba)
 
-        Exactly the couples and values of `log10_lr(...)` filtered by the threshold, found by the pruned scan
-        (`matching.fast.sum_trio_above`); indices increase. Codes may be uint16 or uint8.
-        """
-        return sum_trio_above(
-            self.tables,
-            self.offsets,
-            self.strides,
-            self.rows,
-            father_codes,
-            mother_codes,
-            log10_threshold,
-            order=self.order if use_numba else None,
-            use_numba=use_numba,
-        )
-
-    def inconsistent_counts(self, father_codes: Codes, mother_codes: Codes) -> FloatArray:
+    def inconsistent_counts(self, father_codes: ScanCodes, mother_codes: ScanCodes) -> FloatArray:
         """Return each candidate couple's number of Mendel-inconsistent markers (as floats)."""
         tables, offsets = self._inconsistent_tables()
         return sum_trio(tables, offsets, self.strides, self.rows, father_codes, mother_codes)
