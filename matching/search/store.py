@@ -52,18 +52,20 @@ class IndexStore:
         # first unit, if several) or in the loose pool; `home` says where.
         self.persons = Pool(untyped[:0], owner_dtype=np.int8)  # slots and validity only (owner unused, 0)
         self.loose = Pool(untyped)
-        self._home: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        # Per person slot, 32-bit: case ids are the database's (32-bit) ids (`_check_case_ids`); a home code is
+        # column * 16 + ..., so pools of up to 134 million columns.
+        self._home: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
         self.pools: dict[str, Pool] = {
             kind: Pool(untyped, 2 if kind == "trio_couple" else 1) for kind in KINDS
         }
-        self._case_ids: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self._case_ids: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
         self.sides: npt.NDArray[np.int8] = np.empty(0, dtype=np.int8)
         self._roles: npt.NDArray[np.int8] = np.empty(0, dtype=np.int8)
         self._role_names: list[str] = []
         self._role_code: dict[str, int] = {}
         self._pids = KeyMap(str)
         self._people = KeyMap(int)
-        self._bulk_cases: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)  # sorted case ids ever indexed
+        self._bulk_cases: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)  # sorted case ids ever indexed
         self._odd: dict[int, Profile] = {}
 
     # ---- per-slot bookkeeping ------------------------------------------------------------------------------
@@ -153,6 +155,7 @@ class IndexStore:
 
     def add(self, entry: Entry) -> list[Flag]:
         """Add or replace an entry (same profile_id or person_id); a sex conflict is flagged and not added."""
+        _check_case_ids(np.array([entry.case_id], dtype=np.int64))
         flag = sex_conflict(entry)
         if flag is not None:
             self.remove(entry.profile_id)
@@ -195,6 +198,8 @@ class IndexStore:
             flags = self._add_many(entries, chunk)
             for pool in (self.persons, self.loose, *self.pools.values()):
                 pool.trim()
+            for name in ("_case_ids", "sides", "_roles", "_home"):  # as long as the person pool, no longer
+                setattr(self, name, getattr(self, name)[: self.persons.capacity].copy())
             self._pids.merge()
             self._people.merge()
             return flags
@@ -241,7 +246,7 @@ class IndexStore:
             return
         pid_keys = self._pids.encode_many([e.profile_id for _, e in fresh])
         person_keys = self._people.encode_many([e.person_id for _, e in fresh])
-        case_ids = np.array([e.case_id for _, e in fresh], dtype=np.int64)
+        case_ids = _check_case_ids(np.array([e.case_id for _, e in fresh], dtype=np.int64))
         clash = self._pids.contains_many(pid_keys) | self._people.contains_many(person_keys)
         known = self._bulk_cases
         if len(known):
@@ -386,3 +391,11 @@ class IndexStore:
         arrays = (self._case_ids, self.sides, self._roles, self._home, self._bulk_cases)
         pools = sum(p.nbytes for p in (self.persons, self.loose, *self.pools.values()))
         return pools + sum(a.nbytes for a in arrays) + self._pids.nbytes + self._people.nbytes
+
+
+def _check_case_ids(case_ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Return the case ids, or raise ValueError if one does not fit the index's 32-bit case ids."""
+    limits = np.iinfo(np.int32)
+    if len(case_ids) and (int(case_ids.min()) < limits.min or int(case_ids.max()) > limits.max):
+        raise ValueError("case ids must fit in 32 bits (the database's integer ids)")
+    return case_ids
