@@ -134,14 +134,15 @@ def sum_trio_numpy(
 
 
 def _sum_step(
-    tables: Any, base: int, stride: int, f: Any, m: Any, r: int, pair: bool, start: int, acc: Any
+    tables: Any, base: int, stride: int, f: Any, m: Any, pair: bool, start: int, acc: Any
 ) -> None:  # pragma: no cover - jitted
-    """Add one marker's entries (codes in row r of f and m) to the sums of candidates start, start + 1, ..."""
+    """Add one marker's entries (the candidates' codes f and m at that marker) to the sums of candidates start,
+    start + 1, ..."""
     for i in range(acc.shape[0]):
         c = start + i
-        at = base + np.int64(m[r, c])
+        at = base + np.int64(m[c])
         if pair:
-            at += np.int64(f[r, c]) * stride
+            at += np.int64(f[c]) * stride
         acc[i] += tables[at]
 
 
@@ -151,9 +152,9 @@ def _add_marker(
     """`_sum_step` on the narrow (w >= 0) or the wide (~w) rows of `codes` = (first, first wide, second, second
     wide): the array is picked once per marker, so the loop reads one array."""
     if w >= 0:
-        _sum_step_jit(tables, base, stride, codes[0], codes[2], w, pair, start, acc)
+        _sum_step_jit(tables, base, stride, codes[0][w], codes[2][w], pair, start, acc)
     else:
-        _sum_step_jit(tables, base, stride, codes[1], codes[3], ~w, pair, start, acc)
+        _sum_step_jit(tables, base, stride, codes[1][~w], codes[3][~w], pair, start, acc)
 
 
 def _sum_kernel(
@@ -184,7 +185,7 @@ def pick(kernels: tuple[Any, Any], n: int) -> Any:
 
 
 if HAVE_NUMBA:
-    _sum_step_jit = numba.njit(cache=True, nogil=True)(_sum_step)
+    _sum_step_jit = numba.njit(cache=True, nogil=True, inline="always")(_sum_step)
     _add_marker_jit = numba.njit(cache=True, nogil=True)(_add_marker)
     _sum_jit = compiled(_sum_kernel)
 
@@ -355,7 +356,6 @@ def _sparse_step(
     stride: int,
     f: Any,
     m: Any,
-    r: int,
     pair: bool,
     bound: float,
     cut: float,
@@ -368,9 +368,9 @@ def _sparse_step(
     w = 0
     for i in range(n_alive):
         c = alive[i]
-        at = base + np.int64(m[r, c])
+        at = base + np.int64(m[c])
         if pair:
-            at += np.int64(f[r, c]) * stride
+            at += np.int64(f[c]) * stride
         s = acc[i] + tables[at]
         alive[w] = c
         acc[w] = s
@@ -416,7 +416,7 @@ def _above_kernel(
         start = b * PRUNE_BLOCK
         stop = min(n, start + PRUNE_BLOCK)
         size = stop - start
-        alive = np.arange(start, stop)
+        alive = np.arange(start, stop).astype(np.int32)
         acc = np.zeros(size)
         for j in range(dense):
             k = order[j]
@@ -430,11 +430,11 @@ def _above_kernel(
             at, by, bound = offsets[k], strides[k], bounds[j + 1]
             if w >= 0:  # the narrow or the wide rows, picked once per marker (as `_add_marker`)
                 n_alive = _sparse_step_jit(
-                    tables, at, by, codes[0], codes[2], w, pair, bound, cut, alive, acc, n_alive
+                    tables, at, by, codes[0][w], codes[2][w], pair, bound, cut, alive, acc, n_alive
                 )
             else:
                 n_alive = _sparse_step_jit(
-                    tables, at, by, codes[1], codes[3], ~w, pair, bound, cut, alive, acc, n_alive
+                    tables, at, by, codes[1][~w], codes[3][~w], pair, bound, cut, alive, acc, n_alive
                 )
         kept = 0
         for i in range(n_alive):
@@ -450,7 +450,7 @@ def _above_kernel(
 
 
 if HAVE_NUMBA:
-    _sparse_step_jit = numba.njit(cache=True, nogil=True)(_sparse_step)
+    _sparse_step_jit = numba.njit(cache=True, nogil=True, inline="always")(_sparse_step)
     _entry_jit = numba.njit(cache=True, nogil=True)(_entry)
     _above_jit = compiled(_above_kernel)
 
