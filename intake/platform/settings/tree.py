@@ -178,8 +178,16 @@ class NotificationSettings:
         (8, 21),
         reader=hours,
     )
+    send_threads: int = variable(
+        "REUNITE_NOTIFY_THREADS",
+        "sends a worker process has in flight at once: a provider answers in tens to hundreds of milliseconds,"
+        " and one send at a time caps a worker at a few messages a second; a contact's messages still go one"
+        " after the other",
+        8,
+        reader=whole(1, 64),
+    )
     timeout_seconds: float = 10.0  # how long a provider may take to answer one send
-    batch_size: int = 20  # notifications claimed per pass
+    batch_size: int = 32  # notifications claimed per pass (at most one reply per contact in a pass)
 
 
 @dataclass(frozen=True)
