@@ -162,6 +162,18 @@ class GivenUpError(RuntimeError):
     """The error a given-up delivery's message is stored with (intake.inbound.inbox keeps its repr)."""
 
 
+# A spool's statistics lag behind a peak: autovacuum analyses a table at most once a minute, and a burst takes the
+# spool from empty to 10,000 rows in half a minute. Planned on those statistics, the take (oldest free head,
+# LIMIT 1) scanned the whole spool, tested every row for an older one of its contact and sorted them: 11 ms a take at
+# 3,000 rows, 24 ms at 10,000, most of PostgreSQL's time in the load run while the webhooks stored (57 ms a take on
+# average). Local to the take's transaction, these leave the planner the one plan that suits a queue whatever the
+# statistics: walk the primary key in id order and stop at the first free head (0.07 ms at 10,000 rows).
+WALK_IN_ID_ORDER = sa.text(
+    "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true),"
+    " set_config('enable_seqscan', 'off', true)"
+)
+
+
 def retry_pause(attempts: int) -> timedelta:
     """Return how long a delivery that failed `attempts` times waits before its next try (doubling, capped)."""
     return timedelta(seconds=min(FIRST_PAUSE_S * 2 ** (attempts - 1), MAX_PAUSE_S))
@@ -198,6 +210,8 @@ class DialogueWorker:
     def run_once(self) -> bool:
         """Take and process one delivery; tell whether there was one."""
         with self.factory() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(WALK_IN_ID_ORDER)
             delivery = session.scalars(self._next(session)).first()
             if delivery is None:
                 return False
