@@ -688,7 +688,8 @@ def run_one(
     url = cluster.create_database(f"load_{target}{name_suffix}")
     port = free_port()
     env = {**os.environ, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-           "REUNITE_REPLY_MODE": "spool" if dialogue_workers else "inline"}  # fmt: skip
+           "REUNITE_REPLY_MODE": "spool" if dialogue_workers else "inline",
+           "REUNITE_SPOOL_HOLD_ABOVE": str(args.hold_above)}  # fmt: skip
     bot: multiprocessing.Process | None = None
     bot_port = free_port()
     api: multiprocessing.Process | None = None
@@ -744,8 +745,9 @@ def run_one(
         for i in range(args.senders):
             helpers.append(Server([reunite, "worker", "--interval", "0.05"], env, 0,
                                   folder / f"sender{name_suffix}_{i}.log"))  # fmt: skip
-    for helper in helpers:
-        helper.start()
+    if not args.drain_after:
+        for helper in helpers:
+            helper.start()
     if target != "bare":
         # The demo labs take 4-20 bookings a day: 500+ parents choosing "the first day" would fill them, and a
         # day filled between the question and the answer is asked again (a dialogue path tested on its own).
@@ -773,6 +775,9 @@ def run_one(
         _statements(url, reset=True)
     try:
         wall = client.run(during)
+        if args.drain_after:  # the webhooks alone took the load; now the workers drain what they stored
+            for helper in helpers:
+                helper.start()
         if args.pg_stats:
             print(f"{name_suffix or target}: PostgreSQL time while the deliveries came in, by statement:")
             print(_statements(url, reset=True))
@@ -800,6 +805,8 @@ def run_one(
     name = "bare Flask (gunicorn, 2 workers)" if target == "bare" else (
         f"reunite {'Telegram' if telegram else 'SMS'} ({args.workers} workers"
         + (f", spool, {dialogue_workers} dialogue, nice {args.dialogue_nice}" if dialogue_workers else ", inline")
+        + (f", hold above {args.hold_above:g}/s" if dialogue_workers and args.hold_above else "")
+        + (", drained after" if dialogue_workers and args.drain_after else "")
         + ")")  # fmt: skip
     line = figures(name, wall, r)
     if dialogue_workers:
@@ -935,6 +942,18 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=0.0,
                         help="first deliveries a second, paced (0: as fast as they are answered)")  # fmt: skip
     parser.add_argument("--py-spy", metavar="FILE", help="sample one reunite worker for 10 s into FILE")
+    parser.add_argument(
+        "--hold-above",
+        type=float,
+        default=0.0,
+        help="spool: REUNITE_SPOOL_HOLD_ABOVE for the dialogue workers (deliveries/s above which they hold back)",
+    )
+    parser.add_argument(
+        "--drain-after",
+        action="store_true",
+        help="spool: start the dialogue workers and senders only when the load ends (the webhooks alone, as when"
+        " the workers run on other machines)",
+    )
     parser.add_argument(
         "--pg-stats",
         action="store_true",

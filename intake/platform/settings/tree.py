@@ -278,6 +278,20 @@ class Settings:
         REPLY_MODES[0],
         reader=choice(*REPLY_MODES),
     )
+    spool_hold_above: float = variable(
+        "REUNITE_SPOOL_HOLD_ABOVE",
+        "deliveries a second above which the dialogue workers hold back (0: never), so that in a peak the webhooks"
+        " sharing their cores accept first; the spool is drained when the peak passes. Set it where the workers"
+        ' share the web\'s machine, to about twice what they drain (docs/reliability.md, "Acceptance first")',
+        0.0,
+        reader=number(0, 1_000_000),
+    )
+    spool_hold_max_seconds: float = variable(
+        "REUNITE_SPOOL_HOLD_MAX_SECONDS",
+        "the longest the dialogue workers hold back in one peak; a longer peak is drained as it goes",
+        60.0,
+        reader=number(1, 3600),
+    )
     load_demo_labs: bool = variable(
         "REUNITE_DEMO_LABS",
         "load the demo lab directory when the lab directory is empty; set `0` in production",
