@@ -7,7 +7,7 @@
 - `PedigreeFamilyScorer`: the family-side search. A relative arrives, the case's pedigree is rebuilt, and each
   marker's log10 LR is tabulated over every child genotype code by the same pedigree likelihood with the child
   batch-typed (`matching.likelihood.GenotypeBatch`), then summed over all children by the exact pruned scan
-  (`matching.fast.sum_above`).
+  (`matching.fast.sum_above`), as the other family-side scorers are (`matching.family_scan.TableScorer`).
 
 The child-side search (one child against every family) is `matching.shapes`.
 """
@@ -21,7 +21,7 @@ import numpy as np
 from matching.batch import GenotypeEncoding
 from matching.errors import CaseError
 from matching.family_pedigree import CHILD, FamilyPedigree, Member, family_pedigree
-from matching.family_scan import TableScorer
+from matching.family_scan import TableScorer, genotype_indices
 from matching.fast import FloatArray
 from matching.frequencies import FrequencyTable
 from matching.kinship import KinshipCase, KinshipResult, kinship_lr
@@ -63,12 +63,12 @@ class PedigreeFamilyScorer(TableScorer):
         tables: list[tuple[int, FloatArray]] = []
         for row, marker in enumerate(encoding.markers):
             codes = encoding.loci[marker]
-            alleles = codes.locus.alleles
-            typing: dict[str, Typing] = {}
-            for name, profile in family.items():
-                g = profile.genotype(marker)
-                if name in pedigree.roles and g is not None and g[0] in alleles and g[1] in alleles:
-                    typing[name] = (alleles.index(g[0]), alleles.index(g[1]))
+            typing: dict[str, Typing] = {
+                name: g
+                for name, profile in family.items()
+                if name in pedigree.roles
+                and (g := genotype_indices(codes, profile.genotype(marker))) is not None
+            }
             if not typing:
                 continue
             typing[CHILD] = GenotypeBatch(codes.first, codes.second)
