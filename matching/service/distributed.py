@@ -180,8 +180,9 @@ def shards_on_dask(
         path = write_snapshot(index, pairs, folder)
         stack.callback(path.unlink, missing_ok=True)
         marks.append(time.perf_counter())
-        # Every worker loads it at once (one that joins later loads it in its first shard).
-        client.run(load_snapshot, str(path))
+        # Every worker loads it at once. One that joins later, or fails here (it is then lost or restarted), loads
+        # it in its first shard, where an error is retried and then raised.
+        client.run(load_snapshot, str(path), on_error="ignore")
         marks.append(time.perf_counter())
         starts = np.cumsum([0, *shard_sizes(len(children), n_workers)]).tolist()
         shards = [children[a:z] for a, z in itertools.pairwise(starts)]
