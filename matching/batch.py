@@ -22,8 +22,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from matching.child_tables import Transmission
 from matching.errors import FrequencyTableError
 from matching.fast import (
+    HAVE_NUMBA,
     Codes,
     FloatArray,
     IndexArray,
@@ -100,6 +102,24 @@ class GenotypeEncoding:
         self._matrices: dict[tuple[MutationModel, str], FloatArray] = {}
         # Tables that depend only on the encoding and the model (e.g. `family_scan.pair_table`), computed once.
         self.cache: dict[tuple[object, ...], FloatArray] = {}
+        self._transmissions: dict[MutationModel | None, Transmission] = {}
+
+    def transmission(self, mutation: MutationModel | None) -> Transmission:
+        """Return every genotype's transmission probabilities under a model (`matching.child_tables`), computed once."""
+        if mutation not in self._transmissions:
+            self._transmissions[mutation] = Transmission.of(
+                [
+                    (
+                        locus.locus.frequencies,
+                        locus.first,
+                        locus.second,
+                        self.mutation_matrix(mutation, marker) if mutation else None,
+                        genotype_frequencies(locus),
+                    )
+                    for marker, locus in self.loci.items()
+                ]
+            )
+        return self._transmissions[mutation]
 
     def mutation_matrix(self, mutation: MutationModel, marker: str) -> FloatArray:
         """Return the mutation matrix of a marker, computed once per encoding (every child's tables reuse it)."""
@@ -146,6 +166,8 @@ class _ChildMarker:
 class _ChildScorer:
     """Per-marker log10 LR tables for one child, over the genotypes a candidate can have."""
 
+    _duo = False  # a duo's tables (one parent) rather than a trio's (a couple)
+
     def __init__(
         self,
         encoding: GenotypeEncoding,
@@ -169,7 +191,16 @@ class _ChildScorer:
         self.strides: IndexArray = np.array([m.codes.untyped + 1 for m in self.markers], dtype=np.int64)
         self._inconsistent: tuple[FloatArray, IndexArray] | None = None
         self._order: IndexArray | None = None
-        self.tables, self.offsets = self._tables(True, theta, False)
+        if theta == 0.0 and HAVE_NUMBA:  # the closed form, compiled (`matching.child_tables`)
+            self.tables, self.offsets, losses = encoding.transmission(mutation).tables(
+                self.rows,
+                np.array([m.child[0] for m in self.markers], dtype=np.int64),
+                np.array([m.child[1] for m in self.markers], dtype=np.int64),
+                duo=self._duo,
+            )
+            self._order = np.argsort(-losses, kind="stable").astype(np.int64)
+        else:
+            self.tables, self.offsets = self._tables(True, theta, False)
 
     def _tables(self, with_mutation: bool, theta: float, zero_only: bool) -> tuple[FloatArray, IndexArray]:
         """Return the per-marker tables (log10 LR, or 1 where H1 is impossible) concatenated, and their offsets."""
@@ -252,6 +283,8 @@ def _log_ratio_in_place(h1: FloatArray, h2: FloatArray) -> FloatArray:
 
 class DuoScorer(_ChildScorer):
     """One child against many alleged parents: `log10_lr(parent_codes)`."""
+
+    _duo = True
 
     def _table(
         self, marker: _ChildMarker, mutation: FloatArray | None, theta: float, zero_only: bool

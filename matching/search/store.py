@@ -142,6 +142,13 @@ class IndexStore:
         slots: list[int] = np.flatnonzero(kids).tolist()
         return slots
 
+    def cases_with(self, side: Side) -> set[int]:
+        """Return the ids of the cases with an indexed profile on `side` (one vectorised pass)."""
+        size = self.persons.size
+        mask = self.persons.valid[:size] & (self.sides[:size] == SIDE_CODE[side])
+        cases: set[int] = set(self._case_ids[:size][mask].tolist())
+        return cases
+
     def shard_slots(self, i: int, n: int) -> list[int]:
         """Return the slots of every profile but the families whose case id is not i modulo n (see `shard`)."""
         size = self.persons.size
