@@ -65,12 +65,15 @@ bench-sms: setup-test
 	$(BIN)/python benchmarks/bench_sms.py
 
 # Load and faults (docs/reliability.md): 10,000 signed deliveries per run against `reunite serve --workers 2` on a
-# PostgreSQL cluster of the run's own; several minutes each. A run exits non-zero when a check fails.
+# PostgreSQL cluster of the run's own; several minutes each (the first three: acceptance, acceptance first with the
+# hold, conversation latency at a rate the workers sustain). A run exits non-zero when a check fails.
 fault-notifications: setup-test
 	$(BIN)/python -m benchmarks.fault_notifications --notifications 2000 --workers 3
 
 load: setup-test
 	$(BIN)/python benchmarks/load_sms.py
+	$(BIN)/python benchmarks/load_sms.py --hold-above 150
+	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 1,2 --rate 60
 	$(BIN)/python benchmarks/load_sms.py --target reunite --mode inline
 	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 2 --fault postgres-restart
 	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 2 --fault kill-web

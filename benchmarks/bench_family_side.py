@@ -26,7 +26,7 @@ from matching.family_scan import (
     RELATIVE_RELATIONSHIP,
     FamilyScorer,
     PairScorer,
-    _indices,
+    genotype_indices,
     pedigree_family_table,
 )
 from matching.frequencies import FrequencyTable
@@ -51,7 +51,9 @@ def _old_tables(
     parts = []
     for marker in encoding.markers:
         codes = encoding.loci[marker]
-        fixed = {r: g for r, p in family.items() if (g := _indices(codes, p.genotype(marker))) is not None}
+        fixed = {
+            r: g for r, p in family.items() if (g := genotype_indices(codes, p.genotype(marker))) is not None
+        }
         if fixed:
             parts.append(
                 pedigree_family_table(
@@ -66,7 +68,7 @@ def _old_pair_tables(index: MatchIndex, relationship: str, kid: Profile) -> list
     return [
         pedigree_family_table(encoding, relationship, {"person2": g}, "person1", m, DEFAULT_MUTATION, 0.0)
         for m in encoding.markers
-        if (g := _indices(encoding.loci[m], kid.genotype(m))) is not None
+        if (g := genotype_indices(encoding.loci[m], kid.genotype(m))) is not None
     ]
 
 

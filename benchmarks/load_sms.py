@@ -95,7 +95,7 @@ def free_port() -> int:
 class Cluster:
     """A PostgreSQL cluster of our own (initdb in a temporary folder, a free port), stopped and started at will."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, statements: bool = False) -> None:
         bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
         if not bins and not shutil.which("initdb"):
             raise SystemExit("initdb not found: install PostgreSQL's server binaries (postgresql package)")
@@ -111,6 +111,8 @@ class Cluster:
                         "UTF8"], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
         options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={folder} " \
                   "-c max_connections=200"  # fmt: skip
+        if statements:
+            options += " -c shared_preload_libraries=pg_stat_statements"
         self.options = options
         self.start()
 
@@ -686,7 +688,8 @@ def run_one(
     url = cluster.create_database(f"load_{target}{name_suffix}")
     port = free_port()
     env = {**os.environ, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-           "REUNITE_REPLY_MODE": "spool" if dialogue_workers else "inline"}  # fmt: skip
+           "REUNITE_REPLY_MODE": "spool" if dialogue_workers else "inline",
+           "REUNITE_SPOOL_HOLD_ABOVE": str(args.hold_above)}  # fmt: skip
     bot: multiprocessing.Process | None = None
     bot_port = free_port()
     api: multiprocessing.Process | None = None
@@ -742,8 +745,9 @@ def run_one(
         for i in range(args.senders):
             helpers.append(Server([reunite, "worker", "--interval", "0.05"], env, 0,
                                   folder / f"sender{name_suffix}_{i}.log"))  # fmt: skip
-    for helper in helpers:
-        helper.start()
+    if not args.drain_after:
+        for helper in helpers:
+            helper.start()
     if target != "bare":
         # The demo labs take 4-20 bookings a day: 500+ parents choosing "the first day" would fill them, and a
         # day filled between the question and the answer is asked again (a dialogue path tested on its own).
@@ -767,10 +771,21 @@ def run_one(
     if args.py_spy and target != "bare":
         profiler = _py_spy(server, folder, args)
     drained = 0.0
+    if args.pg_stats:
+        _statements(url, reset=True)
     try:
         wall = client.run(during)
+        if args.drain_after:  # the webhooks alone took the load; now the workers drain what they stored
+            for helper in helpers:
+                helper.start()
+        if args.pg_stats:
+            print(f"{name_suffix or target}: PostgreSQL time while the deliveries came in, by statement:")
+            print(_statements(url, reset=True))
         if dialogue_workers:
             drained = wait_drained(url, telegram)
+            if args.pg_stats:
+                print(f"{name_suffix or target}: PostgreSQL time while the spool and the outbox drained:")
+                print(_statements(url, reset=False))
     finally:
         if profiler is not None:
             profiler.wait()
@@ -790,11 +805,31 @@ def run_one(
     name = "bare Flask (gunicorn, 2 workers)" if target == "bare" else (
         f"reunite {'Telegram' if telegram else 'SMS'} ({args.workers} workers"
         + (f", spool, {dialogue_workers} dialogue, nice {args.dialogue_nice}" if dialogue_workers else ", inline")
+        + (f", hold above {args.hold_above:g}/s" if dialogue_workers and args.hold_above else "")
+        + (", drained after" if dialogue_workers and args.drain_after else "")
         + ")")  # fmt: skip
     line = figures(name, wall, r)
     if dialogue_workers:
         line += "\n" + conversation_figures(url, client, handed, wall, drained)
     return line, log, problems
+
+
+def _statements(url: str, *, reset: bool, top: int = 12) -> str:
+    """With --pg-stats: the statements that took PostgreSQL's time since the last reset (pg_stat_statements),
+    most first; then reset."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+            rows = conn.execute(sa.text(
+                "SELECT total_exec_time, calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 150)"
+                " FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname ="
+                " current_database()) ORDER BY total_exec_time DESC LIMIT :n"), {"n": top}).all()  # fmt: skip
+            if reset:
+                conn.execute(sa.text("SELECT pg_stat_statements_reset()"))
+    finally:
+        engine.dispose()
+    return "\n".join(f"  {ms / 1000:8.2f} s {calls:8d} calls  {query}" for ms, calls, query in rows)
 
 
 def wait_drained(url: str, telegram: bool, limit_s: float = 600.0) -> float:
@@ -907,12 +942,29 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=0.0,
                         help="first deliveries a second, paced (0: as fast as they are answered)")  # fmt: skip
     parser.add_argument("--py-spy", metavar="FILE", help="sample one reunite worker for 10 s into FILE")
+    parser.add_argument(
+        "--hold-above",
+        type=float,
+        default=0.0,
+        help="spool: REUNITE_SPOOL_HOLD_ABOVE for the dialogue workers (deliveries/s above which they hold back)",
+    )
+    parser.add_argument(
+        "--drain-after",
+        action="store_true",
+        help="spool: start the dialogue workers and senders only when the load ends (the webhooks alone, as when"
+        " the workers run on other machines)",
+    )
+    parser.add_argument(
+        "--pg-stats",
+        action="store_true",
+        help="print PostgreSQL's time by statement (pg_stat_statements) for the load and the drain",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, the cluster)")
     args = parser.parse_args()
 
     load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     folder = Path(tempfile.mkdtemp(prefix="reunite-load-"))
-    cluster = Cluster(folder)
+    cluster = Cluster(folder, statements=args.pg_stats)
     lines, failed = [], False
     try:
         targets = ["bare", "reunite"] if args.target == "both" else [args.target]

@@ -2,7 +2,8 @@
 
 Each person's genotype at a marker is stored as a small integer code: the index of the unordered genotype in the
 locus's genotype list, with `untyped` (= the number of genotypes) for a missing marker. Codes are stored
-marker-major, shape (markers, candidates), as uint16 (a locus of 35 alleles has 630 genotypes). Alleles are ranked
+marker-major, shape (markers, candidates), as uint16 (a locus of 35 alleles has 630 genotypes); the index
+keeps them one byte a marker where they fit (`matching.fast.Planes`), and every scan reads either. Alleles are ranked
 by frequency and genotypes listed so that those of common alleles get small codes, which keeps the hot part of
 each table small and in cache.
 
@@ -21,16 +22,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from matching.child_tables import Transmission
 from matching.errors import FrequencyTableError
 from matching.fast import (
+    HAVE_NUMBA,
     Codes,
     FloatArray,
     IndexArray,
+    ScanCodes,
     marker_loss,
     sum_above,
     sum_duo,
     sum_trio,
-    sum_trio_above,
 )
 from matching.frequencies import FrequencyTable, Locus
 from matching.likelihood import GenotypeBatch, Typing, pedigree_likelihood
@@ -99,6 +102,24 @@ class GenotypeEncoding:
         self._matrices: dict[tuple[MutationModel, str], FloatArray] = {}
         # Tables that depend only on the encoding and the model (e.g. `family_scan.pair_table`), computed once.
         self.cache: dict[tuple[object, ...], FloatArray] = {}
+        self._transmissions: dict[MutationModel | None, Transmission] = {}
+
+    def transmission(self, mutation: MutationModel | None) -> Transmission:
+        """Return every genotype's transmission probabilities under a model (`matching.child_tables`), computed once."""
+        if mutation not in self._transmissions:
+            self._transmissions[mutation] = Transmission.of(
+                [
+                    (
+                        locus.locus.frequencies,
+                        locus.first,
+                        locus.second,
+                        self.mutation_matrix(mutation, marker) if mutation else None,
+                        genotype_frequencies(locus),
+                    )
+                    for marker, locus in self.loci.items()
+                ]
+            )
+        return self._transmissions[mutation]
 
     def mutation_matrix(self, mutation: MutationModel, marker: str) -> FloatArray:
         """Return the mutation matrix of a marker, computed once per encoding (every child's tables reuse it)."""
@@ -145,6 +166,8 @@ class _ChildMarker:
 class _ChildScorer:
     """Per-marker log10 LR tables for one child, over the genotypes a candidate can have."""
 
+    _duo = False  # a duo's tables (one parent) rather than a trio's (a couple)
+
     def __init__(
         self,
         encoding: GenotypeEncoding,
@@ -168,7 +191,16 @@ class _ChildScorer:
         self.strides: IndexArray = np.array([m.codes.untyped + 1 for m in self.markers], dtype=np.int64)
         self._inconsistent: tuple[FloatArray, IndexArray] | None = None
         self._order: IndexArray | None = None
-        self.tables, self.offsets = self._tables(True, theta, False)
+        if theta == 0.0 and HAVE_NUMBA:  # the closed form, compiled (`matching.child_tables`)
+            self.tables, self.offsets, losses = encoding.transmission(mutation).tables(
+                self.rows,
+                np.array([m.child[0] for m in self.markers], dtype=np.int64),
+                np.array([m.child[1] for m in self.markers], dtype=np.int64),
+                duo=self._duo,
+            )
+            self._order = np.argsort(-losses, kind="stable").astype(np.int64)
+        else:
+            self.tables, self.offsets = self._tables(True, theta, False)
 
     def _tables(self, with_mutation: bool, theta: float, zero_only: bool) -> tuple[FloatArray, IndexArray]:
         """Return the per-marker tables (log10 LR, or 1 where H1 is impossible) concatenated, and their offsets."""
@@ -209,6 +241,27 @@ class _ChildScorer:
             self._order = np.argsort(-np.array(losses), kind="stable").astype(np.int64)
         return self._order
 
+    def scan(
+        self, codes: ScanCodes, second: ScanCodes | None, log10_threshold: float, use_numba: bool
+    ) -> tuple[IndexArray, FloatArray]:
+        """Return (indices, log10 LRs) of the candidates (parents, or couples with the `second` codes) whose
+        combined log10 LR is >= `log10_threshold`.
+
+        Exactly the candidates and values of `log10_lr(...)` filtered by the threshold, found by the pruned scan
+        (`matching.fast.sum_above`, markers tried in `order`); indices increase. Codes may be uint16, uint8 or
+        planes.
+        """
+        return sum_above(
+            self.tables,
+            self.offsets,
+            self.rows,
+            codes,
+            log10_threshold,
+            pairs=None if second is None else (self.strides, second),
+            order=self.order if use_numba else None,
+            use_numba=use_numba,
+        )
+
 
 def _ratio(h1: FloatArray, h2: FloatArray, zero_only: bool) -> FloatArray:
     """Return log10(h1 / h2), or with `zero_only` 1 where h1 is 0 (a Mendelian inconsistency) and 0 elsewhere."""
@@ -231,6 +284,8 @@ def _log_ratio_in_place(h1: FloatArray, h2: FloatArray) -> FloatArray:
 class DuoScorer(_ChildScorer):
     """One child against many alleged parents: `log10_lr(parent_codes)`."""
 
+    _duo = True
+
     def _table(
         self, marker: _ChildMarker, mutation: FloatArray | None, theta: float, zero_only: bool
     ) -> FloatArray:
@@ -245,29 +300,18 @@ class DuoScorer(_ChildScorer):
         freq = genotype_frequencies(marker.codes)
         return marker_loss(table[:-1], freq)
 
-    def log10_lr(self, parent_codes: Codes, *, use_numba: bool = True) -> FloatArray:
+    def log10_lr(self, parent_codes: ScanCodes, *, use_numba: bool = True) -> FloatArray:
         """Return each candidate parent's combined log10 LR (shape (candidates,))."""
         return sum_duo(self.tables, self.offsets, self.rows, parent_codes, use_numba=use_numba)
 
     def above(
-        self, parent_codes: Codes, log10_threshold: float, *, use_numba: bool = True
+        self, parent_codes: ScanCodes, log10_threshold: float, *, use_numba: bool = True
     ) -> tuple[IndexArray, FloatArray]:
-        """Return (indices, log10 LRs) of the candidates whose combined log10 LR is >= `log10_threshold`.
+        """Return (indices, log10 LRs) of the candidates whose combined log10 LR is >= `log10_threshold` (see
+        `_ChildScorer.scan`)."""
+        return self.scan(parent_codes, None, log10_threshold, use_numba)
 
-        Exactly the candidates and values of `log10_lr(...)` filtered by the threshold, found by the pruned scan
-        (`matching.fast.sum_above`); indices increase. Codes may be uint16 or uint8.
-        """
-        return sum_above(
-            self.tables,
-            self.offsets,
-            self.rows,
-            parent_codes,
-            log10_threshold,
-            order=self.order if use_numba else None,
-            use_numba=use_numba,
-        )
-
-    def inconsistent_counts(self, parent_codes: Codes) -> FloatArray:
+    def inconsistent_counts(self, parent_codes: ScanCodes) -> FloatArray:
         """Return each candidate's number of Mendel-inconsistent markers (as floats)."""
         tables, offsets = self._inconsistent_tables()
         return sum_duo(tables, offsets, self.rows, parent_codes)
@@ -292,7 +336,9 @@ class TrioScorer(_ChildScorer):
         table[-1, -1] = 0.0  # both parents untyped: the marker says nothing
         return table
 
-    def log10_lr(self, father_codes: Codes, mother_codes: Codes, *, use_numba: bool = True) -> FloatArray:
+    def log10_lr(
+        self, father_codes: ScanCodes, mother_codes: ScanCodes, *, use_numba: bool = True
+    ) -> FloatArray:
         """Return each candidate couple's combined log10 LR (shape (candidates,))."""
         return sum_trio(
             self.tables,
@@ -313,26 +359,18 @@ class TrioScorer(_ChildScorer):
         return marker_loss(table.reshape(g + 1, g + 1)[:g, :g], freq, freq)
 
     def above(
-        self, father_codes: Codes, mother_codes: Codes, log10_threshold: float, *, use_numba: bool = True
+        self,
+        father_codes: ScanCodes,
+        mother_codes: ScanCodes,
+        log10_threshold: float,
+        *,
+        use_numba: bool = True,
     ) -> tuple[IndexArray, FloatArray]:
-        """Return (indices, log10 LRs) of the couples whose combined log10 LR is >= `log10_threshold`.
+        """Return (indices, log10 LRs) of the couples whose combined log10 LR is >= `log10_threshold` (see
+        `_ChildScorer.scan`)."""
+        return self.scan(father_codes, mother_codes, log10_threshold, use_numba)
 
-        Exactly the couples and values of `log10_lr(...)` filtered by the threshold, found by the pruned scan
-        (`matching.fast.sum_trio_above`); indices increase. Codes may be uint16 or uint8.
-        """
-        return sum_trio_above(
-            self.tables,
-            self.offsets,
-            self.strides,
-            self.rows,
-            father_codes,
-            mother_codes,
-            log10_threshold,
-            order=self.order if use_numba else None,
-            use_numba=use_numba,
-        )
-
-    def inconsistent_counts(self, father_codes: Codes, mother_codes: Codes) -> FloatArray:
+    def inconsistent_counts(self, father_codes: ScanCodes, mother_codes: ScanCodes) -> FloatArray:
         """Return each candidate couple's number of Mendel-inconsistent markers (as floats)."""
         tables, offsets = self._inconsistent_tables()
         return sum_trio(tables, offsets, self.strides, self.rows, father_codes, mother_codes)

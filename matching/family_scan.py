@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from matching.batch import GenotypeEncoding, LocusCodes
-from matching.fast import Codes, FloatArray, IndexArray, sum_above, sum_duo
+from matching.fast import FloatArray, IndexArray, ScanCodes, sum_above, sum_duo
 from matching.likelihood import GenotypeBatch, Typing, pedigree_likelihood
 from matching.mutation import MutationModel
 from matching.profiles import Genotype, Profile
@@ -42,15 +42,16 @@ RELATIVE_RELATIONSHIP = {
 _PARENT_RELATIONSHIPS = ("trio_couple", "duo")
 
 
-def _indices(codes: LocusCodes, genotype: Genotype | None) -> tuple[int, int] | None:
+def genotype_indices(codes: LocusCodes, genotype: Genotype | None) -> tuple[int, int] | None:
     """Return a genotype's allele indices, or None when untyped or an allele is not in the table."""
     if genotype is None or genotype[0] not in codes.locus.alleles or genotype[1] not in codes.locus.alleles:
         return None
     return codes.locus.index(genotype[0]), codes.locus.index(genotype[1])
 
 
-class _TableScorer:
-    """Concatenated per-marker log10 LR tables over one batch person's genotype codes (last entry: untyped)."""
+class TableScorer:
+    """Concatenated per-marker log10 LR tables over one batch person's genotype codes (last entry: untyped), summed
+    by the kernels of `matching.fast`: the base of every family-side scorer (here and `matching.joint`)."""
 
     def __init__(self, encoding: GenotypeEncoding, tables: list[tuple[int, FloatArray]]) -> None:
         self.encoding = encoding
@@ -62,12 +63,12 @@ class _TableScorer:
         flat = np.concatenate([t for _, t in tables]) if tables else np.zeros(0)
         self.tables: FloatArray = np.ascontiguousarray(flat, dtype=np.float64)
 
-    def log10_lr(self, codes: Codes, *, use_numba: bool = True) -> FloatArray:
+    def log10_lr(self, codes: ScanCodes, *, use_numba: bool = True) -> FloatArray:
         """Return each batch person's combined log10 LR (shape (columns,))."""
         return sum_duo(self.tables, self.offsets, self.rows, codes, use_numba=use_numba)
 
     def above(
-        self, codes: Codes, log10_threshold: float, *, use_numba: bool = True
+        self, codes: ScanCodes, log10_threshold: float, *, use_numba: bool = True
     ) -> tuple[IndexArray, FloatArray]:
         """Return (indices, log10 LRs) of the columns reaching `log10_threshold`: the exact pruned scan."""
         return sum_above(self.tables, self.offsets, self.rows, codes, log10_threshold, use_numba=use_numba)
@@ -236,7 +237,7 @@ def family_table(
     return pair_row(encoding, relationship, marker, mutation, theta, "person1", fixed["person1"])
 
 
-class FamilyScorer(_TableScorer):
+class FamilyScorer(TableScorer):
     """A fixed family (roles -> profiles of one relationship) against many children: `log10_lr(child_codes)`.
 
     `relationship` is "trio_couple" (roles father, mother), "duo" (role parent) or a pairwise relationship (role
@@ -257,7 +258,9 @@ class FamilyScorer(_TableScorer):
         for row, marker in enumerate(encoding.markers):
             codes = encoding.loci[marker]
             fixed = {
-                r: g for r, p in family.items() if (g := _indices(codes, p.genotype(marker))) is not None
+                r: g
+                for r, p in family.items()
+                if (g := genotype_indices(codes, p.genotype(marker))) is not None
             }
             if not rel.typed_enough([*fixed, child_role]):
                 continue
@@ -265,7 +268,7 @@ class FamilyScorer(_TableScorer):
         super().__init__(encoding, tables)
 
 
-class PairScorer(_TableScorer):
+class PairScorer(TableScorer):
     """A fixed child (person2) against many relatives (person1) of one pairwise relationship."""
 
     def __init__(
@@ -279,7 +282,7 @@ class PairScorer(_TableScorer):
         tables = []
         for row, marker in enumerate(encoding.markers):
             codes = encoding.loci[marker]
-            genotype = _indices(codes, child.genotype(marker))
+            genotype = genotype_indices(codes, child.genotype(marker))
             if genotype is None:
                 continue
             tables.append(

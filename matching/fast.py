@@ -3,10 +3,16 @@
 A candidate's combined log10 LR is the sum over markers of one table entry picked by its genotype codes. The
 numpy functions are the reference; the numba kernels do the same sums, in the same order (marker by marker), over
 blocks of candidates in parallel, reading each code array once and keeping the running sums in cache.
+
+Codes come as a plain (markers, candidates) array (uint8 or uint16) or as `Planes`: one byte per marker where the
+locus's codes fit in a byte (at most 22 alleles: 253 genotypes and the untyped code), and a second byte plane for
+each larger locus. The index keeps its pools as planes (27 bytes a profile instead of 46 for the shipped table);
+every kernel reads both layouts and gives the same sums.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,11 +36,84 @@ except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
 
 
-def sum_duo_numpy(tables: FloatArray, offsets: IndexArray, rows: IndexArray, codes: Codes) -> FloatArray:
+@dataclass(frozen=True, eq=False)
+class Planes:
+    """Many candidates' genotype codes, one byte a marker where the locus allows it.
+
+    `narrow` (rows, candidates) holds the codes of the markers whose codes, untyped included, fit in a byte (uint8
+    in the index), `wide` (rows, candidates, uint16) those of the larger loci; `where[r]` is marker r's row in
+    `narrow`, or ~row (a negative number) in `wide`. A plain (markers, candidates) array of any unsigned type is all
+    `narrow` (`of`). The kernels pick the array once per marker, so every inner loop reads one array directly.
+    """
+
+    narrow: npt.NDArray[Any]
+    wide: npt.NDArray[np.uint16]
+    where: IndexArray
+
+    @classmethod
+    def of(cls, codes: npt.NDArray[np.unsignedinteger[Any]] | Planes) -> Planes:
+        """Return `codes` as planes (a plain array: every marker a row of `narrow`, as it is)."""
+        if isinstance(codes, Planes):
+            return codes
+        wide = np.zeros((0, codes.shape[1]), dtype=np.uint16)
+        return cls(codes, wide, np.arange(codes.shape[0], dtype=np.int64))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(markers, candidates), as the plain array would have."""
+        return len(self.where), int(self.narrow.shape[1])
+
+    def row(self, r: int) -> IndexArray:
+        """Return marker r's codes (int64)."""
+        w = int(self.where[r])
+        out: IndexArray = (self.narrow[w] if w >= 0 else self.wide[~w]).astype(np.int64)
+        return out
+
+    def full(self) -> Codes:
+        """Return the codes as a plain (markers, candidates) uint16 array."""
+        out: Codes = np.empty(self.shape, dtype=np.uint16)
+        narrow = self.where >= 0
+        out[narrow] = self.narrow[self.where[narrow]]
+        out[~narrow] = self.wide[~self.where[~narrow]]
+        return out
+
+    def __getitem__(self, key: tuple[slice, Any]) -> Planes:
+        """Return some candidates' codes: `planes[:, columns]` (a slice, indices or a mask)."""
+        rows, columns = key
+        if rows != slice(None):
+            raise IndexError("planes select candidates only: planes[:, columns]")
+        return Planes(self.narrow[:, columns], self.wide[:, columns], self.where)
+
+
+# What the sums and scans take: a plain (markers, candidates) array of uint8 or uint16 codes, or planes.
+ScanCodes = npt.NDArray[np.unsignedinteger[Any]] | Planes
+
+
+def packing(untyped: Codes) -> tuple[IndexArray, int, int]:
+    """Return the layout of planes for markers with these untyped codes: `where` (see `Planes`) and the numbers
+    of narrow and wide rows. A marker is narrow when its codes, untyped included, are at most 255."""
+    wide = untyped > 255
+    where = np.empty(len(untyped), dtype=np.int64)
+    where[~wide] = np.arange(int((~wide).sum()))
+    where[wide] = ~np.arange(int(wide.sum()))
+    return where, int((~wide).sum()), int(wide.sum())
+
+
+def pack(
+    codes: npt.NDArray[Any], where: IndexArray, dtype: type[np.unsignedinteger[Any]] = np.uint8
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint16]]:
+    """Return plain codes (markers, ...) as the narrow (`dtype`, uint8 by default) and wide (uint16) rows of the
+    layout `where`."""
+    narrow = where >= 0
+    return codes[narrow].astype(dtype), codes[~narrow].astype(np.uint16)
+
+
+def sum_duo_numpy(tables: FloatArray, offsets: IndexArray, rows: IndexArray, codes: ScanCodes) -> FloatArray:
     """Return sum over k of tables[offsets[k] + codes[rows[k], c]] for every candidate c."""
-    out = np.zeros(codes.shape[1])
+    planes = Planes.of(codes)
+    out = np.zeros(planes.shape[1])
     for k in range(len(rows)):
-        out += tables[offsets[k] + codes[rows[k]].astype(np.int64)]
+        out += tables[offsets[k] + planes.row(rows[k])]
     return out
 
 
@@ -43,33 +122,52 @@ def sum_trio_numpy(
     offsets: IndexArray,
     strides: IndexArray,
     rows: IndexArray,
-    first: Codes,
-    second: Codes,
+    first: ScanCodes,
+    second: ScanCodes,
 ) -> FloatArray:
     """Return sum over k of tables[offsets[k] + first[rows[k], c] * strides[k] + second[rows[k], c]]."""
-    out = np.zeros(first.shape[1])
+    f, m = Planes.of(first), Planes.of(second)
+    out = np.zeros(f.shape[1])
     for k in range(len(rows)):
-        index = offsets[k] + first[rows[k]].astype(np.int64) * strides[k] + second[rows[k]]
-        out += tables[index]
+        out += tables[offsets[k] + f.row(rows[k]) * strides[k] + m.row(rows[k])]
     return out
 
 
-def _sum_kernel(
-    tables: Any, offsets: Any, strides: Any, rows: Any, first: Any, second: Any, pair: bool, out: Any
+def _sum_step(
+    tables: Any, base: int, stride: int, f: Any, m: Any, pair: bool, start: int, acc: Any
 ) -> None:  # pragma: no cover - jitted
-    n = first.shape[1]
+    """Add one marker's entries (the candidates' codes f and m at that marker) to the sums of candidates start,
+    start + 1, ..."""
+    for i in range(acc.shape[0]):
+        c = start + i
+        at = base + np.int64(m[c])
+        if pair:
+            at += np.int64(f[c]) * stride
+        acc[i] += tables[at]
+
+
+def _add_marker(
+    tables: Any, base: int, stride: int, codes: Any, w: int, pair: bool, start: int, acc: Any
+) -> None:  # pragma: no cover - jitted
+    """`_sum_step` on the narrow (w >= 0) or the wide (~w) rows of `codes` = (first, first wide, second, second
+    wide): the array is picked once per marker, so the loop reads one array."""
+    if w >= 0:
+        _sum_step_jit(tables, base, stride, codes[0][w], codes[2][w], pair, start, acc)
+    else:
+        _sum_step_jit(tables, base, stride, codes[1][~w], codes[3][~w], pair, start, acc)
+
+
+def _sum_kernel(
+    tables: Any, offsets: Any, strides: Any, where: Any, codes: Any, pair: bool, out: Any
+) -> None:  # pragma: no cover - jitted
+    n = codes[2].shape[1]
     n_blocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(n_blocks):
         start = b * BLOCK
         stop = min(n, start + BLOCK)
         acc = np.zeros(stop - start)
-        for k in range(rows.shape[0]):
-            f = first[rows[k], start:stop]
-            m = second[rows[k], start:stop]
-            base = offsets[k]
-            stride = strides[k]
-            for c in range(f.shape[0]):
-                acc[c] += tables[base + (np.int64(f[c]) * stride if pair else 0) + m[c]]
+        for k in range(where.shape[0]):
+            _add_marker_jit(tables, offsets[k], strides[k], codes, where[k], pair, start, acc)
         out[start:stop] = acc
 
 
@@ -87,6 +185,8 @@ def pick(kernels: tuple[Any, Any], n: int) -> Any:
 
 
 if HAVE_NUMBA:
+    _sum_step_jit = numba.njit(cache=True, nogil=True, inline="always")(_sum_step)
+    _add_marker_jit = numba.njit(cache=True, nogil=True)(_add_marker)
     _sum_jit = compiled(_sum_kernel)
 
 
@@ -101,14 +201,11 @@ def _no_stride(rows: IndexArray) -> IndexArray:
 
 
 def sum_duo(
-    tables: FloatArray, offsets: IndexArray, rows: IndexArray, codes: Codes, *, use_numba: bool = True
+    tables: FloatArray, offsets: IndexArray, rows: IndexArray, codes: ScanCodes, *, use_numba: bool = True
 ) -> FloatArray:
     """Return the per-candidate sums of `sum_duo_numpy`, with the numba kernel when available."""
-    if not (use_numba and HAVE_NUMBA):
-        return sum_duo_numpy(tables, offsets, rows, codes)
-    out = np.empty(codes.shape[1])
-    pick(_sum_jit, codes.shape[1])(tables, offsets, _no_stride(rows), rows, codes, codes, False, out)
-    return out
+    planes = Planes.of(codes)
+    return _sum(tables, offsets, rows, (planes, planes, None), use_numba)
 
 
 def sum_trio(
@@ -116,16 +213,33 @@ def sum_trio(
     offsets: IndexArray,
     strides: IndexArray,
     rows: IndexArray,
-    first: Codes,
-    second: Codes,
+    first: ScanCodes,
+    second: ScanCodes,
     *,
     use_numba: bool = True,
 ) -> FloatArray:
     """Return the per-candidate sums of `sum_trio_numpy`, with the numba kernel when available."""
+    return _sum(tables, offsets, rows, (*_same_layout(first, second), strides), use_numba)
+
+
+def _sum(
+    tables: FloatArray,
+    offsets: IndexArray,
+    rows: IndexArray,
+    codes: tuple[Planes, Planes, IndexArray | None],
+    use_numba: bool,
+) -> FloatArray:
+    """Return the sums of one code array (strides None: `sum_duo`) or of a couple's two (`sum_trio`)."""
+    f, m, strides = codes
     if not (use_numba and HAVE_NUMBA):
-        return sum_trio_numpy(tables, offsets, strides, rows, first, second)
-    out = np.empty(first.shape[1])
-    pick(_sum_jit, first.shape[1])(tables, offsets, strides, rows, first, second, True, out)
+        if strides is not None:
+            return sum_trio_numpy(tables, offsets, strides, rows, f, m)
+        return sum_duo_numpy(tables, offsets, rows, m)
+    out = np.empty(m.shape[1])
+    kernel = pick(_sum_jit, m.shape[1])
+    pair = strides is not None
+    arrays = (f.narrow, f.wide, m.narrow, m.wide)
+    kernel(tables, offsets, strides if pair else _no_stride(rows), m.where[rows], arrays, pair, out)
     return out
 
 
@@ -137,7 +251,8 @@ def sum_trio(
 # A survivor's sum is then recomputed over all markers in the original order, exactly as `sum_duo_numpy` and
 # `sum_trio_numpy` add them, and kept if it reaches the threshold: the same candidates and bit-identical LRs as the
 # full sum. The drop test keeps a margin (PRUNE_MARGIN in log10) so that rounding in the reordered partial sums
-# can never drop a candidate whose full sum reaches the threshold.
+# can never drop a candidate whose full sum reaches the threshold. Each marker's loop reads one code array (the
+# narrow or the wide rows of `Planes`), chosen once per marker.
 
 PRUNE_MARGIN = 1e-6
 PRUNE_BLOCK = 1024  # survivors' list and sums (12 bytes each) stay in the first-level cache
@@ -166,6 +281,11 @@ def marker_loss(table: FloatArray, left: FloatArray, right: FloatArray | None = 
     return best - float(weighted) / max(total, 1e-300)
 
 
+def _ends(tables: FloatArray, offsets: IndexArray) -> IndexArray:
+    ends: IndexArray = np.append(offsets[1:], len(tables)).astype(np.int64)[: len(offsets)]
+    return ends
+
+
 def informative_order(
     tables: FloatArray, offsets: IndexArray, weights: FloatArray | None = None
 ) -> IndexArray:
@@ -174,9 +294,9 @@ def informative_order(
     `weights` (same layout as `tables`) are the candidates' genotype frequencies (uniform when None). Any order
     gives the same results.
     """
-    ends = np.append(offsets[1:], len(tables)).astype(np.int64)[: len(offsets)]
     w = np.ones_like(tables) if weights is None else weights
-    losses = [marker_loss(tables[a:z], w[a:z]) for a, z in zip(offsets, ends, strict=True)]
+    spans = zip(offsets, _ends(tables, offsets), strict=True)
+    losses = [marker_loss(tables[a:z], w[a:z]) for a, z in spans]
     order: IndexArray = np.argsort(-np.array(losses), kind="stable").astype(np.int64)
     return order
 
@@ -230,13 +350,55 @@ def _gather(found: IndexArray, sums: FloatArray, counts: IndexArray) -> tuple[In
     return keep, np.concatenate([sums[a:z] for a, z in parts])
 
 
+def _sparse_step(
+    tables: Any,
+    base: int,
+    stride: int,
+    f: Any,
+    m: Any,
+    pair: bool,
+    bound: float,
+    cut: float,
+    alive: Any,
+    acc: Any,
+    n_alive: int,
+) -> int:  # pragma: no cover - jitted
+    """Add one marker's entries to the listed candidates' sums, keep those that can still reach `cut` with
+    `bound` more; return how many."""
+    w = 0
+    for i in range(n_alive):
+        c = alive[i]
+        at = base + np.int64(m[c])
+        if pair:
+            at += np.int64(f[c]) * stride
+        s = acc[i] + tables[at]
+        alive[w] = c
+        acc[w] = s
+        w += s + bound >= cut
+    return w
+
+
+def _entry(
+    tables: Any, base: int, stride: int, codes: Any, w: int, pair: bool, c: int
+) -> float:  # pragma: no cover - jitted
+    """Return candidate c's entry at one marker (row w of the narrow codes, or ~w of the wide)."""
+    if w >= 0:
+        at = base + np.int64(codes[2][w, c])
+        if pair:
+            at += np.int64(codes[0][w, c]) * stride
+    else:
+        at = base + np.int64(codes[3][~w, c])
+        if pair:
+            at += np.int64(codes[1][~w, c]) * stride
+    return tables[at]  # type: ignore[no-any-return]
+
+
 def _above_kernel(
     tables: Any,
     offsets: Any,
     strides: Any,
-    rows: Any,
-    first: Any,
-    second: Any,
+    where: Any,
+    codes: Any,
     pair: bool,
     order: Any,
     bounds: Any,
@@ -246,13 +408,10 @@ def _above_kernel(
     sums: Any,
     counts: Any,
 ) -> None:  # pragma: no cover - jitted
-    n = first.shape[1]
-    n_markers = rows.shape[0]
+    n = codes[2].shape[1]
+    n_markers = where.shape[0]
     n_blocks = (n + PRUNE_BLOCK - 1) // PRUNE_BLOCK
     cut = threshold - PRUNE_MARGIN
-    p_offsets = offsets[order]
-    p_strides = strides[order]
-    p_rows = rows[order]
     for b in numba.prange(n_blocks):
         start = b * PRUNE_BLOCK
         stop = min(n, start + PRUNE_BLOCK)
@@ -260,38 +419,29 @@ def _above_kernel(
         alive = np.arange(start, stop).astype(np.int32)
         acc = np.zeros(size)
         for j in range(dense):
-            f = first[p_rows[j], start:stop]
-            m = second[p_rows[j], start:stop]
-            base = p_offsets[j]
-            stride = p_strides[j]
-            for i in range(size):
-                acc[i] += tables[base + (np.int64(f[i]) * stride if pair else 0) + m[i]]
+            k = order[j]
+            _add_marker_jit(tables, offsets[k], strides[k], codes, where[k], pair, start, acc)
         n_alive = size
         for j in range(dense, n_markers):
             if n_alive == 0:
                 break
-            f = first[p_rows[j]]
-            m = second[p_rows[j]]
-            base = p_offsets[j]
-            stride = p_strides[j]
-            bound = bounds[j + 1]
-            w = 0
-            for i in range(n_alive):
-                c = alive[i]
-                s = acc[i] + tables[base + (np.int64(f[c]) * stride if pair else 0) + m[c]]
-                alive[w] = c
-                acc[w] = s
-                w += s + bound >= cut
-            n_alive = w
+            k = order[j]
+            w = where[k]
+            at, by, bound = offsets[k], strides[k], bounds[j + 1]
+            if w >= 0:  # the narrow or the wide rows, picked once per marker (as `_add_marker`)
+                n_alive = _sparse_step_jit(
+                    tables, at, by, codes[0][w], codes[2][w], pair, bound, cut, alive, acc, n_alive
+                )
+            else:
+                n_alive = _sparse_step_jit(
+                    tables, at, by, codes[1][~w], codes[3][~w], pair, bound, cut, alive, acc, n_alive
+                )
         kept = 0
         for i in range(n_alive):
             c = alive[i]
             total = 0.0
             for k in range(n_markers):
-                r = rows[k]
-                total += tables[
-                    offsets[k] + (np.int64(first[r, c]) * strides[k] if pair else 0) + second[r, c]
-                ]
+                total += _entry_jit(tables, offsets[k], strides[k], codes, where[k], pair, c)
             if total >= threshold:
                 found[start + kept] = c
                 sums[start + kept] = total
@@ -300,6 +450,8 @@ def _above_kernel(
 
 
 if HAVE_NUMBA:
+    _sparse_step_jit = numba.njit(cache=True, nogil=True, inline="always")(_sparse_step)
+    _entry_jit = numba.njit(cache=True, nogil=True)(_entry)
     _above_jit = compiled(_above_kernel)
 
 
@@ -307,24 +459,28 @@ def sum_above(
     tables: FloatArray,
     offsets: IndexArray,
     rows: IndexArray,
-    codes: npt.NDArray[np.unsignedinteger[Any]],
+    codes: ScanCodes,
     log10_threshold: float,
     *,
+    pairs: tuple[IndexArray, ScanCodes] | None = None,
     order: IndexArray | None = None,
     use_numba: bool = True,
 ) -> tuple[IndexArray, FloatArray]:
     """Return (indices, sums) of the candidates whose summed table entries reach `log10_threshold`, exactly.
 
-    The generic 1-D pruned scan, the kernel shape of `sum_duo` (one child against many parents, and one family
-    against many children):
+    The pruned scan, one child against many parents (or couples), and one family against many children:
 
     - `tables` (float64, 1-D): per-marker log10 LR tables concatenated; marker k's table starts at `offsets[k]`
       (int64, increasing) and is indexed by a candidate's genotype code at that marker, its untyped code included
       (so the table of a locus of G genotypes has G + 1 entries). Entries may be -inf (an exclusion), never NaN
       or +inf.
-    - `rows` (int64): marker k's row in `codes`; `codes` (markers, candidates), uint8 or uint16, marker-major.
+    - `rows` (int64): marker k's row in `codes`; `codes` (markers, candidates), uint8 or uint16, marker-major,
+      or `Planes`.
     - candidate c's sum is sum over k, in order k = 0, 1, ..., of tables[offsets[k] + codes[rows[k], c]], the
       same additions as `sum_duo_numpy`, so the returned sums equal its values bit for bit.
+    - `pairs` = (strides, second codes) makes the candidates couples (a trio): marker k's table is a
+      (G + 1) x (G + 1) matrix flattened row-major, indexed by offsets[k] + codes[rows[k], c] * strides[k] +
+      second[rows[k], c]; the sums equal `sum_trio_numpy` bit for bit. Both code arrays have one layout.
     - returns the candidate indices (int64, increasing) with sum >= log10_threshold (-inf: every candidate), and
       their sums (float64).
     - `order` (optional, a permutation of range(len(rows))): the order in which markers are tried for pruning;
@@ -334,59 +490,24 @@ def sum_above(
     Without numba (or `use_numba=False`) the full numpy sum is filtered: the reference.
     """
     threshold = _check_threshold(log10_threshold)
+    pair = pairs is not None
+    strides, second = pairs if pairs is not None else (_no_stride(rows), codes)
+    first, second = _same_layout(codes, second)
     if not (use_numba and HAVE_NUMBA):
-        return _filter(sum_duo_numpy(tables, offsets, rows, codes), threshold)
-    return _above(tables, offsets, _no_stride(rows), rows, codes, codes, False, threshold, order)
-
-
-def sum_trio_above(
-    tables: FloatArray,
-    offsets: IndexArray,
-    strides: IndexArray,
-    rows: IndexArray,
-    first: npt.NDArray[np.unsignedinteger[Any]],
-    second: npt.NDArray[np.unsignedinteger[Any]],
-    log10_threshold: float,
-    *,
-    order: IndexArray | None = None,
-    use_numba: bool = True,
-) -> tuple[IndexArray, FloatArray]:
-    """Return (indices, sums) of the couples whose trio sums reach `log10_threshold`, exactly (see `sum_above`).
-
-    Marker k's table is a (G + 1) x (G + 1) matrix flattened row-major, indexed by
-    offsets[k] + first[rows[k], c] * strides[k] + second[rows[k], c]; the sums equal `sum_trio_numpy` bit for bit.
-    """
-    threshold = _check_threshold(log10_threshold)
-    if not (use_numba and HAVE_NUMBA):
-        full = sum_trio_numpy(tables, offsets, strides, rows, first, second)
+        full = _sum(tables, offsets, rows, (first, second, strides if pair else None), False)
         return _filter(full, threshold)
-    return _above(tables, offsets, strides, rows, first, second, True, threshold, order)
-
-
-def _above(
-    tables: FloatArray,
-    offsets: IndexArray,
-    strides: IndexArray,
-    rows: IndexArray,
-    first: npt.NDArray[np.unsignedinteger[Any]],
-    second: npt.NDArray[np.unsignedinteger[Any]],
-    pair: bool,
-    threshold: float,
-    order: IndexArray | None,
-) -> tuple[IndexArray, FloatArray]:
-    """Run the pruned kernel (of a pair of code arrays, or of `second` alone) and gather its survivors."""
     if order is None:
         order = informative_order(tables, offsets)
-    found, sums, counts = _scan_buffers(second.shape[1])
+    n = second.shape[1]
+    found, sums, counts = _scan_buffers(n)
     bounds = _suffix_bounds(tables, offsets, order)
     dense = _dense_prefix(tables, offsets, order, bounds, threshold)
-    pick(_above_jit, second.shape[1])(
+    pick(_above_jit, n)(
         tables,
         offsets,
         strides,
-        rows,
-        first,
-        second,
+        second.where[rows],
+        (first.narrow, first.wide, second.narrow, second.wide),
         pair,
         order,
         bounds,
@@ -397,3 +518,10 @@ def _above(
         counts,
     )
     return _gather(found, sums, counts)
+
+
+def _same_layout(first: ScanCodes, second: ScanCodes) -> tuple[Planes, Planes]:
+    f, m = Planes.of(first), Planes.of(second)
+    if f.shape != m.shape or not np.array_equal(f.where, m.where):
+        raise ValueError("a couple's two code arrays must have one shape and one layout")
+    return f, m

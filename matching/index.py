@@ -1,7 +1,7 @@
 """Compact storage of typed profiles for the matching service: genotype codes in growable column pools.
 
-A `Pool` holds columns of genotype codes (`matching.batch` codes, marker-major, uint16), one or two code arrays
-wide (a couple is two), with an owner per column and a validity mask. A removed column is reset to `untyped`
+A `Pool` holds columns of genotype codes (`matching.batch` codes, marker-major, one byte a marker where the locus
+allows it: `matching.fast.Planes`), one or two code arrays wide (a couple is two), with an owner per column and a validity mask. A removed column is reset to `untyped`
 (it then scores log10 LR 0 and shares no marker), masked out, and its slot goes on a free list that the next add
 reuses, so add and remove are O(1) amortised and the arrays never need compaction. The scans read
 `pool.codes(k)` (the columns up to the high-water mark) and drop invalid columns afterwards.
@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching.batch import CODE_DTYPE, GenotypeEncoding
-from matching.fast import Codes, compiled, pick
+from matching.fast import Codes, Planes, compiled, pack, packing, pick
 from matching.frequencies import FrequencyTable
 from matching.profiles import Genotype, Profile
 
@@ -102,21 +102,39 @@ class Encoder:
 class Pool:
     """Columns of genotype codes (`width` code arrays) with owners, a validity mask and a free list.
 
-    Codes are uint8 when every locus's codes fit in a byte (the shipped table: half the memory and the bytes a
-    scan reads), else uint16; owners are int32 person slots unless `owner_dtype` says otherwise.
+    Codes are kept as planes (`matching.fast.Planes`): one byte per marker whose codes, untyped included, fit in a
+    byte (a locus of at most 22 alleles), two for a larger locus (27 bytes a profile for the shipped table instead
+    of 46); `narrow=False` keeps every marker in two bytes (the layout of before, for comparisons). Owners are
+    int32 person slots unless `owner_dtype` says otherwise. `add`, `add_block` and `column` take and give plain
+    codes (`Encoder` columns); `codes` gives the planes the scans read.
     """
 
     def __init__(
-        self, untyped: Codes, width: int = 1, owner_dtype: type[np.signedinteger[Any]] = np.int32
+        self,
+        untyped: Codes,
+        width: int = 1,
+        owner_dtype: type[np.signedinteger[Any]] = np.int32,
+        *,
+        narrow: bool = True,
     ) -> None:
         self.untyped = untyped
         self.width = width
-        self.dtype = np.uint8 if int(untyped.max(initial=0)) < 256 else CODE_DTYPE
-        self._codes: list[Any] = [np.empty((len(untyped), 0), dtype=self.dtype) for _ in range(width)]
+        if narrow:
+            self.where, n_narrow, n_wide = packing(untyped)
+        else:
+            self.where, n_narrow, n_wide = np.arange(len(untyped), dtype=np.int64), len(untyped), 0
+        self.dtype: type[np.unsignedinteger[Any]] = np.uint8 if narrow else CODE_DTYPE
+        self._blank = self._store(untyped[:, None])  # an untyped column, as stored
+        self._narrow: list[Any] = [np.empty((n_narrow, 0), dtype=self.dtype) for _ in range(width)]
+        self._wide: list[Any] = [np.empty((n_wide, 0), dtype=CODE_DTYPE) for _ in range(width)]
         self.owner: npt.NDArray[Any] = np.empty((width, 0), dtype=owner_dtype)
         self.valid: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self.size = 0
         self.free: list[int] = []
+
+    def _store(self, codes: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+        """Return plain codes (markers, n) in the stored layout: the narrow and the wide rows."""
+        return pack(codes, self.where, self.dtype)
 
     def __len__(self) -> int:
         return self.size - len(self.free)
@@ -126,28 +144,31 @@ class Pool:
         return int(self.valid.shape[0])
 
     @property
-    def nbytes(self) -> int:
-        return int(sum(c.nbytes for c in self._codes) + self.owner.nbytes + self.valid.nbytes)
+    def bytes_per_column(self) -> int:
+        """The bytes of one column of one code array."""
+        return int(self._blank[0].nbytes + self._blank[1].nbytes)
 
-    def codes(self, k: int = 0) -> Codes:
-        """Return the k-th code array up to the high-water mark, shape (markers, size)."""
-        codes: Codes = self._codes[k][:, : self.size]
-        return codes
+    @property
+    def nbytes(self) -> int:
+        codes = sum(a.nbytes for a in (*self._narrow, *self._wide))
+        return int(codes + self.owner.nbytes + self.valid.nbytes)
+
+    def codes(self, k: int = 0) -> Planes:
+        """Return the k-th code array up to the high-water mark, (markers, size) as planes: what the scans read."""
+        return Planes(self._narrow[k][:, : self.size], self._wide[k][:, : self.size], self.where)
 
     def column(self, slot: int, k: int = 0) -> Codes:
-        """Return one column of the k-th code array (a copy, as CODE_DTYPE)."""
-        column: Codes = self._codes[k][:, slot].astype(CODE_DTYPE)
-        return column
+        """Return one column of the k-th code array (a copy, plain CODE_DTYPE codes)."""
+        return self.codes(k)[:, slot : slot + 1].full()[:, 0]
 
     def _resize(self, new: int) -> None:
-        grown = []
-        for codes in self._codes:
-            bigger = np.empty((codes.shape[0], new), dtype=self.dtype)
-            keep = min(self.size, new)
-            bigger[:, :keep] = codes[:, :keep]
-            bigger[:, keep:] = self.untyped[:, None]
-            grown.append(bigger)
-        self._codes = grown
+        for arrays, blank in ((self._narrow, self._blank[0]), (self._wide, self._blank[1])):
+            for k, codes in enumerate(arrays):
+                bigger = np.empty((codes.shape[0], new), dtype=codes.dtype)
+                keep = min(self.size, new)
+                bigger[:, :keep] = codes[:, :keep]
+                bigger[:, keep:] = blank
+                arrays[k] = bigger
         owner = np.full((self.width, new), -1, dtype=self.owner.dtype)
         owner[:, : self.size] = self.owner[:, : self.size]
         self.owner = owner
@@ -164,8 +185,16 @@ class Pool:
         if self.capacity > self.size:
             self._resize(self.size)
 
+    def _put(self, k: int, at: slice | int, codes: npt.NDArray[Any]) -> None:
+        narrow, wide = self._store(codes)
+        if isinstance(at, int):
+            narrow, wide = narrow[:, 0], wide[:, 0]
+        self._narrow[k][:, at] = narrow
+        self._wide[k][:, at] = wide
+
     def add(self, columns: tuple[Codes, ...], owners: tuple[int, ...]) -> int:
-        """Store one column per code array, owned by `owners` (e.g. the person slots); return its slot."""
+        """Store one column per code array (plain codes), owned by `owners` (e.g. the person slots); return its
+        slot."""
         if self.free:
             slot = self.free.pop()
         else:
@@ -173,18 +202,19 @@ class Pool:
             slot = self.size
             self.size += 1
         for k in range(self.width):
-            self._codes[k][:, slot] = columns[k]
+            self._put(k, slot, np.asarray(columns[k])[:, None])
             self.owner[k, slot] = owners[k]
         self.valid[slot] = True
         return slot
 
     def add_block(self, columns: tuple[Codes, ...], owners: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        """Append many columns at once (columns[k] of shape (markers, n), owners (width, n)); return their slots."""
+        """Append many columns at once (columns[k] plain codes of shape (markers, n), owners (width, n)); return
+        their slots."""
         n = owners.shape[1]
         self._reserve(n)
         start = self.size
         for k in range(self.width):
-            self._codes[k][:, start : start + n] = columns[k]
+            self._put(k, slice(start, start + n), columns[k])
         self.owner[:, start : start + n] = owners
         self.valid[start : start + n] = True
         self.size += n
@@ -194,8 +224,8 @@ class Pool:
         """Invalidate a slot: its codes become untyped and the slot is reused by a later add."""
         if not self.valid[slot]:
             return
-        for codes in self._codes:
-            codes[:, slot] = self.untyped
+        for k in range(self.width):
+            self._put(k, slot, self.untyped[:, None])
         self.owner[:, slot] = -1
         self.valid[slot] = False
         self.free.append(slot)
@@ -320,8 +350,10 @@ class KeyMap:
         return int(self.keys.nbytes + self.slots.nbytes + self.position.nbytes)
 
 
-def _identity_kernel(column: Any, untyped: Any, codes: Any, shared: Any, mismatch: Any) -> None:
-    n = codes.shape[1]
+def _identity_kernel(
+    column: Any, untyped: Any, narrow: Any, wide: Any, where: Any, shared: Any, mismatch: Any
+) -> None:
+    n = narrow.shape[1]
     for c in numba.prange(n):
         count = 0
         bad = False
@@ -329,7 +361,10 @@ def _identity_kernel(column: Any, untyped: Any, codes: Any, shared: Any, mismatc
             a = column[row]
             if a == untyped[row]:
                 continue
-            b = codes[row, c]
+            w = where[
+                row
+            ]  # the marker's row in the narrow codes, or ~row in the wide (`matching.fast.Planes`)
+            b = np.int64(narrow[w, c]) if w >= 0 else np.int64(wide[~w, c])
             if b == untyped[row]:
                 continue
             if a != b:
@@ -345,17 +380,21 @@ if HAVE_NUMBA:
 
 
 def identical_columns(
-    column: Codes, untyped: Codes, codes: Codes, *, use_numba: bool = True
+    column: Codes, untyped: Codes, codes: Codes | Planes, *, use_numba: bool = True
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """Return, per column of `codes`, the markers typed in both it and `column`, and whether any of them differs."""
+    """Return, per column of `codes` (plain or planes), the markers typed in both it and `column`, and whether any
+    of them differs."""
+    planes = Planes.of(codes)
     if not (use_numba and HAVE_NUMBA):
         rows = np.flatnonzero(column != untyped)
-        sub = codes[rows]
+        sub = planes.full()[rows]
         both = sub != untyped[rows, None]
         shared = both.sum(axis=0).astype(np.int64)
         mismatch = np.any(both & (sub != column[rows, None]), axis=0)
         return shared, mismatch
-    shared_out = np.empty(codes.shape[1], dtype=np.int64)
-    mismatch_out = np.empty(codes.shape[1], dtype=bool)
-    pick(_identity_jit, codes.shape[1])(column, untyped, codes, shared_out, mismatch_out)
+    n = planes.shape[1]
+    shared_out = np.empty(n, dtype=np.int64)
+    mismatch_out = np.empty(n, dtype=bool)
+    kernel = pick(_identity_jit, n)
+    kernel(column, untyped, planes.narrow, planes.wide, planes.where, shared_out, mismatch_out)
     return shared_out, mismatch_out

@@ -7,7 +7,7 @@
 - `PedigreeFamilyScorer`: the family-side search. A relative arrives, the case's pedigree is rebuilt, and each
   marker's log10 LR is tabulated over every child genotype code by the same pedigree likelihood with the child
   batch-typed (`matching.likelihood.GenotypeBatch`), then summed over all children by the exact pruned scan
-  (`matching.fast.sum_above`).
+  (`matching.fast.sum_above`), as the other family-side scorers are (`matching.family_scan.TableScorer`).
 
 The child-side search (one child against every family) is `matching.shapes`.
 """
@@ -21,7 +21,8 @@ import numpy as np
 from matching.batch import GenotypeEncoding
 from matching.errors import CaseError
 from matching.family_pedigree import CHILD, FamilyPedigree, Member, family_pedigree
-from matching.fast import Codes, FloatArray, IndexArray, sum_above, sum_duo
+from matching.family_scan import TableScorer, genotype_indices
+from matching.fast import FloatArray
 from matching.frequencies import FrequencyTable
 from matching.kinship import KinshipCase, KinshipResult, kinship_lr
 from matching.likelihood import GenotypeBatch, Typing, pedigree_likelihood
@@ -43,7 +44,7 @@ def joint_lr(
     return pedigree, kinship_lr(case, table)
 
 
-class PedigreeFamilyScorer:
+class PedigreeFamilyScorer(TableScorer):
     """One family's joint pedigree against many children: per-marker log10 LR tables over child genotype codes.
 
     A marker none of the family is typed at has no table (it counts 1, as in `kinship_lr`); an allele the
@@ -59,16 +60,15 @@ class PedigreeFamilyScorer:
         theta: float = 0.0,
     ) -> None:
         rel = pedigree.relationship
-        tables: list[FloatArray] = []
-        rows: list[int] = []
+        tables: list[tuple[int, FloatArray]] = []
         for row, marker in enumerate(encoding.markers):
             codes = encoding.loci[marker]
-            alleles = codes.locus.alleles
-            typing: dict[str, Typing] = {}
-            for name, profile in family.items():
-                g = profile.genotype(marker)
-                if name in pedigree.roles and g is not None and g[0] in alleles and g[1] in alleles:
-                    typing[name] = (alleles.index(g[0]), alleles.index(g[1]))
+            typing: dict[str, Typing] = {
+                name: g
+                for name, profile in family.items()
+                if name in pedigree.roles
+                and (g := genotype_indices(codes, profile.genotype(marker))) is not None
+            }
             if not typing:
                 continue
             typing[CHILD] = GenotypeBatch(codes.first, codes.second)
@@ -79,19 +79,5 @@ class PedigreeFamilyScorer:
             if np.any(h2 == 0.0):
                 raise CaseError(f"marker {marker}: the family's genotypes are impossible together")
             with np.errstate(divide="ignore"):
-                tables.append(np.append(np.log10(h1 / h2), 0.0))
-            rows.append(row)
-        self.rows: IndexArray = np.array(rows, dtype=np.int64)
-        sizes = [len(t) for t in tables]
-        self.offsets: IndexArray = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)[: len(sizes)]
-        self.tables: FloatArray = np.concatenate(tables) if tables else np.zeros(0)
-
-    def log10_lr(self, codes: Codes, *, use_numba: bool = True) -> FloatArray:
-        """Return each child's combined log10 LR (codes: markers x children)."""
-        return sum_duo(self.tables, self.offsets, self.rows, codes, use_numba=use_numba)
-
-    def above(
-        self, codes: Codes, log10_threshold: float, *, use_numba: bool = True
-    ) -> tuple[IndexArray, FloatArray]:
-        """Return (indices, log10 LRs) of the children reaching `log10_threshold`: the exact pruned scan."""
-        return sum_above(self.tables, self.offsets, self.rows, codes, log10_threshold, use_numba=use_numba)
+                tables.append((row, np.append(np.log10(h1 / h2), 0.0)))
+        super().__init__(encoding, tables)

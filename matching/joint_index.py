@@ -195,8 +195,8 @@ class PedigreeIndex(MatchIndex):
 
     # ---- search ----------------------------------------------------------------------------------------------
 
-    def search_slot(self, slot: int, flags: list[Flag]) -> SearchResult:
-        result = super().search_slot(slot, flags)
+    def search_slot(self, slot: int, flags: list[Flag], *, with_claimed: bool = True) -> SearchResult:
+        result = super().search_slot(slot, flags, with_claimed=with_claimed)
         side = self.side_of(slot)
         if side is Side.CHILD:
             hits = self._child_hits(slot, result)

@@ -8,7 +8,7 @@ with mutation the locus's whole allele set is kept.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,25 +76,42 @@ def kinship_lr(
     for role, profile in case.persons.items():
         if not profile.genotypes:
             raise EmptyProfileError(role)
+    return by_marker(
+        case,
+        rel,
+        table,
+        policy,
+        lambda genotypes, locus: marker_lr(rel, genotypes, locus, case.mutation, case.theta, kappa),
+    )
 
+
+def by_marker(
+    case: KinshipCase,
+    rel: Relationship,
+    table: FrequencyTable,
+    policy: MissingAllelePolicy,
+    marker: Callable[[Mapping[str, Genotype], Locus], tuple[float, bool]],
+) -> KinshipResult:
+    """Return the result of a case marker by marker: a marker too little typed for `rel` counts 1 (untyped);
+    otherwise `marker(genotypes, locus)` gives its LR and whether it is consistent, the locus extended by the
+    case's alleles the table lacks (under `policy`, listed as imputed)."""
     per_marker: dict[str, float] = {}
     inconsistent: list[str] = []
     untyped: list[str] = []
     imputed: dict[str, tuple[str, ...]] = {}
-    for marker in _markers(case, table):
-        genotypes = {r: g for r, p in case.persons.items() if (g := p.genotype(marker)) is not None}
+    for name in case_markers(case, table):
+        genotypes = {r: g for r, p in case.persons.items() if (g := p.genotype(name)) is not None}
         if not rel.typed_enough(genotypes):
-            per_marker[marker] = 1.0
-            untyped.append(marker)
+            per_marker[name] = 1.0
+            untyped.append(name)
             continue
         alleles = {a for g in genotypes.values() for a in g}
-        if absent := table.locus(marker).absent(alleles):
-            imputed[marker] = absent
-        locus = table.locus(marker).with_alleles(alleles, policy)
-        lr, consistent = marker_lr(rel, genotypes, locus, case.mutation, case.theta, kappa)
-        per_marker[marker] = lr
+        if absent := table.locus(name).absent(alleles):
+            imputed[name] = absent
+        lr, consistent = marker(genotypes, table.locus(name).with_alleles(alleles, policy))
+        per_marker[name] = lr
         if not consistent:
-            inconsistent.append(marker)
+            inconsistent.append(name)
     logs = [math.log10(v) if v > 0 else -math.inf for v in per_marker.values()]
     log10_lr = math.fsum(logs) if all(math.isfinite(x) for x in logs) else -math.inf
     return KinshipResult(
@@ -202,7 +219,7 @@ def _relationship(case: KinshipCase) -> tuple[Relationship, Kappa | None]:
     return relationship(case.relationship), None
 
 
-def _markers(case: KinshipCase, table: FrequencyTable) -> list[str]:
+def case_markers(case: KinshipCase, table: FrequencyTable) -> list[str]:
     """Return the autosomal markers of the case: the table's order first, then the others by name."""
     present = {m for p in case.persons.values() for m in p.genotypes}
     return [m for m in table.markers if m in present] + sorted(present - set(table.markers))

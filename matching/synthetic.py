@@ -5,15 +5,13 @@ scores it in memory. A person's genotypes are allele indices into the table's lo
 uint8, markers in `FrequencyTable.markers` order; a child's slot 0 is the allele from the father, slot 1 from the
 mother.
 
-- Founders (parents, grandparents, unrelated children) draw both alleles independently from the table's
-  frequencies (Hardy-Weinberg, no population structure).
-- A child gets one allele of each parent, chosen with probability 1/2, at every marker independently.
-- Mutation: each transmitted allele mutates with probability `mutation_rate` (default 0.002 per marker and
-  generation, the order of the average autosomal STR rate; AABB Parentage Testing Standards annual reports,
-  and Chen et al. 2019 on Chinese Han trios), one repeat up or down (the single-step mutations that make up about
-  90% of observed ones), to an allele the table lists in the same decimal group (9 -> 10, 9.3 -> 10.3). A
-  marker with no such neighbour does not mutate. `force_mutations=1` instead gives every found true child exactly
-  one mutated marker, for the benchmark's "with mutation" runs.
+- People are drawn by the simulator (`matching.simulate.Simulator`: founders from the table's frequencies, a
+  child's alleles one of each parent's, stepwise mutation to an allele the table lists), of which `Generator` is
+  one: it adds the families, the found children and the truth.
+- Mutation: each transmitted allele mutates with probability `mutation_rate` (default the rate the search assumes,
+  0.002 per marker and generation, the order of the average autosomal STR rate; AABB Parentage Testing Standards
+  annual reports, and Chen et al. 2019 on Chinese Han trios). `force_mutations=1` instead gives every found true
+  child exactly one mutated marker, for the benchmark's "with mutation" runs.
 
 Kits: most profiles are typed on a 20+ marker kit (Huaxia Platinum, the table's 23; PowerPlex 21, 20 of them),
 some on Identifiler's 15 autosomal STRs (kit lists: /work/shared/data/kits, from Easykin and strvalidator).
@@ -28,16 +26,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from matching.alleles import tenths
 from matching.batch import CODE_DTYPE, GenotypeEncoding
 from matching.errors import FrequencyTableError
 from matching.fast import Codes
 from matching.frequencies import FrequencyTable
 from matching.profiles import Profile
-
-Alleles = npt.NDArray[np.uint8]  # (persons, markers, 2) allele indices
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
+from matching.search.settings import (
+    DEFAULT_MUTATION_RATE as DEFAULT_MUTATION_RATE,  # the rate the search assumes
+)
+from matching.simulate import Alleles, BoolArray, IntArray, Simulator
 
 IDENTIFILER = (
     "D8S1179", "D21S11", "D7S820", "CSF1PO", "D3S1358", "TH01", "D13S317", "D16S539", "D2S1338", "D19S433",
@@ -48,7 +45,6 @@ POWERPLEX_21 = (
     "TH01", "vWA", "D21S11", "D7S820", "D5S818", "TPOX", "D8S1179", "D12S391", "D19S433", "FGA",
 )  # fmt: skip
 HUAXIA_PLATINUM = "Huaxia Platinum"  # the 23 markers of the shipped table
-DEFAULT_MUTATION_RATE = 0.002
 
 
 class RelativeKind(enum.IntEnum):
@@ -161,11 +157,11 @@ class Found:
 
 
 @dataclass
-class Generator:
+class Generator(Simulator):
     """Draws a population chunk by chunk (so a million families never sit in memory at once).
 
     Iterate `families()` first, then `found()`: the true found children are the missing children of the families
-    chosen at the start, copied (and mutated) as their chunk goes by.
+    chosen at the start, copied (and mutated) as their chunk goes by. People are drawn by the `Simulator` it is.
     """
 
     table: FrequencyTable
@@ -175,11 +171,8 @@ class Generator:
     kits: tuple[Kit, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.rng = np.random.default_rng(self.seed)
-        self.markers = self.table.markers
+        super().__init__(self.table, np.random.default_rng(self.seed))
         self.kits = kits(self.table)
-        self._cdf = [np.cumsum(self.table.locus(m).frequencies) for m in self.markers]
-        self._up, self._down = _neighbours(self.table)
         n_true = self.config.true_children
         true_rows = self.rng.choice(self.config.families, size=n_true, replace=False).astype(np.int64)
         order = self.rng.permutation(
@@ -191,64 +184,6 @@ class Generator:
         self._true = np.zeros((self.config.children, len(self.markers), 2), dtype=np.uint8)
         self._true_male = np.zeros(self.config.children, dtype=bool)
         self._families_done = False
-
-    # drawing -------------------------------------------------------------------------------------------------
-    def founders(self, n: int) -> Alleles:
-        """Return n unrelated people drawn from the table (Hardy-Weinberg)."""
-        out = np.empty((n, len(self.markers), 2), dtype=np.uint8)
-        for i, cdf in enumerate(self._cdf):
-            u = self.rng.random((n, 2)) * cdf[-1]
-            out[:, i, :] = np.minimum(np.searchsorted(cdf, u), len(cdf) - 1)
-        return out
-
-    def offspring(self, father: Alleles, mother: Alleles, rate: float) -> tuple[Alleles, BoolArray]:
-        """Return children of the couples (slot 0 from the father) and which markers mutated, at `rate`."""
-        n, m, _ = father.shape
-        rows = np.arange(n)[:, None]
-        cols = np.arange(m)[None, :]
-        child = np.empty_like(father)
-        child[:, :, 0] = father[rows, cols, self.rng.integers(0, 2, (n, m))]
-        child[:, :, 1] = mother[rows, cols, self.rng.integers(0, 2, (n, m))]
-        mutated = np.zeros((n, m), dtype=bool)
-        if rate > 0:
-            for slot in (0, 1):
-                hit = self.rng.random((n, m)) < rate
-                mutated |= self._mutate(child, hit, slot)
-        return child, mutated
-
-    def _mutate(self, child: Alleles, hit: BoolArray, slot: int) -> BoolArray:
-        """Step the alleles of `slot` one repeat where `hit`; return where a mutation happened."""
-        done = np.zeros_like(hit)
-        for i in range(len(self.markers)):
-            who = np.flatnonzero(hit[:, i])
-            if not who.size:
-                continue
-            old = child[who, i, slot].astype(np.int64)
-            up = self.rng.random(who.size) < 0.5
-            first = np.where(up, self._up[i][old], self._down[i][old])
-            other = np.where(up, self._down[i][old], self._up[i][old])
-            new = np.where(first >= 0, first, other)
-            ok = new >= 0
-            child[who[ok], i, slot] = new[ok]
-            done[who[ok], i] = True
-        return done
-
-    def force_one_mutation(self, child: Alleles, positions: Sequence[int] | None = None) -> BoolArray:
-        """Mutate exactly one marker of each child in place (among `positions`, default all), in a random
-        parent's allele; return where the mutations are."""
-        n, m, _ = child.shape
-        allowed = np.asarray(positions if positions is not None else range(m), dtype=np.int64)
-        mutated = np.zeros((n, m), dtype=bool)
-        todo = np.arange(n)
-        for _ in range(100):
-            if not todo.size:
-                break
-            hit = np.zeros((n, m), dtype=bool)
-            hit[todo, allowed[self.rng.integers(0, len(allowed), todo.size)]] = True
-            done = self._mutate(child, hit, int(self.rng.integers(0, 2)))
-            mutated |= done
-            todo = todo[~done[todo].any(axis=1)]
-        return mutated
 
     def _kit_choice(self, shape: tuple[int, ...]) -> npt.NDArray[np.int8]:
         return self.rng.choice(len(self.kits), size=shape, p=self.config.kit_shares).astype(np.int8)
@@ -317,27 +252,13 @@ class Generator:
                 if cfg.force_mutations:
                     mutated[true] = self.force_one_mutation(sub)
                 elif cfg.mutation_rate > 0:  # each of the child's two transmissions may have mutated
-                    for slot in (0, 1):
-                        hit = self.rng.random(sub.shape[:2]) < cfg.mutation_rate
-                        mutated[true] |= self._mutate(sub, hit, slot)
+                    mutated[true] = self.mutate_transmissions(sub, cfg.mutation_rate)
                 genotypes[true] = sub
             yield Found(
                 start, genotypes, family.copy(), mutated.sum(axis=1).astype(np.int8),
                 [tuple(np.flatnonzero(row).tolist()) for row in mutated], male,
                 self.rng.choice(len(FoundSource), size=n).astype(np.int8), self._kit_choice((n,)),
             )  # fmt: skip
-
-
-def _neighbours(table: FrequencyTable) -> tuple[list[IntArray], list[IntArray]]:
-    """Return, per marker, the index of each allele's one-repeat-up and -down neighbour in its group (-1: none)."""
-    ups: list[IntArray] = []
-    downs: list[IntArray] = []
-    for marker in table.markers:
-        alleles = table.locus(marker).alleles
-        where = {tenths(a): i for i, a in enumerate(alleles)}
-        ups.append(np.array([where.get(tenths(a) + 10, -1) for a in alleles], dtype=np.int64))
-        downs.append(np.array([where.get(tenths(a) - 10, -1) for a in alleles], dtype=np.int64))
-    return ups, downs
 
 
 # reading what was drawn ----------------------------------------------------------------------------------------

@@ -6,10 +6,11 @@ A pass (`Worker.run_once`):
 2. claims up to `batch_size` due rows in one short transaction: `SELECT ... FOR UPDATE SKIP LOCKED` on
    PostgreSQL, so workers running at once never claim the same row (SQLite: one worker; its BEGIN IMMEDIATE
    serialises claims anyway). A claimed row is `sending` with a lease (`claimed_until`);
-3. sends each claimed row with no transaction open, then records the outcome under a row lock: `sent` with the
-   provider's id; a retry later (exponential backoff with full jitter, or the provider's Retry-After); or a
-   permanent failure, shown to officers in the audit log, with the family's message queued on their other
-   channel if they have one.
+3. sends each claimed row with no transaction open, up to `REUNITE_NOTIFY_THREADS` at once (8 by default; a pass
+   claims at most one reply per contact, so a contact's replies keep their order), then records the outcome
+   under a row lock: `sent` with the provider's id; a retry later (exponential backoff with full jitter, or the
+   provider's Retry-After); or a permanent failure, shown to officers in the audit log, with the family's
+   message queued on their other channel if they have one.
 
 A worker killed between the provider's acceptance and its commit leaves the row `sending`; when the lease ends
 another worker takes it over and sends again with the same idempotency key (Twilio: the I-Twilio-Idempotency-Token
@@ -35,6 +36,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from importlib.metadata import entry_points
 
@@ -80,14 +82,16 @@ class RateLimit:
         self.gap = 1.0 / per_second if per_second > 0 else 0.0
         self.monotonic = monotonic
         self.next_at = 0.0
+        self._lock = threading.Lock()
 
     def wait(self) -> None:
-        """Sleep until the next send is allowed, and book that slot."""
+        """Sleep until the next send is allowed, and book that slot (the worker's send threads share it)."""
         if not self.gap:
             return
-        now = self.monotonic()
-        start = max(now, self.next_at)
-        self.next_at = start + self.gap
+        with self._lock:
+            now = self.monotonic()
+            start = max(now, self.next_at)
+            self.next_at = start + self.gap
         if start > now:
             time.sleep(start - now)
 
@@ -113,6 +117,8 @@ class Worker:
         self._last_reminder_pass: float | None = None
         self._claims: dict[int, int] = {}  # notification id -> its `attempts` when this worker claimed it
         self._uncertain: dict[int, datetime] = {}  # taken over mid-send -> when the dead worker began sending
+        self._lanes: dict[int, object] = {}  # claimed id -> whom it goes to (a contact, or an address)
+        self._pool: ThreadPoolExecutor | None = None  # the send threads, started when a pass has two sends
         per_second = {
             NotificationChannel.SMS: policy.sms_per_second,
             NotificationChannel.TELEGRAM: policy.telegram_per_second,
@@ -125,19 +131,22 @@ class Worker:
     def run(self, stop: threading.Event, interval: float = 2.0, wake: threading.Event | None = None) -> None:
         """Run passes until `stop` is set, resting `interval` seconds when a pass found nothing to do (or until
         `wake` is set: the embedded service wakes it when the dialogue queued replies)."""
-        while not stop.is_set():
-            try:
-                busy = self.run_once()
-            except Exception:  # a database hiccup must not end the worker: log, rest, try again
-                log.exception("worker pass failed")
-                busy = 0
-            if busy:
-                continue
-            if wake is None:
-                stop.wait(interval)
-            else:
-                wake.wait(interval)
-                wake.clear()
+        try:
+            while not stop.is_set():
+                try:
+                    busy = self.run_once()
+                except Exception:  # a database hiccup must not end the worker: log, rest, try again
+                    log.exception("worker pass failed")
+                    busy = 0
+                if busy:
+                    continue
+                if wake is None:
+                    stop.wait(interval)
+                else:
+                    wake.wait(interval)
+                    wake.clear()
+        finally:
+            self.close()
 
     def run_once(self) -> int:
         """Run one pass: reminders, other queues, then one batch of notifications; return how much was done."""
@@ -149,10 +158,39 @@ class Worker:
                 Exception
             ):  # one queue's failure (a photo host down, a bad setting) must not stop the sends
                 log.exception("worker task %s failed", getattr(task, "__name__", task))
-        for nid in self.claim():
+        claimed = self.claim()
+        self.send_all(claimed)
+        return done + len(claimed)
+
+    def send_all(self, claimed: list[int]) -> None:
+        """Send a pass's claimed notifications, up to `send_threads` at once: a provider answers in tens to
+        hundreds of milliseconds, so one at a time would cap the worker at a few a second. The messages of one
+        person (contact, or address) go one after the other in the order claimed, people at once; a pass claims
+        at most one dialogue reply per contact, and replies wait for the earlier ones. Every send ends before this
+        returns; the first that raised is raised again then (the others were sent and recorded)."""
+        lanes: dict[object, list[int]] = {}
+        for nid in claimed:  # a person's messages one after the other, in claim order; people at once
+            lanes.setdefault(self._lanes.pop(nid, nid), []).append(nid)
+        if len(lanes) <= 1 or self.policy.send_threads <= 1:
+            for nid in claimed:
+                self.process(nid)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.policy.send_threads, thread_name_prefix="send")
+        futures = [self._pool.submit(self._process_lane, lane) for lane in lanes.values()]
+        wait(futures)
+        for future in futures:
+            future.result()
+
+    def _process_lane(self, nids: list[int]) -> None:
+        for nid in nids:
             self.process(nid)
-            done += 1
-        return done
+
+    def close(self) -> None:
+        """Let the send threads go (the worker can still run: they are started again when needed)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def queue_reminders(self, *, force: bool = False) -> int:
         """Queue due reminders, at most once a minute (every call when `force`)."""
@@ -229,10 +267,12 @@ class Worker:
                 n.attempts += 1
                 n.claimed_until = now + timedelta(seconds=self.policy.lease_seconds)
             self._claims.update((n.id, n.attempts) for n in rows)
+            self._lanes.update((n.id, n.contact_id or (n.channel, n.address)) for n in rows)
             return [n.id for n in rows]
 
     def process(self, nid: int) -> None:
         """Send one claimed notification and record the outcome."""
+        self._lanes.pop(nid, None)
         message = self.prepare(nid)
         if message is None:
             self._claims.pop(nid, None)

@@ -78,8 +78,9 @@ def dialogue_worker(interval: float, threads: int, niceness: int) -> None:
             " PostgreSQL (DATABASE_URL)"
         )
     found = processors(rt)
+    hold = rt.settings.spool_hold_above
     click.echo(f"reunite dialogue worker: {', '.join(sorted(c.value for c in found))}, {threads} thread(s),"
-               f" nice {os.nice(0)}")  # fmt: skip
+               f" nice {os.nice(0)}" + (f", holds back above {hold:g} deliveries/s" if hold else ""))  # fmt: skip
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
@@ -88,8 +89,11 @@ def dialogue_worker(interval: float, threads: int, niceness: int) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     # Each thread is a worker of its own (they exclude each other as separate processes do: row locks)
+    guard = spool.PeakGuard(rt.session_factory, hold, rt.settings.spool_hold_max_seconds) if hold else None
     loops = [
-        threading.Thread(target=spool.DialogueWorker(rt.session_factory, found).run, args=(stop, interval))
+        threading.Thread(
+            target=spool.DialogueWorker(rt.session_factory, found, guard=guard).run, args=(stop, interval)
+        )
         for _ in range(threads)
     ]
     for loop in loops:

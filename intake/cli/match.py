@@ -168,7 +168,7 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
         if dask_address is not None:
             if mode != "all":
                 raise click.UsageError("--dask runs a re-match: use it with --all")
-            from matching.service.distributed import rematch_on_dask
+            from matching.service.distributed import DaskOptions, rematch_on_dask
 
             if dask_address != "local" and snapshot_dir is None:
                 raise click.UsageError(
@@ -177,9 +177,14 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
             with get_factory()() as session:
                 flags_before = _flag_count(session)
             done = rematch_on_dask(
-                start(progress, options), address=None if dask_address == "local" else dask_address,
-                workers=workers or 2, snapshot_dir=snapshot_dir, progress=progress,
-            )  # fmt: skip
+                start(progress, options),
+                DaskOptions(
+                    address=None if dask_address == "local" else dask_address,
+                    workers=workers or 2,
+                    snapshot_dir=snapshot_dir,
+                    progress=progress,
+                ),
+            )
             table = Table(title="re-match on Dask", show_header=False)
             table.add_row("queued jobs run first", str(sum(done.pending.jobs.values())))
             table.add_row("Dask workers", str(done.workers))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -85,8 +86,11 @@ def make_officers_group(get_session_factory: Callable[[], sessionmaker[Session]]
                     f"{o.id}\t{o.username}\t{o.role.value}\t{o.province or '-'}\t{o.display_name}\t{state}"
                 )
 
-    def change(username: str, what: Callable[[Session, Officer], str]) -> None:
-        """Apply `what` to the account `username` in one transaction (audited by `what`), then say what it did."""
+    def change(
+        username: str, what: Callable[[Session, Officer], Any], said: Callable[[Officer, Any], str]
+    ) -> None:
+        """Apply `what` to the account `username` in one transaction (audited by `what`), then say what it did:
+        `said` of the account and what `what` returned."""
         with get_session_factory()() as session:
             officer = session.scalars(
                 sa.select(Officer).where(Officer.username == username.strip().lower())
@@ -98,35 +102,29 @@ def make_officers_group(get_session_factory: Callable[[], sessionmaker[Session]]
             except ReuniteError as exc:
                 raise click.ClickException(translate(ENGLISH, exc.message, **exc.params)) from exc
             session.commit()
-            click.echo(f"{officer.username}: {done}")
+            click.echo(f"{officer.username}: {said(officer, done)}")
 
     @officers.command("disable")
     @click.argument("username")
     def disable(username: str) -> None:
         """Disable an account (a departed officer): no login, its session ends at once."""
-
-        def do(s: Session, o: Officer) -> str:
-            set_active(s, o, False, CLI_ACTOR)
-            return "disabled"
-
-        change(username, do)
+        change(username, lambda s, o: set_active(s, o, False, CLI_ACTOR), lambda _o, _done: "disabled")
 
     @officers.command("enable")
     @click.argument("username")
     def enable(username: str) -> None:
         """Enable a disabled account again."""
-
-        def do(s: Session, o: Officer) -> str:
-            set_active(s, o, True, CLI_ACTOR)
-            return "enabled"
-
-        change(username, do)
+        change(username, lambda s, o: set_active(s, o, True, CLI_ACTOR), lambda _o, _done: "enabled")
 
     @officers.command("unlock")
     @click.argument("username")
     def unlock_(username: str) -> None:
         """Forget the account's failed logins (from every address): it can log in again at once."""
-        change(username, lambda s, o: f"unlocked ({unlock(s, o, CLI_ACTOR)} failed logins forgotten)")
+        change(
+            username,
+            lambda s, o: unlock(s, o, CLI_ACTOR),
+            lambda _o, n: f"unlocked ({n} failed logins forgotten)",
+        )
 
     @officers.command("reset-password")
     @click.argument("username")
@@ -136,12 +134,11 @@ def make_officers_group(get_session_factory: Callable[[], sessionmaker[Session]]
     def reset_password_(username: str, password_stdin: bool) -> None:
         """Give an account a new password (prompted twice, or from stdin); its session ends."""
         password = _password(password_stdin)
-
-        def do(s: Session, o: Officer) -> str:
-            reset_password(s, o, password, CLI_ACTOR)
-            return "password reset"
-
-        change(username, do)
+        change(
+            username,
+            lambda s, o: reset_password(s, o, password, CLI_ACTOR),
+            lambda _o, _done: "password reset",
+        )
 
     @officers.command("set-role")
     @click.argument("username")
@@ -151,12 +148,11 @@ def make_officers_group(get_session_factory: Callable[[], sessionmaker[Session]]
     )
     def set_role_(username: str, role: str, province: str | None) -> None:
         """Change an account's role and province."""
-
-        def do(s: Session, o: Officer) -> str:
-            set_role(s, o, OfficerRole(role), province, CLI_ACTOR)
-            return f"{role}, {o.province or 'all provinces'}"
-
-        change(username, do)
+        change(
+            username,
+            lambda s, o: set_role(s, o, OfficerRole(role), province, CLI_ACTOR),
+            lambda o, _done: f"{role}, {o.province or 'all provinces'}",
+        )
 
     return officers
 

@@ -178,10 +178,7 @@ def process(
                 replies = _default_handler(session, incoming, now, contact=contact)
             else:
                 replies = handler(session, incoming, now)
-            _record_replies(session, inbound, replies, queue_replies)
-            session.commit()
-            _queued(replies, queue_replies)
-            return replies
+            return _answer(session, inbound, replies, queue_replies)
         except OperationalError:
             raise  # the database is unreachable: a 5xx, and the provider's retry brings the message again
         except Exception as exc:  # the person still gets an answer; the message is kept for an operator
@@ -196,22 +193,20 @@ def process(
         except IntegrityError:  # a duplicate of this delivery came through while this one failed
             session.rollback()
             return _duplicate(factory, incoming, handler, now, replies_of_duplicate, queue_replies)
-        replies = _fallback_reply(contact.language)
-        _forget_step(session, contact)
-        _record_replies(session, inbound, replies, queue_replies)
-        session.commit()
-        _queued(replies, queue_replies)
-        return replies
+        return _answer(session, inbound, _apology(session, contact), queue_replies)
 
 
-def _forget_step(session: Session, contact: Contact) -> None:
-    """Take the person out of the step that failed, so the next message is read afresh: a step that fails again
-    and again (a bug, or a state nobody foresaw) answers with one apology, never holds the person at it."""
+def _apology(session: Session, contact: Contact) -> list[Reply]:
+    """Return the apology for a message the dialogue failed on, and take the person out of the step that failed,
+    so the next message is read afresh: a step that fails again and again (a bug, or a state nobody foresaw)
+    answers with one apology, never holds the person at it."""
+    replies = _fallback_reply(contact.language)
     session.execute(
         sa.update(Conversation)
         .where(Conversation.contact_id == contact.id)
         .values(flow=None, step=None, data={})
     )
+    return replies
 
 
 def _duplicate(
@@ -242,17 +237,17 @@ def _duplicate(
             first = _locked_delivery(session, incoming.channel, incoming.provider_id)
             first.status, first.error = MessageStatus.FAILED, repr(exc)
             contact = session.get_one(Contact, first.contact_id)
-            replies = _fallback_reply(contact.language)
-            _forget_step(session, contact)
-        _record_replies(session, first, replies, queue_replies)
-        session.commit()
-        _queued(replies, queue_replies)
-        return replies
+            replies = _apology(session, contact)
+        return _answer(session, first, replies, queue_replies)
 
 
-def _queued(replies: list[Reply], queue_replies: bool) -> None:
+def _answer(session: Session, message: Message, replies: list[Reply], queue_replies: bool) -> list[Reply]:
+    """Store the replies to `message` (queued in the outbox with `queue_replies`), commit, and return them."""
+    _record_replies(session, message, replies, queue_replies)
+    session.commit()
     if queue_replies and replies:
         outbox.QUEUED.set()  # after the commit: a notification worker in this process sends them at once
+    return replies
 
 
 def _record_replies(

@@ -8,6 +8,10 @@ Callers own the transaction: on any error they roll back, so nothing is half-sto
     check_genotypes(raw, min_markers=12) -> CheckedProfile
     store_profile(session, sample, *, lab_id, actor, kit, genotypes, replace=False, reason=None) -> Stored
     current_profile(session, sample) -> DnaProfile | None     read_profile(session, sample, *, actor) -> DnaProfile | None
+
+The steps the Y-STR upload (`intake.labs.ystr_profiles`) shares with this one are here once: `check_uploader`
+(the lab holds the sample, the consents are on record), `lock_sample`, `retire` (replace only with a reason),
+`current_typing` and `read_typing`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,7 +37,7 @@ from intake.labs.kits import (
     nearest_markers,
 )
 from intake.matches.queue import enqueue_search
-from intake.models import CustodyEventType, DnaProfile, Sample, audit, utcnow
+from intake.models import CustodyEventType, DnaProfile, Sample, YHaplotype, audit, utcnow
 from intake.platform.errors import ConsentRequiredError
 from intake.platform.i18n import N_
 from intake.samples.custody import append_event, require_lab
@@ -50,6 +55,8 @@ from matching.markers import MarkerKind, normalise_marker
 from matching.profiles import Profile, parse_profile
 
 DEFAULT_MIN_MARKERS = 12
+# What a lab typed from a sample: an STR profile or a Y haplotype (`intake.models.profiles.SampleTyping`).
+Typed = TypeVar("Typed", DnaProfile, YHaplotype)
 RawGenotypes = Mapping[str, Sequence[object] | str | None]
 
 
@@ -181,20 +188,59 @@ def check_genotypes(
     return CheckedProfile(genotypes, len(profile.genotypes), _digest(genotypes))
 
 
+def current_typing(session: Session, model: type[Typed], sample: Sample) -> Typed | None:
+    """Return the sample's current (unreplaced) profile or haplotype (`model`), if any."""
+    return session.scalars(
+        sa.select(model).where(model.sample_id == sample.id, model.replaced_at.is_(None))
+    ).first()
+
+
+def read_typing(
+    session: Session, model: type[Typed], sample: Sample, *, lab_id: int, actor: str, entity: str
+) -> Typed | None:
+    """Return the sample's current profile or haplotype if `lab_id` typed it (auditing the read as `entity`)."""
+    row = current_typing(session, model, sample)
+    if row is None or row.lab_id != lab_id:
+        return None
+    audit(session, actor, f"{entity}.read", entity, row.id, sample=sample.id)
+    return row
+
+
 def current_profile(session: Session, sample: Sample) -> DnaProfile | None:
     """Return the sample's current (unreplaced) profile, if any."""
-    return session.scalars(
-        sa.select(DnaProfile).where(DnaProfile.sample_id == sample.id, DnaProfile.replaced_at.is_(None))
-    ).first()
+    return current_typing(session, DnaProfile, sample)
 
 
 def read_profile(session: Session, sample: Sample, *, lab_id: int, actor: str) -> DnaProfile | None:
     """Return the sample's current profile if `lab_id` typed it (auditing the read), else None."""
-    profile = current_profile(session, sample)
-    if profile is None or profile.lab_id != lab_id:
-        return None
-    audit(session, actor, "profile.read", "profile", profile.id, sample=sample.id)
-    return profile
+    return read_typing(session, DnaProfile, sample, lab_id=lab_id, actor=actor, entity="profile")
+
+
+def check_uploader(session: Session, sample: Sample, lab_id: int) -> None:
+    """Refuse what a lab typed from `sample` unless the lab holds the sample and the person's consents are on record."""
+    require_lab(session, sample, lab_id)
+    if not profile_consents_recorded(session, sample):
+        raise ConsentRequiredError(
+            N_("The person's consents are not on record: the profile cannot be stored.")
+        )
+
+
+def lock_sample(session: Session, sample: Sample) -> None:
+    """Lock the sample's row, so two uploads for one sample are stored one after the other."""
+    session.execute(sa.select(Sample.id).where(Sample.id == sample.id).with_for_update())
+
+
+def retire(
+    session: Session, old: Typed, sample: Sample, *, replace: bool, reason: str | None, conflict: str
+) -> None:
+    """Mark a sample's current profile or haplotype replaced, with the reason, before a different one is stored;
+    refuse without `replace` (ProfileConflictError saying `conflict`) or without a reason."""
+    if not replace:
+        raise ProfileConflictError(conflict, code=sample.code)
+    if not (reason or "").strip():
+        raise ProfileRejectedError("reason_required", N_("Replacing a profile needs a reason."))
+    old.replaced_at, old.replace_reason = utcnow(), reason
+    session.flush()  # out of the one-current-per-sample index before the new one enters
 
 
 def store_profile(
@@ -210,32 +256,20 @@ def store_profile(
     min_markers: int = DEFAULT_MIN_MARKERS,
 ) -> Stored:
     """Store a typed profile for `sample` at `lab_id`, link it to the sample's person and case, and audit it."""
-    require_lab(session, sample, lab_id)
-    if not profile_consents_recorded(session, sample):
-        raise ConsentRequiredError(
-            N_("The person's consents are not on record: the profile cannot be stored.")
-        )
+    check_uploader(session, sample, lab_id)
     checked = check_genotypes(genotypes, min_markers, kit)
     notice = amelogenin_notice(session, sample, checked.genotypes)
     notices = (notice,) if notice else ()
-    session.execute(sa.select(Sample.id).where(Sample.id == sample.id).with_for_update())
+    lock_sample(session, sample)
     old = current_profile(session, sample)
     # Compared on the stored genotypes too: a profile stored before Amelogenin X and X,X were one call.
     if old is not None and checked.digest in (old.digest, _digest(dict(old.genotypes))):
         audit(session, actor, "profile.upload", "profile", old.id, sample=sample.id, retry=True)
         return Stored(old, "unchanged", notices)
-    if old is not None and not replace:
-        raise ProfileConflictError(
-            N_(
-                "Sample %(code)s already has a different profile: send it with replace and a reason to replace it."
-            ),
-            code=sample.code,
-        )
-    if old is not None and not (reason or "").strip():
-        raise ProfileRejectedError("reason_required", N_("Replacing a profile needs a reason."))
     if old is not None:
-        old.replaced_at = utcnow()
-        session.flush()  # the old profile leaves the one-current-profile index before the new one enters
+        retire(session, old, sample, replace=replace, reason=reason, conflict=N_(
+            "Sample %(code)s already has a different profile: send it with replace and a reason to replace it."
+        ))  # fmt: skip
     profile = DnaProfile(
         id=secrets.token_hex(16), sample_id=sample.id, lab_id=lab_id, kit=kit.strip()[:64] or "unknown",
         genotypes=checked.genotypes, autosomal_markers=checked.autosomal_markers, digest=checked.digest,
@@ -257,7 +291,7 @@ def store_profile(
             markers=len(checked.genotypes),
         )
     else:
-        old.replaced_by_id, old.replace_reason = profile.id, reason
+        old.replaced_by_id = profile.id
         append_event(
             session, sample, CustodyEventType.REPLACED, actor=actor, lab_id=lab_id, profile_id=profile.id,
             reason=reason,

@@ -21,14 +21,18 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from intake.cases.consent import profile_consents_recorded
-from intake.labs.errors import ProfileConflictError, ProfileRejectedError
-from intake.labs.profiles import current_profile
+from intake.labs.errors import ProfileRejectedError
+from intake.labs.profiles import (
+    check_uploader,
+    current_profile,
+    current_typing,
+    lock_sample,
+    read_typing,
+    retire,
+)
 from intake.matches.queue import enqueue_search
-from intake.models import DnaProfile, Sample, Sex, YHaplotype, audit, utcnow
-from intake.platform.errors import ConsentRequiredError
+from intake.models import DnaProfile, Sample, Sex, YHaplotype, audit
 from intake.platform.i18n import N_
-from intake.samples.custody import require_lab
 from intake.samples.fit import amelogenin_sex, recorded_sex
 from matching.markers import fold
 from matching.ystr.haplotype import (
@@ -119,18 +123,12 @@ def _profile_to_search(session: Session, sample: Sample) -> str | None:
 
 def current_haplotype(session: Session, sample: Sample) -> YHaplotype | None:
     """Return the sample's current (unreplaced) Y haplotype, if any."""
-    return session.scalars(
-        sa.select(YHaplotype).where(YHaplotype.sample_id == sample.id, YHaplotype.replaced_at.is_(None))
-    ).first()
+    return current_typing(session, YHaplotype, sample)
 
 
 def read_haplotype(session: Session, sample: Sample, *, lab_id: int, actor: str) -> YHaplotype | None:
     """Return the sample's current haplotype if `lab_id` typed it (auditing the read), else None."""
-    row = current_haplotype(session, sample)
-    if row is None or row.lab_id != lab_id:
-        return None
-    audit(session, actor, "y_haplotype.read", "y_haplotype", row.id, sample=sample.id)
-    return row
+    return read_typing(session, YHaplotype, sample, lab_id=lab_id, actor=actor, entity="y_haplotype")
 
 
 def store_haplotype(
@@ -146,29 +144,20 @@ def store_haplotype(
     min_loci: int = DEFAULT_MIN_LOCI,
 ) -> StoredY:
     """Store a Y haplotype for a male `sample` at `lab_id`, audit it and queue the search that uses it."""
-    require_lab(session, sample, lab_id)
-    if not profile_consents_recorded(session, sample):
-        raise ConsentRequiredError(
-            N_("The person's consents are not on record: the profile cannot be stored.")
-        )
+    check_uploader(session, sample, lab_id)
     _refuse_female(session, sample)
     checked = check_haplotype(haplotype, kit, min_loci)
     key = digest(checked)
-    session.execute(sa.select(Sample.id).where(Sample.id == sample.id).with_for_update())
+    lock_sample(session, sample)
     old = current_haplotype(session, sample)
     if old is not None and old.digest == key:
         audit(session, actor, "y_haplotype.upload", "y_haplotype", old.id, sample=sample.id, retry=True)
         return StoredY(old, "unchanged")
-    if old is not None and not replace:
-        raise ProfileConflictError(
-            N_("Sample %(code)s already has a different Y-STR haplotype: send it with replace and a reason to "
-               "replace it."), code=sample.code,
-        )  # fmt: skip
-    if old is not None and not (reason or "").strip():
-        raise ProfileRejectedError("reason_required", N_("Replacing a profile needs a reason."))
     if old is not None:
-        old.replaced_at, old.replace_reason = utcnow(), reason
-        session.flush()  # out of the one-current-haplotype index before the new one enters
+        retire(session, old, sample, replace=replace, reason=reason, conflict=N_(
+            "Sample %(code)s already has a different Y-STR haplotype: send it with replace and a reason to "
+            "replace it."
+        ))  # fmt: skip
     row = YHaplotype(
         id=secrets.token_hex(16), sample_id=sample.id, lab_id=lab_id, kit=KIT,
         haplotype={k: list(v) for k, v in checked.items()}, loci=len(checked), digest=key, uploaded_by=actor,

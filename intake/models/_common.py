@@ -7,7 +7,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Enum, LargeBinary, TypeDecorator
+from sqlalchemy import DateTime, Dialect, Enum, ForeignKey, LargeBinary, TypeDecorator
+from sqlalchemy.orm import MappedColumn, mapped_column
 
 from intake.platform import clock, crypto
 
@@ -79,6 +80,24 @@ def personal(erased: object = None, *, kept: str | None = None) -> dict[str, Any
     if kept is not None:
         return {"personal": True, "kept": kept}
     return {"personal": True, "erased": erased}
+
+
+def foreign_key(
+    target: str,
+    ondelete: str,
+    *,
+    index: bool | None = None,
+    unique: bool | None = None,
+    primary_key: bool = False,
+) -> MappedColumn[Any]:
+    """Return a column referring to a row of another table (`target`, "table.id"), which is no personal data."""
+    return mapped_column(
+        ForeignKey(target, ondelete=ondelete),
+        index=index,
+        unique=unique,
+        primary_key=primary_key,
+        info=NOT_PERSONAL,
+    )
 
 
 class Channel(enum.StrEnum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.models._common import (
@@ -22,6 +22,7 @@ from intake.models._common import (
     Sex,
     TZDateTime,
     enum_column,
+    foreign_key,
     personal,
     utcnow,
 )
@@ -55,14 +56,10 @@ class Case(Base):
     # case's province for officers while no lab has its samples or appointments (intake.places.scope).
     place_province: Mapped[str | None] = mapped_column(String(64), index=True, info=personal())
     description: Mapped[str | None] = mapped_column(Text, info=personal())
-    reported_by_contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
-    )
+    reported_by_contact_id: Mapped[int | None] = foreign_key("contacts.id", "SET NULL", index=True)
     # A likely duplicate report linked into an earlier case of the same child (intake.case_merge): its family,
     # samples and history now live there, and reads of this case follow the link.
-    merged_into_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cases.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
-    )
+    merged_into_id: Mapped[int | None] = foreign_key("cases.id", "SET NULL", index=True)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, index=True, info=NOT_PERSONAL)
     updated_at: Mapped[datetime] = mapped_column(
         TZDateTime(), default=utcnow, onupdate=utcnow, info=NOT_PERSONAL
@@ -77,15 +74,11 @@ class Person(Base):
     __tablename__ = "persons"
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
+    case_id: Mapped[int] = foreign_key("cases.id", "CASCADE", index=True)
     role: Mapped[Role] = mapped_column(enum_column(Role), info=NOT_PERSONAL)
     name: Mapped[str | None] = mapped_column(String(120), index=True, info=personal())
     relation_note: Mapped[str | None] = mapped_column(String(120), info=personal())
-    contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
-    )
+    contact_id: Mapped[int | None] = foreign_key("contacts.id", "SET NULL", index=True)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
 
     case: Mapped[Case] = relationship(back_populates="persons")
@@ -100,15 +93,9 @@ class Consent(Base):
     __tablename__ = "consents"
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
-    contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
-    )
-    case_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
-    person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("persons.id", ondelete="CASCADE"), info=NOT_PERSONAL
-    )
+    contact_id: Mapped[int | None] = foreign_key("contacts.id", "SET NULL", index=True)
+    case_id: Mapped[int | None] = foreign_key("cases.id", "CASCADE", index=True)
+    person_id: Mapped[int | None] = foreign_key("persons.id", "CASCADE")
     scope: Mapped[ConsentScope] = mapped_column(enum_column(ConsentScope), info=NOT_PERSONAL)
     granted: Mapped[bool] = mapped_column(info=NOT_PERSONAL)
     channel: Mapped[Channel] = mapped_column(enum_column(Channel), info=NOT_PERSONAL)
@@ -125,12 +112,8 @@ class PersonContact(Base):
     __table_args__ = (UniqueConstraint("person_id", "contact_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
-    contact_id: Mapped[int] = mapped_column(
-        ForeignKey("contacts.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
+    person_id: Mapped[int] = foreign_key("persons.id", "CASCADE", index=True)
+    contact_id: Mapped[int] = foreign_key("contacts.id", "CASCADE", index=True)
     how: Mapped[str] = mapped_column(String(24), info=NOT_PERSONAL)  # e.g. "join_pin": what proved it
     linked_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
 
@@ -151,14 +134,8 @@ class SampleLink(Base):
     __table_args__ = (UniqueConstraint("sample_id", "same_as_sample_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
-    sample_id: Mapped[int] = mapped_column(
-        ForeignKey("samples.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
-    same_as_sample_id: Mapped[int] = mapped_column(
-        ForeignKey("samples.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
-    flag_id: Mapped[int | None] = mapped_column(
-        ForeignKey("match_flags.id", ondelete="SET NULL"), info=NOT_PERSONAL
-    )
+    sample_id: Mapped[int] = foreign_key("samples.id", "CASCADE", index=True)
+    same_as_sample_id: Mapped[int] = foreign_key("samples.id", "CASCADE", index=True)
+    flag_id: Mapped[int | None] = foreign_key("match_flags.id", "SET NULL")
     how: Mapped[str] = mapped_column(String(24), info=NOT_PERSONAL)  # "same_person": identical profiles
     linked_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)

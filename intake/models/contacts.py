@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -17,6 +17,7 @@ from intake.models._common import (
     MessageStatus,
     TZDateTime,
     enum_column,
+    foreign_key,
     personal,
     utcnow,
 )
@@ -69,9 +70,7 @@ class Conversation(Base):
 
     __tablename__ = "conversations"
 
-    contact_id: Mapped[int] = mapped_column(
-        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, info=NOT_PERSONAL
-    )
+    contact_id: Mapped[int] = foreign_key("contacts.id", "CASCADE", primary_key=True)
     flow: Mapped[str | None] = mapped_column(String(32), info=NOT_PERSONAL)
     step: Mapped[str | None] = mapped_column(String(48), info=NOT_PERSONAL)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict, info=personal({}))  # answers not yet confirmed
@@ -91,13 +90,9 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
     channel: Mapped[Channel] = mapped_column(enum_column(Channel), info=NOT_PERSONAL)
     direction: Mapped[Direction] = mapped_column(enum_column(Direction), info=NOT_PERSONAL)
-    contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
-    )
+    contact_id: Mapped[int | None] = foreign_key("contacts.id", "SET NULL", index=True)
     provider_id: Mapped[str | None] = mapped_column(String(MAX_PROVIDER_ID_CHARS), info=NOT_PERSONAL)
-    in_reply_to_id: Mapped[int | None] = mapped_column(
-        ForeignKey("messages.id", ondelete="SET NULL"), info=NOT_PERSONAL
-    )
+    in_reply_to_id: Mapped[int | None] = foreign_key("messages.id", "SET NULL")
     body: Mapped[str] = mapped_column(Text, default="", info=personal(""))
     status: Mapped[MessageStatus] = mapped_column(
         enum_column(MessageStatus), default=MessageStatus.RECEIVED, info=NOT_PERSONAL

@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, event
+from sqlalchemy import String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, personal, utcnow
+from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, foreign_key, personal, utcnow
 from intake.platform.db import Base
 
 
@@ -45,24 +45,18 @@ class CustodyEvent(Base):
     __tablename__ = "custody_events"
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
-    sample_id: Mapped[int] = mapped_column(
-        ForeignKey("samples.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
+    sample_id: Mapped[int] = foreign_key("samples.id", "CASCADE", index=True)
     type: Mapped[CustodyEventType] = mapped_column(enum_column(CustodyEventType), info=NOT_PERSONAL)
     at: Mapped[datetime] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
     recorded_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
-    lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id", ondelete="RESTRICT"), info=NOT_PERSONAL)
-    to_lab_id: Mapped[int | None] = mapped_column(
-        ForeignKey("labs.id", ondelete="RESTRICT"), info=NOT_PERSONAL
-    )
+    lab_id: Mapped[int | None] = foreign_key("labs.id", "RESTRICT")
+    to_lab_id: Mapped[int | None] = foreign_key("labs.id", "RESTRICT")
     actor: Mapped[str] = mapped_column(String(120), info=NOT_PERSONAL)  # "labkey:7", "officer:cli", "system"
     # the lab's own name for who did it (a staff id)
     by: Mapped[str | None] = mapped_column(
         String(120), info=personal(kept="the chain of custody must name who handled a sample")
     )
-    profile_id: Mapped[str | None] = mapped_column(
-        ForeignKey("profiles.id", ondelete="SET NULL"), info=NOT_PERSONAL
-    )
+    profile_id: Mapped[str | None] = foreign_key("profiles.id", "SET NULL")
     reason: Mapped[str | None] = mapped_column(Text, info=NOT_PERSONAL)
 
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.models._common import NOT_PERSONAL, SampleSource, TZDateTime, enum_column, personal, utcnow
+from intake.models._common import (
+    NOT_PERSONAL,
+    SampleSource,
+    TZDateTime,
+    enum_column,
+    foreign_key,
+    personal,
+    utcnow,
+)
 from intake.platform.db import Base
 
 
@@ -28,9 +36,7 @@ class FoundChild(Base):
 
     __tablename__ = "found_children"
 
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, info=NOT_PERSONAL
-    )
+    case_id: Mapped[int] = foreign_key("cases.id", "CASCADE", primary_key=True)
     source: Mapped[SampleSource] = mapped_column(enum_column(SampleSource), info=NOT_PERSONAL)
     found_place: Mapped[str] = mapped_column(
         String(200), info=personal(kept="a found child's case is kept by the police; no contact owns it")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.models._common import NOT_PERSONAL, TZDateTime, utcnow
+from intake.models._common import NOT_PERSONAL, TZDateTime, foreign_key, utcnow
 from intake.platform.db import Base
 
 
@@ -17,9 +17,7 @@ class LabKey(Base):
     __tablename__ = "lab_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
-    lab_id: Mapped[int] = mapped_column(
-        ForeignKey("labs.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
+    lab_id: Mapped[int] = foreign_key("labs.id", "CASCADE", index=True)
     name: Mapped[str] = mapped_column(String(120), info=NOT_PERSONAL)
     key_hash: Mapped[str] = mapped_column(
         String(64), unique=True, info=NOT_PERSONAL

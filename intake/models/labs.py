@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from intake.models._common import NOT_PERSONAL, BookingStatus, TZDateTime, enum_column, utcnow
+from intake.models._common import NOT_PERSONAL, BookingStatus, TZDateTime, enum_column, foreign_key, utcnow
 from intake.platform.db import Base
 from intake.platform.i18n import ENGLISH, normalise_language
 
@@ -59,9 +59,7 @@ class LabDay(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
-    lab_id: Mapped[int] = mapped_column(
-        ForeignKey("labs.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
+    lab_id: Mapped[int] = foreign_key("labs.id", "CASCADE", index=True)
     day: Mapped[date] = mapped_column(info=NOT_PERSONAL)
     capacity: Mapped[int] = mapped_column(info=NOT_PERSONAL)
     booked: Mapped[int] = mapped_column(default=0, info=NOT_PERSONAL)
@@ -102,18 +100,10 @@ class Booking(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
-    lab_day_id: Mapped[int] = mapped_column(
-        ForeignKey("lab_days.id", ondelete="RESTRICT"), index=True, info=NOT_PERSONAL
-    )
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
-    person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("persons.id", ondelete="CASCADE"), info=NOT_PERSONAL
-    )
-    contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL"), info=NOT_PERSONAL
-    )
+    lab_day_id: Mapped[int] = foreign_key("lab_days.id", "RESTRICT", index=True)
+    case_id: Mapped[int] = foreign_key("cases.id", "CASCADE", index=True)
+    person_id: Mapped[int | None] = foreign_key("persons.id", "CASCADE")
+    contact_id: Mapped[int | None] = foreign_key("contacts.id", "SET NULL")
     status: Mapped[BookingStatus] = mapped_column(
         enum_column(BookingStatus), default=BookingStatus.BOOKED, info=NOT_PERSONAL
     )

@@ -11,10 +11,18 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Float, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.models._common import NOT_PERSONAL, EncryptedJSON, TZDateTime, enum_column, personal, utcnow
+from intake.models._common import (
+    NOT_PERSONAL,
+    EncryptedJSON,
+    TZDateTime,
+    enum_column,
+    foreign_key,
+    personal,
+    utcnow,
+)
 from intake.platform.db import Base
 
 
@@ -91,20 +99,14 @@ class Candidate(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
     relationship: Mapped[str] = mapped_column(String(24), info=NOT_PERSONAL)
-    child_profile_id: Mapped[str] = mapped_column(
-        ForeignKey("profiles.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
+    child_profile_id: Mapped[str] = foreign_key("profiles.id", "CASCADE", index=True)
     # A joint pedigree names every typed member of its case: up to about 30 profile ids.
     family_profile_ids: Mapped[str] = mapped_column(String(1000), index=True, info=NOT_PERSONAL)
     # Who was typed in the joint pedigree a `pedigree` candidate was computed on (roles, one per person, e.g.
     # ["mother", "paternal_grandfather", "paternal_grandmother"]); None for a trio, duo or pairwise candidate.
     pedigree: Mapped[list[str] | None] = mapped_column(JSON, default=None, info=NOT_PERSONAL)
-    child_case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
-    family_case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
+    child_case_id: Mapped[int] = foreign_key("cases.id", "CASCADE", index=True)
+    family_case_id: Mapped[int] = foreign_key("cases.id", "CASCADE", index=True)
     log10_lr: Mapped[float | None] = mapped_column(Float, info=NOT_PERSONAL)  # None: LR 0 (an exclusion)
     band: Mapped[str] = mapped_column(String(24), index=True, info=NOT_PERSONAL)
     inconsistent_markers: Mapped[list[str]] = mapped_column(JSON, default=list, info=NOT_PERSONAL)
@@ -123,9 +125,7 @@ class Candidate(Base):
     status: Mapped[CandidateStatus] = mapped_column(
         enum_column(CandidateStatus), default=CandidateStatus.NEW, index=True, info=NOT_PERSONAL
     )
-    superseded_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("match_candidates.id", ondelete="SET NULL"), info=NOT_PERSONAL
-    )
+    superseded_by_id: Mapped[int | None] = foreign_key("match_candidates.id", "SET NULL")
     status_changed_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
 

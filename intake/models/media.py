@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from intake.models._common import NOT_PERSONAL, Channel, TZDateTime, personal
+from intake.models._common import NOT_PERSONAL, Channel, TZDateTime, foreign_key, personal
 from intake.models.contacts import Message
 from intake.platform.db import Base
 
@@ -29,12 +29,8 @@ class Attachment(Base):
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
-    message_id: Mapped[int] = mapped_column(
-        ForeignKey("messages.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
-    case_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
+    message_id: Mapped[int] = foreign_key("messages.id", "CASCADE", index=True)
+    case_id: Mapped[int | None] = foreign_key("cases.id", "CASCADE", index=True)
     position: Mapped[int] = mapped_column(info=NOT_PERSONAL)  # MediaUrl0, MediaUrl1, ...
     url: Mapped[str | None] = mapped_column(Text, info=personal())  # a photo of the child, most likely
     content_type: Mapped[str] = mapped_column(String(MAX_CONTENT_TYPE_CHARS), info=NOT_PERSONAL)

@@ -12,10 +12,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, personal, utcnow
+from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, foreign_key, personal, utcnow
 from intake.platform.db import Base
 
 MAX_IDEMPOTENCY_KEY_CHARS = 128
@@ -63,13 +63,9 @@ class Notification(Base):
     channel: Mapped[NotificationChannel] = mapped_column(enum_column(NotificationChannel), info=NOT_PERSONAL)
     # A family's message goes to a contact (whose address, opt-out and language are read at send time);
     # an officer's goes to the address their account chose.
-    contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
-    )
+    contact_id: Mapped[int | None] = foreign_key("contacts.id", "SET NULL", index=True)
     address: Mapped[str | None] = mapped_column(String(MAX_EMAIL_CHARS), info=personal())
-    case_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cases.id", ondelete="SET NULL"), index=True, info=NOT_PERSONAL
-    )
+    case_id: Mapped[int | None] = foreign_key("cases.id", "SET NULL", index=True)
     template: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)
     # Names, places, dates and codes the template shows; never genetic data (intake.outbox checks the keys).
     params: Mapped[dict[str, Any]] = mapped_column(default=dict, info=personal({}))
@@ -92,9 +88,7 @@ class Notification(Base):
     )
     error_code: Mapped[str | None] = mapped_column(String(32), info=NOT_PERSONAL)
     last_error: Mapped[str | None] = mapped_column(Text, info=personal())  # a provider may quote the address
-    fallback_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("notifications.id", ondelete="SET NULL"), info=NOT_PERSONAL
-    )
+    fallback_of_id: Mapped[int | None] = foreign_key("notifications.id", "SET NULL")
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
     sent_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
     finished_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)

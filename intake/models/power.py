@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.models._common import NOT_PERSONAL, TZDateTime, utcnow
+from intake.models._common import NOT_PERSONAL, TZDateTime, foreign_key, utcnow
 from intake.platform.db import Base
 
 
@@ -24,9 +24,7 @@ class CasePower(Base):
 
     __tablename__ = "case_power"
 
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, info=NOT_PERSONAL
-    )
+    case_id: Mapped[int] = foreign_key("cases.id", "CASCADE", primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)
     computed_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
     # {"typed": [roles], "markers": n, "simulations": n, "today": {"true": x, "false": y},

@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, personal, utcnow
+from intake.models._common import NOT_PERSONAL, TZDateTime, enum_column, foreign_key, personal, utcnow
 from intake.platform.db import Base
 
 DECISIONS_KEPT = "officers' decisions on a match and their reasons stay on record for accountability"
@@ -43,19 +43,13 @@ class CandidateReview(Base):
 
     __tablename__ = "candidate_reviews"
 
-    candidate_id: Mapped[int] = mapped_column(
-        ForeignKey("match_candidates.id", ondelete="CASCADE"), primary_key=True, info=NOT_PERSONAL
-    )
+    candidate_id: Mapped[int] = foreign_key("match_candidates.id", "CASCADE", primary_key=True)
     state: Mapped[ReviewState] = mapped_column(
         enum_column(ReviewState), default=ReviewState.AWAITING_REVIEW, index=True, info=NOT_PERSONAL
     )
-    confirmed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("officers.id", ondelete="RESTRICT"), info=NOT_PERSONAL
-    )
+    confirmed_by_id: Mapped[int | None] = foreign_key("officers.id", "RESTRICT")
     confirmed_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
-    approved_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("officers.id", ondelete="RESTRICT"), info=NOT_PERSONAL
-    )
+    approved_by_id: Mapped[int | None] = foreign_key("officers.id", "RESTRICT")
     approved_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
     # The found person's own answer (16 or older): True wishes contact, False does not, None not asked yet.
     contact_wish: Mapped[bool | None] = mapped_column(
@@ -72,11 +66,9 @@ class CandidateDecision(Base):
     __tablename__ = "candidate_decisions"
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
-    candidate_id: Mapped[int] = mapped_column(
-        ForeignKey("match_candidates.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
+    candidate_id: Mapped[int] = foreign_key("match_candidates.id", "CASCADE", index=True)
     kind: Mapped[DecisionKind] = mapped_column(enum_column(DecisionKind), info=NOT_PERSONAL)
-    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="RESTRICT"), info=NOT_PERSONAL)
+    officer_id: Mapped[int] = foreign_key("officers.id", "RESTRICT")
     reason: Mapped[str | None] = mapped_column(Text, info=personal(kept=DECISIONS_KEPT))  # may name people
     ask_for: Mapped[str | None] = mapped_column(String(200), info=personal(kept=DECISIONS_KEPT))
     at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.models._common import (
@@ -14,6 +14,7 @@ from intake.models._common import (
     Sex,
     TZDateTime,
     enum_column,
+    foreign_key,
     utcnow,
 )
 from intake.platform.db import Base
@@ -34,18 +35,10 @@ class Sample(Base):
     status: Mapped[SampleStatus] = mapped_column(
         enum_column(SampleStatus), default=SampleStatus.AWAITING_COLLECTION, info=NOT_PERSONAL
     )
-    case_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
-    person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("persons.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
-    booking_id: Mapped[int | None] = mapped_column(
-        ForeignKey("bookings.id", ondelete="SET NULL"), info=NOT_PERSONAL
-    )
-    lab_id: Mapped[int | None] = mapped_column(
-        ForeignKey("labs.id", ondelete="RESTRICT"), index=True, info=NOT_PERSONAL
-    )
+    case_id: Mapped[int | None] = foreign_key("cases.id", "CASCADE", index=True)
+    person_id: Mapped[int | None] = foreign_key("persons.id", "CASCADE", index=True)
+    booking_id: Mapped[int | None] = foreign_key("bookings.id", "SET NULL")
+    lab_id: Mapped[int | None] = foreign_key("labs.id", "RESTRICT", index=True)
     sex: Mapped[Sex] = mapped_column(enum_column(Sex), default=Sex.UNKNOWN, info=NOT_PERSONAL)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
     updated_at: Mapped[datetime] = mapped_column(

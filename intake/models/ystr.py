@@ -10,14 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.models._common import NOT_PERSONAL, EncryptedJSON, TZDateTime, personal, utcnow
+from intake.models._common import NOT_PERSONAL, EncryptedJSON, TZDateTime, foreign_key, personal, utcnow
+from intake.models.profiles import SampleTyping
 from intake.platform.db import Base
 
 
-class YHaplotype(Base):
+class YHaplotype(SampleTyping, Base):
     """The Y-STR haplotype typed from one male sample; a replaced one stays, with when and why.
 
     `haplotype` maps the kit's canonical locus names (`matching.ystr.loci`) to allele lists: one allele for a
@@ -25,36 +26,12 @@ class YHaplotype(Base):
     """
 
     __tablename__ = "y_haplotypes"
-    __table_args__ = (
-        Index(
-            "uq_y_haplotypes_current_per_sample",
-            "sample_id",
-            unique=True,
-            sqlite_where=text("replaced_at IS NULL"),
-            postgresql_where=text("replaced_at IS NULL"),
-        ),
-    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, info=NOT_PERSONAL)  # random
-    sample_id: Mapped[int] = mapped_column(
-        ForeignKey("samples.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
-    lab_id: Mapped[int] = mapped_column(
-        ForeignKey("labs.id", ondelete="RESTRICT"), index=True, info=NOT_PERSONAL
-    )
-    kit: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)
     haplotype: Mapped[dict[str, list[str]]] = mapped_column(
         EncryptedJSON("y_haplotypes.haplotype"), info=personal({})
     )
     loci: Mapped[int] = mapped_column(info=NOT_PERSONAL)  # how many loci are typed
-    digest: Mapped[str] = mapped_column(String(64), info=personal(""))  # tells a retry from a new haplotype
-    uploaded_by: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)
-    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, info=NOT_PERSONAL)
-    replaced_at: Mapped[datetime | None] = mapped_column(TZDateTime(), info=NOT_PERSONAL)
-    replaced_by_id: Mapped[str | None] = mapped_column(
-        ForeignKey("y_haplotypes.id", ondelete="SET NULL"), info=NOT_PERSONAL
-    )
-    replace_reason: Mapped[str | None] = mapped_column(Text, info=NOT_PERSONAL)
 
 
 class LineageEvidence(Base):
@@ -67,15 +44,9 @@ class LineageEvidence(Base):
     __tablename__ = "match_lineage"
 
     id: Mapped[int] = mapped_column(primary_key=True, info=NOT_PERSONAL)
-    candidate_id: Mapped[int] = mapped_column(
-        ForeignKey("match_candidates.id", ondelete="CASCADE"), unique=True, info=NOT_PERSONAL
-    )
-    child_haplotype_id: Mapped[str] = mapped_column(
-        ForeignKey("y_haplotypes.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
-    relative_haplotype_id: Mapped[str] = mapped_column(
-        ForeignKey("y_haplotypes.id", ondelete="CASCADE"), index=True, info=NOT_PERSONAL
-    )
+    candidate_id: Mapped[int] = foreign_key("match_candidates.id", "CASCADE", unique=True)
+    child_haplotype_id: Mapped[str] = foreign_key("y_haplotypes.id", "CASCADE", index=True)
+    relative_haplotype_id: Mapped[str] = foreign_key("y_haplotypes.id", "CASCADE", index=True)
     relative_role: Mapped[str] = mapped_column(String(32), info=NOT_PERSONAL)
     meioses: Mapped[int] = mapped_column(info=NOT_PERSONAL)
     loci_compared: Mapped[int] = mapped_column(info=NOT_PERSONAL)

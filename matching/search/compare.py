@@ -1,5 +1,6 @@
-"""One pair, exactly: a scan's hit recomputed with `matching.kinship` over its shared markers, with per-marker
-evidence, and banded (see docs/matching.md, "Markers, kits and bands")."""
+"""One pair, exactly: a scan's hit recomputed over its shared markers (`matching.parentage.exact_lr`: a trio or duo
+in closed form, anything else by `matching.kinship`), with per-marker evidence, and banded (see docs/matching.md,
+"Markers, kits and bands")."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import dataclass
 
 from matching.bands import Band, band_of
 from matching.family_scan import RELATIVE_RELATIONSHIP
-from matching.kinship import KinshipCase, kinship_lr
+from matching.kinship import KinshipCase
+from matching.parentage import exact_lr
 from matching.profiles import Profile
 from matching.relationships import RELATIONSHIPS
 from matching.search.results import Comparison, Flag, FlagKind, MarkerEvidence, json_float
@@ -26,7 +28,7 @@ class Hit:
 
 
 def compare(store: IndexStore, hit: Hit, compared: int, candidate_lr: float) -> Comparison:
-    """Recompute one comparison with `matching.kinship` (exact per-marker evidence) and band it."""
+    """Recompute one comparison exactly (`exact_lr`: the values of `matching.kinship`) with per-marker evidence, and band it."""
     s = store.settings
     rel = RELATIONSHIPS[hit.relationship]
     child_role = next(r for r in rel.roles if r not in dict(hit.family))
@@ -51,7 +53,7 @@ def compare(store: IndexStore, hit: Hit, compared: int, candidate_lr: float) -> 
     evidence: tuple[MarkerEvidence, ...] = ()
     usable = {r: Profile({m: g for m, g in p.genotypes.items() if m in shared}) for r, p in persons.items()}
     if shared and all(p.genotypes for p in usable.values()):
-        result = kinship_lr(KinshipCase(hit.relationship, usable, s.mutation, s.theta), store.table)
+        result = exact_lr(KinshipCase(hit.relationship, usable, s.mutation, s.theta), store.table)
         log10_lr, inconsistent = result.log10_lr, result.inconsistent_markers
         evidence = tuple(
             MarkerEvidence(

@@ -65,7 +65,7 @@ def _all_columns(store: IndexStore) -> tuple[npt.NDArray[np.int64], Codes]:
         valid = np.flatnonzero(pool.valid[:n])
         for k in range(pool.width):
             owners.append(pool.owner[k, valid].astype(np.int64))
-            parts.append(pool.codes(k)[:, valid].astype(np.uint16))
+            parts.append(pool.codes(k)[:, valid].full())
     if not owners:
         return np.zeros(0, dtype=np.int64), np.zeros((len(store.encoder.markers), 0), dtype=np.uint16)
     slots, first = np.unique(np.concatenate(owners), return_index=True)

@@ -40,8 +40,9 @@ class MatchIndex(IndexStore):
         slot = self.slot(profile_id)
         return self.search_slot(slot, identity_flags(self, slot))
 
-    def search_slot(self, slot: int, flags: list[Flag]) -> SearchResult:
-        """Search one indexed profile, its identity flags given: kinship against the other side."""
+    def search_slot(self, slot: int, flags: list[Flag], *, with_claimed: bool = True) -> SearchResult:
+        """Search one indexed profile, its identity flags given: kinship against the other side (and its case's
+        claimed parents, unless `with_claimed` is False: the caller knows the case has none)."""
         profile_id = self.pid_of(slot)
         side = self.side_of(slot)
         hits: list[Hit] = []
@@ -62,7 +63,7 @@ class MatchIndex(IndexStore):
                 flags.append(not_enough_flag(self.settings, comparison))
             elif comparison.band in (Band.CANDIDATE, Band.INCONCLUSIVE):
                 comparisons.append(comparison)
-        if side in (Side.CHILD, Side.CLAIMED):
+        if side in (Side.CHILD, Side.CLAIMED) and with_claimed:
             claimed, claimed_flags = claimed_checks(self, self.case_of(slot))
             comparisons += claimed
             flags += claimed_flags
@@ -87,8 +88,10 @@ class MatchIndex(IndexStore):
         """
         pairs = self.identical_pairs() if pairs is None else pairs
         first = self._pairs_by_first(pairs)
+        claimed = self.cases_with(Side.CLAIMED)  # finding a case's members costs a pass over every profile
         for slot in self.child_slots() if children is None else children:
-            yield self.search_slot(slot, [identity_flag(self, slot, o, n) for o, n in first.get(slot, [])])
+            flags = [identity_flag(self, slot, o, n) for o, n in first.get(slot, [])]
+            yield self.search_slot(slot, flags, with_claimed=self.case_of(slot) in claimed)
         if children is None:
             yield from self.identity_results(pairs)
 

@@ -54,18 +54,20 @@ class IndexStore:
         # first unit, if several) or in the loose pool; `home` says where.
         self.persons = Pool(untyped[:0], owner_dtype=np.int8)  # slots and validity only (owner unused, 0)
         self.loose = Pool(untyped)
-        self._home: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        # Per person slot, 32-bit: case ids are the database's (32-bit) ids (`_check_case_ids`); a home code is
+        # column * 16 + ..., so pools of up to 134 million columns.
+        self._home: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
         self.pools: dict[str, Pool] = {
             kind: Pool(untyped, 2 if kind == "trio_couple" else 1) for kind in KINDS
         }
-        self._case_ids: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self._case_ids: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
         self.sides: npt.NDArray[np.int8] = np.empty(0, dtype=np.int8)
         self._roles: npt.NDArray[np.int8] = np.empty(0, dtype=np.int8)
         self._role_names: list[str] = []
         self._role_code: dict[str, int] = {}
         self._pids = KeyMap(str)
         self._people = KeyMap(int)
-        self._bulk_cases: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)  # sorted case ids ever indexed
+        self._bulk_cases: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)  # sorted case ids ever indexed
         self._odd: dict[int, Profile] = {}
 
     # ---- per-slot bookkeeping ------------------------------------------------------------------------------
@@ -142,6 +144,13 @@ class IndexStore:
         slots: list[int] = np.flatnonzero(kids).tolist()
         return slots
 
+    def cases_with(self, side: Side) -> set[int]:
+        """Return the ids of the cases with an indexed profile on `side` (one vectorised pass)."""
+        size = self.persons.size
+        mask = self.persons.valid[:size] & (self.sides[:size] == SIDE_CODE[side])
+        cases: set[int] = set(self._case_ids[:size][mask].tolist())
+        return cases
+
     def shard_slots(self, i: int, n: int) -> list[int]:
         """Return the slots of every profile but the families whose case id is not i modulo n (see `shard`)."""
         size = self.persons.size
@@ -155,6 +164,7 @@ class IndexStore:
 
     def add(self, entry: Entry) -> list[Flag]:
         """Add or replace an entry (same profile_id or person_id); a sex conflict is flagged and not added."""
+        _check_case_ids(np.array([entry.case_id], dtype=np.int64))
         flag = sex_conflict(entry)
         if flag is not None:
             self.remove(entry.profile_id)
@@ -213,6 +223,8 @@ class IndexStore:
                 flags += self.add(entry)
             for pool in (self.persons, self.loose, *self.pools.values()):
                 pool.trim()
+            for name in ("_case_ids", "sides", "_roles", "_home"):  # as long as the person pool, no longer
+                setattr(self, name, getattr(self, name)[: self.persons.capacity].copy())
             self._pids.merge()
             self._people.merge()
             return flags
@@ -292,7 +304,8 @@ class IndexStore:
         later: list[tuple[int, Entry]],
     ) -> None:  # fmt: skip
         """Add the rows of a block that touch nothing indexed as one block; the others go to `later`."""
-        pid_keys, person_keys, case_ids = block.profile_ids, block.person_ids, block.case_ids
+        pid_keys, person_keys = block.profile_ids, block.person_ids
+        case_ids = _check_case_ids(block.case_ids)
         clash = self._pids.contains_many(pid_keys) | self._people.contains_many(person_keys)
         known = self._bulk_cases
         if len(known):
@@ -443,3 +456,11 @@ def _repeated(keys: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     repeated: npt.NDArray[np.bool_] = first[inverse] != np.arange(len(keys))
     return repeated
+
+
+def _check_case_ids(case_ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Return the case ids, or raise ValueError if one does not fit the index's 32-bit case ids."""
+    limits = np.iinfo(np.int32)
+    if len(case_ids) and (int(case_ids.min()) < limits.min or int(case_ids.max()) > limits.max):
+        raise ValueError("case ids must fit in 32 bits (the database's integer ids)")
+    return case_ids

@@ -8,7 +8,7 @@ Only this package of `matching` uses the core; only the CLI imports it (import-l
     Worker(session_factory, table=None, settings=None).start(); .run_pending(); .run_forever(stop)
     enqueue_all(session) -> int                                     a rematch job of every profile (the workers run them)
     rematch.rematch_all(worker, workers=None) -> RematchSummary      `reunite match --all`: one direction, every core
-    distributed.rematch_on_dask(worker, address=None, ...)          `reunite match --all --dask`
+    distributed.rematch_on_dask(worker, DaskOptions(...))            `reunite match --all --dask`
 """
 
 from matching.service.entries import entries, entry_for

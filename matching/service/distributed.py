@@ -3,9 +3,11 @@
 The client (the `reunite` command) builds the index from the database, runs the queue, finds the identical pairs
 once, and writes one snapshot of the index (its numpy code pools and id maps, pickled) to storage every worker
 can read: a temporary folder for a local cluster, `snapshot_dir` (shared storage, e.g. NFS) for a remote one.
-The children are cut into many more shards than there are workers (`SHARDS_PER_WORKER` each, so a slow worker
-does not hold everyone); a task loads the snapshot once per worker process (kept for its next shards), searches
-its shard's children exactly as the local re-match does (`MatchIndex.rematch`: every family unit, each child's
+Every worker loads the snapshot once, all at once, before the first shard (its compiled kernels too; a worker
+that joins later loads it in its first shard). The children are cut into many more shards than there are workers,
+largest first (`shard_sizes`: each a share of what is left, so a slow worker does not hold everyone and the last
+shards, which decide when the run ends, are small); a task searches its shard's children exactly as the local
+re-match does (`MatchIndex.rematch`: every family unit, each child's
 tables built once, in the one task that holds it) and returns the results. The client stores each shard's results
 as it arrives, in one transaction per shard (`store_result`: candidates once per pair), with a progress bar, and
 the identical pairs' flags at the end.
@@ -16,13 +18,13 @@ database, the command deletes its file at the end). A worker that dies mid-run l
 the scheduler runs them again on another worker (Dask re-runs the tasks of a lost worker; `retries` covers a task
 that raised), and the client stores each shard once, when its result arrives.
 
-    rematch_on_dask(worker, *, address=None, workers=2, processes=True, snapshot_dir=None, ...) -> DaskSummary
+    rematch_on_dask(worker, DaskOptions(address=None, workers=2, ...)) -> DaskSummary (with the phases' DaskTimes)
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
+import itertools
 import os
 import pickle
 import tempfile
@@ -33,14 +35,48 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from matching.search import MatchIndex, SearchResult
+from matching.service.rematch import progress_bar
 from matching.service.store import store_result
 from matching.service.worker import RunSummary, Worker
 
-SHARDS_PER_WORKER = 8
+SHARDS_PER_WORKER = 8  # the first shards: children / (workers * 8); later ones shrink (see `shard_sizes`)
+MIN_SHARD = 4
 RETRIES = 2
 
 Pairs = list[tuple[int, int, int]]
+
+
+@dataclass(frozen=True)
+class DaskOptions:
+    """Where and how: a cluster's `address` (None: a local cluster of `workers` processes, or threads without
+    `processes`), the snapshot folder (required with an address), a progress bar, and `on_shard(client)`, called
+    after each stored shard (tests use it to kill a worker mid-run)."""
+
+    address: str | None = None
+    workers: int = 2
+    processes: bool = True
+    snapshot_dir: str | os.PathLike[str] | None = None
+    progress: bool = False
+    on_shard: Callable[[Any], None] | None = None
+
+
+@dataclass(frozen=True)
+class DaskTimes:
+    """Wall seconds of a run's phases: starting the cluster and connecting, writing the snapshot, every worker
+    loading it (and its kernels, in parallel), searching the shards (first submitted to last result), closing."""
+
+    start: float
+    snapshot: float
+    load: float
+    scan: float
+    close: float
+
+    @property
+    def whole(self) -> float:
+        return self.start + self.snapshot + self.load + self.scan + self.close
 
 
 @dataclass(frozen=True)
@@ -52,6 +88,7 @@ class DaskSummary:
     candidates: int
     flags: int
     seconds: float
+    times: DaskTimes
 
 
 _LOADED: dict[
@@ -66,8 +103,17 @@ def _load(path: str) -> tuple[MatchIndex, Pairs]:
         fast.SERIAL_BELOW = 2**62  # one core per Dask worker process: numba's threads would fight the others'
         _LOADED.clear()  # one snapshot at a time per worker
         with open(path, "rb") as f:
-            _LOADED[path] = pickle.load(f)  # noqa: S301 - our own snapshot, on storage as private as the database
+            index, pairs = pickle.load(f)  # noqa: S301 - our own snapshot, on storage as private as the database
+        children = index.child_slots()
+        if children:  # load the compiled kernels now, not in the first shard
+            index.search_slot(children[0], [])
+        _LOADED[path] = index, pairs
     return _LOADED[path]
+
+
+def load_snapshot(path: str) -> int:
+    """Load the snapshot at `path` into this worker process (once; its kernels too); return its profiles."""
+    return len(_load(path)[0])
 
 
 def search_shard(path: str, slots: list[int]) -> list[SearchResult]:
@@ -86,79 +132,78 @@ def write_snapshot(index: MatchIndex, pairs: Pairs, folder: str | os.PathLike[st
     return path
 
 
+def shard_sizes(children: int, workers: int) -> list[int]:
+    """Return shard sizes, largest first: each a share of what is left (remaining / (workers *
+    SHARDS_PER_WORKER), at least MIN_SHARD), so that the last shards, which decide when the run ends, are small."""
+    sizes = []
+    left = children
+    while left > 0:
+        size = min(left, max(MIN_SHARD, -(-left // (workers * SHARDS_PER_WORKER))))
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
 def shards_on_dask(
     index: MatchIndex,
     pairs: Pairs,
     store: Callable[[list[SearchResult]], None],
-    *,
-    address: str | None = None,
-    workers: int = 2,
-    processes: bool = True,
-    snapshot_dir: str | os.PathLike[str] | None = None,
-    progress: bool = False,
-    on_shard: Callable[[Any], None] | None = None,
-) -> tuple[int, int]:
-    """Search every child of `index` on a Dask cluster (a local one without `address`), handing each shard's
-    results to `store` as they arrive; return (shards, workers). `on_shard(client)` runs after each `store`."""
+    options: DaskOptions = DaskOptions(),
+) -> tuple[int, int, DaskTimes]:
+    """Search every child of `index` on a Dask cluster (a local one without an address), handing each shard's
+    results to `store` as they arrive; return (shards, workers, the phases' wall seconds)."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     children = index.child_slots()
-    cluster = None
-    if address is None:
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=processes,
-            dashboard_address=None,
-            protocol="tcp://",
-            host="127.0.0.1",  # a local cluster listens on loopback only
-        )
-    elif snapshot_dir is None:
+    if options.address is not None and options.snapshot_dir is None:
         raise ValueError("a remote Dask cluster needs snapshot_dir: a folder every worker can read")
+    marks = [time.perf_counter()]
     with contextlib.ExitStack() as stack:
-        if cluster is not None:
-            stack.callback(cluster.close)
-        folder = snapshot_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="reunite-rematch-"))
+        stack.callback(lambda: marks.append(time.perf_counter()))  # closing ends here, whatever happens
+        target: Any = options.address
+        if target is None:
+            target = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=options.workers,
+                threads_per_worker=1,
+                processes=options.processes,
+                dashboard_address=None,
+                protocol="tcp://",
+                host="127.0.0.1",  # a local cluster listens on loopback only
+            )
+            stack.callback(target.close)
+        client = stack.enter_context(Client(target))  # type: ignore[no-untyped-call]
+        n_workers = max(1, len(client.scheduler_info()["workers"]))
+        marks.append(time.perf_counter())
+        folder = options.snapshot_dir or stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="reunite-rematch-")
+        )
         path = write_snapshot(index, pairs, folder)
         stack.callback(path.unlink, missing_ok=True)
-        client = stack.enter_context(Client(cluster if cluster is not None else address))  # type: ignore[no-untyped-call]
-        n_workers = max(1, len(client.scheduler_info()["workers"]))
-        size = max(1, -(-len(children) // (n_workers * SHARDS_PER_WORKER)))
-        shards = [children[i : i + size] for i in range(0, len(children), size)]
-        advance: Callable[[int], None] = lambda n: None  # noqa: E731
-        if progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            bar = stack.enter_context(
-                Progress(TextColumn("re-matching children on Dask"), BarColumn(), MofNCompleteColumn(),
-                         TimeElapsedColumn())
-            )  # fmt: skip
-            advance = functools.partial(bar.advance, bar.add_task("children", total=len(children)))
+        marks.append(time.perf_counter())
+        # Every worker loads it at once. One that joins later, or fails here (it is then lost or restarted), loads
+        # it in its first shard, where an error is retried and then raised.
+        client.run(load_snapshot, str(path), on_error="ignore")
+        marks.append(time.perf_counter())
+        starts = np.cumsum([0, *shard_sizes(len(children), n_workers)]).tolist()
+        shards = [children[a:z] for a, z in itertools.pairwise(starts)]
+        advance = progress_bar(stack, "re-matching children on Dask", len(children), options.progress)
         futures = client.map(search_shard, [str(path)] * len(shards), shards, pure=False, retries=RETRIES)
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
             results: list[SearchResult] = future.result()
             store(results)
             advance(len(results))
             future.release()
-            if on_shard is not None:
-                on_shard(client)
-    return len(shards), n_workers
+            if options.on_shard is not None:
+                options.on_shard(client)
+        marks.append(time.perf_counter())
+    start, snapshot, load, scan, close = np.diff(marks).tolist()
+    return len(shards), n_workers, DaskTimes(start, snapshot, load, scan, close)
 
 
-def rematch_on_dask(
-    worker: Worker,
-    *,
-    address: str | None = None,
-    workers: int = 2,
-    processes: bool = True,
-    snapshot_dir: str | os.PathLike[str] | None = None,
-    progress: bool = False,
-    on_shard: Callable[[Any], None] | None = None,
-) -> DaskSummary:
-    """Run the queue, then re-match every child on a Dask cluster (a local one without `address`); store here.
+def rematch_on_dask(worker: Worker, options: DaskOptions = DaskOptions()) -> DaskSummary:
+    """Run the queue, then re-match every child on a Dask cluster (see `DaskOptions`); store here.
 
-    `worker` has its index built (`Worker.start`). `on_shard(client)` is called after each stored shard (tests
-    use it to kill a worker mid-run).
+    `worker` has its index built (`Worker.start`).
     """
     started = time.perf_counter()
     pending = worker.run_pending()
@@ -173,14 +218,11 @@ def rematch_on_dask(
                 counts[0] += stored.candidates
                 counts[1] += stored.flags
 
-    n_shards, n_workers = shards_on_dask(
-        index, pairs, store, address=address, workers=workers, processes=processes,
-        snapshot_dir=snapshot_dir, progress=progress, on_shard=on_shard,
-    )  # fmt: skip
+    n_shards, n_workers, times = shards_on_dask(index, pairs, store, options)
     with worker.session_factory() as session, session.begin():
         for result in index.identity_results(pairs):
             counts[1] += store_result(session, result, worker.versions, job_id=None, duration_ms=0.0).flags
     return DaskSummary(
         pending, n_shards, n_workers, len(index.child_slots()), counts[0], counts[1],
-        time.perf_counter() - started,
+        time.perf_counter() - started, times,
     )  # fmt: skip

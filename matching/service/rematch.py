@@ -3,8 +3,8 @@
 The worker's index is built from the database and the queue is run first (pending searches and withdrawals, so
 the index is current); then `MatchIndex.rematch` searches every child against every family unit (no family-side
 searches: each of their pairs is a pair of a child's search) and flags identical profiles once. Children are
-searched in batches over a pool of forked processes, one per local core (each runs the one-thread kernels; the
-index is shared copy-on-write), and every batch's results are stored by this process, one transaction per batch,
+searched in batches over a pool of forked processes, one per local core (`local_cores`: the cores this process may
+run on; each runs the one-thread kernels; the index is shared copy-on-write), and every batch's results are stored by this process, one transaction per batch,
 through the same `store_result` as a job (candidates once per pair, duos after their trio, officers alerted).
 Each child's search gets a `match_searches` row (no job id); the first profile of an identical pair that is no
 child gets one for its flags; other family profiles get none (their pairs are in their children's rows).
@@ -87,25 +87,37 @@ def rematch_batches(index: MatchIndex, workers: int) -> Iterator[tuple[bool, Tim
     yield False, _timed(index.identity_results(pairs))
 
 
+def local_cores() -> int:
+    """Return how many cores this process may run on (its CPU affinity where the system says, else every core)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - systems without affinity (macOS, Windows)
+        return os.cpu_count() or 1
+
+
+def progress_bar(stack: contextlib.ExitStack, label: str, total: int, shown: bool) -> Callable[[int], None]:
+    """Return a function advancing a progress bar of `total` by n (held open by `stack`), or one doing nothing."""
+    if not shown:
+        return lambda n: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = stack.enter_context(
+        Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    )
+    return functools.partial(bar.advance, bar.add_task(label, total=total))
+
+
 def rematch_all(worker: Worker, *, workers: int | None = None, progress: bool = False) -> RematchSummary:
-    """Run the queue, then re-match every child against every family unit and store it (see the module)."""
+    """Run the queue, then re-match every child against every family unit and store it (see the module); on
+    every core this process may use unless `workers` says how many processes."""
     started = time.perf_counter()
     pending = worker.run_pending()
-    n_workers = workers or os.cpu_count() or 1
+    n_workers = workers or local_cores()
     index = worker.index
     total = len(index.child_slots())
     children = candidates = flags = 0
     with contextlib.ExitStack() as stack:
-        advance: Callable[[int], None] = lambda n: None  # noqa: E731
-        if progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            bar = stack.enter_context(
-                Progress(TextColumn("re-matching children"), BarColumn(), MofNCompleteColumn(),
-                         TimeElapsedColumn())
-            )  # fmt: skip
-            task = bar.add_task("children", total=total)
-            advance = functools.partial(bar.advance, task)
+        advance = progress_bar(stack, "re-matching children", total, progress)
         for of_children, batch in rematch_batches(index, n_workers):
             with worker.session_factory() as session, session.begin():
                 for result, duration_ms in batch:

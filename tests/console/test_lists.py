@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -170,3 +171,27 @@ def test_the_case_page_starts_with_a_summary_and_pages_its_timeline(
         as_text=True
     )
     assert re.search(r"1–2 of \d+", small) and 'rel="next"' in small
+
+
+def test_filters_offer_all_then_each_choice_the_chosen_one_selected_and_provinces_to_national_officers_only(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    """The filters' one macro (console/_filters.html) writes each <select>; the province filter is an admin's."""
+    _many_cases(session, 2)
+    lab_in(session, "北京市", "北京")
+    add_officer(session, "admin", role=OfficerRole.ADMIN, province=None)
+    add_officer(session, "officer", role=OfficerRole.OFFICER, province="北京市")
+    assert log_in(client, "admin") == 302
+    page = client.get("/console/cases?status=open", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<select id="status" name="status"><option value="">all</option>' in page
+    assert re.search(r'<option value="open" selected>[^<]+</option>', page)
+    assert re.search(r'<option value="closed" >[^<]+</option>', page)
+    assert (
+        '<select id="province" name="province">' in page and '<option value="北京市" >北京市</option>' in page
+    )
+    assert '<select id="province"' in client.get("/console/candidates").get_data(as_text=True)
+    provincial = app.test_client()
+    assert log_in(provincial, "officer") == 302
+    for path in ("/console/cases", "/console/candidates"):
+        page = provincial.get(path).get_data(as_text=True)
+        assert '<select id="province"' not in page and '<select id="status" name="status">' in page

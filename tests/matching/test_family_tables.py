@@ -14,8 +14,8 @@ from matching.family_scan import (
     RELATIVE_RELATIONSHIP,
     FamilyScorer,
     PairScorer,
-    _indices,
     family_table,
+    genotype_indices,
     pedigree_family_table,
 )
 from matching.frequencies import FrequencyTable
@@ -55,7 +55,7 @@ def test_family_tables_equal_the_pedigree_likelihood(
         codes = encoding.loci[marker]
         for _ in range(3):
             a, b = (random_profile(TABLE, rng, [marker]).genotype(marker) for _ in range(2))
-            fa, fb = _indices(codes, a), _indices(codes, b)
+            fa, fb = genotype_indices(codes, a), genotype_indices(codes, b)
             assert fa is not None and fb is not None
             if relationship == "trio_couple":
                 cases = [{"father": fa, "mother": fb}, {"father": fa}, {"mother": fb}]
@@ -88,7 +88,7 @@ def test_child_side_relative_tables_equal_the_pedigree_likelihood(
     scorer = PairScorer(encoding, relationship, child, mutation, theta)
     for k, row in enumerate(scorer.rows.tolist()):
         marker = encoding.markers[row]
-        genotype = _indices(encoding.loci[marker], child.genotype(marker))
+        genotype = genotype_indices(encoding.loci[marker], child.genotype(marker))
         assert genotype is not None
         end = scorer.offsets[k + 1] if k + 1 < len(scorer.offsets) else len(scorer.tables)
         want = pedigree_family_table(

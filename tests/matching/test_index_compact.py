@@ -13,6 +13,7 @@ from matching.search import Entry, MatchIndex, Side
 from matching.simulate import child_of, random_profile
 
 TABLE = FrequencyTable.default()
+TABLE_UNTYPED = MatchIndex(TABLE).encoder.untyped
 
 
 @pytest.mark.parametrize("kind", [str, int])
@@ -144,35 +145,69 @@ def test_bulk_build_trims_and_counts_its_bytes() -> None:
     assert [c.family_profile_ids for c in index.search("kid").comparisons] == [("f0", "m0")]
 
 
-def test_pool_codes_are_one_byte_when_every_locus_fits() -> None:
-    assert Pool(np.array([54, 200], dtype=np.uint16)).dtype == np.uint8
-    assert Pool(np.array([54, 629], dtype=np.uint16)).dtype == np.uint16
+def test_pool_codes_are_one_byte_a_marker_and_two_for_a_locus_of_more_than_255_codes() -> None:
+    pool = Pool(np.array([54, 200, 255, 629, 256], dtype=np.uint16))
+    assert pool.dtype == np.uint8 and pool.where.tolist() == [0, 1, 2, ~0, ~1] and pool.bytes_per_column == 7
+    two_byte = Pool(np.array([54, 629], dtype=np.uint16), narrow=False)
+    assert two_byte.dtype == np.uint16 and two_byte.bytes_per_column == 4
+    shipped = Pool(TABLE_UNTYPED)
+    assert shipped.bytes_per_column == len(TABLE.markers) + 4  # FGA, Penta E, D21S11, D6S1043: over 255 codes
 
 
-def test_one_byte_codes_find_the_same_family_and_lr() -> None:
-    small = FrequencyTable.from_loci(
-        TABLE.locus(m) for m in TABLE.markers if len(TABLE.locus(m).alleles) <= 21
-    )
+def _index(table: FrequencyTable, narrow: bool) -> MatchIndex:
+    index = MatchIndex(table)
+    if not narrow:  # the same index with the two-byte (markers, columns) pools of before
+        untyped = index.encoder.untyped
+        index.loose = Pool(untyped, narrow=False)
+        index.pools = {k: Pool(untyped, p.width, narrow=False) for k, p in index.pools.items()}
+    return index
+
+
+@pytest.mark.parametrize("small", [True, False], ids=["loci-under-256-codes", "shipped-table"])
+def test_one_byte_codes_find_the_same_family_and_lr(small: bool) -> None:
+    table = TABLE
+    if small:
+        table = FrequencyTable.from_loci(
+            TABLE.locus(m) for m in TABLE.markers if len(TABLE.locus(m).alleles) <= 21
+        )
     rng = np.random.default_rng(8)
-    narrow, wide = MatchIndex(small), MatchIndex(small)
-    for pool in (wide.loose, *wide.pools.values()):  # the same index with two-byte codes
-        pool.dtype = np.uint16
-        pool._codes = [c.astype(np.uint16) for c in pool._codes]
+    narrow, wide = _index(table, True), _index(table, False)
     entries = []
     for i in range(300):
-        entries.append(Entry(f"f{i}", 2 * i, i, Side.FAMILY, "father", "male", random_profile(small, rng)))
+        entries.append(Entry(f"f{i}", 2 * i, i, Side.FAMILY, "father", "male", random_profile(table, rng)))
         entries.append(
-            Entry(f"m{i}", 2 * i + 1, i, Side.FAMILY, "mother", "female", random_profile(small, rng))
+            Entry(f"m{i}", 2 * i + 1, i, Side.FAMILY, "mother", "female", random_profile(table, rng))
         )
+    entries.append(Entry("twin", 9999, 9999, Side.FAMILY, "father", "male", entries[7].profile))
     kid = Entry(
         "kid", -1, -1, Side.CHILD, "child", "unknown", child_of(entries[4].profile, entries[5].profile, rng)
     )
     for index in (narrow, wide):
         index.add_many(entries)
         index.add(kid)
-    assert narrow.pools["trio_couple"].codes(0).dtype == np.uint8
-    assert wide.pools["trio_couple"].codes(0).dtype == np.uint16
+    assert narrow.pools["trio_couple"].codes(0).narrow.dtype == np.uint8
+    assert wide.pools["trio_couple"].codes(0).narrow.dtype == np.uint16
+    np.testing.assert_array_equal(
+        narrow.pools["trio_couple"].codes(1).full(), wide.pools["trio_couple"].codes(1).full()
+    )
+    assert narrow.memory() < wide.memory()
     found = narrow.search("kid").comparisons
     assert [c.family_profile_ids for c in found][:1] == [("f2", "m2")]
     assert found == wide.search("kid").comparisons
     assert narrow.search("m2").comparisons == wide.search("m2").comparisons
+    assert narrow.search("twin").flags == wide.search("twin").flags and narrow.search("twin").flags
+    assert narrow.identical_pairs() == wide.identical_pairs()
+    assert narrow.profile("f3") == entries[6].profile
+
+
+def test_case_ids_beyond_32_bits_are_refused_before_anything_is_indexed() -> None:
+    index = MatchIndex(TABLE)
+    profile = random_profile(TABLE, np.random.default_rng(3))
+    too_big = Entry("x", 1, 2**31, Side.FAMILY, "father", "male", profile)
+    with pytest.raises(ValueError, match="32 bits"):
+        index.add(too_big)
+    with pytest.raises(ValueError, match="32 bits"):
+        index.add_many([too_big])
+    assert len(index) == 0 and "x" not in index
+    index.add(Entry("y", 1, 2**31 - 1, Side.FAMILY, "father", "male", profile))
+    assert index.entry("y").case_id == 2**31 - 1

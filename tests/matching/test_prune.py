@@ -128,8 +128,8 @@ def test_the_order_prunes_and_never_changes_the_result():
     assert sorted(trio.order.tolist()) == list(range(len(trio.rows)))
     full = trio.log10_lr(fathers, mothers, use_numba=False)
     for order in (trio.order, np.arange(len(trio.rows)), trio.order[::-1].copy()):
-        got = fast.sum_trio_above(
-            trio.tables, trio.offsets, trio.strides, trio.rows, fathers, mothers, 3.3, order=order
+        got = fast.sum_above(
+            trio.tables, trio.offsets, trio.rows, fathers, 3.3, pairs=(trio.strides, mothers), order=order
         )
         assert_same(got, full, 3.3)
 
@@ -187,3 +187,38 @@ def test_a_child_typed_on_no_marker_of_the_table_matches_everyone_at_lr_1():
     got = trio.above(fathers, mothers, 0.0)
     assert got[0].tolist() == list(range(40)) and not got[1].any()
     assert trio.above(fathers, mothers, 1e-9)[0].size == 0
+
+
+def test_a_true_couple_mutated_where_the_scan_prunes_first_is_found_at_its_exact_lr():
+    """Would fail if pruning could drop a true hit: the child's true father carries a one-step mutation at each of
+    the first markers the scan tries (where it prunes), and the threshold is the couple's exact LR, or the next
+    float below it: the couple sits on the bound's edge and must still be found, on plain codes and on planes."""
+    rng = np.random.default_rng(21)
+    n = 5000
+    fathers, mothers = draw(rng, n), draw(rng, n)
+    child_alleles = np.stack([fathers[:, 0, 0], mothers[:, 0, 0]], axis=1)
+    genotypes = {}
+    for i, marker in enumerate(ENCODING.markers):
+        alleles = ENCODING.loci[marker].locus.alleles
+        genotypes[marker] = (alleles[child_alleles[i, 0]], alleles[child_alleles[i, 1]])
+    child = Profile(genotypes)  # type: ignore[arg-type]
+    trio = TrioScorer(ENCODING, child, STEPWISE)
+    for k in trio.order[:3].tolist():
+        row = int(trio.rows[k])
+        size = len(ENCODING.loci[ENCODING.markers[row]].locus.alleles)
+        step = child_alleles[row, 0] + 1 if child_alleles[row, 0] + 1 < size else child_alleles[row, 0] - 1
+        fathers[row, :, 0] = step  # homozygous for the neighbouring allele: the paternal allele mutated
+    none = np.zeros(fathers[:, 0].shape, dtype=bool)
+    f, m = codes_of(fathers, none), codes_of(mothers, none)
+    assert trio.inconsistent_counts(f[:, :1], m[:, :1])[0] >= 2
+    full = trio.log10_lr(f, m, use_numba=False)
+    assert np.sort(full)[-2] < full[0] > 3.3  # found above the band, every unrelated couple far below
+    where, _, _ = fast.packing(
+        np.array([ENCODING.loci[x].untyped for x in ENCODING.markers], dtype=np.uint16)
+    )
+    planes = (fast.Planes(*fast.pack(f, where), where), fast.Planes(*fast.pack(m, where), where))
+    for threshold in (float(full[0]), float(np.nextafter(full[0], -np.inf))):
+        for codes in ((f, m), planes):
+            got = trio.above(*codes, threshold)
+            assert got[0][:1].tolist() == [0]
+            assert_same(got, full, threshold)

@@ -153,6 +153,7 @@ def test_pool_block_add_and_removal_reset_codes() -> None:
     pool.remove(2)
     pool.remove(2)
     assert len(pool) == 4 and not pool.valid[2]
-    assert (pool.codes(0)[:, 2] == ENCODER.untyped).all() and pool.owner[:, 2].tolist() == [-1, -1]
+    assert (pool.column(2, 0) == ENCODER.untyped).all() and pool.owner[:, 2].tolist() == [-1, -1]
     assert pool.add((columns[:, 0], columns[:, 1]), (1, 2)) == 2
-    np.testing.assert_array_equal(pool.codes(1)[:, 2], columns[:, 1])
+    np.testing.assert_array_equal(pool.column(2, 1), columns[:, 1])
+    np.testing.assert_array_equal(pool.codes(1).full()[:, 2], columns[:, 1])

@@ -6,9 +6,13 @@ import numpy as np
 
 from matching.alleles import tenths
 from matching.frequencies import FrequencyTable
-from matching.simulate import child_of, random_profile, random_profiles, restrict
+from matching.profiles import Profile
+from matching.simulate import Simulator, child_of, random_profile, random_profiles, restrict
+from matching.synthetic import Config, Generator
 
 TABLE = FrequencyTable.default()
+# What random_profile(TABLE, default_rng(7), ["TH01", "vWA", "FGA"]) drew with numpy's `choice`, before the simulators were one.
+PINNED_7 = {"TH01": ("9", "9"), "vWA": ("14", "18"), "FGA": ("22", "25")}
 
 
 def test_random_profiles_follow_the_table() -> None:
@@ -52,3 +56,25 @@ def test_mutation_is_one_repeat_and_kits_restrict() -> None:
                 assert 10 in {abs(tenths(allele) - tenths(p)) for p in parents}
     assert mutated > 0
     assert set(restrict(father, ["TH01", "SE33"]).genotypes) == {"TH01"}
+
+
+def test_a_child_mutates_by_the_simulators_rule_the_other_way_where_the_table_has_no_allele() -> None:
+    """child_of and the population generator share one mutation rule: TH01 12 has no 13 in the table, so a
+    transmitted 12 that mutates becomes 11 whichever way was drawn (it stayed 12 half the time before)."""
+    rng = np.random.default_rng(4)
+    parent = Profile({"TH01": ("12", "12")})
+    for _ in range(20):
+        child = child_of(parent, parent, rng, mutation_rate=1.0, table=TABLE)
+        assert child.genotypes["TH01"] == ("11", "11")
+
+
+def test_profiles_are_drawn_by_the_simulator_the_population_generator_is() -> None:
+    assert isinstance(Generator(TABLE, Config(families=0, children=0), seed=1), Simulator)
+    simulator = Simulator(TABLE, np.random.default_rng(5))
+    assert random_profiles(TABLE, np.random.default_rng(5), 30) == simulator.profiles(simulator.founders(30))
+
+
+def test_seeded_profiles_are_those_drawn_before_the_simulators_were_one() -> None:
+    """Seeded tests and benchmarks keep their data: these are what numpy's `choice` drew before."""
+    one = random_profile(TABLE, np.random.default_rng(7), ["TH01", "vWA", "FGA"], sex="female")
+    assert one == Profile(PINNED_7, {"Amelogenin": ("X", "X")})

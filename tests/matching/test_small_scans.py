@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from matching import fast, index
+from matching import fast, index, shapes
 from matching.batch import DuoScorer, TrioScorer
 from matching.frequencies import FrequencyTable
 from matching.index import Encoder, identical_columns
-from matching.search import DEFAULT_MUTATION
-from matching.simulate import random_profile
+from matching.joint_index import PedigreeIndex
+from matching.search import DEFAULT_MUTATION, Entry, Side
+from matching.simulate import child_of, random_profile
 
 pytestmark = pytest.mark.skipif(not fast.HAVE_NUMBA, reason="numba builds only")
 
@@ -72,3 +73,32 @@ def test_large_pools_use_the_parallel_kernel_and_agree_with_one_thread() -> None
     full = duo.log10_lr(codes, use_numba=False)
     np.testing.assert_array_equal(found, np.flatnonzero(full >= -6.0))
     np.testing.assert_array_equal(sums, full[found])
+
+
+def test_a_search_of_a_small_index_never_wakes_the_thread_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """End to end: every kernel a search runs (identity, the pruned scans of each pool, both directions, the
+    joint pedigrees) takes its one-thread build on an index of a few hundred profiles."""
+    rng = np.random.default_rng(9)
+    entries = []
+    for i in range(60):
+        for role, sex in (("father", "male"), ("mother", "female"), ("paternal_grandmother", "female")):
+            person = len(entries)
+            entries.append(Entry(f"p{person}", person, i, Side.FAMILY, role, sex, random_profile(TABLE, rng)))
+    entries += [
+        Entry(f"c{i}", 1000 + i, 1000 + i, Side.CHILD, "child", "unknown", random_profile(TABLE, rng))
+        for i in range(40)
+    ]
+    kid = child_of(entries[3].profile, entries[4].profile, rng)
+    entries.append(Entry("kid", 999, 999, Side.CHILD, "child", "unknown", kid))
+    found = PedigreeIndex(TABLE)
+    found.add_many(entries)
+    want = (found.search("kid"), found.search("p3"))
+    assert want[0].comparisons and want[1].comparisons
+    for module, name in (
+        (fast, "_sum_jit"),
+        (fast, "_above_jit"),
+        (index, "_identity_jit"),
+        (shapes, "_above_jit"),
+    ):
+        monkeypatch.setattr(module, name, (_refuse, getattr(module, name)[1]))
+    assert (found.search("kid"), found.search("p3")) == want

@@ -14,7 +14,13 @@ from click.testing import CliRunner
 from intake.cli.match import make_match_commands
 from intake.models import JobState, MatchJob
 from matching.service import Worker
-from matching.service.distributed import rematch_on_dask
+from matching.service.distributed import (
+    MIN_SHARD,
+    SHARDS_PER_WORKER,
+    DaskOptions,
+    rematch_on_dask,
+    shard_sizes,
+)
 from matching.service.rematch import rematch_all
 from tests.matching_service.test_rematch_all import SETTINGS, _forget, _populate, _stored
 from tests.matching_service.world import World
@@ -45,7 +51,7 @@ def test_a_rematch_on_two_dask_worker_processes_stores_what_the_local_one_stores
             os.kill(pid, signal.SIGKILL)  # its shards are lost with it and must be run again
             killed.append(busy[0])
 
-    done = rematch_on_dask(worker, workers=2, processes=True, on_shard=kill_a_busy_worker)
+    done = rematch_on_dask(worker, DaskOptions(workers=2, processes=True, on_shard=kill_a_busy_worker))
     assert killed, "no worker held a shard to lose"
     assert done.workers == 2 and done.shards > done.workers and done.children == 15
     assert _stored(world) == local and local[0]
@@ -64,3 +70,13 @@ def test_match_all_on_a_local_dask_cluster_from_the_command_line(world: World) -
     assert wrong.exit_code == 2 and "--all" in wrong.output
     remote = CliRunner().invoke(commands["match"], ["--all", "--dask", "tcp://127.0.0.1:1"])
     assert remote.exit_code == 2 and "--snapshot-dir" in remote.output
+
+
+def test_shards_come_largest_first_and_the_last_ones_are_small() -> None:
+    for children, workers in ((15, 2), (5_000, 2), (100_000, 16), (3, 4), (0, 2)):
+        sizes = shard_sizes(children, workers)
+        assert sum(sizes) == children and all(s > 0 for s in sizes)
+        assert sizes == sorted(sizes, reverse=True)
+        if children >= workers * SHARDS_PER_WORKER * MIN_SHARD:  # many more shards than workers, a short tail
+            assert sizes[0] == -(-children // (workers * SHARDS_PER_WORKER))
+            assert len(sizes) > workers * SHARDS_PER_WORKER and sizes[-2] == MIN_SHARD

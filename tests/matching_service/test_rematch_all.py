@@ -5,6 +5,8 @@ every kind, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +23,7 @@ from intake.models import (
     SampleSource,
 )
 from matching.search import SearchSettings
-from matching.service import Worker, enqueue_all
+from matching.service import Worker, enqueue_all, rematch
 from matching.service.rematch import rematch_all
 from matching.simulate import child_of
 from tests.matching_service.world import World
@@ -182,3 +184,28 @@ def test_one_process_stores_the_same_as_several(world: World) -> None:
     _forget(world)
     rematch_all(worker, workers=3)
     assert _stored(world) == one and one[0]
+
+
+def test_match_all_searches_on_every_core_this_process_may_use(world: World, monkeypatch: Any) -> None:
+    _populate(world)
+    with world.factory() as session, session.begin():
+        session.execute(sa.update(MatchJob).values(state=JobState.DONE))
+    worker = Worker(world.factory, settings=SETTINGS)
+    worker.start()
+    pools: list[int] = []
+    real = multiprocessing.get_context
+
+    class Context:
+        def __init__(self, method: str) -> None:
+            self.context = real(method)
+
+        def Pool(self, processes: int, **kwargs: Any) -> Any:  # noqa: N802 - multiprocessing's name
+            pools.append(processes)
+            return self.context.Pool(processes, **kwargs)
+
+    monkeypatch.setattr(rematch.multiprocessing, "get_context", Context)
+    monkeypatch.setattr(rematch, "BATCH", 1)  # 15 batches: the pool is used even for this small population
+    done = rematch_all(worker)  # no --workers: every core
+    cores = len(os.sched_getaffinity(0))
+    assert done.workers == cores == rematch.local_cores() and done.children == 15
+    assert pools == ([cores] if cores > 1 else [])

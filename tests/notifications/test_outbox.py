@@ -154,8 +154,10 @@ def test_officers_are_emailed_a_new_candidate_once_each(session, family, make_wo
                         params=CANDIDATE, case_id=family.case_id)  # fmt: skip
     session.commit()
     make_worker().run_once()
-    assert [r for r in box.recipients] == [["li.wei@police.example.cn"], ["chen.jing@police.example.cn"]]
-    chinese, english = box.messages
+    # two officers, sent at once (the worker's send threads): in either order, each once, each in their language
+    assert sorted(box.recipients) == [["chen.jing@police.example.cn"], ["li.wei@police.example.cn"]]
+    by_address = {str(m["To"]): m for m in box.messages}
+    chinese, english = by_address["li.wei@police.example.cn"], by_address["chen.jing@police.example.cn"]
     assert chinese["Subject"] == "团圆：案件C-2026-000123有新的候选比中"
     assert "民警工作台" in chinese.get_content() and CANDIDATE["url"] in chinese.get_content()
     assert english["Subject"] == "reunite: new candidate match for case C-2026-000123"

@@ -178,8 +178,16 @@ class NotificationSettings:
         (8, 21),
         reader=hours,
     )
+    send_threads: int = variable(
+        "REUNITE_NOTIFY_THREADS",
+        "sends a worker process has in flight at once: a provider answers in tens to hundreds of milliseconds,"
+        " and one send at a time caps a worker at a few messages a second; a contact's messages still go one"
+        " after the other",
+        8,
+        reader=whole(1, 64),
+    )
     timeout_seconds: float = 10.0  # how long a provider may take to answer one send
-    batch_size: int = 20  # notifications claimed per pass
+    batch_size: int = 32  # notifications claimed per pass (at most one reply per contact in a pass)
 
 
 @dataclass(frozen=True)
@@ -269,6 +277,20 @@ class Settings:
         ' while `TWILIO_ACCOUNT_SID` or `TWILIO_FROM_NUMBER` is unset (docs/architecture.md, "The spool")',
         REPLY_MODES[0],
         reader=choice(*REPLY_MODES),
+    )
+    spool_hold_above: float = variable(
+        "REUNITE_SPOOL_HOLD_ABOVE",
+        "deliveries a second above which the dialogue workers hold back (0: never), so that in a peak the webhooks"
+        " sharing their cores accept first; the spool is drained when the peak passes. Set it where the workers"
+        ' share the web\'s machine, to about twice what they drain (docs/reliability.md, "Acceptance first")',
+        0.0,
+        reader=number(0, 1_000_000),
+    )
+    spool_hold_max_seconds: float = variable(
+        "REUNITE_SPOOL_HOLD_MAX_SECONDS",
+        "the longest the dialogue workers hold back in one peak; a longer peak is drained as it goes",
+        60.0,
+        reader=number(1, 3600),
     )
     load_demo_labs: bool = variable(
         "REUNITE_DEMO_LABS",

@@ -35,6 +35,7 @@ from intake.models import (
 from intake.places.scope import candidates_clause, flags_clause, in_province
 from intake.platform.errors import ReuniteError
 from intake.platform.i18n import CHINESE, N_
+from intake.web.console.access import require_candidate, require_flag
 from intake.web.console.app import bp, db, label, language, login_required, officer, render, t
 from intake.web.console.evidence import audit_profiles_shown, evidence_columns
 from intake.web.console.lineage import lineage_of, rank_lr
@@ -75,12 +76,6 @@ def _state_column() -> Any:
         ),
         text,
     )
-
-
-def _may_see(me: Officer, candidate: Candidate) -> bool:
-    """The scope's rule for one candidate (intake.scope.candidates_clause), asked of the database."""
-    query = sa.select(Candidate.id).where(Candidate.id == candidate.id, candidates_clause(me))
-    return db().scalar(query) is not None
 
 
 @bp.get("/candidates")
@@ -214,13 +209,7 @@ def chart(evidence: list[dict[str, Any]]) -> tuple[list[Bar], int]:
 @login_required
 def candidate_page(candidate_id: int) -> ResponseReturnValue:
     s, me = db(), officer()
-    candidate = s.get(Candidate, candidate_id)
-    if candidate is None:
-        abort(404)
-    if not _may_see(me, candidate):
-        audit(s, me.actor, "candidate.view_denied", "candidate", candidate.id)
-        s.commit()
-        abort(403)
+    candidate = require_candidate(s, me, candidate_id, "candidate.view_denied")
     review = review_of(s, candidate)
     decisions = list(
         s.execute(
@@ -254,14 +243,9 @@ def candidate_page(candidate_id: int) -> ResponseReturnValue:
 @login_required
 def decide_candidate(candidate_id: int) -> ResponseReturnValue:
     s, me = db(), officer()
-    candidate = s.get(Candidate, candidate_id)
-    if candidate is None:
-        abort(404)
-    if not _may_see(me, candidate):
-        audit(s, me.actor, "candidate.decide_denied", "candidate", candidate.id,
-              decision=request.form.get("decision", "")[:32])  # fmt: skip
-        s.commit()
-        abort(403)
+    candidate = require_candidate(
+        s, me, candidate_id, "candidate.decide_denied", decision=request.form.get("decision", "")[:32]
+    )
     try:
         kind = DecisionKind(request.form.get("decision", ""))
     except ValueError:
@@ -321,13 +305,7 @@ def flags() -> ResponseReturnValue:
 def resolve_flag_page(flag_id: int) -> ResponseReturnValue:
     """Resolve a flag with a note (intake.matches.queue.resolve_flag, audited); only a flag of the officer's cases."""
     s, me = db(), officer()
-    flag = s.get(MatchFlag, flag_id)
-    if flag is None:
-        abort(404)
-    if s.scalar(sa.select(MatchFlag.id).where(MatchFlag.id == flag.id, flags_clause(me))) is None:
-        audit(s, me.actor, "flag.resolve_denied", "flag", flag.id)
-        s.commit()
-        abort(403)
+    flag = require_flag(s, me, flag_id, "flag.resolve_denied")
     try:
         resolve_flag(s, flag.id, actor=me.actor, note=request.form.get("note", "")[:200])
     except ReuniteError as exc:

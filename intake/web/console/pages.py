@@ -240,7 +240,7 @@ def cases() -> ResponseReturnValue:
 
 
 @dataclass(frozen=True)
-class Entry:
+class TimelineEntry:
     """One line of a case's timeline."""
 
     at: datetime
@@ -250,16 +250,20 @@ class Entry:
     translate_detail: bool = False  # the detail is a msgid too
 
 
-def _timeline(case: Case) -> list[Entry]:
+def _timeline(case: Case) -> list[TimelineEntry]:
     s = db()
-    entries = [Entry(case.created_at, N_("Case opened"), case.reference)]
+    entries = [TimelineEntry(case.created_at, N_("Case opened"), case.reference)]
     persons = list(s.scalars(sa.select(Person).where(Person.case_id == case.id)))
     for p in persons:
-        entries.append(Entry(p.created_at, N_("Person added"), f"{label(p.role)} {p.name or ''}".strip()))
+        entries.append(
+            TimelineEntry(p.created_at, N_("Person added"), f"{label(p.role)} {p.name or ''}".strip())
+        )
     for c in s.scalars(sa.select(Consent).where(Consent.case_id == case.id)):
         state = "consent_withdrawn" if c.withdrawn_at else ("granted" if c.granted else "refused")
         entries.append(
-            Entry(c.recorded_at, N_("Consent"), f"{label(c.scope)}: {label(state)} ({label(c.channel)})")
+            TimelineEntry(
+                c.recorded_at, N_("Consent"), f"{label(c.scope)}: {label(state)} ({label(c.channel)})"
+            )
         )
     bookings = s.execute(
         sa.select(Booking, LabDay, Lab)
@@ -269,21 +273,25 @@ def _timeline(case: Case) -> list[Entry]:
     )
     for b, day, lab in bookings:
         entries.append(
-            Entry(b.created_at, N_("Appointment"), f"{day.day.isoformat()} {lab.name}: {label(b.status)}")
+            TimelineEntry(
+                b.created_at, N_("Appointment"), f"{day.day.isoformat()} {lab.name}: {label(b.status)}"
+            )
         )
     samples = list(s.scalars(sa.select(Sample).where(Sample.case_id == case.id)))
     by_id = {x.id: x for x in samples}
     for x in samples:
-        entries.append(Entry(x.created_at, N_("Sample"), f"{x.code} {label(x.source)}: {label(x.status)}"))
+        entries.append(
+            TimelineEntry(x.created_at, N_("Sample"), f"{x.code} {label(x.source)}: {label(x.status)}")
+        )
     events = s.scalars(sa.select(CustodyEvent).where(CustodyEvent.sample_id.in_(list(by_id))))
     for e in events:
         detail = f"{by_id[e.sample_id].code}: {label(e.type)}" + (f" ({e.reason})" if e.reason else "")
-        entries.append(Entry(e.at, N_("Custody"), detail))
+        entries.append(TimelineEntry(e.at, N_("Custody"), detail))
     profiles = s.scalars(sa.select(DnaProfile).where(DnaProfile.sample_id.in_(list(by_id))))
     for pr in profiles:
         state = f" ({label('replaced')})" if pr.replaced_at else ""
         entries.append(
-            Entry(
+            TimelineEntry(
                 pr.created_at,
                 N_("Profile"),
                 t(
@@ -348,7 +356,7 @@ def without_pins(text: str, pins: set[str]) -> str:
     return PIN_LIKE.sub("••••••", text)
 
 
-def _messages(case: Case, persons: list[Person]) -> list[Entry]:
+def _messages(case: Case, persons: list[Person]) -> list[TimelineEntry]:
     """The messages that belong to this case, without PINs.
 
     Messages carry no case, only their contact: a contact's messages are shown only when every case the contact
@@ -363,7 +371,7 @@ def _messages(case: Case, persons: list[Person]) -> list[Entry]:
     entries = []
     if len(own) < len(contacts):
         entries.append(
-            Entry(case.created_at, N_("Messages not shown"),
+            TimelineEntry(case.created_at, N_("Messages not shown"),
                   N_("A contact of this case also writes about another case: its messages are not shown here."),
                   translate_detail=True)
         )  # fmt: skip
@@ -379,7 +387,7 @@ def _messages(case: Case, persons: list[Person]) -> list[Entry]:
     )
     for m in messages:
         what = N_("Message received") if m.direction is Direction.INBOUND else N_("Message sent")
-        entries.append(Entry(m.created_at, what, without_pins(m.body, pins)))
+        entries.append(TimelineEntry(m.created_at, what, without_pins(m.body, pins)))
     return entries
 
 

@@ -25,6 +25,10 @@ Allele = StrictStr | StrictInt | StrictFloat
 PlainText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$")]
 MarkerName = Annotated[PlainText, Field(min_length=1, max_length=40)]
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# What an upload of a profile or a Y haplotype did (absent when the stored one is read back).
+UploadOutcome = Annotated[
+    Literal["created", "unchanged", "replaced"] | None, Field(description="What the upload did.")
+]
 
 
 def _real_time(value: datetime) -> datetime:
@@ -134,9 +138,7 @@ class ProfileOut(BaseModel):
     sample: str
     kit: str
     markers: int = Field(description="How many autosomal STR markers are stored.")
-    outcome: Literal["created", "unchanged", "replaced"] | None = Field(
-        None, description="What the upload did."
-    )
+    outcome: UploadOutcome = None
     genotypes: dict[str, list[str]]
     notices: list[ErrorDetail] = Field(
         default_factory=list,

@@ -6,7 +6,7 @@ haplotype is never required. The checks and refusals are `intake.labs.ystr_profi
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from flask import request
 from pydantic import BaseModel, Field, StrictBool
@@ -24,7 +24,15 @@ from intake.web.labapi.context import actor, lab_key, session
 from intake.web.labapi.imports import REFUSALS as IMPORT_REFUSALS
 from intake.web.labapi.imports import import_out
 from intake.web.labapi.samples import CODE, REFUSALS, duplicate_marker
-from intake.web.labapi.schemas import Allele, ImportOut, ImportQuery, MarkerName, PlainText, Strict
+from intake.web.labapi.schemas import (
+    Allele,
+    ImportOut,
+    ImportQuery,
+    MarkerName,
+    PlainText,
+    Strict,
+    UploadOutcome,
+)
 
 YAlleles = Allele | Annotated[list[Allele], Field(max_length=4)]
 
@@ -50,9 +58,7 @@ class YStrOut(BaseModel):
     sample: str
     kit: str
     loci: int = Field(description="How many Y-STR loci are stored (DYS385 and DYF387S1 count once).")
-    outcome: Literal["created", "unchanged", "replaced"] | None = Field(
-        None, description="What the upload did."
-    )
+    outcome: UploadOutcome = None
     haplotype: dict[str, list[str]]
 
 
