@@ -95,12 +95,16 @@ def _state(index: PedigreeIndex) -> dict[str, object]:
             for s in valid
         ],  # fmt: skip
         "odd": {s: p for s, p in index._odd.items()},
-        "loose": (index.loose.codes().tolist(), index.loose.owner.tolist(), index.loose.valid.tolist()),
+        "loose": (
+            index.loose.codes().full().tolist(),
+            index.loose.owner.tolist(),
+            index.loose.valid.tolist(),
+        ),
         "pedigrees": {c: (f.members, f.row) for c, f in index._families.items()},
     }
     for kind, pool in index.pools.items():
         state[kind] = (
-            [pool.codes(k).tolist() for k in range(pool.width)],
+            [pool.codes(k).full().tolist() for k in range(pool.width)],
             pool.owner.tolist(),
             pool.valid.tolist(),
         )
