@@ -109,8 +109,10 @@ class Kill:
     at: float
     tag: str
     deliberate: bool  # sent by the fake right after it accepted a message
-    in_window: bool = False  # the worker's last accepted send was not committed yet
+    in_window: bool = False  # an accepted send of the worker's was not committed yet
     channel: str | None = None
+    # the channel of each accepted send it had not recorded (a worker has up to REUNITE_NOTIFY_THREADS in flight)
+    window: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -148,7 +150,7 @@ class Result:
 
     @property
     def window_hits(self) -> Counter[str]:
-        return Counter(k.channel for k in self.kills if k.in_window and k.channel)
+        return Counter(channel for k in self.kills for channel in k.window)
 
     def checks(self) -> list[tuple[str, bool]]:
         """Return each guarantee and whether it held."""
@@ -524,18 +526,22 @@ def analyse(
         if row["status"].value in ("sent", "delivered") and not accepted_by.get((channel, code)):
             result.phantom_sent += 1
     for kill in result.kills:
-        # In the window: the killed process's last accepted send was requested (or looked up at Twilio) again
+        # In the window: an accepted send of the killed process was requested (or looked up at Twilio) again
         # later. Had the process recorded it, the row would be `sent` and never claimed again; it was left
-        # `sending`, and a takeover came after the lease (a fake that deduplicates logs that request too).
+        # `sending`, and a takeover came after the lease (a fake that deduplicates logs that request too). A
+        # worker has several sends in flight (its send threads), so one kill may leave several in the window.
         mine = [r for r in requests if r.tag == kill.tag and r.message_id is not None and r.at <= kill.at]
-        if not mine:
-            continue
-        last = max(mine, key=lambda r: r.at)
-        code = _code(last.text)
-        again = any(r.channel == last.channel and _code(r.text) == code and r.at > last.at for r in requests)
-        asked = last.channel == "sms" and any(k.address == last.address and k.at > last.at for k in lookups)
-        if again or asked:
-            kill.in_window, kill.channel = True, last.channel
+        for sent in sorted(mine, key=lambda r: r.at):
+            code = _code(sent.text)
+            again = any(
+                r.channel == sent.channel and _code(r.text) == code and r.at > sent.at for r in requests
+            )
+            asked = sent.channel == "sms" and any(
+                k.address == sent.address and k.at > sent.at for k in lookups
+            )
+            if again or asked:
+                kill.in_window, kill.channel = True, sent.channel
+                kill.window.append(sent.channel)
 
     # Retry-After: the next request for a message answered 429 comes no sooner than the header said.
     by_message: dict[tuple[str, str], list[Request]] = defaultdict(list)

@@ -96,7 +96,7 @@ def test_the_prompt_edits_lines_and_quits_with_a_goodbye(tmp_path, key, name):
     term.type(key)
     goodbye = GOODBYE.strip().encode()  # the terminal writes "\r\n" where the chat writes "\n"
     output = term.read_until(goodbye, timeout=5)
-    for _ in range(2):
+    for _ in range(5):  # the fresh-clone suite (2 processes, a loaded machine) once lost the first three
         if goodbye in output:
             break
         # CPython's readline notices a SIGINT only when it interrupts its select(); one that lands between two
