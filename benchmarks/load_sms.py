@@ -689,7 +689,7 @@ def run_one(
     port = free_port()
     env = {**os.environ, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
            "REUNITE_REPLY_MODE": "spool" if dialogue_workers else "inline",
-           "REUNITE_SPOOL_HOLD_ABOVE": str(args.hold_above)}  # fmt: skip
+           "REUNITE_SPOOL_HOLD_ABOVE": str(args.hold_above), "REUNITE_NOTIFY_THREADS": "8"}  # fmt: skip
     bot: multiprocessing.Process | None = None
     bot_port = free_port()
     api: multiprocessing.Process | None = None

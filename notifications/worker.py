@@ -6,7 +6,7 @@ A pass (`Worker.run_once`):
 2. claims up to `batch_size` due rows in one short transaction: `SELECT ... FOR UPDATE SKIP LOCKED` on
    PostgreSQL, so workers running at once never claim the same row (SQLite: one worker; its BEGIN IMMEDIATE
    serialises claims anyway). A claimed row is `sending` with a lease (`claimed_until`);
-3. sends each claimed row with no transaction open, up to `REUNITE_NOTIFY_THREADS` at once (8 by default; a pass
+3. sends each claimed row with no transaction open, up to `REUNITE_NOTIFY_THREADS` at once (1 by default, 8 recommended on PostgreSQL; a pass
    claims at most one reply per contact, so a contact's replies keep their order), then records the outcome
    under a row lock: `sent` with the provider's id; a retry later (exponential backoff with full jitter, or the
    provider's Retry-After); or a permanent failure, shown to officers in the audit log, with the family's

@@ -182,8 +182,8 @@ class NotificationSettings:
         "REUNITE_NOTIFY_THREADS",
         "sends a worker process has in flight at once: a provider answers in tens to hundreds of milliseconds,"
         " and one send at a time caps a worker at a few messages a second; a contact's messages still go one"
-        " after the other",
-        8,
+        " after the other; 8 measured well on PostgreSQL (docs/deploy.md)",
+        1,
         reader=whole(1, 64),
     )
     timeout_seconds: float = 10.0  # how long a provider may take to answer one send
