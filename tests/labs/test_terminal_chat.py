@@ -32,6 +32,10 @@ class Terminal:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: becomes the chat, with the pty as its controlling terminal
             argv = [sys.executable, "-c", "from intake.cli import main; main()", "chat", "--as", "tester"]
+            # As a shell starts it: SIGINT at its default and unblocked. An ignored or blocked signal survives
+            # exec, and an earlier test in the same pytest process (a worker, a cluster) may have left either.
+            signal.pthread_sigmask(signal.SIG_SETMASK, [])
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             try:
                 os.execve(sys.executable, argv, env)
             finally:
