@@ -42,6 +42,7 @@ from intake.models import (
     SampleSource,
     utcnow,
 )
+from intake.platform.settings import Settings
 from intake.samples.fit import FAMILY_SOURCES
 from matching.errors import KinshipError
 from matching.family_pedigree import Member
@@ -232,9 +233,10 @@ def stale_cases(session: Session, limit: int = 1) -> list[int]:
     return [int(c) for c in session.scalars(query) if c is not None]
 
 
-def worker_task(session_factory: sessionmaker[Session]) -> int:
+def worker_task(session_factory: sessionmaker[Session], _settings: Settings | None = None) -> int:
     """Compute the figures of one case whose member's profile arrived since (registered in
-    `reunite.worker_tasks`, so `reunite worker` runs it each pass); return 1 if it computed, else 0."""
+    `reunite.worker_tasks`, so `reunite worker` runs it each pass, with the service's settings, which the search's
+    own defaults do not need); return 1 if it computed, else 0."""
     with session_factory() as session:
         for case_id in stale_cases(session):
             case = session.get_one(Case, case_id)

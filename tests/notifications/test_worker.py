@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from intake.models import AuditEvent, Case, NotificationStatus, OfficerRole
 from intake.models.officers import create_officer
 from intake.platform.settings import Settings
 from notifications.providers import Accepted, Outcome
-from notifications.worker import Worker
+from notifications.worker import Worker, installed_tasks
 from tests.notifications.conftest import CHAT, PHONE, add_telegram_contact, at
 from tests.notifications.helpers import notifications, queue_on_telegram, queue_received
 from tests.support.fake_telegram_send import BOT_TOKEN
@@ -307,6 +308,20 @@ def test_other_queues_registered_by_entry_point_run_in_each_pass(session_factory
     tasks = worker_module.installed_tasks()
     worker = Worker(session_factory, make_worker().settings, tasks=tasks)
     assert worker.run_once() == 3 and calls == [(session_factory, worker.settings)]
+
+
+def test_every_installed_queue_task_runs_in_a_worker_pass(session_factory, make_worker, caplog):
+    """The tasks installed packages register are called as `reunite worker` calls them (factory, settings): one
+    whose signature differs fails every pass, logged and skipped, its queue never run (the case power's did)."""
+    tasks = installed_tasks()
+    names = {getattr(t, "__module__", "") for t in tasks}
+    assert {"intake.cases.retention", "intake.cases.power", "sms.media", "bot.telegram.media"} <= names
+    worker = Worker(session_factory, make_worker().settings, tasks=tasks)
+    with caplog.at_level(logging.ERROR, logger="notifications.worker"):
+        worker.run_once()
+    assert not [r for r in caplog.records if "worker task" in r.getMessage()]
+    for task in tasks:
+        assert isinstance(task(session_factory, worker.settings), int)
 
 
 @pytest.mark.parametrize("suffix", ["", "/", "/bot", "/bot/"])
