@@ -67,6 +67,10 @@ log = logging.getLogger(__name__)
 St = NotificationStatus
 TASK_GROUP = "reunite.worker_tasks"  # other queues (the matching service's jobs) plug in here
 REMINDER_PASS_SECONDS = 60.0
+# The other queues (retention, case power, photo fetches) are looked at once a second, and at every pass while
+# they find work: a busy sender passes many times a second, and looking each time cost every queue's statements
+# on each pass, beside the webhooks, for queues that wait seconds without harm.
+TASK_PASS_SECONDS = 1.0
 Task = Callable[[sessionmaker[Session], Settings], int]
 
 
@@ -115,6 +119,8 @@ class Worker:
         self.tasks = tasks if tasks is not None else []
         self.rng = rng or random.Random()
         self._last_reminder_pass: float | None = None
+        self._last_task_pass: float | None = None
+        self._tasks_busy = False  # a task found work at the last look: look again at the next pass
         self._claims: dict[int, int] = {}  # notification id -> its `attempts` when this worker claimed it
         self._uncertain: dict[int, datetime] = {}  # taken over mid-send -> when the dead worker began sending
         self._lanes: dict[int, object] = {}  # claimed id -> whom it goes to (a contact, or an address)
@@ -150,7 +156,20 @@ class Worker:
 
     def run_once(self) -> int:
         """Run one pass: reminders, other queues, then one batch of notifications; return how much was done."""
-        done = self.queue_reminders()
+        done = self.queue_reminders() + self.run_tasks()
+        claimed = self.claim()
+        self.send_all(claimed)
+        return done + len(claimed)
+
+    def run_tasks(self, *, force: bool = False) -> int:
+        """Run the other queues' passes (`tasks`), at most once every TASK_PASS_SECONDS unless one found work at
+        the last look (or `force`); return how much they did."""
+        now = time.monotonic()
+        last = self._last_task_pass
+        if not (force or self._tasks_busy or last is None or now - last >= TASK_PASS_SECONDS):
+            return 0
+        self._last_task_pass = now
+        done = 0
         for task in self.tasks:
             try:
                 done += task(self.session_factory, self.settings)
@@ -158,9 +177,8 @@ class Worker:
                 Exception
             ):  # one queue's failure (a photo host down, a bad setting) must not stop the sends
                 log.exception("worker task %s failed", getattr(task, "__name__", task))
-        claimed = self.claim()
-        self.send_all(claimed)
-        return done + len(claimed)
+        self._tasks_busy = done > 0
+        return done
 
     def send_all(self, claimed: list[int]) -> None:
         """Send a pass's claimed notifications, up to `send_threads` at once: a provider answers in tens to

@@ -8,6 +8,7 @@ import logging
 import pytest
 import sqlalchemy as sa
 
+import notifications.worker as worker_module
 from intake.models import AuditEvent, Case, NotificationStatus, OfficerRole
 from intake.models.officers import create_officer
 from intake.platform.settings import Settings
@@ -322,6 +323,38 @@ def test_every_installed_queue_task_runs_in_a_worker_pass(session_factory, make_
     assert not [r for r in caplog.records if "worker task" in r.getMessage()]
     for task in tasks:
         assert isinstance(task(session_factory, worker.settings), int)
+
+
+def test_the_other_queues_are_looked_at_once_a_second_and_at_every_pass_while_they_have_work(
+    session_factory, make_worker, monkeypatch
+):
+    """A busy sender passes many times a second; the other queues cost statements at every look."""
+    now = [1000.0]
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: now[0])
+    work = [0]
+    calls: list[float] = []
+
+    def task(_factory, _settings):
+        calls.append(now[0])
+        if work[0]:
+            work[0] -= 1
+            return 1
+        return 0
+
+    worker = Worker(session_factory, make_worker().settings, tasks=[task])
+    worker.run_once()
+    now[0] += 0.1
+    worker.run_once()
+    assert calls == [1000.0]  # nothing to do at the first look: not again within the second
+    now[0] += 0.9
+    work[0] = 2
+    for _ in range(4):  # a second later it finds work: looked at every pass until it has none
+        worker.run_once()
+        now[0] += 0.01
+    assert len(calls) == 4 and work[0] == 0
+    worker.run_once()
+    assert len(calls) == 4
+    assert worker.run_tasks(force=True) == 0 and len(calls) == 5
 
 
 @pytest.mark.parametrize("suffix", ["", "/", "/bot", "/bot/"])
