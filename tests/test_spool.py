@@ -518,45 +518,75 @@ def _take_in_a_burst(engine: Engine, session_factory: sessionmaker[Session]) -> 
     assert "Sort" not in steered and "Seq Scan" not in steered and "Bitmap" not in steered
 
 
-def test_in_a_peak_the_dialogue_holds_back_then_drains_and_never_longer_than_its_limit(session_factory):
-    """Acceptance first: above `above` deliveries a second the workers of a process hold back (the webhooks
-    sharing their cores take the peak), for at most `max_hold_s`; below it, or once the peak passes, they drain."""
+def test_in_a_peak_the_dialogue_holds_back_while_the_spool_grows_then_drains_and_never_longer_than_its_limit(
+    session_factory,
+):
+    """Acceptance first: while the spool grows faster than `above` deliveries a second the workers of a process
+    hold back (the webhooks sharing their cores take the peak), for at most `max_hold_s`, then drain for as long;
+    a rate the workers keep up with is no peak, and a peak ends when the arrivals fall to what they drain."""
     engine = session_factory.kw["bind"]
     now = [0.0]
     guard = spool.PeakGuard(
         session_factory, above=50.0, max_hold_s=10.0, every_s=0.5, monotonic=lambda: now[0]
     )
-    sent = iter(range(10_000))
+    sent = iter(range(100_000))
 
     def arrive(n: int) -> None:
         for _ in range(n):
             k = next(sent)
             spool.store(engine, Channel.SMS, f"SM{k:032x}", f"+86138{k % 40:08d}", {"text": "1", "media": []})
 
+    def process(n: int) -> None:  # what the workers would do: the n oldest deliveries processed
+        with session_factory() as session:
+            oldest = sa.select(Delivery.id).order_by(Delivery.id).limit(n).scalar_subquery()
+            session.execute(sa.delete(Delivery).where(Delivery.id.in_(oldest)))
+            session.commit()
+
+    def look(seconds: float = 0.5) -> bool:
+        now[0] += seconds
+        return guard.holding()
+
     arrive(3)
-    assert not guard.holding()  # the first look only learns where the ids are
+    assert not guard.holding()  # the first look only learns where the spool stands
     arrive(10)
-    now[0] = 0.5
-    assert not guard.holding() and guard.rate == pytest.approx(20.0)  # 20 a second: below 50, drained at once
-    arrive(100)
-    now[0] = 1.0
-    assert guard.holding() and guard.rate == pytest.approx(200.0)  # a peak: hold back
-    now[0] = 1.2
+    assert not look() and guard.rate == pytest.approx(20.0)  # 20 a second, kept: no peak
+    for _ in range(4):  # 200 a second, but processed as fast: no peak either (an inflow threshold would hold)
+        arrive(100)
+        process(100)
+        assert not look() and guard.rate == pytest.approx(200.0) and guard.growth == pytest.approx(0.0)
+    assert guard.drain > 150.0
+    arrive(100)  # 200 a second with the workers draining 40 a second (beside the webhooks): the spool grows
+    process(20)
+    assert look() and guard.growth == pytest.approx(160.0)  # a peak: hold back
+    now[0] += 0.2
     assert guard.holding()  # between looks the answer stands
-    for step in range(1, 30):  # the peak goes on: held for 10 s at most, then drained as it comes
-        arrive(50)
-        now[0] = 1.0 + 0.5 * step
-        assert guard.holding() == (0.5 * step < 10.0)
-    now[0] += 0.5  # the peak passes
-    assert not guard.holding() and guard.rate == 0.0
-    with session_factory() as session:  # an empty spool: the ids go on from where they were
+    arrive(100)
+    assert look(0.3) and guard.rate == pytest.approx(200.0)  # still far above what the workers drained before
+    arrive(30)  # the arrivals fall to 60 a second, which the workers drained: the peak has passed
+    assert not look()
+    process(240)
+    for _ in range(4):  # calm, then a peak that never ends
+        arrive(10)
+        process(10)
+        assert not look()
+    for step in range(1, 60):
+        arrive(200)
+        holds = look()
+        if step == 1:
+            assert holds and guard.growth == pytest.approx(400.0)
+        elif step <= 20:  # held 10 s at most ...
+            assert holds
+        elif step <= 40:  # ... then draining for as long, the spool still growing ...
+            assert not holds
+        elif step == 41:  # ... then held again
+            assert holds
+    with session_factory() as session:  # an emptied spool: the ids go on from where they were
         session.execute(sa.delete(Delivery))
         session.commit()
-    now[0] += 0.5
+    now[0] += 30.0
     assert not guard.holding()
     arrive(5)
-    now[0] += 0.5
-    assert not guard.holding()
+    assert not look()
     # PostgreSQL's ids go on (10 a second); SQLite gives an emptied table's ids again: that look counts none
     assert guard.rate == (pytest.approx(10.0) if engine.dialect.name == "postgresql" else 0.0)
 

@@ -80,7 +80,7 @@ def dialogue_worker(interval: float, threads: int, niceness: int) -> None:
     found = processors(rt)
     hold = rt.settings.spool_hold_above
     click.echo(f"reunite dialogue worker: {', '.join(sorted(c.value for c in found))}, {threads} thread(s),"
-               f" nice {os.nice(0)}" + (f", holds back above {hold:g} deliveries/s" if hold else ""))  # fmt: skip
+               f" nice {os.nice(0)}" + (f", holds back while the spool grows by more than {hold:g} deliveries/s" if hold else ""))  # fmt: skip
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

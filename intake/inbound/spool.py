@@ -181,45 +181,75 @@ def retry_pause(attempts: int) -> timedelta:
 
 
 class PeakGuard:
-    """Acceptance first in a peak: tells the dialogue workers of a process to hold back while deliveries arrive
-    faster than `above` a second (the newest delivery's id, read every `every_s`, counts them: ids only grow),
-    for at most `max_hold_s` in one peak. A webhook that shares its cores with the workers then takes what the
-    bare machine takes, and the spool is drained when the peak passes; nice(1) could not do it, because the
-    workers' statements run in PostgreSQL's processes at the web's priority. Shared by a process's threads."""
+    """Acceptance first in a peak: tells the dialogue workers of a process to hold back while the spool grows
+    faster than `above` deliveries a second, for at most `max_hold_s` at a time. A webhook that shares its cores
+    with the workers then takes what the bare machine takes, and the spool is drained when the peak passes; nice(1)
+    could not do it, because the workers' statements run in PostgreSQL's processes at the web's priority.
+    Shared by a process's threads.
+
+    Every `every_s` one statement reads the newest delivery's id (ids only grow: the arrivals) and how many wait
+    (not given up). Not holding, the spool's growth is arrivals less what the workers processed: a peak the
+    workers keep up with is no peak, whatever its rate, and one they cannot keep up with is seen at once, even
+    when the workers, draining beside the webhooks, slow the arrivals themselves (an inflow threshold never
+    engages then). Holding, nothing is processed, so the hold goes on while the arrivals exceed what the workers
+    were processing before it (`drain`, smoothed over the looks without a hold) by more than `above`: the spool
+    would still grow that fast if they were let go. A hold that reaches `max_hold_s` ends, and no new one begins
+    for as long again: under a peak that never ends the workers drain at least half the time."""
 
     def __init__(
-        self, factory: sessionmaker[Session], above: float, max_hold_s: float = 60.0, every_s: float = 0.5,
+        self, factory: sessionmaker[Session], above: float, max_hold_s: float = 60.0, every_s: float = 0.25,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:  # fmt: skip
         self.factory, self.above, self.max_hold_s, self.every_s = factory, above, max_hold_s, every_s
         self.monotonic = monotonic
         self._lock = threading.Lock()
         self._newest: int | None = None
+        self._waiting = 0
         self._checked_at = 0.0
-        self._peak_since: float | None = None
-        self.rate = 0.0  # deliveries a second at the last look
+        self._held_since: float | None = None
+        self._rest_until = 0.0
+        self.rate = 0.0  # deliveries arriving a second at the last look
+        self.growth = 0.0  # how fast the spool grew at the last look (deliveries a second; negative: drained)
+        self.drain = 0.0  # deliveries processed a second by the workers when not held (smoothed)
 
     def holding(self) -> bool:
         """Tell whether to hold back now (looking at the spool at most every `every_s`)."""
         with self._lock:
             now = self.monotonic()
             if self._newest is None or now - self._checked_at >= self.every_s:
-                with self.factory() as session:
-                    newest = session.scalar(sa.select(sa.func.max(Delivery.id)))
-                if newest is not None:  # an empty spool keeps the last id seen: new ones are larger
-                    if self._newest is not None:
-                        # never below 0: SQLite gives an emptied table's ids again
-                        self.rate = max(0, newest - self._newest) / max(now - self._checked_at, 1e-6)
-                    self._newest = newest
-                elif self._newest is not None:
-                    self.rate = 0.0
-                self._checked_at = now
-                if self.rate <= self.above:
-                    self._peak_since = None
-                elif self._peak_since is None:
-                    self._peak_since = now
-                    log.info("peak: %.0f deliveries/s, the dialogue holds back", self.rate)
-            return self._peak_since is not None and now - self._peak_since < self.max_hold_s
+                self._look(now)
+            return self._held_since is not None
+
+    def _look(self, now: float) -> None:
+        with self.factory() as session:
+            newest, waiting = session.execute(
+                sa.select(sa.func.max(Delivery.id), sa.func.count().filter(Delivery.failed_at.is_(None)))
+            ).one()
+        first = self._newest is None
+        dt = max(now - self._checked_at, 1e-6)
+        if newest is not None:  # an empty spool keeps the last id seen: new ones are larger
+            # never below 0: SQLite gives an emptied table's ids again
+            arrived = 0 if self._newest is None else max(0, newest - self._newest)
+            self._newest = newest
+        else:
+            arrived = 0
+        self.rate = arrived / dt
+        self.growth = (waiting - self._waiting) / dt
+        self._waiting, self._checked_at = waiting, now
+        if first:
+            return  # the first look only learns where the spool stands
+        if self._held_since is None:
+            self.drain = 0.5 * self.drain + 0.5 * max(0.0, self.rate - self.growth)
+            if self.growth > self.above and now >= self._rest_until:
+                self._held_since = now
+                log.warning("peak: the spool grows by %.0f deliveries/s (%.0f arriving): the dialogue holds back",
+                         self.growth, self.rate)  # fmt: skip
+        elif self.rate - self.drain <= self.above:
+            log.info("peak passed (%.0f deliveries/s arriving): the dialogue drains the spool", self.rate)
+            self._held_since = None
+        elif now - self._held_since >= self.max_hold_s:
+            log.warning("held back %.0f s: the dialogue drains the spool for as long", now - self._held_since)
+            self._held_since, self._rest_until = None, now + self.max_hold_s
 
 
 class DialogueWorker:

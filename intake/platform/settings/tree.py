@@ -280,9 +280,10 @@ class Settings:
     )
     spool_hold_above: float = variable(
         "REUNITE_SPOOL_HOLD_ABOVE",
-        "deliveries a second above which the dialogue workers hold back (0: never), so that in a peak the webhooks"
-        " sharing their cores accept first; the spool is drained when the peak passes. Set it where the workers"
-        ' share the web\'s machine, to about twice what they drain (docs/reliability.md, "Acceptance first")',
+        "the dialogue workers hold back while the spool grows faster than this many deliveries a second (0: never),"
+        " so that in a peak the webhooks sharing their cores accept first; the spool is drained when the peak"
+        " passes. Set it where the workers share the web's machine, to about what they drain (docs/reliability.md,"
+        ' "Acceptance first")',
         0.0,
         reader=number(0, 1_000_000),
     )
