@@ -689,7 +689,10 @@ def run_one(
     port = free_port()
     env = {**os.environ, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
            "REUNITE_REPLY_MODE": "spool" if dialogue_workers else "inline",
-           "REUNITE_SPOOL_HOLD_ABOVE": str(args.hold_above), "REUNITE_NOTIFY_THREADS": "8"}  # fmt: skip
+           "REUNITE_SPOOL_HOLD_ABOVE": str(args.hold_above), "REUNITE_NOTIFY_THREADS": "8",
+           # the appointment reminders go out at once, whatever the hour: the run waits for every message queued
+           # (outside the families' hours, 8-21 China time, they would wait until morning) and does the same work
+           "REUNITE_FAMILY_HOURS": "0-24"}  # fmt: skip
     bot: multiprocessing.Process | None = None
     bot_port = free_port()
     api: multiprocessing.Process | None = None
@@ -805,7 +808,7 @@ def run_one(
     name = "bare Flask (gunicorn, 2 workers)" if target == "bare" else (
         f"reunite {'Telegram' if telegram else 'SMS'} ({args.workers} workers"
         + (f", spool, {dialogue_workers} dialogue, nice {args.dialogue_nice}" if dialogue_workers else ", inline")
-        + (f", hold above {args.hold_above:g}/s" if dialogue_workers and args.hold_above else "")
+        + (f", hold above {args.hold_above:g}/s of growth" if dialogue_workers and args.hold_above else "")
         + (", drained after" if dialogue_workers and args.drain_after else "")
         + ")")  # fmt: skip
     line = figures(name, wall, r)
@@ -946,7 +949,7 @@ def main() -> int:
         "--hold-above",
         type=float,
         default=0.0,
-        help="spool: REUNITE_SPOOL_HOLD_ABOVE for the dialogue workers (deliveries/s above which they hold back)",
+        help="spool: REUNITE_SPOOL_HOLD_ABOVE for the dialogue workers (they hold back while the spool grows faster than this, deliveries/s)",
     )
     parser.add_argument(
         "--drain-after",
