@@ -1,16 +1,21 @@
 """`reunite match --all --dask [ADDRESS]`: the full re-match on Dask (`dask.distributed`), children sharded.
 
-The client (the `reunite` command) builds the index from the database, runs the queue, finds the identical pairs
-once, and writes one snapshot of the index (its numpy code pools and id maps, pickled) to storage every worker
+The command starts the cluster first, in the background (`Cluster`: a local cluster's worker processes start,
+import reunite and load the compiled kernels; with an address, the client connects and warms the remote
+workers) while it builds the index from the database and runs the queue. Then it finds the identical pairs
+once and writes one snapshot of the index (its numpy code pools and id maps, pickled) to storage every worker
 can read: a temporary folder for a local cluster, `snapshot_dir` (shared storage, e.g. NFS) for a remote one.
-Every worker loads the snapshot once, all at once, before the first shard (its compiled kernels too; a worker
-that joins later loads it in its first shard). The children are cut into many more shards than there are workers,
+Every worker loads the snapshot once, all at once, before the first shard (a worker that joins later loads it
+in its first shard). The children are cut into many more shards than there are workers,
 largest first (`shard_sizes`: each a share of what is left, so a slow worker does not hold everyone and the last
 shards, which decide when the run ends, are small); a task searches its shard's children exactly as the local
 re-match does (`MatchIndex.rematch`: every family unit, each child's
 tables built once, in the one task that holds it) and returns the results. The client stores each shard's results
 as it arrives, in one transaction per shard (`store_result`: candidates once per pair), with a progress bar, and
-the identical pairs' flags at the end.
+the identical pairs' flags at the end, while the cluster closes in the background.
+
+A local cluster's workers run without the statistical profiler and without dask's `MALLOC_TRIM_THRESHOLD_`
+(`LOCAL_WORKER_CONFIG`): both cost a worker a share of its scan (see docs/matching.md).
 
 Workers never connect to the database and are given no credentials: they read only the snapshot (which holds
 genotype codes and profile, person and case ids, so it is personal data: keep the folder as private as the
@@ -18,12 +23,15 @@ database, the command deletes its file at the end). A worker that dies mid-run l
 the scheduler runs them again on another worker (Dask re-runs the tasks of a lost worker; `retries` covers a task
 that raised), and the client stores each shard once, when its result arrives.
 
-    rematch_on_dask(worker, DaskOptions(address=None, workers=2, ...)) -> DaskSummary (with the phases' DaskTimes)
+    with Cluster(options) as cluster:          # starts now, in the background
+        worker.start()                         # the index, from the database
+        rematch_on_dask(worker, options, cluster) -> DaskSummary (with the phases' DaskTimes)
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import os
 import pickle
@@ -31,6 +39,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +54,14 @@ from matching.service.worker import RunSummary, Worker
 SHARDS_PER_WORKER = 8  # the first shards: children / (workers * 8); later ones shrink (see `shard_sizes`)
 MIN_SHARD = 4
 RETRIES = 2
+# A local cluster's workers: no statistical profiler (a thread sampling every task's stack 100 times a second,
+# taking the GIL from the scan) and glibc's own malloc trimming (dask sets MALLOC_TRIM_THRESHOLD_=65536, which
+# also turns off glibc's adaptive mmap threshold: every large numpy temporary of a child's tables and scans is
+# then a fresh mmap, zeroed and faulted in page by page).
+LOCAL_WORKER_CONFIG: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+}
 
 Pairs = list[tuple[int, int, int]]
 
@@ -65,14 +82,21 @@ class DaskOptions:
 
 @dataclass(frozen=True)
 class DaskTimes:
-    """Wall seconds of a run's phases: starting the cluster and connecting, writing the snapshot, every worker
-    loading it (and its kernels, in parallel), searching the shards (first submitted to last result), closing."""
+    """Wall seconds of a run's phases once the index is built: writing the snapshot, waiting for the cluster
+    (started in the background: `cluster` is how long its start took, overlapped with the index build), every
+    worker loading the snapshot (in parallel), searching the shards (first submitted to last result stored),
+    and waiting for the close (started after the last result). `client_cpu`: the command's CPU seconds during
+    the scan (receiving and storing the results, the local scheduler), on the cores the workers use too;
+    `worker_cpu`: the searches' own CPU seconds in the workers."""
 
     start: float
     snapshot: float
     load: float
     scan: float
     close: float
+    cluster: float = 0.0
+    client_cpu: float = 0.0
+    worker_cpu: float = 0.0  # the searches' CPU seconds in the workers, every shard's last run
 
     @property
     def whole(self) -> float:
@@ -96,16 +120,43 @@ _LOADED: dict[
 ] = {}  # per worker process: snapshot path -> (index, identical pairs)
 
 
+def _one_thread() -> None:
+    from matching import fast
+
+    fast.SERIAL_BELOW = 2**62  # one core per Dask worker process: numba's threads would fight the others'
+
+
+def warm_up() -> int:
+    """Import the engine and load its compiled kernels in this worker process, before any snapshot exists: a
+    re-match of a tiny synthetic index (two couples, a typed parent, two children); return how many results
+    it gave."""
+    from matching.frequencies import FrequencyTable
+    from matching.joint_index import PedigreeIndex
+    from matching.search import Entry, Side
+    from matching.simulate import child_of, random_profiles
+
+    _one_thread()
+    table = FrequencyTable.default()
+    rng = np.random.default_rng(20)
+    parents = random_profiles(table, rng, 6)
+    index = PedigreeIndex(table)
+    index.add_many(
+        [Entry(f"p{i}", i, i // 2, Side.FAMILY, ("father", "mother")[i % 2], ("male", "female")[i % 2], p)
+         for i, p in enumerate(parents[:5])]
+        + [Entry("c0", 10, 10, Side.CHILD, "child", "unknown", child_of(parents[0], parents[1], rng)),
+           Entry("c1", 11, 11, Side.CHILD, "child", "unknown", child_of(parents[2], parents[5], rng))]
+    )  # fmt: skip
+    return len(list(index.rematch()))
+
+
 def _load(path: str) -> tuple[MatchIndex, Pairs]:
     if path not in _LOADED:
-        from matching import fast
-
-        fast.SERIAL_BELOW = 2**62  # one core per Dask worker process: numba's threads would fight the others'
+        _one_thread()
         _LOADED.clear()  # one snapshot at a time per worker
         with open(path, "rb") as f:
             index, pairs = pickle.load(f)  # noqa: S301 - our own snapshot, on storage as private as the database
         children = index.child_slots()
-        if children:  # load the compiled kernels now, not in the first shard
+        if children:  # load any compiled kernel `warm_up` did not, now, not in the first shard
             index.search_slot(children[0], [])
         _LOADED[path] = index, pairs
     return _LOADED[path]
@@ -116,10 +167,13 @@ def load_snapshot(path: str) -> int:
     return len(_load(path)[0])
 
 
-def search_shard(path: str, slots: list[int]) -> list[SearchResult]:
-    """Search one shard of children (person slots) against every family unit of the snapshot at `path`."""
+def search_shard(path: str, slots: list[int]) -> tuple[list[SearchResult], float]:
+    """Search one shard of children (person slots) against every family unit of the snapshot at `path`; return
+    the results and the CPU seconds of the search (this thread's)."""
     index, pairs = _load(path)
-    return list(index.rematch(slots, pairs))
+    cpu = time.thread_time()
+    results = list(index.rematch(slots, pairs))
+    return results, time.thread_time() - cpu
 
 
 def write_snapshot(index: MatchIndex, pairs: Pairs, folder: str | os.PathLike[str]) -> Path:
@@ -144,64 +198,135 @@ def shard_sizes(children: int, workers: int) -> list[int]:
     return sizes
 
 
+class Cluster:
+    """A Dask client, made ready in the background from the moment this is created: a local cluster of
+    `options.workers` processes started (or the cluster at `options.address` reached) and every worker warmed
+    (`warm_up`), while the caller builds the index. `client()` waits for it; `close()` closes the client and a
+    local cluster (waiting for a start still under way); `closing()` does it in the background."""
+
+    def __init__(self, options: DaskOptions) -> None:
+        self.options = options
+        self.seconds = 0.0  # how long the start took
+        self._stack = contextlib.ExitStack()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="reunite-dask")
+        self._ready = self._thread.submit(self._connect, time.perf_counter())
+        self._closed: Future[None] | None = None
+
+    def _connect(self, started: float) -> Any:
+        import dask
+        from dask.distributed import Client, LocalCluster
+
+        target: Any = self.options.address
+        if target is None:
+            with dask.config.set(LOCAL_WORKER_CONFIG):
+                target = LocalCluster(  # type: ignore[no-untyped-call]
+                    n_workers=self.options.workers,
+                    threads_per_worker=1,
+                    processes=self.options.processes,
+                    dashboard_address=None,
+                    protocol="tcp://",
+                    host="127.0.0.1",  # a local cluster listens on loopback only
+                )
+            self._stack.callback(target.close)
+        client = self._stack.enter_context(Client(target))  # type: ignore[no-untyped-call]
+        client.run(warm_up, on_error="ignore")  # a worker that fails here loads everything in its first shard
+        self.seconds = time.perf_counter() - started
+        return client
+
+    def client(self) -> Any:
+        """Return the connected client (waiting for the start if it is still under way)."""
+        return self._ready.result()
+
+    def closing(self) -> Future[None]:
+        """Start closing (once) in the background; return its future."""
+        if self._closed is None:
+            self._closed = self._thread.submit(self._close)
+        return self._closed
+
+    def _close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._ready.result()  # a start that failed left nothing open but what the stack holds
+        self._stack.close()
+
+    def close(self) -> None:
+        """Close, and wait until it is closed."""
+        try:
+            self.closing().result()
+        finally:
+            self._thread.shutdown()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def shards_on_dask(
     index: MatchIndex,
     pairs: Pairs,
     store: Callable[[list[SearchResult]], None],
     options: DaskOptions = DaskOptions(),
+    cluster: Cluster | None = None,
 ) -> tuple[int, int, DaskTimes]:
-    """Search every child of `index` on a Dask cluster (a local one without an address), handing each shard's
-    results to `store` as they arrive; return (shards, workers, the phases' wall seconds)."""
-    from dask.distributed import Client, LocalCluster, as_completed
+    """Search every child of `index` on a Dask cluster (`cluster`, or one started now from `options`), handing
+    each shard's results to `store` as they arrive; return (shards, workers, the phases' wall seconds).
+
+    The cluster is closed at the end: in the background when it was given (the caller waits with its
+    `close()`), here otherwise (the close then counted in the times)."""
+    from dask.distributed import as_completed
 
     children = index.child_slots()
     if options.address is not None and options.snapshot_dir is None:
         raise ValueError("a remote Dask cluster needs snapshot_dir: a folder every worker can read")
+    given = cluster is not None
     marks = [time.perf_counter()]
     with contextlib.ExitStack() as stack:
         stack.callback(lambda: marks.append(time.perf_counter()))  # closing ends here, whatever happens
-        target: Any = options.address
-        if target is None:
-            target = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=options.workers,
-                threads_per_worker=1,
-                processes=options.processes,
-                dashboard_address=None,
-                protocol="tcp://",
-                host="127.0.0.1",  # a local cluster listens on loopback only
-            )
-            stack.callback(target.close)
-        client = stack.enter_context(Client(target))  # type: ignore[no-untyped-call]
-        n_workers = max(1, len(client.scheduler_info()["workers"]))
-        marks.append(time.perf_counter())
+        cluster = cluster or Cluster(options)
+        stack.callback(cluster.closing if given else cluster.close)
+        # The snapshot first: it does not need the cluster, which may still be starting.
         folder = options.snapshot_dir or stack.enter_context(
             tempfile.TemporaryDirectory(prefix="reunite-rematch-")
         )
         path = write_snapshot(index, pairs, folder)
-        stack.callback(path.unlink, missing_ok=True)
+        stack.callback(path.unlink, missing_ok=True)  # first of all, before the cluster closes
+        marks.append(time.perf_counter())
+        client = cluster.client()
+        n_workers = max(1, len(client.scheduler_info()["workers"]))
         marks.append(time.perf_counter())
         # Every worker loads it at once. One that joins later, or fails here (it is then lost or restarted), loads
         # it in its first shard, where an error is retried and then raised.
         client.run(load_snapshot, str(path), on_error="ignore")
         marks.append(time.perf_counter())
+        cpu, worker_cpu = time.process_time(), 0.0
         starts = np.cumsum([0, *shard_sizes(len(children), n_workers)]).tolist()
         shards = [children[a:z] for a, z in itertools.pairwise(starts)]
         advance = progress_bar(stack, "re-matching children on Dask", len(children), options.progress)
         futures = client.map(search_shard, [str(path)] * len(shards), shards, pure=False, retries=RETRIES)
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
-            results: list[SearchResult] = future.result()
+            results, searched = future.result()
+            future.release()
+            worker_cpu += searched
             store(results)
             advance(len(results))
-            future.release()
             if options.on_shard is not None:
                 options.on_shard(client)
         marks.append(time.perf_counter())
-    start, snapshot, load, scan, close = np.diff(marks).tolist()
-    return len(shards), n_workers, DaskTimes(start, snapshot, load, scan, close)
+        cpu = time.process_time() - cpu
+    snapshot, start, load, scan, close = np.diff(marks).tolist()
+    return (
+        len(shards),
+        n_workers,
+        DaskTimes(start, snapshot, load, scan, close, cluster.seconds, cpu, worker_cpu),
+    )
 
 
-def rematch_on_dask(worker: Worker, options: DaskOptions = DaskOptions()) -> DaskSummary:
-    """Run the queue, then re-match every child on a Dask cluster (see `DaskOptions`); store here.
+def rematch_on_dask(
+    worker: Worker, options: DaskOptions = DaskOptions(), cluster: Cluster | None = None
+) -> DaskSummary:
+    """Run the queue, then re-match every child on a Dask cluster (`cluster`, started before the index was built,
+    or one started now; see `DaskOptions`); store here. The cluster is closed when this returns.
 
     `worker` has its index built (`Worker.start`).
     """
@@ -218,10 +343,18 @@ def rematch_on_dask(worker: Worker, options: DaskOptions = DaskOptions()) -> Das
                 counts[0] += stored.candidates
                 counts[1] += stored.flags
 
-    n_shards, n_workers, times = shards_on_dask(index, pairs, store, options)
-    with worker.session_factory() as session, session.begin():
-        for result in index.identity_results(pairs):
-            counts[1] += store_result(session, result, worker.versions, job_id=None, duration_ms=0.0).flags
+    cluster = cluster or Cluster(options)
+    with contextlib.ExitStack() as stack:
+        stack.callback(cluster.close)
+        n_shards, n_workers, times = shards_on_dask(index, pairs, store, options, cluster)
+        after = time.perf_counter()
+        # The cluster closes (started by shards_on_dask) while the identical pairs' flags are stored.
+        with worker.session_factory() as session, session.begin():
+            for result in index.identity_results(pairs):
+                counts[1] += store_result(
+                    session, result, worker.versions, job_id=None, duration_ms=0.0
+                ).flags
+    times = dataclasses.replace(times, close=times.close + time.perf_counter() - after)  # flags and close
     return DaskSummary(
         pending, n_shards, n_workers, len(index.child_slots()), counts[0], counts[1],
         time.perf_counter() - started, times,

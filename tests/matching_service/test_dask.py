@@ -13,13 +13,16 @@ from click.testing import CliRunner
 
 from intake.cli.match import make_match_commands
 from intake.models import JobState, MatchJob
+from matching import fast
 from matching.service import Worker
 from matching.service.distributed import (
     MIN_SHARD,
     SHARDS_PER_WORKER,
+    Cluster,
     DaskOptions,
     rematch_on_dask,
     shard_sizes,
+    warm_up,
 )
 from matching.service.rematch import rematch_all
 from tests.matching_service.test_rematch_all import SETTINGS, _forget, _populate, _stored
@@ -51,9 +54,13 @@ def test_a_rematch_on_two_dask_worker_processes_stores_what_the_local_one_stores
             os.kill(pid, signal.SIGKILL)  # its shards are lost with it and must be run again
             killed.append(busy[0])
 
-    done = rematch_on_dask(worker, DaskOptions(workers=2, processes=True, on_shard=kill_a_busy_worker))
+    options = DaskOptions(workers=2, processes=True, on_shard=kill_a_busy_worker)
+    done = rematch_on_dask(
+        worker, options, Cluster(options)
+    )  # the cluster started before, as the command does
     assert killed, "no worker held a shard to lose"
     assert done.workers == 2 and done.shards > done.workers and done.children == 15
+    assert done.times.cluster > 0 and done.times.client_cpu > 0 and done.times.worker_cpu > 0
     assert _stored(world) == local and local[0]
     assert (done.candidates, done.flags) == (len(local[0]), len(local[1]))  # each stored row counted once
 
@@ -80,3 +87,9 @@ def test_shards_come_largest_first_and_the_last_ones_are_small() -> None:
         if children >= workers * SHARDS_PER_WORKER * MIN_SHARD:  # many more shards than workers, a short tail
             assert sizes[0] == -(-children // (workers * SHARDS_PER_WORKER))
             assert len(sizes) > workers * SHARDS_PER_WORKER and sizes[-2] == MIN_SHARD
+
+
+def test_a_worker_warms_up_its_kernels_before_any_snapshot(monkeypatch: Any) -> None:
+    monkeypatch.setattr(fast, "SERIAL_BELOW", fast.SERIAL_BELOW)  # warm_up sets one thread, as in a worker
+    assert warm_up() == 2  # both children searched
+    assert fast.SERIAL_BELOW == 2**62
