@@ -72,7 +72,7 @@ fault-notifications: setup-test
 
 load: setup-test
 	$(BIN)/python benchmarks/load_sms.py
-	$(BIN)/python benchmarks/load_sms.py --hold-above 150
+	$(BIN)/python benchmarks/load_sms.py --hold-above 50
 	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 1,2 --rate 60
 	$(BIN)/python benchmarks/load_sms.py --target reunite --mode inline
 	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 2 --fault postgres-restart
