@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
-import os
 import pstats
 import sys
 import tempfile
@@ -120,7 +119,9 @@ def run(backend: str, args: argparse.Namespace) -> None:
                 profile.runcall(_store, worker, batches, batched)
                 print(f"--- cProfile, {backend}, {'store_results' if batched else 'store_result'}:")
                 stats = pstats.Stats(profile).sort_stats("cumulative")
-                stats.print_stats(r"(matching|intake)/", args.profile_top)  # our functions, by cumulative time
+                stats.print_stats(
+                    r"(matching|intake)/", args.profile_top
+                )  # our functions, by cumulative time
 
 
 def main() -> None:
