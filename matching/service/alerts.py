@@ -18,6 +18,8 @@ The message (`candidate.stored`) carries the two case references, the band, the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -25,7 +27,7 @@ from intake.cases.status import touch
 from intake.models import Candidate, CandidateStatus, Case
 from intake.models.outbox import Notification
 from intake.outbox.delivery import officer_recipients
-from intake.outbox.queue import notify_officers
+from intake.outbox.queue import OfficerAddress, notify_officers
 from intake.places.provinces import provinces_of
 from intake.platform.settings import session_settings
 from matching.bands import Band
@@ -40,8 +42,38 @@ def console_url(session: Session, candidate_id: int) -> str:
     return f"{base}/console/candidates/{candidate_id}"
 
 
-def alert_officers(session: Session, candidate_id: int) -> list[Notification]:
-    """Queue the alerts of a stored candidate in the caller's transaction (none for an inconclusive one)."""
+@dataclass
+class AlertLookups:
+    """What alerting looks up, kept for a batch of candidates stored in one transaction (`store_results`): each
+    case's provinces and reference, and the recipients of each set of provinces. Storing candidates changes none
+    of them, so every candidate of the batch is alerted as if it were looked up afresh."""
+
+    provinces: dict[int, list[str]] = field(default_factory=dict)
+    references: dict[int, str] = field(default_factory=dict)
+    recipients: dict[tuple[str, ...], list[OfficerAddress]] = field(default_factory=dict)
+
+    def cases(self, session: Session, case_ids: list[int]) -> None:
+        """Look up the provinces and references of those of `case_ids` not known yet."""
+        missing = sorted(set(case_ids) - self.provinces.keys())
+        if not missing:
+            return
+        found = provinces_of(session, missing)
+        self.provinces.update({i: found.get(i, []) for i in missing})
+        query = sa.select(Case.id, Case.reference).where(Case.id.in_(missing))
+        self.references.update({i: r for i, r in session.execute(query)})
+
+    def officers(self, session: Session, provinces: list[str]) -> list[OfficerAddress]:
+        key = tuple(provinces)
+        if key not in self.recipients:
+            self.recipients[key] = officer_recipients(session, provinces)
+        return self.recipients[key]
+
+
+def alert_officers(
+    session: Session, candidate_id: int, lookups: AlertLookups | None = None
+) -> list[Notification]:
+    """Queue the alerts of a stored candidate in the caller's transaction (none for an inconclusive one); with
+    `lookups`, the cases and recipients a batch looked up already are not looked up again."""
     candidate = session.get(Candidate, candidate_id, populate_existing=True)  # updated by Core
     if candidate is not None:  # written by Core, unseen by the ORM's events: the cases' status follows it
         touch(session, candidate.child_case_id, candidate.family_case_id)
@@ -51,10 +83,11 @@ def alert_officers(session: Session, candidate_id: int) -> list[Notification]:
         or candidate.status is not CandidateStatus.NEW
     ):
         return []
+    lookups = lookups or AlertLookups()
     case_ids = [candidate.family_case_id, candidate.child_case_id]
-    found = provinces_of(session, case_ids)
-    provinces = sorted({p for ps in found.values() for p in ps})
-    refs = {i: r for i, r in session.execute(sa.select(Case.id, Case.reference).where(Case.id.in_(case_ids)))}
+    lookups.cases(session, case_ids)
+    provinces = sorted({p for i in case_ids for p in lookups.provinces[i]})
+    refs = lookups.references
     params = {
         "reference": f"{refs[candidate.family_case_id]} / {refs[candidate.child_case_id]}",
         "band": candidate.band,
@@ -62,6 +95,6 @@ def alert_officers(session: Session, candidate_id: int) -> list[Notification]:
         "url": console_url(session, candidate.id),
     }
     return notify_officers(
-        session, recipients=officer_recipients(session, provinces), key=f"candidate:{candidate.id}",
+        session, recipients=lookups.officers(session, provinces), key=f"candidate:{candidate.id}",
         template="candidate.stored", params=params, case_id=candidate.family_case_id,
     )  # fmt: skip

@@ -11,7 +11,7 @@ largest first (`shard_sizes`: each a share of what is left, so a slow worker doe
 shards, which decide when the run ends, are small); a task searches its shard's children exactly as the local
 re-match does (`MatchIndex.rematch`: every family unit, each child's
 tables built once, in the one task that holds it) and returns the results. The client stores each shard's results
-as it arrives, in one transaction per shard (`store_result`: candidates once per pair), with a progress bar, and
+as it arrives, in one transaction per shard (`store_results`: candidates once per pair, the look-ups once per shard), with a progress bar, and
 the identical pairs' flags at the end, while the cluster closes in the background.
 
 A local cluster's workers run without the statistical profiler and without dask's `MALLOC_TRIM_THRESHOLD_`
@@ -48,7 +48,7 @@ import numpy as np
 
 from matching.search import MatchIndex, SearchResult
 from matching.service.rematch import progress_bar
-from matching.service.store import store_result
+from matching.service.store import store_results
 from matching.service.worker import RunSummary, Worker
 
 SHARDS_PER_WORKER = 8  # the first shards: children / (workers * 8); later ones shrink (see `shard_sizes`)
@@ -338,10 +338,9 @@ def rematch_on_dask(
 
     def store(results: list[SearchResult]) -> None:
         with worker.session_factory() as session, session.begin():
-            for result in results:
-                stored = store_result(session, result, worker.versions, job_id=None, duration_ms=0.0)
-                counts[0] += stored.candidates
-                counts[1] += stored.flags
+            stored = store_results(session, [(r, 0.0) for r in results], worker.versions)
+        counts[0] += stored.candidates
+        counts[1] += stored.flags
 
     cluster = cluster or Cluster(options)
     with contextlib.ExitStack() as stack:
@@ -350,10 +349,8 @@ def rematch_on_dask(
         after = time.perf_counter()
         # The cluster closes (started by shards_on_dask) while the identical pairs' flags are stored.
         with worker.session_factory() as session, session.begin():
-            for result in index.identity_results(pairs):
-                counts[1] += store_result(
-                    session, result, worker.versions, job_id=None, duration_ms=0.0
-                ).flags
+            identity = [(r, 0.0) for r in index.identity_results(pairs)]
+            counts[1] += store_results(session, identity, worker.versions).flags
     times = dataclasses.replace(times, close=times.close + time.perf_counter() - after)  # flags and close
     return DaskSummary(
         pending, n_shards, n_workers, len(index.child_slots()), counts[0], counts[1],

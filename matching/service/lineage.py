@@ -58,12 +58,21 @@ def _database(typed: list[_Typed], exclude: set[str]) -> list[Haplotype]:
     return out
 
 
-def _child(session: Session, candidate: Candidate) -> YHaplotype | None:
-    sample_id = session.scalar(
-        sa.select(DnaProfile.sample_id).where(DnaProfile.id == candidate.child_profile_id)
-    )
-    query = sa.select(YHaplotype).where(YHaplotype.sample_id == sample_id, YHaplotype.replaced_at.is_(None))
-    return session.scalars(query).first()
+def _children(session: Session, profile_ids: set[str]) -> dict[str, YHaplotype]:
+    """Return the current Y haplotype of the sample of each of these profiles that has one (a query per 2,000
+    profiles, not two per candidate: a re-match's batch looks its boys up at once)."""
+    ids = sorted(profile_ids)
+    found: dict[str, YHaplotype] = {}
+    for start in range(0, len(ids), 2000):
+        query = (
+            sa.select(DnaProfile.id, YHaplotype)
+            .join(YHaplotype, YHaplotype.sample_id == DnaProfile.sample_id)
+            .where(DnaProfile.id.in_(ids[start : start + 2000]), YHaplotype.replaced_at.is_(None))
+            .order_by(YHaplotype.id)
+        )
+        for profile_id, haplotype in session.execute(query):
+            found.setdefault(profile_id, haplotype)
+    return found
 
 
 def _paternal_line(session: Session, case_id: int) -> tuple[YHaplotype, str, int] | None:
@@ -92,13 +101,19 @@ def attach_lineage(session: Session, candidate_ids: Iterable[int]) -> int:
     """Compute and store (or refresh) the lineage evidence of each candidate whose boy and family have a Y."""
     typed: list[_Typed] | None = None
     attached = 0
-    for candidate_id in candidate_ids:
-        candidate = session.get(Candidate, candidate_id)
-        child = _child(session, candidate) if candidate is not None else None
-        relative = _paternal_line(session, candidate.family_case_id) if candidate and child else None
-        if candidate is None or child is None or relative is None:
+    candidates = [(i, session.get(Candidate, i)) for i in candidate_ids]
+    boys = _children(session, {c.child_profile_id for _, c in candidates if c is not None})
+    lines: dict[int, tuple[YHaplotype, str, int] | None] = {}  # per family case: a case has one paternal line
+    for candidate_id, candidate in candidates:
+        child = boys.get(candidate.child_profile_id) if candidate is not None else None
+        if candidate is None or child is None:
             continue
-        typed = _current(session) if typed is None else typed  # decrypted once per search, not per candidate
+        if candidate.family_case_id not in lines:
+            lines[candidate.family_case_id] = _paternal_line(session, candidate.family_case_id)
+        relative = lines[candidate.family_case_id]
+        if relative is None:
+            continue
+        typed = _current(session) if typed is None else typed  # decrypted once per call (a search, a batch)
         row, role, meioses = relative
         exclude = {f"case:{candidate.child_case_id}", f"case:{candidate.family_case_id}"}
         result = lineage_lr(_as_haplotype(child.haplotype), _as_haplotype(row.haplotype), meioses,

@@ -5,7 +5,8 @@ the index is current); then `MatchIndex.rematch` searches every child against ev
 searches: each of their pairs is a pair of a child's search) and flags identical profiles once. Children are
 searched in batches over a pool of forked processes, one per local core (`local_cores`: the cores this process may
 run on; each runs the one-thread kernels; the index is shared copy-on-write), and every batch's results are stored by this process, one transaction per batch,
-through the same `store_result` as a job (candidates once per pair, duos after their trio, officers alerted).
+through `store_results`: the same rows as a job's `store_result` per child (candidates once per pair, duos after
+their trio, officers alerted), with the per-child look-ups done once per batch.
 Each child's search gets a `match_searches` row (no job id); the first profile of an identical pair that is no
 child gets one for its flags; other family profiles get none (their pairs are in their children's rows).
 
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from matching.search import MatchIndex, SearchResult
-from matching.service.store import store_result
+from matching.service.store import store_results
 from matching.service.worker import RunSummary, Worker
 
 BATCH = 32  # children per task and per transaction
@@ -120,12 +121,9 @@ def rematch_all(worker: Worker, *, workers: int | None = None, progress: bool = 
         advance = progress_bar(stack, "re-matching children", total, progress)
         for of_children, batch in rematch_batches(index, n_workers):
             with worker.session_factory() as session, session.begin():
-                for result, duration_ms in batch:
-                    counts = store_result(
-                        session, result, worker.versions, job_id=None, duration_ms=duration_ms
-                    )
-                    candidates += counts.candidates
-                    flags += counts.flags
+                counts = store_results(session, batch, worker.versions)
+            candidates += counts.candidates
+            flags += counts.flags
             if of_children:
                 children += len(batch)
                 advance(len(batch))

@@ -3,7 +3,8 @@ the history rules (a trio supersedes the couple's duos, a family's new pedigree 
 withdrawn profile's open candidates are withdrawn). A candidate in the `candidate` band alerts the officers of its
 cases' provinces in the same transaction (`matching.service.alerts`).
 
-    store_result(session, result, versions, *, job_id, duration_ms) -> StoreCounts
+    store_result(session, result, versions, *, job_id, duration_ms) -> StoreCounts      one search (a job)
+    store_results(session, [(result, duration_ms), ...], versions) -> StoreCounts    many (the re-match's batches)
     store_flags(session, flags) -> int
     supersede_replaced(session, profile_id) -> list[str]      withdraw_candidates(session, *, profile_ids, case_ids)
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Collection, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -35,7 +37,7 @@ from intake.models import (
 from matching.frequencies import FrequencyTable
 from matching.joint_index import PEDIGREE, PedigreeComparison
 from matching.search import Comparison, Flag, FlagKind, SearchResult
-from matching.service.alerts import alert_officers
+from matching.service.alerts import AlertLookups, alert_officers
 from matching.service.identity import link_same_person
 from matching.service.lineage import attach_lineage
 
@@ -283,29 +285,43 @@ def store_flags(session: Session, flags: Iterable[Flag]) -> int:
     return added
 
 
-def store_result(
-    session: Session, result: SearchResult, versions: Versions, *, job_id: int | None, duration_ms: float
-) -> StoreCounts:
-    """Store a search's candidates (but none naming a profile no longer usable), its flags and its record."""
-    involved = {p for c in result.comparisons for p in (c.child_profile_id, *c.family_profile_ids)}
-    dropped = ineligible(session, involved)
+def _involved(results: Iterable[SearchResult]) -> set[str]:
+    return {p for r in results for c in r.comparisons for p in (c.child_profile_id, *c.family_profile_ids)}
+
+
+def _store_comparisons(
+    session: Session,
+    result: SearchResult,
+    versions: Versions,
+    dropped: AbstractSet[str],
+    lookups: AlertLookups | None = None,
+) -> tuple[int, int, list[int]]:
+    """Store a search's candidates but those naming a `dropped` profile; return (added, superseded, ids)."""
     added = superseded = 0
     stored: list[int] = []
     for c in sorted(result.comparisons, key=lambda c: c.relationship != TRIO):  # duos after their trio
-        if dropped.intersection((c.child_profile_id, *c.family_profile_ids)):
+        if not dropped.isdisjoint((c.child_profile_id, *c.family_profile_ids)):
             continue
         if c.relationship == DUO and _has_open_trio(session, c):
             continue  # the couple's trio already speaks for this parent
         candidate_id, inserted = store_candidate(session, c, versions)
         added += inserted
         stored.append(candidate_id)
-        alert_officers(
-            session, candidate_id
-        )  # the officers' alert commits (or rolls back) with the candidate
+        alert_officers(session, candidate_id, lookups)  # commits (or rolls back) with the candidate
         if c.relationship == TRIO:
             superseded += supersede_duos(session, candidate_id, c)
         if c.relationship == PEDIGREE:
             superseded += supersede_pedigrees(session, candidate_id, c)
+    return added, superseded, stored
+
+
+def store_result(
+    session: Session, result: SearchResult, versions: Versions, *, job_id: int | None, duration_ms: float
+) -> StoreCounts:
+    """Store a search's candidates (but none naming a profile no longer usable), its flags and its record."""
+    added, superseded, stored = _store_comparisons(
+        session, result, versions, ineligible(session, _involved([result]))
+    )
     attach_lineage(session, stored)  # a boy's Y against his family's paternal line, where both are typed
     flags = store_flags(session, result.flags)
     session.add(
@@ -318,6 +334,59 @@ def store_result(
             duration_ms=duration_ms,
         )  # fmt: skip
     )
+    return StoreCounts(added, flags, superseded)
+
+
+ELIGIBLE_CHUNK = 2000  # profile ids per eligibility query (well under SQLite's 32,766 bound parameters)
+
+
+def store_results(
+    session: Session,
+    results: Iterable[tuple[SearchResult, float]],
+    versions: Versions,
+    *,
+    job_id: int | None = None,
+) -> StoreCounts:
+    """Store many searches' (result, duration_ms) in the caller's transaction: the same rows as `store_result`
+    for each in turn, with the per-search look-ups done once for all (the reason: at national scale the re-match's
+    storing cost more CPU than its searches, see docs/matching.md).
+
+    - eligibility (replaced, erased, withdrawn) of every profile the results name: one query per 2,000 profiles
+      (storing never changes it, so the answer is the one each search would have had);
+    - the officers' alerts: each case's provinces and reference, and each set of provinces' recipients, once;
+    - a search without candidates or flags (about half of a re-match's children) costs no statement of its own:
+      every search's `match_searches` row goes in one multi-row INSERT at the end, in the results' order;
+    - the lineage evidence of every stored candidate is attached once at the end (the current Y haplotypes
+      decrypted once per batch, not per search; a candidate stored twice gets the evidence of its last values,
+      as the per-search path leaves it).
+    Candidates (duos after their trio, superseding), officers' alerts and flags are stored per search, in order,
+    exactly as `store_result` does. Returns the sums of the searches' counts."""
+    results = list(results)
+    involved = sorted(_involved(r for r, _ in results))
+    dropped: set[str] = set()
+    lookups = AlertLookups()
+    for i in range(0, len(involved), ELIGIBLE_CHUNK):
+        dropped |= ineligible(session, involved[i : i + ELIGIBLE_CHUNK])
+    added = flags = superseded = 0
+    stored: list[int] = []
+    searches: list[dict[str, Any]] = []
+    for result, duration_ms in results:
+        one_added = one_flags = 0
+        if result.comparisons:
+            one_added, one_superseded, ids = _store_comparisons(session, result, versions, dropped, lookups)
+            superseded += one_superseded
+            stored += ids
+        if result.flags:
+            one_flags = store_flags(session, result.flags)
+        added += one_added
+        flags += one_flags
+        searches.append(
+            {"profile_id": result.profile_id, "job_id": job_id, "compared": result.compared,
+             "candidates": one_added, "flags": one_flags, "duration_ms": duration_ms, "at": utcnow()}
+        )  # fmt: skip
+    attach_lineage(session, list(dict.fromkeys(stored)))
+    if searches:
+        session.execute(sa.insert(MatchSearch), searches)
     return StoreCounts(added, flags, superseded)
 
 

@@ -1,0 +1,119 @@
+"""`store_results` (the re-match's batch and Dask shard store) stores exactly what `store_result` per search
+stores, on a batch mixing children without candidates, candidates of every kind, identity flags, a withdrawn
+case's profile (its candidates dropped) and officers to alert; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from intake.models import (
+    AuditEvent,
+    Candidate,
+    Case,
+    CaseStatus,
+    JobState,
+    LineageEvidence,
+    MatchFlag,
+    MatchJob,
+    MatchSearch,
+    Notification,
+    OfficerRole,
+    SampleLink,
+)
+from intake.models.officers import create_officer
+from matching.search import SearchResult
+from matching.service import Worker
+from matching.service.store import store_result, store_results
+from tests.matching_service.test_rematch_all import SETTINGS, _populate, _stored
+from tests.matching_service.world import World
+
+
+def _rows(world: World, audited_after: int) -> tuple[Any, ...]:
+    """What was stored, candidate ids named by their pair (the two passes' ids differ)."""
+    candidates, flags = _stored(world)
+    with world.factory() as session:
+        pair = {
+            c.id: (c.child_profile_id, c.family_profile_ids, c.relationship)
+            for c in session.scalars(sa.select(Candidate))
+        }
+
+        def named(n: Notification) -> tuple[Any, ...]:
+            _, candidate_id, rest = n.idempotency_key.split(":", 2)
+            params = dict(n.params)
+            assert params.pop("url").endswith(f"/console/candidates/{candidate_id}")
+            return (pair[int(candidate_id)], rest, str(n.channel), n.address, n.template, n.case_id,
+                    sorted(params.items()))  # fmt: skip
+
+        searches = [
+            (s.profile_id, s.job_id, s.compared, s.candidates, s.flags, s.duration_ms)
+            for s in session.scalars(sa.select(MatchSearch).order_by(MatchSearch.id))
+        ]
+        alerts = sorted(
+            named(n)
+            for n in session.scalars(
+                sa.select(Notification).where(Notification.template == "candidate.stored")
+            )
+        )
+        links = sorted(
+            (link.sample_id, link.same_as_sample_id, link.how)
+            for link in session.scalars(sa.select(SampleLink))
+        )
+        audits = sorted(
+            (a.actor, a.action, a.entity_type, a.entity_id)
+            for a in session.scalars(sa.select(AuditEvent).where(AuditEvent.id > audited_after))
+        )
+        lineage = session.scalar(sa.select(sa.func.count()).select_from(LineageEvidence))
+    return candidates, flags, searches, alerts, links, audits, lineage
+
+
+def _last_audit(world: World) -> int:
+    with world.factory() as session:
+        return session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
+
+
+def _forget(world: World) -> None:
+    with world.factory() as session, session.begin():
+        session.execute(sa.delete(Notification).where(Notification.template == "candidate.stored"))
+        for model in (LineageEvidence, SampleLink, Candidate, MatchFlag, MatchSearch):
+            session.execute(sa.delete(model))
+
+
+def test_the_batch_store_stores_what_storing_each_search_stores(world: World) -> None:
+    _populate(world)
+    with world.factory() as session, session.begin():
+        session.execute(sa.update(MatchJob).values(state=JobState.DONE))
+        create_officer(session, username="li.wei", display_name="li.wei", role=OfficerRole.OFFICER, province="北京市",
+                       password="correct horse battery", actor="test", alert_channel="email",
+                       alert_address="li.wei@police.example.cn")  # fmt: skip
+    worker = Worker(world.factory, settings=SETTINGS)
+    worker.start()
+    index = worker.index
+    pairs = index.identical_pairs()
+    results: list[SearchResult] = [*index.rematch(index.child_slots(), pairs), *index.identity_results(pairs)]
+    # A family case withdrawn after the search: its profiles' candidates are dropped by both paths.
+    withdrawn = next(c for r in results for c in r.comparisons if c.relationship == "duo")
+    with world.factory() as session, session.begin():
+        session.execute(
+            sa.update(Case).where(Case.id == withdrawn.family_case_id).values(status=CaseStatus.WITHDRAWN)
+        )
+    timed = [(r, float(i)) for i, r in enumerate(results)]
+    assert any(not r.comparisons and not r.flags for r in results)  # the no-candidate children
+    assert any(r.flags for r in results) and any(r.comparisons for r in results)
+
+    audited = _last_audit(world)
+    with world.factory() as session, session.begin():
+        each = [store_result(session, r, worker.versions, job_id=None, duration_ms=d) for r, d in timed]
+    one_by_one = _rows(world, audited)
+    _forget(world)
+    audited = _last_audit(world)
+    with world.factory() as session, session.begin():
+        batch = store_results(session, timed, worker.versions)
+    assert _rows(world, audited) == one_by_one
+    assert (batch.candidates, batch.flags, batch.superseded) == (
+        sum(c.candidates for c in each), sum(c.flags for c in each), sum(c.superseded for c in each)
+    )  # fmt: skip
+    candidates, flags, searches, alerts, links, audits, _ = one_by_one
+    assert candidates and flags and alerts and links and audits and len(searches) == len(results)
+    assert not any(withdrawn.family_case_id in (c[3], c[4]) for c in candidates)
