@@ -107,10 +107,8 @@ class Transmission:
         side = self.genotypes[markers] + 1
         offsets = _starts(2 * side)
         out = np.empty(int(2 * side.sum()))
-        _vectors_jit(
-            self.passes, self.p_start[markers], self.alleles[markers], side - 1, self.untyped, self.p,
-            self.a_start[markers], c1, c2, out, offsets,
-        )  # fmt: skip
+        transmission = (self.passes, self.p_start[markers], self.alleles[markers], self.untyped, self.p)
+        _vectors_jit(transmission, self.a_start[markers], side - 1, c1, c2, out, offsets)
         return out, offsets
 
     def trio_stats(
@@ -206,19 +204,11 @@ def _ratios_kernel(
 
 
 def _vectors_kernel(
-    passes: Any,
-    p_start: Any,
-    alleles: Any,
-    genotypes: Any,
-    untyped: Any,
-    p: Any,
-    a_start: Any,
-    c1s: Any,
-    c2s: Any,
-    out: Any,
-    offsets: Any,
+    transmission: Any, a_start: Any, genotypes: Any, c1s: Any, c2s: Any, out: Any, offsets: Any
 ) -> None:  # pragma: no cover - jitted
-    """Write each marker's separable vectors X, Y (interleaved; see `Transmission.vectors`)."""
+    """Write each marker's separable vectors X, Y (interleaved; see `Transmission.vectors`); `transmission` is
+    (passes, p_start, alleles, untyped, p) of `Transmission`, the per-marker ones selected."""
+    passes, p_start, alleles, untyped, p = transmission
     for j in range(genotypes.shape[0]):
         g = genotypes[j]
         n = alleles[j]

@@ -20,7 +20,15 @@ from matching.profiles import Profile
 from matching.search import MatchIndex, SearchSettings
 from matching.simulate import random_profiles
 from tests.matching.planted import planted_population
-from tests.matching.test_prune import ENCODING, STEPWISE, codes_of, draw, population, thresholds
+from tests.matching.test_prune import (
+    ENCODING,
+    STEPWISE,
+    codes_of,
+    couple_mutated_where_the_scan_prunes_first,
+    draw,
+    population,
+    thresholds,
+)
 
 TABLE = FrequencyTable.default()
 MODELS = [STEPWISE, MutationModel("equal", 0.005), MutationModel("proportional", 0.005), None]
@@ -123,24 +131,9 @@ def test_a_homozygous_child_finds_its_parents(mutation: MutationModel | None) ->
 def test_a_true_couple_on_the_threshold_after_mutations_where_the_scan_prunes_first() -> None:
     """The father carries a one-step mutation at each of the first three markers the scan tries; the threshold
     is the couple's reference LR, the float above it and the float below it."""
-    rng = np.random.default_rng(21)
-    n = 5000
-    fathers, mothers = draw(rng, n), draw(rng, n)
-    child_alleles = np.stack([fathers[:, 0, 0], mothers[:, 0, 0]], axis=1)
-    genotypes = {}
-    for i, marker in enumerate(ENCODING.markers):
-        alleles = ENCODING.loci[marker].locus.alleles
-        genotypes[marker] = (alleles[child_alleles[i, 0]], alleles[child_alleles[i, 1]])
-    child = Profile(genotypes)  # type: ignore[arg-type]
+    child, trio, f, m = couple_mutated_where_the_scan_prunes_first()
     separable = SeparableTrioScorer(ENCODING, child, STEPWISE)
-    for k in separable.order[:3].tolist():
-        row = int(separable.rows[k])
-        size = len(ENCODING.loci[ENCODING.markers[row]].locus.alleles)
-        step = child_alleles[row, 0] + 1 if child_alleles[row, 0] + 1 < size else child_alleles[row, 0] - 1
-        fathers[row, :, 0] = step
-    none = np.zeros(fathers[:, 0].shape, dtype=bool)
-    f, m = codes_of(fathers, none), codes_of(mothers, none)
-    trio = TrioScorer(ENCODING, child, STEPWISE)
+    np.testing.assert_array_equal(separable.order, trio.order)  # the same first three markers
     full = fast.sum_trio_numpy(trio.tables, trio.offsets, trio.strides, trio.rows, f, m)
     assert np.sort(full)[-2] < full[0] > 3.3
     for threshold in (
