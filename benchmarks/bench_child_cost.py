@@ -7,11 +7,13 @@ the table's 23 markers, 25% PowerPlex 21, 15% Identifiler; stepwise mutation in 
 worker of `reunite match --all` runs), every child is searched as the re-match searches it
 (`MatchIndex.search_slot`, its identity flags aside) and that CPU time is split by timing, inside the same calls:
 
-- tables: building the child's `TrioScorer` and `DuoScorer` (its per-marker tables and the scan's marker order);
+- tables: building the child's couple scorer (`matching.batch.trio_scorer`: the separable vectors, theta 0) and
+  `DuoScorer` (its per-marker tables and the scan's marker order);
 - exact: every hit the scans returned, recomputed exactly with per-marker evidence (`compare`), and how many;
 - scan: the rest of the search (the pruned scans of every pool, decoding, gathering).
 
-Then identity, computed once for every profile (`MatchIndex.identical_pairs`), and "before": the same searches
+With `--two-d K` the first K children are searched again with the 2-D trio tables and scan of `TrioScorer` (the
+numba path before the separable scan), same run, the baseline of the separable scan. Then identity, computed once for every profile (`MatchIndex.identical_pairs`), and "before": the same searches
 of the first `--before` children with the previous paths (the per-marker numpy tables and `kinship_lr` for every
 hit), same run. The projection for `--project-children` children against N families on `--cores` processes is
 built from those measured parts plus the index build, which is not measured here (`--build-seconds`, default
@@ -51,7 +53,7 @@ class Parts:
     """One child's search: CPU seconds in all, in its tables, in the exact recomputations, and how many hits."""
 
     whole: float = 0.0
-    tables: float = 0.0  # TrioScorer and DuoScorer built (tables and marker order)
+    tables: float = 0.0  # the couple scorer and DuoScorer built (tables or vectors, and marker order)
     exact: float = 0.0  # `compare` of every hit
     hits: int = 0
 
@@ -170,6 +172,21 @@ def _before(index: MatchIndex, slots: list[int], timer: Timer, now: list[Parts])
     return before
 
 
+def _two_d(index: MatchIndex, slots: list[int], timer: Timer, now: list[Parts]) -> None:
+    """Search the same children with the 2-D trio tables and scan (`TrioScorer`, numba) instead of the separable."""
+    separable = matching.search.scans.trio_scorer
+    matching.search.scans.trio_scorer = timer.wrap(  # type: ignore[assignment]
+        lambda *a: (built := matching.batch.TrioScorer(*a), built.order)[0], "tables"
+    )
+    try:
+        two_d = _report("  2-D trio tables and scan (same children)", _search_all(index, slots, timer))
+    finally:
+        matching.search.scans.trio_scorer = separable
+    print(
+        f"  2-D / separable, whole search of these children: {two_d / statistics.mean(p.whole for p in now):.2f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name, default, meaning in (
@@ -177,6 +194,7 @@ def main() -> None:
         ("--baseline", 100_000, "families of the baseline size"),
         ("--children", 300, "children searched at each size"),
         ("--before", 40, "children searched with the previous paths too"),
+        ("--two-d", 300, "children searched with the 2-D trio scan too"),
         ("--project-children", 100_000, "children of the projection"),
         ("--cores", 16, "processes of the projection"),
     ):
@@ -194,7 +212,7 @@ def main() -> None:
 
     timer = Timer()
     scans, compare_module = matching.search.scans, matching.search.match_index
-    for name in ("TrioScorer", "DuoScorer"):  # the marker order too (the previous path built it lazily)
+    for name in ("trio_scorer", "DuoScorer"):  # the marker order too (the previous path built it lazily)
         scorer = getattr(scans, name)
         setattr(scans, name, timer.wrap(lambda *a, _s=scorer: (built := _s(*a), built.order)[0], "tables"))
     compare_module.compare = timer.wrap(compare_module.compare, "exact")  # type: ignore[assignment]
@@ -231,6 +249,8 @@ def main() -> None:
             f"  a case's members, looked up per child by the claimed-parent check before (now once per batch):"
             f" {(time.process_time() - c0) / len(slots) * 1000:.2f} ms CPU"
         )
+        if args.two_d:
+            _two_d(index, slots[: args.two_d], timer, now[: args.two_d])
         if args.before:
             before[n] = _before(index, slots[: args.before], timer, now[: args.before])
     n = args.families

@@ -11,7 +11,13 @@ against every couple by the exact pruned trio scan with the stepwise model, on o
 of the kernel), CPU time per child (median of `--repeats` runs, then the median and mean over the children), the
 child's tables timed apart. With `--baseline-fast FILE` (an earlier `matching/fast.py`, e.g. `git show
 main:matching/fast.py > /tmp/fast_main.py`) the same scans run in the same process with that file's kernel on
-two-byte codes, the baseline, and must give the same couples and bit-identical LRs.
+two-byte codes, the baseline, and must give the same couples and bit-identical LRs. The separable scan (what a
+search runs with theta 0: `SeparableTrioScorer`, two vectors per marker instead of a 2-D table, products in the
+linear domain) runs on the same codes and must return every couple the 2-D scans return (and nothing more than
+`fast.PRUNE_MARGIN` below the threshold). The child's per-child data are timed both ways: the 2-D tables and
+marker order (`TrioScorer`), and the separable vectors with a cold cache of per-genotype orders and bounds (a
+fresh `Transmission`, as for the first children of a re-match) and with a warm one (the same child again, as for
+a child whose genotypes were seen before).
 
 Memory: the resident set's growth over the build (RSS, what the machine pays, allocator slack included), the bytes
 the index's arrays hold (`MatchIndex.memory`), and with `--tracemalloc` a second, traced build of the same
@@ -41,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from matching import fast
-from matching.batch import TrioScorer
+from matching.batch import SeparableTrioScorer, TrioScorer
 from matching.frequencies import FrequencyTable
 from matching.profiles import Profile
 from matching.search import DEFAULT_MUTATION, Entry, MatchIndex, Side
@@ -73,8 +79,16 @@ def _baseline(path: str) -> ModuleType:
     return module
 
 
+def _same_couples(separable: tuple[Any, Any], exact: tuple[Any, Any], threshold: float, full: Any) -> None:
+    """Check the separable scan found every couple of the 2-D scan and nothing more than the margin below."""
+    extra = np.setdiff1d(separable[0], exact[0])
+    assert np.isin(exact[0], separable[0]).all(), "the separable scan lost a couple"
+    assert (full[extra] >= threshold - 2 * fast.PRUNE_MARGIN).all(), "the separable scan kept a couple below"
+
+
 def _scan_child(
     trio: TrioScorer,
+    separable: SeparableTrioScorer,
     codes: tuple[Any, Any],
     two_byte: tuple[Any, Any],
     base: ModuleType | None,
@@ -105,6 +119,10 @@ def _scan_child(
     for scan in scans.values():
         other = scan()
         assert np.array_equal(other[0], got[0]) and np.array_equal(other[1], got[1]), "the scans differ"
+    scans["separable"] = partial(separable.above, *codes, threshold)
+    hits = scans["separable"]()
+    full = fast.sum_trio(trio.tables, trio.offsets, trio.strides, trio.rows, *two_byte)
+    _same_couples(hits, got, threshold, full)
     return got, {name: _cpu_ms(scan, repeats) for name, scan in scans.items()}
 
 
@@ -120,7 +138,11 @@ def scan_alone(index: MatchIndex, args: argparse.Namespace, rng: np.random.Gener
     fast.SERIAL_BELOW = 2**62  # the one-thread build of every kernel
     if base is not None:
         base.SERIAL_BELOW = 2**62
-    runs: dict[str, list[float]] = {"tables": [], "baseline": [], "two-byte": [], "planes": []}
+    runs: dict[str, list[float]] = {
+        "tables": [], "cold": [], "warm": [], "baseline": [], "two-byte": [], "planes": [], "separable": [],
+    }  # fmt: skip
+    stats = encoding.transmission(DEFAULT_MUTATION)._stats
+    seen = dict(stats)
     try:
         for i in rng.choice(args.families, size=args.scan_children, replace=False).tolist():
             child = child_of(index.profile(f"f{i}"), index.profile(f"m{i}"), rng)
@@ -128,21 +150,34 @@ def scan_alone(index: MatchIndex, args: argparse.Namespace, rng: np.random.Gener
             trio = TrioScorer(encoding, child, DEFAULT_MUTATION)
             trio.order  # noqa: B018  (computed once per child, with the tables)
             runs["tables"].append((time.process_time() - c0) * 1000)
-            got, times = _scan_child(trio, codes, two_byte, base, threshold, args.repeats)
+            stats.clear()  # cold: no genotype's order and bound known yet
+            c0 = time.process_time()
+            SeparableTrioScorer(encoding, child, DEFAULT_MUTATION)
+            runs["cold"].append((time.process_time() - c0) * 1000)
+            runs["warm"].append(
+                _cpu_ms(lambda c=child: SeparableTrioScorer(encoding, c, DEFAULT_MUTATION), 3)
+            )
+            separable = SeparableTrioScorer(encoding, child, DEFAULT_MUTATION)
+            got, times = _scan_child(trio, separable, codes, two_byte, base, threshold, args.repeats)
             assert index.slot(f"f{i}") in pool.owner[0, got[0]].tolist(), "the true couple was not found"
             for name, ms in times.items():
                 runs[name].append(ms)
     finally:
         fast.SERIAL_BELOW = serial
+        stats.clear()
+        stats.update(seen)
     n = codes[0].shape[1]
     print(
         f"scan alone: {args.scan_children} children, each against {n:,} couples, one thread, CPU ms per child:"
     )
     labels = {
-        "tables": "the child's tables (TrioScorer), not part of the scan",
+        "tables": "the child's 2-D tables and marker order (TrioScorer), not part of the scan",
+        "cold": "the child's separable vectors (SeparableTrioScorer), cold per-genotype cache",
+        "warm": "the child's separable vectors (SeparableTrioScorer), warm per-genotype cache",
         "baseline": f"baseline: {args.baseline_fast}'s kernel, two-byte codes",
         "two-byte": "this kernel, two-byte codes",
-        "planes": "this kernel, the index's byte planes (the search's scan)",
+        "planes": "the 2-D kernel (sum_above), the index's byte planes",
+        "separable": "the separable kernel, the index's byte planes (the search's scan with theta 0)",
     }
     for name, label in labels.items():
         if runs[name]:

@@ -31,6 +31,7 @@ from matching.fast import (
     IndexArray,
     ScanCodes,
     marker_loss,
+    separable_trio_above,
     sum_above,
     sum_duo,
     sum_trio,
@@ -374,6 +375,67 @@ class TrioScorer(_ChildScorer):
         """Return each candidate couple's number of Mendel-inconsistent markers (as floats)."""
         tables, offsets = self._inconsistent_tables()
         return sum_trio(tables, offsets, self.strides, self.rows, father_codes, mother_codes)
+
+
+class SeparableTrioScorer:
+    """One child against many couples with theta 0, by the separable scan (`matching.fast.separable_trio_above`):
+    what a search runs. Same couples as `TrioScorer.above`, from O(G) vectors per marker instead of O(G^2) tables.
+
+    With theta 0 a trio table is X[f] Y[m] + Y[f] X[m] (`matching.child_tables.Transmission.vectors`), so the
+    child's per-marker data are two vectors of G + 1 entries (a few KB, in the first-level cache) rather than a
+    (G + 1)^2 table (up to 3 MB); the scan's marker order and bounds come from the 2-D tables' losses and maxima,
+    which depend on the child's genotype at the marker only and are computed once per genotype
+    (`Transmission.trio_stats`). Where the linear products could overflow (`separable_trio_above` returns None),
+    the 2-D scan of `TrioScorer` runs instead.
+    """
+
+    def __init__(
+        self, encoding: GenotypeEncoding, child: Profile, mutation: MutationModel | None = None
+    ) -> None:
+        if not HAVE_NUMBA:
+            raise RuntimeError("the separable scan is compiled: numba is required (TrioScorer without it)")
+        self.encoding = encoding
+        self.child = child
+        self.mutation = mutation
+        typed = [
+            (row, allele_indices(encoding.loci[marker].locus, genotype))
+            for row, marker in enumerate(encoding.markers)
+            if (genotype := child.genotype(marker)) is not None
+        ]
+        self.rows: IndexArray = np.array([row for row, _ in typed], dtype=np.int64)
+        c1 = np.array([a for _, (a, _) in typed], dtype=np.int64)
+        c2 = np.array([b for _, (_, b) in typed], dtype=np.int64)
+        transmission = encoding.transmission(mutation)
+        self.vectors, self.offsets = transmission.vectors(self.rows, c1, c2)
+        self.untyped: IndexArray = transmission.genotypes[self.rows].copy()
+        losses, self.log10_maxima = transmission.trio_stats(self.rows, c1, c2)
+        self.order: IndexArray = np.argsort(-losses, kind="stable").astype(np.int64)
+
+    def above(
+        self, father_codes: ScanCodes, mother_codes: ScanCodes, log10_threshold: float
+    ) -> tuple[IndexArray, FloatArray]:
+        """Return (indices, log10 LRs) of the couples whose LR may reach `log10_threshold`: every couple of
+        `TrioScorer.above`, and perhaps a few within `matching.fast.PRUNE_MARGIN` below (the search recomputes
+        each hit exactly); the LRs are close to the 2-D tables' sums, not bit-identical."""
+        got = separable_trio_above(
+            self.vectors, self.offsets, self.untyped, self.rows, father_codes, mother_codes, log10_threshold,
+            self.log10_maxima, self.order,
+        )  # fmt: skip
+        if got is None:
+            return TrioScorer(self.encoding, self.child, self.mutation).above(
+                father_codes, mother_codes, log10_threshold
+            )
+        return got
+
+
+def trio_scorer(
+    encoding: GenotypeEncoding, child: Profile, mutation: MutationModel | None, theta: float
+) -> SeparableTrioScorer | TrioScorer:
+    """Return the scorer a search scans couples with: the separable scan with theta 0 (and numba), else the 2-D
+    tables of `TrioScorer` (theta > 0 is not separable)."""
+    if theta == 0.0 and HAVE_NUMBA:
+        return SeparableTrioScorer(encoding, child, mutation)
+    return TrioScorer(encoding, child, mutation, theta)
 
 
 def genotype_frequencies(codes: LocusCodes) -> FloatArray:

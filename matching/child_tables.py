@@ -15,7 +15,7 @@ tests/matching/test_child_tables.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,9 @@ class Transmission:
     genotypes: IndexArray
     freq: FloatArray  # genotype frequencies: marker k at [g_start[k], + genotypes[k])
     g_start: IndexArray
+    # (marker, c1, c2) -> a trio table's (loss, log10 of its largest entry), which depend on the child's genotype
+    # there only: what the separable scan needs of the 2-D table, computed once per genotype (`trio_stats`).
+    _stats: dict[tuple[int, int, int], tuple[float, float]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
@@ -94,6 +97,36 @@ class Transmission:
         losses = np.empty(len(markers))
         _losses_jit(out, offsets, side - 1, self.freq, self.g_start[markers], best, duo, losses)
         return out, offsets, losses
+
+    def vectors(self, markers: IndexArray, c1: IndexArray, c2: IndexArray) -> tuple[FloatArray, IndexArray]:
+        """Return a child's separable trio vectors (theta 0) and their offsets: marker j's X and Y interleaved
+        from offsets[j] (X[g] at 2 g, Y[g] at 2 g + 1, g = 0 .. G, G the untyped parent), such that the trio table's
+        entry [f, m] is log10(X[f] Y[m] + Y[f] X[m]) (both untyped: 0). A heterozygous child: X = x / H, Y = y,
+        H = 2 p_c1 p_c2; a homozygous one: X = x / p_c1^2, Y = x / 2. O(G) per marker, where the table is O(G^2):
+        the scan `matching.fast.separable_trio_above` reads these."""
+        side = self.genotypes[markers] + 1
+        offsets = _starts(2 * side)
+        out = np.empty(int(2 * side.sum()))
+        transmission = (self.passes, self.p_start[markers], self.alleles[markers], self.untyped, self.p)
+        _vectors_jit(transmission, self.a_start[markers], side - 1, c1, c2, out, offsets)
+        return out, offsets
+
+    def trio_stats(
+        self, markers: IndexArray, c1: IndexArray, c2: IndexArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """Return each marker's trio-table loss (`matching.fast.marker_loss`, for the scan's order) and the log10
+        of its largest entry (untyped rows and columns included; the scan's bound), for a child typed (c1, c2)
+        there. Each (marker, genotype) is computed once from its 2-D table (`tables`) and kept: in a re-match the
+        children's genotypes repeat, and their O(G^2) tables are no longer built per child."""
+        keys = [(int(k), int(a), int(b)) for k, a, b in zip(markers, c1, c2, strict=True)]
+        missing = [j for j, key in enumerate(keys) if key not in self._stats]
+        if missing:
+            tables, offsets, losses = self.tables(markers[missing], c1[missing], c2[missing], duo=False)
+            maxima = np.maximum.reduceat(tables, offsets)
+            for j, loss, best in zip(missing, losses.tolist(), maxima.tolist(), strict=True):
+                self._stats[keys[j]] = (loss, best)
+        stats = np.array([self._stats[key] for key in keys]).reshape(len(keys), 2)
+        return stats[:, 0].copy(), stats[:, 1].copy()
 
 
 def _starts(sizes: IndexArray) -> IndexArray:
@@ -170,6 +203,38 @@ def _ratios_kernel(
         best[j] = top
 
 
+def _vectors_kernel(
+    transmission: Any, a_start: Any, genotypes: Any, c1s: Any, c2s: Any, out: Any, offsets: Any
+) -> None:  # pragma: no cover - jitted
+    """Write each marker's separable vectors X, Y (interleaved; see `Transmission.vectors`); `transmission` is
+    (passes, p_start, alleles, untyped, p) of `Transmission`, the per-marker ones selected."""
+    passes, p_start, alleles, untyped, p = transmission
+    for j in range(genotypes.shape[0]):
+        g = genotypes[j]
+        n = alleles[j]
+        c1 = c1s[j]
+        c2 = c2s[j]
+        start = p_start[j]
+        o = offsets[j]
+        p1 = p[a_start[j] + c1]
+        if c1 != c2:
+            h = 2.0 * p1 * p[a_start[j] + c2]
+            for f in range(g):
+                out[o + 2 * f] = passes[start + f * n + c1] / h
+                out[o + 2 * f + 1] = passes[start + f * n + c2]
+            out[o + 2 * g] = untyped[a_start[j] + c1] / h
+            out[o + 2 * g + 1] = untyped[a_start[j] + c2]
+        else:  # x_f x_m / p^2 = X[f] Y[m] + Y[f] X[m] with X = x / p^2, Y = x / 2
+            h = p1 * p1
+            for f in range(g):
+                x = passes[start + f * n + c1]
+                out[o + 2 * f] = x / h
+                out[o + 2 * f + 1] = 0.5 * x
+            x = untyped[a_start[j] + c1]
+            out[o + 2 * g] = x / h
+            out[o + 2 * g + 1] = 0.5 * x
+
+
 def _losses_kernel(
     tables: Any, offsets: Any, genotypes: Any, freq: Any, g_start: Any, best: Any, duo: bool, losses: Any
 ) -> None:  # pragma: no cover - jitted
@@ -204,3 +269,4 @@ if HAVE_NUMBA:
     # vectorised; the entries themselves are computed exactly as written.
     _ratios_jit = numba.njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})(_ratios_kernel)
     _losses_jit = numba.njit(cache=True, nogil=True, fastmath={"nnan", "nsz", "reassoc"})(_losses_kernel)
+    _vectors_jit = numba.njit(cache=True, nogil=True)(_vectors_kernel)

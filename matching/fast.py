@@ -525,3 +525,140 @@ def _same_layout(first: ScanCodes, second: ScanCodes) -> tuple[Planes, Planes]:
     if f.shape != m.shape or not np.array_equal(f.where, m.where):
         raise ValueError("a couple's two code arrays must have one shape and one layout")
     return f, m
+
+
+# --- The separable trio scan (theta 0): two small vectors per marker instead of a (G + 1) x (G + 1) table. -------
+#
+# With theta 0 a child's trio LR at a marker is X[f] Y[m] + Y[f] X[m] over the parents' codes f, m (untyped
+# included), X and Y the G + 1 entries of `matching.child_tables.Transmission.vectors`, except that both parents
+# untyped count 1. The vectors of a marker are 2 (G + 1) floats, interleaved (X[g] at 2 g, Y[g] at 2 g + 1): a few
+# KB, in the first-level cache, where the 2-D table of a large locus is 3 MB. The scan multiplies the per-marker LRs
+# in the linear domain (over 23 markers the product stays far inside float64's range; an exclusion is 0) and drops
+# a couple whose running product times the product of the remaining markers' maxima is below the threshold. Its
+# products are not the 2-D tables' sums bit for bit, so the drop test and the final test keep PRUNE_MARGIN: every
+# couple whose exact LR reaches the threshold is returned, and perhaps a few within the margin below it.
+
+SEPARABLE_LOG_RANGE = 300.0  # thresholds and bounds (log10) the linear products hold without overflow
+
+
+def _separable_step(
+    vectors: Any,
+    base: Any,  # np.uint64, as `untyped` and the codes: unsigned throughout
+    untyped: Any,
+    f: Any,
+    m: Any,
+    bound: float,
+    cut: float,
+    alive: Any,
+    acc: Any,
+    n_alive: int,
+) -> int:  # pragma: no cover - jitted
+    """Multiply one marker's LRs into the listed couples' products, keep those that can still reach `cut` with
+    `bound` (the remaining markers' maxima, multiplied) more; return how many."""
+    w = 0
+    one, two = np.uint64(1), np.uint64(2)  # unsigned indices: numba adds no negative-index test to each load
+    for i in range(n_alive):
+        c = alive[i]
+        a = np.uint64(f[c])
+        b = np.uint64(m[c])
+        at, bt = base + two * a, base + two * b
+        v = vectors[at] * vectors[bt + one] + vectors[at + one] * vectors[bt]
+        v = 1.0 if (a == untyped) & (b == untyped) else v
+        s = acc[i] * v
+        alive[w] = c
+        acc[w] = s
+        w += s * bound >= cut
+    return w
+
+
+def _separable_kernel(
+    vectors: Any,
+    offsets: Any,
+    untyped: Any,
+    where: Any,
+    codes: Any,
+    order: Any,
+    bounds: Any,
+    cut: float,
+    found: Any,
+    products: Any,
+    counts: Any,
+) -> None:  # pragma: no cover - jitted
+    n = codes[2].shape[1]
+    n_markers = where.shape[0]
+    n_blocks = (n + PRUNE_BLOCK - 1) // PRUNE_BLOCK
+    for b in numba.prange(n_blocks):
+        start = b * PRUNE_BLOCK
+        stop = min(n, start + PRUNE_BLOCK)
+        alive = np.arange(start, stop).astype(np.int32)
+        acc = np.ones(stop - start)
+        n_alive = stop - start
+        for j in range(n_markers):
+            if n_alive == 0:
+                break
+            k = order[j]
+            w = where[k]
+            base, u = np.uint64(offsets[k]), np.uint64(untyped[k])
+            if w >= 0:  # the narrow or the wide rows, picked once per marker (as `_above_kernel`)
+                n_alive = _separable_step_jit(
+                    vectors, base, u, codes[0][w], codes[2][w], bounds[j + 1], cut, alive, acc, n_alive
+                )
+            else:
+                n_alive = _separable_step_jit(
+                    vectors, base, u, codes[1][~w], codes[3][~w], bounds[j + 1], cut, alive, acc, n_alive
+                )
+        kept = 0
+        for i in range(n_alive):  # every marker multiplied in: tested again for a child typed at none
+            if acc[i] * bounds[n_markers] >= cut:
+                found[start + kept] = alive[i]
+                products[start + kept] = acc[i]
+                kept += 1
+        counts[b] = kept
+
+
+if HAVE_NUMBA:
+    _separable_step_jit = numba.njit(cache=True, nogil=True, inline="always")(_separable_step)
+    _separable_jit = compiled(_separable_kernel)
+
+
+def separable_trio_above(
+    vectors: FloatArray,
+    offsets: IndexArray,
+    untyped: IndexArray,
+    rows: IndexArray,
+    first: ScanCodes,
+    second: ScanCodes,
+    log10_threshold: float,
+    log10_maxima: FloatArray,
+    order: IndexArray,
+) -> tuple[IndexArray, FloatArray] | None:
+    """Return (indices, log10 LRs) of the couples whose trio LR may reach `log10_threshold`, by the separable scan.
+
+    - marker k (a row `rows[k]` of the codes `first`, the fathers', and `second`, the mothers': plain arrays or
+      `Planes`, one layout) has vectors X, Y interleaved at `vectors[offsets[k]:]` (X[g] at 2 g, Y[g] at 2 g + 1,
+      g = 0 .. untyped[k], the untyped code included); a couple (f, m) scores X[f] Y[m] + Y[f] X[m] there, and 1
+      when both are untyped (`untyped[k]`).
+    - `log10_maxima[k]` is at least the log10 of marker k's largest score (the pruning bound); `order` the markers
+      in the order they are tried (speed only).
+    - returns every couple whose log10 LR (the sum of the log10 scores) is >= `log10_threshold`, and perhaps some
+      up to `PRUNE_MARGIN` below it (rounding: the caller recomputes each hit exactly), indices increasing, with the
+      log10 of each couple's product (close to, not bit-identical with, `sum_trio` over the 2-D tables).
+    - returns None where the linear products could overflow (a threshold or a bound beyond 10^+-300, or not
+      finite, e.g. -inf: every couple): the caller runs the 2-D scan (`sum_above`) instead.
+    """
+    threshold = _check_threshold(log10_threshold)
+    bounds_log = np.append(np.cumsum(log10_maxima[order][::-1])[::-1], 0.0)
+    if not (abs(threshold) < SEPARABLE_LOG_RANGE and float(np.abs(bounds_log).max()) < SEPARABLE_LOG_RANGE):
+        return None
+    f, m = _same_layout(first, second)
+    n = m.shape[1]
+    found, products, counts = _scan_buffers(n)
+    bounds = 10.0 ** (bounds_log + PRUNE_MARGIN)  # a true bound, rounding included
+    cut = 10.0 ** (threshold - PRUNE_MARGIN)
+    pick(_separable_jit, n)(
+        vectors, offsets, untyped, m.where[rows], (f.narrow, f.wide, m.narrow, m.wide), order, bounds, cut,
+        found, products, counts,
+    )  # fmt: skip
+    keep, kept = _gather(found, products, counts)
+    with np.errstate(divide="ignore"):
+        return keep, np.log10(kept)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from matching.batch import DuoScorer, TrioScorer
+from matching.batch import DuoScorer, trio_scorer
 from matching.family_scan import FamilyScorer, PairScorer
 from matching.search.compare import Hit
 from matching.search.store import IndexStore
@@ -33,7 +33,7 @@ def child_scan(store: IndexStore, slot: int) -> tuple[int, list[Hit]]:
             continue
         compared += len(pool)
         if kind == "trio_couple":
-            trio = TrioScorer(encoding, child, s.mutation, s.theta)
+            trio = trio_scorer(encoding, child, s.mutation, s.theta)  # separable with theta 0
             found, _ = trio.above(pool.codes(0), pool.codes(1), threshold)
         elif kind == "duo":
             found, _ = DuoScorer(encoding, child, s.mutation, s.theta).above(pool.codes(), threshold)

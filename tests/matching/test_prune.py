@@ -189,10 +189,9 @@ def test_a_child_typed_on_no_marker_of_the_table_matches_everyone_at_lr_1():
     assert trio.above(fathers, mothers, 1e-9)[0].size == 0
 
 
-def test_a_true_couple_mutated_where_the_scan_prunes_first_is_found_at_its_exact_lr():
-    """Would fail if pruning could drop a true hit: the child's true father carries a one-step mutation at each of
-    the first markers the scan tries (where it prunes), and the threshold is the couple's exact LR, or the next
-    float below it: the couple sits on the bound's edge and must still be found, on plain codes and on planes."""
+def couple_mutated_where_the_scan_prunes_first() -> tuple[Profile, TrioScorer, np.ndarray, np.ndarray]:
+    """Return a child, its trio scorer and 5,000 couples' codes (fathers, mothers), couple 0 its parents, the father
+    homozygous for a neighbouring allele of the one he passed at each of the first three markers the scan tries."""
     rng = np.random.default_rng(21)
     n = 5000
     fathers, mothers = draw(rng, n), draw(rng, n)
@@ -209,7 +208,14 @@ def test_a_true_couple_mutated_where_the_scan_prunes_first_is_found_at_its_exact
         step = child_alleles[row, 0] + 1 if child_alleles[row, 0] + 1 < size else child_alleles[row, 0] - 1
         fathers[row, :, 0] = step  # homozygous for the neighbouring allele: the paternal allele mutated
     none = np.zeros(fathers[:, 0].shape, dtype=bool)
-    f, m = codes_of(fathers, none), codes_of(mothers, none)
+    return child, trio, codes_of(fathers, none), codes_of(mothers, none)
+
+
+def test_a_true_couple_mutated_where_the_scan_prunes_first_is_found_at_its_exact_lr():
+    """Would fail if pruning could drop a true hit: the child's true father carries a one-step mutation at each of
+    the first markers the scan tries (where it prunes), and the threshold is the couple's exact LR, or the next
+    float below it: the couple sits on the bound's edge and must still be found, on plain codes and on planes."""
+    _, trio, f, m = couple_mutated_where_the_scan_prunes_first()
     assert trio.inconsistent_counts(f[:, :1], m[:, :1])[0] >= 2
     full = trio.log10_lr(f, m, use_numba=False)
     assert np.sort(full)[-2] < full[0] > 3.3  # found above the band, every unrelated couple far below
