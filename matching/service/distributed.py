@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from matching.search import MatchIndex, SearchResult
-from matching.service.rematch import progress_bar
+from matching.service.rematch import one_thread, progress_bar, tiny_rematch
 from matching.service.store import store_results
 from matching.service.worker import RunSummary, Worker
 
@@ -120,38 +120,16 @@ _LOADED: dict[
 ] = {}  # per worker process: snapshot path -> (index, identical pairs)
 
 
-def _one_thread() -> None:
-    from matching import fast
-
-    fast.SERIAL_BELOW = 2**62  # one core per Dask worker process: numba's threads would fight the others'
-
-
 def warm_up() -> int:
     """Import the engine and load its compiled kernels in this worker process, before any snapshot exists: a
-    re-match of a tiny synthetic index (two couples, a typed parent, two children); return how many results
-    it gave."""
-    from matching.frequencies import FrequencyTable
-    from matching.joint_index import PedigreeIndex
-    from matching.search import Entry, Side
-    from matching.simulate import child_of, random_profiles
-
-    _one_thread()
-    table = FrequencyTable.default()
-    rng = np.random.default_rng(20)
-    parents = random_profiles(table, rng, 6)
-    index = PedigreeIndex(table)
-    index.add_many(
-        [Entry(f"p{i}", i, i // 2, Side.FAMILY, ("father", "mother")[i % 2], ("male", "female")[i % 2], p)
-         for i, p in enumerate(parents[:5])]
-        + [Entry("c0", 10, 10, Side.CHILD, "child", "unknown", child_of(parents[0], parents[1], rng)),
-           Entry("c1", 11, 11, Side.CHILD, "child", "unknown", child_of(parents[2], parents[5], rng))]
-    )  # fmt: skip
-    return len(list(index.rematch()))
+    re-match of a tiny synthetic index (`tiny_rematch`); return how many results it gave."""
+    one_thread()
+    return tiny_rematch()
 
 
 def _load(path: str) -> tuple[MatchIndex, Pairs]:
     if path not in _LOADED:
-        _one_thread()
+        one_thread()
         _LOADED.clear()  # one snapshot at a time per worker
         with open(path, "rb") as f:
             index, pairs = pickle.load(f)  # noqa: S301 - our own snapshot, on storage as private as the database

@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from matching.search import MatchIndex, SearchResult
@@ -62,10 +63,36 @@ def _search_batch(slots: list[int]) -> Timed:
     return _timed(index.rematch(slots, pairs))
 
 
-def _one_thread() -> None:
+def one_thread() -> None:
+    """Make this process run the one-thread kernels only: a forked or Dask worker process never wakes numba's
+    thread pool, whose threads would fight the other workers' for the cores (one core each)."""
     from matching import fast
 
-    fast.SERIAL_BELOW = 2**62  # a forked worker never wakes numba's thread pool: one core each
+    fast.SERIAL_BELOW = 2**62
+
+
+def tiny_rematch() -> int:
+    """Re-match a tiny synthetic index (two couples, a typed parent, two children) in this process; return how
+    many results it gave. Every pool is tiny, so this loads (or compiles) the one-thread kernels the workers run:
+    done before forking, so that no forked child compiles, and by each Dask worker before its first shard."""
+    import numpy as np
+
+    from matching.frequencies import FrequencyTable
+    from matching.joint_index import PedigreeIndex
+    from matching.search import Entry, Side
+    from matching.simulate import child_of, random_profiles
+
+    table = FrequencyTable.default()
+    rng = np.random.default_rng(20)
+    parents = random_profiles(table, rng, 6)
+    index = PedigreeIndex(table)
+    index.add_many(
+        [Entry(f"p{i}", i, i // 2, Side.FAMILY, ("father", "mother")[i % 2], ("male", "female")[i % 2], p)
+         for i, p in enumerate(parents[:5])]
+        + [Entry("c0", 10, 10, Side.CHILD, "child", "unknown", child_of(parents[0], parents[1], rng)),
+           Entry("c1", 11, 11, Side.CHILD, "child", "unknown", child_of(parents[2], parents[5], rng))]
+    )  # fmt: skip
+    return len(list(index.rematch()))
 
 
 def rematch_batches(index: MatchIndex, workers: int) -> Iterator[tuple[bool, Timed]]:
@@ -75,10 +102,14 @@ def rematch_batches(index: MatchIndex, workers: int) -> Iterator[tuple[bool, Tim
     children = index.child_slots()
     batches = [children[i : i + BATCH] for i in range(0, len(children), BATCH)]
     if workers > 1 and len(batches) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        tiny_rematch()  # the kernels loaded here, before forking: a child never compiles
         _SHARED = (index, pairs)
         try:
-            with multiprocessing.get_context("fork").Pool(workers, initializer=_one_thread) as pool:
-                for done in pool.imap(_search_batch, batches):
+            # A child that dies (killed, out of memory) breaks the pool: BrokenProcessPool, not a run that waits
+            # for ever (multiprocessing.Pool replaces the dead child and never gives its batch back)
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=one_thread) as pool:
+                for done in pool.map(_search_batch, batches):
                     yield True, done
         finally:
             _SHARED = None

@@ -83,3 +83,37 @@ def test_identity_once_equals_the_per_profile_identity_scan_across_kits() -> Non
     }
     once = {(index.pid_of(a), index.pid_of(b)) for a, b, _ in index.identical_pairs()}
     assert {tuple(sorted(p)) for p in once} == per_profile and per_profile
+
+
+def _die(_slots: list[int]) -> None:
+    import os
+
+    os._exit(3)  # a forked child killed mid-batch
+
+
+def test_a_forked_child_that_dies_fails_the_rematch_instead_of_waiting_for_ever(monkeypatch) -> None:
+    """`reunite match --all` searches batches in forked children; one killed (out of memory, kill -9) must end the
+    run with an error. multiprocessing.Pool replaced the dead child and waited for its batch for ever."""
+    import threading
+    from concurrent.futures.process import BrokenProcessPool
+
+    from matching.service import rematch
+
+    index = MatchIndex(TABLE, SearchSettings())
+    assert not index.add_many(planted_population(TABLE))
+    assert len(index.child_slots()) >= 2
+    monkeypatch.setattr(rematch, "BATCH", 1)
+    monkeypatch.setattr(rematch, "_search_batch", _die)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            list(rematch.rematch_batches(index, 2))
+        except BaseException as exc:  # noqa: BLE001 - what ended the run is the assertion
+            raised.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "the re-match waited for the dead child's batch"
+    assert len(raised) == 1 and isinstance(raised[0], BrokenProcessPool)

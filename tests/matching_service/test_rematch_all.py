@@ -5,7 +5,6 @@ every kind, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from typing import Any
 
@@ -193,17 +192,13 @@ def test_match_all_searches_on_every_core_this_process_may_use(world: World, mon
     worker = Worker(world.factory, settings=SETTINGS)
     worker.start()
     pools: list[int] = []
-    real = multiprocessing.get_context
+    real = rematch.ProcessPoolExecutor
 
-    class Context:
-        def __init__(self, method: str) -> None:
-            self.context = real(method)
+    def executor(workers: int, **kwargs: Any) -> Any:
+        pools.append(workers)
+        return real(workers, **kwargs)
 
-        def Pool(self, processes: int, **kwargs: Any) -> Any:  # noqa: N802 - multiprocessing's name
-            pools.append(processes)
-            return self.context.Pool(processes, **kwargs)
-
-    monkeypatch.setattr(rematch.multiprocessing, "get_context", Context)
+    monkeypatch.setattr(rematch, "ProcessPoolExecutor", executor)
     monkeypatch.setattr(rematch, "BATCH", 1)  # 15 batches: the pool is used even for this small population
     done = rematch_all(worker)  # no --workers: every core
     cores = len(os.sched_getaffinity(0))
