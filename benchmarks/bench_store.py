@@ -27,36 +27,27 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from benchmarks.fault_notifications import DEFAULT_SERVER as PG_SERVER
+from benchmarks.fault_notifications import scratch_database
 from intake.models import Candidate, LineageEvidence, MatchFlag, MatchSearch, Notification, SampleLink
-from intake.platform.db import make_session_factory
+from intake.platform.db import make_engine, make_session_factory
 from intake.synthetic import populate
 from matching.service.rematch import Timed, rematch_batches
 from matching.service.store import store_result, store_results
 from matching.service.worker import Worker
 from matching.synthetic import Config
-from tests.support.databases import create_database, drop_database, sqlite_engine
 
 
 @contextlib.contextmanager
 def _engine(backend: str, folder: Path) -> Iterator[Engine]:
-    if backend == "sqlite":
-        engine = sqlite_engine(folder)
+    """A migrated throw-away database: a SQLite file in `folder`, or one on the local PostgreSQL (dropped)."""
+    server = "sqlite://" if backend == "sqlite" else PG_SERVER
+    with scratch_database(server, folder) as url:
+        engine = make_engine(url)
         try:
             yield engine
         finally:
             engine.dispose()
-        return
-    from intake.platform import schema
-    from intake.platform.db import make_engine
-
-    url = create_database("reunite_bench_store")
-    engine = make_engine(url)
-    try:
-        schema.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        drop_database(url)
 
 
 def _forget(engine: Engine) -> None:
