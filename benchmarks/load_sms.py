@@ -19,7 +19,10 @@ run per count of `reunite dialogue-worker` processes in `--dialogue-workers` (1,
 reply's idempotency token first came). Each such run reports acceptance (deliveries/s and the webhook's latency,
 as the phones saw it) and, after the spool and the outbox drained, the conversation latency: from a message's
 first delivery attempt to its first reply handed to the provider (p50, p99; SMS only). `--rate R` paces the
-first deliveries to R a second, to measure that latency at a rate the workers sustain.
+deliveries to about R a second, to measure that latency at a rate the workers sustain: parents start their
+conversations at random moments (a Poisson process) and answer each reply after a pause, as in a campaign where
+every parent is at a step of their own; `--lockstep` gives every first delivery the next tick of a clock at R a
+second instead, so that all the phones send the same step at once (the worst case for the expensive steps).
 
 Afterwards it checks in the database: every acknowledged (200) delivery stored exactly once, none left
 unprocessed or failed, each answered with its stored replies (inline: the TwiML the phone got is what was stored;
@@ -370,20 +373,33 @@ class Client:
     """Client threads, each with one keep-alive connection, each playing whole conversations one after another."""
 
     def __init__(self, port: int, conversations: list[list[Delivery]], threads: int, duplicates: float,
-                 telegram: bool, seed: int = 12, rate: float = 0.0) -> None:  # fmt: skip
+                 telegram: bool, seed: int = 12, rate: float = 0.0, lockstep: bool = False) -> None:  # fmt: skip
         self.port, self.threads, self.telegram = port, threads, telegram
-        self.gap = 1.0 / rate if rate > 0 else 0.0  # --rate: first deliveries spaced to this many a second
-        self._next_slot = 0.0
-        self.queue = list(reversed(conversations))
-        self.total = sum(len(c) for c in conversations)
         rng = random.Random(seed)
+        # --rate R, a campaign (the default): parents start their conversations at random moments, R / (messages
+        # of a conversation) a second on average (a Poisson process), and each answers the previous reply after a
+        # pause of 0.5 to 1.5 times `think` seconds, chosen so that on average 80% of the client threads are in a
+        # conversation; the deliveries come at about R a second, every parent at a step of their own.
+        # --rate R --lockstep: every first delivery is given the next slot of a clock ticking R a second, and the
+        # phones take turns: every parent sends the same step within the same few seconds (the worst case).
+        self.gap = 1.0 / rate if rate > 0 and lockstep else 0.0
+        self.think = 0.8 * threads / rate if rate > 0 and not lockstep else 0.0
+        self._next_slot = 0.0
+        starts, at = [], 0.0
+        for c in conversations:
+            starts.append(at)
+            if self.think:
+                at += rng.expovariate(rate / len(c))
+        self.queue = list(reversed(list(zip(conversations, starts, strict=True))))
+        self.began = 0.0
+        self.total = sum(len(c) for c in conversations)
         # Which deliveries are sent twice, and of those which come back after the next message (out of order).
         self.twice = {d.key: ("late" if rng.random() < 1 / 3 else "now")
                       for c in conversations for d in c if rng.random() < duplicates}  # fmt: skip
         self.results = Results()
         self._queue_lock = threading.Lock()
 
-    def _next_conversation(self) -> list[Delivery] | None:
+    def _next_conversation(self) -> tuple[list[Delivery], float] | None:
         with self._queue_lock:
             return self.queue.pop() if self.queue else None
 
@@ -442,9 +458,18 @@ class Client:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         start.wait()
         r = self.results
-        while (conversation := self._next_conversation()) is not None:
+        while (taken := self._next_conversation()) is not None:
+            conversation, start_at = taken
             late: Delivery | None = None
-            for d in conversation:
+            for i, d in enumerate(conversation):
+                # a campaign: the parent comes at its moment, then reads each reply and answers
+                if self.think:
+                    pause = self.began + start_at - time.monotonic() if i == 0 else \
+                        self.think * random.uniform(0.5, 1.5)  # fmt: skip
+                    time.sleep(max(0.0, pause))
+                    if pause > 2.0:  # the server closes a keep-alive connection idle for 5 s: a new one
+                        conn.close()
+                        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
                 conn, texts = self._deliver(conn, d)
                 if late is not None:  # the earlier message's repeat arrives after this newer one
                     conn, _ = self._deliver(conn, late)
@@ -479,6 +504,7 @@ class Client:
         fault = (
             threading.Thread(target=during, args=(self.results, self.total), daemon=True) if during else None
         )
+        self.began = time.monotonic()
         start.wait()
         began = time.perf_counter()
         if fault:
@@ -762,7 +788,8 @@ def run_one(
     phones = -(-args.deliveries // len(REPORT_AND_BOOK_ZH))
     telegram = args.telegram and target != "bare"
     conversations = telegram_conversations(phones) if telegram else sms_conversations(phones)
-    client = Client(port, conversations, args.concurrency, args.duplicates, telegram, rate=args.rate)
+    client = Client(port, conversations, args.concurrency, args.duplicates, telegram, rate=args.rate,
+                    lockstep=args.lockstep)  # fmt: skip
     client.conversations = conversations  # type: ignore[attr-defined]
     log: list[str] = []
     during = (
@@ -943,7 +970,11 @@ def main() -> int:
     parser.add_argument("--dialogue-nice", type=int, default=10,
                         help="spool: the dialogue workers' --nice (0: the web's priority)")  # fmt: skip
     parser.add_argument("--rate", type=float, default=0.0,
-                        help="first deliveries a second, paced (0: as fast as they are answered)")  # fmt: skip
+                        help="deliveries a second, paced: parents arriving at random moments and answering after"
+                             " a pause (0: every phone sends as fast as it is answered)")  # fmt: skip
+    parser.add_argument("--lockstep", action="store_true",
+                        help="with --rate: first deliveries on a clock ticking --rate a second, taken in turn by"
+                             " the phones, so that every parent sends the same step at once (the worst case)")  # fmt: skip
     parser.add_argument("--py-spy", metavar="FILE", help="sample one reunite worker for 10 s into FILE")
     parser.add_argument(
         "--hold-above",
