@@ -673,7 +673,18 @@ def figures(name: str, wall: float, r: Results) -> str:
     p99 = ms[min(n - 1, int(n * 0.99))]
     return (f"{name:<34} {n:>6} answered 200 in {wall:6.1f} s = {n / wall:7.1f}/s   p50 {statistics.median(ms):6.1f} ms"
             f"  p99 {p99:7.1f} ms  max {ms[-1]:7.1f} ms   5xx {r.errors_5xx}  conn errors {r.connection_errors}"
-            f"  retries {r.retries}  repeats {r.duplicates} ({r.out_of_order} out of order)")  # fmt: skip
+            f"  retries {r.retries}  repeats {r.duplicates} ({r.out_of_order} out of order)"
+            f"{steady_rate(r)}")  # fmt: skip
+
+
+def steady_rate(r: Results) -> str:
+    """A paced run's rate once the parents have come and before they leave: first deliveries a second between the
+    first and the third quarter of them (a campaign's arrivals ramp up and down at its ends)."""
+    sent = sorted(r.first_sent.values())
+    if len(sent) < 8:
+        return ""
+    q1, q3 = sent[len(sent) // 4], sent[3 * len(sent) // 4]
+    return f"  steady {(3 * len(sent) // 4 - len(sent) // 4) / max(q3 - q1, 1e-6):.1f}/s" if q3 > q1 else ""
 
 
 def fault_plan(kind: str, cluster: Cluster, servers: list[Server], outage_s: float, log: list[str]) -> Any:
