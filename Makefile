@@ -73,7 +73,8 @@ fault-notifications: setup-test
 load: setup-test
 	$(BIN)/python benchmarks/load_sms.py
 	$(BIN)/python benchmarks/load_sms.py --hold-above 50
-	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 1,2 --rate 60
+	$(BIN)/python benchmarks/load_sms.py --target reunite --deliveries 4000 --dialogue-workers 1,2,4 --rate 35
+	$(BIN)/python benchmarks/load_sms.py --target reunite --deliveries 2000 --dialogue-workers 2 --rate 30 --lockstep
 	$(BIN)/python benchmarks/load_sms.py --target reunite --mode inline
 	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 2 --fault postgres-restart
 	$(BIN)/python benchmarks/load_sms.py --target reunite --dialogue-workers 2 --fault kill-web
