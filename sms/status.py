@@ -5,7 +5,7 @@ recorded Twilio's answer still finds its notification (the query is part of the 
 MessageSid finds it). Signatures are checked as on the inbound webhook (403 when forged). States only move
 forward (queued/sent, then delivered, undelivered or failed, and never back), whatever order Twilio's reports
 arrive in; a failure after acceptance falls back to the family's other channel. Registered through the
-`reunite.blueprints` entry point `sms_status`.
+`reunite.webhooks` entry point `sms_status`.
 """
 
 from __future__ import annotations

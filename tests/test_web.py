@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from flask import Flask, request, request_started
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,3 +61,43 @@ def test_healthz_says_when_kinship_runs_on_the_numpy_path(client, monkeypatch):
         assert client.get("/healthz").get_json()["kinship_kernel"] == "numpy"
     finally:
         runtime_module.kinship_kernel.cache_clear()
+
+
+def test_a_providers_webhook_is_served_apart_from_the_consoles_request_machinery(
+    tmp_path, engine, session_factory
+):
+    """Twilio's and Telegram's webhooks go to a lean app of their own: the same runtime, configuration and error
+    answers, none of the console's session, CSRF, login or rate-limiter hooks (a campaign's peak is taken by the
+    webhook, at the speed of a bare endpoint: docs/reliability.md)."""
+    app = web_app(web_settings(tmp_path, engine), engine, session_factory)
+    client = app.test_client()
+    served_by: dict[str, Flask] = {}
+
+    def started(sender: Flask, **_extra: object) -> None:
+        served_by[request.path] = sender
+
+    request_started.connect(started)
+    try:
+        webhook = client.get("/sms/inbound")  # the route is POST only: answered by the webhooks' app
+        telegram = client.get("/telegram/webhook")
+        status = client.get("/sms/status")
+        console = client.get("/console/login")
+        health = client.get("/healthz")
+    finally:
+        request_started.disconnect(started)
+
+    lean = served_by["/sms/inbound"]
+    assert lean is not app
+    assert served_by["/telegram/webhook"] is lean and served_by["/sms/status"] is lean
+    assert served_by["/console/login"] is app and served_by["/healthz"] is app
+    for answer in (webhook, telegram, status):  # the same JSON error as the full app gives
+        assert answer.status_code == 405
+        assert answer.get_json()["error"]["code"] == "method_not_allowed"
+        assert "Set-Cookie" not in answer.headers and not any(
+            name.startswith("X-RateLimit") for name, _value in answer.headers
+        )
+    assert console.status_code == 200 and health.status_code == 200
+    # the full app carries the console's and the lab API's hooks; the webhooks' app none of them
+    assert any(app.before_request_funcs.values()) and app.after_request_funcs
+    assert not any(lean.before_request_funcs.values()) and not any(lean.after_request_funcs.values())
+    assert lean.extensions is app.extensions and lean.config is app.config

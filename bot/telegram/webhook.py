@@ -1,4 +1,4 @@
-"""Telegram's webhook on the web service: `POST /telegram/webhook` (registered by the `reunite.blueprints` entry point).
+"""Telegram's webhook on the web service: `POST /telegram/webhook` (registered by the `reunite.webhooks` entry point).
 
 The `X-Telegram-Bot-Api-Secret-Token` header must equal TELEGRAM_WEBHOOK_SECRET, compared in constant time;
 anything else is refused with 403 before anything is stored. An accepted update is stored by the inbox (unique on
