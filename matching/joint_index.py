@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ from matching.kinship import KinshipCase, kinship_lr
 from matching.profiles import Profile
 from matching.search import (
     Comparison,
+    Entry,
     Flag,
     MarkerEvidence,
     MatchIndex,
@@ -183,6 +185,12 @@ class PedigreeIndex(MatchIndex):
         self._families[case_id] = _Family(
             tuple(s for s, _ in members), tuple(sys.intern(r) for _, r in members), row
         )
+
+    def _bulk(self, add: Callable[[list[tuple[int, Entry]]], list[Flag]]) -> list[Flag]:
+        flags = super()._bulk(add)
+        # As the pools: no room beyond the rows a bulk build filled (the next pedigree grows the store again).
+        self._slots, self._slot_case = self._slots[: self._used].copy(), self._slot_case[: self._used].copy()
+        return flags
 
     def _append_row(self) -> int:
         if self._used == len(self._slot_case):

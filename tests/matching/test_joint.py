@@ -306,6 +306,20 @@ def test_the_index_keeps_no_pedigree_object_and_makes_the_same_one_again() -> No
     assert index.pedigree_of(101).left_out  # type: ignore[union-attr]
 
 
+def test_a_bulk_build_leaves_no_room_in_the_pedigree_slots() -> None:
+    rng = np.random.default_rng(31)
+    entries, child, true = _world(rng, 40)
+    index = PedigreeIndex(TABLE)
+    index.add_many(entries)
+    assert index._used == 20 and len(index._slots) == len(index._slot_case) == 20  # mother + grandparents
+    index.add_many([_entry(p, Side.FAMILY, r, 1) for r, p in true.items()])
+    kid = _entry(child, Side.CHILD, "child", 2)
+    index.add(kid)
+    assert index._used == 21 and [
+        c.family_case_id for c in index.search(kid.profile_id).comparisons if c.relationship == PEDIGREE
+    ] == [1]
+
+
 def test_the_pruned_child_scan_keeps_exactly_the_families_that_reach_the_threshold() -> None:
     """Many unrelated pedigrees and a few true ones: the pruned numba scan returns the same families and sums as
     filtering the full numpy sum, at thresholds around the true families' LRs."""
