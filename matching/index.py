@@ -232,6 +232,7 @@ class Pool:
         self.free.append(slot)
 
 
+_INT32_MIN, _INT32_MAX = int(np.iinfo(np.int32).min), int(np.iinfo(np.int32).max)
 _HEX_ID = re.compile(r"[0-9a-f]{32}")  # the labs' profile ids: `secrets.token_hex(16)`
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _NIBBLE = np.full(256, -1, dtype=np.int16)
@@ -265,7 +266,8 @@ def unpack_hex(raw: npt.NDArray[Any]) -> npt.NDArray[Any]:
 class KeyMap:
     """Unique keys (profile ids, person ids) -> int32 slots without a Python object per key.
 
-    The keys sit in one sorted numpy array (`bytes` of the UTF-8 ids, fixed width, or int64) with their slots and
+    The keys sit in one sorted numpy array (`bytes` of the UTF-8 ids, fixed width, or int32 while every integer
+    key fits, else int64) with their slots and
     an inverse array slot -> position; a small dict holds the keys added one by one since the last merge, merged
     in when it grows past `MERGE` (one O(n) insert, amortised). A removed key's slot becomes -1 and is dropped at
     the next merge. About (width + 8) bytes per key instead of about 150 for a dict of str -> int.
@@ -283,7 +285,7 @@ class KeyMap:
     def __init__(self, kind: type[str] | type[int]) -> None:
         self.text = kind is str
         self.packed = self.text  # every text key so far is 32 lowercase hex characters, stored as 16 bytes
-        self.keys: npt.NDArray[Any] = np.empty(0, dtype="S1" if self.text else np.int64)
+        self.keys: npt.NDArray[Any] = np.empty(0, dtype="S1" if self.text else np.int32)
         self.slots: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
         self.position: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)  # slot -> index in keys, or -1
         self.recent: dict[Any, int] = {}
@@ -307,6 +309,8 @@ class KeyMap:
         self.packed = False
 
     def _find(self, key: Any) -> int:
+        if not self.text and self.keys.dtype == np.int32 and not _INT32_MIN <= key <= _INT32_MAX:
+            return -1  # beyond every key of a 32-bit map
         i = int(np.searchsorted(self.keys, key))
         if i < len(self.keys) and self.keys[i] == key and self.slots[i] >= 0:
             return i
@@ -406,6 +410,10 @@ class KeyMap:
             current = current.astype(keys.dtype)
         elif self.text:
             keys = keys.astype(current.dtype)
+        else:  # 32-bit while every key fits (the database's ids), 64-bit for good from the first that does not
+            beyond = len(keys) and (int(keys.min()) < _INT32_MIN or int(keys.max()) > _INT32_MAX)
+            wide = np.int64 if beyond or current.dtype == np.int64 else np.int32
+            current, keys = current.astype(wide, copy=False), keys.astype(wide, copy=False)
         order = np.argsort(keys, kind="stable")
         keys, slots = keys[order], slots[order]
         at = np.searchsorted(current, keys)

@@ -26,10 +26,10 @@ def _hex(i: int) -> str:
     return hashlib.blake2b(str(i).encode(), digest_size=16).hexdigest()
 
 
-@pytest.mark.parametrize("kind", ["str", "int", "hex", "hex-then-text"])
+@pytest.mark.parametrize("kind", ["str", "int", "int-then-wide", "hex", "hex-then-text"])
 def test_key_map_matches_a_dict(kind: str) -> None:
     rng = np.random.default_rng(3)
-    keys = KeyMap(int if kind == "int" else str)
+    keys = KeyMap(int if kind.startswith("int") else str)
     keys.MERGE = 7  # merge often
     ref: dict[object, int] = {}
     slot = 0
@@ -39,10 +39,12 @@ def test_key_map_matches_a_dict(kind: str) -> None:
             return _hex(i)
         if kind == "hex-then-text":  # not hex: upper case, a character short, or not ASCII
             return [_hex(i).upper(), _hex(i)[1:], f"p-{i}-ü"][i // 50 % 3]
+        if kind == "int-then-wide" and i % 50 == 49:  # beyond 32 bits, either way
+            return (i * 7919 + 2**40) * (-1) ** (i // 50)
         return f"p-{i}-ü" * (1 + i % 3) if kind == "str" else i * 7919 - 50
 
-    def usable(i: int, round_: int) -> bool:  # "hex-then-text": the other ids come from round 20 on
-        return kind != "hex-then-text" or i % 50 != 49 or round_ >= 20
+    def usable(i: int, round_: int) -> bool:  # "...-then-...": the other keys come from round 20 on
+        return "-then-" not in kind or i % 50 != 49 or round_ >= 20
 
     for round_ in range(40):
         if round_ % 5 == 0:  # a block of new keys
@@ -70,11 +72,15 @@ def test_key_map_matches_a_dict(kind: str) -> None:
         assert len(keys) == len(ref)
         if kind.startswith("hex") and round_ < 20:  # packed until the first other id
             assert keys.packed
+        if kind.startswith("int") and round_ < 20:  # 32-bit until the first wider key
+            assert keys.keys.dtype == np.int32
     keys.merge()
     assert not keys.recent and len(keys.keys) == len(ref) and list(keys.keys) == sorted(keys.keys)
     if kind.startswith("hex"):
         assert keys.packed == (kind == "hex")
         assert keys.keys.dtype == np.dtype("S16" if kind == "hex" else "S32")
+    if kind.startswith("int"):
+        assert keys.keys.dtype == (np.int32 if kind == "int" else np.int64)
 
 
 def test_hex_ids_are_keyed_as_16_bytes() -> None:
@@ -90,6 +96,15 @@ def test_hex_ids_are_keyed_as_16_bytes() -> None:
     assert ok.tolist() == [True, False, False, False, False, False]
     assert unpack_hex(raw[:1]).tolist() == [ids[0].encode()]
     assert packed.contains_many(packed.encode_many(odd)).tolist() == ok.tolist()
+
+
+def test_person_ids_of_32_bits_are_keyed_as_4_bytes() -> None:
+    people = KeyMap(int)
+    people.put_many(people.encode_many(list(range(0, 3000, 3))), np.arange(1000))
+    assert people.nbytes == 1000 * (4 + 4 + 4) and people.get(2**40) is None and people.get(2**31) is None
+    people.put(-(2**40), 1000)  # a wider key: 64-bit from now on
+    people.merge()
+    assert people.keys.dtype == np.int64 and people.get(-(2**40)) == 1000 and people.get(2997) == 999
 
 
 def _units(index: MatchIndex) -> dict[str, list[tuple[str, ...]]]:
