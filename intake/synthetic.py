@@ -222,7 +222,9 @@ class _Writer:
             markers = len(genotypes)
             genotypes["Amelogenin"] = ["X", "Y"] if sex is Sex.MALE else ["X"]
             canonical = json.dumps(genotypes, sort_keys=True, separators=(",", ":"))
-            profile_id = f"syn-{code[3:]}"
+            # Shaped as the labs' ids (`secrets.token_hex(16)`: 32 lowercase hex characters), so that the index
+            # keys them as it keys real ones (`matching.index.KeyMap`); unique per sample code, reproducible.
+            profile_id = hashlib.blake2b(code.encode(), digest_size=16).hexdigest()
             ids.append(profile_id)
             profile_rows.append(
                 {"id": profile_id, "sample_id": sample_id, "lab_id": self.lab_id, "kit": self.kit_names[kit],

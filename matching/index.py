@@ -13,6 +13,7 @@ kept whole so that the exact per-pair recomputation, which imputes the allele, s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -231,29 +232,85 @@ class Pool:
         self.free.append(slot)
 
 
+_INT32_MIN, _INT32_MAX = int(np.iinfo(np.int32).min), int(np.iinfo(np.int32).max)
+_HEX_ID = re.compile(r"[0-9a-f]{32}")  # the labs' profile ids: `secrets.token_hex(16)`
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_NIBBLE = np.full(256, -1, dtype=np.int16)
+_NIBBLE[_HEX_DIGITS] = np.arange(16)
+
+
+def pack_hex(keys: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """Return UTF-8 ids (numpy "S") as 16 raw bytes each ("S16") where an id is 32 lowercase hex characters, and
+    which ids are (the others' raw bytes are empty)."""
+    n, width = len(keys), keys.dtype.itemsize
+    if n == 0 or width < 32:
+        return np.zeros(n, dtype="S16"), np.zeros(n, dtype=bool)
+    chars = np.ascontiguousarray(keys).view(np.uint8).reshape(n, width)
+    nibbles = _NIBBLE[chars[:, :32]]
+    ok = np.logical_and((nibbles >= 0).all(axis=1), ~chars[:, 32:].any(axis=1))
+    raw = (nibbles[:, 0::2] << 4 | nibbles[:, 1::2]).astype(np.uint8)
+    raw[~ok] = 0
+    return raw.view("S16").reshape(n), ok
+
+
+def unpack_hex(raw: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Return 16-byte raw ids ("S16") as their 32 lowercase hex characters ("S32"), the inverse of `pack_hex`."""
+    n = len(raw)
+    octets = np.ascontiguousarray(raw.astype("S16")).view(np.uint8).reshape(n, 16)
+    chars = np.empty((n, 32), dtype=np.uint8)
+    chars[:, 0::2] = _HEX_DIGITS[octets >> 4]
+    chars[:, 1::2] = _HEX_DIGITS[octets & 15]
+    return chars.view("S32").reshape(n)
+
+
 class KeyMap:
     """Unique keys (profile ids, person ids) -> int32 slots without a Python object per key.
 
-    The keys sit in one sorted numpy array (`bytes` of the UTF-8 ids, fixed width, or int64) with their slots and
+    The keys sit in one sorted numpy array (`bytes` of the UTF-8 ids, fixed width, or int32 while every integer
+    key fits, else int64) with their slots and
     an inverse array slot -> position; a small dict holds the keys added one by one since the last merge, merged
     in when it grows past `MERGE` (one O(n) insert, amortised). A removed key's slot becomes -1 and is dropped at
     the next merge. About (width + 8) bytes per key instead of about 150 for a dict of str -> int.
+
+    Text keys are packed while every key is 32 lowercase hex characters (the database's profile ids,
+    `secrets.token_hex(16)`): the array then holds their 16 raw bytes ("S16": numpy drops trailing NUL bytes of
+    an item, so a key is its raw bytes without them, padded back to 16 when read) and the dict the same keys.
+    Hex order is raw byte order, so the array stays sorted. The first other key (one by one or in a block)
+    unpacks the map to the UTF-8 layout for good. Keys come in and go out as before (str, or UTF-8 bytes from
+    `encode_many`): the packing is the map's own.
     """
 
     MERGE = 4096
 
     def __init__(self, kind: type[str] | type[int]) -> None:
         self.text = kind is str
-        self.keys: npt.NDArray[Any] = np.empty(0, dtype="S1" if self.text else np.int64)
+        self.packed = self.text  # every text key so far is 32 lowercase hex characters, stored as 16 bytes
+        self.keys: npt.NDArray[Any] = np.empty(0, dtype="S1" if self.text else np.int32)
         self.slots: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
         self.position: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)  # slot -> index in keys, or -1
         self.recent: dict[Any, int] = {}
         self.recent_key: dict[int, Any] = {}
 
     def _key(self, key: Any) -> Any:
-        return str(key).encode() if self.text else int(key)
+        """Return a key as the map stores it; None for a text key a packed map cannot hold (so does not hold)."""
+        if not self.text:
+            return int(key)
+        text = str(key)
+        if self.packed:
+            return bytes.fromhex(text).rstrip(b"\0") if _HEX_ID.fullmatch(text) else None
+        return text.encode()
+
+    def _unpack(self) -> None:
+        """Go over to the UTF-8 layout (a key that is not 32 lowercase hex characters is coming)."""
+        self.keys = unpack_hex(self.keys) if len(self.keys) else np.empty(0, dtype="S1")
+        utf8 = {k: bytes(k).ljust(16, b"\0").hex().encode() for k in self.recent}
+        self.recent = {utf8[k]: slot for k, slot in self.recent.items()}
+        self.recent_key = {slot: utf8[k] for slot, k in self.recent_key.items()}
+        self.packed = False
 
     def _find(self, key: Any) -> int:
+        if not self.text and self.keys.dtype == np.int32 and not _INT32_MIN <= key <= _INT32_MAX:
+            return -1  # beyond every key of a 32-bit map
         i = int(np.searchsorted(self.keys, key))
         if i < len(self.keys) and self.keys[i] == key and self.slots[i] >= 0:
             return i
@@ -264,6 +321,8 @@ class KeyMap:
 
     def get(self, key: Any) -> int | None:
         k = self._key(key)
+        if k is None:
+            return None
         slot = self.recent.get(k)
         if slot is not None:
             return slot
@@ -274,11 +333,16 @@ class KeyMap:
         k = self.recent_key.get(slot)
         if k is None:
             k = self.keys[self.position[slot]]
+        if self.packed:
+            return bytes(k).ljust(16, b"\0").hex()
         return k.decode() if self.text else int(k)
 
     def put(self, key: Any, slot: int) -> None:
         """Map a key that is not in the map to a slot."""
         k = self._key(key)
+        if k is None:
+            self._unpack()
+            k = self._key(key)
         self.recent[k] = slot
         self.recent_key[slot] = k
         if len(self.recent) > self.MERGE:
@@ -286,6 +350,8 @@ class KeyMap:
 
     def pop(self, key: Any) -> None:
         k = self._key(key)
+        if k is None:
+            return
         slot = self.recent.pop(k, None)
         if slot is not None:
             del self.recent_key[slot]
@@ -297,28 +363,39 @@ class KeyMap:
 
     def contains_many(self, keys: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
         """Return which of many keys (as `encode_many` gives them) are in the map."""
+        hex_ok: npt.NDArray[np.bool_] | None = None
+        if self.packed:
+            keys, hex_ok = pack_hex(keys)
         out = np.zeros(len(keys), dtype=bool)
         if len(self.keys):
             i = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
             out = (self.keys[i] == keys) & (self.slots[i] >= 0)
         if self.recent:
             out |= np.fromiter((k in self.recent for k in keys.tolist()), dtype=bool, count=len(keys))
-        return out
+        return out if hex_ok is None else out & hex_ok
 
     def encode_many(self, keys: list[Any]) -> npt.NDArray[Any]:
-        """Return many keys as an array of the map's key type."""
+        """Return many keys as an array of the map's key type (UTF-8 bytes for text: what blocks carry)."""
         if self.text:
             return np.array([k.encode() for k in keys], dtype=bytes) if keys else np.empty(0, "S1")
         return np.array(keys, dtype=np.int64)
 
     def put_many(self, keys: npt.NDArray[Any], slots: npt.NDArray[Any]) -> None:
-        """Map many keys (unique, none in the map) to slots, merging them into the sorted array."""
+        """Map many keys (as `encode_many` gives them; unique, none in the map) to slots, merging them into the
+        sorted array."""
+        if self.packed:
+            raw, ok = pack_hex(keys)
+            if ok.all():
+                keys = raw
+            else:
+                self._unpack()
         self._insert(keys, slots.astype(np.int32))
 
     def merge(self) -> None:
         """Merge the recent keys into the sorted array and drop removed keys."""
         if self.recent:
-            keys = np.array(list(self.recent), dtype=bytes if self.text else np.int64)
+            kind = ("S16" if self.packed else bytes) if self.text else np.int64
+            keys = np.array(list(self.recent), dtype=kind)
             slots = np.fromiter(self.recent.values(), dtype=np.int32, count=len(self.recent))
             self.recent.clear()
             self.recent_key.clear()
@@ -333,6 +410,10 @@ class KeyMap:
             current = current.astype(keys.dtype)
         elif self.text:
             keys = keys.astype(current.dtype)
+        else:  # 32-bit while every key fits (the database's ids), 64-bit for good from the first that does not
+            beyond = len(keys) and (int(keys.min()) < _INT32_MIN or int(keys.max()) > _INT32_MAX)
+            wide = np.int64 if beyond or current.dtype == np.int64 else np.int32
+            current, keys = current.astype(wide, copy=False), keys.astype(wide, copy=False)
         order = np.argsort(keys, kind="stable")
         keys, slots = keys[order], slots[order]
         at = np.searchsorted(current, keys)

@@ -18,6 +18,8 @@ inconclusive band, its LR recomputed exactly (`matching.joint.joint_lr`) and nam
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,7 @@ from matching.kinship import KinshipCase, kinship_lr
 from matching.profiles import Profile
 from matching.search import (
     Comparison,
+    Entry,
     Flag,
     MarkerEvidence,
     MatchIndex,
@@ -64,13 +67,27 @@ class PedigreeComparison(Comparison):
     pedigree: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Family:
-    """One family case's pedigree: its members (person slot, role), the pedigree, and its row of slots."""
+    """One family case's pedigree: its family-side members (person slots and roles, as the pedigree was made
+    from them) and its row of slots.
 
-    members: tuple[tuple[int, str], ...]
-    pedigree: FamilyPedigree
+    The pedigree itself is not kept (a `FamilyPedigree` of Python objects is about 2 KB a case): it is made
+    again from the same members when a search needs it, the same pedigree (`family_pedigree` depends on nothing
+    else)."""
+
+    slots: tuple[int, ...]
+    roles: tuple[str, ...]
     row: int  # row in the slot store, -1 when the slots cannot hold it exactly (screened by its units)
+
+    @property
+    def members(self) -> tuple[tuple[int, str], ...]:
+        """Return the members placed in the pedigree (person slot, role), in order."""
+        return tuple((s, r) for s, r in zip(self.slots, self.roles, strict=True) if r in PLACED_ROLES)
+
+    @property
+    def pedigree(self) -> FamilyPedigree:
+        return family_pedigree([Member(str(s), r) for s, r in zip(self.slots, self.roles, strict=True)])
 
 
 class PedigreeIndex(MatchIndex):
@@ -123,7 +140,7 @@ class PedigreeIndex(MatchIndex):
         for k, (case_id, placed) in enumerate(found):
             self._forget(case_id)
             if placed is not None:
-                self._keep(case_id, *placed, *computed[k])
+                self._keep(case_id, tuple(members[case_id]), *computed[k])
         return slots
 
     def _refresh(self, case_id: int) -> None:
@@ -133,10 +150,10 @@ class PedigreeIndex(MatchIndex):
         found = self._placed(members)
         if found is None:
             return
-        placed, pedigree = found
+        placed, _ = found
         columns = [self.column(s)[:, None] for s, _ in placed]
         block, exact = shapes.slots(self.encoder.encoding, [r for _, r in placed], columns)
-        self._keep(case_id, placed, pedigree, block[0], bool(exact[0]))
+        self._keep(case_id, members, block[0], bool(exact[0]))
 
     def _forget(self, case_id: int) -> None:
         old = self._families.pop(case_id, None)
@@ -158,20 +175,22 @@ class PedigreeIndex(MatchIndex):
             return None  # two fathers, two mothers...: not one pedigree; its units are searched as before
         return tuple((s, role) for s, role in members if str(s) in pedigree.roles), pedigree
 
-    def _keep(
-        self,
-        case_id: int,
-        placed: tuple[tuple[int, str], ...],
-        pedigree: FamilyPedigree,
-        slots: Any,
-        exact: bool,
-    ) -> None:
+    def _keep(self, case_id: int, members: tuple[tuple[int, str], ...], slots: Any, exact: bool) -> None:
+        """Keep a case's pedigree (made from `members`, its family-side members) and its row of slots."""
         row = -1
         if exact and self.settings.theta == 0.0:
             row = self._free.pop() if self._free else self._append_row()
             self._slots[row] = slots
             self._slot_case[row] = case_id
-        self._families[case_id] = _Family(placed, pedigree, row)
+        self._families[case_id] = _Family(
+            tuple(s for s, _ in members), tuple(sys.intern(r) for _, r in members), row
+        )
+
+    def _bulk(self, add: Callable[[list[tuple[int, Entry]]], list[Flag]]) -> list[Flag]:
+        flags = super()._bulk(add)
+        # As the pools: no room beyond the rows a bulk build filled (the next pedigree grows the store again).
+        self._slots, self._slot_case = self._slots[: self._used].copy(), self._slot_case[: self._used].copy()
+        return flags
 
     def _append_row(self) -> int:
         if self._used == len(self._slot_case):
@@ -255,10 +274,11 @@ class PedigreeIndex(MatchIndex):
         if family is None or any(identical(self, child, m) for m, _ in family.members):
             return None
         s = self.settings
-        persons: dict[str, Profile] = {str(m): self.profile_of(m) for m, _ in family.members}
+        members, pedigree = family.members, family.pedigree
+        persons: dict[str, Profile] = {str(m): self.profile_of(m) for m, _ in members}
         persons[CHILD] = self.profile_of(child)
-        shown = _labels(family.members)
-        rel = family.pedigree.relationship
+        shown = _labels(members)
+        rel = pedigree.relationship
         shared = [
             m
             for m in self.table.markers
@@ -289,7 +309,7 @@ class PedigreeIndex(MatchIndex):
         return PedigreeComparison(
             relationship=PEDIGREE,
             child_profile_id=self.pid_of(child),
-            family_profile_ids=tuple(sorted(self.pid_of(m) for m, _ in family.members)),
+            family_profile_ids=tuple(sorted(self.pid_of(m) for m, _ in members)),
             child_case_id=self.case_of(child),
             family_case_id=case_id,
             log10_lr=result.log10_lr,
@@ -301,7 +321,7 @@ class PedigreeIndex(MatchIndex):
             compared=compared,
             expected_unrelated=compared * 10.0 ** -max(result.log10_lr, 0.0),
             ask_for=None,
-            pedigree=family.pedigree.typed_roles,
+            pedigree=pedigree.typed_roles,
         )
 
 

@@ -13,11 +13,14 @@ cut into the blocks `MatchIndex.add_many` would cut them into, so `add_blocks` b
   cannot decode exactly is read by `stored_profile` and the encoder, one by one.
 
     blocks(session, encoder, chunk=100_000, flags=None, copy=None) -> Iterator[Block]
+    release_free_memory() -> bool     hand the C allocator's free memory back to the system (glibc), after a build
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -197,6 +200,23 @@ def blocks(
     return _cut(_copied(reader) if copy else _selected(reader), chunk)
 
 
+def release_free_memory() -> bool:
+    """Hand the C allocator's free memory back to the system; return whether it could (glibc only).
+
+    A build frees its temporaries (the read's columns and ids, blocks, the driver's rows) in many pieces of every
+    size, and glibc's malloc keeps freed heap memory in the process for later (below the top of the heap, in
+    arenas, and arrays up to its raised mmap threshold of 32 MB): resident but unused. `malloc_trim(0)` releases
+    the free pages. Elsewhere (no glibc, no `malloc_trim`) nothing is done.
+    """
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim(0)
+    return True
+
+
 def _cut(parts: Iterator[Block], chunk: int) -> Iterator[Block]:
     """Re-cut a stream of blocks into blocks of at least `chunk` rows, each cut where the case changes (as
     `add_many` cuts its entries)."""
@@ -254,7 +274,14 @@ def _selected(reader: _Reader) -> Iterator[Block]:
 
 
 def _copied(reader: _Reader) -> Iterator[Block]:
-    """The rows of PostgreSQL: a binary COPY of the narrow columns in order, then the genotypes (cursor)."""
+    """The rows of PostgreSQL: a binary COPY of the narrow columns in order, then the genotypes (cursor).
+
+    One block of every usable row; the read's temporaries (every eligible row's narrow columns, codes and ids,
+    the last batch of stored values) are gone by the time the index takes it (they are `_copied_block`'s)."""
+    yield _copied_block(reader)
+
+
+def _copied_block(reader: _Reader) -> Block:
     session = reader.session
     pad = [
         sa.func.rpad(sa.cast(c, sa.String), WIDTH)
@@ -332,7 +359,7 @@ def _copied(reader: _Reader) -> Iterator[Block]:
         width = max(width, encoded.dtype.itemsize)
     use = np.flatnonzero(usable)
     pids = pids.astype(f"S{width}")  # as wide as the longest id, as the index would key them one by one
-    yield reader.block(rows.take(use), pids[use], codes[:, use], amelogenin[use], _moved(odd, use))
+    return reader.block(rows.take(use), pids[use], codes[:, use], amelogenin[use], _moved(odd, use))
 
 
 def _codes(values: npt.NDArray[Any], kind: Any, members: list[Any]) -> npt.NDArray[np.int8]:

@@ -40,7 +40,7 @@ from matching.joint_index import PedigreeIndex
 from matching.search import Entry, Flag, FlagKind, SearchSettings
 from matching.search.block import Block
 from matching.search.units import SIDES
-from matching.service.bulk import blocks
+from matching.service.bulk import blocks, release_free_memory
 from matching.service.entries import entries, entry_for
 from matching.service.store import (
     StoreCounts,
@@ -148,6 +148,7 @@ def build_index(
             )
             summary.indexed = seen - held
             summary.held_out = sum(held.values())
+    release_free_memory()  # the build's temporaries are freed: hand their pages back (glibc keeps them)
     summary.seconds = time.perf_counter() - started
     return index, summary
 

@@ -4,11 +4,14 @@ from scratch with plain Python from the surviving entries."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+
 import numpy as np
 import pytest
 
 from matching.frequencies import FrequencyTable
-from matching.index import KeyMap, Pool
+from matching.index import KeyMap, Pool, pack_hex, unpack_hex
 from matching.search import Entry, MatchIndex, Side
 from matching.simulate import child_of, random_profile
 
@@ -16,20 +19,39 @@ TABLE = FrequencyTable.default()
 TABLE_UNTYPED = MatchIndex(TABLE).encoder.untyped
 
 
-@pytest.mark.parametrize("kind", [str, int])
-def test_key_map_matches_a_dict(kind: type) -> None:
+def _hex(i: int) -> str:
+    """A lab-shaped profile id (32 lowercase hex characters); some end in zero bytes, one is all zeros."""
+    if i % 4 == 0:
+        return f"{i:04x}".ljust(32, "0")  # trailing NUL bytes once packed (numpy drops them from an item)
+    return hashlib.blake2b(str(i).encode(), digest_size=16).hexdigest()
+
+
+@pytest.mark.parametrize("kind", ["str", "int", "int-then-wide", "hex", "hex-then-text"])
+def test_key_map_matches_a_dict(kind: str) -> None:
     rng = np.random.default_rng(3)
-    keys = KeyMap(kind)
+    keys = KeyMap(int if kind.startswith("int") else str)
     keys.MERGE = 7  # merge often
     ref: dict[object, int] = {}
     slot = 0
 
     def key(i: int) -> object:
-        return f"p-{i}-ü" * (1 + i % 3) if kind is str else i * 7919 - 50
+        if kind == "hex" or (kind == "hex-then-text" and i % 50 != 49):
+            return _hex(i)
+        if kind == "hex-then-text":  # not hex: upper case, a character short, or not ASCII
+            return [_hex(i).upper(), _hex(i)[1:], f"p-{i}-ü"][i // 50 % 3]
+        if kind == "int-then-wide" and i % 50 == 49:  # beyond 32 bits, either way
+            return (i * 7919 + 2**40) * (-1) ** (i // 50)
+        return f"p-{i}-ü" * (1 + i % 3) if kind == "str" else i * 7919 - 50
+
+    def usable(i: int, round_: int) -> bool:  # "...-then-...": the other keys come from round 20 on
+        return "-then-" not in kind or i % 50 != 49 or round_ >= 20
 
     for round_ in range(40):
         if round_ % 5 == 0:  # a block of new keys
-            fresh = [key(int(i)) for i in rng.choice(400, 12, replace=False) if key(int(i)) not in ref]
+            fresh = [
+                key(int(i)) for i in rng.choice(400, 12, replace=False)
+                if key(int(i)) not in ref and usable(int(i), round_)
+            ]  # fmt: skip
             slots = np.arange(slot, slot + len(fresh))
             keys.put_many(keys.encode_many(fresh), slots)
             ref.update(zip(fresh, slots.tolist(), strict=True))
@@ -39,7 +61,7 @@ def test_key_map_matches_a_dict(kind: type) -> None:
             if k in ref:
                 keys.pop(k)
                 del ref[k]
-            else:
+            elif usable(i, round_):
                 keys.put(k, slot)
                 ref[k] = slot
                 slot += 1
@@ -48,8 +70,41 @@ def test_key_map_matches_a_dict(kind: type) -> None:
         assert keys.contains_many(keys.encode_many(probe)).tolist() == [k in ref for k in probe]
         assert all(keys.key_of(s) == k for k, s in ref.items())
         assert len(keys) == len(ref)
+        if kind.startswith("hex") and round_ < 20:  # packed until the first other id
+            assert keys.packed
+        if kind.startswith("int") and round_ < 20:  # 32-bit until the first wider key
+            assert keys.keys.dtype == np.int32
     keys.merge()
     assert not keys.recent and len(keys.keys) == len(ref) and list(keys.keys) == sorted(keys.keys)
+    if kind.startswith("hex"):
+        assert keys.packed == (kind == "hex")
+        assert keys.keys.dtype == np.dtype("S16" if kind == "hex" else "S32")
+    if kind.startswith("int"):
+        assert keys.keys.dtype == (np.int32 if kind == "int" else np.int64)
+
+
+def test_hex_ids_are_keyed_as_16_bytes() -> None:
+    ids = [uuid.UUID(int=int(i)).hex for i in np.random.default_rng(4).integers(0, 2**62, 1000)]
+    packed, other = KeyMap(str), KeyMap(str)
+    packed.put_many(packed.encode_many(ids), np.arange(1000))
+    other.put_many(other.encode_many([i.upper() for i in ids]), np.arange(1000))
+    assert packed.nbytes == 1000 * (16 + 4 + 4) and other.nbytes == 1000 * (32 + 4 + 4)
+    assert [packed.key_of(s) for s in range(1000)] == ids
+    assert [packed.get(i) for i in ids] == list(range(1000)) and packed.get(ids[0].upper()) is None
+    odd = [ids[0], ids[1].upper(), ids[2][:31], ids[3] + "0", "é" * 16, ""]
+    raw, ok = pack_hex(np.array([i.encode() for i in odd], dtype=bytes))
+    assert ok.tolist() == [True, False, False, False, False, False]
+    assert unpack_hex(raw[:1]).tolist() == [ids[0].encode()]
+    assert packed.contains_many(packed.encode_many(odd)).tolist() == ok.tolist()
+
+
+def test_person_ids_of_32_bits_are_keyed_as_4_bytes() -> None:
+    people = KeyMap(int)
+    people.put_many(people.encode_many(list(range(0, 3000, 3))), np.arange(1000))
+    assert people.nbytes == 1000 * (4 + 4 + 4) and people.get(2**40) is None and people.get(2**31) is None
+    people.put(-(2**40), 1000)  # a wider key: 64-bit from now on
+    people.merge()
+    assert people.keys.dtype == np.int64 and people.get(-(2**40)) == 1000 and people.get(2997) == 999
 
 
 def _units(index: MatchIndex) -> dict[str, list[tuple[str, ...]]]:
@@ -61,26 +116,33 @@ def _units(index: MatchIndex) -> dict[str, list[tuple[str, ...]]]:
     return out
 
 
-def test_random_adds_replacements_and_removals_match_a_fresh_build() -> None:
+@pytest.mark.parametrize("ids", ["labels", "hex", "hex-then-text"])
+def test_random_adds_replacements_and_removals_match_a_fresh_build(ids: str) -> None:
     rng = np.random.default_rng(11)
     roles = ["father", "mother", "father", "mother", "full_sibling", "grandparent", "other_relative"]
     live: dict[str, Entry] = {}
     index = MatchIndex(TABLE)
     person = 0
+    step = 0
+
+    def name(label: str) -> str:  # "hex-then-text": lab-shaped ids, then others from step 4 on
+        if ids == "labels" or (ids == "hex-then-text" and step >= 4):
+            return label
+        return hashlib.blake2b(label.encode(), digest_size=16).hexdigest()
 
     def new_entry(case: int) -> Entry:
         nonlocal person
         person += 1
         if rng.random() < 0.25:
             return Entry(
-                f"c{person}", person, case, Side.CHILD, "child", "unknown", random_profile(TABLE, rng)
+                name(f"c{person}"), person, case, Side.CHILD, "child", "unknown", random_profile(TABLE, rng)
             )
         if live and rng.random() < 0.1:  # the same person sampled twice, or a mix-up: identity flags
             twin = live[sorted(live)[int(rng.integers(len(live)))]]
-            return Entry(f"t{person}", person, case, twin.side, twin.role, "unknown", twin.profile)
+            return Entry(name(f"t{person}"), person, case, twin.side, twin.role, "unknown", twin.profile)
         role = roles[int(rng.integers(len(roles)))]
         side = Side.CLAIMED if rng.random() < 0.1 else Side.FAMILY
-        return Entry(f"p{person}", person, case, side, role, "unknown", random_profile(TABLE, rng))
+        return Entry(name(f"p{person}"), person, case, side, role, "unknown", random_profile(TABLE, rng))
 
     flagged = 0
     for step in range(8):
@@ -97,7 +159,7 @@ def test_random_adds_replacements_and_removals_match_a_fresh_build() -> None:
             index.remove(pid)
             del live[pid]
         replaced = live[sorted(live)[0]]  # the same person retyped: a new profile replaces the old one
-        retyped = Entry("r" + replaced.profile_id, replaced.person_id, replaced.case_id, replaced.side,
+        retyped = Entry(name("r" + replaced.profile_id), replaced.person_id, replaced.case_id, replaced.side,
                         replaced.role, "unknown", random_profile(TABLE, rng))  # fmt: skip
         index.add(retyped)
         del live[replaced.profile_id]

@@ -11,7 +11,7 @@ from matching import shapes
 from matching.bands import Band
 from matching.batch import GenotypeEncoding
 from matching.errors import CaseError
-from matching.family_pedigree import CHILD, Member, family_pedigree
+from matching.family_pedigree import CHILD, FamilyPedigree, Member, family_pedigree
 from matching.frequencies import FrequencyTable, Locus
 from matching.joint import PedigreeFamilyScorer, joint_lr
 from matching.joint_index import PEDIGREE, PedigreeIndex
@@ -278,6 +278,46 @@ def test_index_forgets_a_pedigree_whose_relatives_leave() -> None:
     kid = _entry(child, Side.CHILD, "child", 2)
     index.add(kid)
     assert not [c for c in index.search(kid.profile_id).comparisons if c.relationship == PEDIGREE]
+
+
+def test_the_index_keeps_no_pedigree_object_and_makes_the_same_one_again() -> None:
+    """Per case the index keeps its family members' slots and roles, not a `FamilyPedigree` (about 2 KB a case);
+    the pedigree it makes again is the one `family_pedigree` makes from the case's family members, unsided ones
+    left out, after adds in a block and one by one, and removals."""
+    rng = np.random.default_rng(29)
+    entries, _, true = _world(rng, 20)
+    index = PedigreeIndex(TABLE)
+    unsided = [
+        _entry(random_profile(TABLE, rng), Side.FAMILY, role, case)
+        for role, case in (("grandparent", 101), ("other_relative", 102))
+    ]
+    index.add_many([*entries, *unsided])
+    for entry in [_entry(p, Side.FAMILY, r, 1) for r, p in true.items()]:
+        index.add(entry)
+    index.remove(entries[0].profile_id)
+    index.remove(entries[3].profile_id)
+    assert len(index._families) > 10
+    for case, kept in index._families.items():
+        assert not any(isinstance(getattr(kept, name), FamilyPedigree) for name in kept.__slots__)
+        members = [
+            Member(str(s), index.role_of(s)) for s in index.members(case) if index.side_of(s) is Side.FAMILY
+        ]
+        assert index.pedigree_of(case) == family_pedigree(members)
+    assert index.pedigree_of(101).left_out  # type: ignore[union-attr]
+
+
+def test_a_bulk_build_leaves_no_room_in_the_pedigree_slots() -> None:
+    rng = np.random.default_rng(31)
+    entries, child, true = _world(rng, 40)
+    index = PedigreeIndex(TABLE)
+    index.add_many(entries)
+    assert index._used == 20 and len(index._slots) == len(index._slot_case) == 20  # mother + grandparents
+    index.add_many([_entry(p, Side.FAMILY, r, 1) for r, p in true.items()])
+    kid = _entry(child, Side.CHILD, "child", 2)
+    index.add(kid)
+    assert index._used == 21 and [
+        c.family_case_id for c in index.search(kid.profile_id).comparisons if c.relationship == PEDIGREE
+    ] == [1]
 
 
 def test_the_pruned_child_scan_keeps_exactly_the_families_that_reach_the_threshold() -> None:

@@ -5,6 +5,7 @@ profiles; withdrawn, erased, refused, replaced and sex-conflicting profiles left
 from __future__ import annotations
 
 import json
+import platform
 from datetime import UTC, datetime
 
 import numpy as np
@@ -16,7 +17,9 @@ from intake.models import Channel, Consent, ConsentScope, Contact, DnaProfile, M
 from matching.joint_index import PedigreeIndex
 from matching.search import Flag, SearchSettings
 from matching.service import build_index, entries
-from matching.service.bulk import blocks
+from matching.service import bulk as bulk_module
+from matching.service import worker as worker_module
+from matching.service.bulk import _copied, _Reader, blocks, release_free_memory
 from tests.matching_service.world import TABLE, World
 
 
@@ -158,3 +161,37 @@ def test_the_worker_builds_in_bulk_and_counts_as_before(world):
         new, summary = build_index(session, TABLE, SearchSettings())
     assert _state(new) == _state(old)
     assert summary.indexed == old_summary.indexed and summary.held_out == old_summary.held_out == 1
+
+
+def test_the_copy_read_holds_none_of_its_temporaries_while_the_index_takes_its_rows(world, backend):
+    if backend != "postgresql":
+        pytest.skip("the COPY read is PostgreSQL's")
+    ids = _populate(world)
+    with world.factory() as session:
+        reader = _Reader(session, PedigreeIndex(TABLE, SearchSettings()).encoder, [])
+        read = _copied(reader)
+        block = next(read)
+        assert read.gi_frame is not None and set(read.gi_frame.f_locals) == {"reader"}
+        assert len(block) and {bytes(p).decode() for p in block.profile_ids} <= set(ids.values())
+        assert next(read, None) is None
+
+
+def test_the_build_hands_freed_memory_back(world, monkeypatch):
+    _populate(world)
+    calls: list[int] = []
+    monkeypatch.setattr(worker_module, "release_free_memory", lambda: calls.append(1) or True)
+    for n, bulk in enumerate((True, False), start=1):  # both paths
+        with world.factory() as session:
+            index, _ = build_index(session, TABLE, SearchSettings(), bulk=bulk)
+        assert len(index) and len(calls) == n
+
+
+def test_free_memory_is_released_where_the_c_library_can(monkeypatch):
+    assert release_free_memory() is (platform.libc_ver()[0] == "glibc")
+
+    class NoTrim:
+        def __init__(self, name: str) -> None:
+            pass
+
+    monkeypatch.setattr(bulk_module.ctypes, "CDLL", NoTrim)  # a C library without malloc_trim (musl, macOS)
+    assert release_free_memory() is False
