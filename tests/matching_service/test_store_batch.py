@@ -4,6 +4,7 @@ case's profile (its candidates dropped) and officers to alert; on SQLite and Pos
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -117,3 +118,71 @@ def test_the_batch_store_stores_what_storing_each_search_stores(world: World) ->
     candidates, flags, searches, alerts, links, audits, _ = one_by_one
     assert candidates and flags and alerts and links and audits and len(searches) == len(results)
     assert not any(withdrawn.family_case_id in (c[3], c[4]) for c in candidates)
+
+
+def _history(world: World) -> list[tuple[Any, ...]]:
+    """Each candidate's pair, status and the pair of the candidate that superseded it; every case's status."""
+    with world.factory() as session:
+        candidates = list(session.scalars(sa.select(Candidate)))
+        pair = {c.id: (c.child_profile_id, c.family_profile_ids, c.relationship) for c in candidates}
+        rows = sorted((pair[c.id], str(c.status), pair.get(c.superseded_by_id or 0)) for c in candidates)
+        cases = sorted((c.id, str(c.status)) for c in session.scalars(sa.select(Case)))
+    return [*rows, *cases]
+
+
+def _duos_only(result: SearchResult) -> SearchResult:
+    """The search's trio as the couple's two duos (what an earlier search found with one parent typed)."""
+    duos = [replace(c, relationship="duo", family_profile_ids=(p,))
+            for c in result.comparisons if c.relationship == "trio_couple" for p in c.family_profile_ids]  # fmt: skip
+    return replace(result, comparisons=tuple(duos), flags=())
+
+
+def test_a_batch_over_earlier_candidates_stores_what_each_search_stores(world: World) -> None:
+    """Candidates already stored (by an earlier batch), one of them reviewed meanwhile: a batch updates the open
+    ones and keeps the other's values, and a couple's trio supersedes its duos stored by an earlier batch and by
+    the same batch; the cases' statuses (derived together at commit) are those of storing each search."""
+    _populate(world)
+    with world.factory() as session, session.begin():
+        session.execute(sa.update(MatchJob).values(state=JobState.DONE))
+    worker = Worker(world.factory, settings=SETTINGS)
+    worker.start()
+    index = worker.index
+    results = [r for r in index.rematch(index.child_slots(), index.identical_pairs()) if r.comparisons]
+    with_trio = [r for r in results if any(c.relationship == "trio_couple" for c in r.comparisons)]
+    assert len(with_trio) >= 2
+    earlier = [(_duos_only(with_trio[0]), 1.0)]
+    # the same batch: a duo stored by one search, then its couple's trio by the next
+    later = [(_duos_only(with_trio[1]), 2.0), *((r, 3.0) for r in results)]
+    reviewed = next(c for c in results[-1].comparisons if c.relationship != "trio_couple")
+
+    def store(batched: bool) -> tuple[Any, ...]:
+        audited = _last_audit(world)
+        for batch in (earlier, later):
+            with world.factory() as session, session.begin():
+                if batched:
+                    store_results(session, batch, worker.versions)
+                else:
+                    for r, d in batch:
+                        store_result(session, r, worker.versions, job_id=None, duration_ms=d)
+                if batch is earlier:  # a candidate the officers withdrew: stored once, then left alone
+                    session.execute(
+                        sa.insert(Candidate).values(
+                            child_profile_id=reviewed.child_profile_id,
+                            family_profile_ids=",".join(sorted(reviewed.family_profile_ids)),
+                            relationship=reviewed.relationship, child_case_id=reviewed.child_case_id,
+                            family_case_id=reviewed.family_case_id, log10_lr=-1.0, band="excluded",
+                            inconsistent_markers=[], shared_markers=1, skipped_markers=[], evidence=[],
+                            frequency_table="old", engine_version="old", compared=1, status="withdrawn",
+                        )
+                    )  # fmt: skip
+        return _rows(world, audited), _history(world)
+
+    one_by_one = store(batched=False)
+    _forget(world)
+    assert store(batched=True) == one_by_one
+    history = one_by_one[1]
+    superseders = {row[0][0] for row in history if len(row) == 3 and row[1] == "superseded" and row[2]}
+    assert {with_trio[0].profile_id, with_trio[1].profile_id} <= superseders  # both ways of superseding
+    assert any(
+        row[1] == "withdrawn" and row[0][2] == reviewed.relationship for row in history if len(row) == 3
+    )
