@@ -92,13 +92,18 @@ class StoredCandidate:
     family_case_id: int
 
 
+def alerts(band: str, status: CandidateStatus) -> bool:
+    """Whether a candidate stored with this band and status alerts: a new one of an alerting band."""
+    return band in ALERTING_BANDS and status is CandidateStatus.NEW
+
+
 def alert_stored(
     session: Session, candidate: StoredCandidate, lookups: AlertLookups | None = None
 ) -> list[Notification]:
     """`alert_officers` for a candidate whose stored state the caller knows (a batch store, which wrote it
     without reading it back): its cases' status is noted, and a new candidate of an alerting band alerts."""
     touch(session, candidate.child_case_id, candidate.family_case_id)  # written by Core, unseen by the ORM
-    if candidate.band not in ALERTING_BANDS or candidate.status is not CandidateStatus.NEW:
+    if not alerts(candidate.band, candidate.status):
         return []
     lookups = lookups or AlertLookups()
     case_ids = [candidate.family_case_id, candidate.child_case_id]

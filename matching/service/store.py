@@ -37,7 +37,7 @@ from intake.models import (
 from matching.frequencies import FrequencyTable
 from matching.joint_index import PEDIGREE, PedigreeComparison
 from matching.search import Comparison, Flag, FlagKind, SearchResult
-from matching.service.alerts import AlertLookups, StoredCandidate, alert_officers, alert_stored
+from matching.service.alerts import AlertLookups, StoredCandidate, alert_officers, alert_stored, alerts
 from matching.service.identity import link_same_person
 from matching.service.lineage import attach_lineage
 
@@ -572,17 +572,11 @@ def store_results(
              "candidates": one_added, "flags": one_flags, "duration_ms": duration_ms, "at": utcnow()}
         )  # fmt: skip
     batch.write(session, versions)
-    lookups = AlertLookups()
+    lookups = AlertLookups()  # the alerting candidates' cases looked up together (mostly distinct cases)
+    lookups.cases(session, [i for _, band, status, *cases in stored if alerts(band, status) for i in cases])
     for row, band, status, child_case, family_case in stored:
         alert_stored(session, StoredCandidate(row.id, band, status, child_case, family_case), lookups)
-    ids = list(dict.fromkeys(row.id for row, *_ in stored))
-    for i in range(0, len(ids), CHUNK):  # attach_lineage reads them from the session
-        session.execute(
-            sa.select(Candidate)
-            .where(Candidate.id.in_(ids[i : i + CHUNK]))
-            .execution_options(populate_existing=True)
-        ).all()
-    attach_lineage(session, ids)
+    attach_lineage(session, list(dict.fromkeys(row.id for row, *_ in stored)))
     if searches:
         session.execute(sa.insert(MatchSearch), searches)
     return StoreCounts(added, flags, superseded)
