@@ -476,16 +476,12 @@ class _BatchCandidates:
                  **(r.values or {}), "status": CandidateStatus.NEW.value, "created_at": now}
                 for r in self.inserted]  # fmt: skip
         keys = ["child_profile_id", "family_profile_ids", "relationship"]
-        ids: dict[tuple[str, str, str], int] = {}
-        for i in range(0, len(rows), CHUNK):
-            # A worker storing the same pair meanwhile: the unique key keeps its row, stored into below.
-            insert = (
-                _insert(session)(Candidate)
-                .values(rows[i : i + CHUNK])
-                .on_conflict_do_nothing(index_elements=keys)
-            )
-            returned = insert.returning(Candidate.id, *(getattr(Candidate, k) for k in keys))
-            ids.update({(child, family, rel): int(i) for i, child, family, rel in session.execute(returned)})
+        table = cast(sa.Table, Candidate.__table__)
+        # One statement for all (executemany: SQLAlchemy sends the rows as multi-row VALUES, compiled once). A
+        # worker storing the same pair meanwhile: the unique key keeps its row, stored into below.
+        insert = _insert(session)(table).on_conflict_do_nothing(index_elements=keys)
+        returned = session.execute(insert.returning(table.c.id, *(table.c[k] for k in keys)), rows)
+        ids = {(child, family, rel): int(row_id) for row_id, child, family, rel in returned}
         for row in self.inserted:
             if row.key in ids:
                 row.id = ids[row.key]

@@ -26,7 +26,7 @@ from intake.models import (
 from intake.models.officers import create_officer
 from matching.search import SearchResult
 from matching.service import Worker
-from matching.service.store import store_result, store_results
+from matching.service.store import _BatchCandidates, store_candidate, store_result, store_results
 from tests.matching_service.test_rematch_all import SETTINGS, _populate, _stored
 from tests.matching_service.world import World
 
@@ -137,17 +137,22 @@ def _duos_only(result: SearchResult) -> SearchResult:
     return replace(result, comparisons=tuple(duos), flags=())
 
 
-def test_a_batch_over_earlier_candidates_stores_what_each_search_stores(world: World) -> None:
-    """Candidates already stored (by an earlier batch), one of them reviewed meanwhile: a batch updates the open
-    ones and keeps the other's values, and a couple's trio supersedes its duos stored by an earlier batch and by
-    the same batch; the cases' statuses (derived together at commit) are those of storing each search."""
+def _searched(world: World) -> tuple[Worker, list[SearchResult]]:
+    """The populated world's worker and its re-match's results with candidates (nothing stored)."""
     _populate(world)
     with world.factory() as session, session.begin():
         session.execute(sa.update(MatchJob).values(state=JobState.DONE))
     worker = Worker(world.factory, settings=SETTINGS)
     worker.start()
     index = worker.index
-    results = [r for r in index.rematch(index.child_slots(), index.identical_pairs()) if r.comparisons]
+    return worker, [r for r in index.rematch(index.child_slots(), index.identical_pairs()) if r.comparisons]
+
+
+def test_a_batch_over_earlier_candidates_stores_what_each_search_stores(world: World) -> None:
+    """Candidates already stored (by an earlier batch), one of them reviewed meanwhile: a batch updates the open
+    ones and keeps the other's values, and a couple's trio supersedes its duos stored by an earlier batch and by
+    the same batch; the cases' statuses (derived together at commit) are those of storing each search."""
+    worker, results = _searched(world)
     with_trio = [r for r in results if any(c.relationship == "trio_couple" for c in r.comparisons)]
     assert len(with_trio) >= 2
     earlier = [(_duos_only(with_trio[0]), 1.0)]
@@ -186,3 +191,17 @@ def test_a_batch_over_earlier_candidates_stores_what_each_search_stores(world: W
     assert any(
         row[1] == "withdrawn" and row[0][2] == reviewed.relationship for row in history if len(row) == 3
     )
+
+
+def test_a_pair_a_worker_stored_meanwhile_is_stored_into_not_added(world: World) -> None:
+    """The batch read its children's candidates, a worker then stored one of its new pairs: the batch's INSERT
+    leaves the worker's row (the unique pair key) and stores into it, as `store_candidate` does."""
+    worker, results = _searched(world)
+    c = results[0].comparisons[0]
+    with world.factory() as session, session.begin():
+        batch = _BatchCandidates(session, {c.child_profile_id})
+        row, inserted = batch.store(c, worker.versions)
+        meanwhile, _ = store_candidate(session, c, worker.versions)
+        batch.write(session, worker.versions)
+        assert inserted and row.id == meanwhile
+        assert session.scalar(sa.select(sa.func.count()).select_from(Candidate)) == 1
