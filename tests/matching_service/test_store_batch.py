@@ -155,10 +155,16 @@ def test_a_batch_over_earlier_candidates_stores_what_each_search_stores(world: W
     worker, results = _searched(world)
     with_trio = [r for r in results if any(c.relationship == "trio_couple" for c in r.comparisons)]
     assert len(with_trio) >= 2
-    earlier = [(_duos_only(with_trio[0]), 1.0)]
+    # an earlier search of another child found its pairs with other values: open, they take the new ones
+    other = next(r for r in results if r not in with_trio[:2])
+    stale = replace(
+        other, comparisons=tuple(replace(c, log10_lr=c.log10_lr - 1, evidence=()) for c in other.comparisons)
+    )
+    earlier = [(_duos_only(with_trio[0]), 1.0), (stale, 1.5)]
     # the same batch: a duo stored by one search, then its couple's trio by the next
     later = [(_duos_only(with_trio[1]), 2.0), *((r, 3.0) for r in results)]
-    reviewed = next(c for c in results[-1].comparisons if c.relationship != "trio_couple")
+    reviewed = next(c for r in results if r is not other and r not in with_trio[:2]
+                    for c in r.comparisons if c.relationship != "trio_couple")  # fmt: skip
 
     def store(batched: bool) -> tuple[Any, ...]:
         audited = _last_audit(world)
@@ -188,6 +194,14 @@ def test_a_batch_over_earlier_candidates_stores_what_each_search_stores(world: W
     history = one_by_one[1]
     superseders = {row[0][0] for row in history if len(row) == 3 and row[1] == "superseded" and row[2]}
     assert {with_trio[0].profile_id, with_trio[1].profile_id} <= superseders  # both ways of superseding
+    stored_lrs = {c[:3]: c[5] for c in one_by_one[0][0]}
+    keys = [
+        (c.child_profile_id, ",".join(sorted(c.family_profile_ids)), c.relationship)
+        for c in other.comparisons
+    ]
+    assert [stored_lrs[k] for k in keys] == [
+        c.log10_lr for c in other.comparisons
+    ]  # updated, not the stale ones
     assert any(
         row[1] == "withdrawn" and row[0][2] == reviewed.relationship for row in history if len(row) == 3
     )
