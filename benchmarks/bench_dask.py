@@ -18,7 +18,8 @@ average is printed: on a shared machine two workers may not get two cores.
 `--keep`; a kept one of the same size is reused), and each run gets a fresh copy of it (`CREATE DATABASE ... TEMPLATE`,
 not timed), on which `reunite match --all --dask --workers W --no-progress` runs as its own process: the
 process's wall time (interpreter start, the index build from the database with the cluster starting meanwhile,
-the queue, the scan, storing every result, the close) and the phases the command prints. `--local` adds
+the queue, the scan, storing every result, the close), the phases the command prints and the PostgreSQL
+server's CPU meanwhile (its processes' in /proc, before and after). `--local` adds
 `reunite match --all --workers 1` (the local re-match, one process) as the baseline of the same run.
 
     .venv/bin/python -m benchmarks.bench_dask --command [--families 100000 --children 5000] [--local] [--keep]
@@ -80,6 +81,22 @@ def _reunite(env: dict[str, str], *args: str) -> tuple[float, str]:
             f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         )
     return wall, done.stdout
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds (user + system) used so far by this machine's PostgreSQL server processes, ended backends
+    included (0 where /proc is not there): read before and after a run, the database server's share of it
+    (anyone else's queries meanwhile included)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            text = stat.read_text()
+            if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
+                fields = text[text.rindex(")") + 2 :].split()
+                # utime, stime and the reaped children's cutime, cstime (fields 14-17 of stat): a backend's time
+                # moves to the postmaster's cutime when its connection ends
+                total += sum(int(f) for f in fields[11:15])
+    return total / tick
 
 
 def _rows(output: str) -> dict[str, str]:
@@ -155,8 +172,9 @@ def command_runs(args: argparse.Namespace) -> None:
             _drop(admin, RUN)
             with admin.connect() as conn:  # the same database for every run, copied outside the timing
                 conn.execute(sa.text(f'CREATE DATABASE "{RUN}" TEMPLATE "{BASE}"'))
-            load = os.getloadavg()[0]
+            load, server = os.getloadavg()[0], _postgres_cpu()
             wall, output = _reunite(env, *command)
+            server = _postgres_cpu() - server
             rows = _rows(output)
             walls[name] = wall
             shown = "; ".join(f"{k}: {rows[k]}" for k in (
@@ -164,7 +182,8 @@ def command_runs(args: argparse.Namespace) -> None:
                 "CPU in the scan", "took", "processes",
             ) if k in rows)  # fmt: skip
             print(f"{name}: `reunite {' '.join(command)}` {wall:.1f} s wall (the process, start to exit);"
-                  f" {shown}; load average before {load:.1f}", flush=True)  # fmt: skip
+                  f" {shown}; PostgreSQL server CPU meanwhile {server:.1f} s; load average before {load:.1f}",
+                  flush=True)  # fmt: skip
         one, two = walls["Dask, 1 worker(s)"], walls["Dask, 2 worker(s)"]
         print(f"speed-up of the command, 1 -> 2 Dask workers: {one / two:.2f}x ({one:.1f} s -> {two:.1f} s)")
     print("reproduce:", ".venv/bin/python -m benchmarks.bench_dask", *sys.argv[1:])

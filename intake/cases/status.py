@@ -3,7 +3,7 @@
     reported (open) -> sampling booked -> sample collected (sampled) -> typed (profiled)
         -> candidate under review (candidate_match) -> family told -> closed: reunited | withdrawn | closed
 
-`derive(session, case_id)` reads the facts: an approved candidate of the case (the family was told), an open
+`derive(session, case_id)` (and `derive_many(session, case_ids)`, the same for many) reads the facts: an approved candidate of the case (the family was told), an open
 strong candidate (band `candidate`, not rejected), a current profile of one of its samples, a sample collected,
 a booked appointment; the furthest of these is the status. Closed statuses (reunited, withdrawn, closed) are set
 by the people who close a case and are never moved back by an event.
@@ -11,7 +11,8 @@ by the people who close a case and are never moved back by an event.
 The events are the rows that carry them: a booking, a sample, a custody event, a profile, a candidate, a review.
 Any session that writes one (the dialogue, the lab API, the matching service, the console) notes the case in
 `after_flush`, and `before_commit` of the transaction (not of its savepoints) brings the status of each noted case
-up to date in the same transaction, with one statement per case. The
+up to date in the same transaction: the noted cases are loaded in one query and their statuses derived together
+(`derive_many`, one statement per 1,000 cases; the matching service's batches note hundreds). The
 matching service writes candidates with Core statements (no ORM event): `touch(session, *case_ids)` notes them.
 """
 
@@ -47,8 +48,65 @@ _FURTHEST_FIRST = (CaseStatus.FAMILY_TOLD, CaseStatus.CANDIDATE_MATCH, CaseStatu
 _CASES, _SAMPLES, _CANDIDATES = "case_status.cases", "case_status.samples", "case_status.candidates"
 
 
-def _involving(case_id: int) -> sa.ColumnElement[bool]:
-    return sa.or_(Candidate.child_case_id == case_id, Candidate.family_case_id == case_id)
+def _facts(case_ids: list[int]) -> list[Any]:  # Selects of one or two columns, not one type to mypy
+    """The five facts of `derive`, furthest first, each a SELECT of the ids of those of `case_ids` it holds for."""
+    involving = sa.or_(Candidate.child_case_id.in_(case_ids), Candidate.family_case_id.in_(case_ids))
+    reviewed = (
+        sa.select(Candidate.child_case_id, Candidate.family_case_id)
+        .join(CandidateReview, CandidateReview.candidate_id == Candidate.id)
+        .where(involving, CandidateReview.state == ReviewState.APPROVED)
+    )
+    strong = (
+        sa.select(Candidate.child_case_id, Candidate.family_case_id)
+        .outerjoin(CandidateReview, CandidateReview.candidate_id == Candidate.id)
+        .where(
+            involving,
+            Candidate.band == STRONG_BAND,
+            Candidate.status == CandidateStatus.NEW,
+            sa.or_(CandidateReview.state.is_(None), CandidateReview.state != ReviewState.REJECTED),
+        )
+    )
+    typed = (
+        sa.select(Sample.case_id)
+        .join(DnaProfile, DnaProfile.sample_id == Sample.id)
+        .where(Sample.case_id.in_(case_ids), DnaProfile.replaced_at.is_(None))
+    )
+    taken = sa.select(Sample.case_id).where(
+        Sample.case_id.in_(case_ids), Sample.status.in_((SampleStatus.COLLECTED, SampleStatus.PROFILED))
+    )
+    booked = sa.select(Booking.case_id).where(
+        Booking.case_id.in_(case_ids), Booking.status == BookingStatus.BOOKED
+    )
+    return [reviewed, strong, typed, taken, booked]
+
+
+DERIVE_CHUNK = 1000  # cases per statement of derive_many (each id is bound 8 times: under SQLite's 32,766)
+
+
+def derive_many(session: Session, case_ids: Iterable[int]) -> dict[int, CaseStatus]:
+    """Return the status the facts give for each of `case_ids` (not looking at closed statuses): what `derive`
+    returns for each, with one statement per 1,000 cases instead of one per case (the matching service's batches
+    touch hundreds of cases per transaction).
+
+    The statement is a UNION ALL of the five facts, each row (fact, case id) for a case the fact holds for; a
+    case's status is the furthest fact found, or open."""
+    ids = sorted(set(case_ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), DERIVE_CHUNK):
+        chunk = ids[start : start + DERIVE_CHUNK]
+        wanted = set(chunk)
+        parts = []
+        for rank, query in enumerate(_facts(chunk)):
+            for column in query.selected_columns:  # a candidate's fact holds for both its cases
+                parts.append(
+                    query.with_only_columns(
+                        sa.literal(rank, sa.Integer).label("rank"), column.label("case_id")
+                    )
+                )
+        for rank, case_id in session.execute(sa.union_all(*parts)):
+            if case_id in wanted and rank < found.get(case_id, len(_FURTHEST_FIRST)):
+                found[case_id] = rank
+    return {i: _FURTHEST_FIRST[found[i]] if i in found else CaseStatus.OPEN for i in ids}
 
 
 def derive(session: Session, case_id: int) -> CaseStatus:
@@ -56,30 +114,7 @@ def derive(session: Session, case_id: int) -> CaseStatus:
 
     One statement: the five facts are EXISTS tests of one SELECT (a round trip each would cost more than all of
     them together; the furthest that holds wins)."""
-    reviewed = (
-        sa.select(Candidate.id)
-        .join(CandidateReview, CandidateReview.candidate_id == Candidate.id)
-        .where(_involving(case_id), CandidateReview.state == ReviewState.APPROVED)
-    )
-    strong = (
-        sa.select(Candidate.id)
-        .outerjoin(CandidateReview, CandidateReview.candidate_id == Candidate.id)
-        .where(
-            _involving(case_id),
-            Candidate.band == STRONG_BAND,
-            Candidate.status == CandidateStatus.NEW,
-            sa.or_(CandidateReview.state.is_(None), CandidateReview.state != ReviewState.REJECTED),
-        )
-    )
-    samples = sa.select(Sample.id).where(Sample.case_id == case_id)
-    typed = sa.select(DnaProfile.id).where(
-        DnaProfile.sample_id.in_(samples), DnaProfile.replaced_at.is_(None)
-    )
-    taken = samples.where(Sample.status.in_((SampleStatus.COLLECTED, SampleStatus.PROFILED)))
-    booked = sa.select(Booking.id).where(Booking.case_id == case_id, Booking.status == BookingStatus.BOOKED)
-    facts = session.execute(
-        sa.select(*(sa.exists(q) for q in (reviewed, strong, typed, taken, booked)))
-    ).one()
+    facts = session.execute(sa.select(*(sa.exists(q) for q in _facts([case_id])))).one()
     for holds, status in zip(facts, _FURTHEST_FIRST, strict=True):
         if holds:
             return status
@@ -87,13 +122,18 @@ def derive(session: Session, case_id: int) -> CaseStatus:
 
 
 def refresh(session: Session, case_ids: Iterable[int]) -> int:
-    """Bring the status of each case up to date with its facts (closed cases stay closed); return how many moved."""
+    """Bring the status of each case up to date with its facts (closed cases stay closed); return how many moved.
+
+    The cases are loaded in one query and their statuses derived together (`derive_many`)."""
+    ids = sorted(set(case_ids))
+    cases: dict[int, Case] = {}
+    for start in range(0, len(ids), DERIVE_CHUNK):
+        chunk = ids[start : start + DERIVE_CHUNK]
+        cases.update((c.id, c) for c in session.scalars(sa.select(Case).where(Case.id.in_(chunk))))
+    open_cases = {i: c for i, c in cases.items() if c.status not in FINAL}
     moved = 0
-    for case_id in sorted(set(case_ids)):
-        case = session.get(Case, case_id)
-        if case is None or case.status in FINAL:
-            continue
-        status = derive(session, case_id)
+    for case_id, status in derive_many(session, open_cases).items():
+        case = open_cases[case_id]
         if status is not case.status:
             case.status = status
             moved += 1

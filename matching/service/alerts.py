@@ -75,13 +75,35 @@ def alert_officers(
     """Queue the alerts of a stored candidate in the caller's transaction (none for an inconclusive one); with
     `lookups`, the cases and recipients a batch looked up already are not looked up again."""
     candidate = session.get(Candidate, candidate_id, populate_existing=True)  # updated by Core
-    if candidate is not None:  # written by Core, unseen by the ORM's events: the cases' status follows it
-        touch(session, candidate.child_case_id, candidate.family_case_id)
-    if (
-        candidate is None
-        or candidate.band not in ALERTING_BANDS
-        or candidate.status is not CandidateStatus.NEW
-    ):
+    if candidate is None:
+        return []
+    return alert_stored(session, StoredCandidate(candidate.id, candidate.band, candidate.status,
+                                                 candidate.child_case_id, candidate.family_case_id), lookups)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StoredCandidate:
+    """What alerting reads of a candidate as it stands after it was stored."""
+
+    id: int
+    band: str
+    status: CandidateStatus
+    child_case_id: int
+    family_case_id: int
+
+
+def alerts(band: str, status: CandidateStatus) -> bool:
+    """Whether a candidate stored with this band and status alerts: a new one of an alerting band."""
+    return band in ALERTING_BANDS and status is CandidateStatus.NEW
+
+
+def alert_stored(
+    session: Session, candidate: StoredCandidate, lookups: AlertLookups | None = None
+) -> list[Notification]:
+    """`alert_officers` for a candidate whose stored state the caller knows (a batch store, which wrote it
+    without reading it back): its cases' status is noted, and a new candidate of an alerting band alerts."""
+    touch(session, candidate.child_case_id, candidate.family_case_id)  # written by Core, unseen by the ORM
+    if not alerts(candidate.band, candidate.status):
         return []
     lookups = lookups or AlertLookups()
     case_ids = [candidate.family_case_id, candidate.child_case_id]

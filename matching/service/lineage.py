@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -101,7 +102,13 @@ def attach_lineage(session: Session, candidate_ids: Iterable[int]) -> int:
     """Compute and store (or refresh) the lineage evidence of each candidate whose boy and family have a Y."""
     typed: list[_Typed] | None = None
     attached = 0
-    candidates = [(i, session.get(Candidate, i)) for i in candidate_ids]
+    candidate_ids = list(candidate_ids)
+    found: dict[int, Any] = {}
+    for start in range(0, len(candidate_ids), 500):  # the columns read here, in one query per 500 (a batch's)
+        query = sa.select(Candidate.id, Candidate.child_profile_id, Candidate.child_case_id, Candidate.family_case_id,
+                          Candidate.log10_lr).where(Candidate.id.in_(candidate_ids[start : start + 500]))  # fmt: skip
+        found.update((row.id, row) for row in session.execute(query))
+    candidates = [(i, found.get(i)) for i in candidate_ids]
     boys = _children(session, {c.child_profile_id for _, c in candidates if c is not None})
     lines: dict[int, tuple[YHaplotype, str, int] | None] = {}  # per family case: a case has one paternal line
     for candidate_id, candidate in candidates:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from intake.models import Candidate, Case, CaseStatus, DnaProfile, OfficerRole, Sample, SampleStatus
+from intake.cases import status
+from intake.models import (
+    Candidate,
+    CandidateReview,
+    Case,
+    CaseStatus,
+    DnaProfile,
+    OfficerRole,
+    ReviewState,
+    Sample,
+    SampleStatus,
+)
 from tests.console.factories import add_officer, csrf_token, lab_in, log_in, make_candidate
-from tests.support.factories import IDENTIFILER, booked_sample, genotypes
+from tests.support.factories import IDENTIFILER, booked_sample, genotypes, make_case
 
 
 def _status(session: Session, case_id: int) -> CaseStatus:
@@ -76,3 +88,39 @@ def test_a_withdrawn_case_stays_withdrawn(session: Session) -> None:
     sample.status = SampleStatus.COLLECTED
     session.commit()
     assert _status(session, ref.case_id) is CaseStatus.WITHDRAWN
+
+
+def test_the_statuses_derived_together_are_those_derived_one_by_one(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`refresh` derives the noted cases' statuses together (`derive_many`, what a batch of the matching service
+    needs); each is what `derive` (one case, EXISTS tests) gives, for every fact, across chunk boundaries."""
+    lab = lab_in(session, "北京市", "北京")
+    booked = booked_sample(session, lab, phone="+8613800000011").case_id
+    collected_ref = booked_sample(session, lab, phone="+8613800000012")
+    sample = session.get(Sample, collected_ref.id)
+    assert sample is not None
+    sample.status = SampleStatus.COLLECTED
+    session.commit()
+    ids = {booked, collected_ref.case_id, make_case(session).id}
+    session.commit()
+    strong = make_candidate(session, lab, phone="+8613800000013")
+    weak = make_candidate(session, lab, band="inconclusive", log10_lr=2.0, phone="+8613800000014")
+    told = make_candidate(session, lab, phone="+8613800000015")
+    rejected = make_candidate(session, lab, phone="+8613800000016")
+    session.add_all([CandidateReview(candidate_id=told, state=ReviewState.APPROVED),
+                     CandidateReview(candidate_id=rejected, state=ReviewState.REJECTED)])  # fmt: skip
+    session.commit()
+    for cid in (strong, weak, told, rejected):
+        ids |= set(session.execute(sa.select(Candidate.child_case_id, Candidate.family_case_id)
+                                   .where(Candidate.id == cid)).one())  # fmt: skip
+    session.execute(sa.update(Case).where(Case.id.in_(ids)).values(status=CaseStatus.OPEN))  # Core: no event
+    session.commit()
+    monkeypatch.setattr(status, "DERIVE_CHUNK", 3)
+    one_by_one = {i: status.derive(session, i) for i in ids}
+    assert status.derive_many(session, ids) == one_by_one
+    assert set(one_by_one.values()) == {CaseStatus.OPEN, CaseStatus.SAMPLING_BOOKED, CaseStatus.SAMPLED,
+                                        CaseStatus.PROFILED, CaseStatus.CANDIDATE_MATCH, CaseStatus.FAMILY_TOLD}  # fmt: skip
+    assert status.refresh(session, ids) == len(ids) - 1  # all but the case without facts moved
+    session.commit()
+    assert {i: _status(session, i) for i in ids} == one_by_one
