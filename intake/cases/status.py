@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from intake.models import (
     Booking,
@@ -124,11 +125,17 @@ def derive(session: Session, case_id: int) -> CaseStatus:
 def refresh(session: Session, case_ids: Iterable[int]) -> int:
     """Bring the status of each case up to date with its facts (closed cases stay closed); return how many moved.
 
-    The cases are loaded in one query and their statuses derived together (`derive_many`)."""
+    The cases the session has not loaded yet are loaded in one query (the dialogue's one case is loaded: no
+    statement), and their statuses derived together (`derive_many`)."""
     ids = sorted(set(case_ids))
     cases: dict[int, Case] = {}
-    for start in range(0, len(ids), DERIVE_CHUNK):
-        chunk = ids[start : start + DERIVE_CHUNK]
+    for i in ids:
+        loaded = session.identity_map.get(identity_key(Case, i))
+        if isinstance(loaded, Case):
+            cases[i] = loaded
+    missing = [i for i in ids if i not in cases]
+    for start in range(0, len(missing), DERIVE_CHUNK):
+        chunk = missing[start : start + DERIVE_CHUNK]
         cases.update((c.id, c) for c in session.scalars(sa.select(Case).where(Case.id.in_(chunk))))
     open_cases = {i: c for i, c in cases.items() if c.status not in FINAL}
     moved = 0

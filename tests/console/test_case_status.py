@@ -124,3 +124,36 @@ def test_the_statuses_derived_together_are_those_derived_one_by_one(
     assert status.refresh(session, ids) == len(ids) - 1  # all but the case without facts moved
     session.commit()
     assert {i: _status(session, i) for i in ids} == one_by_one
+
+
+def test_a_refresh_reads_only_the_cases_the_session_has_not_loaded(session: Session) -> None:
+    """The dialogue's answer has its case loaded: its status is refreshed with the one derive statement; cases
+    not loaded are read in one query."""
+    lab = lab_in(session, "北京市", "北京")
+    loaded = booked_sample(session, lab, phone="+8613800000021").case_id
+    other = booked_sample(session, lab, phone="+8613800000022").case_id
+    session.execute(sa.update(Case).where(Case.id.in_([loaded, other])).values(status=CaseStatus.OPEN))
+    session.commit()
+    session.expire_all()
+    case = session.get(
+        Case, loaded
+    )  # held, as the dialogue holds its case (the identity map's refs are weak)
+    assert case is not None
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(session.get_bind(), "before_cursor_execute", count)
+    try:
+        assert status.refresh(session, [loaded]) == 1
+        assert len(statements) == 1  # the derive, no SELECT of the case
+        session.flush()  # its new status written
+        statements.clear()
+        assert status.refresh(session, [loaded, other]) == 1  # the loaded case moved already
+        assert len(statements) == 2  # the other case read, then one derive for both
+    finally:
+        sa.event.remove(session.get_bind(), "before_cursor_execute", count)
+    session.commit()
+    assert _status(session, loaded) is CaseStatus.SAMPLING_BOOKED
+    assert _status(session, other) is CaseStatus.SAMPLING_BOOKED
