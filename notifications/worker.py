@@ -124,6 +124,11 @@ class Worker:
         self._claims: dict[int, int] = {}  # notification id -> its `attempts` when this worker claimed it
         self._uncertain: dict[int, datetime] = {}  # taken over mid-send -> when the dead worker began sending
         self._lanes: dict[int, object] = {}  # claimed id -> whom it goes to (a contact, or an address)
+        # The database gone in the middle of a send (a restart, a network cut): what the provider answered, kept to
+        # be recorded at the next pass, and the claimed rows never prepared (so never sent), taken up again then.
+        # Else each would wait for its lease to end (and its contact's later replies behind it, in order).
+        self._unrecorded: dict[int, Outcome] = {}
+        self._unprepared: set[int] = set()
         self._pool: ThreadPoolExecutor | None = None  # the send threads, started when a pass has two sends
         per_second = {
             NotificationChannel.SMS: policy.sms_per_second,
@@ -155,11 +160,29 @@ class Worker:
             self.close()
 
     def run_once(self) -> int:
-        """Run one pass: reminders, other queues, then one batch of notifications; return how much was done."""
-        done = self.queue_reminders() + self.run_tasks()
+        """Run one pass: what the database could not take at the last pass, reminders, other queues, then one batch
+        of notifications; return how much was done."""
+        done = self.resume()
+        done += self.queue_reminders() + self.run_tasks()
         claimed = self.claim()
         self.send_all(claimed)
         return done + len(claimed)
+
+    def resume(self) -> int:
+        """Record the outcomes the database could not take when the provider gave them, and send the claimed rows
+        it could not prepare (nothing of them went out), once it answers again; return how many. While it is still
+        down this raises, and the pass fails as any pass does then. The provider is never called again for an
+        outcome already given, and a row another worker took over meanwhile is left to it (`_still_ours`)."""
+        done = 0
+        for nid, outcome in list(self._unrecorded.items()):
+            self.record(nid, outcome)
+            del self._unrecorded[nid]
+            done += 1
+        for nid in sorted(self._unprepared):
+            self._unprepared.discard(nid)
+            self.process(nid)
+            done += 1
+        return done
 
     def run_tasks(self, *, force: bool = False) -> int:
         """Run the other queues' passes (`tasks`), at most once every TASK_PASS_SECONDS unless one found work at
@@ -190,8 +213,7 @@ class Worker:
         for nid in claimed:  # a person's messages one after the other, in claim order; people at once
             lanes.setdefault(self._lanes.pop(nid, nid), []).append(nid)
         if len(lanes) <= 1 or self.policy.send_threads <= 1:
-            for nid in claimed:
-                self.process(nid)
+            self._process_lane(claimed)
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.policy.send_threads, thread_name_prefix="send")
@@ -201,8 +223,12 @@ class Worker:
             future.result()
 
     def _process_lane(self, nids: list[int]) -> None:
-        for nid in nids:
-            self.process(nid)
+        for i, nid in enumerate(nids):
+            try:
+                self.process(nid)
+            except sa.exc.OperationalError:
+                self._unprepared.update(nids[i + 1 :])  # the database gone: the rest again at the next pass
+                raise
 
     def close(self) -> None:
         """Let the send threads go (the worker can still run: they are started again when needed)."""
@@ -291,7 +317,11 @@ class Worker:
     def process(self, nid: int) -> None:
         """Send one claimed notification and record the outcome."""
         self._lanes.pop(nid, None)
-        message = self.prepare(nid)
+        try:
+            message = self.prepare(nid)
+        except sa.exc.OperationalError:  # the database gone before anything was sent: again at the next pass
+            self._unprepared.add(nid)
+            raise
         if message is None:
             self._claims.pop(nid, None)
             self._uncertain.pop(nid, None)
@@ -306,7 +336,14 @@ class Worker:
             self.record(nid, found)
             return
         self.limits[channel].wait()
-        self.record(nid, provider.send(outgoing))
+        outcome = provider.send(outgoing)
+        try:
+            self.record(nid, outcome)
+        except (
+            sa.exc.OperationalError
+        ):  # the provider answered, the database is gone: recorded at the next pass
+            self._unrecorded[nid] = outcome
+            raise
 
     def prepare(self, nid: int) -> tuple[NotificationChannel, Outgoing] | None:
         """Return what to send, or None when nothing must be sent (opted out since, or no address)."""

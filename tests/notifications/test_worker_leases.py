@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
+import sqlalchemy as sa
 
+from intake.outbox.queue import notify_family
 from intake.platform.settings import NotificationSettings, SettingError, Settings
 from notifications.providers import Retry
 from notifications.worker import RateLimit
 from tests.notifications.conftest import at
-from tests.notifications.helpers import notifications, queue_received
+from tests.notifications.helpers import contact_of, notifications, queue_received
 
 
 def test_a_worker_whose_lease_ended_sends_nothing_once_another_took_over(
@@ -173,3 +175,58 @@ def test_a_row_killed_twice_mid_send_is_looked_up_since_the_first_send(
     assert (n.status, n.uncertain_attempts, n.send_started_at) == ("sent", 2, None)
     posts = [h for h in fake_twilio.headers_seen if "I-Twilio-Idempotency-Token" in h]
     assert len(posts) == 1 and fake_twilio.lookups == 1  # found, so not sent again (not even deduplicated)
+
+
+def _database_gone(*_args: object, **_kwargs: object) -> None:
+    raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+
+def test_an_outcome_the_database_could_not_take_is_recorded_at_the_next_pass_not_after_the_lease(
+    session, family, make_worker, fake_twilio, monkeypatch
+):
+    """The database gone between the provider's answer and its record (a restart): the worker keeps the answer
+    and records it at its next pass once the database is back, without sending again; the row and its contact's
+    later replies do not wait for the 300 s lease."""
+    first = queue_received(session, family)
+    worker = make_worker()
+    record = worker.record
+    monkeypatch.setattr(worker, "record", _database_gone)
+    with pytest.raises(sa.exc.OperationalError):
+        worker.run_once()
+    assert len(fake_twilio.messages) == 1  # sent: Twilio has it
+    (n,) = notifications(session)
+    assert n.status == "sending"  # not recorded
+    monkeypatch.setattr(worker, "record", record)  # the database is back, 2 s later: far from the lease's end
+    with at(2):
+        worker.run_once()
+    (n,) = notifications(session)
+    assert (n.id, n.status, n.attempts) == (first, "sent", 1) and n.provider_id
+    assert len(fake_twilio.messages) == 1  # not sent twice
+
+
+def test_claimed_rows_the_database_could_not_prepare_are_sent_at_the_next_pass_in_order(
+    session, family, make_worker, fake_twilio, monkeypatch
+):
+    """The database gone after the claim and before a row was prepared: nothing of it went out, and the worker
+    sends it, and the rest of its batch, at its next pass once the database is back (not after the lease)."""
+    first = queue_received(session, family)
+    later = notify_family(
+        session, contact=contact_of(session, "+8613800000001"), key=f"sample:{family.id}:typed",
+        template="sample.typed", params={"code": family.code, "reference": "MC-2026-TEST01"}, case_id=family.case_id,
+    )  # fmt: skip
+    assert later is not None
+    session.commit()
+    second = later.id
+    worker = make_worker()
+    prepare = worker.prepare
+    monkeypatch.setattr(worker, "prepare", _database_gone)
+    with pytest.raises(sa.exc.OperationalError):
+        worker.run_once()
+    assert fake_twilio.requests == 0
+    assert {n.status for n in notifications(session)} == {"sending"}  # claimed, not sent
+    monkeypatch.setattr(worker, "prepare", prepare)
+    with at(2):
+        worker.run_once()
+    sent = {n.id: n.status for n in notifications(session)}
+    assert sent == {first: "sent", second: "sent"}
+    assert len(fake_twilio.messages) == 2  # each once
