@@ -178,11 +178,10 @@ class Worker:
             self.record(nid, outcome)
             del self._unrecorded[nid]
             done += 1
-        for nid in sorted(self._unprepared):
-            self._unprepared.discard(nid)
-            self.process(nid)
-            done += 1
-        return done
+        pending, self._unprepared = sorted(self._unprepared), set()
+        # in order; what the database again could not take waits for the next pass
+        self._process_lane(pending)
+        return done + len(pending)
 
     def run_tasks(self, *, force: bool = False) -> int:
         """Run the other queues' passes (`tasks`), at most once every TASK_PASS_SECONDS unless one found work at
@@ -339,10 +338,8 @@ class Worker:
         outcome = provider.send(outgoing)
         try:
             self.record(nid, outcome)
-        except (
-            sa.exc.OperationalError
-        ):  # the provider answered, the database is gone: recorded at the next pass
-            self._unrecorded[nid] = outcome
+        except sa.exc.OperationalError:
+            self._unrecorded[nid] = outcome  # the provider answered, the database is gone: at the next pass
             raise
 
     def prepare(self, nid: int) -> tuple[NotificationChannel, Outgoing] | None:

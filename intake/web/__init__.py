@@ -30,9 +30,8 @@ from intake.web.support import json_error, status_of
 
 MAX_REQUEST_BYTES = 64 * 1024
 BLUEPRINT_GROUP = "reunite.blueprints"
-WEBHOOK_GROUP = (
-    "reunite.webhooks"  # providers' webhooks: served by the lean app (and registered on the full one)
-)
+# Providers' webhooks: served by the lean app (and registered on the full one).
+WEBHOOK_GROUP = "reunite.webhooks"
 
 
 def adapter_blueprints(group: str = BLUEPRINT_GROUP) -> list[Blueprint]:
