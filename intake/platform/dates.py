@@ -588,9 +588,10 @@ def _age(value: str, today: date, max_years: int = MAX_AGE_YEARS) -> Age | None:
             raise InputError(
                 "That looks like a year. Please give the full date of birth (like 2019-03-02) or the age."
             )
-        if years > max_years:
+        total = years * 12 + (6 if m.group(2) else 0)
+        if total > max_years * 12:  # 40岁半 is over 40
             raise _too_old(max_years)
-        return Age(years * 12 + (6 if m.group(2) else 0), in_months=bool(m.group(2)))
+        return Age(total, in_months=bool(m.group(2)))
     return None
 
 
