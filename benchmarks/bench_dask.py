@@ -179,7 +179,7 @@ def command_runs(args: argparse.Namespace) -> None:
             walls[name] = wall
             shown = "; ".join(f"{k}: {rows[k]}" for k in (
                 "children searched", "new candidates", "new flags", "shards", "index build", "re-match",
-                "CPU in the scan", "took", "processes",
+                "CPU in the scan", "memory of a Dask worker", "took", "processes",
             ) if k in rows)  # fmt: skip
             print(f"{name}: `reunite {' '.join(command)}` {wall:.1f} s wall (the process, start to exit);"
                   f" {shown}; PostgreSQL server CPU meanwhile {server:.1f} s; load average before {load:.1f}",

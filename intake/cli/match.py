@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from intake.cli.support import runtime_from_env
 from intake.matches.queue import resolve_flag
 from intake.models import Candidate, CandidateStatus, Case, JobState, MatchFlag, MatchJob, audit
+from intake.platform.db import analyse_stale_tables
 from intake.platform.errors import ReuniteError
 
 if TYPE_CHECKING:  # the worker (numpy, numba) is loaded only by the commands that run it
@@ -113,10 +114,15 @@ def _table(options: dict[str, Any]) -> Any:
 def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
     """Return the matching commands, opening sessions from `get_factory()`."""
 
-    def start(progress: bool, options: dict[str, Any]) -> Worker:
+    def start(progress: bool, options: dict[str, Any], analyse: bool = False) -> Worker:
         from matching.service.worker import Worker
 
-        worker = Worker(get_factory(), _table(options), _settings(options))
+        factory = get_factory()
+        if analyse:  # a re-match queries every case's facts in batches: not on a planner without statistics
+            engine = factory.kw["bind"]
+            if analysed := analyse_stale_tables(engine):
+                click.echo(f"statistics brought up to date first (ANALYZE): {', '.join(analysed)}")
+        worker = Worker(factory, _table(options), _settings(options))
         summary = worker.start(progress=progress)
         Console().print(_build_summary(summary))
         return worker
@@ -183,7 +189,7 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
                 progress=progress,
             )
             with Cluster(dask_options) as cluster:  # starts in the background while the index is built
-                worker = start(progress, options)
+                worker = start(progress, options, analyse=True)
                 built = time.perf_counter() - began
                 with get_factory()() as session:
                     flags_before = _flag_count(session)
@@ -205,10 +211,13 @@ def make_match_commands(get_factory: SessionFactory) -> list[click.Command]:
                 "CPU in the scan",
                 f"client {t.client_cpu:.1f} s, searches on the workers {t.worker_cpu:.1f} s",
             )
+            table.add_row(
+                "memory of a Dask worker", f"{t.worker_memory / 2**20:,.0f} MB (peak RSS, the largest)"
+            )
             table.add_row("took", f"{time.perf_counter() - began:.1f} s")
             Console().print(table)
             return
-        worker = start(progress, options)
+        worker = start(progress, options, analyse=mode == "all")
         with get_factory()() as session:
             flags_before = _flag_count(session)
         if mode == "all":

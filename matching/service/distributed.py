@@ -17,7 +17,9 @@ the identical pairs' flags at the end, while the cluster closes in the backgroun
 A local cluster's workers run without the statistical profiler and without dask's `MALLOC_TRIM_THRESHOLD_`
 (`LOCAL_WORKER_CONFIG`): both cost a worker a share of its scan (see docs/matching.md).
 
-Workers never connect to the database and are given no credentials: they read only the snapshot (which holds
+Workers never connect to the database and are given no credentials: what they run (`warm_up`, `load_snapshot`,
+`search_shard`) is `matching.snapshot`'s, which imports the engine only, not the database layer, the models or
+the web stack, so a worker neither loads them nor could reach the database. They read only the snapshot (which holds
 genotype codes and profile, person and case ids, so it is personal data: keep the folder as private as the
 database, the command deletes its file at the end). A worker that dies mid-run loses only the shards it held:
 the scheduler runs them again on another worker (Dask re-runs the tasks of a lost worker; `retries` covers a task
@@ -34,22 +36,20 @@ import contextlib
 import dataclasses
 import itertools
 import os
-import pickle
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from matching.search import MatchIndex, SearchResult
-from matching.service.rematch import one_thread, progress_bar, tiny_rematch
+from matching.service.rematch import progress_bar
 from matching.service.store import store_results
 from matching.service.worker import RunSummary, Worker
+from matching.snapshot import Pairs, load_snapshot, search_shard, warm_up, worker_memory, write_snapshot
 
 SHARDS_PER_WORKER = 8  # the first shards: children / (workers * 8); later ones shrink (see `shard_sizes`)
 MIN_SHARD = 4
@@ -62,8 +62,6 @@ LOCAL_WORKER_CONFIG: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
 }
-
-Pairs = list[tuple[int, int, int]]
 
 
 @dataclass(frozen=True)
@@ -97,6 +95,9 @@ class DaskTimes:
     cluster: float = 0.0
     client_cpu: float = 0.0
     worker_cpu: float = 0.0  # the searches' CPU seconds in the workers, every shard's last run
+    worker_memory: int = (
+        0  # the largest peak resident memory of a worker, bytes (`matching.snapshot.worker_memory`)
+    )
 
     @property
     def whole(self) -> float:
@@ -113,55 +114,6 @@ class DaskSummary:
     flags: int
     seconds: float
     times: DaskTimes
-
-
-_LOADED: dict[
-    str, tuple[MatchIndex, Pairs]
-] = {}  # per worker process: snapshot path -> (index, identical pairs)
-
-
-def warm_up() -> int:
-    """Import the engine and load its compiled kernels in this worker process, before any snapshot exists: a
-    re-match of a tiny synthetic index (`tiny_rematch`); return how many results it gave."""
-    one_thread()
-    return tiny_rematch()
-
-
-def _load(path: str) -> tuple[MatchIndex, Pairs]:
-    if path not in _LOADED:
-        one_thread()
-        _LOADED.clear()  # one snapshot at a time per worker
-        with open(path, "rb") as f:
-            index, pairs = pickle.load(f)  # noqa: S301 - our own snapshot, on storage as private as the database
-        children = index.child_slots()
-        if children:  # load any compiled kernel `warm_up` did not, now, not in the first shard
-            index.search_slot(children[0], [])
-        _LOADED[path] = index, pairs
-    return _LOADED[path]
-
-
-def load_snapshot(path: str) -> int:
-    """Load the snapshot at `path` into this worker process (once; its kernels too); return its profiles."""
-    return len(_load(path)[0])
-
-
-def search_shard(path: str, slots: list[int]) -> tuple[list[SearchResult], float]:
-    """Search one shard of children (person slots) against every family unit of the snapshot at `path`; return
-    the results and the CPU seconds of the search (this thread's)."""
-    index, pairs = _load(path)
-    cpu = time.thread_time()
-    results = list(index.rematch(slots, pairs))
-    return results, time.thread_time() - cpu
-
-
-def write_snapshot(index: MatchIndex, pairs: Pairs, folder: str | os.PathLike[str]) -> Path:
-    """Write the index and its identical pairs to a new file in `folder`; return its path."""
-    path = Path(folder) / f"reunite-index-{uuid.uuid4().hex}.pickle"
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump((index, pairs), f, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)  # a worker never reads half a file
-    return path
 
 
 def shard_sizes(children: int, workers: int) -> list[int]:
@@ -292,11 +244,22 @@ def shards_on_dask(
                 options.on_shard(client)
         marks.append(time.perf_counter())
         cpu = time.process_time() - cpu
+        peaks = client.run(worker_memory, on_error="ignore")  # timed with the close, not the scan
     snapshot, start, load, scan, close = np.diff(marks).tolist()
     return (
         len(shards),
         n_workers,
-        DaskTimes(start, snapshot, load, scan, close, cluster.seconds, cpu, worker_cpu),
+        DaskTimes(
+            start,
+            snapshot,
+            load,
+            scan,
+            close,
+            cluster.seconds,
+            cpu,
+            worker_cpu,
+            max((p for p in peaks.values() if isinstance(p, int)), default=0),
+        ),
     )
 
 

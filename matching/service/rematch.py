@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from matching.search import MatchIndex, SearchResult
 from matching.service.store import store_results
 from matching.service.worker import RunSummary, Worker
+from matching.snapshot import one_thread, tiny_rematch
 
 BATCH = 32  # children per task and per transaction
 
@@ -61,38 +62,6 @@ def _search_batch(slots: list[int]) -> Timed:
     assert _SHARED is not None
     index, pairs = _SHARED
     return _timed(index.rematch(slots, pairs))
-
-
-def one_thread() -> None:
-    """Make this process run the one-thread kernels only: a forked or Dask worker process never wakes numba's
-    thread pool, whose threads would fight the other workers' for the cores (one core each)."""
-    from matching import fast
-
-    fast.SERIAL_BELOW = 2**62
-
-
-def tiny_rematch() -> int:
-    """Re-match a tiny synthetic index (two couples, a typed parent, two children) in this process; return how
-    many results it gave. Every pool is tiny, so this loads (or compiles) the one-thread kernels the workers run:
-    done before forking, so that no forked child compiles, and by each Dask worker before its first shard."""
-    import numpy as np
-
-    from matching.frequencies import FrequencyTable
-    from matching.joint_index import PedigreeIndex
-    from matching.search import Entry, Side
-    from matching.simulate import child_of, random_profiles
-
-    table = FrequencyTable.default()
-    rng = np.random.default_rng(20)
-    parents = random_profiles(table, rng, 6)
-    index = PedigreeIndex(table)
-    index.add_many(
-        [Entry(f"p{i}", i, i // 2, Side.FAMILY, ("father", "mother")[i % 2], ("male", "female")[i % 2], p)
-         for i, p in enumerate(parents[:5])]
-        + [Entry("c0", 10, 10, Side.CHILD, "child", "unknown", child_of(parents[0], parents[1], rng)),
-           Entry("c1", 11, 11, Side.CHILD, "child", "unknown", child_of(parents[2], parents[5], rng))]
-    )  # fmt: skip
-    return len(list(index.rematch()))
 
 
 def rematch_batches(index: MatchIndex, workers: int) -> Iterator[tuple[bool, Timed]]:

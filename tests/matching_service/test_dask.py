@@ -5,7 +5,10 @@ re-match, even when a worker is killed mid-run (its shards run again elsewhere).
 from __future__ import annotations
 
 import os
+import re
 import signal
+import subprocess
+import sys
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,9 +25,9 @@ from matching.service.distributed import (
     DaskOptions,
     rematch_on_dask,
     shard_sizes,
-    warm_up,
 )
 from matching.service.rematch import rematch_all
+from matching.snapshot import load_snapshot, search_shard, warm_up, worker_memory
 from tests.matching_service.test_rematch_all import SETTINGS, _forget, _populate, _stored
 from tests.matching_service.world import World
 
@@ -61,6 +64,7 @@ def test_a_rematch_on_two_dask_worker_processes_stores_what_the_local_one_stores
     assert killed, "no worker held a shard to lose"
     assert done.workers == 2 and done.shards > done.workers and done.children == 15
     assert done.times.cluster > 0 and done.times.client_cpu > 0 and done.times.worker_cpu > 0
+    assert 50 * 2**20 < done.times.worker_memory < 4 * 2**30  # a worker's peak RSS, in bytes
     assert _stored(world) == local and local[0]
     assert (done.candidates, done.flags) == (len(local[0]), len(local[1]))  # each stored row counted once
 
@@ -73,6 +77,7 @@ def test_match_all_on_a_local_dask_cluster_from_the_command_line(world: World) -
     )
     assert result.exit_code == 0, result.output
     assert "children searched" in result.output and len(world.candidates()) == 1
+    assert re.search(r"memory of a Dask worker\s*[│|]?\s*[\d,]+ MB", result.output), result.output
     wrong = CliRunner().invoke(commands["match"], ["--pending", "--dask"])
     assert wrong.exit_code == 2 and "--all" in wrong.output
     remote = CliRunner().invoke(commands["match"], ["--all", "--dask", "tcp://127.0.0.1:1"])
@@ -93,3 +98,18 @@ def test_a_worker_warms_up_its_kernels_before_any_snapshot(monkeypatch: Any) -> 
     monkeypatch.setattr(fast, "SERIAL_BELOW", fast.SERIAL_BELOW)  # warm_up sets one thread, as in a worker
     assert warm_up() == 2  # both children searched
     assert fast.SERIAL_BELOW == 2**62
+
+
+def test_what_a_dask_worker_runs_imports_no_database_code() -> None:
+    """The functions shipped to the workers are pickled by reference to their module: a worker imports that
+    module, so it must hold the engine only (no models, no SQLAlchemy, no web stack, no settings)."""
+    shipped = {f.__module__ for f in (warm_up, load_snapshot, search_shard, worker_memory)}
+    assert shipped == {"matching.snapshot"}
+    code = (
+        "import sys, matching.snapshot as s; s.warm_up(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'intake', 'sqlalchemy', 'flask', 'psycopg'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
