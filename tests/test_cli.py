@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -256,3 +257,23 @@ def test_serve_on_a_port_in_use_is_one_line(tmp_path):
         result.stderr.strip().splitlines()[-1]
         == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"
     )
+
+
+def test_a_command_imports_only_what_it_runs() -> None:
+    """`reunite` imports a command's module when that command runs: `reunite match` loads neither the web stack
+    nor Telegram's library nor the gazetteer's pinyin, and importing the models hashes no password."""
+    code = (
+        "import sys, time; from intake.cli import main; import intake.models.officers as o; "
+        "t = time.process_time(); main(['match', '--help'], standalone_mode=False); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'telegram', 'pypinyin', 'waitress'})); "
+        "print(o._dummy_hash.cache_info().currsize)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip().splitlines()[-2:] == ["[]", "0"], done.stdout + done.stderr
+    listed = subprocess.run([*REUNITE, "--help"], capture_output=True, text=True, check=True, timeout=120)
+    for name in ("match", "labs", "chat", "restore", "flags", "worker", "serve", "synth"):
+        assert re.search(rf"^\s+{name}\s+\S", listed.stdout, re.M), (
+            listed.stdout
+        )  # every command still listed

@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -49,9 +50,23 @@ _FURTHEST_FIRST = (CaseStatus.FAMILY_TOLD, CaseStatus.CANDIDATE_MATCH, CaseStatu
 _CASES, _SAMPLES, _CANDIDATES = "case_status.cases", "case_status.samples", "case_status.candidates"
 
 
-def _facts(case_ids: list[int]) -> list[Any]:  # Selects of one or two columns, not one type to mypy
-    """The five facts of `derive`, furthest first, each a SELECT of the ids of those of `case_ids` it holds for."""
-    involving = sa.or_(Candidate.child_case_id.in_(case_ids), Candidate.family_case_id.in_(case_ids))
+def _among(column: Any, case_ids: list[int], array: bool) -> Any:
+    """`column IN (ids)`; with `array` (PostgreSQL), `column = ANY(:ids)`: one parameter, so the statement's text
+    is the same for any number of ids (compiled once, and psycopg converts it once, not a thousand placeholders
+    in a text too long for its cache on every batch)."""
+    if array:
+        return column == sa.any_(sa.bindparam(None, case_ids, type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(case_ids)
+
+
+def _facts(
+    case_ids: list[int], array: bool = False
+) -> list[Any]:  # Selects of one or two columns, not one type
+    """The five facts of `derive`, furthest first, each a SELECT of the ids of those of `case_ids` it holds for
+    (`array`: the ids bound as one PostgreSQL array, see `_among`)."""
+    involving = sa.or_(
+        _among(Candidate.child_case_id, case_ids, array), _among(Candidate.family_case_id, case_ids, array)
+    )
     reviewed = (
         sa.select(Candidate.child_case_id, Candidate.family_case_id)
         .join(CandidateReview, CandidateReview.candidate_id == Candidate.id)
@@ -70,13 +85,14 @@ def _facts(case_ids: list[int]) -> list[Any]:  # Selects of one or two columns, 
     typed = (
         sa.select(Sample.case_id)
         .join(DnaProfile, DnaProfile.sample_id == Sample.id)
-        .where(Sample.case_id.in_(case_ids), DnaProfile.replaced_at.is_(None))
+        .where(_among(Sample.case_id, case_ids, array), DnaProfile.replaced_at.is_(None))
     )
     taken = sa.select(Sample.case_id).where(
-        Sample.case_id.in_(case_ids), Sample.status.in_((SampleStatus.COLLECTED, SampleStatus.PROFILED))
+        _among(Sample.case_id, case_ids, array),
+        Sample.status.in_((SampleStatus.COLLECTED, SampleStatus.PROFILED)),
     )
     booked = sa.select(Booking.case_id).where(
-        Booking.case_id.in_(case_ids), Booking.status == BookingStatus.BOOKED
+        _among(Booking.case_id, case_ids, array), Booking.status == BookingStatus.BOOKED
     )
     return [reviewed, strong, typed, taken, booked]
 
@@ -93,11 +109,12 @@ def derive_many(session: Session, case_ids: Iterable[int]) -> dict[int, CaseStat
     case's status is the furthest fact found, or open."""
     ids = sorted(set(case_ids))
     found: dict[int, int] = {}
+    array = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(ids), DERIVE_CHUNK):
         chunk = ids[start : start + DERIVE_CHUNK]
         wanted = set(chunk)
         parts = []
-        for rank, query in enumerate(_facts(chunk)):
+        for rank, query in enumerate(_facts(chunk, array)):
             for column in query.selected_columns:  # a candidate's fact holds for both its cases
                 parts.append(
                     query.with_only_columns(

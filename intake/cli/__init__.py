@@ -3,20 +3,69 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 import threading
+from collections.abc import Callable
 from importlib.metadata import entry_points
+from typing import Any
 
 import click
 
-from intake.cli.support import runtime_from_env
-from intake.runtime import kinship_kernel
-
 COMMAND_GROUP = "reunite.commands"
 LOG_LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
+# The core's commands: name -> "module:attribute" (a command, or a tuple of commands holding it), imported only
+# when that command runs (or `--help` lists them), so `reunite match` does not load the web stack, the gazetteer
+# or Telegram's library first. Adapters' commands are entry points, loaded the same way (COMMAND_GROUP).
+CORE_COMMANDS = {
+    "backup": "intake.cli.backup:backup_commands",
+    "restore": "intake.cli.backup:backup_commands",
+    "children": "intake.cli.children:children",
+    "dialogue-worker": "intake.cli.dialogue:dialogue_worker",
+    "keys": "intake.cli.keys:keys",
+    "kinship-lr": "intake.cli.kinship:kinship_lr",
+    "labs": "intake.cli.labs_with_keys:labs",
+    "match": "intake.cli.match:match_commands",
+    "match-worker": "intake.cli.match:match_commands",
+    "candidates": "intake.cli.match:match_commands",
+    "flags": "intake.cli.match:match_commands",
+    "officers": "intake.cli.officers:officers",
+    "power": "intake.cli.power:power",
+    "retention": "intake.cli.retention:retention",
+    "synth": "intake.cli.synth:synth",
+}
 
 
-@click.group()
+def _loader(name: str, target: str) -> Callable[[], click.Command]:
+    module, attribute = target.split(":")
+
+    def load() -> click.Command:
+        found = getattr(importlib.import_module(module), attribute)
+        for command in found if isinstance(found, tuple | list) else (found,):
+            if command.name == name:
+                return command  # type: ignore[no-any-return]
+        raise LookupError(f"{target} holds no command {name!r}")
+
+    return load
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported when one is asked for (`lazy`: name -> loader), not at start."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, Callable[[], click.Command]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.add_command(self.lazy[cmd_name](), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup)
 @click.option(
     "-v", "--verbose", count=True, help="Log more: -v for progress (migrations, requests), -vv to debug."
 )
@@ -44,6 +93,8 @@ def main(verbose: int) -> None:
 )
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Run the web service (SMS and Telegram webhooks, lab API, officers' console, health check)."""
+    from intake.cli.support import runtime_from_env
+    from intake.runtime import kinship_kernel
     from intake.web import create_app
 
     rt = runtime_from_env()
@@ -96,37 +147,19 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Bring the configured database to the current schema."""
+    from intake.cli.support import runtime_from_env
+
     rt = runtime_from_env(demo_labs=False)
     click.echo(f"database at {rt.engine.url.render_as_string()} is current")
 
 
 def _register_commands() -> None:
-    from intake.cli.backup import backup_commands
-    from intake.cli.children import children
-    from intake.cli.dialogue import dialogue_worker
-    from intake.cli.keys import keys
-    from intake.cli.kinship import kinship_lr
-    from intake.cli.lab_keys import make_labs_group_with_keys
-    from intake.cli.match import match_commands
-    from intake.cli.officers import officers
-    from intake.cli.power import power
-    from intake.cli.retention import retention
-    from intake.cli.synth import synth
-
-    main.add_command(make_labs_group_with_keys(lambda: runtime_from_env(demo_labs=False).session_factory))
-    main.add_command(kinship_lr)
-    main.add_command(keys)
-    main.add_command(children)
-    main.add_command(dialogue_worker)
-    main.add_command(officers)
-    main.add_command(power)
-    main.add_command(synth)
-    main.add_command(retention)
-    for command in (*match_commands, *backup_commands):
-        main.add_command(command)
-    # Adapters (the terminal chat, later Telegram, workers) add their commands through entry points.
-    for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name):
-        main.add_command(ep.load())
+    assert isinstance(main, LazyGroup)
+    for name, target in CORE_COMMANDS.items():
+        main.lazy[name] = _loader(name, target)
+    # Adapters (the terminal chat, Telegram, the workers) add their commands through entry points.
+    for ep in entry_points(group=COMMAND_GROUP):
+        main.lazy[ep.name] = ep.load
 
 
 _register_commands()

@@ -11,6 +11,7 @@ at every login and logout, so a session cookie from before a login (fixation) or
 from __future__ import annotations
 
 import enum
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +37,19 @@ MAX_PASSWORD_CHARS = 256  # argon2 hashes anything, but a megabyte "password" is
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a wrong username takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when there is no account, so that the answer takes as long as any other. Made at
+    the first login, not at import: hashing costs about 0.3 s, which every process importing the models paid."""
+    return _hasher.hash(secrets.token_hex(16))
+
+
+def prepare_logins() -> None:
+    """Make the hash an unknown username is verified against now (the console does when it is set up), so that
+    not even the first such login is told apart by its time."""
+    _dummy_hash()
 
 
 class OfficerRole(enum.StrEnum):
@@ -196,12 +209,12 @@ def check_login(session: Session, username: str, password: str, address: str = "
     )
     entity = officer.id if officer is not None else None
     if (tries or 0) >= MAX_FAILED_ATTEMPTS or (from_address or 0) >= MAX_ADDRESS_FAILURES:
-        _verify(_DUMMY_HASH, password)  # the same time as any other answer
+        _verify(_dummy_hash(), password)  # the same time as any other answer
         audit(session, "anonymous", "officer.login_locked", "officer", entity, username=name, address=address)
         return LoginResult(LoginOutcome.LOCKED, officer=None, locked_until=None)
     if officer is None or not officer.active or not _verify(officer.password_hash, password):
         if officer is None or not officer.active:
-            _verify(_DUMMY_HASH, password)
+            _verify(_dummy_hash(), password)
         session.add(LoginFailure(username=name, address=address, at=now))
         audit(session, "anonymous", "officer.login_failed", "officer", entity, username=name, address=address)
         if (tries or 0) + 1 >= MAX_FAILED_ATTEMPTS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
@@ -157,3 +159,29 @@ def test_a_refresh_reads_only_the_cases_the_session_has_not_loaded(session: Sess
     session.commit()
     assert _status(session, loaded) is CaseStatus.SAMPLING_BOOKED
     assert _status(session, other) is CaseStatus.SAMPLING_BOOKED
+
+
+def test_derive_many_sends_one_statement_text_whatever_the_number_of_cases(
+    session: Session, backend: str
+) -> None:
+    """On PostgreSQL the ids are one array parameter: the statement's text is the same for 3 cases and for 900,
+    so it is compiled once and psycopg converts it once, instead of a text with thousands of placeholders too
+    long for its cache on every batch of the re-match. SQLite keeps the IN list (no arrays)."""
+    texts: list[tuple[str, int]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if "UNION ALL" in statement:
+            texts.append((statement, len(parameters)))
+
+    engine = session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert status.derive_many(session, [1, 2, 3]) == dict.fromkeys([1, 2, 3], CaseStatus.OPEN)
+        assert status.derive_many(session, range(1, 901)) == dict.fromkeys(range(1, 901), CaseStatus.OPEN)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    (small, small_params), (large, large_params) = texts
+    if backend == "postgresql":
+        assert small == large and small_params == large_params < 20
+    else:
+        assert large_params > 900

@@ -42,7 +42,13 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from intake.models import Officer, OfficerRole, as_utc, audit
-from intake.models.officers import LoginOutcome, check_login, end_session, officer_by_session_token
+from intake.models.officers import (
+    LoginOutcome,
+    check_login,
+    end_session,
+    officer_by_session_token,
+    prepare_logins,
+)
 from intake.platform.clock import CHINA
 from intake.platform.errors import ReuniteError
 from intake.platform.i18n import CHINESE, ENGLISH, N_, normalise_language, translate
@@ -93,6 +99,7 @@ def secret_key(configured: str | None, data_dir: Path) -> str:
 
 def _setup(state: BlueprintSetupState) -> None:
     app = cast(Flask, state.app)
+    prepare_logins()
     settings = runtime_of(app).settings
     app.config.setdefault("CONSOLE_LOGIN_RATE_LIMIT", settings.console.login_rate_limit)
     app.config.setdefault("CONSOLE_RATE_LIMIT_STORAGE", settings.console.rate_limit_storage)
