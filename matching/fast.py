@@ -12,6 +12,7 @@ every kernel reads both layouts and gives the same sums.
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,11 +173,28 @@ def _sum_kernel(
 
 
 def compiled(kernel: Any) -> tuple[Any, Any]:
-    """Return the parallel and the one-thread numba builds of a kernel written with `numba.prange`."""
+    """Return the parallel and the one-thread numba builds of a kernel written with `numba.prange`.
+
+    Each build compiles a copy of the function of its own name (`<name>_parallel`, `<name>_one_thread`): numba's
+    cache files a compiled function under its name and line, keyed by signature, CPU and bytecode, not by whether
+    it was built parallel, so two builds of one function shared their cache entries and whichever was compiled
+    first was loaded for both (a process whose first scan was of a small pool left every later process scanning a
+    million profiles on one thread). New names also leave the entries cached before unread.
+    """
     return (
-        numba.njit(parallel=True, cache=True, nogil=True)(kernel),
-        numba.njit(parallel=False, cache=True, nogil=True)(kernel),
+        numba.njit(parallel=True, cache=True, nogil=True)(_renamed(kernel, "parallel")),
+        numba.njit(parallel=False, cache=True, nogil=True)(_renamed(kernel, "one_thread")),
     )
+
+
+def _renamed(function: Any, suffix: str) -> Any:
+    """Return a copy of a function named `<name>_<suffix>` (the same code, globals, defaults and closure)."""
+    copy = types.FunctionType(
+        function.__code__, function.__globals__, f"{function.__name__}_{suffix}", function.__defaults__,
+        function.__closure__,
+    )  # fmt: skip
+    copy.__qualname__ = f"{function.__qualname__}_{suffix}"
+    return copy
 
 
 def pick(kernels: tuple[Any, Any], n: int) -> Any:

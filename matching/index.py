@@ -264,19 +264,21 @@ def unpack_hex(raw: npt.NDArray[Any]) -> npt.NDArray[Any]:
 
 
 class KeyMap:
-    """Unique keys (profile ids, person ids) -> int32 slots without a Python object per key.
+    """Unique keys (profile ids) -> int32 slots without a Python object per key.
 
-    The keys sit in one sorted numpy array (`bytes` of the UTF-8 ids, fixed width, or int32 while every integer
-    key fits, else int64) with their slots and
-    an inverse array slot -> position; a small dict holds the keys added one by one since the last merge, merged
-    in when it grows past `MERGE` (one O(n) insert, amortised). A removed key's slot becomes -1 and is dropped at
-    the next merge. About (width + 8) bytes per key instead of about 150 for a dict of str -> int.
+    The keys sit in one numpy array by slot (`bytes` of the UTF-8 ids, fixed width, or int32 while every integer
+    key fits, else int64; a slot that holds no key holds b"" or 0), with `order`, the slots of the merged keys in
+    key order (int32): a key is found by a binary search through `order`, a slot's key is read directly. A small
+    dict holds the keys added one by one since the last merge, merged in when it grows past `MERGE` (one O(n)
+    insert, amortised). A removed key's slot stays in `order` until the next merge, listed in `dead` (merged when
+    it grows past `MERGE` too). About (width + 4) bytes per key instead of about 150 for a dict of str -> int
+    (the layout of before, a sorted key array with its slots and the inverse slot -> position, took width + 8).
 
     Text keys are packed while every key is 32 lowercase hex characters (the database's profile ids,
     `secrets.token_hex(16)`): the array then holds their 16 raw bytes ("S16": numpy drops trailing NUL bytes of
     an item, so a key is its raw bytes without them, padded back to 16 when read) and the dict the same keys.
-    Hex order is raw byte order, so the array stays sorted. The first other key (one by one or in a block)
-    unpacks the map to the UTF-8 layout for good. Keys come in and go out as before (str, or UTF-8 bytes from
+    Hex order is raw byte order, so `order` stays valid. The first other key (one by one or in a block) unpacks
+    the map to the UTF-8 layout for good. Keys come in and go out as before (str, or UTF-8 bytes from
     `encode_many`): the packing is the map's own.
     """
 
@@ -285,9 +287,9 @@ class KeyMap:
     def __init__(self, kind: type[str] | type[int]) -> None:
         self.text = kind is str
         self.packed = self.text  # every text key so far is 32 lowercase hex characters, stored as 16 bytes
-        self.keys: npt.NDArray[Any] = np.empty(0, dtype="S1" if self.text else np.int32)
-        self.slots: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
-        self.position: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)  # slot -> index in keys, or -1
+        self.keys: npt.NDArray[Any] = np.empty(0, dtype="S1" if self.text else np.int32)  # by slot
+        self.order: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)  # merged keys' slots, in key order
+        self.dead: set[int] = set()  # slots in `order` whose key was removed since the last merge
         self.recent: dict[Any, int] = {}
         self.recent_key: dict[int, Any] = {}
 
@@ -309,15 +311,25 @@ class KeyMap:
         self.packed = False
 
     def _find(self, key: Any) -> int:
-        if not self.text and self.keys.dtype == np.int32 and not _INT32_MIN <= key <= _INT32_MAX:
+        """Return the slot of a merged key still in the map, or -1 (a binary search through `order`)."""
+        keys, order = self.keys, self.order
+        if not self.text and keys.dtype == np.int32 and not _INT32_MIN <= key <= _INT32_MAX:
             return -1  # beyond every key of a 32-bit map
-        i = int(np.searchsorted(self.keys, key))
-        if i < len(self.keys) and self.keys[i] == key and self.slots[i] >= 0:
-            return i
+        lo, hi = 0, len(order)
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if keys[order[mid]] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(order):
+            slot = int(order[lo])
+            if keys[slot] == key and slot not in self.dead:
+                return slot
         return -1
 
     def __len__(self) -> int:
-        return int((self.slots >= 0).sum()) + len(self.recent)
+        return len(self.order) - len(self.dead) + len(self.recent)
 
     def get(self, key: Any) -> int | None:
         k = self._key(key)
@@ -326,19 +338,19 @@ class KeyMap:
         slot = self.recent.get(k)
         if slot is not None:
             return slot
-        i = self._find(k)
-        return int(self.slots[i]) if i >= 0 else None
+        slot = self._find(k)
+        return slot if slot >= 0 else None
 
     def key_of(self, slot: int) -> Any:
         k = self.recent_key.get(slot)
         if k is None:
-            k = self.keys[self.position[slot]]
+            k = self.keys[slot]
         if self.packed:
             return bytes(k).ljust(16, b"\0").hex()
         return k.decode() if self.text else int(k)
 
     def put(self, key: Any, slot: int) -> None:
-        """Map a key that is not in the map to a slot."""
+        """Map a key that is not in the map to a slot (a new slot, or one whose key was removed)."""
         k = self._key(key)
         if k is None:
             self._unpack()
@@ -356,10 +368,11 @@ class KeyMap:
         if slot is not None:
             del self.recent_key[slot]
             return
-        i = self._find(k)
-        if i >= 0:
-            self.position[self.slots[i]] = -1
-            self.slots[i] = -1
+        slot = self._find(k)
+        if slot >= 0:
+            self.dead.add(slot)
+            if len(self.dead) > self.MERGE:
+                self.merge()
 
     def contains_many(self, keys: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
         """Return which of many keys (as `encode_many` gives them) are in the map."""
@@ -367,9 +380,12 @@ class KeyMap:
         if self.packed:
             keys, hex_ok = pack_hex(keys)
         out = np.zeros(len(keys), dtype=bool)
-        if len(self.keys):
-            i = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-            out = (self.keys[i] == keys) & (self.slots[i] >= 0)
+        if len(self.order):
+            order = self.order  # (numpy's `searchsorted(sorter=...)` needs a permutation of every slot)
+            slots = order[np.minimum(np.searchsorted(self.keys[order], keys), len(order) - 1)]
+            out = self.keys[slots] == keys
+            if self.dead:
+                out &= ~np.isin(slots, np.fromiter(self.dead, dtype=np.int32, count=len(self.dead)))
         if self.recent:
             out |= np.fromiter((k in self.recent for k in keys.tolist()), dtype=bool, count=len(keys))
         return out if hex_ok is None else out & hex_ok
@@ -381,8 +397,8 @@ class KeyMap:
         return np.array(keys, dtype=np.int64)
 
     def put_many(self, keys: npt.NDArray[Any], slots: npt.NDArray[Any]) -> None:
-        """Map many keys (as `encode_many` gives them; unique, none in the map) to slots, merging them into the
-        sorted array."""
+        """Map many keys (as `encode_many` gives them; unique, none in the map) to slots (new ones, or slots whose
+        keys were removed), merging them into the arrays."""
         if self.packed:
             raw, ok = pack_hex(keys)
             if ok.all():
@@ -392,20 +408,22 @@ class KeyMap:
         self._insert(keys, slots.astype(np.int32))
 
     def merge(self) -> None:
-        """Merge the recent keys into the sorted array and drop removed keys."""
-        if self.recent:
+        """Merge the recent keys into the arrays and drop removed keys from `order`."""
+        if self.recent or self.dead:
             kind = ("S16" if self.packed else bytes) if self.text else np.int64
-            keys = np.array(list(self.recent), dtype=kind)
+            keys = np.array(list(self.recent), dtype=kind) if self.recent else self.keys[:0]
             slots = np.fromiter(self.recent.values(), dtype=np.int32, count=len(self.recent))
             self.recent.clear()
             self.recent_key.clear()
             self._insert(keys, slots)
-        elif (self.slots < 0).any():
-            self._insert(self.keys[:0], self.slots[:0])
 
     def _insert(self, keys: npt.NDArray[Any], slots: npt.NDArray[np.int32]) -> None:
-        live = self.slots >= 0
-        current, current_slots = self.keys[live], self.slots[live]
+        order = self.order
+        if self.dead:  # first, so that a removed key's slot can take its new key below
+            dead = np.fromiter(self.dead, dtype=np.int32, count=len(self.dead))
+            order = order[~np.isin(order, dead)]
+            self.dead.clear()
+        current = self.keys
         if self.text and keys.dtype.itemsize > current.dtype.itemsize:
             current = current.astype(keys.dtype)
         elif self.text:
@@ -414,21 +432,21 @@ class KeyMap:
             beyond = len(keys) and (int(keys.min()) < _INT32_MIN or int(keys.max()) > _INT32_MAX)
             wide = np.int64 if beyond or current.dtype == np.int64 else np.int32
             current, keys = current.astype(wide, copy=False), keys.astype(wide, copy=False)
-        order = np.argsort(keys, kind="stable")
-        keys, slots = keys[order], slots[order]
-        at = np.searchsorted(current, keys)
-        self.keys = np.insert(current, at, keys)
-        self.slots = np.insert(current_slots, at, slots)
-        size = int(self.slots.max()) + 1 if len(self.slots) else 0
-        if self.recent_key:
-            size = max(size, max(self.recent_key) + 1)
-        position = np.full(max(size, len(self.position)), -1, dtype=np.int32)
-        position[self.slots] = np.arange(len(self.slots), dtype=np.int32)
-        self.position = position
+        size = int(slots.max()) + 1 if len(slots) else 0
+        if size > len(current):
+            bigger = np.zeros(size, dtype=current.dtype)
+            bigger[: len(current)] = current
+            current = bigger
+        by_key = np.argsort(keys, kind="stable")
+        keys, slots = keys[by_key], slots[by_key]
+        at = np.searchsorted(current[order], keys)
+        current[slots] = keys
+        self.keys = current
+        self.order = np.insert(order, at, slots)
 
     @property
     def nbytes(self) -> int:
-        return int(self.keys.nbytes + self.slots.nbytes + self.position.nbytes)
+        return int(self.keys.nbytes + self.order.nbytes)
 
 
 def _identity_kernel(

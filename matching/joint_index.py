@@ -18,7 +18,6 @@ inconclusive band, its LR recomputed exactly (`matching.joint.joint_lr`) and nam
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -74,7 +73,9 @@ class _Family:
 
     The pedigree itself is not kept (a `FamilyPedigree` of Python objects is about 2 KB a case): it is made
     again from the same members when a search needs it, the same pedigree (`family_pedigree` depends on nothing
-    else)."""
+    else). Nor is this object: the index keeps a case's record as one `bytes` (`PedigreeIndex._keep`: about 130
+    bytes a case with its dict entry, instead of about 380 for this object, its tuples and their ints) and
+    makes it again when asked (`PedigreeIndex._family`)."""
 
     slots: tuple[int, ...]
     roles: tuple[str, ...]
@@ -94,9 +95,10 @@ class PedigreeIndex(MatchIndex):
     """A `MatchIndex` that also searches every family case with placed relatives as one joint pedigree."""
 
     def __init__(self, table: FrequencyTable, settings: SearchSettings | None = None) -> None:
-        self._families: dict[int, _Family] = {}
+        # Per case: its row (int32), its family members' slots (int32) and role codes (one byte each), as bytes.
+        self._families: dict[int, bytes] = {}
         self._slots: shapes.Slots = np.zeros((0, 0, 8), dtype=shapes.SLOT_DTYPE)
-        self._slot_case: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._slot_case: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)  # case ids are 32-bit
         self._free: list[int] = []
         self._used = 0
         super().__init__(table, settings)
@@ -155,11 +157,22 @@ class PedigreeIndex(MatchIndex):
         block, exact = shapes.slots(self.encoder.encoding, [r for _, r in placed], columns)
         self._keep(case_id, members, block[0], bool(exact[0]))
 
+    def _family(self, case_id: int) -> _Family | None:
+        """Return a case's pedigree record, made from the bytes kept (see `_keep`), or None."""
+        raw = self._families.get(case_id)
+        if raw is None:
+            return None
+        n = (len(raw) - 4) // 5
+        ints = np.frombuffer(raw, dtype=np.int32, count=n + 1).tolist()
+        names = self._role_names
+        return _Family(tuple(ints[1:]), tuple(names[c] for c in raw[4 * (n + 1) :]), ints[0])
+
     def _forget(self, case_id: int) -> None:
         old = self._families.pop(case_id, None)
-        if old is not None and old.row >= 0:
-            self._slot_case[old.row] = -1
-            self._free.append(old.row)
+        row = int(np.frombuffer(old, dtype=np.int32, count=1)[0]) if old is not None else -1
+        if row >= 0:
+            self._slot_case[row] = -1
+            self._free.append(row)
 
     @staticmethod
     def _placed(
@@ -182,9 +195,8 @@ class PedigreeIndex(MatchIndex):
             row = self._free.pop() if self._free else self._append_row()
             self._slots[row] = slots
             self._slot_case[row] = case_id
-        self._families[case_id] = _Family(
-            tuple(s for s, _ in members), tuple(sys.intern(r) for _, r in members), row
-        )
+        ints = np.array([row, *(s for s, _ in members)], dtype=np.int32)
+        self._families[case_id] = ints.tobytes() + bytes(self._role_code[r] for _, r in members)
 
     def _bulk(self, add: Callable[[list[tuple[int, Entry]]], list[Flag]]) -> list[Flag]:
         flags = super()._bulk(add)
@@ -197,7 +209,7 @@ class PedigreeIndex(MatchIndex):
             capacity = max(1024, 2 * self._used)
             slots = np.full((capacity, *self._slots.shape[1:]), shapes.SENTINEL, dtype=shapes.SLOT_DTYPE)
             slots[: self._used] = self._slots[: self._used]
-            cases = np.full(capacity, -1, dtype=np.int64)
+            cases = np.full(capacity, -1, dtype=np.int32)
             cases[: self._used] = self._slot_case[: self._used]
             self._slots, self._slot_case = slots, cases
         self._used += 1
@@ -209,7 +221,7 @@ class PedigreeIndex(MatchIndex):
 
     def pedigree_of(self, case_id: int) -> FamilyPedigree | None:
         """Return a case's joint pedigree, or None when the case is not searched as one."""
-        family = self._families.get(case_id)
+        family = self._family(case_id)
         return family.pedigree if family is not None else None
 
     # ---- search ----------------------------------------------------------------------------------------------
@@ -249,7 +261,7 @@ class PedigreeIndex(MatchIndex):
             found, _ = shapes.above(vectors, self._slots[: self._used], math.log10(s.inconclusive_lr))
             cases.update(int(c) for c in self._slot_case[found].tolist() if c >= 0)
         for c in result.comparisons:
-            family = self._families.get(c.family_case_id)
+            family = self._family(c.family_case_id)
             if family is not None and family.row < 0:
                 cases.add(c.family_case_id)
         return sorted(cases)
@@ -259,7 +271,8 @@ class PedigreeIndex(MatchIndex):
         children = self.pools["child"]
         if not len(children):
             return []
-        family = self._families[case_id]
+        family = self._family(case_id)
+        assert family is not None  # the caller checked the case is searched as a pedigree
         s = self.settings
         profiles = {str(m): self.profile_of(m) for m, _ in family.members}
         scorer = PedigreeFamilyScorer(self.encoder.encoding, family.pedigree, profiles, s.mutation, s.theta)
@@ -270,7 +283,7 @@ class PedigreeIndex(MatchIndex):
         self, child: int, case_id: int, compared: int, candidate_lr: float
     ) -> PedigreeComparison | None:
         """Recompute a child against a case's pedigree exactly (`kinship_lr` on the pedigree) and band it."""
-        family = self._families.get(case_id)
+        family = self._family(case_id)
         if family is None or any(identical(self, child, m) for m, _ in family.members):
             return None
         s = self.settings

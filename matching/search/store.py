@@ -4,10 +4,10 @@ All profiles sit in one person pool (for identity); children, couples (`trio_cou
 and relatives (one pool per pairwise relationship) also sit in pools of their own, rebuilt per case when a
 member arrives, is replaced or leaves (`matching.search.units`), so that each scan reads one contiguous array.
 
-No Python object is kept per profile: a person slot's profile id and person id are found through `KeyMap`s
-(sorted numpy arrays), its case id, side and role are numpy arrays (int64, int8 codes), a unit's members are
-the int32 owner slots of its pool, and a case's members and units are found by a vectorised scan of those
-arrays (a few milliseconds at a million cases, only when a case changes). Only a profile with something the
+No Python object is kept per profile: a person slot's profile id is found through a `KeyMap` (numpy arrays by
+slot and in key order), its person id, case id, side and role are numpy arrays (int32, int8 codes), a unit's
+members are the int32 owner slots of its pool, and a case's members and units, or a person's slot, are found by
+a vectorised scan of those arrays (a few milliseconds at a million cases, only when a case changes). Only a profile with something the
 codes cannot hold (a marker or allele the table lacks) is kept whole, for the exact per-pair recomputation.
 """
 
@@ -52,7 +52,7 @@ class IndexStore:
         untyped = self.encoder.untyped
         # The person pool holds no codes (zero markers): each profile's codes live once, in its unit's pool (the
         # first unit, if several) or in the loose pool; `home` says where.
-        self.persons = Pool(untyped[:0], owner_dtype=np.int8)  # slots and validity only (owner unused, 0)
+        self.persons = Pool(untyped[:0], width=0)  # slots and validity only (no codes, no owner)
         self.loose = Pool(untyped)
         # Per person slot, 32-bit: case ids are the database's (32-bit) ids (`_check_case_ids`); a home code is
         # column * 16 + ..., so pools of up to 134 million columns.
@@ -66,8 +66,12 @@ class IndexStore:
         self._role_names: list[str] = []
         self._role_code: dict[str, int] = {}
         self._pids = KeyMap(str)
-        self._people = KeyMap(int)
-        self._bulk_cases: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)  # sorted case ids ever indexed
+        # Person ids by slot: int32 while every one fits (the database's ids), int64 for good from the first that
+        # does not. A person's slot is found by a scan (`_person_slot`), as a case's members are.
+        self._person_ids: npt.NDArray[np.signedinteger[Any]] = np.empty(0, dtype=np.int32)
+        # During a bulk add only: the person ids and case ids indexed, sorted (`_bulk`).
+        self._people_sorted: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self._cases_sorted: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._odd: dict[int, Profile] = {}
 
     # ---- per-slot bookkeeping ------------------------------------------------------------------------------
@@ -77,8 +81,23 @@ class IndexStore:
         return pid
 
     def person_of(self, slot: int) -> int:
-        person: int = self._people.key_of(slot)
-        return person
+        return int(self._person_ids[slot])
+
+    def _person_slot(self, person_id: int) -> int | None:
+        """Return the slot of a person's indexed profile, or None (a vectorised scan of the person ids)."""
+        ids = self._person_ids
+        if ids.dtype == np.int32 and not _INT32.min <= person_id <= _INT32.max:
+            return None
+        found = np.flatnonzero(ids[: self.persons.size] == person_id)
+        live = found[self.persons.valid[found]]
+        return int(live[0]) if len(live) else None
+
+    def _set_person_ids(self, slots: npt.NDArray[np.int64], person_ids: npt.NDArray[np.int64]) -> None:
+        """Set the person ids of slots, going over to 64 bits for good at the first id beyond 32."""
+        wide = len(person_ids) and (int(person_ids.min()) < _INT32.min or int(person_ids.max()) > _INT32.max)
+        if wide and self._person_ids.dtype == np.int32:
+            self._person_ids = self._person_ids.astype(np.int64)
+        self._person_ids[slots] = person_ids
 
     def case_of(self, slot: int) -> int:
         return int(self._case_ids[slot])
@@ -99,9 +118,9 @@ class IndexStore:
         """Keep the per-slot arrays as long as the person pool's capacity."""
         capacity = self.persons.capacity
         if len(self._case_ids) < capacity:
-            for name, fill in (("_case_ids", -1), ("sides", -1), ("_roles", -1), ("_home", -1)):
+            for name in _PER_SLOT:
                 old = getattr(self, name)
-                new = np.full(capacity, fill, dtype=old.dtype)
+                new = np.full(capacity, -1, dtype=old.dtype)
                 new[: len(old)] = old
                 setattr(self, name, new)
 
@@ -110,6 +129,7 @@ class IndexStore:
         self._case_ids[slots] = [e.case_id for e in entries]
         self.sides[slots] = [SIDE_CODE[e.side] for e in entries]  # a StrEnum: the str value finds it too
         self._roles[slots] = self._role_codes([e.role for e in entries])
+        self._set_person_ids(slots, np.array([e.person_id for e in entries], dtype=np.int64))
 
     def _home_pool(self, kind: int) -> Pool:
         return self.loose if kind == LOOSE else self.pools[KINDS[kind]]
@@ -121,9 +141,8 @@ class IndexStore:
 
     def members(self, case_id: int) -> list[int]:
         """Return the person slots of a case (a vectorised scan of the case ids)."""
-        n = self.persons.size
-        found = np.flatnonzero((self._case_ids[:n] == case_id) & self.persons.valid[:n])
-        members: list[int] = found.tolist()
+        found = np.flatnonzero(self._case_ids[: self.persons.size] == case_id)
+        members: list[int] = found[self.persons.valid[found]].tolist()
         return members
 
     def units(self, case_id: int) -> list[tuple[str, int]]:
@@ -170,28 +189,17 @@ class IndexStore:
             self.remove(entry.profile_id)
             return [flag]
         self.remove(entry.profile_id)
-        same_person = self._people.get(entry.person_id)
+        same_person = self._person_slot(entry.person_id)
         if same_person is not None:
             self._remove_slot(same_person)
         column, odd = self.encoder.encode(entry.profile)
-        slot = self.persons.add((column[:0],), (0,))
+        slot = self.persons.add((), ())
         self._set(np.array([slot]), [entry])
         if odd:
             self._odd[slot] = entry.profile
         self._pids.put(entry.profile_id, slot)
-        self._people.put(entry.person_id, slot)
         self._rebuild(entry.case_id, new=(slot, column))
-        self._note_cases(np.array([entry.case_id], dtype=np.int64))
         return []
-
-    def _note_cases(self, case_ids: npt.NDArray[np.int64]) -> None:
-        """Remember case ids as indexed (sorted, unique): a later bulk add sends their new members one by one."""
-        known = self._bulk_cases
-        new = np.unique(case_ids)
-        if len(known):
-            at = np.minimum(np.searchsorted(known, new), len(known) - 1)
-            new = new[known[at] != new]
-        self._bulk_cases = np.insert(known, np.searchsorted(known, new), new)
 
     def add_many(self, entries: Iterable[Entry], chunk: int = 100_000) -> list[Flag]:
         """Add many entries (the start-up build), streaming: profiles of cases not yet indexed go in blocks of
@@ -216,21 +224,31 @@ class IndexStore:
         enabled = gc.isenabled()
         gc.disable()
         try:
+            # The person and case ids indexed, sorted, kept while blocks go in: a block's rows are looked up at
+            # once; a row of a case indexed already goes to `add` (the case member by member).
+            size = self.persons.size
+            live = self.persons.valid[:size]
+            self._people_sorted = np.sort(self._person_ids[:size][live].astype(np.int64))
+            self._cases_sorted = np.unique(self._case_ids[:size][live].astype(np.int64))
             later: list[tuple[int, Entry]] = []
             flags = add(later)
+            self._forget_known()
             later.sort(key=lambda x: x[0])
             for _, entry in later:
                 flags += self.add(entry)
             for pool in (self.persons, self.loose, *self.pools.values()):
                 pool.trim()
-            for name in ("_case_ids", "sides", "_roles", "_home"):  # as long as the person pool, no longer
+            for name in _PER_SLOT:  # as long as the person pool, no longer
                 setattr(self, name, getattr(self, name)[: self.persons.capacity].copy())
             self._pids.merge()
-            self._people.merge()
             return flags
         finally:
+            self._forget_known()
             if enabled:
                 gc.enable()
+
+    def _forget_known(self) -> None:
+        self._people_sorted = self._cases_sorted = np.empty(0, dtype=np.int64)
 
     def _add_entries(
         self, entries: Iterable[Entry], chunk: int, later: list[tuple[int, Entry]]
@@ -306,11 +324,8 @@ class IndexStore:
         """Add the rows of a block that touch nothing indexed as one block; the others go to `later`."""
         pid_keys, person_keys = block.profile_ids, block.person_ids
         case_ids = _check_case_ids(block.case_ids)
-        clash = self._pids.contains_many(pid_keys) | self._people.contains_many(person_keys)
-        known = self._bulk_cases
-        if len(known):
-            at = np.minimum(np.searchsorted(known, case_ids), len(known) - 1)
-            clash |= known[at] == case_ids
+        clash = self._pids.contains_many(pid_keys) | _among(self._people_sorted, person_keys)
+        clash |= _among(self._cases_sorted, case_ids)
         if clash.any():
             clash |= np.isin(case_ids, case_ids[clash])  # a case goes whole, or member by member
             later += [(int(seqs[i]), entry(i)) for i in np.flatnonzero(clash).tolist()]
@@ -323,14 +338,15 @@ class IndexStore:
         their person slots."""
         codes, case_ids = block.codes, block.case_ids
         n = len(block)
-        slots = self.persons.add_block((codes[:0],), np.zeros((1, n), dtype=np.int64))
+        slots = self.persons.add_block((), np.zeros((0, n), dtype=np.int64))
         self._grow()
         self._case_ids[slots] = case_ids
         self.sides[slots] = block.sides
         self._roles[slots] = self._role_codes(list(block.role_names))[block.roles]
         self._pids.put_many(block.profile_ids, slots)
-        self._people.put_many(block.person_ids, slots)
-        self._note_cases(case_ids)
+        self._set_person_ids(slots, block.person_ids)
+        self._people_sorted = _inserted(self._people_sorted, block.person_ids)
+        self._cases_sorted = _inserted(self._cases_sorted, np.unique(case_ids))
         for i, profile in block.odd.items():
             self._odd[int(slots[i])] = profile
         units = block_units(slots, self.sides[slots], self._roles[slots], self._role_code, case_ids)
@@ -364,7 +380,6 @@ class IndexStore:
     def _remove_slot(self, slot: int) -> None:
         case_id = self.case_of(slot)
         self._pids.pop(self.pid_of(slot))
-        self._people.pop(self.person_of(slot))
         self._odd.pop(slot, None)
         self._rebuild(case_id, leaving=slot)
 
@@ -444,9 +459,27 @@ class IndexStore:
 
     def memory(self) -> int:
         """Return the bytes held by the index's arrays (codes, owners, per-slot bookkeeping, id maps)."""
-        arrays = (self._case_ids, self.sides, self._roles, self._home, self._bulk_cases)
+        arrays: list[npt.NDArray[Any]] = [getattr(self, name) for name in _PER_SLOT]
         pools = sum(p.nbytes for p in (self.persons, self.loose, *self.pools.values()))
-        return pools + sum(a.nbytes for a in arrays) + self._pids.nbytes + self._people.nbytes
+        return int(pools + sum(a.nbytes for a in arrays) + self._pids.nbytes)
+
+
+_INT32 = np.iinfo(np.int32)
+_PER_SLOT = ("_case_ids", "sides", "_roles", "_home", "_person_ids")  # arrays by person slot, -1 where unused
+
+
+def _among(known: npt.NDArray[np.int64], keys: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """Return which keys are in `known` (sorted)."""
+    if not len(known):
+        return np.zeros(len(keys), dtype=bool)
+    found: npt.NDArray[np.bool_] = known[np.minimum(np.searchsorted(known, keys), len(known) - 1)] == keys
+    return found
+
+
+def _inserted(known: npt.NDArray[np.int64], keys: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """Return `known` (sorted) with keys (none of them in it) inserted in order."""
+    new = np.sort(keys.astype(np.int64))
+    return np.insert(known, np.searchsorted(known, new), new)
 
 
 def _repeated(keys: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:

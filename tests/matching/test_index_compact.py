@@ -33,6 +33,16 @@ def test_key_map_matches_a_dict(kind: str) -> None:
     keys.MERGE = 7  # merge often
     ref: dict[object, int] = {}
     slot = 0
+    free: list[int] = []  # slots of removed keys, reused as the index's pools reuse them
+    reused = 0
+
+    def take() -> int:
+        nonlocal slot, reused
+        if free and rng.random() < 0.5:
+            reused += 1
+            return free.pop(int(rng.integers(len(free))))
+        slot += 1
+        return slot - 1
 
     def key(i: int) -> object:
         if kind == "hex" or (kind == "hex-then-text" and i % 50 != 49):
@@ -52,30 +62,31 @@ def test_key_map_matches_a_dict(kind: str) -> None:
                 key(int(i)) for i in rng.choice(400, 12, replace=False)
                 if key(int(i)) not in ref and usable(int(i), round_)
             ]  # fmt: skip
-            slots = np.arange(slot, slot + len(fresh))
+            slots = np.array([take() for _ in fresh], dtype=np.int64)
             keys.put_many(keys.encode_many(fresh), slots)
             ref.update(zip(fresh, slots.tolist(), strict=True))
-            slot += len(fresh)
         for i in rng.integers(0, 400, 10).tolist():
             k = key(i)
             if k in ref:
                 keys.pop(k)
-                del ref[k]
+                free.append(ref.pop(k))
             elif usable(i, round_):
-                keys.put(k, slot)
-                ref[k] = slot
-                slot += 1
+                ref[k] = take()
+                keys.put(k, ref[k])
         probe = [key(i) for i in range(400)]
         assert [keys.get(k) for k in probe] == [ref.get(k) for k in probe]
         assert keys.contains_many(keys.encode_many(probe)).tolist() == [k in ref for k in probe]
         assert all(keys.key_of(s) == k for k, s in ref.items())
+        assert len(keys.keys) <= slot  # the keys are by slot, no more of them
         assert len(keys) == len(ref)
         if kind.startswith("hex") and round_ < 20:  # packed until the first other id
             assert keys.packed
         if kind.startswith("int") and round_ < 20:  # 32-bit until the first wider key
             assert keys.keys.dtype == np.int32
+    assert reused > 50
     keys.merge()
-    assert not keys.recent and len(keys.keys) == len(ref) and list(keys.keys) == sorted(keys.keys)
+    merged = keys.keys[keys.order]
+    assert not keys.recent and not keys.dead and len(merged) == len(ref) and list(merged) == sorted(merged)
     if kind.startswith("hex"):
         assert keys.packed == (kind == "hex")
         assert keys.keys.dtype == np.dtype("S16" if kind == "hex" else "S32")
@@ -88,7 +99,7 @@ def test_hex_ids_are_keyed_as_16_bytes() -> None:
     packed, other = KeyMap(str), KeyMap(str)
     packed.put_many(packed.encode_many(ids), np.arange(1000))
     other.put_many(other.encode_many([i.upper() for i in ids]), np.arange(1000))
-    assert packed.nbytes == 1000 * (16 + 4 + 4) and other.nbytes == 1000 * (32 + 4 + 4)
+    assert packed.nbytes == 1000 * (16 + 4) and other.nbytes == 1000 * (32 + 4)  # key by slot, key order
     assert [packed.key_of(s) for s in range(1000)] == ids
     assert [packed.get(i) for i in ids] == list(range(1000)) and packed.get(ids[0].upper()) is None
     odd = [ids[0], ids[1].upper(), ids[2][:31], ids[3] + "0", "é" * 16, ""]
@@ -101,7 +112,7 @@ def test_hex_ids_are_keyed_as_16_bytes() -> None:
 def test_person_ids_of_32_bits_are_keyed_as_4_bytes() -> None:
     people = KeyMap(int)
     people.put_many(people.encode_many(list(range(0, 3000, 3))), np.arange(1000))
-    assert people.nbytes == 1000 * (4 + 4 + 4) and people.get(2**40) is None and people.get(2**31) is None
+    assert people.nbytes == 1000 * (4 + 4) and people.get(2**40) is None and people.get(2**31) is None
     people.put(-(2**40), 1000)  # a wider key: 64-bit from now on
     people.merge()
     assert people.keys.dtype == np.int64 and people.get(-(2**40)) == 1000 and people.get(2997) == 999
@@ -205,6 +216,67 @@ def test_bulk_build_trims_and_counts_its_bytes() -> None:
     assert index.memory() < 3000 * 200
     index.add(Entry("kid", -1, -1, Side.CHILD, "child", "unknown", kid))
     assert [c.family_profile_ids for c in index.search("kid").comparisons] == [("f0", "m0")]
+
+
+def test_index_bytes_per_profile_after_a_bulk_build() -> None:
+    """Every array of a bulk-built index, counted: 66.5 bytes a profile of a couple with lab-shaped ids."""
+    rng = np.random.default_rng(6)
+    n_cases = 500
+    entries = []
+    for i in range(n_cases):
+        for j, (role, sex) in enumerate((("father", "male"), ("mother", "female"))):
+            pid = hashlib.blake2b(f"{i}-{j}".encode(), digest_size=16).hexdigest()
+            entries.append(Entry(pid, 10 * i + j, i, Side.FAMILY, role, sex, random_profile(TABLE, rng)))
+    index = MatchIndex(TABLE)
+    index.add_many(entries, chunk=300)
+    n = len(entries)
+    assert index.persons.nbytes == n  # validity only: the person pool has no owner
+    assert index._pids.nbytes == n * (16 + 4)  # key by slot and key order, no inverse array
+    assert index._person_ids.dtype == np.int32 and index._person_ids.nbytes == n * 4  # no person id map
+    codes = len(TABLE.markers) + 4  # one byte a marker, two for the 4 loci of more than 255 codes
+    couples = n * codes + n_cases * (2 * 4 + 1)  # codes, two owners and the validity of each couple
+    per_slot = n * (4 + 1 + 1 + 4 + 4)  # case id, side, role, home, person id
+    assert index.memory() == couples + per_slot + n + n * 20  # ... + the person pool, the profile id map
+    assert index.memory() / n == codes + 4.5 + 14 + 1 + 20 == 66.5  # 81.5 with the maps of before
+
+
+def test_person_lookups_after_removals_and_replacements_match_a_dict() -> None:
+    """A person's slot is found by a scan of the person ids by slot: as a dict, after removals, replacements,
+    slots reused and blocks, with 32-bit ids and then wider ones."""
+    rng = np.random.default_rng(8)
+    index = MatchIndex(TABLE)
+    ref: dict[int, str] = {}  # person id -> profile id
+    serial = 0
+
+    def person(i: int, wide: bool) -> int:
+        return i + 2**40 if wide and i % 7 == 0 else i * 13 - 100
+
+    for step in range(12):
+        wide = step >= 8  # 32-bit person ids, then some beyond 32 bits
+        block = []
+        for i in rng.choice(300, 20, replace=False).tolist():
+            serial += 1
+            pid = f"p{serial}"
+            block.append(Entry(pid, person(i, wide), i % 40, Side.FAMILY, ["father", "mother", "full_sibling"][i % 3],
+                               "unknown", random_profile(TABLE, rng)))  # fmt: skip
+        if step % 2:
+            index.add_many(block, chunk=6)
+        else:
+            for e in block:
+                index.add(e)
+        for e in block:  # the same person again replaces its profile
+            ref[e.person_id] = e.profile_id
+        for p in rng.choice(sorted(ref), 5, replace=False).tolist():
+            index.remove(ref.pop(p))
+        if step == 5:
+            index.remove_case(7)
+            ref = {p: pid for p, pid in ref.items() if pid in index}
+        probes = sorted({person(i, w) for i in range(300) for w in (False, True)} | {2**31, -(2**31) - 1})
+        got = {p: index._person_slot(p) for p in probes}
+        assert {p: index.pid_of(s) for p, s in got.items() if s is not None} == ref
+        assert all(index.person_of(index.slot(pid)) == p for p, pid in ref.items())
+        assert index._person_ids.dtype == (np.int64 if wide else np.int32)
+        assert len(index) == len(ref)
 
 
 def test_pool_codes_are_one_byte_a_marker_and_two_for_a_locus_of_more_than_255_codes() -> None:

@@ -3,6 +3,10 @@ the same kernel (same results); larger scans run the parallel build."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -102,3 +106,42 @@ def test_a_search_of_a_small_index_never_wakes_the_thread_pool(monkeypatch: pyte
     ):
         monkeypatch.setattr(module, name, (_refuse, getattr(module, name)[1]))
     assert (found.search("kid"), found.search("p3")) == want
+
+
+KERNEL = """
+import numba
+from matching.fast import compiled
+
+def doubled(x, out):
+    for i in numba.prange(x.shape[0]):
+        out[i] = 2 * x[i]
+
+builds = compiled(doubled)
+"""
+
+
+def test_the_parallel_build_never_loads_the_one_thread_build_from_numba_cache(tmp_path: Path) -> None:
+    """numba's cache files a function under its name and line, keyed by signature, CPU and bytecode, not by
+    whether it was built parallel: the two builds of one kernel must not share entries, or a process that scanned a
+    small pool first leaves every later process scanning large pools on one thread."""
+    (tmp_path / "two_builds.py").write_text(KERNEL)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run(code: str) -> str:
+        header = "import numpy as np, two_builds as k; x, out = np.ones(4), np.empty(4); "
+        done = subprocess.run(
+            [sys.executable, "-c", header + code],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    stats = "s = k.builds[0].stats; print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))"
+    run("k.builds[1](x, out)")  # the one-thread build first, cached
+    assert run("k.builds[0](x, out); " + stats) == "0 1"  # the parallel build compiles its own
+    assert run("k.builds[0](x, out); " + stats) == "1 0"  # and finds it in the cache next time
+    par, one = index._identity_jit
+    assert par._cache._cache_file._index_name != one._cache._cache_file._index_name

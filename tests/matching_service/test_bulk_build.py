@@ -103,7 +103,7 @@ def _state(index: PedigreeIndex) -> dict[str, object]:
             index.loose.owner.tolist(),
             index.loose.valid.tolist(),
         ),
-        "pedigrees": {c: (f.members, f.row) for c, f in index._families.items()},
+        "pedigrees": {c: index._family(c) for c in index._families},  # members, roles and row
     }
     for kind, pool in index.pools.items():
         state[kind] = (
@@ -115,9 +115,11 @@ def _state(index: PedigreeIndex) -> dict[str, object]:
 
 
 def _pedigrees(index: PedigreeIndex) -> dict[int, object]:
+    families = {c: index._family(c) for c in index._families}
     return {
         c: (f.members, f.row >= 0, index._slots[f.row].tolist() if f.row >= 0 else None)
-        for c, f in index._families.items()
+        for c, f in families.items()
+        if f is not None
     }
 
 
