@@ -37,6 +37,9 @@ AMELOGENIN = "Amelogenin"
 # Amelogenin as `stored_profile` keeps it (sorted alleles); `Decoded.amelogenin` indexes this tuple.
 AMELOGENIN_VALUES: tuple[tuple[str, ...], ...] = (("X",), ("Y",), ("X", "X"), ("X", "Y"), ("Y", "Y"))
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_SPREAD = np.uint64(
+    0xFF51AFD7ED558CCD
+)  # a key's slot in the compiled parser's hash table: bits 32.. of key * this
 _MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 _QUOTE, _COLON, _OPEN, _CLOSE, _COMMA, _LBRACE, _RBRACE = b'":[],{}'
 
@@ -71,8 +74,20 @@ class _Vocabulary:
         self.keys, self.w0, self.w1 = keys[order], w0[order], w1[order]
         self.length = np.array([len(s) for s in strings], dtype=np.int64)[order]
         self.values = np.array(values, dtype=np.int64)[order]
-        # For the compiled parser's lookup (`_find`): keys, words, lengths and values.
-        self.lookup = (self.keys, self.w0, self.w1, self.length.astype(np.uint64), self.values)
+        # For the compiled parser's lookup (`_find`): each string's (key, words, length, value) as one row, and an
+        # open-addressing table of rows by key. Only the first string of each key is in the table: `find` (the
+        # leftmost key) finds no other. (One array each: numba counts references to every array it unpacks.)
+        self.entries = np.stack(
+            [self.keys, self.w0, self.w1, self.length.astype(np.uint64), self.values.astype(np.uint64)],
+            axis=1,
+        )
+        self.slots = np.full(max(16, 1 << int(4 * len(keys)).bit_length()), -1, dtype=np.int64)
+        for at in range(len(self.keys)):
+            if at == 0 or self.keys[at] != self.keys[at - 1]:
+                h = _slot(self.keys[at], len(self.slots))
+                while self.slots[h] >= 0:
+                    h = (h + 1) % len(self.slots)
+                self.slots[h] = at
 
     def find(
         self, w0: npt.NDArray[np.uint64], w1: npt.NDArray[np.uint64], length: npt.NDArray[np.int64]
@@ -81,6 +96,11 @@ class _Vocabulary:
         at = np.minimum(np.searchsorted(self.keys, _key(w0, w1)), len(self.keys) - 1)
         found = (self.w0[at] == w0) & (self.w1[at] == w1) & (self.length[at] == length)
         return np.where(found, self.values[at], -1)
+
+
+def _slot(key: np.uint64, size: int) -> int:
+    with np.errstate(over="ignore"):
+        return int((key * _SPREAD) >> np.uint64(32)) & (size - 1)
 
 
 def _key(w0: npt.NDArray[np.uint64], w1: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
@@ -152,7 +172,7 @@ class StoredDecoder:
             return Decoded(codes, ok, amelogenin)
         _decode_jit(
             np.ascontiguousarray(text, dtype=np.uint8), np.ascontiguousarray(offsets, dtype=np.int64),
-            self.names.lookup, self.alleles.lookup, self.local, self.base, self.width, self.pair_codes,
+            self.names.entries, self.names.slots, self.alleles.entries, self.alleles.slots, self.local, self.base, self.width, self.pair_codes,
             self.amelogenin_id, codes, ok, amelogenin,
         )  # fmt: skip
         return Decoded(codes, ok, amelogenin)
@@ -243,24 +263,20 @@ class StoredDecoder:
 # --- The compiled parser ------------------------------------------------------------------------------------------
 
 
-def _find(vocabulary: Any, w0: Any, w1: Any, length: Any) -> int:  # pragma: no cover - jitted
-    """`_Vocabulary.find` of one string: the leftmost key at or above its key (as `np.searchsorted`), checked."""
-    keys, words0, words1, lengths, values = vocabulary
-    size = keys.shape[0]
-    if size == 0:
-        return -1
+def _find(entries: Any, slots: Any, w0: Any, w1: Any, length: Any) -> int:  # pragma: no cover - jitted
+    """`_Vocabulary.find` of one string, by its key's slot in the hash table (`_Vocabulary.slots`)."""
     key = w0 ^ (w1 * _MIX)
-    low, high = 0, size
-    while low < high:
-        mid = (low + high) >> 1
-        if keys[mid] < key:
-            low = mid + 1
-        else:
-            high = mid
-    at = min(low, size - 1)
-    if words0[at] == w0 and words1[at] == w1 and lengths[at] == length:
-        return values[at]  # type: ignore[no-any-return]
-    return -1
+    mask = np.uint64(slots.shape[0] - 1)
+    h = ((key * _SPREAD) >> np.uint64(32)) & mask
+    while True:
+        at = slots[h]
+        if at < 0:
+            return -1
+        if entries[at, 0] == key:
+            if entries[at, 1] == w0 and entries[at, 2] == w1 and entries[at, 3] == length:
+                return np.int64(entries[at, 4])  # type: ignore[no-any-return]
+            return -1
+        h = (h + np.uint64(1)) & mask
 
 
 def _token(text: Any, at: int, end: int) -> tuple[int, Any, Any]:  # pragma: no cover - jitted
@@ -284,7 +300,9 @@ def _decode_one(
     start: int,
     end: int,
     names: Any,
+    name_slots: Any,
     alleles: Any,
+    allele_slots: Any,
     local: Any,
     amelogenin_id: int,
     seen: Any,
@@ -308,7 +326,7 @@ def _decode_one(
         length = q - p - 1
         if q + 3 >= end or length > 16:
             return -1, -1
-        m = _find_jit(names, w0, w1, np.uint64(length))
+        m = _find_jit(names, name_slots, w0, w1, np.uint64(length))
         if m < 0 or seen[m] == row or text[q + 1] != _COLON or text[q + 2] != _OPEN or text[q + 3] != _QUOTE:
             return -1, -1
         seen[m] = row
@@ -321,7 +339,7 @@ def _decode_one(
             length = q - p - 1
             if q + 2 >= end or length > 8 or count == 2:
                 return -1, -1
-            a = _find_jit(alleles, w0, w1, np.uint64(length))
+            a = _find_jit(alleles, allele_slots, w0, w1, np.uint64(length))
             if a < 0:
                 return -1, -1
             here = local[m, a]
@@ -361,7 +379,9 @@ def _decode_kernel(
     text: Any,
     offsets: Any,
     names: Any,
+    name_slots: Any,
     alleles: Any,
+    allele_slots: Any,
     local: Any,
     base: Any,
     width: Any,
@@ -381,7 +401,9 @@ def _decode_kernel(
             offsets[row],
             offsets[row + 1],
             names,
+            name_slots,
             alleles,
+            allele_slots,
             local,
             amelogenin_id,
             seen,
@@ -401,7 +423,7 @@ def _decode_kernel(
 if HAVE_NUMBA:
     _find_jit = numba.njit(cache=True, nogil=True, inline="always")(_find)
     _token_jit = numba.njit(cache=True, nogil=True, inline="always")(_token)
-    _decode_one_jit = numba.njit(cache=True, nogil=True)(_decode_one)
+    _decode_one_jit = numba.njit(cache=True, nogil=True, inline="always")(_decode_one)
     _decode_jit = numba.njit(cache=True, nogil=True)(_decode_kernel)
 
 
