@@ -263,7 +263,7 @@ class StoredDecoder:
 # --- The compiled parser ------------------------------------------------------------------------------------------
 
 
-def _find(entries: Any, slots: Any, w0: Any, w1: Any, length: Any) -> int:  # pragma: no cover - jitted
+def _find(entries: Any, slots: Any, w0: Any, w1: Any, length: Any) -> Any:  # pragma: no cover - jitted
     """`_Vocabulary.find` of one string, by its key's slot in the hash table (`_Vocabulary.slots`)."""
     key = w0 ^ (w1 * _MIX)
     mask = np.uint64(slots.shape[0] - 1)
@@ -274,7 +274,7 @@ def _find(entries: Any, slots: Any, w0: Any, w1: Any, length: Any) -> int:  # pr
             return -1
         if entries[at, 0] == key:
             if entries[at, 1] == w0 and entries[at, 2] == w1 and entries[at, 3] == length:
-                return np.int64(entries[at, 4])  # type: ignore[no-any-return]
+                return np.int64(entries[at, 4])
             return -1
         h = (h + np.uint64(1)) & mask
 
