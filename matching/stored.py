@@ -13,7 +13,7 @@ Tokens are the strings between pairs of quotes; each is identified by its bytes 
 checked against the word and the length, so no two strings can be taken for each other).
 
 `decode` runs a compiled one-pass parser (numba, one thread, cached like `matching.fast`'s kernels): each
-profile's bytes are walked once, its tokens looked up by binary search over the vocabularies' sorted keys, its
+profile's bytes are walked once, its tokens looked up in a small hash table of the vocabularies' keys (`_Vocabulary.slots`), its
 codes written only when the whole text is accepted. `_decode_numpy` is the array reference it is tested against
 (and the fallback without numba): about 40 array operations over every token, several times slower.
 """
@@ -37,9 +37,8 @@ AMELOGENIN = "Amelogenin"
 # Amelogenin as `stored_profile` keeps it (sorted alleles); `Decoded.amelogenin` indexes this tuple.
 AMELOGENIN_VALUES: tuple[tuple[str, ...], ...] = (("X",), ("Y",), ("X", "X"), ("X", "Y"), ("Y", "Y"))
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_SPREAD = np.uint64(
-    0xFF51AFD7ED558CCD
-)  # a key's slot in the compiled parser's hash table: bits 32.. of key * this
+# A key's slot in the compiled parser's hash table: bits 32.. of key * this (`_slot`, and `_find` in the kernel).
+_SPREAD = np.uint64(0xFF51AFD7ED558CCD)
 _MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 _QUOTE, _COLON, _OPEN, _CLOSE, _COMMA, _LBRACE, _RBRACE = b'":[],{}'
 

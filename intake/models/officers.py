@@ -36,7 +36,6 @@ MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 256  # argon2 hashes anything, but a megabyte "password" is an attack, not a password
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so a wrong username takes as long as a wrong password.
 
 
 @functools.cache

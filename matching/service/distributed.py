@@ -95,9 +95,7 @@ class DaskTimes:
     cluster: float = 0.0
     client_cpu: float = 0.0
     worker_cpu: float = 0.0  # the searches' CPU seconds in the workers, every shard's last run
-    worker_memory: int = (
-        0  # the largest peak resident memory of a worker, bytes (`matching.snapshot.worker_memory`)
-    )
+    worker_memory: int = 0  # a worker's largest peak RSS, bytes (`matching.snapshot.worker_memory`)
 
     @property
     def whole(self) -> float:
@@ -245,21 +243,12 @@ def shards_on_dask(
         marks.append(time.perf_counter())
         cpu = time.process_time() - cpu
         peaks = client.run(worker_memory, on_error="ignore")  # timed with the close, not the scan
+        memory = max((p for p in peaks.values() if isinstance(p, int)), default=0)
     snapshot, start, load, scan, close = np.diff(marks).tolist()
     return (
         len(shards),
         n_workers,
-        DaskTimes(
-            start,
-            snapshot,
-            load,
-            scan,
-            close,
-            cluster.seconds,
-            cpu,
-            worker_cpu,
-            max((p for p in peaks.values() if isinstance(p, int)), default=0),
-        ),
+        DaskTimes(start, snapshot, load, scan, close, cluster.seconds, cpu, worker_cpu, memory),
     )
 
 
